@@ -1,0 +1,161 @@
+"""demo, ingest, detect, query, timeline, export, sources."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from agentaudit import render
+from agentaudit.cli.common import DbOption, JsonOption, console, fail, open_store, print_json
+from agentaudit.export.ocsf import export_ocsf
+from agentaudit.ingest import expand_paths, ingest_paths
+from agentaudit.pipeline import detect_and_alert
+from agentaudit.timeline import session_timeline
+from collectors import all_collectors
+
+NOTIFY_ENV = "AGENTAUDIT_NOTIFY"
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(demo)
+    app.command()(ingest)
+    app.command()(detect)
+    app.command()(query)
+    app.command()(timeline)
+    app.command()(export)
+    app.command()(sources)
+
+
+def demo() -> None:
+    """Replay the April 2026 Railway incident through every stage, in a fresh store."""
+    from agentaudit.demo import run_demo
+
+    run_demo(console=console)
+
+
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or directories to read.")],
+    source: Annotated[str | None, typer.Option(help="Collector to use (see `sources`).")] = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Read files into the store; report ingested / duplicate / quarantined per file."""
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        fail(f"no such file or directory: {', '.join(missing)}")
+    if source and source not in all_collectors():
+        fail(f"unknown source {source!r}; known: {', '.join(all_collectors())}")
+    files = expand_paths(paths)
+    with open_store(db) as store:
+        if json:
+            report = ingest_paths(store, files, source=source)
+        else:
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=console,
+                transient=True,
+            ) as progress:
+                task = progress.add_task("ingesting", total=len(files))
+                report = ingest_paths(
+                    store, files, source=source, on_file=lambda f: progress.advance(task)
+                )
+    if json:
+        print_json(report.as_dict())
+    else:
+        console.print(render.ingest_table(report))
+
+
+def detect(
+    notify: Annotated[
+        list[str] | None,
+        typer.Option(
+            help=f"apprise URL to page (repeatable; also ${NOTIFY_ENV}, comma-separated)."
+        ),
+    ] = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Run the detectors over the store, group findings into alerts, deliver new alerts."""
+    urls = list(notify or []) + [u for u in os.environ.get(NOTIFY_ENV, "").split(",") if u]
+    with open_store(db) as store:
+        report, alerts, deliveries = detect_and_alert(store, urls)
+    if json:
+        print_json({**report.as_dict(), "alerts_changed": len(alerts), "deliveries": deliveries})
+        return
+    console.print(render.findings_table(report.findings))
+    console.print(
+        f"{report.findings_new} new findings, {len(alerts)} alerts changed, "
+        f"{sum(d['ok'] for d in deliveries)}/{len(deliveries)} deliveries ok"
+    )
+
+
+def query(
+    sql: Annotated[str, typer.Argument(help="SQL over the store (tables: events, findings, ...).")],
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Run SQL over the store and print a table (or JSON)."""
+    with open_store(db, read_only=True) as store:
+        try:
+            result = store.query(sql)
+        except duckdb.Error as exc:
+            fail(str(exc).splitlines()[0])
+    if json:
+        print_json(result.to_pylist())
+    else:
+        console.print(render.arrow_table(result))
+
+
+def timeline(
+    session: Annotated[str, typer.Option(help="Agent session id.")],
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """The session's timeline across sources, T+ in milliseconds from its first event."""
+    with open_store(db, read_only=True) as store:
+        rows = session_timeline(store, session)
+    if not rows:
+        fail(f"no events for session {session!r}")
+    if json:
+        print_json([r.as_dict() for r in rows])
+    else:
+        console.print(render.timeline_table(rows, title=f"Timeline of session {session}"))
+
+
+def export(
+    format: Annotated[str, typer.Option("--format", help="ocsf")] = "ocsf",
+    out: Annotated[str, typer.Option(help="File, or - for stdout.")] = "-",
+    db: DbOption = None,
+) -> None:
+    """Export findings as OCSF 1.8.0 Detection Finding NDJSON."""
+    if format != "ocsf":
+        fail(f"unknown format {format!r}; supported: ocsf")
+    with open_store(db, read_only=True) as store:
+        if out == "-":
+            import sys
+
+            count = export_ocsf(store, sys.stdout)
+        else:
+            with Path(out).open("w", encoding="utf-8") as fh:
+                count = export_ocsf(store, fh)
+            console.print(f"{count} findings written to {out}")
+
+
+def sources(json: JsonOption = False) -> None:
+    """List the collectors (input formats) agentaudit reads."""
+    rows = [
+        {"name": c.name, "incremental": c.incremental, "description": c.description}
+        for c in all_collectors().values()
+    ]
+    if json:
+        print_json(rows)
+        return
+    for row in rows:
+        console.print(f"[bold]{row['name']:<16}[/] {row['description']}")

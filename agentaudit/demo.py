@@ -1,0 +1,77 @@
+"""`agentaudit demo`: the built-in PocketOS replay through every stage, in a fresh store."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+
+from agentaudit import render
+from agentaudit.pipeline import PipelineResult, run_pipeline
+from agentaudit.receiver import LocalReceiver
+from agentaudit.scenarios import scenario_files
+from agentaudit.secrets import Redactor, load_or_create_key
+from agentaudit.store import Store
+from agentaudit.timeline import TimelineRow, incident_timeline
+
+SCENARIO = "pocketos"
+
+
+@dataclass
+class DemoResult:
+    workdir: Path
+    db_path: Path
+    export_path: Path
+    pipeline: PipelineResult
+    received: list[dict[str, Any]]
+    timeline: list[TimelineRow]
+    seconds: float
+
+
+def run_demo(workdir: Path | None = None, console: Console | None = None) -> DemoResult:
+    started = time.perf_counter()
+    console = console or Console()
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="agentaudit-demo-"))
+    db_path = workdir / "agentaudit.duckdb"
+    export_path = workdir / "findings.ocsf.ndjson"
+    redactor = Redactor(load_or_create_key(workdir / "fingerprint.key"))
+    console.rule("[bold]agentaudit demo: PocketOS, April 2026[/]")
+    console.print(f"Fresh store: {db_path}")
+    with LocalReceiver() as receiver, Store.open(db_path) as store:
+        console.print(f"Alert receiver listening on http://127.0.0.1:{receiver.port}/alerts\n")
+        result = run_pipeline(
+            store,
+            scenario_files(SCENARIO),
+            notify_urls=[receiver.url()],
+            export_path=export_path,
+            redactor=redactor,
+        )
+        console.print(render.ingest_table(result.ingest))
+        console.print(render.findings_table(result.detect.findings))
+        for item in receiver.received:
+            body = item["body"]
+            console.print(
+                Panel(
+                    f"[bold]{escape(body['title'])}[/]\n\n{escape(body['message'])}",
+                    title=f"receiver got POST {item['path']} (type {body.get('type')})",
+                    border_style="red",
+                )
+            )
+        console.print(f"OCSF 1.8.0 export: {result.exported} Detection Findings -> {export_path}\n")
+        alert = result.alerts[0] if result.alerts else None
+        timeline = incident_timeline(store, alert["alert_id"]) if alert else []
+        title = f"Incident timeline (session {alert['session_id'] if alert else '-'})"
+        console.print(render.timeline_table(timeline, title=title))
+        received = list(receiver.received)
+    seconds = time.perf_counter() - started
+    console.print(
+        f"\nDone in {seconds:.2f} s. Explore: agentaudit query --db {db_path} "
+        '"SELECT source, count(*) FROM events GROUP BY ALL"'
+    )
+    return DemoResult(workdir, db_path, export_path, result, received, timeline, seconds)

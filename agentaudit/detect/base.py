@@ -1,0 +1,64 @@
+"""Detectors turn stored events into findings. Each is a small class with its own tests.
+
+A detector's SQL reads the `event_sessions` view (events with their session and call keys)
+and returns one row per finding with the columns in `FINDING_ROW`.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from agentaudit.schema import stable_id
+from agentaudit.store import Store, now
+
+# Columns a detector's query returns.
+FINDING_ROW = ("session_key", "finding_key", "event_ids", "first_seen", "last_seen", "evidence")
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorInfo:
+    id: str
+    title: str
+    severity: str
+    kind: str  # rule, correlation, behaviour, model
+    description: str
+
+
+class Detector(ABC):
+    info: ClassVar[DetectorInfo]
+
+    @abstractmethod
+    def query(self) -> str:
+        """SQL over `event_sessions` returning the FINDING_ROW columns."""
+
+    def title(self, evidence: dict[str, Any]) -> str:
+        return self.info.title
+
+    def run(self, store: Store) -> list[dict[str, Any]]:
+        rows = store.rows(self.query())
+        return [self._finding(row) for row in rows]
+
+    def _finding(self, row: dict[str, Any]) -> dict[str, Any]:
+        evidence = (
+            json.loads(row["evidence"]) if isinstance(row["evidence"], str) else row["evidence"]
+        )
+        session = row["session_key"]
+        group_key = f"session:{session}" if session else f"orphan:{row['finding_key']}"
+        return {
+            "finding_id": stable_id(self.info.id, session, row["finding_key"]),
+            "rule_id": self.info.id,
+            "title": self.title(evidence),
+            "severity": self.info.severity,
+            "kind": self.info.kind,
+            "first_seen": row["first_seen"],
+            "last_seen": row["last_seen"],
+            "event_ids": list(row["event_ids"]),
+            "session_id": session,
+            "group_key": group_key,
+            "status": "open",
+            "evidence": json.dumps(evidence, default=str, sort_keys=True),
+            "created_at": now(),
+        }

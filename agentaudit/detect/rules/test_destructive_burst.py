@@ -1,0 +1,54 @@
+from agentaudit.detect import run_detection
+from agentaudit.detect.rules.destructive_burst import DestructiveBurst
+from agentaudit.testing import event, store_with
+
+
+def findings(events, **kwargs):
+    return run_detection(store_with(events), [DestructiveBurst(**kwargs)]).findings
+
+
+def test_two_destructive_calls_close_together_fire_once():
+    result = findings(
+        [
+            event(0, session_id="s1", command="rm -rf build", tool_call_id="a"),
+            event(0.5, session_id="s1", command="rm -rf build", tool_call_id="a"),  # after-hook
+            event(8, session_id="s1", command="git reset --hard HEAD~3", tool_call_id="b"),
+        ]
+    )
+    assert len(result) == 1
+    assert result[0]["severity"] == "high"
+    assert "2 destructive calls" in result[0]["title"]
+
+
+def test_one_call_seen_twice_is_not_a_burst():
+    assert (
+        findings(
+            [
+                event(0, session_id="s1", command="rm -rf dist", tool_call_id="a"),
+                event(1, session_id="s1", command="rm -rf dist", tool_call_id="a"),
+            ]
+        )
+        == []
+    )
+
+
+def test_calls_far_apart_or_in_other_sessions_are_not_a_burst():
+    assert (
+        findings(
+            [
+                event(0, session_id="s1", command="rm -rf a", tool_call_id="a"),
+                event(600, session_id="s1", command="rm -rf b", tool_call_id="b"),
+                event(1, session_id="s2", command="rm -rf c", tool_call_id="c"),
+                event(2, session_id="s1", command="ls -la", tool_call_id="d"),
+            ]
+        )
+        == []
+    )
+
+
+def test_threshold_is_configurable():
+    events = [
+        event(i, session_id="s1", command=f"rm -rf d{i}", tool_call_id=f"c{i}") for i in range(3)
+    ]
+    assert len(findings(events, min_calls=3)) == 1
+    assert findings(events, min_calls=4) == []

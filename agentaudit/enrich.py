@@ -1,0 +1,80 @@
+"""Enrichment, once, before storage: redact secrets, analyse commands, classify, infer env.
+
+Detection reads the columns filled here; it never re-parses raw text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agentaudit import catalog
+from agentaudit.commands import analyze
+from agentaudit.environments import infer_env_from_text
+from agentaudit.secrets import Redactor
+
+_REDACTED_COLUMNS = ("command", "error", "url", "target", "text", "cwd", "raw")
+_CRITICAL_CATEGORIES = {"backup_destroy", "audit_tamper"}
+
+
+def enrich(event: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
+    """Fill the analysis columns of one canonical event, in place; returns it."""
+    _redact(event, redactor)
+    categories: list[str] = list(event.get("categories") or [])
+    destructive = bool(event.get("destructive"))
+    if event["kind"] == "process" and event.get("command"):
+        found = analyze(event["command"])
+        event["operation"] = event.get("operation") or found.operation
+        event["target"] = event.get("target") or found.target
+        event["url"] = event.get("url") or found.url
+        categories += found.categories
+        destructive = destructive or found.destructive
+    elif event["kind"] == "api" and event.get("operation"):
+        provider = catalog.provider_of_source(event["source"])
+        provider_categories = catalog.classify(provider, event["operation"])
+        categories += provider_categories
+        destructive = destructive or bool(provider_categories)
+    # Reading or printing a secret is credential access; sending one is its use.
+    revealed = set(event.get("secret_fps") or []) - {event.get("credential_fp")}
+    if revealed and event["kind"] in ("file", "process"):
+        categories.append("credential_access")
+    event["categories"] = list(dict.fromkeys(categories)) or None
+    event["destructive"] = destructive
+    if not event.get("target_env"):
+        # Local file paths name users and checkouts (/home/dev), not environments.
+        guess = None
+        if event["kind"] != "file":
+            guess = infer_env_from_text(event.get("target")) or infer_env_from_text(
+                event.get("command") if destructive else None
+            )
+        if guess:
+            event["target_env"], event["env_evidence"] = guess
+        else:
+            event["target_env"] = "unknown"
+    event["severity"] = event.get("severity") or _severity(destructive, categories)
+    return event
+
+
+def _redact(event: dict[str, Any], redactor: Redactor) -> None:
+    seen: list[str] = list(event.get("secret_fps") or [])
+    credential = event.get("credential_fp")
+    for column in _REDACTED_COLUMNS:
+        value = event.get(column)
+        if not value:
+            continue
+        result = redactor.redact(value)
+        event[column] = result.text
+        seen += [fp for fp in result.fingerprints if fp not in seen]
+        if column == "command" and result.credentials and not credential:
+            credential = result.credentials[0]
+    if event.get("paths"):
+        event["paths"] = [redactor.redact(p).text for p in event["paths"]]
+    event["secret_fps"] = seen or None
+    event["credential_fp"] = credential
+
+
+def _severity(destructive: bool, categories: list[str]) -> str:
+    if destructive:
+        return "critical" if _CRITICAL_CATEGORIES & set(categories) else "high"
+    if "credential_access" in categories:
+        return "medium"
+    return "info"

@@ -1,0 +1,1 @@
+"""SIEM-ready exports, derived from stored findings and events (never from raw sources)."""

@@ -1,0 +1,203 @@
+"""OCSF 1.8.0 Detection Finding (class 2004) NDJSON, one line per finding.
+
+`finding_info.uid` is the finding id; `metadata.correlation_uid` is the alert id of the
+incident it belongs to (the same key PagerDuty dedups on). Times are epoch milliseconds and
+no value is null (OCSF rejects nulls: absent keys are dropped).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import IO, Any
+
+from agentaudit import __version__
+from agentaudit.alert.grouping import alert_id_for
+from agentaudit.store import Store, now
+
+OCSF_VERSION = "1.8.0"
+DETECTION_FINDING = 2004
+SEVERITY_IDS = {"info": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
+ANALYTIC_TYPES = {
+    "rule": (1, "Rule"),
+    "correlation": (1, "Rule"),
+    "behaviour": (2, "Behavioral"),
+    "model": (4, "Learning (ML/DL)"),
+}
+_FINDING_STATUS = {
+    "open": (1, "New"),
+    "acknowledged": (2, "In Progress"),
+    "resolved": (4, "Resolved"),
+}
+_PRODUCT = {
+    "name": "agentaudit",
+    "vendor_name": "agentaudit",
+    "version": __version__,
+    "uid": "agentaudit",
+}
+_ATTACK_IMPACT = {
+    "version": "v17",
+    "tactic": {"uid": "TA0040", "name": "Impact"},
+    "technique": {"uid": "T1485", "name": "Data Destruction"},
+}
+
+
+def ms(value: datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+def finding_to_ocsf(finding: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, Any]:
+    evidence = json.loads(finding["evidence"])
+    activity_id, activity = (3, "Close") if finding["status"] == "resolved" else (1, "Create")
+    status_id, status = _FINDING_STATUS.get(finding["status"], (1, "New"))
+    analytic_type_id, analytic_type = ANALYTIC_TYPES.get(finding["kind"], (1, "Rule"))
+    severity_id = SEVERITY_IDS[finding["severity"]]
+    categories = sorted({c for e in events for c in (e.get("categories") or [])})
+    out: dict[str, Any] = {
+        "class_uid": DETECTION_FINDING,
+        "class_name": "Detection Finding",
+        "category_uid": 2,
+        "category_name": "Findings",
+        "activity_id": activity_id,
+        "activity_name": activity,
+        "type_uid": DETECTION_FINDING * 100 + activity_id,
+        "type_name": f"Detection Finding: {activity}",
+        "severity_id": severity_id,
+        "severity": finding["severity"].capitalize(),
+        "status_id": status_id,
+        "status": status,
+        "is_alert": finding["status"] != "resolved",
+        "confidence_id": 3,
+        "confidence": "High",
+        "time": ms(now()),
+        "start_time": ms(finding["first_seen"]),
+        "end_time": ms(finding["last_seen"]),
+        "count": len(finding["event_ids"]),
+        "message": finding["title"],
+        "metadata": {
+            "version": OCSF_VERSION,
+            "product": _PRODUCT,
+            "log_name": "agentaudit.findings",
+            "log_provider": "agentaudit",
+            "uid": finding["finding_id"],
+            "correlation_uid": alert_id_for(finding["group_key"]),
+            "event_code": finding["rule_id"],
+            "processed_time": ms(finding["created_at"]),
+            "profiles": [],
+        },
+        "finding_info": _drop_empty(
+            {
+                "uid": finding["finding_id"],
+                "title": finding["title"],
+                "types": [f"agentaudit/{finding['rule_id']}", *categories],
+                "created_time": ms(finding["created_at"]),
+                "first_seen_time": ms(finding["first_seen"]),
+                "last_seen_time": ms(finding["last_seen"]),
+                "product_uid": "agentaudit",
+                "analytic": {
+                    "uid": finding["rule_id"],
+                    "name": finding["rule_id"],
+                    "type_id": analytic_type_id,
+                    "type": analytic_type,
+                    "version": "1",
+                },
+                "attacks": [_ATTACK_IMPACT] if any(e.get("destructive") for e in events) else None,
+                "related_events": [_related(e) for e in events],
+                "related_events_count": len(events),
+                "tags": [{"name": "session.id", "value": finding["session_id"]}]
+                if finding["session_id"]
+                else None,
+            }
+        ),
+        "evidences": [ev for e in events if (ev := _evidence(e))] or None,
+        "resources": _resources(events),
+        "unmapped": _drop_empty({"evidence": json.dumps(evidence, sort_keys=True)}),
+    }
+    return _drop_empty(out)
+
+
+def _related(event: dict[str, Any]) -> dict[str, Any]:
+    type_uid = (
+        100701 if event["kind"] == "process" else (100102 if event["kind"] == "file" else 600399)
+    )
+    return {"uid": event["event_id"], "type_uid": type_uid, "product_uid": "agentaudit"}
+
+
+def _evidence(event: dict[str, Any]) -> dict[str, Any] | None:
+    actor = _drop_empty(
+        {
+            "session": {"uid": event["session_id"]} if event.get("session_id") else None,
+            "app_name": event.get("agent") if event.get("agent") not in (None, "unknown") else None,
+            "user": {"name": event["actor"]} if event.get("actor") else None,
+        }
+    )
+    if event["kind"] == "process" and event.get("command"):
+        body: dict[str, Any] = {
+            "process": _drop_empty(
+                {
+                    "uid": event.get("tool_call_id") or event["event_id"],
+                    "cmd_line": event["command"],
+                }
+            )
+        }
+    elif event["kind"] == "file" and event.get("target"):
+        path = event["target"]
+        body = {"file": {"name": path.rsplit("/", 1)[-1], "path": path, "type_id": 1}}
+    elif event["kind"] == "api" and event.get("operation"):
+        body = {
+            "api": {
+                "operation": event["operation"],
+                "service": {"name": event["source"].split(".")[0]},
+            }
+        }
+    else:
+        return None
+    if actor:
+        body["actor"] = actor
+    return body
+
+
+def _resources(events: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    targets: dict[str, dict[str, Any]] = {}
+    for event in events:
+        target = event.get("target")
+        if event.get("destructive") and target and target not in targets:
+            targets[target] = _drop_empty(
+                {
+                    "uid": target,
+                    "type": event.get("operation"),
+                    "role_id": 1,
+                    "labels": [f"environment:{event['target_env']}"]
+                    if event.get("target_env") not in (None, "unknown")
+                    else None,
+                }
+            )
+    return list(targets.values()) or None
+
+
+def _drop_empty(value: Any) -> Any:
+    """OCSF allows no nulls: drop None and empty containers, recursively."""
+    if isinstance(value, dict):
+        cleaned = {k: _drop_empty(v) for k, v in value.items()}
+        return {k: v for k, v in cleaned.items() if v not in (None, [], {})}
+    if isinstance(value, list):
+        return [_drop_empty(v) for v in value if v is not None]
+    return value
+
+
+def iter_findings_ocsf(store: Store) -> Iterator[dict[str, Any]]:
+    for finding in store.rows("SELECT * FROM findings ORDER BY first_seen, rule_id"):
+        events = store.rows(
+            "SELECT * FROM events WHERE event_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY time, seq",
+            [finding["event_ids"]],
+        )
+        yield finding_to_ocsf(finding, events)
+
+
+def export_ocsf(store: Store, out: IO[str]) -> int:
+    count = 0
+    for record in iter_findings_ocsf(store):
+        out.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+        count += 1
+    return count

@@ -1,0 +1,53 @@
+"""The main job, end to end: ingest -> detect -> alert -> deliver -> export."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentaudit.alert import build_alerts, deliver_pending
+from agentaudit.detect import DetectReport, run_detection
+from agentaudit.export.ocsf import export_ocsf
+from agentaudit.ingest import FileReport, IngestReport, ingest_paths
+from agentaudit.secrets import Redactor
+from agentaudit.store import Store
+
+
+@dataclass
+class PipelineResult:
+    ingest: IngestReport
+    detect: DetectReport
+    alerts: list[dict[str, Any]]
+    deliveries: list[dict[str, Any]]
+    exported: int = 0
+    export_path: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def detect_and_alert(
+    store: Store, notify_urls: list[str]
+) -> tuple[DetectReport, list[dict[str, Any]], list[dict[str, Any]]]:
+    detect = run_detection(store)
+    alerts = build_alerts(store)
+    deliveries = deliver_pending(store, notify_urls) if notify_urls else []
+    return detect, alerts, deliveries
+
+
+def run_pipeline(
+    store: Store,
+    paths: Iterable[str | Path],
+    *,
+    notify_urls: list[str],
+    export_path: Path | None = None,
+    redactor: Redactor | None = None,
+    on_file: Callable[[FileReport], None] | None = None,
+) -> PipelineResult:
+    ingest = ingest_paths(store, paths, redactor=redactor, on_file=on_file)
+    detect, alerts, deliveries = detect_and_alert(store, notify_urls)
+    result = PipelineResult(ingest, detect, alerts, deliveries, export_path=export_path)
+    if export_path:
+        with export_path.open("w", encoding="utf-8") as out:
+            result.exported = export_ocsf(store, out)
+    return result

@@ -1,0 +1,94 @@
+"""Rich renderings shared by the CLI and the demo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+from rich.markup import escape
+from rich.table import Table
+
+from agentaudit.ingest import IngestReport
+from agentaudit.timeline import TimelineRow
+
+_SEVERITY_STYLE = {
+    "critical": "bold red",
+    "high": "red",
+    "medium": "yellow",
+    "low": "cyan",
+    "info": "dim",
+}
+
+
+def ingest_table(report: IngestReport) -> Table:
+    table = Table(title="Ingest", title_justify="left")
+    for column in ("file", "source", "ingested", "duplicate", "quarantined", "status"):
+        table.add_column(
+            column,
+            justify="right" if column in ("ingested", "duplicate", "quarantined") else "left",
+        )
+    for f in report.files:
+        table.add_row(
+            f.path.rsplit("/", 1)[-1],
+            f.source or "-",
+            str(f.ingested),
+            str(f.duplicate),
+            str(f.quarantined),
+            f.detail or f.status,
+        )
+    table.add_row(
+        "[bold]total[/]",
+        "",
+        str(report.ingested),
+        str(report.duplicate),
+        str(report.quarantined),
+        "",
+    )
+    return table
+
+
+def findings_table(findings: list[dict[str, Any]]) -> Table:
+    table = Table(title=f"Findings ({len(findings)})", title_justify="left")
+    for column in ("severity", "rule", "title", "first seen (UTC)", "events"):
+        table.add_column(column, ratio=2 if column == "title" else None)
+    for f in findings:
+        style = _SEVERITY_STYLE.get(f["severity"], "")
+        table.add_row(
+            f"[{style}]{f['severity']}[/]",
+            f["rule_id"],
+            escape(f["title"]),
+            f["first_seen"].strftime("%H:%M:%S.%f")[:-3],
+            str(len(f["event_ids"])),
+        )
+    return table
+
+
+def timeline_table(rows: list[TimelineRow], title: str = "Timeline") -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("T+ ms", justify="right", no_wrap=True)
+    table.add_column("source", no_wrap=True)
+    table.add_column("step", overflow="fold", ratio=3)
+    table.add_column("fires", overflow="fold", ratio=1)
+    for row in rows:
+        what = escape(row.what)
+        if row.status == "failure":
+            what += " [yellow](failed)[/]"
+        if row.destructive:
+            what = f"[bold red]{what}[/]"
+        detail = row.detail
+        if row.kind == "api" and row.target_env not in (None, "unknown"):
+            detail = f"{detail} [{row.target_env}]"
+        step = f"{what}\n[dim]{escape(detail)}[/]" if detail and detail != row.what else what
+        table.add_row(f"{row.offset_ms:,}", row.source, step, escape("\n".join(row.fired)))
+    return table
+
+
+def arrow_table(result: pa.Table, title: str | None = None, limit: int = 200) -> Table:
+    table = Table(title=title, title_justify="left")
+    for name in result.column_names:
+        table.add_column(name, overflow="fold")
+    for row in result.slice(0, limit).to_pylist():
+        table.add_row(*("" if v is None else str(v) for v in row.values()))
+    if result.num_rows > limit:
+        table.caption = f"{result.num_rows - limit} more rows not shown (use --json)"
+    return table

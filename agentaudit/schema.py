@@ -1,0 +1,173 @@
+"""The canonical event: one row per thing an agent, a shell or a provider did.
+
+This module is the single definition of the `events` columns. Collectors build plain dicts
+with these keys (`new_event`), enrichment fills the analysis columns, and the store appends
+them as Arrow batches. Keep column names stable: exports and analysts' SQL depend on them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+
+KINDS = ("process", "api", "file", "message", "auth", "other")
+STATUSES = ("success", "failure", "denied", "unknown")
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+ENVIRONMENTS = ("production", "staging", "development", "unknown")
+
+TIME = pa.timestamp("us", tz="UTC")
+STR = pa.string()
+STRS = pa.list_(pa.string())
+
+# (name, type, meaning) — the meaning is rendered into docs/ARCHITECTURE.md and the views.
+EVENT_COLUMNS: list[tuple[str, pa.DataType, str]] = [
+    # identity
+    ("event_id", STR, "deterministic hash of source + the record's id or raw bytes (dedup key)"),
+    ("source", STR, "collector source name, e.g. cursor.hooks, shell.zsh, railway.audit"),
+    ("source_path", STR, "file the record came from (or stream name)"),
+    ("source_offset", pa.int64(), "byte offset of the record in source_path"),
+    ("parser_version", STR, "collector name and version that produced the row"),
+    ("ingested_at", TIME, "when agentaudit stored the row"),
+    # time
+    ("time", TIME, "when it happened, UTC"),
+    ("time_precision", STR, "us, ms, s, or none when the source has no time (order kept)"),
+    ("seq", pa.int64(), "order of the record within its source (tie-breaker for equal times)"),
+    # who
+    ("host", STR, "machine the record was made on, when known"),
+    ("os_user", STR, "local account"),
+    ("agent", STR, "claude-code, codex, cursor, gemini, openhands, aider, human, unknown"),
+    ("agent_version", STR, "the agent's own version"),
+    ("model", STR, "model name, when the source says"),
+    ("session_id", STR, "agent or shell session id"),
+    ("parent_session_id", STR, "parent session for subagents"),
+    ("tool_call_id", STR, "id joining a call to its result across sources"),
+    ("actor", STR, "principal: ARN, email, user name"),
+    ("credential_fp", STR, "keyed fingerprint of the credential the call used (never the secret)"),
+    ("secret_fps", STRS, "fingerprints of every secret seen in the record (read, printed or used)"),
+    # what
+    ("kind", STR, "process, api, file, message, auth, other"),
+    ("tool_name", STR, "agent tool (Shell, Bash, Read...) or provider service"),
+    ("operation", STR, "program and subcommand, or API operation (volumeDelete, DeleteDBInstance)"),
+    ("command", STR, "command line, redacted"),
+    ("cwd", STR, "working directory"),
+    ("paths", STRS, "files the call read or wrote"),
+    ("url", STR, "URL fetched or called, redacted"),
+    ("text", STR, "message text (user prompt, agent reply), redacted"),
+    # target
+    ("target", STR, "resource acted on: path, ARN, volume id, namespace/name"),
+    ("target_env", STR, "production, staging, development, unknown"),
+    ("env_evidence", STR, "why target_env was inferred"),
+    # outcome
+    ("status", STR, "success, failure, denied, unknown"),
+    ("exit_code", pa.int32(), "process exit code when the source has one"),
+    ("error", STR, "error text, redacted"),
+    # analysis (filled by enrichment)
+    ("destructive", pa.bool_(), "destroys data, backups or audit trails"),
+    ("categories", STRS, "fs_delete, cloud_delete, backup_destroy, credential_access, ..."),
+    ("severity", STR, "info, low, medium, high, critical"),
+    ("scope", STR, "project, temp, home, system, remote"),
+    # everything else
+    ("raw", STR, "the whole source record as JSON, redacted"),
+]
+
+EVENT_SCHEMA = pa.schema([pa.field(name, typ) for name, typ, _ in EVENT_COLUMNS])
+EVENT_FIELDS = tuple(EVENT_SCHEMA.names)
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("quarantine_id", STR),
+        ("source", STR),
+        ("source_path", STR),
+        ("line", pa.int64()),
+        ("byte_offset", pa.int64()),
+        ("reason", STR),
+        ("raw", STR),
+        ("parser_version", STR),
+        ("ingested_at", TIME),
+    ]
+)
+
+
+def stable_id(*parts: str | bytes | int | None) -> str:
+    """A short deterministic id (sha256, 32 hex chars) over the given parts."""
+    h = hashlib.sha256()
+    for part in parts:
+        if part is None:
+            h.update(b"\x00none")
+        elif isinstance(part, bytes):
+            h.update(part)
+        else:
+            h.update(str(part).encode("utf-8", "surrogateescape"))
+        h.update(b"\x1f")
+    return h.hexdigest()[:32]
+
+
+def new_event(source: str, record_key: str | bytes, **columns: Any) -> dict[str, Any]:
+    """A canonical event dict; `record_key` is the record's own id or its raw bytes."""
+    unknown = set(columns) - set(EVENT_FIELDS)
+    if unknown:
+        raise KeyError(f"not canonical columns: {sorted(unknown)}")
+    event: dict[str, Any] = dict.fromkeys(EVENT_FIELDS)
+    event.update(columns)
+    event["source"] = source
+    event["event_id"] = stable_id(source, record_key)
+    event.setdefault("paths", None)
+    return event
+
+
+def raw_json(record: Any) -> str:
+    """Serialize a source record for the `raw` column.
+
+    Undecodable bytes (surrogate escapes) are kept as `\\udcXX` escapes: lossless and valid UTF-8.
+    """
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(record, ensure_ascii=True, separators=(",", ":"), default=str)
+    return text
+
+
+def parse_time(value: str | int | float | None) -> datetime | None:
+    """ISO-8601 text or epoch seconds to an aware UTC datetime; None when absent or unreadable."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(float(value), tz=UTC)
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    """A record a collector could not turn into an event: kept with its position and reason."""
+
+    reason: str
+    raw: bytes
+    line: int | None = None
+    byte_offset: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def text_column(value: str | None) -> str | None:
+    """Column text must be valid UTF-8: surrogate-escaped bytes become U+FFFD here.
+
+    The lossless original stays in `raw` (see `raw_json`), so nothing is dropped.
+    """
+    if value is None:
+        return None
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def to_arrow(events: list[dict[str, Any]]) -> pa.Table:
+    """Canonical event dicts to one Arrow table with the canonical schema."""
+    return pa.Table.from_pylist(events, schema=EVENT_SCHEMA)

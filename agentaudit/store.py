@@ -1,0 +1,208 @@
+"""The DuckDB store: append-only, idempotent, private to its owner.
+
+Every write is an Arrow batch appended with an anti-join on its key, so re-running an ingest
+or a detection adds nothing. Tables: events, quarantine, links, findings, alerts,
+deliveries, checkpoints, ingest_runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from agentaudit import paths
+from agentaudit.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA, TIME, to_arrow
+
+LINK_SCHEMA = pa.schema(
+    [
+        ("link_id", pa.string()),
+        ("event_id", pa.string()),
+        ("linked_event_id", pa.string()),
+        ("session_id", pa.string()),
+        ("reason", pa.string()),
+        ("created_at", TIME),
+    ]
+)
+
+FINDING_SCHEMA = pa.schema(
+    [
+        ("finding_id", pa.string()),
+        ("rule_id", pa.string()),
+        ("title", pa.string()),
+        ("severity", pa.string()),
+        ("kind", pa.string()),
+        ("first_seen", TIME),
+        ("last_seen", TIME),
+        ("event_ids", pa.list_(pa.string())),
+        ("session_id", pa.string()),
+        ("group_key", pa.string()),
+        ("status", pa.string()),
+        ("evidence", pa.string()),
+        ("created_at", TIME),
+    ]
+)
+
+_TABLES = {
+    "events": (EVENT_SCHEMA, "event_id"),
+    "quarantine": (QUARANTINE_SCHEMA, "quarantine_id"),
+    "links": (LINK_SCHEMA, "link_id"),
+    "findings": (FINDING_SCHEMA, "finding_id"),
+}
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS alerts (
+    alert_id VARCHAR PRIMARY KEY, group_key VARCHAR, title VARCHAR, severity VARCHAR,
+    status VARCHAR, session_id VARCHAR, first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ,
+    finding_ids VARCHAR[], body VARCHAR, created_at TIMESTAMPTZ, updated_at TIMESTAMPTZ,
+    notified_at TIMESTAMPTZ
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    delivery_id VARCHAR, alert_id VARCHAR, target VARCHAR, attempt INTEGER, ok BOOLEAN,
+    detail VARCHAR, attempted_at TIMESTAMPTZ
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    path VARCHAR PRIMARY KEY, collector VARCHAR, device BIGINT, inode BIGINT, size BIGINT,
+    head_hash VARCHAR, byte_offset BIGINT, line BIGINT, updated_at TIMESTAMPTZ
+);
+CREATE OR REPLACE VIEW event_sessions AS
+    SELECT e.*, coalesce(e.session_id, l.session_id) AS session_key, l.linked_event_id,
+           coalesce(e.tool_call_id, a.tool_call_id, e.event_id) AS call_key,
+           -- a whole-second shell line sits at the time of the agent call it is
+           CASE WHEN e.time_precision IN ('s', 'none') AND a.time IS NOT NULL THEN a.time
+                ELSE e.time END AS step_time
+    FROM events e
+    LEFT JOIN (SELECT event_id, any_value(session_id) AS session_id,
+                      any_value(linked_event_id) AS linked_event_id
+               FROM links GROUP BY event_id) l USING (event_id)
+    LEFT JOIN events a ON a.event_id = l.linked_event_id;
+CREATE TABLE IF NOT EXISTS ingest_runs (
+    run_id VARCHAR, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, files INTEGER,
+    ingested BIGINT, duplicate BIGINT, quarantined BIGINT
+);
+"""
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """One DuckDB file. Open with `Store.open()`; use as a context manager to close it."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
+        self.con = con
+        self.path = path
+
+    @classmethod
+    def open(cls, path: str | Path | None = None, *, read_only: bool = False) -> Store:
+        """Open (or create, mode 0600) the store; `:memory:` for a throwaway one."""
+        if str(path) == ":memory:":
+            store = cls(duckdb.connect(":memory:"), None)
+        else:
+            db_path = Path(path) if path else paths.default_db_path()
+            if read_only and not db_path.exists():
+                raise FileNotFoundError(
+                    f"no agentaudit store at {db_path}; run `agentaudit ingest`"
+                )
+            paths.ensure_private_dir(db_path.parent)
+            with paths.private_umask():
+                con = duckdb.connect(str(db_path), read_only=read_only)
+            os.chmod(db_path, 0o600)
+            store = cls(con, db_path)
+        store.con.execute("SET TimeZone = 'UTC'")
+        if not read_only:
+            store._create_tables()
+        return store
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def _create_tables(self) -> None:
+        for table, (schema, _key) in _TABLES.items():
+            empty = schema.empty_table()  # noqa: F841 - referenced by name in SQL
+            self.con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM empty LIMIT 0")
+        self.con.execute(_DDL)
+
+    # -- appends ---------------------------------------------------------------------------
+
+    def append(self, table: str, batch: pa.Table) -> int:
+        """Append rows whose key is new (in the table and within the batch); return how many."""
+        if batch.num_rows == 0:
+            return 0
+        _schema, key = _TABLES[table]
+        unique = pc.count_distinct(batch[key]).as_py() == batch.num_rows
+        source = "_batch" if unique else f"(SELECT * FROM _batch QUALIFY row_number() OVER (PARTITION BY {key}) = 1)"
+        self.con.register("_batch", batch)
+        try:
+            inserted = self.con.execute(
+                f"INSERT INTO {table} SELECT * FROM {source} ANTI JOIN {table} USING ({key})"
+            ).fetchall()
+        finally:
+            self.con.unregister("_batch")
+        return int(inserted[0][0]) if inserted else 0
+
+    def append_events(self, events: list[dict[str, Any]]) -> int:
+        return self.append("events", to_arrow(events))
+
+    def append_quarantine(self, rows: list[dict[str, Any]]) -> int:
+        return self.append("quarantine", pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA))
+
+    def append_links(self, rows: list[dict[str, Any]]) -> int:
+        return self.append("links", pa.Table.from_pylist(rows, schema=LINK_SCHEMA))
+
+    def append_findings(self, rows: list[dict[str, Any]]) -> int:
+        return self.append("findings", pa.Table.from_pylist(rows, schema=FINDING_SCHEMA))
+
+    # -- checkpoints -----------------------------------------------------------------------
+
+    def checkpoint(self, path: str) -> dict[str, Any] | None:
+        rows = self.rows(
+            "SELECT collector, device, inode, size, head_hash, byte_offset, line "
+            "FROM checkpoints WHERE path = ?",
+            [path],
+        )
+        return rows[0] if rows else None
+
+    def save_checkpoint(self, path: str, **fields: Any) -> None:
+        self.con.execute(
+            "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                path,
+                fields["collector"],
+                fields["device"],
+                fields["inode"],
+                fields["size"],
+                fields["head_hash"],
+                fields["byte_offset"],
+                fields["line"],
+                now(),
+            ],
+        )
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def query(self, sql: str, params: Iterable[Any] | None = None) -> pa.Table:
+        return self.con.sql(sql, params=list(params or [])).to_arrow_table()
+
+    def rows(self, sql: str, params: Iterable[Any] | None = None) -> list[dict[str, Any]]:
+        return self.query(sql, params).to_pylist()
+
+    def count(self, table: str) -> int:
+        return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+
+    def counts(self) -> dict[str, int]:
+        names = [*_TABLES, "alerts", "deliveries", "checkpoints"]
+        return {name: self.count(name) for name in names}

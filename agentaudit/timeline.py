@@ -1,0 +1,111 @@
+"""An incident's timeline across agent, shell and provider sources, with T+ offsets in ms."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from agentaudit.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineRow:
+    offset_ms: int
+    time: datetime
+    source: str
+    kind: str
+    what: str
+    detail: str
+    target: str | None
+    target_env: str | None
+    status: str | None
+    destructive: bool
+    event_id: str
+    call_key: str
+    fired: tuple[str, ...]  # findings that fire at this row
+
+    def as_dict(self) -> dict[str, Any]:
+        row = asdict(self)
+        row["time"] = self.time.isoformat(timespec="milliseconds")
+        return row
+
+
+def session_timeline(
+    store: Store, session_id: str, start: datetime | None = None, end: datetime | None = None
+) -> list[TimelineRow]:
+    """Every event of the session, and every event linked to it, in order (optionally a window)."""
+    events = store.rows(
+        """SELECT * FROM event_sessions
+           WHERE session_key = ? AND step_time >= coalesce(?, step_time)
+             AND step_time <= coalesce(?, step_time)
+           ORDER BY step_time, time, seq, source""",
+        [session_id, start, end],
+    )
+    if not events:
+        return []
+    fired = _firing_points(store, session_id)
+    first = events[0]["step_time"]
+    return [
+        TimelineRow(
+            offset_ms=round((e["step_time"] - first).total_seconds() * 1000),
+            time=e["step_time"],
+            source=e["source"],
+            kind=e["kind"],
+            what=e["operation"] or e["kind"],
+            detail=_detail(e),
+            target=e["target"],
+            target_env=e["target_env"],
+            status=e["status"],
+            destructive=bool(e["destructive"]),
+            event_id=e["event_id"],
+            call_key=e["call_key"],
+            fired=tuple(fired.get(e["event_id"], ())),
+        )
+        for e in events
+    ]
+
+
+def incident_timeline(store: Store, alert_id: str) -> list[TimelineRow]:
+    """The alert's session from the first event any of its findings rests on to the last."""
+    bounds = store.rows(
+        """SELECT a.session_id, min(e.step_time) AS start, max(e.step_time) AS end
+           FROM alerts a, unnest(a.finding_ids) AS u(fid)
+           JOIN findings f ON f.finding_id = u.fid, unnest(f.event_ids) AS v(eid)
+           JOIN event_sessions e ON e.event_id = v.eid
+           WHERE a.alert_id = ? GROUP BY a.session_id""",
+        [alert_id],
+    )
+    if not bounds or bounds[0]["session_id"] is None:
+        return []
+    b = bounds[0]
+    return session_timeline(store, b["session_id"], b["start"], b["end"])
+
+
+def _firing_points(store: Store, session_id: str) -> dict[str, list[str]]:
+    """Each finding is marked at its first destructive event (else its last event)."""
+    rows = store.rows(
+        """SELECT f.rule_id,
+                  coalesce(min_by(e.event_id, e.time) FILTER (WHERE e.destructive),
+                           max_by(e.event_id, e.time)) AS at_event
+           FROM findings f, unnest(f.event_ids) AS u(eid)
+           JOIN events e ON e.event_id = u.eid
+           WHERE f.session_id = ? GROUP BY f.finding_id, f.rule_id""",
+        [session_id],
+    )
+    marks: dict[str, list[str]] = {}
+    for row in rows:
+        marks.setdefault(row["at_event"], []).append(row["rule_id"])
+    return marks
+
+
+def _detail(event: dict[str, Any]) -> str:
+    if event["kind"] == "process" and event["command"]:
+        text = " ".join(event["command"].replace("\\\n", " ").split())
+    elif event["kind"] == "file":
+        text = ", ".join(event["paths"] or []) or (event["target"] or "")
+    elif event["kind"] == "message":
+        text = event["text"] or ""
+    else:
+        text = event["target"] or ""
+    return text if len(text) <= 160 else text[:157] + "..."

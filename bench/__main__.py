@@ -1,0 +1,13 @@
+"""`python -m bench`: run every benchmark and rewrite its section of bench/RESULTS.md."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+BENCHMARKS = ["bench.store_append"]
+
+if __name__ == "__main__":
+    for name in BENCHMARKS:
+        sys.argv = [name]
+        importlib.import_module(name).main()

@@ -1,0 +1,53 @@
+"""Collector registry: every module in this package that defines a `Collector` subclass.
+
+Adding a source is adding a file here (or registering an `agentaudit.collectors` entry point).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from functools import lru_cache
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from collectors.base import Collector, SourceInput
+
+__all__ = ["Collector", "SourceInput", "all_collectors", "get_collector", "sniff_collector"]
+
+_NOT_COLLECTORS = {"base"}
+
+
+@lru_cache(maxsize=1)
+def all_collectors() -> dict[str, Collector]:
+    """Every registered collector, by name."""
+    found: dict[str, Collector] = {}
+    for info in pkgutil.iter_modules(__path__):
+        if info.name in _NOT_COLLECTORS or info.name.startswith(("_", "test_")):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            concrete = issubclass(cls, Collector) and not inspect.isabstract(cls)
+            if concrete and cls.__module__ == module.__name__:
+                found[cls.name] = cls()
+    for ep in entry_points(group="agentaudit.collectors"):
+        cls = ep.load()
+        found[cls.name] = cls()
+    return dict(sorted(found.items()))
+
+
+def get_collector(name: str) -> Collector:
+    collectors = all_collectors()
+    if name not in collectors:
+        known = ", ".join(collectors)
+        raise KeyError(f"unknown source {name!r}; known sources: {known}")
+    return collectors[name]
+
+
+def sniff_collector(path: Path, head: bytes) -> Collector | None:
+    """The first collector that recognises this file, or None."""
+    for collector in all_collectors().values():
+        if collector.sniff(path, head):
+            return collector
+    return None

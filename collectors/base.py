@@ -1,0 +1,141 @@
+"""What every collector is: one input format in, canonical events (or quarantine records) out.
+
+A collector knows its format and `agentaudit.schema`, nothing else: no DuckDB, no rules, no
+alerting. It never raises on bad input; it yields `Quarantined` with the position and reason.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, ClassVar
+
+from agentaudit.schema import Quarantined
+
+Output = dict[str, Any] | Quarantined
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    number: int  # 1-based line number in the file
+    offset: int  # byte offset of the line's first byte
+    data: bytes  # without the trailing newline
+
+
+class SourceInput:
+    """One file (or stream) handed to a collector, possibly from a checkpointed offset.
+
+    `end_offset` is how far the collector has consumed: the ingest loop stores it as the
+    checkpoint, so a final line without a newline can be held back until it is complete.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        stream: BinaryIO,
+        *,
+        start_offset: int = 0,
+        start_line: int = 0,
+        hold_partial_line: bool = False,
+    ) -> None:
+        self.path = path
+        self.stream = stream
+        self.start_offset = start_offset
+        self.start_line = start_line
+        self.hold_partial_line = hold_partial_line
+        self.end_offset = start_offset
+        self.end_line = start_line
+
+    @classmethod
+    def from_bytes(cls, path: str, data: bytes, **kwargs: Any) -> SourceInput:
+        import io
+
+        return cls(path, io.BytesIO(data), **kwargs)
+
+    def lines(self) -> Iterator[Line]:
+        """Lines from start_offset; the last unterminated line is held back when asked to."""
+        self.stream.seek(self.start_offset)
+        offset, number = self.start_offset, self.start_line
+        for data in self.stream:
+            complete = data.endswith(b"\n")
+            if not complete and self.hold_partial_line:
+                break
+            number += 1
+            body = data[:-1] if complete else data
+            if body.endswith(b"\r"):
+                body = body[:-1]
+            yield Line(number, offset, body)
+            offset += len(data)
+            self.end_offset, self.end_line = offset, number
+
+    def read_all(self) -> bytes:
+        """The whole remaining input (for formats that are one JSON document)."""
+        self.stream.seek(self.start_offset)
+        data = self.stream.read()
+        self.end_offset = self.start_offset + len(data)
+        self.end_line = self.start_line + data.count(b"\n")
+        return data
+
+
+class Collector(ABC):
+    """One source format. Subclasses set the class attributes and implement `collect`."""
+
+    name: ClassVar[str]  # registry name, used by `ingest --source NAME`
+    source: ClassVar[str]  # value of the canonical `source` column
+    version: ClassVar[str] = "1"
+    description: ClassVar[str] = ""
+    # Tailing by offset is only safe for append-only line formats.
+    incremental: ClassVar[bool] = True
+
+    @property
+    def parser_version(self) -> str:
+        return f"{self.name}/{self.version}"
+
+    @abstractmethod
+    def sniff(self, path: Path, head: bytes) -> bool:
+        """Whether this file looks like this collector's format (path and first bytes)."""
+
+    @abstractmethod
+    def collect(self, src: SourceInput) -> Iterator[Output]:
+        """Yield canonical events and quarantine records; never raise on bad input."""
+
+
+def decode_json_line(line: Line) -> tuple[list[Any], str | None]:
+    """Decode one JSON line. Returns (objects, problem).
+
+    Recovers what real agent logs damage: runs of NUL bytes, and two records spliced with no
+    newline (`}{`). Never decodes with errors ignored: invalid UTF-8 is a reason to quarantine.
+    """
+    data = line.data.replace(b"\x00", b"").strip()
+    if not data:
+        return [], None if not line.data else "only NUL bytes"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return [], f"invalid UTF-8 at byte {exc.start}"
+    try:
+        return [json.loads(text)], None
+    except json.JSONDecodeError as exc:
+        recovered = _split_spliced(text)
+        if recovered:
+            return recovered, None
+        return [], f"invalid JSON: {exc.msg} at column {exc.colno}"
+
+
+def _split_spliced(text: str) -> list[Any]:
+    """Objects from `{...}{...}`: keep each part that parses whole (a truncated head is lost)."""
+    decoder = json.JSONDecoder()
+    out: list[Any] = []
+    pos = text.find("{")
+    while pos != -1:
+        try:
+            obj, end = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError:
+            pos = text.find("{", pos + 1)
+            continue
+        out.append(obj)
+        pos = text.find("{", end)
+    return out if out and isinstance(out[0], dict) else []

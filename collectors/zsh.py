@@ -1,0 +1,101 @@
+"""zsh history, with or without EXTENDED_HISTORY (`: <start>:<elapsed>;<command>`).
+
+Follows zsh 5.9 `Src/hist.c`: a line ending in a backslash continues on the next line (the
+backslash becomes a newline), the writer's extra space after trailing backslashes is dropped,
+and bytes are unmetafied (0x83 then byte ^ 0x20) before UTF-8 decoding. Invalid UTF-8 is
+kept losslessly with surrogate escapes in `raw`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from agentaudit.schema import new_event, parse_time, raw_json, text_column
+from collectors.base import Collector, Line, Output, SourceInput
+
+_HEADER = re.compile(rb"^:\s*(-?\d+):(-?\d+);")
+_META = 0x83
+
+
+def unmetafy(data: bytes) -> bytes:
+    if _META not in data:
+        return data
+    out = bytearray()
+    it = iter(data)
+    for byte in it:
+        if byte == _META:
+            nxt = next(it, None)
+            if nxt is not None:
+                out.append(nxt ^ 0x20)
+        else:
+            out.append(byte)
+    return bytes(out)
+
+
+class ZshHistory(Collector):
+    name = "shell.zsh"
+    source = "shell.zsh"
+    version = "1"
+    description = "zsh history file (EXTENDED_HISTORY or plain)"
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        return bool(_HEADER.match(head)) or "zsh" in path.name.lower() or path.name == ".zhistory"
+
+    def collect(self, src: SourceInput) -> Iterator[Output]:
+        seen: dict[bytes, int] = {}
+        for first, body in _entries(src.lines()):
+            yield self._event(first, body, src.path, seen)
+
+    def _event(self, first: Line, body: bytes, path: str, seen: dict[bytes, int]) -> dict[str, Any]:
+        header = _HEADER.match(body)
+        start = elapsed = None
+        if header:
+            start, elapsed = int(header.group(1)), int(header.group(2))
+            body = body[header.end() :]
+        command = unmetafy(body).decode("utf-8", "surrogateescape")
+        # Identical lines are distinct commands: the n-th copy gets its own id.
+        nth = seen[body] = seen.get(body, 0) + 1
+        when = parse_time(start) if start is not None and start >= 0 else None
+        record = {"start": start, "elapsed": elapsed, "command": command}
+        return new_event(
+            self.source,
+            record_key=body + b"\x1f%d" % nth,
+            source_path=path,
+            source_offset=first.offset,
+            seq=first.number,
+            parser_version=self.parser_version,
+            time=when,
+            time_precision="s" if when else "none",
+            agent="unknown",
+            kind="process",
+            tool_name="zsh",
+            command=text_column(command),
+            status="unknown",
+            raw=raw_json(record),
+        )
+
+
+def _entries(lines: Iterator[Line]) -> Iterator[tuple[Line, bytes]]:
+    """Join continuation lines into entries, as zsh's readhistline does."""
+    first: Line | None = None
+    parts: list[bytes] = []
+    for line in lines:
+        if first is None:
+            first = line
+        data = line.data
+        if data.endswith(b"\\"):
+            parts.append(data[:-1] + b"\n")
+            continue
+        parts.append(data)
+        entry = b"".join(parts)
+        stripped = entry.rstrip(b" ")
+        if stripped.endswith(b"\\") and len(stripped) < len(entry):
+            entry = entry[:-1]  # the writer added one space after trailing backslashes
+        if entry:
+            yield first, entry
+        first, parts = None, []
+    if first is not None and parts:
+        yield first, b"".join(parts)
