@@ -42,9 +42,29 @@ def session_timeline(
            ORDER BY step_time, time, seq, source""",
         [session_id, start, end],
     )
+    return _rows(events, _firing_points(store, session_id) if events else {})
+
+
+def window_timeline(
+    store: Store, start: datetime, end: datetime, host: str | None = None, limit: int = 5000
+) -> list[TimelineRow]:
+    """Every event between two instants (all sessions and sources), optionally on one host."""
+    events = store.rows(
+        """SELECT * FROM event_sessions
+           WHERE step_time BETWEEN ? AND ? AND (? IS NULL OR host = ?)
+           ORDER BY step_time, time, seq, source LIMIT ?""",
+        [start, end, host, host, limit],
+    )
+    fired: dict[str, list[str]] = {}
+    for session in sorted({e["session_key"] for e in events if e["session_key"]}):
+        for event_id, rules in _firing_points(store, session).items():
+            fired.setdefault(event_id, []).extend(rules)
+    return _rows(events, fired)
+
+
+def _rows(events: list[dict[str, Any]], fired: dict[str, list[str]]) -> list[TimelineRow]:
     if not events:
         return []
-    fired = _firing_points(store, session_id)
     first = events[0]["step_time"]
     return [
         TimelineRow(
