@@ -82,16 +82,18 @@ def _nice_step(span: float, ticks: int = 8) -> float:
     return next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
 
 
+def lane_order(report: TimelineReport) -> list[str]:
+    """Chart lanes: the agent's sources, then shells, then providers."""
+    providers = {r.source for r in report.rows if r.kind == "api"}
+    return sorted(
+        dict.fromkeys(r.source for r in report.rows),
+        key=lambda s: (s in providers, s.startswith("shell.")),
+    )
+
+
 def timeline_svg(report: TimelineReport) -> str:
     """Lanes per source, a dot per row (red: destructive), linked rows joined, findings flagged."""
-    # lanes: the agent's sources, then shells, then providers
-    sources = sorted(
-        dict.fromkeys(r.source for r in report.rows),
-        key=lambda s: (
-            any(r.kind == "api" for r in report.rows if r.source == s),
-            s.startswith("shell."),
-        ),
-    )
+    sources = lane_order(report)
     flags = max((len(s.fired) for s in report.steps), default=0)
     top = _MARGIN_TOP + 15 * flags
     height = top + _LANE_HEIGHT * max(len(sources), 1) + _AXIS_HEIGHT

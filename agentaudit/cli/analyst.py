@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -193,10 +192,13 @@ def dashboard(
         sys.executable, "-m", "streamlit", "run", str(app_path()),
         "--server.address", address, "--server.port", str(port),
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",
         "--", "--db", str(store_path),
     ]  # fmt: skip
     console.print(f"agentaudit dashboard on http://{address}:{port} (store {store_path})")
-    raise typer.Exit(subprocess.call(command, env={**os.environ, "AGENTAUDIT_DB": str(store_path)}))
+    sys.stdout.flush()
+    # become the Streamlit server, so signals (Ctrl-C, a test's terminate) reach it directly
+    os.execve(sys.executable, command, {**os.environ, "AGENTAUDIT_DB": str(store_path)})
 
 
 def _store_path(db: Path | None) -> Path:
