@@ -95,12 +95,15 @@ def get_incident(store: Store, incident_id: str) -> Incident:
     full_id = resolve_id(store, incident_id)
     head = store.rows("SELECT * FROM incidents WHERE incident_id = ?", [full_id])[0]
     sessions = head["sessions"] or ([head["session_id"]] if head["session_id"] else [])
-    window = [sessions, head["started"], head["ended"]]
+    # sessionless incidents (a shell history on its own) take the window's sessionless rows
+    window = [sessions, sessions, head["started"], head["ended"]]
     steps = store.rows(
         """SELECT time, operation, command, target, target_env, credential_fp, status,
                   agent_call, provider_confirmed, provider_time, sources, session_id, call_key
            FROM destructive_events
-           WHERE list_contains(?::VARCHAR[], session_id) AND time BETWEEN ? AND ?
+           WHERE CASE WHEN len(?::VARCHAR[]) > 0 THEN list_contains(?::VARCHAR[], session_id)
+                      ELSE session_id IS NULL END
+             AND time BETWEEN ? AND ?
            ORDER BY time, call_key""",
         window,
     )
@@ -128,7 +131,9 @@ def get_incident(store: Store, incident_id: str) -> Incident:
                   min(time) FILTER (WHERE how = 'used') AS first_used,
                   bool_or(how = 'used' AND destructive) AS used_destructively
            FROM credential_uses
-           WHERE list_contains(?::VARCHAR[], session_id) AND time BETWEEN ? AND ?
+           WHERE CASE WHEN len(?::VARCHAR[]) > 0 THEN list_contains(?::VARCHAR[], session_id)
+                      ELSE session_id IS NULL END
+             AND time BETWEEN ? AND ?
            GROUP BY fingerprint ORDER BY first_seen""",
         window,
     )

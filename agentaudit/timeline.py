@@ -55,11 +55,7 @@ def window_timeline(
            ORDER BY step_time, time, seq, source LIMIT ?""",
         [start, end, host, host, limit],
     )
-    fired: dict[str, list[str]] = {}
-    for session in sorted({e["session_key"] for e in events if e["session_key"]}):
-        for event_id, rules in _firing_points(store, session).items():
-            fired.setdefault(event_id, []).extend(rules)
-    return _rows(events, fired)
+    return _rows(events, _firing_points_among(store, [e["event_id"] for e in events]))
 
 
 def _rows(events: list[dict[str, Any]], fired: dict[str, list[str]]) -> list[TimelineRow]:
@@ -112,6 +108,26 @@ def _firing_points(store: Store, session_id: str) -> dict[str, list[str]]:
            JOIN events e ON e.event_id = u.eid
            WHERE f.session_id = ? GROUP BY f.finding_id, f.rule_id""",
         [session_id],
+    )
+    marks: dict[str, list[str]] = {}
+    for row in rows:
+        marks.setdefault(row["at_event"], []).append(row["rule_id"])
+    return marks
+
+
+def _firing_points_among(store: Store, event_ids: list[str]) -> dict[str, list[str]]:
+    """As `_firing_points`, for the findings resting on any of these events (any session)."""
+    if not event_ids:
+        return {}
+    rows = store.rows(
+        """SELECT f.rule_id,
+                  coalesce(min_by(e.event_id, e.time) FILTER (WHERE e.destructive),
+                           max_by(e.event_id, e.time)) AS at_event
+           FROM (SELECT * FROM findings WHERE list_has_any(event_ids, ?::VARCHAR[])) f,
+                unnest(f.event_ids) AS u(eid)
+           JOIN events e ON e.event_id = u.eid
+           GROUP BY f.finding_id, f.rule_id""",
+        [event_ids],
     )
     marks: dict[str, list[str]] = {}
     for row in rows:

@@ -221,10 +221,13 @@ def report_for(
     """The timeline of an incident, a session (optionally a window of it) or a time window."""
     if incident:
         full = resolve_id(store, incident)
-        title = store.rows("SELECT title FROM alerts WHERE alert_id = ?", [full])[0]["title"]
-        return build_report(
-            f"Incident {full[:12]}: {title}", {"incident": full}, incident_timeline(store, full)
-        )
+        head = store.rows(
+            "SELECT title, session_id, started, ended FROM incidents WHERE incident_id = ?", [full]
+        )[0]
+        rows = incident_timeline(store, full)
+        if not rows and head["session_id"] is None:  # no session: every row in its window
+            rows = window_timeline(store, head["started"], head["ended"])
+        return build_report(f"Incident {full[:12]}: {head['title']}", {"incident": full}, rows)
     if session:
         rows = session_timeline(store, session, start, end)
         return build_report(f"Session {session}", {"session": session}, rows)

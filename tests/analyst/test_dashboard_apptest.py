@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("streamlit", reason="the dashboard extra is not installed")
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest
 
 SCREENS = Path(__file__).resolve().parents[2] / "dashboards" / "screens"
 TITLE = (
