@@ -95,7 +95,12 @@ def detect(
 
 
 def query(
-    sql: Annotated[str, typer.Argument(help="SQL over the store (tables: events, findings, ...).")],
+    sql: Annotated[
+        str,
+        typer.Argument(
+            help="SQL over the store (tables: events, findings, ...; views: `agentaudit views`)."
+        ),
+    ],
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:

@@ -190,3 +190,15 @@ def test_incidents_on_a_store_with_events_but_no_alerts(tmp_path):
     assert "33 events but no incidents" in result.output and "agentaudit detect" in result.output
     result = runner.invoke(app, ["timeline", "--incident", "abc", "--db", str(db)])
     assert result.exit_code == 2 and "agentaudit detect" in result.output
+
+
+def test_views_command_lists_every_view():
+    result = runner.invoke(app, ["views", "--json"])
+    assert result.exit_code == 0
+    assert [v["name"] for v in json.loads(result.output)] == list(VIEW_NAMES)
+
+
+def test_dashboard_without_a_store_says_how_to_get_one(tmp_path):
+    result = runner.invoke(app, ["dashboard", "--db", str(tmp_path / "none.duckdb")])
+    assert result.exit_code == 2
+    assert "no agentaudit store" in result.output and "agentaudit demo" in result.output
