@@ -1,4 +1,4 @@
-"""demo, ingest, detect, query, timeline, export, sources."""
+"""demo, ingest, detect, query, export, sources (timeline: cli/analyst.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from agentaudit.cli.common import DbOption, JsonOption, console, fail, open_stor
 from agentaudit.export.ocsf import export_ocsf
 from agentaudit.ingest import expand_paths, ingest_paths
 from agentaudit.pipeline import detect_and_alert
-from agentaudit.timeline import session_timeline
 from collectors import all_collectors
 
 NOTIFY_ENV = "AGENTAUDIT_NOTIFY"
@@ -26,7 +25,6 @@ def register(app: typer.Typer) -> None:
     app.command()(ingest)
     app.command()(detect)
     app.command()(query)
-    app.command()(timeline)
     app.command()(export)
     app.command()(sources)
 
@@ -97,7 +95,12 @@ def detect(
 
 
 def query(
-    sql: Annotated[str, typer.Argument(help="SQL over the store (tables: events, findings, ...).")],
+    sql: Annotated[
+        str,
+        typer.Argument(
+            help="SQL over the store (tables: events, findings, ...; views: `agentaudit views`)."
+        ),
+    ],
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -111,22 +114,6 @@ def query(
         print_json(result.to_pylist())
     else:
         console.print(render.arrow_table(result))
-
-
-def timeline(
-    session: Annotated[str, typer.Option(help="Agent session id.")],
-    db: DbOption = None,
-    json: JsonOption = False,
-) -> None:
-    """The session's timeline across sources, T+ in milliseconds from its first event."""
-    with open_store(db, read_only=True) as store:
-        rows = session_timeline(store, session)
-    if not rows:
-        fail(f"no events for session {session!r}")
-    if json:
-        print_json([r.as_dict() for r in rows])
-    else:
-        console.print(render.timeline_table(rows, title=f"Timeline of session {session}"))
 
 
 def export(
