@@ -1,0 +1,105 @@
+"""Score the analyser on a labeled command corpus (JSONL rows: command, expected, category).
+
+A command counts as flagged when its severity is medium or higher. Rows with a `condition`
+(they depend on cwd, env or config in the peer's test) are scored apart: those whose
+condition we can express (a literal cwd) with that cwd, the rest listed as unsupported.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentaudit.commands.analysis import analyze_command
+
+_LITERAL_CWD = re.compile(r"^cwd='(/[^']*)'$")
+
+
+@dataclass
+class Score:
+    tp: int = 0
+    fn: int = 0
+    fp: int = 0
+    tn: int = 0
+
+    def add(self, expected: bool, flagged: bool) -> None:
+        if expected and flagged:
+            self.tp += 1
+        elif expected:
+            self.fn += 1
+        elif flagged:
+            self.fp += 1
+        else:
+            self.tn += 1
+
+    @property
+    def n(self) -> int:
+        return self.tp + self.fn + self.fp + self.tn
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def fpr(self) -> float:
+        return self.fp / (self.fp + self.tn) if self.fp + self.tn else 0.0
+
+
+@dataclass
+class Evaluation:
+    path: str
+    overall: Score = field(default_factory=Score)
+    conditional: Score = field(default_factory=Score)
+    unsupported_conditions: int = 0
+    by_category: dict[str, Score] = field(default_factory=lambda: defaultdict(Score))
+    misses: list[dict[str, Any]] = field(default_factory=list)  # false negatives
+    false_alarms: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        def score(s: Score) -> dict[str, Any]:
+            return {"n": s.n, "tp": s.tp, "fn": s.fn, "fp": s.fp, "tn": s.tn,
+                    "recall": round(s.recall, 4), "fpr": round(s.fpr, 4)}  # fmt: skip
+
+        return {
+            "file": self.path,
+            "context_free": score(self.overall),
+            "with_condition": score(self.conditional),
+            "unsupported_conditions": self.unsupported_conditions,
+            "by_category": {k: score(v) for k, v in sorted(self.by_category.items())},
+            "misses": self.misses,
+            "false_alarms": self.false_alarms,
+        }
+
+
+def evaluate_file(path: str | Path) -> Evaluation:
+    result = Evaluation(str(path))
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        expected = row["expected"] == "destructive"
+        condition = row.get("condition")
+        cwd = None
+        if condition:
+            literal = _LITERAL_CWD.match(condition)
+            if not literal:
+                result.unsupported_conditions += 1
+                continue
+            cwd = literal.group(1)
+        analysis = analyze_command(row["command"], cwd=cwd)
+        flagged = analysis.flagged
+        (result.conditional if condition else result.overall).add(expected, flagged)
+        if not condition:
+            result.by_category[row.get("category", "")].add(expected, flagged)
+        detail = {"command": row["command"], "category": row.get("category"),
+                  "severity": analysis.severity, "rules": list(analysis.rule_ids),
+                  "reasons": list(analysis.reasons)}  # fmt: skip
+        if expected and not flagged:
+            result.misses.append(detail)
+        elif flagged and not expected:
+            result.false_alarms.append(detail)
+    return result
