@@ -129,14 +129,14 @@ def literal_output(command: SimpleCommand) -> str | None:
         and not [a for a in args if not a.startswith("-")]
     ):
         return command.stdin
-    if name in ("base64", "openssl") and command.stdin is not None:
-        if {"-d", "--decode", "-D"} & set(args) or (name == "openssl" and "-d" in args):
-            try:
-                return base64.b64decode(command.stdin.strip(), validate=False).decode(
-                    "utf-8", "replace"
-                )
-            except (binascii.Error, ValueError):
-                return None
+    decoding = {"-d", "--decode", "-D"} & set(args)
+    if name in ("base64", "openssl") and command.stdin is not None and decoding:
+        try:
+            return base64.b64decode(command.stdin.strip(), validate=False).decode(
+                "utf-8", "replace"
+            )
+        except (binascii.Error, ValueError):
+            return None
     if name == "xxd" and "-r" in args and command.stdin is not None:
         try:
             return bytes.fromhex(re.sub(r"\s", "", command.stdin)).decode("utf-8", "replace")
@@ -176,6 +176,9 @@ class _Walker:
                     self.walk(child)
         elif kind == "comment":
             return
+        elif kind == "unset_command":
+            words = [self._word(c)[0] for c in node.children if c.is_named]
+            self._emit(SimpleCommand(["unset", *words], depth=self.depth))
         else:
             for child in node.children:
                 self.walk(child)

@@ -282,8 +282,7 @@ def copy_to_system(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
     path = dest.split(":", 1)[1] if re.match(r"^[\w.@-]+:", dest) else dest
     remote = path != dest
     if (
-        (path in ("/", "")
-        and remote)
+        (path in ("/", "") and remote)
         or path.startswith(_SYSTEM_FILES)
         or path.rstrip("/") in scopes.SYSTEM_CRITICAL
     ):

@@ -99,11 +99,17 @@ def _checkout(sub: str, rest: list[str]) -> list[Finding]:
             forced = forced or name == "--force"
             creates = creates or name == "--orphan"
             pathspec_file = pathspec_file or name == "--pathspec-from-file"
-            if (name == "--pathspec-from-file" and not eq) or (name in _CHECKOUT_VALUE and not eq):
+            if (
+                (name == "--pathspec-from-file" and not eq)
+                or (name in _CHECKOUT_VALUE and not eq)
+                or (
+                    name in _CHECKOUT_OPTIONAL
+                    and not eq
+                    and i + 1 < len(rest)
+                    and rest[i + 1] in _CHECKOUT_OPTIONAL[name]
+                )
+            ):
                 i += 1
-            elif name in _CHECKOUT_OPTIONAL and not eq and i + 1 < len(rest):
-                if rest[i + 1] in _CHECKOUT_OPTIONAL[name]:
-                    i += 1
         elif arg.startswith("-") and len(arg) > 1:
             for j, letter in enumerate(arg[1:], start=1):
                 if letter == "f":

@@ -1,0 +1,111 @@
+"""Command analysis: the five evasion classes (must-fire and must-allow siblings), scope-based
+severity, code-in-code, and the score on each labeled peer corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from agentaudit.commands import analyze, analyze_command
+from agentaudit.commands.evaluate import evaluate_file
+
+EVASIONS = [
+    # (class, must fire, must allow)
+    ("quote removal", "r''m -rf /", "echo 'rm -rf /'"),
+    ("quote removal", 'g"i"t reset --hard', "git commit -m 'git reset --hard'"),
+    ("$IFS separators", "rm$IFS-rf$IFS/", "echo$IFS/"),
+    ("$IFS separators", "rm${IFS}-rf${IFS}~", "ls${IFS}-la"),
+    ("command substitution", "$(echo rm) -rf /", "$(echo ls) -la /"),
+    ("command substitution", 'echo "$(rm -rf /srv)"', 'echo "$(date)"'),
+    ("base64 to a shell", "echo cm0gLXJmIC8= | base64 -d | sh", "echo bHMgLWxh | base64 -d | sh"),
+    (
+        "base64 to a shell",
+        "echo cm0gLXJmIC8= | base64 --decode | bash",
+        "echo cm0gLXJmIC8= | base64 -d",
+    ),
+    ("alternative argv shapes", "find / -delete", "find / -name '*.log' -print"),
+    (
+        "alternative argv shapes",
+        "dd if=/dev/zero of=/dev/sda bs=1M",
+        "dd if=/dev/zero of=/dev/null count=1",
+    ),
+    ("alternative argv shapes", "rm -r -f ~/work", "rm -- -rf"),
+    (
+        "alternative argv shapes",
+        "install -m 4755 sh /usr/local/bin/sh2",
+        "install -m 0755 tool /usr/local/bin/tool",
+    ),
+]
+
+
+@pytest.mark.parametrize(("evasion", "fire", "allow"), EVASIONS)
+def test_evasion_must_fire_and_sibling_must_allow(evasion, fire, allow):
+    fired = analyze(fire)
+    allowed = analyze(allow)
+    assert fired.flagged, f"{evasion}: {fire!r} not flagged ({fired.severity})"
+    assert not allowed.flagged, f"{evasion}: {allow!r} flagged {allowed.rule_ids} {allowed.reasons}"
+
+
+def test_scope_decides_severity():
+    assert analyze("rm -rf ./node_modules").severity == "low"
+    assert analyze("rm -rf ~").severity == "critical"
+    assert analyze("rm -rf /").severity == "critical"
+    assert analyze("rm -rf src").severity == "medium"
+    assert analyze("rm -rf /tmp/build").scope == "temp"
+    assert analyze_command("rm -rf /work/app/lib", cwd="/work/app").scope == "project"
+    assert analyze_command("rm -rf /etc/nginx", cwd="/work/app").severity == "high"
+
+
+def test_wrappers_and_code_in_code():
+    for command in [
+        "sudo -u root -- env A=1 nohup /usr/bin/git reset --hard",
+        "bash -c 'git reset --hard'",
+        "echo / | xargs rm -rf",
+        "python3 -c \"import shutil; shutil.rmtree('/home/user')\"",
+        "python3 -c \"import subprocess; subprocess.run(['rm', '-rf', '/srv'])\"",
+        "node -e \"require('child_process').execSync('rm -rf /')\"",
+        "cat <<'EOF' | sh\nrm -rf /\nEOF",
+        "eval 'rm -rf ~'",
+        "x=rm; $x -rf /",
+    ]:
+        assert analyze(command).destructive, command
+    assert analyze("bash -c 'echo ok'").severity == "info"
+
+
+def test_results_carry_rules_reasons_and_targets():
+    result = analyze(
+        "aws rds delete-db-instance --db-instance-identifier prod --skip-final-snapshot"
+    )
+    assert result.severity == "critical"
+    assert "backup_destroy" in result.categories
+    assert result.rule_ids and result.reasons
+    railway = analyze("railway volume delete --volume 3d2c42fb --yes")
+    assert set(railway.categories) >= {"cloud_delete", "backup_destroy", "safety_bypass"}
+    assert railway.target == "3d2c42fb" and railway.provider == "railway"
+
+
+def test_unparsed_input_is_never_safe():
+    result = analyze("rm -rf /some/path 'unterminated")
+    assert result.unparsed and result.flagged
+    assert analyze("echo 'unterminated").severity == "low"
+
+
+# Measured figures (see bench/RESULTS.md); floors sit just under them.
+@pytest.mark.parametrize(
+    ("name", "min_recall", "max_fpr"),
+    [("dcg.jsonl", 0.95, 0.03), ("claude-code-safety-net.jsonl", 0.95, 0.06)],
+)
+def test_score_on_peer_corpus(corpus, name, min_recall, max_fpr):
+    result = evaluate_file(corpus / "commands" / name)
+    assert result.overall.n > 300
+    assert result.overall.recall >= min_recall, result.misses[:10]
+    assert result.overall.fpr <= max_fpr, result.false_alarms[:10]
+
+
+def test_codex_corpus_rows_outside_temp_all_agree(corpus):
+    # codex calls any forced rm dangerous; we rate forced deletes inside temp dirs low
+    # (deliberate, listed in bench/RESULTS.md). Every other codex row must agree.
+    result = evaluate_file(corpus / "commands" / "codex.jsonl")
+    disagreements = result.misses + result.false_alarms
+    assert all("/tmp/" in row["command"] or "$target" in row["command"] for row in disagreements), (
+        disagreements
+    )
