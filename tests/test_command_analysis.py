@@ -109,3 +109,22 @@ def test_codex_corpus_rows_outside_temp_all_agree(corpus):
     assert all("/tmp/" in row["command"] or "$target" in row["command"] for row in disagreements), (
         disagreements
     )
+
+
+def test_rule_packs_are_data_with_ids_and_reasons():
+    from agentaudit.commands.packs import all_rules
+
+    allow, deny = all_rules()
+    ids = [r.id for r in deny]
+    assert len(deny) >= 40 and allow
+    assert len(ids) == len(set(ids))
+    assert all(r.why and r.category for r in deny)
+
+
+def test_broken_pack_file_names_the_file(tmp_path):
+    from agentaudit.commands.packs import load_pack
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules:\n  - id: x.y\n    programs: [x]\n    category: nonsense\n")
+    with pytest.raises(ValueError, match=r"bad\.yaml: rule x\.y: unknown category"):
+        load_pack(bad)

@@ -133,34 +133,35 @@ def match(cmd: SimpleCommand) -> list[Finding]:
     allow, deny = all_rules()
     if any(r.matches(cmd.program, positional, flags, args) for r in allow):
         return []
-    findings = []
-    for rule in deny:
-        if not rule.matches(cmd.program, positional, flags, args):
-            continue
-        severity, extra = rule.severity, None
-        for flag, (raised, category) in rule.escalate.items():
-            if _has_flag(flag, flags, args):
-                severity, extra = max_severity(severity, raised), category or extra
-        operation = " ".join([cmd.program, *positional[: max(len(rule.words), 2)]])
-        target = (
-            positional[len(rule.words)]
-            if rule.words and len(positional) > len(rule.words)
-            else None
-        )
-        findings.append(
-            Finding(rule.id, rule.category, severity, rule.why, operation=operation, target=target)
-        )
-        if extra:
-            findings.append(
-                Finding(
-                    rule.id,
-                    extra,
-                    severity,
-                    f"{rule.why} ({flag})",
-                    operation=operation,
-                    target=target,
-                )
-            )
-        if "*" in rule.programs:
-            break  # one generic verb finding is enough
+    findings: list[Finding] = []
+    # specific rules first; the generic verb/flag rules only speak when none did
+    for generic in (False, True):
+        for rule in deny:
+            if ("*" in rule.programs) != generic or not rule.matches(
+                cmd.program, positional, flags, args
+            ):
+                continue
+            findings += _findings(rule, cmd.program, positional, flags, args)
+            if generic:
+                break  # one generic finding is enough
+        if findings:
+            break
     return findings
+
+
+def _findings(
+    rule: PackRule, program: str, positional: list[str], flags: set[str], args: list[str]
+) -> list[Finding]:
+    severity, extra, why = rule.severity, None, rule.why
+    for flag, (raised, category) in rule.escalate.items():
+        if _has_flag(flag, flags, args):
+            severity, extra = max_severity(severity, raised), category or extra
+            why = f"{rule.why} ({flag})"
+    operation = " ".join([program, *positional[: max(len(rule.words), 2)]])
+    target = (
+        positional[len(rule.words)] if rule.words and len(positional) > len(rule.words) else None
+    )
+    found = [Finding(rule.id, rule.category, severity, why, operation=operation, target=target)]
+    if extra:
+        found.append(Finding(rule.id, extra, severity, why, operation=operation, target=target))
+    return found

@@ -91,5 +91,8 @@ def is_root_of_scope(path: str) -> bool:
 
 
 def is_regenerable(path: str) -> bool:
-    name = posixpath.basename(path.rstrip("/")) or path
-    return name in REGENERABLE or name.endswith(_REGENERABLE_SUFFIX)
+    """Build output, dependencies or caches: the path or one of its parents is one."""
+    parts = [p for p in path.rstrip("/").split("/") if p not in ("", ".")]
+    if not parts:
+        return False
+    return any(p in REGENERABLE for p in parts) or parts[-1].endswith(_REGENERABLE_SUFFIX)
