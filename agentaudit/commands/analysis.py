@@ -9,6 +9,7 @@ well, and its findings are raised one severity level: unparsed is never "safe".
 
 from __future__ import annotations
 
+import posixpath
 from functools import lru_cache
 
 from agentaudit.catalog import providers
@@ -78,7 +79,7 @@ def _analyze_script(
     def recurse(inner: str, inner_depth: int) -> list[Finding]:
         return _analyze_script(inner, inner_depth, cwd, home)[0]
 
-    ctx = Context(cwd, home, recurse)
+    ctx = Context(cwd, home, recurse, cwd)
     parsed = parse(script, depth)
     commands = parsed.commands
     if parsed.has_error:
@@ -93,6 +94,8 @@ def _analyze_script(
         for cmd in canonicalize(raw):
             programs.append(cmd.program)
             findings += analyse_simple(cmd, ctx)
+            if cmd.program in ("cd", "pushd") and len(cmd.argv) > 1:
+                ctx = Context(_changed_dir(ctx.cwd, cmd.argv[-1]), home, recurse, cwd)
     if parsed.has_error:
         findings += inline.api_calls(script, None, ctx)  # SDK calls typed as a command
         findings = [_raised(f) for f in findings]
@@ -136,6 +139,17 @@ def analyse_simple(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
             for f in findings
         ]
     return findings
+
+
+def _changed_dir(cwd: str | None, target: str) -> str | None:
+    """cwd after `cd target`; a move we cannot place makes later relative paths unknown."""
+    if target.startswith("/"):
+        return posixpath.normpath(target)
+    if cwd and not target.startswith(("~", "$", "-")):
+        return posixpath.normpath(posixpath.join(cwd, target))
+    if cwd is None and not target.startswith(("..", "~", "$", "-")):
+        return None  # a subdirectory of the project: still the project
+    return "$CWD"  # ~, $VAR, - or above an unknown project dir
 
 
 def _with(finding: Finding, **changes: object) -> Finding:

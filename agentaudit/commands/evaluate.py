@@ -17,6 +17,15 @@ from typing import Any
 from agentaudit.commands.analysis import analyze_command
 
 _LITERAL_CWD = re.compile(r"^cwd='(/[^']*)'$")
+# Peer test fixtures we can stand in for: (cwd, home). A fresh temp dir used as the project
+# is a project dir for us; HOME=tmpDir with cwd=tmpDir means the agent works in $HOME.
+_FIXTURES = {
+    "cwd=tempDir": ("/work/project", None),
+    "cwd=tmpDir": ("/work/project", None),
+    "cwd=''": (None, None),
+    "env { HOME: tmpDir }; cwd=tmpDir": ("/home/user", "/home/user"),
+    "env { HOME: tmpDir }; cwd=repo": ("/home/user/repo", "/home/user"),
+}
 
 
 @dataclass
@@ -83,14 +92,17 @@ def evaluate_file(path: str | Path) -> Evaluation:
         row = json.loads(line)
         expected = row["expected"] == "destructive"
         condition = row.get("condition")
-        cwd = None
+        cwd = home = None
         if condition:
             literal = _LITERAL_CWD.match(condition)
-            if not literal:
+            if literal:
+                cwd = literal.group(1)
+            elif condition in _FIXTURES:
+                cwd, home = _FIXTURES[condition]
+            else:  # peer configuration (worktree mode, strict mode, custom rules)
                 result.unsupported_conditions += 1
                 continue
-            cwd = literal.group(1)
-        analysis = analyze_command(row["command"], cwd=cwd)
+        analysis = analyze_command(row["command"], cwd=cwd, home=home)
         flagged = analysis.flagged
         (result.conditional if condition else result.overall).add(expected, flagged)
         if not condition:

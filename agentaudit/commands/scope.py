@@ -66,9 +66,10 @@ def classify(path: str, cwd: str | None = None, home: str | None = None) -> str:
         norm = posixpath.normpath(path)
         if any(norm == t or norm.startswith(t + "/") for t in TEMP_ROOTS):
             return "temp"
-        if cwd and (norm == cwd or norm.startswith(cwd.rstrip("/") + "/")):
-            return "project"
-        if home and (norm == home or norm.startswith(home.rstrip("/") + "/")):
+        in_home = home and (norm == home or norm.startswith(home.rstrip("/") + "/"))
+        if cwd and cwd != home and (norm == cwd or norm.startswith(cwd.rstrip("/") + "/")):
+            return "project"  # (an agent working in $HOME itself has no project to protect)
+        if in_home:
             return "home"
         if re.match(r"^/(home|Users)/[^/]+", norm):
             return "home"

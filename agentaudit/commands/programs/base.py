@@ -11,10 +11,11 @@ from agentaudit.commands.parse import SimpleCommand
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    cwd: str | None
+    cwd: str | None  # current directory (follows `cd`)
     home: str | None
     # analyse code found inside a command (bash -c, eval, heredoc fed to a shell)
     analyze_script: Callable[[str, int], list[Finding]]
+    project: str | None = None  # the project root: the cwd the command line started in
 
 
 Analyser = Callable[[SimpleCommand, Context], list[Finding]]

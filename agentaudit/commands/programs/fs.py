@@ -22,7 +22,7 @@ def delete_severity(
 ) -> tuple[str, str]:
     """(severity, scope) of deleting one target."""
     path = scopes.resolve(target, cmd.env, ctx.cwd)
-    scope = "remote" if cmd.remote else scopes.classify(path, ctx.cwd, ctx.home)
+    scope = "remote" if cmd.remote else scopes.classify(path, ctx.project, ctx.home)
     if cmd.remote:
         return "high", scope
     whole = scopes.is_root_of_scope(path) or scopes.is_root_of_scope(target)
@@ -235,7 +235,7 @@ def chmod_chown(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
     findings = []
     for target in targets:
         path = scopes.resolve(target, cmd.env, ctx.cwd)
-        scope = scopes.classify(path, ctx.cwd, ctx.home)
+        scope = scopes.classify(path, ctx.project, ctx.home)
         whole = scopes.is_root_of_scope(path)
         mode = parsed.positional[0] if parsed.positional else ""
         if (
