@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from agentaudit.cli.common import console, print_json
+from agentaudit.cli.common import DbOption, console, open_store, print_json
 from agentaudit.detect.sigma import configured_rule_dirs
 
 rules_app = typer.Typer(help="Sigma rules: test, list, convert.", no_args_is_help=True)
@@ -44,6 +44,27 @@ def rules_test(dirs: DirsOption = None) -> None:
     )
     if failed or ruleset.errors:
         raise typer.Exit(1)
+
+
+@rules_app.command("run")
+def rules_run(
+    db: DbOption = None, dirs: DirsOption = None, as_json: bool = typer.Option(False, "--json")
+) -> None:
+    """Run the Sigma rules on the store and save new findings (kinds rule and correlation)."""
+    from agentaudit.detect import run_detection
+    from agentaudit.detect.sigma import SigmaRules
+
+    detector = SigmaRules(dirs or None)
+    with open_store(db) as store:
+        report = run_detection(store, [detector])
+    for error in detector.errors:
+        console.print(f"[red]BROKEN[/red] {error}")
+    if as_json:
+        print_json(report.as_dict())
+        return
+    console.print(f"{len(report.findings)} findings from Sigma rules, {report.findings_new} new")
+    for f in report.findings:
+        console.print(f"  {f['severity']:<8} {f['kind']:<11} {f['rule_id']}  {f['title']}")
 
 
 @rules_app.command("list")

@@ -159,12 +159,17 @@ class RuleCompiler:
         return " OR ".join(f"({q})" for q in queries) or "false"
 
     def base_query(self, rule: SigmaRule) -> str:
+        # one finding per call: a hook's before/after records and the shell line of one
+        # call share a call key
         return f"""
-        SELECT session_key, event_id AS finding_key, [event_id] AS event_ids,
-               time AS first_seen, time AS last_seen,
-               to_json({{operation: operation, command: command, target: target,
-                         categories: categories, source: source}}) AS evidence
+        SELECT session_key, call_key AS finding_key, list(event_id ORDER BY time) AS event_ids,
+               min(time) AS first_seen, max(time) AS last_seen,
+               to_json({{operation: any_value(operation), command: any_value(command),
+                         target: any_value(target), severity: max(severity),
+                         categories: list_distinct(flatten(list(coalesce(categories, [])))),
+                         sources: list_distinct(list(source))}}) AS evidence
         FROM event_sessions WHERE {self.where(rule)}
+        GROUP BY session_key, call_key
         """
 
     def correlation_query(self, corr: SigmaCorrelationRule) -> str:
@@ -185,16 +190,31 @@ class RuleCompiler:
         op = _OPERATORS[str(condition.op.name).lower()] if condition else ">="
         count = condition.count if condition else 1
         if kind == "event_count":
-            measure = "count(*) OVER win"
+            # calls, not rows: a hook's before/after records and the shell line count once
+            measure = "len(list_distinct(list(call_key) OVER win))"
         elif kind == "value_count":
             column = self._column(condition.fieldref)
             measure = f"len(list_distinct(list({column}) OVER win))"
-        elif kind in ("temporal", "temporal_ordered"):
+        elif kind == "temporal":
             measure = "len(list_distinct(flatten(list(matched) OVER win)))"
-            op, count = (">=", len(bases)) if not condition or kind == "temporal" else (op, count)
-            if kind == "temporal_ordered":
-                measure = "CASE WHEN list_distinct(flatten(list(matched) OVER win)) = " + \
-                    f"range(0, {len(bases)}) THEN {len(bases)} ELSE 0 END"  # fmt: skip
+            op, count = ">=", len(bases)
+        elif kind == "temporal_ordered":
+            # every rule matched in the window, each (first) before the next one's last match;
+            # exact for two rules, a necessary condition for longer chains
+            firsts = [
+                f"min(CASE WHEN list_contains(matched, {i}) THEN time END) OVER win"
+                for i in range(len(bases))
+            ]
+            lasts = [
+                f"max(CASE WHEN list_contains(matched, {i}) THEN time END) OVER win"
+                for i in range(len(bases))
+            ]
+            ordered = " AND ".join(
+                [f"({f}) IS NOT NULL" for f in firsts]
+                + [f"({firsts[i]}) <= ({lasts[i + 1]})" for i in range(len(bases) - 1)]
+            )
+            measure = f"CASE WHEN {ordered} THEN {len(bases)} ELSE 0 END"
+            op, count = ">=", len(bases)
         else:
             raise ValueError(f"{corr.title}: correlation type {kind} is not supported")
         group_key = (
