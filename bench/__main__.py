@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["bench.store_append", "bench.command_analysis"]
+BENCHMARKS = ["bench.store_append", "bench.command_analysis", "bench.command_corpus"]
 
 if __name__ == "__main__":
     for name in BENCHMARKS:

@@ -115,8 +115,9 @@ def analyse_simple(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
         )
     if handler is None and inline.interpreter_of(cmd.program):
         handler = inline.interpreter
-    if handler is None and "(" in cmd.program:  # code typed as a command (a REPL transcript)
-        findings += inline.api_calls(" ".join(cmd.argv), cmd, ctx)
+    if handler is None and ("(" in cmd.program or (cmd.argv[1:2] and cmd.argv[1].startswith("("))):
+        # code typed as a command (a REPL transcript): client.customer.delete('id')
+        findings += inline.api_calls("".join(cmd.argv), cmd, ctx)
     elif handler is not None:
         findings += handler(cmd, ctx)
     else:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from agentaudit.commands.analysis import analyze_command
+from agentaudit.commands.model import CommandAnalysis
 
 _LITERAL_CWD = re.compile(r"^cwd='(/[^']*)'$")
 # Peer test fixtures we can stand in for: (cwd, home). A fresh temp dir used as the project
@@ -79,9 +80,19 @@ class Evaluation:
             "with_condition": score(self.conditional),
             "unsupported_conditions": self.unsupported_conditions,
             "by_category": {k: score(v) for k, v in sorted(self.by_category.items())},
+            "misses_by_policy": sum(
+                1 for m in self.misses if m.get("by_policy") and not m.get("condition")
+            ),
             "misses": self.misses,
             "false_alarms": self.false_alarms,
         }
+
+
+def _low_by_policy(analysis: CommandAnalysis) -> bool:
+    """A deliberate low: deleting in a temp dir or regenerable output inside the project."""
+    return analysis.severity == "low" and any(
+        f.category == "fs_delete" and f.scope in ("temp", "project") for f in analysis.findings
+    )
 
 
 def evaluate_file(path: str | Path) -> Evaluation:
@@ -108,9 +119,11 @@ def evaluate_file(path: str | Path) -> Evaluation:
         if not condition:
             result.by_category[row.get("category", "")].add(expected, flagged)
         detail = {"command": row["command"], "category": row.get("category"),
+                  "condition": condition,
                   "severity": analysis.severity, "rules": list(analysis.rule_ids),
                   "reasons": list(analysis.reasons)}  # fmt: skip
         if expected and not flagged:
+            detail["by_policy"] = _low_by_policy(analysis)
             result.misses.append(detail)
         elif flagged and not expected:
             result.false_alarms.append(detail)

@@ -238,7 +238,7 @@ def _api_delete(
 
 
 _API_VERB = re.compile(
-    r"\.(?P<name>(delete|drop|destroy|remove|clear|purge|truncate|flush|wipe)\w*)\s*(\(|$|;|\s|\")",
+    r"\.(?P<name>(delete|drop|destroy|remove|clear|purge|truncate|flush|wipe|cancel)\w*)\s*(\(|$|;|\s|\")",
     re.I,
 )
 
