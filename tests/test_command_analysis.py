@@ -4,6 +4,8 @@ severity, code-in-code, and the score on each labeled peer corpus."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agentaudit.commands import analyze, analyze_command
 from agentaudit.commands.evaluate import evaluate_file
@@ -128,3 +130,17 @@ def test_broken_pack_file_names_the_file(tmp_path):
     bad.write_text("rules:\n  - id: x.y\n    programs: [x]\n    category: nonsense\n")
     with pytest.raises(ValueError, match=r"bad\.yaml: rule x\.y: unknown category"):
         load_pack(bad)
+
+
+_SHELL_PIECES = st.sampled_from(
+    [*"rm -f/~$(){}[]|&;<>'\"`\\\n\t=*?!#abc:.", "rm -rf ", "git ", "$(", "<<EOF\n", "EOF\n",
+     "bash -c ", "xargs ", "find ", "-exec ", "python -c ", "$IFS", "sudo ", ":::", "ssh h "]
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_SHELL_PIECES, max_size=25).map("".join))
+def test_any_text_gets_an_answer_never_an_exception(text):
+    result = analyze_command(text)
+    assert result.severity in ("info", "low", "medium", "high", "critical")
+    assert not result.unparsed or result.severity != "info"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from agentaudit.cli import app
@@ -67,3 +68,10 @@ def test_eval_commands_on_a_labeled_file(tmp_path):
     assert result.exit_code == 0, result.output
     scored = json.loads(result.output)[0]["context_free"]
     assert (scored["tp"], scored["fn"], scored["fp"], scored["tn"]) == (2, 0, 0, 2)
+
+
+def test_rules_convert_to_another_sigma_backend():
+    pytest.importorskip("sigma.backends.sqlite", reason="pysigma-backend-sqlite not installed")
+    result = runner.invoke(app, ["rules", "convert", "--target", "sqlite"])
+    assert result.exit_code == 0, result.output
+    assert "SELECT * FROM logs WHERE categories LIKE 'audit\\_tamper' ESCAPE" in result.output

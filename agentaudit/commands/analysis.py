@@ -62,7 +62,12 @@ def analyze_command(
 ) -> CommandAnalysis:
     """Analyse one command line (cached: agents repeat themselves)."""
     cwd = cwd.rstrip("/") or "/" if cwd else None
-    findings, programs, unparsed = _analyze_script(command, 0, cwd, home)
+    try:
+        findings, programs, unparsed = _analyze_script(command, 0, cwd, home)
+    except (RecursionError, ValueError, IndexError, KeyError, TypeError) as exc:
+        # one odd command must never stop an ingest: it is unparsed, not safe
+        reason = f"analyser error {type(exc).__name__}: {exc}"[:200]
+        return CommandAnalysis(severity="low", unparsed=True, reasons=(reason,))
     return _roll_up(findings, programs, unparsed)
 
 
