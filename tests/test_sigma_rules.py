@@ -93,3 +93,18 @@ def test_sigma_detector_plugs_into_detection():
     report = run_detection(store, [SigmaRules()])
     kinds = {(f["rule_id"], f["kind"]) for f in report.findings}
     assert ("sigma:agentaudit_audit_tamper", "rule") in kinds
+
+
+def test_rules_are_validated_against_the_sigma_json_schema(tmp_path: Path):
+    (tmp_path / "severe.yml").write_text(
+        "title: Severe\ndate: 2026-11-22\nlogsource: {product: agentaudit, category: process}\n"
+        "detection:\n  sel: {command|contains: shred}\n  condition: sel\nlevel: severe\n"
+    )
+    (tmp_path / "dated.yml").write_text(
+        "title: Dated\nname: dated\ndate: 2026-11-22\nlogsource: {product: agentaudit, category: process}\n"
+        "detection:\n  sel: {command|contains: shred}\n  condition: sel\nlevel: low\n"
+    )
+    ruleset = load_rules([tmp_path])
+    assert [r.name for r in ruleset.rules] == ["dated"]
+    assert len(ruleset.errors) == 1
+    assert ruleset.errors[0].path.endswith("severe.yml") and "schema" in ruleset.errors[0].problem

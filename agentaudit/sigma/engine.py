@@ -95,7 +95,9 @@ def load_rules(directories: list[Path] | None = None, schema_dir: Path | None = 
                     raise ValueError("a rule document must be a mapping")
                 if schemas:
                     schema = schemas[1] if "correlation" in doc else schemas[0]
-                    jsonschema.validate(doc, schema, format_checker=jsonschema.FormatChecker())
+                    # YAML reads `date: 2026-11-22` as a date; the schema wants the string
+                    plain = {k: str(v) if k in ("date", "modified") else v for k, v in doc.items()}
+                    jsonschema.validate(plain, schema, format_checker=jsonschema.FormatChecker())
                 if (
                     "correlation" not in doc
                     and doc.get("logsource", {}).get("product") != "agentaudit"
