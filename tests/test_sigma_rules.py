@@ -108,3 +108,15 @@ def test_rules_are_validated_against_the_sigma_json_schema(tmp_path: Path):
     assert [r.name for r in ruleset.rules] == ["dated"]
     assert len(ruleset.errors) == 1
     assert ruleset.errors[0].path.endswith("severe.yml") and "schema" in ruleset.errors[0].problem
+
+
+def test_pack_covers_every_command_category_and_the_railway_catalog():
+    from agentaudit.catalog import railway
+    from agentaudit.commands.model import CATEGORIES
+    from agentaudit.sigma.engine import BUILTIN_DIR
+
+    text = "\n".join(
+        p.read_text() for p in BUILTIN_DIR.glob("*.yml") if not p.name.endswith(".tests.yml")
+    )
+    assert [c for c in sorted(CATEGORIES) if c not in text] == []
+    assert [m for m in railway.MUTATIONS if m not in text] == []
