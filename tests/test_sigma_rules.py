@@ -120,3 +120,17 @@ def test_pack_covers_every_command_category_and_the_railway_catalog():
     )
     assert [c for c in sorted(CATEGORIES) if c not in text] == []
     assert [m for m in railway.MUTATIONS if m not in text] == []
+
+
+def test_sigma_rules_join_the_builtin_detectors_when_enabled(monkeypatch):
+    events = [
+        event(0, session_id="s1", command="grep -rn RAILWAY_TOKEN ."),
+        event(30, session_id="s1", command="railway volume delete --volume v1 --yes"),
+    ]
+    monkeypatch.delenv("AGENTAUDIT_SIGMA", raising=False)
+    silent = {f["rule_id"] for f in run_detection(store_with(events)).findings}
+    assert not any(r.startswith("sigma:") for r in silent)
+    monkeypatch.setenv("AGENTAUDIT_SIGMA", "1")
+    found = {f["rule_id"] for f in run_detection(store_with(events)).findings}
+    assert "sigma:agentaudit_secret_then_destroy" in found
+    assert "sigma:agentaudit_backup_destroy" in found
