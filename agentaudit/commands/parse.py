@@ -249,6 +249,9 @@ class _Walker:
             self._emit(command)
         elif body is not None:
             self.walk(body)
+        elif redirects:  # `> ~/.zsh_history` alone truncates the file
+            command = SimpleCommand([":"], redirects=redirects, depth=self.depth)
+            self._emit(command)
         # `cat <<EOF | sh`: the grammar hangs the rest of the pipeline off the heredoc
         for extra in trailing:
             if extra.type == "pipeline":

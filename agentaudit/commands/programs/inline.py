@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import replace
 
+from agentaudit.commands import packs
 from agentaudit.commands.model import Finding
 from agentaudit.commands.parse import SimpleCommand, is_dynamic
 from agentaudit.commands.programs.base import Context
@@ -118,7 +120,7 @@ def rails_runner(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
     args = cmd.argv[1:]
     if args[:1] == ["runner"] and len(args) > 1:
         return other_code(args[-1], cmd, ctx)
-    return []
+    return packs.match(cmd)  # rails db:drop and friends live in the data pack
 
 
 def interpreter(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
@@ -142,7 +144,8 @@ def interpreter(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
         if (not positional or positional[0] == "-") and cmd.stdin:
             code = cmd.stdin
     if code is None:
-        return _piped_code(cmd)
+        # `python manage.py flush`: a script with arguments; the packs know some of them
+        return _piped_code(cmd) + packs.match(replace(cmd, argv=[language, *args]))
     if language == "python":
         return python_code(code, cmd, ctx)
     return other_code(code, cmd, ctx)
