@@ -201,3 +201,11 @@ def test_each_family_is_flagged_with_its_category(command, category):
 )  # fmt: skip
 def test_everyday_commands_stay_quiet(command):
     assert not analyze(command).flagged, analyze(command).reasons
+
+
+def test_cwd_written_with_tilde_still_marks_the_project():
+    assert analyze_command("rm -rf build", cwd="~/app").severity == "low"
+    assert analyze_command("rm -rf build", cwd="~/app").scope == "project"
+    assert analyze_command("rm -rf ~/app", cwd="~/app").severity == "high"  # the project itself
+    assert analyze_command("rm -rf ../other", cwd="~/app").scope == "home"
+    assert analyze_command("cd .. && rm -rf build", cwd="/work/app").severity == "medium"

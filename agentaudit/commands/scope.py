@@ -55,6 +55,11 @@ def classify(path: str, cwd: str | None = None, home: str | None = None) -> str:
     """project, temp, home, system or unknown for one (resolved) path."""
     if not path:
         return "unknown"
+    norm_cwd = posixpath.normpath(cwd) if cwd else None
+    inside = norm_cwd and (path == norm_cwd or path.startswith(norm_cwd.rstrip("/") + "/"))
+    temp = any(path == t or path.startswith(t + "/") for t in TEMP_ROOTS) or _TMPVAR.match(path)
+    if inside and cwd != home and not temp and ".." not in path.split("/"):
+        return "project"  # also when the cwd is written `~/app` or `$HOME/app`
     if _TMPVAR.match(path):
         rest = _TMPVAR.sub("", path)
         return "unknown" if ".." in rest else "temp"

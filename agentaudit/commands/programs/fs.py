@@ -26,6 +26,8 @@ def delete_severity(
     if cmd.remote:
         return "high", scope
     whole = scopes.is_root_of_scope(path) or scopes.is_root_of_scope(target)
+    if ctx.project and path.rstrip("/") == ctx.project.rstrip("/"):
+        whole = True  # the project directory itself
     if recursive:
         if whole and scope in ("system", "home"):
             severity = "critical"
