@@ -208,4 +208,5 @@ def test_cwd_written_with_tilde_still_marks_the_project():
     assert analyze_command("rm -rf build", cwd="~/app").scope == "project"
     assert analyze_command("rm -rf ~/app", cwd="~/app").severity == "high"  # the project itself
     assert analyze_command("rm -rf ../other", cwd="~/app").scope == "home"
-    assert analyze_command("cd .. && rm -rf build", cwd="/work/app").severity == "medium"
+    outside = analyze_command("cd .. && rm -rf build", cwd="/work/app")
+    assert outside.flagged and outside.scope != "project"
