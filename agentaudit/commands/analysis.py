@@ -15,7 +15,7 @@ from functools import lru_cache
 from agentaudit.catalog import providers
 from agentaudit.commands import packs
 from agentaudit.commands.model import CommandAnalysis, Finding, max_severity, raise_severity, rank
-from agentaudit.commands.normalize import canonicalize, program_name
+from agentaudit.commands.normalize import canonicalize
 from agentaudit.commands.parse import SimpleCommand, fallback_split, parse
 from agentaudit.commands.programs import db, fs, git, http, hygiene, inline, railway_cli
 from agentaudit.commands.programs.base import Analyser, Context
@@ -206,7 +206,3 @@ def _roll_up(findings: list[Finding], programs: list[str], unparsed: bool) -> Co
         unparsed=unparsed,
         findings=tuple(ordered),
     )
-
-
-def program_of(word: str) -> str:
-    return program_name(word)

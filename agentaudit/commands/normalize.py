@@ -46,7 +46,6 @@ _WRAPPERS: dict[str, set[str]] = {
 }
 _POSITIONAL_BEFORE_COMMAND = {"timeout": 1, "flock": 1, "chrt": 1, "taskset": 1}
 _XARGS_VALUE_OPTIONS = {"-I", "-J", "-L", "-n", "-P", "-s", "-d", "-E", "-a", "-e", "-l"}
-_XARGS_GLUED = ("-I", "-J", "-L", "-n", "-P", "-s", "-d", "-a", "-i", "-e", "-l", "-E")
 _PARALLEL_VALUE_OPTIONS = {"-j", "-S", "--jobs", "--results", "--sshlogin", "-a", "--arg-file"}
 _SSH_VALUE_OPTIONS = set("bcDEeFIiJLlmOopQRSWw")
 _ASSIGNMENT_WORD = re.compile(r"^[^=/\s]*=")

@@ -97,7 +97,6 @@ class AgentAuditDuckDBBackend(TextQueryBackend):
         SigmaRegularExpressionFlag.MULTILINE: "m",
         SigmaRegularExpressionFlag.DOTALL: "s",
     }
-    cidr_expression = "cidr_match({field}, '{value}')"
     compare_op_expression = "{field} {operator} {value}"
     compare_operators: ClassVar[dict[SigmaCompareExpression.CompareOperators, str]] = {
         SigmaCompareExpression.CompareOperators.LT: "<",
@@ -109,8 +108,14 @@ class AgentAuditDuckDBBackend(TextQueryBackend):
     field_exists_expression = "{field} IS NOT NULL"
     field_not_exists_expression = "{field} IS NULL"
     field_equals_field_expression = "{field1} = {field2}"
-    unbound_value_str_expression = "raw ILIKE '%' || {value} || '%' ESCAPE '\\'"
-    unbound_value_num_expression = "raw ILIKE '%{value}%'"
+    # keyword (value-only) searches look at every text a person would read
+    unbound_value_str_expression = (
+        "concat_ws(' ', command, text, url, operation, target, error, raw) "
+        "ILIKE '%' || {value} || '%' ESCAPE '\\'"
+    )
+    unbound_value_num_expression = (
+        "concat_ws(' ', command, text, url, operation, target, error, raw) ILIKE '%{value}%'"
+    )
 
     def __init__(
         self, processing_pipeline: ProcessingPipeline | None = None, **kwargs: Any

@@ -114,11 +114,4 @@ def http_client(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
     return findings
 
 
-def http_operation(cmd: SimpleCommand) -> tuple[str | None, str | None]:
-    """(url, provider) of a plain HTTP call, for the url column."""
-    url = next((a for a in cmd.argv[1:] if a.startswith(("http://", "https://"))), None)
-    host = urlsplit(url).hostname if url else None
-    return url, providers.provider_of_host(host or "")
-
-
 PROGRAMS = {name: http_client for name in ("curl", "wget", "http", "https", "xh", "xhs", "httpie")}
