@@ -210,3 +210,9 @@ def test_cwd_written_with_tilde_still_marks_the_project():
     assert analyze_command("rm -rf ../other", cwd="~/app").scope == "home"
     outside = analyze_command("cd .. && rm -rf build", cwd="/work/app")
     assert outside.flagged and outside.scope != "project"
+
+
+def test_loop_bodies_run_once_per_literal_value():
+    result = analyze('for t in build /etc ~/x; do rm -rf "$t"; done')
+    assert result.severity == "critical"
+    assert set(result.targets) == {"build", "/etc", "~/x"}

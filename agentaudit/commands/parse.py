@@ -25,6 +25,7 @@ from tree_sitter import Language, Node, Parser
 _LANGUAGE = Language(tree_sitter_bash.language())
 _SPLIT = "\x00"  # marks an unquoted $IFS or substitution result: word splitting happens there
 _REDIRECT_TYPES = {"file_redirect", "heredoc_redirect", "herestring_redirect"}
+_LOOP_VALUES = 4
 _BARE_IFS = re.compile(r"\$IFS(?![A-Za-z0-9_])")
 _DASHES = re.compile("[\u2010-\u2015\u2212]")
 _DYNAMIC = re.compile(r"\$\{?[A-Za-z_@*#?0-9]|\$\(|`")
@@ -166,13 +167,15 @@ class _Walker:
             self._assign(node)
         elif kind == "for_statement":
             variable = node.child_by_field_name("variable")
-            values = [self._word(c) for c in node.children_by_field_name("value")]
-            if variable is not None:
-                # loop variable: one literal value is as good as any for classification
-                name = _text(variable)
-                self.env[name] = values[0][0].replace(_SPLIT, " ") if values else f"${name}"
-            for child in node.children:
-                if child.type not in ("variable_name", "word"):
+            values = [self._word(c)[0] for c in node.children_by_field_name("value")]
+            values = [w for v in values for w in re.split(r"[\x00\s]+", v) if w] or [""]
+            body = [c for c in node.children if c.type not in ("variable_name", "word")]
+            # the body once per literal value (a few are enough to see every target kind)
+            for value in values[:_LOOP_VALUES]:
+                if variable is not None:
+                    name = _text(variable)
+                    self.env[name] = value or f"${name}"
+                for child in body:
                     self.walk(child)
         elif kind == "comment":
             return
