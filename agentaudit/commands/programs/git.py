@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from agentaudit.commands.model import Finding
 from agentaudit.commands.parse import SimpleCommand
 from agentaudit.commands.programs.base import Context, parse_args
@@ -129,11 +131,23 @@ def _checkout(sub: str, rest: list[str]) -> list[Finding]:
         return [_finding("checkout-paths", "medium",
                          "git checkout -- <paths> overwrites uncommitted changes", sub,
                          " ".join(positional) or None)]  # fmt: skip
+    if not creates and len(positional) == 1 and _looks_like_path(positional[0]):
+        return [_finding("checkout-paths", "medium",
+                         "git checkout <path> overwrites uncommitted changes", sub, positional[0])]  # fmt: skip
     if not creates and len(positional) >= 2:
         return [_finding("checkout-paths", "medium",
                          "git checkout <ref> <paths> overwrites uncommitted changes", sub,
                          " ".join(positional[1:]))]  # fmt: skip
     return []
+
+
+def _looks_like_path(word: str) -> bool:
+    """`.`, `./src`, `*.ts`, `src/app.py`: a pathspec, not a branch name (feature/x is one)."""
+    return (
+        word in (".", "..", ":/")
+        or word.startswith(("./", "../", "*"))
+        or ("*" in word or (bool(re.search(r"\.[A-Za-z0-9]{1,5}$", word)) and "/" in word))
+    )
 
 
 def _switch(sub: str, rest: list[str]) -> list[Finding]:
