@@ -35,6 +35,7 @@ def enrich(event: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
     elif event["kind"] == "api" and event.get("operation"):
         provider = catalog.provider_of_source(event["source"])
         provider_categories = catalog.classify(provider, event["operation"])
+        event["scope"] = event.get("scope") or "remote"  # a provider's resource, not this host
         categories += provider_categories
         destructive = destructive or bool(provider_categories)
     # Reading or printing a secret is credential access; sending one is its use.
