@@ -5,7 +5,12 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["bench.store_append", "bench.analyst"]
+BENCHMARKS = [
+    "bench.store_append",
+    "bench.analyst",
+    "bench.command_analysis",
+    "bench.command_corpus",
+]
 
 if __name__ == "__main__":
     for name in BENCHMARKS:
