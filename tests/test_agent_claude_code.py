@@ -182,7 +182,7 @@ def _fresh_copy(src, dst):
     os.utime(dst, (time.time(), time.time()))  # "still being written": hold a partial line
 
 
-@pytest.mark.parametrize("agent", ["claude-code"])
+@pytest.mark.parametrize("agent", ["claude-code", "codex"])
 def test_turn_pairs_ingest_exactly_the_new_records(corpus, store, redactor, tmp_path, agent):
     turn1 = corpus / agent / "codemie-incremental-turn-1.jsonl"
     turn2 = corpus / agent / "codemie-incremental-turn-2.jsonl"
@@ -196,20 +196,25 @@ def test_turn_pairs_ingest_exactly_the_new_records(corpus, store, redactor, tmp_
     assert first.files[0].status == second.files[0].status == "read"
     assert third.files[0].status == "unchanged" and third.ingested == 0
     assert (first.quarantined, second.quarantined, second.duplicate) == (0, 0, 0)
-    # the same file read whole in one go gives exactly the same calls
-    with_one_read = tmp_path / "whole.duckdb"
+    # the same file read whole in one go gives exactly the same rows: the second run read
+    # exactly the records appended after turn 1, with no duplicates
     from agentaudit.store import Store
 
-    with Store.open(with_one_read) as whole:
+    prefix = len(turn1.read_bytes())
+    with Store.open(tmp_path / "whole.duckdb") as whole:
         whole_report = ingest_paths(whole, [live], redactor=redactor)
-        sql = "SELECT tool_call_id, command, status FROM events WHERE kind <> 'message' AND tool_name IS NOT NULL ORDER BY 1"
+        sql = "SELECT event_id, tool_call_id, command, status FROM events ORDER BY 1"
         assert store.rows(sql) == whole.rows(sql)
-    assert first.ingested + second.ingested >= whole_report.ingested
+        appended = whole.rows("SELECT count(*) AS n FROM events WHERE source_offset >= ?", [prefix])
+    assert first.ingested + second.ingested == whole_report.ingested
+    assert second.ingested == appended[0]["n"] > 0
     new_calls = store.rows(
-        "SELECT count(*) AS n FROM events WHERE tool_name IS NOT NULL AND source_offset >= ?",
-        [len(turn1.read_bytes())],
-    )[0]["n"]
-    assert new_calls > 0
+        "SELECT tool_name FROM events WHERE tool_call_id IS NOT NULL AND source_offset >= ?",
+        [prefix],
+    )
+    assert [r["tool_name"] for r in new_calls] == {"claude-code": ["Task", "Task"], "codex": []}[
+        agent
+    ]
 
 
 def test_final_line_without_newline_is_held_back(store, redactor, tmp_path):
