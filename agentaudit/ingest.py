@@ -109,6 +109,15 @@ def ingest_paths(
     return report
 
 
+def ingest_source(
+    store: Store, collector: Collector, src: SourceInput, redactor: Redactor | None = None
+) -> FileReport:
+    """One in-memory input (e.g. an OTLP request) through the same collect, enrich, store path."""
+    report = FileReport(src.path, collector.name)
+    _consume(store, collector, src, redactor or redactor_for(), report)
+    return report
+
+
 def _ingest_file(
     store: Store, path: Path, forced: Collector | None, redactor: Redactor
 ) -> FileReport:
