@@ -156,6 +156,55 @@ class Redactor:
         return Redaction(text, fingerprints, credentials)
 
 
+# -- batch prefilter ---------------------------------------------------------------------------
+# Scanning every text with every detector (~50 Python regexes) is the ingest hot path. One RE2
+# pattern (pyarrow, vectorised, linear time) that matches a SUPERSET of what the detectors match
+# rules most texts out in one pass: lookarounds and named groups are dropped, repetition bounds
+# RE2 rejects are opened (`{50,1024}` -> `{50,}`), and multiline mode makes ^/$ match more, all
+# of which can only widen the match. Texts it flags still go through `find`, unchanged.
+_LOOKAROUND = re.compile(r"\(\?<?[=!](?:[^()\\]|\\.|\((?:[^()\\]|\\.)*\))*\)")
+
+
+def _widened(pattern: str) -> str:
+    body = _LOOKAROUND.sub("", pattern)
+    body = re.sub(r"\{(\d+),(\d{4,})\}", r"{\1,}", body)
+    return body.replace("(?P<v>", "(")
+
+
+@lru_cache(maxsize=1)
+def _prefilter_pattern() -> str:
+    parts = []
+    for detector in _library_detectors():
+        for pattern in detector.denylist:
+            flags = "".join(c for c, f in (("i", re.I), ("s", re.S)) if pattern.flags & f)
+            body = _widened(pattern.pattern)
+            parts.append(f"(?{flags}:{body})" if flags else f"(?:{body})")
+    parts += [f"(?:{_widened(pattern.pattern)})" for _kind, pattern in _CONTEXTUAL]
+    parts.append(re.escape("[SECRET:"))  # already redacted text keeps its fingerprints
+    return "(?m)" + "|".join(parts)
+
+
+def may_contain_secrets(texts: list[str]) -> list[bool]:
+    """False only for texts no detector can match (one vectorised pass over the batch)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not texts:
+        return []
+    try:
+        column = pa.array(texts, pa.string())
+    except (pa.ArrowException, UnicodeError):  # e.g. lone surrogates: scan them all
+        return [True] * len(texts)
+    return pc.match_substring_regex(column, _prefilter_pattern()).to_pylist()
+
+
+class NoSecrets(Redactor):
+    """For texts `may_contain_secrets` ruled out: returns them as they are, without scanning."""
+
+    def redact(self, text: str | None) -> Redaction:
+        return Redaction(text or "")
+
+
 @lru_cache(maxsize=4)
 def redactor_for(key_file: str | None = None) -> Redactor:
     return Redactor(load_or_create_key(Path(key_file) if key_file else None))
