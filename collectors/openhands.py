@@ -29,9 +29,9 @@ class OpenHandsTrajectory(Collector):
 
     def sniff(self, path: Path, head: bytes) -> bool:
         start = head.lstrip()[:1]
-        return start in (b"[", b"{") and (
-            (b'"action"' in head or b'"observation"' in head) and b'"source"' in head
-        )
+        action = b'"action"' in head and b'"args"' in head
+        observation = b'"observation"' in head and b'"extras"' in head
+        return start in (b"[", b"{") and b'"source"' in head and (action or observation)
 
     def collect(self, src: SourceInput) -> Iterator[Output]:
         data = src.read_all()
