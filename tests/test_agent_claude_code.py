@@ -246,3 +246,14 @@ def test_rewritten_shorter_transcript_is_reread_without_duplicates(store, redact
     again = ingest_paths(store, [live], redactor=redactor)
     assert (again.ingested, again.duplicate) == (0, 1)
     assert store.count("events") == 2
+
+
+def test_spliced_records_are_both_recovered(tmp_path):
+    pair = _bash_pair("toolu_s", "whoami", {"content": "dev"}, {"stdout": "dev"})
+    use, result = pair.rstrip(b"\n").split(b"\n")
+    # a crash wrote a partial record and the next record was glued on without a newline
+    spliced = use[:40] + result + b"\n"
+    events, bad = collect(tmp_path / "s9.jsonl", use + b"\n" + spliced)
+    assert bad == []
+    (call,) = calls(events, "Bash")
+    assert (call["command"], call["status"]) == ("whoami", "success")
