@@ -65,22 +65,24 @@ class GeminiChat(Collector):
             yield from self._message(src.path, session, index, message)
 
     def _jsonl(self, src: SourceInput) -> Iterator[Output]:
+        """The JSONL recorder re-appends a message whole on every update: the last copy wins."""
         session = Path(src.path).stem
+        latest: dict[Any, tuple[int, int, dict[str, Any]]] = {}
         for item in json_records(src):
             if isinstance(item, Quarantined):
                 yield item
                 continue
             line, record, _text = item
-            if isinstance(record, dict) and record.get("sessionId"):
-                session = record["sessionId"]
-            if isinstance(record, dict) and record.get("type") in (
-                "user",
-                "gemini",
-                "info",
-                "error",
-                "warning",
-            ):
-                yield from self._message(src.path, session, line.number, record, line.offset)
+            if not isinstance(record, dict):
+                yield Quarantined("not a JSON object", line.data, line.number, line.offset)
+                continue
+            session = record.get("sessionId") or session
+            if record.get("type") in ("user", "gemini", "info", "error", "warning"):
+                key = record.get("id") or f"line-{line.number}"
+                first = latest.get(key, (line.number, line.offset, record))
+                latest[key] = (first[0], first[1], record)
+        for number, offset, record in latest.values():
+            yield from self._message(src.path, session, number, record, offset)
 
     def _columns(self, path: str, index: int, offset: int | None, record: Any) -> dict[str, Any]:
         return {

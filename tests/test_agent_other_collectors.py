@@ -188,3 +188,43 @@ def test_cursor_agent_transcript_has_no_time_and_survives_rewrites(store, redact
     path.write_text("\n".join([*lines, json.dumps(user)]) + "\n")
     third = ingest_paths(store, [path], redactor=redactor)
     assert third.ingested == 1  # the second "clean up" prompt is a new occurrence
+
+
+def test_gemini_jsonl_recorder_keeps_the_last_copy_of_a_message(tmp_path):
+    call = {
+        "id": "run_shell_command-9",
+        "name": "run_shell_command",
+        "args": {"command": "make deploy"},
+    }
+    lines = [
+        {
+            "sessionId": "g2",
+            "projectHash": "p",
+            "startTime": "2026-04-24T19:00:00Z",
+            "kind": "main",
+        },
+        {"id": "m1", "type": "user", "timestamp": "2026-04-24T19:00:01Z", "content": "deploy it"},
+        {
+            "id": "m2",
+            "type": "gemini",
+            "timestamp": "2026-04-24T19:00:02Z",
+            "content": "",
+            "toolCalls": [{**call, "status": "executing"}],
+        },
+        {"$set": {"lastUpdated": "2026-04-24T19:00:09Z"}},
+        {
+            "id": "m2",
+            "type": "gemini",
+            "timestamp": "2026-04-24T19:00:02Z",
+            "content": "",
+            "toolCalls": [{**call, "status": "error", "result": "Exit Code: 2"}],
+        },
+    ]
+    path = tmp_path / "session-2026-04-24T19-00-g2.jsonl"
+    data = "\n".join(json.dumps(line) for line in lines).encode() + b"\n"
+    events, bad = collect("gemini.chat", path, data)
+    assert bad == []
+    (shell,) = [e for e in events if e["kind"] == "process"]
+    assert (shell["command"], shell["status"], shell["exit_code"]) == ("make deploy", "failure", 2)
+    assert shell["session_id"] == "g2" and shell["seq"] == 3
+    assert [e["text"] for e in events if e["operation"] == "user_prompt"] == ["deploy it"]
