@@ -16,6 +16,7 @@ from pathlib import Path
 from rich.table import Table
 
 from agentaudit.ingest import IngestReport, ingest_paths
+from agentaudit.paths import home as home_dir
 from agentaudit.paths import hook_log_dir
 from agentaudit.secrets import Redactor, redactor_for
 from agentaudit.store import Store
@@ -61,6 +62,7 @@ def discover_sources(
             [r / "projects" for r in claude_roots],
         ),
         DiscoveredSource("Claude Code hook log", "claude-code.hooks", [hooks]),
+        DiscoveredSource("Claude Code OTLP spool", "claude-code.otel", [home_dir() / "otlp"]),
         DiscoveredSource("Cursor hook log", "cursor.hooks", [hooks]),
         DiscoveredSource(
             "Codex rollouts",
@@ -79,6 +81,7 @@ def discover_sources(
     patterns = {
         "claude-code.transcript": ("**/*.jsonl", ("tool-results",)),
         "claude-code.hooks": ("claude-code-*.jsonl", ()),
+        "claude-code.otel": ("claude-code-otel-*.jsonl", ()),
         "cursor.hooks": ("cursor-*.jsonl", ()),
         "codex.rollout": ("**/rollout-*.jsonl", ()),
         "cursor.transcript": ("*/agent-transcripts/**/*.jsonl", ()),

@@ -17,10 +17,13 @@ import base64
 import hmac
 import ipaddress
 import json
+import os
 import threading
 import zlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from google.protobuf import json_format
@@ -142,18 +145,24 @@ class OtlpReceiver:
 
     def __init__(
         self,
-        store: Store,
+        store: Store | None,
         host: str = "127.0.0.1",
         port: int = 4318,
         token: str | None = None,
         redactor: Redactor | None = None,
         max_body: int = MAX_BODY_BYTES,
+        spool_dir: Path | None = None,
     ) -> None:
         if not _is_loopback(host) and not token:
             raise ValueError(
                 f"refusing to listen on {host} without a bearer token (set --token / AGENTAUDIT_OTLP_TOKEN)"
             )
+        if store is None and spool_dir is None:
+            raise ValueError("give a store, or a spool directory")
         self.store = store
+        # Spool mode: requests are appended as OTLP/JSON lines (one O_APPEND write each) for a
+        # later `agentaudit ingest`, so the receiver does not hold the DuckDB file's write lock.
+        self.spool_dir = spool_dir
         self.token = token
         self.redactor = redactor or redactor_for()
         self.max_body = max_body
@@ -187,15 +196,23 @@ class OtlpReceiver:
                 json.dumps({"code": exc.status, "message": exc.message}).encode(),
             )
         records = sum(len(s.log_records) for r in request.resource_logs for s in r.scope_logs)
-        src = SourceInput.from_bytes(self.url, request_to_otlp_json(request))
+        line = request_to_otlp_json(request)
+        quarantined = 0
         with self._lock:
-            report = ingest_source(self.store, self._collector, src, self.redactor)
+            if self.spool_dir is not None:
+                spool_append(self.spool_dir, line)
+                stored = records
+            else:
+                assert self.store is not None
+                src = SourceInput.from_bytes(self.url, line)
+                report = ingest_source(self.store, self._collector, src, self.redactor)
+                stored, quarantined = report.ingested, report.quarantined
             self.stats.requests += 1
             self.stats.records += records
-            self.stats.stored += report.ingested
+            self.stats.stored += stored
         response = ExportLogsServiceResponse()
-        if report.quarantined:
-            response.partial_success.rejected_log_records = report.quarantined
+        if quarantined:
+            response.partial_success.rejected_log_records = quarantined
             response.partial_success.error_message = "records quarantined (see `agentaudit query`)"
         if reply_json:
             return 200, JSON, json_format.MessageToJson(response).encode()
@@ -258,6 +275,24 @@ class OtlpReceiver:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def default_spool_dir() -> Path:
+    from agentaudit.paths import home
+
+    return home() / "otlp"
+
+
+def spool_append(directory: Path, line: bytes) -> Path:
+    """Append one OTLP/JSON request line to today's spool file (private to the user)."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = directory / f"claude-code-otel-{datetime.now(UTC):%Y-%m-%d}.jsonl"
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+    return path
 
 
 def _is_loopback(host: str) -> bool:

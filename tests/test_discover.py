@@ -62,6 +62,7 @@ def test_discover_finds_and_ingests_each_source(corpus, store, redactor, tmp_pat
     assert summary == {
         "Claude Code transcripts": (2, 33 + 28, 0),  # tool-results/ is skipped
         "Claude Code hook log": (1, 1, 0),
+        "Claude Code OTLP spool": (0, 0, 0),
         "Cursor hook log": (0, 0, 0),
         "Codex rollouts": (1, 110, 0),
         "Gemini CLI chats": (2, 16 + 3, 0),

@@ -167,3 +167,23 @@ def test_token_required_off_loopback_and_checked_when_set(store, redactor):
         assert status == 401 and "bearer token" in reply["message"]
         emit_claude_code_events(exporter("protobuf", rx.url, False, token="s3cret-token"))
         assert rx.stats.stored == 3
+
+
+def test_spool_mode_writes_lines_that_ingest_stores_the_same(store, redactor, tmp_path):
+    from agentaudit.ingest import ingest_paths
+
+    spool = tmp_path / "otlp"
+    with OtlpReceiver(None, port=0, spool_dir=spool) as rx:
+        emit_claude_code_events(exporter("json", rx.url, True))
+        assert rx.stats.stored == 3
+    (path,) = spool.glob("claude-code-otel-*.jsonl")
+    assert len(path.read_bytes().splitlines()) == 3  # one line per request
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    report = ingest_paths(store, [spool], redactor=redactor)
+    assert (report.files[0].source, report.ingested, report.quarantined) == (
+        "claude-code.otel",
+        3,
+        0,
+    )
+    (failure,) = store.rows("SELECT command, exit_code FROM events WHERE status = 'failure'")
+    assert failure == {"command": "railway volume delete vol_prod_db --yes", "exit_code": 1}

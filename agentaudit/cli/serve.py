@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from agentaudit.cli.common import DbOption, console, fail, open_store
-from agentaudit.otlp import OtlpReceiver
+from agentaudit.otlp import OtlpReceiver, default_spool_dir
+from agentaudit.store import Store
 
 
 def register(app: typer.Typer) -> None:
@@ -25,21 +27,38 @@ def serve(
         ),
     ] = None,
     db: DbOption = None,
+    spool: Annotated[
+        bool,
+        typer.Option(
+            "--spool",
+            help="Append requests to <data dir>/otlp/*.jsonl for `ingest --discover` "
+            "instead of holding the store open.",
+        ),
+    ] = False,
 ) -> None:
     """Store claude_code.* OTLP log events (protobuf or JSON, gzip or not) as canonical events."""
+    if spool:
+        _serve(None, host, port, token, default_spool_dir())
+        return
     with open_store(db) as store:
-        try:
-            receiver = OtlpReceiver(store, host=host, port=port, token=token)
-        except (ValueError, OSError) as exc:
-            fail(str(exc))
-            raise
-        console.print(f"listening on {receiver.url} (Ctrl-C to stop)")
-        try:
-            receiver.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            receiver.close()
-        console.print(
-            f"stored {receiver.stats.stored} events from {receiver.stats.requests} requests"
-        )
+        _serve(store, host, port, token, None)
+
+
+def _serve(
+    store: Store | None, host: str, port: int, token: str | None, spool_dir: Path | None
+) -> None:
+    try:
+        receiver = OtlpReceiver(store, host=host, port=port, token=token, spool_dir=spool_dir)
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+        raise
+    where = f", spooling to {spool_dir}" if spool_dir else ""
+    console.print(f"listening on {receiver.url}{where} (Ctrl-C to stop)")
+    try:
+        receiver.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        receiver.close()
+    verb = "spooled" if spool_dir else "stored"
+    console.print(f"{verb} {receiver.stats.stored} events from {receiver.stats.requests} requests")
