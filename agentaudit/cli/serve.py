@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -44,6 +45,10 @@ def serve(
         _serve(store, host, port, token, None)
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _serve(
     store: Store | None, host: str, port: int, token: str | None, spool_dir: Path | None
 ) -> None:
@@ -52,6 +57,7 @@ def _serve(
     except (ValueError, OSError) as exc:
         fail(str(exc))
         raise
+    signal.signal(signal.SIGTERM, _stop)  # a service manager's stop ends it like Ctrl-C
     where = f", spooling to {spool_dir}" if spool_dir else ""
     console.print(f"listening on {receiver.url}{where} (Ctrl-C to stop)")
     try:
