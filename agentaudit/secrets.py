@@ -107,6 +107,22 @@ def _type_name(detector: RegexBasedDetector) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", type(detector).__name__.replace("Detector", "")).lower()
 
 
+def _detector_values(detector: RegexBasedDetector, text: str) -> list[str]:
+    """The secret each match covers. detect-secrets' own `analyze_string` yields findall()
+    results, i.e. only the capture group when a pattern has one: for GitHub and GitLab tokens
+    that is the prefix (`ghp`, `glpat`) and the token itself would stay in clear. Take the
+    longest group when it is long enough to be the secret, else the whole match."""
+    values: list[str] = []
+    for pattern in detector.denylist:
+        for match in pattern.finditer(text):
+            groups = [g for g in match.groups() if g]
+            longest = max(groups, key=len) if groups else ""
+            value = longest if len(longest) >= 8 else match.group(0).strip(" \t\r\n'\"=:,;")
+            if value and value not in values:
+                values.append(value)
+    return values
+
+
 class Redactor:
     """Finds secrets in text and replaces them with typed, fingerprinted placeholders."""
 
@@ -131,7 +147,7 @@ class Redactor:
                 if not value.startswith(("[SECRET:", "$")):
                     found.append((value, kind, kind != "json_secret"))
         for detector in _library_detectors():
-            for value in detector.analyze_string(text):
+            for value in _detector_values(detector, text):
                 if value and not PLACEHOLDER_RE.search(value):
                     found.append((value, _type_name(detector), False))
         return found

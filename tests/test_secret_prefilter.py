@@ -50,3 +50,14 @@ def test_ingest_with_and_without_prefilter_stores_the_same_rows(
         ingest_paths(slow, [folder], redactor=redactor)
         slow_rows = slow.rows(sql)
     assert len(fast_rows) == 320 and fast_rows == slow_rows
+
+
+def test_prefixed_tokens_are_redacted_whole(redactor):
+    """detect-secrets reports only the `ghp` / `glpat` capture group; the token must go too."""
+    for text, token in [
+        ("token=ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789", "aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"),
+        ("glpat-abcdefghij0123456789 in a comment", "abcdefghij0123456789"),
+    ]:
+        result = redactor.redact(text)
+        assert token not in result.text and "[SECRET:git_" in result.text
+        assert len(result.fingerprints) == 1
