@@ -178,6 +178,8 @@ class Redactor:
 # rules most texts out in one pass: lookarounds and named groups are dropped, repetition bounds
 # RE2 rejects are opened (`{50,1024}` -> `{50,}`), and multiline mode makes ^/$ match more, all
 # of which can only widen the match. Texts it flags still go through `find`, unchanged.
+# Keep it in step with `Redactor.find`: a detector added there that is not one of these regexes
+# must be added here too (or make `may_contain_secrets` return True), or it would be skipped.
 _LOOKAROUND = re.compile(r"\(\?<?[=!](?:[^()\\]|\\.|\((?:[^()\\]|\\.)*\))*\)")
 
 
@@ -211,7 +213,10 @@ def may_contain_secrets(texts: list[str]) -> list[bool]:
         column = pa.array(texts, pa.string())
     except (pa.ArrowException, UnicodeError):  # e.g. lone surrogates: scan them all
         return [True] * len(texts)
-    return pc.match_substring_regex(column, _prefilter_pattern()).to_pylist()
+    try:
+        return pc.match_substring_regex(column, _prefilter_pattern()).to_pylist()
+    except pa.ArrowException:  # a pattern RE2 cannot take: no prefilter, scan everything
+        return [True] * len(texts)
 
 
 class NoSecrets(Redactor):

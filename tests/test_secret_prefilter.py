@@ -61,3 +61,12 @@ def test_prefixed_tokens_are_redacted_whole(redactor):
         result = redactor.redact(text)
         assert token not in result.text and "[SECRET:git_" in result.text
         assert len(result.fingerprints) == 1
+
+
+def test_a_pattern_re2_cannot_take_disables_the_prefilter(monkeypatch):
+    from agentaudit import secrets
+
+    monkeypatch.setattr(secrets, "_prefilter_pattern", lambda: "(?<=x)y")  # lookbehind: not RE2
+    assert secrets.may_contain_secrets(["plain", "text"]) == [True, True]
+    monkeypatch.undo()
+    assert secrets.may_contain_secrets(["plain text", "TOKEN=abcdefgh123"]) == [False, True]
