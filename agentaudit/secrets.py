@@ -107,6 +107,22 @@ def _type_name(detector: RegexBasedDetector) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", type(detector).__name__.replace("Detector", "")).lower()
 
 
+def _detector_values(detector: RegexBasedDetector, text: str) -> list[str]:
+    """The secret each match covers. detect-secrets' own `analyze_string` yields findall()
+    results, i.e. only the capture group when a pattern has one: for GitHub and GitLab tokens
+    that is the prefix (`ghp`, `glpat`) and the token itself would stay in clear. Take the
+    longest group when it is long enough to be the secret, else the whole match."""
+    values: list[str] = []
+    for pattern in detector.denylist:
+        for match in pattern.finditer(text):
+            groups = [g for g in match.groups() if g]
+            longest = max(groups, key=len) if groups else ""
+            value = longest if len(longest) >= 8 else match.group(0).strip(" \t\r\n'\"=:,;")
+            if value and value not in values:
+                values.append(value)
+    return values
+
+
 class Redactor:
     """Finds secrets in text and replaces them with typed, fingerprinted placeholders."""
 
@@ -131,7 +147,7 @@ class Redactor:
                 if not value.startswith(("[SECRET:", "$")):
                     found.append((value, kind, kind != "json_secret"))
         for detector in _library_detectors():
-            for value in detector.analyze_string(text):
+            for value in _detector_values(detector, text):
                 if value and not PLACEHOLDER_RE.search(value):
                     found.append((value, _type_name(detector), False))
         return found
@@ -154,6 +170,60 @@ class Redactor:
             if used and fp not in credentials:
                 credentials.append(fp)
         return Redaction(text, fingerprints, credentials)
+
+
+# -- batch prefilter ---------------------------------------------------------------------------
+# Scanning every text with every detector (~50 Python regexes) is the ingest hot path. One RE2
+# pattern (pyarrow, vectorised, linear time) that matches a SUPERSET of what the detectors match
+# rules most texts out in one pass: lookarounds and named groups are dropped, repetition bounds
+# RE2 rejects are opened (`{50,1024}` -> `{50,}`), and multiline mode makes ^/$ match more, all
+# of which can only widen the match. Texts it flags still go through `find`, unchanged.
+# Keep it in step with `Redactor.find`: a detector added there that is not one of these regexes
+# must be added here too (or make `may_contain_secrets` return True), or it would be skipped.
+_LOOKAROUND = re.compile(r"\(\?<?[=!](?:[^()\\]|\\.|\((?:[^()\\]|\\.)*\))*\)")
+
+
+def _widened(pattern: str) -> str:
+    body = _LOOKAROUND.sub("", pattern)
+    body = re.sub(r"\{(\d+),(\d{4,})\}", r"{\1,}", body)
+    return body.replace("(?P<v>", "(")
+
+
+@lru_cache(maxsize=1)
+def _prefilter_pattern() -> str:
+    parts = []
+    for detector in _library_detectors():
+        for pattern in detector.denylist:
+            flags = "".join(c for c, f in (("i", re.I), ("s", re.S)) if pattern.flags & f)
+            body = _widened(pattern.pattern)
+            parts.append(f"(?{flags}:{body})" if flags else f"(?:{body})")
+    parts += [f"(?:{_widened(pattern.pattern)})" for _kind, pattern in _CONTEXTUAL]
+    parts.append(re.escape("[SECRET:"))  # already redacted text keeps its fingerprints
+    return "(?m)" + "|".join(parts)
+
+
+def may_contain_secrets(texts: list[str]) -> list[bool]:
+    """False only for texts no detector can match (one vectorised pass over the batch)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not texts:
+        return []
+    try:
+        column = pa.array(texts, pa.string())
+    except (pa.ArrowException, UnicodeError):  # e.g. lone surrogates: scan them all
+        return [True] * len(texts)
+    try:
+        return pc.match_substring_regex(column, _prefilter_pattern()).to_pylist()
+    except pa.ArrowException:  # a pattern RE2 cannot take: no prefilter, scan everything
+        return [True] * len(texts)
+
+
+class NoSecrets(Redactor):
+    """For texts `may_contain_secrets` ruled out: returns them as they are, without scanning."""
+
+    def redact(self, text: str | None) -> Redaction:
+        return Redaction(text or "")
 
 
 @lru_cache(maxsize=4)

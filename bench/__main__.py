@@ -10,6 +10,8 @@ BENCHMARKS = [
     "bench.analyst",
     "bench.command_analysis",
     "bench.command_corpus",
+    "bench.hook_latency",
+    "bench.transcript_ingest",
 ]
 
 if __name__ == "__main__":

@@ -37,12 +37,25 @@ def demo() -> None:
 
 
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or directories to read.")],
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or directories to read.")
+    ] = None,
     source: Annotated[str | None, typer.Option(help="Collector to use (see `sources`).")] = None,
     db: DbOption = None,
     json: JsonOption = False,
+    discover: Annotated[
+        bool,
+        typer.Option("--discover", help="Read every agent's default locations; report per source."),
+    ] = False,
 ) -> None:
     """Read files into the store; report ingested / duplicate / quarantined per file."""
+    if discover:
+        _ingest_discovered(db, json)
+        if not paths:
+            return
+    if not paths:
+        fail("name files or directories to read, or use --discover")
+        return
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         fail(f"no such file or directory: {', '.join(missing)}")
@@ -68,6 +81,22 @@ def ingest(
         print_json(report.as_dict())
     else:
         console.print(render.ingest_table(report))
+
+
+def _ingest_discovered(db: Path | None, json: bool) -> None:
+    from agentaudit.discover import (
+        discover_sources,
+        discovery_summary,
+        discovery_table,
+        ingest_discovered,
+    )
+
+    with open_store(db) as store:
+        results = ingest_discovered(store, discover_sources())
+    if json:
+        print_json(discovery_summary(results))
+    else:
+        console.print(discovery_table(results))
 
 
 def detect(
