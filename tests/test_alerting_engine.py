@@ -12,9 +12,9 @@ import json
 import pytest
 
 from agentaudit.alert.clock import ManualClock
+from agentaudit.alert.config import parse_duration
 from agentaudit.alert.engine import acknowledge, evaluate
 from agentaudit.alert.silences import add_silence, expire_silence, list_silences
-from agentaudit.alert.config import parse_duration
 from tests.alerting_helpers import add_finding, config, finding_records, outbox_rows
 from tests.ocsf_validation import ocsf_errors
 
@@ -27,10 +27,7 @@ def clock():
 
 
 def sent(store):
-    return [
-        (row["action"], json.loads(row["payload"])["title"])
-        for row in outbox_rows(store)
-    ]
+    return [(row["action"], json.loads(row["payload"])["title"]) for row in outbox_rows(store)]
 
 
 def test_group_wait_collects_a_burst_into_one_notification(store, clock):
@@ -166,11 +163,15 @@ def test_silence_mutes_until_it_expires(store, clock):
 
 def test_expiring_a_silence_early_sends_at_the_next_tick(store, clock):
     cfg = config([URL], group_wait="0s", group_interval="5m")
-    silence = add_silence(store, ["severity=~crit.*"], parse_duration("4h"), comment="x", clock=clock)
+    silence = add_silence(
+        store, ["severity=~crit.*"], parse_duration("4h"), comment="x", clock=clock
+    )
     add_finding(store, "rule-a", "critical")
     assert evaluate(store, cfg, clock).notifications == []
     clock.advance(60)
-    assert expire_silence(store, silence.silence_id[:6], clock=clock).state(clock.now()) == "expired"
+    assert (
+        expire_silence(store, silence.silence_id[:6], clock=clock).state(clock.now()) == "expired"
+    )
     clock.advance(240)
     assert len(evaluate(store, cfg, clock).notifications) == 1
 
