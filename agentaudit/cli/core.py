@@ -1,4 +1,4 @@
-"""demo, ingest, detect, query, timeline, export, sources."""
+"""demo, ingest, detect, query, timeline, sources (export lives in cli/exporting.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from agentaudit import render
 from agentaudit.cli.common import DbOption, JsonOption, console, fail, open_store, print_json
-from agentaudit.export.ocsf import export_ocsf
 from agentaudit.ingest import expand_paths, ingest_paths
 from agentaudit.pipeline import detect_and_alert
 from agentaudit.timeline import session_timeline
@@ -27,7 +26,6 @@ def register(app: typer.Typer) -> None:
     app.command()(detect)
     app.command()(query)
     app.command()(timeline)
-    app.command()(export)
     app.command()(sources)
 
 
@@ -127,25 +125,6 @@ def timeline(
         print_json([r.as_dict() for r in rows])
     else:
         console.print(render.timeline_table(rows, title=f"Timeline of session {session}"))
-
-
-def export(
-    format: Annotated[str, typer.Option("--format", help="ocsf")] = "ocsf",
-    out: Annotated[str, typer.Option(help="File, or - for stdout.")] = "-",
-    db: DbOption = None,
-) -> None:
-    """Export findings as OCSF 1.8.0 Detection Finding NDJSON."""
-    if format != "ocsf":
-        fail(f"unknown format {format!r}; supported: ocsf")
-    with open_store(db, read_only=True) as store:
-        if out == "-":
-            import sys
-
-            count = export_ocsf(store, sys.stdout)
-        else:
-            with Path(out).open("w", encoding="utf-8") as fh:
-                count = export_ocsf(store, fh)
-            console.print(f"{count} findings written to {out}")
 
 
 def sources(json: JsonOption = False) -> None:
