@@ -17,6 +17,8 @@ from agentaudit.ingest import FileReport, IngestReport, ingest_paths
 from agentaudit.secrets import Redactor
 from agentaudit.store import Store
 
+DELIVERY_BUDGET = 15.0  # seconds of delivery per detection run; the rest waits in the outbox
+
 
 @dataclass
 class PipelineResult:
@@ -46,7 +48,9 @@ def detect_and_alert(
     if config is None:
         config = from_urls(notify_urls) if notify_urls else (load_config() or from_urls([]))
     alerts = evaluate(store, config, clock).changed
-    deliveries = deliver_due(store, config, clock) if deliver else []
+    deliveries = (
+        deliver_due(store, config, clock, budget_seconds=DELIVERY_BUDGET) if deliver else []
+    )
     return detect, alerts, deliveries
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,9 @@ from agentaudit.ingest import ingest_paths
 from agentaudit.pipeline import detect_and_alert
 from agentaudit.receiver import LocalReceiver
 from agentaudit.scenarios import scenario_files
-from agentaudit.testing import event
+from agentaudit.secrets import Redactor
+from agentaudit.store import Store
+from agentaudit.testing import TEST_KEY, event
 from tests.ocsf_validation import ocsf_errors
 
 ECS_FLAT = Path(__file__).resolve().parents[2] / "shared" / "ecs-schema" / "9.4.0" / "ecs_flat.yml"
@@ -52,24 +55,37 @@ def denied_event():
     )
 
 
-@pytest.fixture
-def loaded(store, redactor, corpus):
+@pytest.fixture(scope="module")
+def loaded_db(tmp_path_factory, corpus):
+    """PocketOS + corpus files ingested, detected, alerted, acknowledged and resolved: once."""
+    path = tmp_path_factory.mktemp("siem") / "store.duckdb"
     files = [*scenario_files("pocketos"), *(corpus / f for f in CORPUS_FILES)]
-    ingest_paths(store, files, redactor=redactor)
-    store.append_events([denied_event()])
-    clock = ManualClock()
-    with LocalReceiver() as rx:
-        cfg = from_urls([rx.url()])
-        detect_and_alert(store, [], config=cfg, clock=clock)
-        alert_id = store.rows(
-            "SELECT alert_id FROM alerts WHERE session_id = ?", [POCKETOS_SESSION]
-        )[0]["alert_id"]
-        acknowledge(store, cfg, alert_id, by="bob", clock=clock)
-        clock.advance(3600)  # quiet for resolve_timeout (30 m): the group closes
-        evaluate(store, cfg, clock)
-    store.received = rx.received
-    store.input_files = files
-    return store
+    with Store.open(path) as store:
+        ingest_paths(store, files, redactor=Redactor(TEST_KEY))
+        store.append_events([denied_event()])
+        clock = ManualClock()
+        with LocalReceiver() as rx:
+            cfg = from_urls([rx.url()])
+            detect_and_alert(store, [], config=cfg, clock=clock)
+            alert_id = store.rows(
+                "SELECT alert_id FROM alerts WHERE session_id = ?", [POCKETOS_SESSION]
+            )[0]["alert_id"]
+            acknowledge(store, cfg, alert_id, by="bob", clock=clock)
+            clock.advance(3600)  # quiet for resolve_timeout (30 m): the groups close
+            evaluate(store, cfg, clock)
+    return path, rx.received, files
+
+
+@pytest.fixture
+def loaded(loaded_db, tmp_path):
+    """A private copy of the prepared store for each test (tests move cursors)."""
+    source, received, files = loaded_db
+    copy = tmp_path / "store.duckdb"
+    shutil.copyfile(source, copy)
+    with Store.open(copy) as store:
+        store.received = received
+        store.input_files = files
+        yield store
 
 
 def lines(store, fmt, **kwargs):
@@ -249,3 +265,32 @@ def test_export_cli_formats_and_cursor(loaded, tmp_path):
     assert cef.exit_code == 0 and cef.output.count("CEF:0|agentaudit|") == 7
     bad = runner.invoke(app, ["export", "--format", "xml", "--db", db])
     assert bad.exit_code == 2
+
+
+def test_hec_cli_posts_with_the_token_from_the_environment(loaded, monkeypatch):
+    db = str(loaded.path)
+    total = len(lines(loaded, "ocsf"))
+    loaded.close()
+    runner = CliRunner()
+    with LocalReceiver() as hec:
+        url = hec.url("http", "/services/collector/event")
+        missing = runner.invoke(app, ["export", "--format", "hec", "--hec-url", url, "--db", db])
+        monkeypatch.setenv("AGENTAUDIT_HEC_TOKEN", "cli-token")
+        sent = runner.invoke(
+            app, ["export", "--format", "hec", "--hec-url", url, "--db", db, "--json"]
+        )
+    assert missing.exit_code == 2 and "AGENTAUDIT_HEC_TOKEN" in missing.output
+    assert sent.exit_code == 0, sent.output
+    assert json.loads(sent.output)["written"] == total
+    assert {r["headers"]["Authorization"] for r in hec.received} == {"Splunk cli-token"}
+    assert "cli-token" not in sent.output
+
+
+def test_since_accepts_a_duration_back_from_now():
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    assert parse_since("2h", now) == now - timedelta(hours=2)
+    assert parse_since("2026-04-24T19:23:41Z") == datetime(2026, 4, 24, 19, 23, 41, tzinfo=UTC)
+    with pytest.raises(ValueError):
+        parse_since("yesterday-ish")

@@ -240,12 +240,22 @@ def _receiver(item: dict[str, Any], shared: list[AppriseTarget]) -> Receiver:
                 timeout=parse_duration(pd.get("timeout", "10s")).total_seconds(),
             )
         )
+    apprise_targets = tuple(dict.fromkeys([*inline, *selected]))
+    # Alertmanager's defaults: resolved messages for webhooks and pagers, not for email/Slack
+    quiet_by_default = (
+        bool(apprise_targets)
+        and not pagerduty
+        and all(t.url.split("://", 1)[0] in _NO_RESOLVED_SCHEMES for t in apprise_targets)
+    )
     return Receiver(
         name=str(item["name"]),
-        apprise=tuple(dict.fromkeys([*inline, *selected])),
+        apprise=apprise_targets,
         pagerduty=tuple(pagerduty),
-        send_resolved=bool(item.get("send_resolved", True)),
+        send_resolved=bool(item.get("send_resolved", not quiet_by_default)),
     )
+
+
+_NO_RESOLVED_SCHEMES = {"mailto", "mailtos", "slack", "wecombot"}
 
 
 def _as_list(value: Any) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -93,8 +94,14 @@ def deliver_due(
     *,
     rng: random.Random | None = None,
     limit: int = 100,
+    budget_seconds: float | None = None,
 ) -> list[dict[str, Any]]:
-    """Send every due outbox row once; return the attempts made (rows of `deliveries`)."""
+    """Send every due outbox row once; return the attempts made (rows of `deliveries`).
+
+    With `budget_seconds`, no new attempt starts after that much wall time: the rest stays
+    due for the next run (detection runs pass a budget so a hanging receiver cannot stall them).
+    """
+    started = time.monotonic()
     clock = clock or SystemClock()
     rng = rng or random.Random()
     targets = _targets(config)
@@ -105,6 +112,8 @@ def deliver_due(
     )
     attempts = []
     for row in due:
+        if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+            break
         attempts.append(_attempt(store, config, row, targets.get(row["target_id"]), clock, rng))
     return attempts
 

@@ -8,6 +8,7 @@ Agent messages (prompts, replies) are not activity and are not exported.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -127,9 +128,21 @@ def event_to_ocsf(event: dict[str, Any]) -> dict[str, Any] | None:
     return cleaned
 
 
+def _words(text: str) -> set[str]:
+    """Lower-case words of a verb: `volumeDelete` -> {volume, delete}; `fs_delete` -> {fs, delete}."""
+    words = {w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", text)}
+    # past tense in audit logs (volume.deleted, deployment.created, repo.added)
+    return (
+        words
+        | {w[:-1] for w in words if w.endswith("ed")}
+        | {w[:-2] for w in words if w.endswith("ed")}
+    )
+
+
 def _process(event: dict[str, Any]) -> tuple[dict[str, Any], int, str]:
     command = event["command"]
-    name = (event.get("operation") or command.split()[0] if command.split() else "").split()[0]
+    words = (event.get("operation") or command).split()
+    name = words[0] if words else None
     process = {
         "uid": event.get("tool_call_id") or event["event_id"],
         "name": name or None,
@@ -161,10 +174,10 @@ def _file(event: dict[str, Any]) -> tuple[dict[str, Any], int, str]:
 def _api(event: dict[str, Any]) -> tuple[dict[str, Any], int, str]:
     operation = event.get("operation") or event.get("tool_name")
     service, _, op_name = operation.rpartition(":") if ":" in operation else ("", "", operation)
-    lowered = op_name.lower()
+    verbs = _words(op_name)
     activity_id, activity_name = 99, op_name
     for words, aid, aname in _API_ACTIVITY:
-        if any(lowered.startswith(w) or w in lowered for w in words):
+        if verbs & set(words):
             activity_id, activity_name = aid, aname
             break
     body: dict[str, Any] = {
