@@ -147,3 +147,16 @@ def test_silence_cli_add_list_expire(tmp_path):
         app, ["silence", "add", "--match", "a=b", "--for", "1h", "--comment", " ", "--db", db]
     )
     assert no_comment.exit_code == 2 and "comment" in no_comment.output
+
+
+def test_the_readme_example_config_parses(monkeypatch):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split("## Alerting and SIEM export")[1].split("```yaml\n")[1].split("```")[0]
+    monkeypatch.setenv("PD_ROUTING_KEY", "p" * 32)
+    cfg = parse_config(yaml.safe_load(block))
+    assert sorted(cfg.routes()) == ["default", "page", "soc-rest"]
+    assert [len(cfg.receivers["soc"].apprise), len(cfg.receivers["oncall"].pagerduty)] == [2, 1]
+    labels = {"severity": "critical", "environment": "production"}
+    assert [r.name for r in cfg.route.match(labels)] == ["page", "soc-rest"]
