@@ -344,3 +344,13 @@ def test_notify_urls_config_sends_without_waiting():
     cfg = from_urls(["json://127.0.0.1:9/x"])
     assert cfg.route.group_wait == timedelta(0)
     assert cfg.route.group_interval == timedelta(minutes=5)
+
+
+def test_delivery_budget_leaves_the_rest_due(store):
+    clock = ManualClock()
+    cfg = config(["json://127.0.0.1:9/a"], group_wait="0s")
+    add_finding(store, "rule-a", "critical")
+    evaluate(store, cfg, clock)
+    assert deliver_due(store, cfg, clock, budget_seconds=-1) == []  # budget already spent
+    row = outbox_rows(store)[0]
+    assert (row["status"], row["attempts"]) == ("pending", 0)

@@ -463,7 +463,11 @@ def _enqueue(
     else:
         title = alert["title"] if not active else render_title(_by_severity(findings))
         body = render_body(store, _by_severity(findings), muted=muted, alert_id=alert["alert_id"])
-    severity = max((f["severity"] for f in findings), key=lambda s: SEVERITY_IDS.get(s, 0))
+    severity = max(
+        (f["severity"] for f in findings),
+        key=lambda s: SEVERITY_IDS.get(s, 0),
+        default=alert["severity"],
+    )
     rows = []
     for target in receiver.apprise:
         notify_type = "success" if action == "resolve" else _notify_type(severity)

@@ -95,7 +95,9 @@ def export(
                 what=what,
                 index=index,
             )
-    if json:
+    if json and out == "-" and not hec_url:  # stdout carries the records
+        err_console.print_json(data=report.as_dict())
+    elif json:
         print_json(report.as_dict())
     elif out != "-" or hec_url:
         console.print(
