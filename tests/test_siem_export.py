@@ -294,3 +294,15 @@ def test_since_accepts_a_duration_back_from_now():
     assert parse_since("2026-04-24T19:23:41Z") == datetime(2026, 4, 24, 19, 23, 41, tzinfo=UTC)
     with pytest.raises(ValueError):
         parse_since("yesterday-ish")
+
+
+def test_append_mode_grows_one_file_without_duplicates(loaded, redactor, tmp_path):
+    out = tmp_path / "tail.ndjson"
+    first = export_to(loaded, "ocsf", out, cursor_name="tail", append=True)
+    extra = tmp_path / "later_history"
+    extra.write_text(": 1895317999:0;rm -rf /var/lib/append-test\n")
+    ingest_paths(loaded, [extra], redactor=redactor)
+    second = export_to(loaded, "ocsf", out, cursor_name="tail", append=True)
+    written = out.read_text().splitlines()
+    assert (second.written, len(written)) == (1, first.written + 1)
+    assert sorted(written) == sorted(lines(loaded, "ocsf"))

@@ -45,6 +45,10 @@ def export(
         typer.Option(help=f"POST to this HEC endpoint (token from ${TOKEN_ENV})."),
     ] = None,
     index: Annotated[str | None, typer.Option(help="Splunk index for HEC envelopes.")] = None,
+    append: Annotated[
+        bool,
+        typer.Option("--append", help="Append to --out instead of replacing it (for tailers)."),
+    ] = False,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -149,8 +150,13 @@ def export_to(
     cursor_name: str | None = None,
     what: str = "all",
     index: str | None = None,
+    append: bool = False,
 ) -> ExportReport:
-    """Write every record after the cursor (or all, with cursor_name=None) to a stream or file."""
+    """Write every record after the cursor (or all, with cursor_name=None) to a stream or file.
+
+    A file is replaced atomically, or with `append` (for file tailers such as a Splunk forwarder
+    or Filebeat) extended by one write of the whole batch before the cursor moves.
+    """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; supported: {', '.join(FORMATS)}")
     cursor = load_cursor(store, cursor_name) if cursor_name else Cursor("-")
@@ -162,7 +168,14 @@ def export_to(
                 _write(store, fmt, fh, cursor, since, what, index, report)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.replace(tmp, out)
+            if append:
+                with Path(tmp).open("rb") as batch, out.open("ab") as target:
+                    shutil.copyfileobj(batch, target)
+                    target.flush()
+                    os.fsync(target.fileno())
+                Path(tmp).unlink()
+            else:
+                os.replace(tmp, out)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
