@@ -354,3 +354,69 @@ def test_delivery_budget_leaves_the_rest_due(store):
     assert deliver_due(store, cfg, clock, budget_seconds=-1) == []  # budget already spent
     row = outbox_rows(store)[0]
     assert (row["status"], row["attempts"]) == ("pending", 0)
+
+
+class SlowThenFast:
+    """A loopback server whose first answer comes after the client gave up (a timeout)."""
+
+    def __init__(self, delay: float) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.bodies: list[dict] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.bodies.append(body)
+                if len(outer.bodies) == 1:
+                    time.sleep(delay)
+                self.send_response(202)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("kind", ["apprise", "pagerduty"])
+def test_a_timeout_is_retried(store, kind):
+    clock = ManualClock()
+    with SlowThenFast(delay=1.5) as slow:
+        receiver = {"name": "r"}
+        if kind == "apprise":
+            receiver["apprise_urls"] = [f"json://127.0.0.1:{slow.port}/hook"]
+        else:
+            receiver["pagerduty"] = {
+                "routing_key": ROUTING_KEY,
+                "url": f"http://127.0.0.1:{slow.port}/v2/enqueue",
+            }
+        cfg = parse_config(
+            {
+                "global": {"delivery": {**FAST, "timeout": "300ms"}},
+                "receivers": [receiver],
+                "route": {"receiver": "r", "group_wait": "0s"},
+            }
+        )
+        add_finding(store, "rule-a", "critical")
+        evaluate(store, cfg, clock)
+        first = deliver_due(store, cfg, clock)
+        clock.advance(10)
+        second = deliver_due(store, cfg, clock)
+    assert [(a["ok"], a["retryable"], a["status_code"]) for a in first] == [(False, True, None)]
+    assert [a["ok"] for a in second] == [True]
+    # the server did get the timed-out request: delivery is at least once on timeouts, and
+    # PagerDuty folds the repeat into the same incident by dedup_key
+    assert len(slow.bodies) == 2
