@@ -24,11 +24,11 @@ from agentaudit.alert.clock import Clock, SystemClock
 from agentaudit.alert.config import AlertingConfig, Receiver, Route
 from agentaudit.alert.grouping import alert_id_for
 from agentaudit.alert.labels import (
-    finding_events,
     finding_labels,
     fingerprint,
     group_key,
     group_labels,
+    open_finding_events,
 )
 from agentaudit.alert.matchers import Labels, all_match
 from agentaudit.alert.message import render_body, render_resolved_body, render_title
@@ -73,8 +73,9 @@ def _ingest_findings(
     findings = store.rows(
         "SELECT * FROM findings WHERE status <> 'resolved' ORDER BY first_seen, rule_id"
     )
+    events_of = open_finding_events(store)
     for finding in findings:
-        events = finding_events(store, finding)
+        events = events_of.get(finding["finding_id"], [])
         labels = finding_labels(finding, events, config.rule_families)
         fp = fingerprint(labels)
         for route in config.route.match(labels):
@@ -98,21 +99,38 @@ def _ingest_findings(
             member["finding_ids"].append(finding["finding_id"])
             member["first_seen"] = min(member["first_seen"], finding["first_seen"])
             member["last_seen"] = max(member["last_seen"], finding["last_seen"])
+    ids = list(incoming)
+    statuses = {
+        r["alert_id"]: r["status"]
+        for r in store.rows(
+            "SELECT alert_id, status FROM alerts WHERE alert_id IN (SELECT unnest(?::VARCHAR[]))",
+            [ids],
+        )
+    }
+    current: dict[str, dict[str, list[str]]] = {}
+    for r in store.rows(
+        """SELECT alert_id, fingerprint, finding_ids FROM alert_members
+           WHERE alert_id IN (SELECT unnest(?::VARCHAR[]))""",
+        [ids],
+    ):
+        current.setdefault(r["alert_id"], {})[r["fingerprint"]] = r["finding_ids"]
     for alert_id, group in incoming.items():
-        _upsert_group(store, config, alert_id, group, now, changes)
+        _upsert_group(
+            store, alert_id, group, now, changes, statuses.get(alert_id), current.get(alert_id, {})
+        )
 
 
 def _upsert_group(
     store: Store,
-    config: AlertingConfig,
     alert_id: str,
     group: dict[str, Any],
     now: datetime,
     changes: dict[str, list],
+    status: str | None,
+    current: dict[str, list[str]],
 ) -> None:
     route: Route = group["route"]
-    existing = store.rows("SELECT status FROM alerts WHERE alert_id = ?", [alert_id])
-    if not existing or existing[0]["status"] == "resolved":
+    if status is None or status == "resolved":
         # a new incident (or the same key firing again after it resolved)
         store.con.execute("DELETE FROM alerts WHERE alert_id = ?", [alert_id])
         store.con.execute("DELETE FROM alert_members WHERE alert_id = ?", [alert_id])
@@ -138,12 +156,7 @@ def _upsert_group(
             ],
         )
         changes.setdefault(alert_id, []).append(("created", ""))
-    current = {
-        m["fingerprint"]: m
-        for m in store.rows(
-            "SELECT fingerprint, finding_ids FROM alert_members WHERE alert_id = ?", [alert_id]
-        )
-    }
+        current = {}
     joined = []
     for fp, member in group["members"].items():
         if fp not in current:
@@ -164,7 +177,7 @@ def _upsert_group(
                 ],
             )
             joined.append((SEVERITY_IDS.get(member["severity"], 0), member["first_seen"], fp))
-        elif set(member["finding_ids"]) - set(current[fp]["finding_ids"]):
+        elif set(member["finding_ids"]) - set(current[fp]):
             store.con.execute(
                 """UPDATE alert_members SET finding_ids = ?, last_seen = ?, updated_at = ?
                    WHERE alert_id = ? AND fingerprint = ?""",
@@ -274,20 +287,16 @@ def record_finding(
     reason: str,
     at: datetime,
     only: list[str] | None = None,
+    snapshot: tuple | None = None,
 ) -> dict[str, Any]:
     """Append the group's OCSF Detection Finding (optionally as of its first `only` alerts)."""
-    alert = _alert(store, alert_id)
-    members = store.rows(
-        "SELECT * FROM alert_members WHERE alert_id = ? ORDER BY starts_at, fingerprint",
-        [alert_id],
-    )
+    alert, members, findings, events = snapshot or _snapshot(store, alert_id)
     if only is not None:
         members = [m for m in members if m["fingerprint"] in set(only)]
-    findings = _findings_of(store, members)
-    events = store.rows(
-        "SELECT * FROM events WHERE event_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY time, seq",
-        [sorted({e for f in findings for e in f["event_ids"]})],
-    )
+        wanted = {f for m in members for f in m["finding_ids"] or []}
+        findings = [f for f in findings if f["finding_id"] in wanted]
+        needed = {e for f in findings for e in f["event_ids"]}
+        events = [e for e in events if e["event_id"] in needed]
     record = alert_finding(
         alert,
         members,
@@ -313,6 +322,20 @@ def record_finding(
     return record
 
 
+def _snapshot(store: Store, alert_id: str) -> tuple:
+    alert = _alert(store, alert_id)
+    members = store.rows(
+        "SELECT * FROM alert_members WHERE alert_id = ? ORDER BY starts_at, fingerprint",
+        [alert_id],
+    )
+    findings = _findings_of(store, members)
+    events = store.rows(
+        "SELECT * FROM events WHERE event_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY time, seq",
+        [sorted({e for f in findings for e in f["event_ids"]})],
+    )
+    return alert, members, findings, events
+
+
 def _finding_status(alert: dict[str, Any], members: list[dict[str, Any]]) -> str:
     if alert["status"] == "resolved":
         return "resolved"
@@ -324,17 +347,14 @@ def _finding_status(alert: dict[str, Any], members: list[dict[str, Any]]) -> str
 def _record_lifecycle(store: Store, now: datetime, changes: dict[str, list]) -> int:
     written = 0
     for alert_id, items in changes.items():
-        seen: list[str] = [
-            m["fingerprint"]
-            for m in store.rows(
-                "SELECT fingerprint FROM alert_members WHERE alert_id = ?", [alert_id]
-            )
-        ]
+        snapshot = _snapshot(store, alert_id)
+        rules = {m["fingerprint"]: m["rule_id"] for m in snapshot[1]}
+        seen = list(rules)
         joins = [fp for kind, fp in items if kind == "joined"]
         created = any(kind == "created" for kind, _ in items)
         before = [fp for fp in seen if fp not in joins]
         for index, fp in enumerate(joins):
-            rule = _member_rule(store, alert_id, fp)
+            rule = rules.get(fp, fp)
             first = created and index == 0
             record_finding(
                 store,
@@ -343,6 +363,7 @@ def _record_lifecycle(store: Store, now: datetime, changes: dict[str, list]) -> 
                 reason=f"alert {rule} fired" if first else f"alert {rule} joined",
                 at=now,
                 only=[*before, *joins[: index + 1]],
+                snapshot=snapshot,
             )
             written += 1
         # a joining alert's record already shows whether it is muted
@@ -353,29 +374,24 @@ def _record_lifecycle(store: Store, now: datetime, changes: dict[str, list]) -> 
         ]
         if rest:
             resolved = any(kind == "resolved" for kind, _ in rest)
-            reasons = sorted({_reason(store, alert_id, kind, fp) for kind, fp in rest})
+            reasons = sorted(
+                {
+                    "resolved: no new alert within resolve_timeout"
+                    if kind == "resolved"
+                    else f"alert {rules.get(fp, fp)} {kind}"
+                    for kind, fp in rest
+                }
+            )
             record_finding(
                 store,
                 alert_id,
                 activity="close" if resolved else "update",
                 reason="; ".join(reasons),
                 at=now,
+                snapshot=snapshot,
             )
             written += 1
     return written
-
-
-def _member_rule(store: Store, alert_id: str, fp: str) -> str:
-    rows = store.rows(
-        "SELECT rule_id FROM alert_members WHERE alert_id = ? AND fingerprint = ?", [alert_id, fp]
-    )
-    return rows[0]["rule_id"] if rows else fp
-
-
-def _reason(store: Store, alert_id: str, kind: str, fp: str) -> str:
-    if kind == "resolved":
-        return "resolved: no new alert within resolve_timeout"
-    return f"alert {_member_rule(store, alert_id, fp)} {kind}"
 
 
 # -- 4. flush due groups ----------------------------------------------------------------------
@@ -463,6 +479,9 @@ def _enqueue(
     else:
         title = alert["title"] if not active else render_title(_by_severity(findings))
         body = render_body(store, _by_severity(findings), muted=muted, alert_id=alert["alert_id"])
+        store.con.execute(
+            "UPDATE alerts SET body = ? WHERE alert_id = ?", [body, alert["alert_id"]]
+        )
     severity = max(
         (f["severity"] for f in findings),
         key=lambda s: SEVERITY_IDS.get(s, 0),
@@ -562,14 +581,13 @@ def _refresh_summary(store: Store, alert_id: str) -> None:
         return
     store.con.execute(
         """UPDATE alerts SET title = ?, severity = ?, first_seen = ?, last_seen = ?,
-               finding_ids = ?, body = ? WHERE alert_id = ?""",
+               finding_ids = ? WHERE alert_id = ?""",
         [
             render_title(findings),
             findings[0]["severity"],
             min(f["first_seen"] for f in findings),
             max(f["last_seen"] for f in findings),
             [f["finding_id"] for f in findings],
-            render_body(store, findings, alert_id=alert_id),
             alert_id,
         ],
     )

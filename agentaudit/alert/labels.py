@@ -18,11 +18,20 @@ _ENV_RANK = ("production", "staging", "development", "unknown")
 DESTRUCTION_FAMILY = "destruction"
 
 
-def finding_events(store: Store, finding: dict[str, Any]) -> list[dict[str, Any]]:
-    return store.rows(
-        "SELECT * FROM events WHERE event_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY time, seq",
-        [list(finding["event_ids"])],
+def open_finding_events(store: Store) -> dict[str, list[dict[str, Any]]]:
+    """The evidence events of every open finding, in one query: finding_id -> events."""
+    rows = store.rows(
+        """SELECT f.finding_id, e.source, e.destructive, e.target_env, e.agent, e.actor,
+                  e.os_user, e.host
+           FROM findings f, unnest(f.event_ids) AS u(eid)
+           JOIN events e ON e.event_id = u.eid
+           WHERE f.status <> 'resolved'
+           ORDER BY f.finding_id, e.time, e.seq"""
     )
+    by_finding: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_finding.setdefault(row["finding_id"], []).append(row)
+    return by_finding
 
 
 def rule_family(finding: dict[str, Any], events: list[dict[str, Any]], overrides: dict) -> str:
