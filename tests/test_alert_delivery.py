@@ -197,13 +197,20 @@ def test_receiver_down_then_up_across_a_restart_delivers_each_alert_once(tmp_pat
         add_finding(store, "rule-a", "critical", session="sess-2")
     down = _cli("alert", "run", "--config", str(cfg_path), "--db", str(db), "--json")
     assert down.returncode == 0, down.stderr
-    assert json.loads(down.stdout)["attempts"] == 2 and json.loads(down.stdout)["delivered"] == 0
+    summary = json.loads(down.stdout)
+    assert (summary["attempts"], summary["delivered"], summary["outbox_pending"]) == (2, 0, 2)
     with LocalReceiver(port=port) as rx:
         time.sleep(0.2)  # let the 50-100 ms backoff pass; nothing is timed here
         up = _cli("alert", "deliver", "--config", str(cfg_path), "--db", str(db), "--json")
         assert up.returncode == 0, up.stderr
         again = _cli("alert", "run", "--config", str(cfg_path), "--db", str(db), "--json")
-        assert json.loads(again.stdout)["attempts"] == 0
+        assert json.loads(again.stdout) == {
+            "alerts_changed": 0,
+            "notifications_queued": 0,
+            "finding_records": 0,
+            "attempts": 0,
+            "delivered": 0,
+        }
     sessions = sorted(r["body"]["message"].split("Session: ")[1].split()[0] for r in rx.accepted())
     assert sessions == ["sess-2", "sess-7b1d"]
     assert len(rx.received) == 2

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import typer
 
 from agentaudit.alert.config import AlertingConfig, from_urls, load_config, parse_duration
@@ -14,7 +15,15 @@ from agentaudit.alert.engine import acknowledge, evaluate
 from agentaudit.alert.outbox import deliver_due
 from agentaudit.alert.silences import add_silence, expire_silence, list_silences
 from agentaudit.alert.testsend import send_test
-from agentaudit.cli.common import DbOption, JsonOption, console, fail, open_store, print_json
+from agentaudit.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    err_console,
+    fail,
+    open_store,
+    print_json,
+)
 
 ConfigOption = Annotated[
     Path | None,
@@ -55,20 +64,36 @@ def alert_run(
     """Evaluate alert groups (timers, silences, inhibition, resolve) and deliver what is due."""
     cfg = _config(config)
     while True:
-        with open_store(db) as store:
-            report = evaluate(store, cfg)
-            attempts = deliver_due(store, cfg)
+        try:
+            with open_store(db) as store:
+                report = evaluate(store, cfg)
+                attempts = deliver_due(store, cfg)
+                waiting = store.rows(
+                    "SELECT status, count(*) AS n FROM outbox "
+                    "WHERE status IN ('pending', 'failed', 'dead') GROUP BY status"
+                )
+        except duckdb.IOException as exc:  # another agentaudit process holds the store
+            if not every:
+                raise
+            err_console.print(f"[yellow]store busy, retrying in {every:g} s:[/] {exc}")
+            time.sleep(every)
+            continue
         summary = {
             "alerts_changed": len(report.changed),
             "notifications_queued": len(report.notifications),
             "finding_records": report.records,
             "attempts": len(attempts),
             "delivered": sum(a["ok"] for a in attempts),
+            **{f"outbox_{r['status']}": r["n"] for r in waiting},
         }
         if json:
             print_json(summary)
         else:
             console.print(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in summary.items()))
+            if any(r["status"] in ("failed", "dead") for r in waiting):
+                err_console.print(
+                    "[red]some notifications were refused or gave up:[/] agentaudit alert outbox"
+                )
         if not every:
             return
         time.sleep(every)
