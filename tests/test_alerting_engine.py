@@ -254,3 +254,16 @@ def test_every_lifecycle_record_validates_and_uses_the_alert_id(store, clock):
         assert ocsf_errors(record) == []
         assert record["finding_info"]["uid"] == alert_id
     assert records[0]["severity_id"] == 5  # the critical is named first
+
+
+def test_silencing_part_of_a_notified_group_is_recorded_but_not_paged(store, clock):
+    cfg = config([URL], group_wait="0s", group_interval="5m", group_by=["session_id"])
+    add_finding(store, "rule-a", "critical", key="a")
+    add_finding(store, "rule-b", "high", key="b", command="ls -la")  # not destructive: no inhibit
+    assert len(evaluate(store, cfg, clock).notifications) == 1
+    add_silence(store, ["rule_id=rule-b"], parse_duration("1h"), comment="known", clock=clock)
+    clock.advance(300)
+    assert evaluate(store, cfg, clock).notifications == []
+    update = finding_records(store)[-1]
+    assert update["status_detail"] == "alert rule-b silenced"
+    assert update["status_id"] == 1  # rule-a still fires: the finding is not Suppressed

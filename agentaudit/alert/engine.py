@@ -435,10 +435,13 @@ def _flush_group(
     previous = log[0] if log else None
     told = set(previous["firing"] or []) if previous else set()
     action = None
+    told_resolved = set(previous["resolved"] or []) if previous else set()
     if firing:
+        # Alertmanager's dedup: new firing alerts, or (send_resolved) newly resolved ones, or
+        # repeat_interval elapsed without acknowledgement; an alert muted away is not news
         if (
             set(firing) - told
-            or (set(firing) != told and receiver.send_resolved)
+            or (receiver.send_resolved and set(resolved) - told_resolved)
             or (
                 previous
                 and not alert["acknowledged_at"]
