@@ -18,7 +18,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from agentaudit import paths
+from agentaudit import paths, views
 from agentaudit.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA, TIME, to_arrow
 
 LINK_SCHEMA = pa.schema(
@@ -155,6 +155,8 @@ class Store:
         store.con.execute("SET TimeZone = 'UTC'")
         if not read_only:
             store._create_tables()
+        elif views.missing_views(store.con):
+            views.create_views(store.con, temporary=True)  # a store older than the views
         return store
 
     def __enter__(self) -> Store:
@@ -171,6 +173,7 @@ class Store:
             empty = schema.empty_table()  # noqa: F841 - referenced by name in SQL
             self.con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM empty LIMIT 0")
         self.con.execute(_DDL)
+        views.create_views(self.con)
 
     # -- appends ---------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["bench.store_append", "bench.export_formats"]
+BENCHMARKS = ["bench.store_append", "bench.analyst", "bench.export_formats"]
 
 if __name__ == "__main__":
     for name in BENCHMARKS:

@@ -94,6 +94,7 @@ def _ingest_findings(
                     "last_seen": finding["last_seen"],
                     "severity": finding["severity"],
                     "rule_id": finding["rule_id"],
+                    "session": finding["session_id"],  # None for a finding without a session
                 },
             )
             member["finding_ids"].append(finding["finding_id"])
@@ -142,8 +143,7 @@ def _upsert_group(
             [
                 alert_id,
                 group["key"],
-                group["labels"].get("session_id")
-                or _common(group["members"].values(), "session_id"),
+                _common_session(group["members"].values()),
                 min(m["first_seen"] for m in group["members"].values()),
                 max(m["last_seen"] for m in group["members"].values()),
                 now,
@@ -195,8 +195,10 @@ def _upsert_group(
         _refresh_summary(store, alert_id)
 
 
-def _common(members: Any, label: str) -> str | None:
-    values = {m["labels"].get(label) for m in members}
+def _common_session(members: Any) -> str | None:
+    """The agent session all the group's findings share, if any (the session_id label of a
+    finding without a session is its own key, which is not a session)."""
+    values = {m["session"] for m in members}
     return values.pop() if len(values) == 1 else None
 
 

@@ -1,4 +1,4 @@
-"""demo, ingest, detect, query, timeline, sources (export lives in cli/exporting.py)."""
+"""demo, ingest, detect, query, sources (timeline: cli/analyst.py; export: cli/exporting.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from agentaudit import render
 from agentaudit.cli.common import DbOption, JsonOption, console, fail, open_store, print_json
 from agentaudit.ingest import expand_paths, ingest_paths
 from agentaudit.pipeline import detect_and_alert
-from agentaudit.timeline import session_timeline
 from collectors import all_collectors
 
 NOTIFY_ENV = "AGENTAUDIT_NOTIFY"
@@ -25,7 +24,6 @@ def register(app: typer.Typer) -> None:
     app.command()(ingest)
     app.command()(detect)
     app.command()(query)
-    app.command()(timeline)
     app.command()(sources)
 
 
@@ -95,7 +93,12 @@ def detect(
 
 
 def query(
-    sql: Annotated[str, typer.Argument(help="SQL over the store (tables: events, findings, ...).")],
+    sql: Annotated[
+        str,
+        typer.Argument(
+            help="SQL over the store (tables: events, findings, ...; views: `agentaudit views`)."
+        ),
+    ],
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -109,22 +112,6 @@ def query(
         print_json(result.to_pylist())
     else:
         console.print(render.arrow_table(result))
-
-
-def timeline(
-    session: Annotated[str, typer.Option(help="Agent session id.")],
-    db: DbOption = None,
-    json: JsonOption = False,
-) -> None:
-    """The session's timeline across sources, T+ in milliseconds from its first event."""
-    with open_store(db, read_only=True) as store:
-        rows = session_timeline(store, session)
-    if not rows:
-        fail(f"no events for session {session!r}")
-    if json:
-        print_json([r.as_dict() for r in rows])
-    else:
-        console.print(render.timeline_table(rows, title=f"Timeline of session {session}"))
 
 
 def sources(json: JsonOption = False) -> None:
