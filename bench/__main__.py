@@ -12,6 +12,7 @@ BENCHMARKS = [
     "bench.command_corpus",
     "bench.hook_latency",
     "bench.transcript_ingest",
+    "bench.export_formats",
 ]
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ def test_ingest_detect_query_timeline_export(tmp_path):
     timeline = json.loads(run("timeline", "--session", session, "--db", db, "--json"))
     assert timeline["steps"][0]["offset_ms"] == 0
     out = tmp_path / "f.ndjson"
-    run("export", "--format", "ocsf", "--out", str(out), "--db", db)
+    run("export", "--format", "ocsf", "--what", "findings", "--out", str(out), "--db", db)
     assert len(out.read_text().splitlines()) == 3
 
 

@@ -1,4 +1,4 @@
-"""demo, ingest, detect, query, export, sources (timeline: cli/analyst.py)."""
+"""demo, ingest, detect, query, sources (timeline: cli/analyst.py; export: cli/exporting.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from agentaudit import render
 from agentaudit.cli.common import DbOption, JsonOption, console, fail, open_store, print_json
-from agentaudit.export.ocsf import export_ocsf
 from agentaudit.ingest import expand_paths, ingest_paths
 from agentaudit.pipeline import detect_and_alert
 from collectors import all_collectors
@@ -25,7 +24,6 @@ def register(app: typer.Typer) -> None:
     app.command()(ingest)
     app.command()(detect)
     app.command()(query)
-    app.command()(export)
     app.command()(sources)
 
 
@@ -143,25 +141,6 @@ def query(
         print_json(result.to_pylist())
     else:
         console.print(render.arrow_table(result))
-
-
-def export(
-    format: Annotated[str, typer.Option("--format", help="ocsf")] = "ocsf",
-    out: Annotated[str, typer.Option(help="File, or - for stdout.")] = "-",
-    db: DbOption = None,
-) -> None:
-    """Export findings as OCSF 1.8.0 Detection Finding NDJSON."""
-    if format != "ocsf":
-        fail(f"unknown format {format!r}; supported: ocsf")
-    with open_store(db, read_only=True) as store:
-        if out == "-":
-            import sys
-
-            count = export_ocsf(store, sys.stdout)
-        else:
-            with Path(out).open("w", encoding="utf-8") as fh:
-                count = export_ocsf(store, fh)
-            console.print(f"{count} findings written to {out}")
 
 
 def sources(json: JsonOption = False) -> None:

@@ -135,7 +135,7 @@ def test_timeline_html_opens_offline(demo_db, browser, tmp_path):
     page = tmp_path / "incident.html"
     result = CliRunner().invoke(
         app,
-        ["timeline", "--incident", "6227", "--db", str(demo_db), "-f", "html", "--out", str(page)],
+        ["timeline", "--incident", "2ea4", "--db", str(demo_db), "-f", "html", "--out", str(page)],
     )
     assert result.exit_code == 0, result.output
     browser.get(page.as_uri())

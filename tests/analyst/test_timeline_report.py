@@ -104,7 +104,7 @@ def test_window_and_session_scopes(demo_store):
 
 def test_cli_formats(demo_db, tmp_path):
     db = str(demo_db)
-    incident = "6227"
+    incident = "2ea4"
     result = runner.invoke(app, ["timeline", "--incident", incident, "--db", db, "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
