@@ -144,7 +144,11 @@ class Store:
             return 0
         _schema, key = _TABLES[table]
         unique = pc.count_distinct(batch[key]).as_py() == batch.num_rows
-        source = "_batch" if unique else f"(SELECT * FROM _batch QUALIFY row_number() OVER (PARTITION BY {key}) = 1)"
+        source = (
+            "_batch"
+            if unique
+            else f"(SELECT * FROM _batch QUALIFY row_number() OVER (PARTITION BY {key}) = 1)"
+        )
         self.con.register("_batch", batch)
         try:
             inserted = self.con.execute(

@@ -21,8 +21,17 @@ from bench.measure import peak_rss_mb, run_side
 from bench.results import write_section
 
 BATCH = 20_000
-COMMANDS = ["git status", "npm test", "ls -la src", "rm -rf build", "pytest -q", "cat README.md",
-            "curl -s https://example.com/api/health", "docker compose up -d", "make lint"]
+COMMANDS = [
+    "git status",
+    "npm test",
+    "ls -la src",
+    "rm -rf build",
+    "pytest -q",
+    "cat README.md",
+    "curl -s https://example.com/api/health",
+    "docker compose up -d",
+    "make lint",
+]
 
 
 def generate(rows: int, seed: int = 7):
@@ -34,13 +43,30 @@ def generate(rows: int, seed: int = 7):
         command = rnd.choice(COMMANDS)
         record = {"i": i, "command": command, "cwd": "/home/dev/project", "session": f"s{i // 500}"}
         yield new_event(
-            "bench.synthetic", f"bench-{i}", source_path="bench", source_offset=i * 120, seq=i,
-            parser_version="bench/1", ingested_at=start, time=start + timedelta(milliseconds=37 * i),
-            time_precision="ms", agent="claude-code", session_id=f"s{i // 500}",
-            tool_call_id=f"toolu_{i:08d}", kind="process", tool_name="Bash", operation=command.split()[0],
-            command=command, cwd="/home/dev/project", status="success", exit_code=0,
-            destructive=command.startswith("rm"), categories=["fs_delete"] if command.startswith("rm") else None,
-            severity="info", target_env="unknown", raw=raw_json(record),
+            "bench.synthetic",
+            f"bench-{i}",
+            source_path="bench",
+            source_offset=i * 120,
+            seq=i,
+            parser_version="bench/1",
+            ingested_at=start,
+            time=start + timedelta(milliseconds=37 * i),
+            time_precision="ms",
+            agent="claude-code",
+            session_id=f"s{i // 500}",
+            tool_call_id=f"toolu_{i:08d}",
+            kind="process",
+            tool_name="Bash",
+            operation=command.split()[0],
+            command=command,
+            cwd="/home/dev/project",
+            status="success",
+            exit_code=0,
+            destructive=command.startswith("rm"),
+            categories=["fs_delete"] if command.startswith("rm") else None,
+            severity="info",
+            target_env="unknown",
+            raw=raw_json(record),
         )
 
 
@@ -61,7 +87,9 @@ def side_duckdb(ndjson: Path, db: Path) -> dict:
 
     started = time.perf_counter()
     con = duckdb.connect(str(db))
-    con.execute(f"CREATE TABLE events AS SELECT * FROM read_json('{ndjson}', format='newline_delimited')")
+    con.execute(
+        f"CREATE TABLE events AS SELECT * FROM read_json('{ndjson}', format='newline_delimited')"
+    )
     count = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
     con.close()
     return {"seconds": time.perf_counter() - started, "rows": count, "peak_rss_mb": peak_rss_mb()}
@@ -89,8 +117,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ndjson = Path(tmp) / "events.ndjson"
         write_ndjson(args.rows, ndjson)
-        ours = run_side("bench.store_append", "--side", "ours", "--rows", str(args.rows), "--db", f"{tmp}/ours.duckdb")
-        base = run_side("bench.store_append", "--side", "duckdb", "--data", str(ndjson), "--db", f"{tmp}/base.duckdb")
+        ours = run_side(
+            "bench.store_append",
+            "--side",
+            "ours",
+            "--rows",
+            str(args.rows),
+            "--db",
+            f"{tmp}/ours.duckdb",
+        )
+        base = run_side(
+            "bench.store_append",
+            "--side",
+            "duckdb",
+            "--data",
+            str(ndjson),
+            "--db",
+            f"{tmp}/base.duckdb",
+        )
         size_mb = ndjson.stat().st_size / 1e6
     assert ours["rows"] == base["rows"] == args.rows, (ours, base)
     ours_rate, base_rate = args.rows / ours["seconds"], args.rows / base["seconds"]
@@ -103,8 +147,8 @@ same rows written as NDJSON (file writing not timed). Each side runs in its own 
 
 | side | seconds | rows/s | peak RSS MB |
 |---|---:|---:|---:|
-| agentaudit `Store.append_events` | {ours['seconds']:.2f} | {ours_rate:,.0f} | {ours['peak_rss_mb']:.0f} |
-| DuckDB `read_json` | {base['seconds']:.2f} | {base_rate:,.0f} | {base['peak_rss_mb']:.0f} |
+| agentaudit `Store.append_events` | {ours["seconds"]:.2f} | {ours_rate:,.0f} | {ours["peak_rss_mb"]:.0f} |
+| DuckDB `read_json` | {base["seconds"]:.2f} | {base_rate:,.0f} | {base["peak_rss_mb"]:.0f} |
 
 **Throughput ratio (ours / read_json): {ours_rate / base_rate:.2f}**. Peak RSS of ours includes the
 input events held in memory, as the baseline's input is a file.
