@@ -30,7 +30,7 @@ def enrich(event: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
         destructive = destructive or found.destructive
     elif event["kind"] == "api" and event.get("operation"):
         provider = catalog.provider_of_source(event["source"])
-        provider_categories = catalog.classify(provider, event["operation"])
+        provider_categories = catalog.classify(provider, event["operation"], raw=event.get("raw"))
         categories += provider_categories
         destructive = destructive or bool(provider_categories)
     # Reading or printing a secret is credential access; sending one is its use.
