@@ -100,13 +100,21 @@ def infer_target_env(
     The user's mapping (known production account ids, project ids, Railway environment ids...)
     wins; then a resource name, tag or account/project name that names one environment only.
     """
+    mapped = mapped_env(ids)
+    if mapped:
+        return mapped
+    for value in [*names, *(v for _, v in ids)]:
+        guess = infer_env_from_text(value)
+        if guess:
+            return guess[0], f"{guess[1]} ({value})"
+    return None
+
+
+def mapped_env(ids: list[tuple[str, str | None]]) -> tuple[str, str] | None:
+    """(environment, evidence) when one of the ids is listed in the user's mapping file."""
     mapping = load_mapping()
     for kind, value in ids:
         if value is not None and str(value) in mapping:
             env, source = mapping[str(value)]
             return env, f"{kind} {value} is listed as {env} in {source}"
-    for value in [*names, *(v for _, v in ids)]:
-        guess = infer_env_from_text(value)
-        if guess:
-            return guess[0], f"{guess[1]} ({value})"
     return None
