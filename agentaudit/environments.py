@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -55,6 +56,26 @@ def mapping_path() -> Path | None:
         return Path(override).expanduser()
     home = os.environ.get("AGENTAUDIT_HOME") or platformdirs.user_data_dir("agentaudit")
     return Path(home) / MAPPING_FILENAME
+
+
+_RECHECK_SECONDS = 2.0
+_resolved: dict[tuple[str | None, str | None], tuple[float, dict[str, tuple[str, str]]]] = {}
+
+
+def _current_mapping() -> dict[str, tuple[str, str]]:
+    """The mapping for the current environment variables, re-read at most every 2 s.
+
+    Called for every provider record: resolving the path and stat-ing the file each time
+    cost more than parsing the record.
+    """
+    key = (os.environ.get(MAPPING_ENV), os.environ.get("AGENTAUDIT_HOME"))
+    now = time.monotonic()
+    cached = _resolved.get(key)
+    if cached and now - cached[0] < _RECHECK_SECONDS:
+        return cached[1]
+    mapping = load_mapping()
+    _resolved[key] = (now, mapping)
+    return mapping
 
 
 def load_mapping(path: Path | None = None) -> dict[str, tuple[str, str]]:
@@ -112,7 +133,9 @@ def infer_target_env(
 
 def mapped_env(ids: list[tuple[str, str | None]]) -> tuple[str, str] | None:
     """(environment, evidence) when one of the ids is listed in the user's mapping file."""
-    mapping = load_mapping()
+    mapping = _current_mapping()
+    if not mapping:
+        return None
     for kind, value in ids:
         if value is not None and str(value) in mapping:
             env, source = mapping[str(value)]

@@ -71,6 +71,7 @@ _TARGET_KEYS = (
     "recoveryPointArn",
     "accessKeyId",
 )
+_TARGET_SET = frozenset(_TARGET_KEYS)
 
 
 class CloudTrail(Collector):
@@ -225,7 +226,8 @@ def _target(record: dict[str, Any]) -> str | None:
     params = record.get("requestParameters")
     if not isinstance(params, dict):
         return None
-    for key in _TARGET_KEYS:
+    present = _TARGET_SET.intersection(params)
+    for key in _TARGET_KEYS if present else ():
         value = params.get(key)
         if isinstance(value, str | int) and value != "":
             return str(value)
