@@ -563,3 +563,29 @@ def test_target_env_from_the_user_mapping_file(corpus, tmp_path, monkeypatch, re
     }
     (gcp_event,) = collect_bytes("gcp.audit", json.dumps(entry).encode())
     assert gcp_event["target_env"] == "staging"
+
+
+def test_eventbridge_ndjson_is_read_incrementally(store, redactor, tmp_path):
+    import os
+    import time
+
+    path = tmp_path / "eventbridge.ndjson"
+
+    def envelope(n: int) -> bytes:
+        detail = dict(RECORD, eventID=f"eb-{n}", eventName="StopLogging")
+        return json.dumps({"detail-type": "AWS API Call via CloudTrail", "detail": detail}).encode()
+
+    path.write_bytes(envelope(1) + b"\n" + envelope(2) + b"\n")
+    old = time.time() - 3600
+    os.utime(path, (old, old))
+    first = ingest_paths(store, [path], redactor=redactor)
+    assert (first.files[0].source, first.ingested) == ("aws.cloudtrail", 2)
+    with path.open("ab") as fh:
+        fh.write(envelope(3) + b"\n")
+    os.utime(path, (old, old))
+    second = ingest_paths(store, [path], redactor=redactor)
+    assert (second.ingested, second.duplicate) == (1, 0)  # read from the stored offset
+    rows = store.rows("SELECT operation, categories, severity FROM events ORDER BY time")
+    assert {(r["operation"], tuple(r["categories"]), r["severity"]) for r in rows} == {
+        ("StopLogging", ("audit_tamper",), "critical")
+    }
