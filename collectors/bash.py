@@ -56,7 +56,7 @@ class BashHistory(Collector):
             when = parse_time(epoch) if epoch is not None else None
             yield new_event(
                 self.source,
-                record_key=b"%d\x1f%s\x1f%d" % (epoch if epoch is not None else -1, body, nth),
+                record_key=_key(epoch, body, nth, src.path),
                 source_path=src.path,
                 source_offset=first.offset,
                 seq=first.number,
@@ -101,3 +101,10 @@ def _timestamped_entries(lines: list[Line]) -> Iterator[tuple[int | None, Line, 
         body.append(line.data)
     if first is not None:
         yield epoch, first, b"\n".join(body)
+
+
+def _key(epoch: int | None, body: bytes, nth: int, path: str) -> bytes:
+    """A timed entry is the same command in any copy of the file; an untimed one is only
+    the same within its own file (two machines' `ls` are two commands)."""
+    where = b"" if epoch is not None else path.encode("utf-8", "surrogateescape")
+    return b"%d\x1f%s\x1f%s\x1f%d" % (epoch if epoch is not None else -1, where, body, nth)

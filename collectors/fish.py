@@ -74,7 +74,14 @@ class FishHistory(Collector):
         record = {"cmd": command, "when": epoch, "paths": paths or None, **entry.extra}
         return new_event(
             self.source,
-            record_key=b"%s\x1f%s\x1f%d" % (entry.when or b"", entry.command, nth),
+            # Without `when` the same command is only the same record within its own file.
+            record_key=b"%s\x1f%s\x1f%s\x1f%d"
+            % (
+                entry.when or path.encode("utf-8", "surrogateescape"),
+                b"" if entry.when else b"-",
+                entry.command,
+                nth,
+            ),
             source_path=path,
             source_offset=entry.first.offset,
             seq=entry.first.number,

@@ -39,7 +39,11 @@ class PSReadLineHistory(Collector):
             command = body.decode("utf-8", "surrogateescape")
             yield new_event(
                 self.source,
-                record_key=body + b"\x1f%d" % nth,
+                # No time: the same command is only the same record within its own file.
+                record_key=src.path.encode("utf-8", "surrogateescape")
+                + b"\x1f"
+                + body
+                + b"\x1f%d" % nth,
                 source_path=src.path,
                 source_offset=first.offset,
                 seq=first.number,

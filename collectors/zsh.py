@@ -77,7 +77,10 @@ class ZshHistory(Collector):
         return new_event(
             self.source,
             # Identical entries are distinct commands: the n-th copy gets its own id.
-            record_key=entry + b"\x1f%d" % nth,
+            # Untimed entries are only the same command within their own file.
+            record_key=entry
+            + b"\x1f%d" % nth
+            + (b"" if header else path.encode("utf-8", "surrogateescape")),
             source_path=path,
             source_offset=first.offset,
             seq=first.number,

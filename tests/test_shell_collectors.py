@@ -267,3 +267,22 @@ def test_incremental_append_is_exactly_once(store, redactor, tmp_path, name, fir
     report = ingest_paths(store, [path], redactor=redactor)
     assert (report.ingested, report.duplicate) == (1, 0)  # the repeated `ls` is a new command
     assert store.count("events") == n_first + 1
+
+
+def test_untimed_commands_are_per_file_and_timed_copies_dedupe(store, redactor, tmp_path):
+    folder = tmp_path / "histories"
+    folder.mkdir()
+    for host in ("a", "b"):
+        (folder / f"{host}_bash_history").write_bytes(b"ls\n")
+        (folder / f"{host}_zsh_history").write_bytes(b": 1700000000:0;ls\n")
+    old = time.time() - 3600
+    for path in folder.iterdir():
+        os.utime(path, (old, old))
+    report = ingest_paths(store, sorted(folder.iterdir()), redactor=redactor)
+    by_file = {Path(f.path).name: (f.source, f.ingested, f.duplicate) for f in report.files}
+    assert by_file == {
+        "a_bash_history": ("shell.bash", 1, 0),
+        "b_bash_history": ("shell.bash", 1, 0),  # two machines' `ls`: two commands
+        "a_zsh_history": ("shell.zsh", 1, 0),
+        "b_zsh_history": ("shell.zsh", 0, 1),  # same command, same second: a copy
+    }
