@@ -69,6 +69,45 @@ _CONTEXTUAL: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+# Literals each contextual pattern cannot match without (exact necessary conditions), so a
+# pattern is skipped when its literals are absent: most raw provider records contain none and
+# the regexes were most of the per-record ingest cost. Keyed by pattern text: a pattern edited
+# later simply loses its shortcut. (case-sensitive literals, literals checked in lower case)
+_LITERALS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    _CONTEXTUAL[0][1].pattern: ((), ("authorization",)),
+    _CONTEXTUAL[1][1].pattern: ((), ("bearer",)),
+    _CONTEXTUAL[2][1].pattern: ((), ("token", "api-key")),
+    _CONTEXTUAL[3][1].pattern: (
+        ("TOKEN", "SECRET", "PASSW", "APIKEY", "API_KEY", "ACCESS_KEY", "PRIVATE_KEY"),
+        (),
+    ),
+    _CONTEXTUAL[4][1].pattern: (
+        (),
+        (
+            "token",
+            "passw",
+            "secret",
+            "apikey",
+            "api_key",
+            "accesskey",
+            "access_key",
+            "privatekey",
+            "private_key",
+        ),
+    ),
+    _CONTEXTUAL[5][1].pattern: (("--",), ()),
+    _CONTEXTUAL[6][1].pattern: (("@",), ()),
+}
+
+
+def _may_match(pattern: re.Pattern[str], text: str, lowered: str) -> bool:
+    literals = _LITERALS.get(pattern.pattern)
+    if literals is None:
+        return True
+    exact, folded = literals
+    return any(x in text for x in exact) or any(x in lowered for x in folded)
+
+
 @dataclass(slots=True)
 class Redaction:
     text: str
@@ -124,7 +163,10 @@ class Redactor:
     def find(self, text: str) -> list[tuple[str, str, bool]]:
         """(secret value, type, used-as-credential) for every secret in text."""
         found: list[tuple[str, str, bool]] = []
+        lowered = text.casefold().replace("\u0131", "i")  # what (?i) folds: ſ->s, K->k, ı->i
         for kind, pattern in _CONTEXTUAL:
+            if not _may_match(pattern, text, lowered):
+                continue
             for match in pattern.finditer(text):
                 value = match.group("v")
                 # A variable reference ($TOKEN, ${TOKEN}) names a secret; it is not one.
