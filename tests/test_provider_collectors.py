@@ -483,6 +483,15 @@ def test_delete_db_instance_conditions(params, expected):
             [],
         ),
         (
+            "PutBucketLifecycle",
+            {
+                "LifecycleConfiguration": {
+                    "Rule": {"Status": "Enabled", "Expiration": {"Days": 730}}
+                }
+            },
+            [],
+        ),
+        (
             "ModifySnapshotAttribute",
             {"createVolumePermission": {"add": {"items": [{"userId": "1"}]}}},
             [],

@@ -100,13 +100,23 @@ def classify(operation: str, record: dict[str, Any]) -> list[str]:
     return []
 
 
+SHORT_EXPIRATION_DAYS = 90  # "short Expiration" (reference); a 2-year retention rule is policy
+
+
 def _expires(config: Any) -> bool:
-    """An enabled lifecycle rule with an Expiration (objects deleted after N days)."""
+    """An enabled lifecycle rule that expires objects within SHORT_EXPIRATION_DAYS."""
     rules = config.get("Rule") if isinstance(config, dict) else None
     rules = rules if isinstance(rules, list) else [rules]
-    return any(
-        isinstance(rule, dict)
-        and "Expiration" in rule
-        and str(rule.get("Status", "Enabled")) == "Enabled"
-        for rule in rules
-    )
+    for rule in rules:
+        if not isinstance(rule, dict) or str(rule.get("Status", "Enabled")) != "Enabled":
+            continue
+        expiration = rule.get("Expiration")
+        if not isinstance(expiration, dict):
+            continue
+        try:
+            days = int(expiration.get("Days", 0))
+        except (TypeError, ValueError):
+            days = 0
+        if days < SHORT_EXPIRATION_DAYS or "Date" in expiration:
+            return True
+    return False
