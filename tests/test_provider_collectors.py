@@ -598,3 +598,24 @@ def test_eventbridge_ndjson_is_read_incrementally(store, redactor, tmp_path):
     assert {(r["operation"], tuple(r["categories"]), r["severity"]) for r in rows} == {
         ("StopLogging", ("audit_tamper",), "critical")
     }
+
+
+def test_railway_environment_id_in_the_mapping_wins_over_its_name(tmp_path, monkeypatch):
+    mapping = tmp_path / "environments.yaml"
+    mapping.write_text("production:\n  - env-stg-91a2b3c4\n")
+    node = {
+        "id": "n1",
+        "eventType": "volume.deleted",
+        "createdAt": "2026-04-24T19:00:00Z",
+        "environmentId": "env-stg-91a2b3c4",
+        "environment": {"name": "staging"},
+    }
+    page = json.dumps({"data": {"auditLogs": {"edges": [{"node": node}]}}}).encode()
+    (before,) = collect_bytes("railway.audit", page)
+    assert before["target_env"] == "staging"
+    monkeypatch.setenv("AGENTAUDIT_ENVIRONMENTS", str(mapping))
+    (after,) = collect_bytes("railway.audit", page)
+    assert after["target_env"] == "production"
+    assert after["env_evidence"].startswith(
+        "railway_environment env-stg-91a2b3c4 is listed as production"
+    )
