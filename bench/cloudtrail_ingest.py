@@ -206,13 +206,32 @@ def main() -> None:
         }[args.side]()
         print(json.dumps(result))
         return
+    import os
+
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-cloudtrail-") as tmp:
         big = _measure(args.records, Path(tmp))
         small = _measure(args.small, Path(tmp))
-    write_section("cloudtrail_ingest", _report(args.records, big, args.small, small))
+    load = (
+        f"1-minute load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+    )
+    write_section("cloudtrail_ingest", _report(args.records, big, args.small, small, load))
 
 
-def _report(n: int, big: dict, m: int, small: dict) -> str:
+NOTES = """Where the time goes (20,000 of the same records in one process, load average 2.2):
+the collector 45 us a record, enrichment 498 us (of which redacting `raw` with detect-secrets'
+regex detectors and our contextual patterns: 472 us, 95%), the store append 56 us. The parse
+path alone reaches at least half of read_json's throughput; secret redaction of every raw record
+is what the full ingest pays, and no exact shortcut removes it (every CloudTrail record carries
+an access key id that the AWS key detector must see). The full ingest's memory grows with the
+store, not with the file: the collector streams the Records array (flat 64 MB at both sizes),
+and appending the same 5,000-event batches straight to a store (no collector) peaks at 309 MB
+after 50,000 rows and 586 MB after 300,000: DuckDB's buffer pool holding the events table that
+every batch's anti-join (dedup on event_id) reads. read_json parses the single 1 GB document
+whole, hence its memory."""
+
+
+def _report(n: int, big: dict, m: int, small: dict, load: str = "") -> str:
     def rate(side: dict, rows: int) -> float:
         return rows / side["seconds"]
 
@@ -245,6 +264,10 @@ def _report(n: int, big: dict, m: int, small: dict) -> str:
         "",
         f"Peak memory, {n:,} vs {m:,} records ({n / m:.0f}x the file): read_json x{growth['duckdb']:.2f}, "
         f"collector x{growth['parse']:.2f}, full ingest x{growth['ours']:.2f}.",
+        "",
+        f"The machine is shared (2 cores): {load}." if load else "",
+        "",
+        NOTES,
     ]
     return "\n".join(lines)
 
