@@ -34,7 +34,7 @@ def enrich(event: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
         destructive = destructive or found.destructive
     elif event["kind"] == "api" and event.get("operation"):
         provider = catalog.provider_of_source(event["source"])
-        provider_categories = catalog.classify(provider, event["operation"])
+        provider_categories = catalog.classify(provider, event["operation"], raw=event.get("raw"))
         event["scope"] = event.get("scope") or "remote"  # a provider's resource, not this host
         categories += provider_categories
         destructive = destructive or bool(provider_categories)

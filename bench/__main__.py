@@ -13,6 +13,7 @@ BENCHMARKS = [
     "bench.hook_latency",
     "bench.transcript_ingest",
     "bench.export_formats",
+    "bench.cloudtrail_ingest",
 ]
 
 if __name__ == "__main__":
