@@ -15,6 +15,7 @@ Every change of a group appends an OCSF Detection Finding (create/update/close) 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -42,6 +43,17 @@ class EvalReport:
     changed: list[dict[str, Any]] = field(default_factory=list)  # groups created or changed
     notifications: list[dict[str, Any]] = field(default_factory=list)  # outbox rows enqueued
     records: int = 0  # OCSF finding lifecycle records written
+
+
+def earliest(times: Iterable[datetime | None]) -> datetime | None:
+    """Findings over untimed events (bash history without HISTTIMEFORMAT) have no time."""
+    known = [t for t in times if t is not None]
+    return min(known) if known else None
+
+
+def latest(times: Iterable[datetime | None]) -> datetime | None:
+    known = [t for t in times if t is not None]
+    return max(known) if known else None
 
 
 def evaluate(store: Store, config: AlertingConfig, clock: Clock | None = None) -> EvalReport:
@@ -98,8 +110,8 @@ def _ingest_findings(
                 },
             )
             member["finding_ids"].append(finding["finding_id"])
-            member["first_seen"] = min(member["first_seen"], finding["first_seen"])
-            member["last_seen"] = max(member["last_seen"], finding["last_seen"])
+            member["first_seen"] = earliest([member["first_seen"], finding["first_seen"]])
+            member["last_seen"] = latest([member["last_seen"], finding["last_seen"]])
     ids = list(incoming)
     statuses = {
         r["alert_id"]: r["status"]
@@ -144,8 +156,8 @@ def _upsert_group(
                 alert_id,
                 group["key"],
                 _common_session(group["members"].values()),
-                min(m["first_seen"] for m in group["members"].values()),
-                max(m["last_seen"] for m in group["members"].values()),
+                earliest(m["first_seen"] for m in group["members"].values()),
+                latest(m["last_seen"] for m in group["members"].values()),
                 now,
                 now,
                 route.name,
@@ -590,8 +602,8 @@ def _refresh_summary(store: Store, alert_id: str) -> None:
         [
             render_title(findings),
             findings[0]["severity"],
-            min(f["first_seen"] for f in findings),
-            max(f["last_seen"] for f in findings),
+            earliest(f["first_seen"] for f in findings),
+            latest(f["last_seen"] for f in findings),
             [f["finding_id"] for f in findings],
             alert_id,
         ],

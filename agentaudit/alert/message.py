@@ -143,13 +143,16 @@ def _timeline_lines(store: Store, findings: list[dict[str, Any]]) -> list[str]:
     )
     if not rows:
         return []
-    start = rows[0]["time"]
+    start = next((r["time"] for r in rows if r["time"] is not None), None)
     out = []
     for row in rows[:TIMELINE_LINES]:
-        offset = int((row["time"] - start).total_seconds() * 1000)
-        out.append(
-            f"  T+{offset:>6} ms  {row['source']:<14} {row['what']} {row['target']}".rstrip()
+        # Untimed sources (bash history without HISTTIMEFORMAT) keep their order, not a time.
+        offset = (
+            "     ?"
+            if row["time"] is None or start is None
+            else (f"{int((row['time'] - start).total_seconds() * 1000):>6}")
         )
+        out.append(f"  T+{offset} ms  {row['source']:<14} {row['what']} {row['target']}".rstrip())
     if len(rows) > TIMELINE_LINES:
         out.append(f"  ... {len(rows) - TIMELINE_LINES} more")
     return out

@@ -45,8 +45,9 @@ _ATTACK_IMPACT = {
 }
 
 
-def ms(value: datetime) -> int:
-    return int(value.timestamp() * 1000)
+def ms(value: datetime | None) -> int | None:
+    """Epoch milliseconds; None (dropped from the record) when the source had no time."""
+    return None if value is None else int(value.timestamp() * 1000)
 
 
 def finding_to_ocsf(finding: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, Any]:
