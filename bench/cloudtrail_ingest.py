@@ -218,17 +218,18 @@ def main() -> None:
     write_section("cloudtrail_ingest", _report(args.records, big, args.small, small, load))
 
 
-NOTES = """Where the time goes (20,000 of the same records in one process, load average 2.2):
-the collector 45 us a record, enrichment 498 us (of which redacting `raw` with detect-secrets'
-regex detectors and our contextual patterns: 472 us, 95%), the store append 56 us. The parse
-path alone reaches at least half of read_json's throughput; secret redaction of every raw record
-is what the full ingest pays, and no exact shortcut removes it (every CloudTrail record carries
-an access key id that the AWS key detector must see). The full ingest's memory grows with the
-store, not with the file: the collector streams the Records array (flat 64 MB at both sizes),
-and appending the same 5,000-event batches straight to a store (no collector) peaks at 309 MB
-after 50,000 rows and 586 MB after 300,000: DuckDB's buffer pool holding the events table that
-every batch's anti-join (dedup on event_id) reads. read_json parses the single 1 GB document
-whole, hence its memory."""
+NOTES = """Where the time goes (20,000 of the same records in one process, load average 3): the
+collector 48 us a record, enrichment 188 us (nearly all of it redacting `raw`: detect-secrets'
+regex detectors and our contextual patterns, after the exact shortcuts in `secrets.py` cut it
+from ~470 us), the store append 44 us. The parse path alone reaches more than half of
+read_json's throughput; the full ingest pays for secret redaction of every raw record, which
+no exact shortcut removes (every CloudTrail record carries an access key id that the AWS key
+detector must see). The full ingest's memory grows with the store, not with the file: the
+collector streams the Records array (flat 64 MB at both sizes), and appending the same
+5,000-event batches straight to a store (no collector) peaks at 309 MB after 50,000 rows and
+586 MB after 300,000: DuckDB's buffer pool holding the events table that every batch's
+anti-join (dedup on event_id) reads. read_json parses the single 1 GB document whole, hence
+its memory."""
 
 
 def _report(n: int, big: dict, m: int, small: dict, load: str = "") -> str:
