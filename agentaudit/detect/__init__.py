@@ -8,22 +8,29 @@ import pkgutil
 from dataclasses import dataclass
 from typing import Any
 
-from agentaudit.detect import rules
+from agentaudit.detect import behaviours, rules
 from agentaudit.detect.base import Detector
 from agentaudit.link import link_events
 from agentaudit.store import Store
 
+DETECTOR_PACKAGES = (rules, behaviours)
+
 
 def builtin_detectors() -> list[Detector]:
-    """One instance of every detector class in `agentaudit.detect.rules`."""
+    """One instance of every detector class in `agentaudit.detect.rules` and `.behaviours`."""
     found: list[Detector] = []
-    for info in pkgutil.iter_modules(rules.__path__):
-        if info.name.startswith("test_"):
-            continue
-        module = importlib.import_module(f"{rules.__name__}.{info.name}")
-        for _, cls in inspect.getmembers(module, inspect.isclass):
-            if issubclass(cls, Detector) and cls.__module__ == module.__name__:
-                found.append(cls())
+    for package in DETECTOR_PACKAGES:
+        for info in pkgutil.iter_modules(package.__path__):
+            if info.name.startswith(("test_", "_")):
+                continue
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            for _, cls in inspect.getmembers(module, inspect.isclass):
+                if (
+                    issubclass(cls, Detector)
+                    and cls.__module__ == module.__name__
+                    and not inspect.isabstract(cls)
+                ):
+                    found.append(cls())
     return sorted(found, key=lambda d: d.info.id)
 
 
