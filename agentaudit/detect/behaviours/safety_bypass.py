@@ -40,14 +40,15 @@ class SafetyBypass(Detector):
             WHERE command IS NOT NULL AND regexp_matches(command, '{BYPASS}')
         ), later AS (
             SELECT b.call_key, b.session_key, min(d.time) AS d_time,
-                   arg_min(d.event_id, d.time) AS d_id, arg_min(d.operation, d.time) AS d_op
+                   arg_min(d.event_id, d.time) AS d_id, arg_min(coalesce(d.command, d.operation), d.time) AS d_op
             FROM bypass b JOIN event_sessions d
               ON d.session_key = b.session_key AND d.destructive AND d.time >= b.time
              AND d.kind IN ('process', 'api')
             GROUP BY b.call_key, b.session_key
         )
         SELECT b.session_key, b.call_key AS finding_key,
-               list_distinct(list(b.event_id ORDER BY b.time) || list(l.d_id) FILTER (WHERE l.d_id IS NOT NULL))
+               list_distinct(list(b.event_id ORDER BY b.time)
+                             || coalesce(list(l.d_id) FILTER (WHERE l.d_id IS NOT NULL), []))
                    AS event_ids,
                min(b.time) AS first_seen, coalesce(max(l.d_time), max(b.time)) AS last_seen,
                CASE WHEN bool_or(b.destructive) OR max(l.d_id) IS NOT NULL THEN 'critical'
@@ -62,4 +63,4 @@ class SafetyBypass(Detector):
     def title(self, evidence: dict[str, Any]) -> str:
         flags = ", ".join(evidence.get("flags") or [])
         after = evidence.get("destructive_after")
-        return f"Safety bypass ({flags})" + (f", then {after}" if after else "")
+        return f"Safety bypass ({flags})" + (f", then {after[:80]}" if after else "")
