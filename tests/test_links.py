@@ -25,7 +25,6 @@ def test_shell_lines_split_into_sessions_on_time_gaps():
             60 + SHELL_GAP_SECONDS + 1,
             source="shell.zsh",
             command="ls",
-            source_path="/h/.zsh_history",
         ),
     ]
     for i, line in enumerate(lines):
