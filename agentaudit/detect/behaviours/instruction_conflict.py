@@ -63,4 +63,5 @@ class InstructionConflict(Detector):
 
     def title(self, evidence: dict[str, Any]) -> str:
         said = (evidence.get("instruction") or "").strip().splitlines()[0][:60]
-        return f"{evidence.get('operation') or 'Destructive call'} after the user said {said!r}"
+        what = (evidence.get("command") or evidence.get("operation") or "A destructive call")[:60]
+        return f"{what} after the user said {said!r}"

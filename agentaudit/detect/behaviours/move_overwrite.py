@@ -57,8 +57,8 @@ def _norm(path: str) -> str:
 
 
 def _scan(session: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    made: dict[str, dict[str, Any]] = {}
-    moves: dict[str, list[dict[str, Any]]] = {}
+    made: dict[str, dict[str, Any]] = {}  # destination -> its unverified mkdir
+    moves: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
     for row in rows:
         for argv in split_simple_commands(row["command"]):
             program = os.path.basename(argv[0]) if argv else ""
@@ -72,12 +72,11 @@ def _scan(session: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             elif program in _MOVERS and len(args) == 2 and not re.search(r"[/\\]$", args[1]):
                 dest = _norm(args[1])
                 if dest in made:
-                    moves.setdefault(dest, []).append(row)
+                    moves.setdefault(dest, (made[dest], []))[1].append(row)
     out = []
-    for dest, moved in moves.items():
+    for dest, (mkdir, moved) in moves.items():
         if len({r["event_id"] for r in moved}) < MIN_MOVES:
             continue
-        mkdir = made[dest]
         failed = mkdir.get("status") in ("failure", "denied")
         out.append(
             {
