@@ -98,12 +98,12 @@ def _check(result: ReplayResult, store: Store) -> None:
     result.first_destructive = _first_destructive(result.spec, store)
     criticals = [f["first_seen"] for f in result.findings if f["severity"] == "critical"]
     result.first_critical = min(criticals) if criticals else None
-    if result.first_critical and result.first_destructive:
-        if result.first_critical > result.first_destructive:
-            result.problems.append(
-                f"first critical finding at {result.first_critical} is after the first "
-                f"destructive event at {result.first_destructive}"
-            )
+    late = result.first_critical and result.first_destructive
+    if late and result.first_critical > result.first_destructive:
+        result.problems.append(
+            f"first critical finding at {result.first_critical} is after the first "
+            f"destructive event at {result.first_destructive}"
+        )
 
 
 def _first_destructive(spec: dict[str, Any], store: Store) -> datetime | None:
