@@ -5,19 +5,20 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from agentaudit.detect import behaviours, rules
+from agentaudit.detect import behaviours, models, rules
 from agentaudit.detect.base import Detector
 from agentaudit.link import link_events
+from agentaudit.model.forest import ModelRefused
 from agentaudit.store import Store
 
-DETECTOR_PACKAGES = (rules, behaviours)
+DETECTOR_PACKAGES = (rules, behaviours, models)
 
 
 def builtin_detectors() -> list[Detector]:
-    """One instance of every detector class in `agentaudit.detect.rules` and `.behaviours`."""
+    """One instance of every detector class in `agentaudit.detect.rules`, `.behaviours`, `.models`."""
     found: list[Detector] = []
     for package in DETECTOR_PACKAGES:
         for info in pkgutil.iter_modules(package.__path__):
@@ -39,6 +40,7 @@ class DetectReport:
     links_added: int
     findings_new: int
     findings: list[dict[str, Any]]
+    refused: list[str] = field(default_factory=list)  # detectors that refused to run, and why
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -48,13 +50,18 @@ class DetectReport:
                 {k: f[k] for k in ("finding_id", "rule_id", "severity", "title", "session_id")}
                 for f in self.findings
             ],
+            "refused": self.refused,
         }
 
 
 def run_detection(store: Store, detectors: list[Detector] | None = None) -> DetectReport:
     links = link_events(store)
     findings: list[dict[str, Any]] = []
+    refused: list[str] = []
     for detector in detectors or builtin_detectors():
-        findings += detector.run(store)
+        try:
+            findings += detector.run(store)
+        except ModelRefused as exc:  # a stale model is reported, never silently used
+            refused.append(f"{detector.info.id}: {exc}")
     new = store.append_findings(findings) if findings else 0
-    return DetectReport(links, new, findings)
+    return DetectReport(links, new, findings, refused)

@@ -1,0 +1,159 @@
+"""Features of activity windows, per session (or per principal when no session claims it).
+
+Windows are 10 s tumbling buckets of one session; each row also carries sums over the
+sliding 60 s that end with it (the bucket and the five before it). Every feature:
+
+| feature | meaning |
+|---|---|
+| events | events in the 10 s window (the call rate, per 10 s) |
+| process, api, file, message | events of each kind in the window |
+| destructive | destructive events in the window |
+| targets | distinct targets acted on |
+| credentials | distinct credentials (fingerprints) used |
+| new_credentials | credentials used for the first time in the store's history (not in the baseline) |
+| new_programs | programs (first word of a process operation) run for the first time in history |
+| credential_access | events that read or printed a secret, or hunted for one |
+| production_share | share of events whose target is in production |
+| error_rate | share of events that failed or were denied |
+| hour_sin, hour_cos | time of day (UTC) of the window, on the unit circle |
+| events_60s, destructive_60s, targets_60s, errors_60s, new_programs_60s | the same counts summed over the sliding 60 s |
+
+"First time in history" is relative to the baseline the model was trained on plus everything
+earlier in the scored range, so a trained model sees the same meaning at scoring time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+
+from agentaudit.store import Store
+
+WINDOW_SECONDS = 10
+LONG_WINDOW_SECONDS = 60
+
+FEATURES: tuple[str, ...] = (
+    "events",
+    "process",
+    "api",
+    "file",
+    "message",
+    "destructive",
+    "targets",
+    "credentials",
+    "new_credentials",
+    "new_programs",
+    "credential_access",
+    "production_share",
+    "error_rate",
+    "hour_sin",
+    "hour_cos",
+    "events_60s",
+    "destructive_60s",
+    "targets_60s",
+    "errors_60s",
+    "new_programs_60s",
+)
+
+
+@dataclass
+class Baseline:
+    """What the training window had already seen: programs and credential fingerprints."""
+
+    programs: list[str] = field(default_factory=list)
+    credentials: list[str] = field(default_factory=list)
+
+
+_SQL = f"""
+WITH ev AS (
+    SELECT coalesce(session_key, 'principal:' || coalesce(actor, credential_fp, source)) AS owner,
+           time_bucket(INTERVAL {WINDOW_SECONDS} SECOND, time) AS w, time, event_id, kind,
+           coalesce(destructive, FALSE) AS destructive, target, credential_fp,
+           target_env = 'production' AS prod, status IN ('failure', 'denied') AS failed,
+           coalesce(list_contains(categories, 'credential_access'), FALSE) AS cred_access,
+           CASE WHEN kind = 'process' THEN nullif(split_part(operation, ' ', 1), '') END AS prog
+    FROM event_sessions
+    WHERE time IS NOT NULL AND time >= $since AND time < $until
+), first_prog AS (
+    SELECT prog, min(time) AS t FROM ev
+    WHERE prog IS NOT NULL AND NOT list_contains($programs, prog) GROUP BY prog
+), first_cred AS (
+    SELECT credential_fp, min(time) AS t FROM ev
+    WHERE credential_fp IS NOT NULL AND NOT list_contains($credentials, credential_fp)
+    GROUP BY credential_fp
+), win AS (
+    SELECT owner, w, count(*) AS events,
+           count(*) FILTER (WHERE kind = 'process') AS process,
+           count(*) FILTER (WHERE kind = 'api') AS api,
+           count(*) FILTER (WHERE kind = 'file') AS file,
+           count(*) FILTER (WHERE kind = 'message') AS message,
+           count(*) FILTER (WHERE destructive) AS destructive,
+           count(DISTINCT target) AS targets, count(DISTINCT credential_fp) AS credentials,
+           count(*) FILTER (WHERE cred_access) AS credential_access,
+           avg(prod::INT) AS production_share, avg(failed::INT) AS error_rate,
+           count(*) FILTER (WHERE failed) AS errors,
+           min(time) AS first_time, max(time) AS last_time,
+           list(event_id ORDER BY time)[1:20] AS event_ids
+    FROM ev GROUP BY owner, w
+), new_prog AS (
+    SELECT ev.owner, ev.w, count(DISTINCT ev.prog) AS new_programs
+    FROM ev JOIN first_prog f ON f.prog = ev.prog AND f.t = ev.time GROUP BY ev.owner, ev.w
+), new_cred AS (
+    SELECT ev.owner, ev.w, count(DISTINCT ev.credential_fp) AS new_credentials
+    FROM ev JOIN first_cred f ON f.credential_fp = ev.credential_fp AND f.t = ev.time
+    GROUP BY ev.owner, ev.w
+), joined AS (
+    SELECT win.*, coalesce(new_prog.new_programs, 0) AS new_programs,
+           coalesce(new_cred.new_credentials, 0) AS new_credentials
+    FROM win LEFT JOIN new_prog USING (owner, w) LEFT JOIN new_cred USING (owner, w)
+)
+SELECT owner, w AS window_start, first_time, last_time, event_ids,
+       events, process, api, file, message, destructive, targets, credentials,
+       new_credentials, new_programs, credential_access, production_share, error_rate,
+       sin(2 * pi() * (hour(w) * 60 + minute(w)) / 1440) AS hour_sin,
+       cos(2 * pi() * (hour(w) * 60 + minute(w)) / 1440) AS hour_cos,
+       sum(events) OVER long AS events_60s, sum(destructive) OVER long AS destructive_60s,
+       sum(targets) OVER long AS targets_60s, sum(errors) OVER long AS errors_60s,
+       sum(new_programs) OVER long AS new_programs_60s
+FROM joined
+WINDOW long AS (PARTITION BY owner ORDER BY w
+                RANGE BETWEEN INTERVAL {LONG_WINDOW_SECONDS - WINDOW_SECONDS} SECOND PRECEDING
+                          AND CURRENT ROW)
+ORDER BY owner, w
+"""
+
+_FAR_PAST = datetime(1970, 1, 1)
+_FAR_FUTURE = datetime(9999, 1, 1)
+
+
+def window_features(
+    store: Store,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    baseline: Baseline | None = None,
+) -> pd.DataFrame:
+    """One row per (owner, 10 s window) in [since, until): ids, times and FEATURES."""
+    baseline = baseline or Baseline()
+    params = {
+        "since": since or _FAR_PAST,
+        "until": until or _FAR_FUTURE,
+        "programs": baseline.programs,
+        "credentials": baseline.credentials,
+    }
+    frame = store.con.execute(_SQL, params).to_arrow_table().to_pandas()
+    for name in FEATURES:
+        frame[name] = frame[name].astype("float64").fillna(0.0)
+    return frame
+
+
+def baseline_of(store: Store, since: datetime | None, until: datetime | None) -> Baseline:
+    rows = store.con.execute(
+        """SELECT list(DISTINCT split_part(operation, ' ', 1)) FILTER (WHERE kind = 'process'
+                                                                       AND operation IS NOT NULL),
+                  list(DISTINCT credential_fp) FILTER (WHERE credential_fp IS NOT NULL)
+           FROM events WHERE time >= $since AND time < $until""",
+        {"since": since or _FAR_PAST, "until": until or _FAR_FUTURE},
+    ).fetchall()[0]
+    return Baseline(sorted(rows[0] or []), sorted(rows[1] or []))
