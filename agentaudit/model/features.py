@@ -12,11 +12,15 @@ sliding 60 s that end with it (the bucket and the five before it). Every feature
 | credentials | distinct credentials (fingerprints) used |
 | new_credentials | credentials used for the first time in the store's history (not in the baseline) |
 | new_programs | programs (first word of a process operation) run for the first time in history |
+| new_commands | command shapes (program and up to two subcommand words, flags and their values dropped: `aws ec2 terminate-instances`, `npm run db:push`) run for the first time in history |
+| destructive_new | destructive events whose command shape is run for the first time in history |
+| remote_destructive | destructive events on something other than local files or git history (cloud, infrastructure, databases, backups, audit trails) |
+| destructive_outside | recursive deletes whose target is absolute, in the home directory or a variable (not /tmp): outside the project |
 | credential_access | events that read or printed a secret, or hunted for one |
 | production_share | share of events whose target is in production |
 | error_rate | share of events that failed or were denied |
 | hour_sin, hour_cos | time of day (UTC) of the window, on the unit circle |
-| events_60s, destructive_60s, targets_60s, errors_60s, new_programs_60s | the same counts summed over the sliding 60 s |
+| events_60s, destructive_60s, targets_60s, errors_60s, new_programs_60s, new_commands_60s | the same counts summed over the sliding 60 s |
 
 "First time in history" is relative to the baseline the model was trained on plus everything
 earlier in the scored range, so a trained model sees the same meaning at scoring time.
@@ -45,6 +49,10 @@ FEATURES: tuple[str, ...] = (
     "credentials",
     "new_credentials",
     "new_programs",
+    "new_commands",
+    "destructive_new",
+    "remote_destructive",
+    "destructive_outside",
     "credential_access",
     "production_share",
     "error_rate",
@@ -55,6 +63,7 @@ FEATURES: tuple[str, ...] = (
     "targets_60s",
     "errors_60s",
     "new_programs_60s",
+    "new_commands_60s",
 )
 
 
@@ -64,6 +73,14 @@ class Baseline:
 
     programs: list[str] = field(default_factory=list)
     credentials: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+
+
+# A command's shape: program and up to two subcommand words, flags and their values dropped.
+SHAPE_SQL = r"""CASE WHEN kind = 'process' AND command IS NOT NULL THEN nullif(array_to_string(
+    list_filter(string_split(regexp_replace(command,
+        '(^|\s)-{1,2}[A-Za-z][A-Za-z0-9_-]*(=\S*)?(\s+[^-\s]\S*)?', ' ', 'g'), ' '),
+        lambda x: regexp_full_match(x, '[a-z][a-z0-9:_.-]*'))[1:3], ' '), '') END"""
 
 
 _SQL = f"""
@@ -73,12 +90,21 @@ WITH ev AS (
            coalesce(destructive, FALSE) AS destructive, target, credential_fp,
            target_env = 'production' AS prod, status IN ('failure', 'denied') AS failed,
            coalesce(list_contains(categories, 'credential_access'), FALSE) AS cred_access,
-           CASE WHEN kind = 'process' THEN nullif(split_part(operation, ' ', 1), '') END AS prog
+           CASE WHEN kind = 'process' THEN nullif(split_part(operation, ' ', 1), '') END AS prog,
+           {SHAPE_SQL} AS shape,
+           coalesce(destructive AND len(list_filter(categories, lambda c:
+               c NOT IN ('fs_delete', 'vcs_history_loss'))) > 0, FALSE) AS remote,
+           coalesce(destructive AND list_contains(categories, 'fs_delete')
+                    AND regexp_matches(target, '^[/~$]')
+                    AND NOT regexp_matches(target, '^/(tmp|var/tmp)/'), FALSE) AS outside
     FROM event_sessions
     WHERE time IS NOT NULL AND time >= $since AND time < $until
 ), first_prog AS (
     SELECT prog, min(time) AS t FROM ev
     WHERE prog IS NOT NULL AND NOT list_contains($programs, prog) GROUP BY prog
+), first_shape AS (
+    SELECT shape, min(time) AS t FROM ev
+    WHERE shape IS NOT NULL AND NOT list_contains($commands, shape) GROUP BY shape
 ), first_cred AS (
     SELECT credential_fp, min(time) AS t FROM ev
     WHERE credential_fp IS NOT NULL AND NOT list_contains($credentials, credential_fp)
@@ -92,6 +118,8 @@ WITH ev AS (
            count(*) FILTER (WHERE destructive) AS destructive,
            count(DISTINCT target) AS targets, count(DISTINCT credential_fp) AS credentials,
            count(*) FILTER (WHERE cred_access) AS credential_access,
+           count(*) FILTER (WHERE remote) AS remote_destructive,
+           count(*) FILTER (WHERE outside) AS destructive_outside,
            avg(prod::INT) AS production_share, avg(failed::INT) AS error_rate,
            count(*) FILTER (WHERE failed) AS errors,
            min(time) AS first_time, max(time) AS last_time,
@@ -104,19 +132,29 @@ WITH ev AS (
     SELECT ev.owner, ev.w, count(DISTINCT ev.credential_fp) AS new_credentials
     FROM ev JOIN first_cred f ON f.credential_fp = ev.credential_fp AND f.t = ev.time
     GROUP BY ev.owner, ev.w
+), new_shape AS (
+    SELECT ev.owner, ev.w, count(DISTINCT ev.shape) AS new_commands,
+           count(*) FILTER (WHERE ev.destructive) AS destructive_new
+    FROM ev JOIN first_shape f ON f.shape = ev.shape AND f.t = ev.time GROUP BY ev.owner, ev.w
 ), joined AS (
     SELECT win.*, coalesce(new_prog.new_programs, 0) AS new_programs,
-           coalesce(new_cred.new_credentials, 0) AS new_credentials
+           coalesce(new_cred.new_credentials, 0) AS new_credentials,
+           coalesce(new_shape.new_commands, 0) AS new_commands,
+           coalesce(new_shape.destructive_new, 0) AS destructive_new
     FROM win LEFT JOIN new_prog USING (owner, w) LEFT JOIN new_cred USING (owner, w)
+         LEFT JOIN new_shape USING (owner, w)
 )
 SELECT owner, w AS window_start, first_time, last_time, event_ids,
        events, process, api, file, message, destructive, targets, credentials,
-       new_credentials, new_programs, credential_access, production_share, error_rate,
+       new_credentials, new_programs, new_commands, destructive_new, remote_destructive,
+       destructive_outside,
+       credential_access, production_share, error_rate,
        sin(2 * pi() * (hour(w) * 60 + minute(w)) / 1440) AS hour_sin,
        cos(2 * pi() * (hour(w) * 60 + minute(w)) / 1440) AS hour_cos,
        sum(events) OVER long AS events_60s, sum(destructive) OVER long AS destructive_60s,
        sum(targets) OVER long AS targets_60s, sum(errors) OVER long AS errors_60s,
-       sum(new_programs) OVER long AS new_programs_60s
+       sum(new_programs) OVER long AS new_programs_60s,
+       sum(new_commands) OVER long AS new_commands_60s
 FROM joined
 WINDOW long AS (PARTITION BY owner ORDER BY w
                 RANGE BETWEEN INTERVAL {LONG_WINDOW_SECONDS - WINDOW_SECONDS} SECOND PRECEDING
@@ -141,8 +179,9 @@ def window_features(
         "until": until or _FAR_FUTURE,
         "programs": baseline.programs,
         "credentials": baseline.credentials,
+        "commands": baseline.commands,
     }
-    frame = store.con.execute(_SQL, params).to_arrow_table().to_pandas()
+    frame = store.con.sql(_SQL, params=params).to_arrow_table().to_pandas()
     for name in FEATURES:
         frame[name] = frame[name].astype("float64").fillna(0.0)
     return frame
@@ -150,10 +189,13 @@ def window_features(
 
 def baseline_of(store: Store, since: datetime | None, until: datetime | None) -> Baseline:
     rows = store.con.execute(
-        """SELECT list(DISTINCT split_part(operation, ' ', 1)) FILTER (WHERE kind = 'process'
+        f"""SELECT list(DISTINCT split_part(operation, ' ', 1)) FILTER (WHERE kind = 'process'
                                                                        AND operation IS NOT NULL),
-                  list(DISTINCT credential_fp) FILTER (WHERE credential_fp IS NOT NULL)
+                  list(DISTINCT credential_fp) FILTER (WHERE credential_fp IS NOT NULL),
+                  list(DISTINCT {SHAPE_SQL}) FILTER (WHERE kind = 'process' AND command IS NOT NULL)
            FROM events WHERE time >= $since AND time < $until""",
         {"since": since or _FAR_PAST, "until": until or _FAR_FUTURE},
     ).fetchall()[0]
-    return Baseline(sorted(rows[0] or []), sorted(rows[1] or []))
+    return Baseline(
+        sorted(rows[0] or []), sorted(rows[1] or []), sorted(c for c in rows[2] or [] if c)
+    )

@@ -33,6 +33,7 @@ from agentaudit.model.features import (
 from agentaudit.store import Store, now
 
 DEFAULT_CONTAMINATION = 0.005
+BEYOND_RANGE_WEIGHT = 0.25
 N_ESTIMATORS = 200
 MODEL_FORMAT = 1
 _TRUSTED = ["sklearn.tree._tree.Tree"]  # the only non-default type an IsolationForest holds
@@ -40,6 +41,19 @@ _TRUSTED = ["sklearn.tree._tree.Tree"]  # the only non-default type an Isolation
 
 class ModelRefused(Exception):
     """The saved model does not fit this code (feature set, format or scikit-learn version)."""
+
+
+# Counts enter the forest as log(1 + n): a burst of 11 ordinary calls should not look further
+# from normal than the first destructive call of a kind never seen before.
+_NOT_COUNTS = {"production_share", "error_rate", "hour_sin", "hour_cos"}
+
+
+def model_matrix(frame: pd.DataFrame) -> np.ndarray:
+    columns = [
+        frame[name].to_numpy() if name in _NOT_COUNTS else np.log1p(frame[name].to_numpy())
+        for name in FEATURES
+    ]
+    return np.column_stack(columns)
 
 
 def default_model_path() -> Path:
@@ -57,27 +71,50 @@ class TrainedModel:
 
     @property
     def baseline(self) -> Baseline:
-        return Baseline(self.metadata["baseline_programs"], self.metadata["baseline_credentials"])
+        meta = self.metadata
+        return Baseline(
+            meta["baseline_programs"], meta["baseline_credentials"], meta["baseline_commands"]
+        )
 
     def score(self, frame: pd.DataFrame) -> np.ndarray:
-        """decision_function: below 0 is an outlier at the trained contamination."""
-        return self.forest.decision_function(frame[list(FEATURES)].to_numpy())
+        """decision_function, lowered by how far the window lies beyond the baseline's range.
 
-    def explain(self, row: pd.Series, top: int = 3) -> list[dict[str, float]]:
-        """The features that deviate most from the training windows, in standard deviations."""
+        Below 0 is an outlier. A tree never splits on a feature the baseline did not vary (no
+        outside-project delete ever), so "beyond anything the baseline saw" is added
+        explicitly: BEYOND_RANGE_WEIGHT per feature, in units of the feature's baseline range.
+        """
+        matrix = model_matrix(frame)
+        low = np.array(self.metadata["matrix_min"])
+        high = np.array(self.metadata["matrix_max"])
+        span = np.maximum(high - low, 1.0)
+        beyond = np.clip((matrix - high) / span, 0, 1) + np.clip((low - matrix) / span, 0, 1)
+        return self.forest.decision_function(matrix) - BEYOND_RANGE_WEIGHT * beyond.sum(axis=1)
+
+    def explain(self, row: pd.Series, top: int = 3) -> list[dict[str, Any]]:
+        """The features that deviate most from the training windows.
+
+        A value beyond the baseline's maximum ranks first (the baseline never saw it), then by
+        standard deviations from the baseline mean.
+        """
         mean, spread = self.metadata["feature_mean"], self.metadata["feature_std"]
+        highest = self.metadata["feature_max"]
         deviations = []
         for name in FEATURES:
             value = float(row[name])
-            deviation = (value - mean[name]) / (spread[name] or 1.0)
+            z = (value - mean[name]) / spread[name] if spread[name] else 0.0
+            beyond = value > highest[name]
             deviations.append(
-                {"feature": name, "value": value, "baseline_mean": mean[name], "z": deviation}
+                {
+                    "feature": name,
+                    "value": round(value, 3),
+                    "baseline_mean": round(mean[name], 3),
+                    "baseline_max": round(highest[name], 3),
+                    "beyond_baseline": beyond,
+                    "z": round(z, 1),
+                }
             )
-        deviations.sort(key=lambda d: abs(d["z"]), reverse=True)
-        return [
-            {k: round(v, 3) if isinstance(v, float) else v for k, v in d.items()}
-            for d in deviations[:top]
-        ]
+        deviations.sort(key=lambda d: (d["beyond_baseline"], abs(d["z"])), reverse=True)
+        return deviations[:top]
 
 
 def train(
@@ -91,7 +128,7 @@ def train(
     frame = window_features(store, since, until)
     if len(frame) < 10:
         raise ValueError(f"only {len(frame)} windows in the training period; need at least 10")
-    matrix = frame[list(FEATURES)].to_numpy()
+    matrix = model_matrix(frame)
     forest = IsolationForest(
         n_estimators=N_ESTIMATORS, contamination=contamination, random_state=random_state
     ).fit(matrix)
@@ -112,9 +149,14 @@ def train(
         },
         "training_windows": len(frame),
         "feature_mean": {n: float(frame[n].mean()) for n in FEATURES},
+        "matrix_min": matrix.min(axis=0).tolist(),
+        "matrix_max": matrix.max(axis=0).tolist(),
+        "beyond_range_weight": BEYOND_RANGE_WEIGHT,
         "feature_std": {n: float(frame[n].std(ddof=0)) for n in FEATURES},
+        "feature_max": {n: float(frame[n].max()) for n in FEATURES},
         "baseline_programs": baseline.programs,
         "baseline_credentials": baseline.credentials,
+        "baseline_commands": baseline.commands,
         "trained_at": now().isoformat(),
     }
     return TrainedModel(forest, metadata)

@@ -101,18 +101,49 @@ def session_context(session: str, rows: list[dict[str, Any]]) -> SessionContext:
     return ctx
 
 
-def destructive_sessions_rows(store: Store, where: str = "TRUE") -> dict[str, list[dict[str, Any]]]:
-    """All rows of the sessions that hold at least one destructive event (and match `where`)."""
+# Rows that can carry environment evidence (the rest of a session says nothing about it).
+_EVIDENCE_SQL = r"""(kind = 'message'
+    OR regexp_matches(coalesce(command, ''), 'git (checkout|switch)|RAILWAY_ENVIRONMENT|railway environment|--profile|AWS_PROFILE')
+    OR regexp_matches(coalesce(raw, ''), 'On branch |RAILWAY_ENVIRONMENT=|Environment: ')
+    OR list_has_any(list_transform(coalesce(paths, []), lambda p: regexp_matches(p, '(^|/)\.env\.')), [TRUE]))"""
+
+
+def sessions_rows(store: Store, sessions_sql: str) -> dict[str, list[dict[str, Any]]]:
+    """Per session (from `sessions_sql`, one `session_key` column): its evidence rows, its
+    destructive rows and one row per distinct cwd, time-ordered."""
     rows = store.rows(
-        f"""SELECT {SESSION_COLUMNS} FROM event_sessions
-            WHERE session_key IN (SELECT session_key FROM event_sessions
-                                  WHERE destructive AND session_key IS NOT NULL AND {where})
-            ORDER BY time, seq"""
+        f"""WITH s AS ({sessions_sql}),
+            picked AS (
+                SELECT {SESSION_COLUMNS}, seq FROM event_sessions
+                WHERE session_key IN (SELECT session_key FROM s)
+                  AND (destructive OR {_EVIDENCE_SQL})
+            ),
+            cwds AS (
+                SELECT session_key, NULL AS event_id, NULL AS call_key, min(time) AS time,
+                       'other' AS kind, NULL AS operation, NULL AS command, cwd, NULL AS paths,
+                       NULL AS target, NULL AS target_env, NULL AS text, NULL AS raw,
+                       NULL AS status, FALSE AS destructive, NULL AS categories,
+                       NULL AS credential_fp, NULL AS secret_fps, '' AS source, NULL AS seq
+                FROM event_sessions
+                WHERE cwd IS NOT NULL AND session_key IN (SELECT session_key FROM s)
+                GROUP BY session_key, cwd
+            )
+            SELECT * FROM picked UNION ALL BY NAME SELECT * FROM cwds
+            ORDER BY time, seq NULLS FIRST"""
     )
     grouped: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         grouped.setdefault(row["session_key"], []).append(row)
     return grouped
+
+
+def destructive_sessions_rows(store: Store, where: str = "TRUE") -> dict[str, list[dict[str, Any]]]:
+    """Context rows of the sessions that hold at least one destructive event matching `where`."""
+    return sessions_rows(
+        store,
+        f"SELECT DISTINCT session_key FROM event_sessions "
+        f"WHERE destructive AND session_key IS NOT NULL AND {where}",
+    )
 
 
 def words(text: str) -> set[str]:

@@ -38,13 +38,20 @@ class DeleteOutsideProject(Detector):
     )
 
     def query(self) -> str:
-        return """
-        SELECT e.session_key, e.call_key, e.event_id, e.time, e.command, e.cwd, e.operation,
-               (SELECT list_distinct(list(c.cwd)) FROM event_sessions c
-                WHERE c.session_key = e.session_key AND c.cwd IS NOT NULL) AS roots
-        FROM event_sessions e
-        WHERE e.destructive AND e.kind = 'process' AND list_contains(e.categories, 'fs_delete')
-        ORDER BY e.time
+        return r"""
+        WITH hits AS (
+            SELECT session_key, call_key, event_id, time, seq, command, cwd, operation
+            FROM event_sessions
+            WHERE destructive AND kind = 'process' AND list_contains(categories, 'fs_delete')
+              -- only a path that leaves the cwd can: absolute, home, variable, parent
+              AND regexp_matches(command, '[/~$]|\.\.')
+        ), roots AS (
+            SELECT session_key, list_distinct(list(cwd)) AS roots FROM event_sessions
+            WHERE cwd IS NOT NULL AND session_key IN (SELECT session_key FROM hits)
+            GROUP BY session_key
+        )
+        SELECT h.*, r.roots FROM hits h LEFT JOIN roots r USING (session_key)
+        ORDER BY h.time, h.seq
         """
 
     def run(self, store: Store) -> list[dict[str, Any]]:

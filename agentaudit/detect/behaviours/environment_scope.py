@@ -41,7 +41,13 @@ class EnvironmentScope(Detector):
     def run(self, store: Store) -> list[dict[str, Any]]:
         known = {r["target"]: (r["env"], r["why"]) for r in store.rows(self.query())}
         findings = []
-        for session, rows in destructive_sessions_rows(store).items():
+        # Only destructive calls whose target's environment anything names can be out of scope.
+        where = (
+            "(target_env <> 'unknown' OR target IN (SELECT target FROM events "
+            "WHERE target IS NOT NULL AND target_env <> 'unknown') "
+            "OR regexp_matches(coalesce(command, ''), '--profile|AWS_PROFILE'))"
+        )
+        for session, rows in destructive_sessions_rows(store, where).items():
             ctx = session_context(session, rows)
             session_env = ctx.env
             if not session_env:
