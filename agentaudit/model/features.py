@@ -77,21 +77,20 @@ class Baseline:
 
 
 # A command's shape: program and up to two subcommand words, flags and their values dropped.
-SHAPE_SQL = r"""CASE WHEN kind = 'process' AND command IS NOT NULL THEN nullif(array_to_string(
+SHAPE_SQL = r"""nullif(array_to_string(
     list_filter(string_split(regexp_replace(command,
         '(^|\s)-{1,2}[A-Za-z][A-Za-z0-9_-]*(=\S*)?(\s+[^-\s]\S*)?', ' ', 'g'), ' '),
-        lambda x: regexp_full_match(x, '[a-z][a-z0-9:_.-]*'))[1:3], ' '), '') END"""
+        lambda x: regexp_full_match(x, '[a-z][a-z0-9:_.-]*'))[1:3], ' '), '')"""
 
 
 _SQL = f"""
-WITH ev AS (
+WITH base AS (
     SELECT coalesce(session_key, 'principal:' || coalesce(actor, credential_fp, source)) AS owner,
-           time_bucket(INTERVAL {WINDOW_SECONDS} SECOND, time) AS w, time, event_id, kind,
+           time_bucket(INTERVAL {WINDOW_SECONDS} SECOND, time) AS w, time, event_id, kind, command,
            coalesce(destructive, FALSE) AS destructive, target, credential_fp,
            target_env = 'production' AS prod, status IN ('failure', 'denied') AS failed,
            coalesce(list_contains(categories, 'credential_access'), FALSE) AS cred_access,
            CASE WHEN kind = 'process' THEN nullif(split_part(operation, ' ', 1), '') END AS prog,
-           {SHAPE_SQL} AS shape,
            coalesce(destructive AND len(list_filter(categories, lambda c:
                c NOT IN ('fs_delete', 'vcs_history_loss'))) > 0, FALSE) AS remote,
            coalesce(destructive AND list_contains(categories, 'fs_delete')
@@ -99,6 +98,11 @@ WITH ev AS (
                     AND NOT regexp_matches(target, '^/(tmp|var/tmp)/'), FALSE) AS outside
     FROM event_sessions
     WHERE time IS NOT NULL AND time >= $since AND time < $until
+), shapes AS (  -- agents repeat themselves: shape each distinct command once
+    SELECT command, {SHAPE_SQL} AS shape
+    FROM (SELECT DISTINCT command FROM base WHERE kind = 'process' AND command IS NOT NULL)
+), ev AS (
+    SELECT base.*, shapes.shape FROM base LEFT JOIN shapes USING (command)
 ), first_prog AS (
     SELECT prog, min(time) AS t FROM ev
     WHERE prog IS NOT NULL AND NOT list_contains($programs, prog) GROUP BY prog

@@ -18,6 +18,7 @@ _RAILWAY_ENV = re.compile(
     r"RAILWAY_ENVIRONMENT=([\w-]+)|Environment: ([\w-]+)|railway environment ([\w-]+)"
 )
 _AWS_PROFILE = re.compile(r"--profile[= ]([\w-]+)|AWS_PROFILE=([\w-]+)")
+_HOME_DIR = re.compile(r"^(/home/[^/]+|/Users/[^/]+|/root)(?=/|$)")
 _ENV_FILE = re.compile(r"(?:^|/)\.env\.([\w-]+)$")
 # A prompt's own words weigh more than a file name or a branch.
 _WEIGHTS = {"task": 3, "railway": 2, "aws_profile": 2, "branch": 2, "env_file": 1, "cwd": 1}
@@ -97,7 +98,8 @@ def session_context(session: str, rows: list[dict[str, Any]]) -> SessionContext:
             if match:
                 _add(ctx, match.group(1), "env_file", f"read {path}")
     for root in ctx.roots:
-        _add(ctx, root, "cwd", f"cwd {root}", infer=True)
+        # a home directory names a user (/home/dev), not an environment
+        _add(ctx, _HOME_DIR.sub("", root), "cwd", f"cwd {root}", infer=True)
     return ctx
 
 

@@ -87,3 +87,20 @@ def test_same_environment_or_unknown_session_env_is_silent():
         )
         == []
     )
+
+
+def test_a_home_directory_named_dev_is_not_a_development_session():
+    assert (
+        findings(
+            [
+                event(0, session_id="s3", cwd="/home/dev/shop", command="ls"),
+                event(
+                    30,
+                    session_id="s3",
+                    cwd="/home/dev/shop",
+                    command="kubectl delete pod api-1 -n staging",
+                ),
+            ]
+        )
+        == []
+    )
