@@ -103,14 +103,15 @@ WITH base AS (
     FROM (SELECT DISTINCT command FROM base WHERE kind = 'process' AND command IS NOT NULL)
 ), ev AS (
     SELECT base.*, shapes.shape FROM base LEFT JOIN shapes USING (command)
-), first_prog AS (
-    SELECT prog, min(time) AS t FROM ev
+), first_prog AS (  -- where each program first appears: no join back to the events
+    SELECT arg_min(owner, time) AS owner, arg_min(w, time) AS w FROM ev
     WHERE prog IS NOT NULL AND NOT list_contains($programs, prog) GROUP BY prog
 ), first_shape AS (
-    SELECT shape, min(time) AS t FROM ev
-    WHERE shape IS NOT NULL AND NOT list_contains($commands, shape) GROUP BY shape
+    SELECT arg_min(owner, time) AS owner, arg_min(w, time) AS w,
+           arg_min(destructive, time) AS destructive
+    FROM ev WHERE shape IS NOT NULL AND NOT list_contains($commands, shape) GROUP BY shape
 ), first_cred AS (
-    SELECT credential_fp, min(time) AS t FROM ev
+    SELECT arg_min(owner, time) AS owner, arg_min(w, time) AS w FROM ev
     WHERE credential_fp IS NOT NULL AND NOT list_contains($credentials, credential_fp)
     GROUP BY credential_fp
 ), win AS (
@@ -127,19 +128,16 @@ WITH base AS (
            avg(prod::INT) AS production_share, avg(failed::INT) AS error_rate,
            count(*) FILTER (WHERE failed) AS errors,
            min(time) AS first_time, max(time) AS last_time,
-           list(event_id ORDER BY time)[1:20] AS event_ids
+           list(event_id)[1:20] AS event_ids
     FROM ev GROUP BY owner, w
 ), new_prog AS (
-    SELECT ev.owner, ev.w, count(DISTINCT ev.prog) AS new_programs
-    FROM ev JOIN first_prog f ON f.prog = ev.prog AND f.t = ev.time GROUP BY ev.owner, ev.w
+    SELECT owner, w, count(*) AS new_programs FROM first_prog GROUP BY owner, w
 ), new_cred AS (
-    SELECT ev.owner, ev.w, count(DISTINCT ev.credential_fp) AS new_credentials
-    FROM ev JOIN first_cred f ON f.credential_fp = ev.credential_fp AND f.t = ev.time
-    GROUP BY ev.owner, ev.w
+    SELECT owner, w, count(*) AS new_credentials FROM first_cred GROUP BY owner, w
 ), new_shape AS (
-    SELECT ev.owner, ev.w, count(DISTINCT ev.shape) AS new_commands,
-           count(*) FILTER (WHERE ev.destructive) AS destructive_new
-    FROM ev JOIN first_shape f ON f.shape = ev.shape AND f.t = ev.time GROUP BY ev.owner, ev.w
+    SELECT owner, w, count(*) AS new_commands,
+           count(*) FILTER (WHERE destructive) AS destructive_new
+    FROM first_shape GROUP BY owner, w
 ), joined AS (
     SELECT win.*, coalesce(new_prog.new_programs, 0) AS new_programs,
            coalesce(new_cred.new_credentials, 0) AS new_credentials,
