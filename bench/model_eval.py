@@ -73,7 +73,7 @@ def build_test_store(store, seed: int, background: int) -> dict[str, set[str]]:
 
 def evaluate(train_sessions: int, background: int, seed: int) -> dict:
     from agentaudit.model import forest
-    from agentaudit.model.features import window_features
+    from agentaudit.model.features import window_features, windows_of_events
     from agentaudit.model.synthetic import SessionGenerator
     from agentaudit.store import Store
 
@@ -86,11 +86,16 @@ def evaluate(train_sessions: int, background: int, seed: int) -> dict:
         with Store.open(Path(tmp) / "test.duckdb") as store:
             incident = build_test_store(store, seed, background)
             frame = window_features(store, baseline=model.baseline)
+            label_of = {
+                window: name
+                for name, ids in incident.items()
+                for window in windows_of_events(store, sorted(ids))
+            }
     frame["score"] = model.score(frame)
-    label_of = {eid: name for name, ids in incident.items() for eid in ids}
-    frame["scenario"] = frame["event_ids"].map(
-        lambda ids: next((label_of[e] for e in ids if e in label_of), None)
-    )
+    frame["scenario"] = [
+        label_of.get((owner, pd.Timestamp(w)))
+        for owner, w in zip(frame["owner"], frame["window_start"], strict=True)
+    ]
     y = frame["scenario"].notna().to_numpy()
     ranked = frame.sort_values("score").reset_index(drop=True)
     top = ranked.head(TOP)

@@ -30,9 +30,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
+from agentaudit.schema import TIME
 from agentaudit.store import Store
 
 WINDOW_SECONDS = 10
@@ -83,10 +86,12 @@ SHAPE_SQL = r"""nullif(array_to_string(
         lambda x: regexp_full_match(x, '[a-z][a-z0-9:_.-]*'))[1:3], ' '), '')"""
 
 
+OWNER_SQL = "coalesce(session_key, 'principal:' || coalesce(actor, credential_fp, source))"
+WINDOW_SQL = f"time_bucket(INTERVAL {WINDOW_SECONDS} SECOND, time)"
+
 _SQL = f"""
 WITH base AS (
-    SELECT coalesce(session_key, 'principal:' || coalesce(actor, credential_fp, source)) AS owner,
-           time_bucket(INTERVAL {WINDOW_SECONDS} SECOND, time) AS w, time, event_id, kind, command,
+    SELECT {OWNER_SQL} AS owner, {WINDOW_SQL} AS w, time, event_id, kind, command,
            coalesce(destructive, FALSE) AS destructive, target, credential_fp,
            target_env = 'production' AS prod, status IN ('failure', 'denied') AS failed,
            coalesce(list_contains(categories, 'credential_access'), FALSE) AS cred_access,
@@ -127,8 +132,7 @@ WITH base AS (
            count(*) FILTER (WHERE outside) AS destructive_outside,
            avg(prod::INT) AS production_share, avg(failed::INT) AS error_rate,
            count(*) FILTER (WHERE failed) AS errors,
-           min(time) AS first_time, max(time) AS last_time,
-           list(event_id)[1:20] AS event_ids
+           min(time) AS first_time, max(time) AS last_time
     FROM ev GROUP BY owner, w
 ), new_prog AS (
     SELECT owner, w, count(*) AS new_programs FROM first_prog GROUP BY owner, w
@@ -146,7 +150,7 @@ WITH base AS (
     FROM win LEFT JOIN new_prog USING (owner, w) LEFT JOIN new_cred USING (owner, w)
          LEFT JOIN new_shape USING (owner, w)
 )
-SELECT owner, w AS window_start, first_time, last_time, event_ids,
+SELECT owner, w AS window_start, first_time, last_time,
        events, process, api, file, message, destructive, targets, credentials,
        new_credentials, new_programs, new_commands, destructive_new, remote_destructive,
        destructive_outside,
@@ -187,6 +191,46 @@ def window_features(
     for name in FEATURES:
         frame[name] = frame[name].astype("float64").fillna(0.0)
     return frame
+
+
+def event_ids_of_windows(
+    store: Store, windows: list[tuple[str, Any]], limit: int = 50
+) -> dict[tuple[str, Any], list[str]]:
+    """The event ids (first `limit`, in time order) of the given (owner, window_start) windows.
+
+    Kept out of `window_features`: listing ids for every window costs as much as the features.
+    """
+    if not windows:
+        return {}
+    keys = pa.table(
+        {"owner": [w[0] for w in windows], "w": pa.array([w[1] for w in windows], TIME)}
+    )
+    low = min(w[1] for w in windows)
+    high = max(w[1] for w in windows) + pd.Timedelta(seconds=WINDOW_SECONDS)
+    store.con.register("_windows", keys)
+    try:
+        rows = store.con.sql(
+            f"""SELECT owner, w, list(event_id ORDER BY time, seq)[1:{limit}] AS ids
+                FROM (SELECT {OWNER_SQL} AS owner, {WINDOW_SQL} AS w, event_id, time, seq
+                      FROM event_sessions WHERE time >= $low AND time < $high)
+                JOIN _windows USING (owner, w) GROUP BY owner, w""",
+            params={"low": low, "high": high},
+        ).fetchall()
+    finally:
+        store.con.unregister("_windows")
+    return {(owner, pd.Timestamp(w)): ids for owner, w, ids in rows}
+
+
+def windows_of_events(store: Store, event_ids: list[str]) -> set[tuple[str, Any]]:
+    """The (owner, window_start) windows the given events fall in."""
+    if not event_ids:
+        return set()
+    rows = store.con.sql(
+        f"SELECT DISTINCT {OWNER_SQL}, {WINDOW_SQL} FROM event_sessions "
+        "WHERE list_contains($ids, event_id) AND time IS NOT NULL",
+        params={"ids": list(event_ids)},
+    ).fetchall()
+    return {(owner, pd.Timestamp(w)) for owner, w in rows}
 
 
 def baseline_of(store: Store, since: datetime | None, until: datetime | None) -> Baseline:

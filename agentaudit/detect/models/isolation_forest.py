@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from agentaudit.detect.base import Detector, DetectorInfo
-from agentaudit.model.features import window_features
+from agentaudit.model.features import event_ids_of_windows, window_features
 from agentaudit.model.forest import TrainedModel, load
 from agentaudit.store import Store
 
@@ -61,34 +61,43 @@ class IsolationForestDetector(Detector):
             return []
         frame["score"] = model.score(frame)
         anomalous = frame[frame["score"] < 0].sort_values(["owner", "window_start"])
-        return [self._finding(row) for row in _runs(anomalous, model)]
+        ids = event_ids_of_windows(
+            store, list(zip(anomalous["owner"], anomalous["window_start"], strict=True))
+        )
+        return [self._finding(row) for row in _runs(anomalous, model, ids)]
 
     def title(self, evidence: dict[str, Any]) -> str:
         top = ", ".join(f"{d['feature']}={d['value']:g}" for d in evidence["explanation"])
         return f"Anomalous activity (score {evidence['score']:.3f}): {top}"
 
 
-def _runs(anomalous: pd.DataFrame, model: TrainedModel) -> list[dict[str, Any]]:
+def _runs(anomalous: pd.DataFrame, model: TrainedModel, ids: dict) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for owner, group in anomalous.groupby("owner", sort=False):
         run: list[pd.Series] = []
         for _, row in group.iterrows():
             if run and row["window_start"] - run[-1]["window_start"] > MERGE_GAP:
-                out.append(_finding_row(owner, run, model))
+                out.append(_finding_row(owner, run, model, ids))
                 run = []
             run.append(row)
         if run:
-            out.append(_finding_row(owner, run, model))
+            out.append(_finding_row(owner, run, model, ids))
     return out
 
 
-def _finding_row(owner: str, run: list[pd.Series], model: TrainedModel) -> dict[str, Any]:
+def _finding_row(
+    owner: str, run: list[pd.Series], model: TrainedModel, ids: dict
+) -> dict[str, Any]:
     worst = min(run, key=lambda r: r["score"])
     session = None if owner.startswith("principal:") else owner
     return {
         "session_key": session,
         "finding_key": f"{owner}@{run[0]['window_start'].isoformat()}",
-        "event_ids": list(dict.fromkeys(e for r in run for e in r["event_ids"])),
+        "event_ids": list(
+            dict.fromkeys(
+                e for r in run for e in ids.get((owner, pd.Timestamp(r["window_start"])), [])
+            )
+        ),
         "first_seen": run[0]["first_time"],
         "last_seen": run[-1]["last_time"],
         "severity": "high" if any(r["destructive"] > 0 for r in run) else "medium",
