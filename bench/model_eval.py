@@ -165,8 +165,8 @@ Baseline, side by side: a naive ranker by destructive events in the window's 60 
 
 | scorer | ROC AUC | precision at top {TOP} |
 |---|---:|---:|
-| IsolationForest | **{r["auc"]:.3f}** | **{r["precision_top"]:.1f}** |
-| destructive events in 60 s | {r["naive_auc"]:.3f} | {r["naive_precision_top"]:.1f} |
+| IsolationForest | **{r["auc"]:.4f}** | **{r["precision_top"]:.1f}** |
+| destructive events in 60 s | {r["naive_auc"]:.4f} | {r["naive_precision_top"]:.1f} |
 
 Every scenario with a window in the top {TOP}: **{"yes" if all_in_top else "no"}**.
 

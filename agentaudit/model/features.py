@@ -29,7 +29,7 @@ earlier in the scored range, so a trained model sees the same meaning at scoring
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -168,8 +168,8 @@ WINDOW long AS (PARTITION BY owner ORDER BY w
 ORDER BY owner, w
 """
 
-_FAR_PAST = datetime(1970, 1, 1)
-_FAR_FUTURE = datetime(9999, 1, 1)
+_FAR_PAST = datetime(1970, 1, 1, tzinfo=UTC)
+_FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def window_features(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ from sklearn.ensemble import IsolationForest
 
 from agentaudit import paths
 from agentaudit.model.features import (
+    _FAR_FUTURE,
+    _FAR_PAST,
     FEATURES,
     LONG_WINDOW_SECONDS,
     WINDOW_SECONDS,
@@ -34,6 +36,7 @@ from agentaudit.store import Store, now
 
 DEFAULT_CONTAMINATION = 0.005
 BEYOND_RANGE_WEIGHT = 0.25
+WARM_UP = 0.1
 N_ESTIMATORS = 100  # scikit-learn's default; scoring time is linear in it
 MODEL_FORMAT = 1
 _TRUSTED = ["sklearn.tree._tree.Tree"]  # the only non-default type an IsolationForest holds
@@ -124,15 +127,27 @@ def train(
     contamination: float = DEFAULT_CONTAMINATION,
     random_state: int = 0,
 ) -> TrainedModel:
-    """Fit on every window of the baseline period [since, until) of the store."""
-    frame = window_features(store, since, until)
+    """Fit on the windows of the baseline period [since, until) of the store.
+
+    The first WARM_UP share of the period only seeds what has been "seen before": otherwise
+    every program's first appearance at the start of the history would look like novelty.
+    """
+    bounds = store.con.sql(
+        "SELECT min(time), max(time) FROM events WHERE time >= $since AND time < $until",
+        params={"since": since or _FAR_PAST, "until": until or _FAR_FUTURE},
+    ).fetchall()[0]
+    if bounds[0] is None:
+        raise ValueError("only 0 windows in the training period; need at least 10")
+    start, end = since or bounds[0], until or bounds[1] + timedelta(microseconds=1)
+    warm_end = start + (end - start) * WARM_UP
+    frame = window_features(store, warm_end, end, baseline_of(store, start, warm_end))
     if len(frame) < 10:
         raise ValueError(f"only {len(frame)} windows in the training period; need at least 10")
     matrix = model_matrix(frame)
     forest = IsolationForest(
         n_estimators=N_ESTIMATORS, contamination=contamination, random_state=random_state
     ).fit(matrix)
-    baseline = baseline_of(store, since, until)
+    baseline = baseline_of(store, start, end)
     metadata = {
         "format": MODEL_FORMAT,
         "model": "sklearn.ensemble.IsolationForest",
@@ -143,10 +158,8 @@ def train(
         "skops_version": skops.__version__,
         "contamination": contamination,
         "n_estimators": N_ESTIMATORS,
-        "training_window": {
-            "since": (since or frame["first_time"].min()).isoformat(),
-            "until": (until or frame["last_time"].max()).isoformat(),
-        },
+        "training_window": {"since": start.isoformat(), "until": end.isoformat()},
+        "warm_up_until": warm_end.isoformat(),
         "training_windows": len(frame),
         "feature_mean": {n: float(frame[n].mean()) for n in FEATURES},
         "matrix_min": matrix.min(axis=0).tolist(),
