@@ -216,4 +216,5 @@ def load(path: Path | None = None) -> TrainedModel | None:
     if untrusted:
         raise ModelRefused(f"refusing the model at {path}: unexpected types {untrusted}")
     forest = sio.load(path, trusted=_TRUSTED)
+    forest.set_params(n_jobs=-1)  # scoring only: trees are scored in parallel threads
     return TrainedModel(forest, metadata)
