@@ -86,6 +86,20 @@ def evaluate(train_sessions: int, background: int, seed: int) -> dict:
         with Store.open(Path(tmp) / "test.duckdb") as store:
             incident = build_test_store(store, seed, background)
             frame = window_features(store, baseline=model.baseline)
+            from agentaudit.model.features import OWNER_SQL
+            from agentaudit.scenarios import SCENARIOS_DIR
+
+            origin = {
+                owner: kind
+                for owner, kind in store.con.sql(
+                    f"""SELECT DISTINCT {OWNER_SQL},
+                               CASE WHEN source_path LIKE $scenarios THEN 'scenario session'
+                                    WHEN source_path LIKE $corpus THEN 'real corpus file'
+                                    ELSE 'generated session' END
+                        FROM event_sessions""",
+                    params={"scenarios": f"{SCENARIOS_DIR}/%", "corpus": f"{_corpus()}/%"},
+                ).fetchall()
+            }
             label_of = {
                 window: name
                 for name, ids in incident.items()
@@ -119,6 +133,12 @@ def evaluate(train_sessions: int, background: int, seed: int) -> dict:
         "train_windows": model.metadata["training_windows"],
         "train_seconds": train_seconds,
         "top_rows": top[["owner", "window_start", "score", "scenario"]].to_dict("records"),
+        "top_origin": [
+            row["scenario"]
+            if isinstance(row["scenario"], str)
+            else f"{origin.get(row['owner'], '?')}, no destructive step"
+            for _, row in top.iterrows()
+        ],
         "explanations": {
             name: model.explain(ranked[ranked["scenario"] == name].iloc[0])
             for name in incident
@@ -168,7 +188,8 @@ Baseline, side by side: a naive ranker by destructive events in the window's 60 
 | IsolationForest | **{r["auc"]:.4f}** | **{r["precision_top"]:.1f}** |
 | destructive events in 60 s | {r["naive_auc"]:.4f} | {r["naive_precision_top"]:.1f} |
 
-Every scenario with a window in the top {TOP}: **{"yes" if all_in_top else "no"}**.
+Every scenario with a window in the top {TOP}: **{"yes" if all_in_top else "no"}**. The top {TOP}, in order:
+{"; ".join(r["top_origin"])}.
 
 | scenario | best window rank | most deviating features there |
 |---|---:|---|

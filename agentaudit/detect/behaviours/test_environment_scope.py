@@ -104,3 +104,35 @@ def test_a_home_directory_named_dev_is_not_a_development_session():
         )
         == []
     )
+
+
+def test_git_branch_and_railway_environment_name_the_session():
+    result = findings(
+        [
+            event(0, session_id="s4", command="git checkout staging-hotfix"),
+            event(
+                5,
+                session_id="s4",
+                command="railway status",
+                raw='{"output": "Environment: staging"}',
+            ),
+            event(
+                30,
+                session_id="s4",
+                command="railway volume delete --volume v-9 --yes",
+                tool_call_id="c9",
+            ),
+            event(
+                60,
+                source="railway.audit",
+                kind="api",
+                operation="volume.deleted",
+                target="v-9",
+                target_env="production",
+                status="success",
+            ),
+        ]
+    )
+    assert len(result) == 1
+    evidence = result[0]["evidence"]
+    assert "branch: git branch" in evidence and "railway: RAILWAY_ENVIRONMENT" in evidence
