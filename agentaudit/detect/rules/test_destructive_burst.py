@@ -79,7 +79,7 @@ def test_provider_records_without_a_session_burst_per_principal():
     result = findings([*deletes, other])
     assert len(result) == 1
     assert result[0]["session_id"] is None
-    assert "3 destructive calls within 10.0 s by arn:aws:iam::1:user/tf" == result[0]["title"]
+    assert result[0]["title"] == "3 destructive calls within 10.0 s by arn:aws:iam::1:user/tf"
 
 
 def test_thresholds_come_from_the_environment(monkeypatch):
