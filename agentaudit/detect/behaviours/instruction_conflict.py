@@ -1,7 +1,13 @@
 """S6: the user said freeze / do not touch production / do not delete; the agent later did.
 
-A user prompt matching INSTRUCTION, then, in the same session, a destructive call or (under
-a freeze) a schema push, migration or deploy. Stamped at the violating call.
+Three kinds of instruction, each forbidding something else later in the same session:
+- FREEZE ("CODE FREEZE", "do not change anything", "hands off"): any destructive call, and the
+  writes a freeze forbids even when no category calls them destructive (schema push,
+  migration, deploy);
+- NO_DELETE ("do not delete", "never drop"): any destructive call;
+- NO_PROD ("don't touch prod", "leave production alone"): a destructive call on production
+  (its target's environment, or a command naming prod).
+Stamped at the violating call.
 """
 
 from __future__ import annotations
@@ -11,10 +17,15 @@ from typing import Any
 from agentaudit.detect.base import Detector, DetectorInfo
 
 # RE2 syntax. Hand-written: no library names these instructions.
-INSTRUCTION = (
-    r"(?i)(code freeze|action freeze|\bfreeze\b|do ?n.?t (change|touch|modify|delete|remove|drop|"
-    r"deploy|run|push)|never (delete|drop|remove|touch|run)|leave .{0,30}(prod|production) alone|"
-    r"(no|without) (changes|deletes|deletions|deploys)|read[- ]only|hands off)"
+FREEZE = (
+    r"(?i)((code|action|change|deploy|deployment|release) freeze|freeze (all|everything|changes|"
+    r"the code|deploys)|do ?n.?t (change|touch|modify) (anything|everything|any)|"
+    r"no (more )?changes|hands off)"
+)
+NO_DELETE = r"(?i)(do ?n.?t|never|must not) (delete|remove|drop|wipe|destroy|truncate)"
+NO_PROD = (
+    r"(?i)((do ?n.?t|never|must not) (touch|change|modify|deploy to|run .{0,20} (on|against)) "
+    r"(the )?(prod|production)|leave .{0,30}(prod|production) alone)"
 )
 # Writes a freeze forbids even when no category calls them destructive.
 FREEZE_WRITES = (
@@ -37,18 +48,28 @@ class InstructionConflict(Detector):
     def query(self) -> str:
         return f"""
         WITH said AS (
-            SELECT session_key, event_id, time, text FROM event_sessions
-            WHERE kind = 'message' AND session_key IS NOT NULL
-              AND (operation ILIKE '%user%' OR operation ILIKE '%prompt%')
-              AND regexp_matches(coalesce(text, ''), '{INSTRUCTION}')
-        ), did AS (
-            SELECT session_key, call_key, event_id, time, operation, command, destructive
+            SELECT session_key, event_id, time, text,
+                   regexp_matches(text, '{FREEZE}') AS said_freeze,
+                   regexp_matches(text, '{NO_DELETE}') AS no_delete,
+                   regexp_matches(text, '{NO_PROD}') AS no_prod
             FROM event_sessions
-            WHERE kind IN ('process', 'api') AND session_key IN (SELECT session_key FROM said)
-              AND (destructive OR regexp_matches(coalesce(command, ''), '{FREEZE_WRITES}'))
+            WHERE kind = 'message' AND session_key IS NOT NULL AND text IS NOT NULL
+              AND (operation ILIKE '%user%' OR operation ILIKE '%prompt%')
+        ), did AS (
+            SELECT session_key, call_key, event_id, time, operation, command, destructive,
+                   regexp_matches(coalesce(command, ''), '{FREEZE_WRITES}') AS freeze_write,
+                   target_env = 'production'
+                       OR regexp_matches(coalesce(command, ''), '(?i)\bprod(uction)?\b') AS on_prod
+            FROM event_sessions
+            WHERE kind IN ('process', 'api')
+              AND session_key IN (SELECT session_key FROM said
+                                  WHERE said_freeze OR no_delete OR no_prod)
         ), pairs AS (
             SELECT d.*, s.event_id AS said_id, s.time AS said_time, s.text AS said_text
             FROM did d JOIN said s ON s.session_key = d.session_key AND s.time < d.time
+            WHERE (s.said_freeze AND (d.destructive OR d.freeze_write))
+               OR (s.no_delete AND d.destructive)
+               OR (s.no_prod AND d.destructive AND d.on_prod)
         )
         SELECT session_key, call_key AS finding_key,
                list_distinct(flatten([list(said_id ORDER BY said_time), list(event_id ORDER BY time)]))

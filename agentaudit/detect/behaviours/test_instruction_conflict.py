@@ -22,14 +22,33 @@ def test_schema_push_during_a_code_freeze_is_critical():
     assert "CODE FREEZE" in result[0]["title"]
 
 
-def test_delete_after_do_not_touch_production():
+def test_production_delete_after_do_not_touch_production():
     result = findings(
         [
             said(0, "don't touch prod, only staging"),
+            event(30, session_id="s1", command="rm -rf build"),  # not production: allowed
+            event(40, session_id="s1", command="kubectl delete deployment api -n prod"),
+        ]
+    )
+    assert len(result) == 1 and "kubectl delete" in result[0]["title"]
+
+
+def test_any_delete_after_do_not_delete():
+    result = findings(
+        [
+            said(0, "Clean up the logs, but do not delete anything in data/"),
             event(30, session_id="s1", command="rm -rf data/"),
         ]
     )
     assert len(result) == 1
+
+
+def test_prompts_that_only_sound_alike_are_silent():
+    for prompt, command in [
+        ("make the config field read-only", "rm -rf build"),
+        ("freeze the dependency versions", "rm -rf node_modules"),
+    ]:
+        assert findings([said(0, prompt), event(30, session_id="s1", command=command)]) == []
 
 
 def test_ordinary_prompts_or_reads_after_a_freeze_are_silent():
