@@ -2,8 +2,9 @@
 
 `--dangerously-skip-permissions`, `--yolo`, `--trust-all-tools`, `-auto-approve`, Prisma's
 `PRISMA_USER_CONSENT_FOR_DANGEROUS_AI_ACTION`, ... High on its own; critical when the bypassing
-call is destructive or a destructive call follows in the same session (nothing stands between
-the agent and the damage), stamped at the bypass.
+call is destructive, or when a destructive call beyond routine local cleanup follows in the same
+session (remote, infrastructure, data or backups, or a path outside the project: nothing
+stands between the agent and the damage), stamped at the bypass.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ class SafetyBypass(Detector):
             FROM bypass b JOIN event_sessions d
               ON d.session_key = b.session_key AND d.destructive AND d.time >= b.time
              AND d.kind IN ('process', 'api')
+             -- routine local cleanup (rm -rf build, git reset) does not make it critical
+             AND (len(list_filter(d.categories, lambda c: c NOT IN ('fs_delete', 'vcs_history_loss'))) > 0
+                  OR (regexp_matches(coalesce(d.target, ''), '^[/~$]')
+                      AND NOT regexp_matches(d.target, '^/(tmp|var/tmp)/')))
             GROUP BY b.call_key, b.session_key
         )
         SELECT b.session_key, b.call_key AS finding_key,

@@ -47,3 +47,13 @@ def test_ordinary_flags_are_silent():
         )
         == []
     )
+
+
+def test_routine_cleanup_after_a_bypass_stays_high():
+    result = findings(
+        [
+            event(0, session_id="s1", command="claude --dangerously-skip-permissions"),
+            event(20, session_id="s1", command="rm -rf build"),
+        ]
+    )
+    assert [f["severity"] for f in result] == ["high"]
