@@ -4,7 +4,8 @@ The PocketOS sequence: `Unauthorized`, then `grep -rn RAILWAY .`, then `volumeDe
 token found. Hunting is a call categorised `credential_access` (a secret printed or read, a
 grep for token words) or one of the discovery commands below. All three steps in one
 session within SEQUENCE_WINDOW_SECONDS; stamped at the failure that set off the hunt
-(the last one before it).
+(the last one before it). Critical when the destructive call goes beyond routine local cleanup
+(remote, infrastructure, data, backups, or a path outside the project); high otherwise.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ class FailedHuntDestroy(Detector):
         WITH s AS (
             SELECT session_key, event_id, call_key, time, status, command, operation, error,
                    destructive,
+                   destructive AND (
+                       len(list_filter(categories, lambda c: c NOT IN ('fs_delete', 'vcs_history_loss'))) > 0
+                       OR (regexp_matches(coalesce(target, ''), '^[/~$]')
+                           AND NOT regexp_matches(target, '^/(tmp|var/tmp)/'))) AS severe,
                    list_contains(categories, 'credential_access')
                        OR regexp_matches(coalesce(command, ''), '{HUNTING}') AS hunting
             FROM event_sessions
@@ -49,7 +54,7 @@ class FailedHuntDestroy(Detector):
         destroys AS (SELECT * FROM s WHERE destructive),
         chains AS (
             SELECT d.session_key, d.call_key, d.event_id AS d_id, d.time AS d_time,
-                   d.operation AS d_op, h.event_id AS h_id, h.time AS h_time,
+                   d.operation AS d_op, d.severe, h.event_id AS h_id, h.time AS h_time,
                    h.command AS h_cmd, f.event_id AS f_id, f.time AS f_time,
                    coalesce(f.error, f.command) AS f_what
             FROM destroys d
@@ -63,6 +68,7 @@ class FailedHuntDestroy(Detector):
                list_distinct(flatten([list(f_id ORDER BY f_time), list(h_id ORDER BY h_time),
                                       list(d_id ORDER BY d_time)])) AS event_ids,
                min(f_time) AS first_seen, min(d_time) AS last_seen,
+               CASE WHEN bool_or(severe) THEN 'critical' ELSE 'high' END AS severity,
                to_json({{failed: arg_min(f_what, f_time), failed_at: min(f_time),
                          hunting: list_distinct(list(h_cmd)), destructive: arg_min(d_op, d_time),
                          destructive_at: min(d_time)}}) AS evidence

@@ -37,3 +37,9 @@ def test_grep_for_tokens_counts_as_hunting():
 def test_without_hunting_or_too_late_is_silent():
     assert findings(sequence(hunt="ls -la")) == []
     assert findings(sequence(destroy_at=4000)) == []
+
+
+def test_routine_local_cleanup_after_a_hunt_is_high():
+    events = sequence(hunt="cat .env")
+    events[-1] = event(60, session_id="s1", command="rm -rf build")
+    assert [f["severity"] for f in findings(events)] == ["high"]
