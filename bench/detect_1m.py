@@ -83,6 +83,18 @@ def side(db: Path, model_path: Path, which: str) -> dict:
         report = run_detection(store, detectors)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         events = store.count("events")
+        from agentaudit.scenarios import SCENARIOS_DIR
+
+        # not timed: which critical findings involve no scenario event (false alarms)
+        critical_background = store.con.sql(
+            """SELECT count(*) FROM (
+                   SELECT f.finding_id, bool_or(e.source_path LIKE $scenarios) AS incident
+                   FROM findings f, unnest(f.event_ids) AS u(id)
+                   JOIN events e ON e.event_id = u.id
+                   WHERE f.severity = 'critical' GROUP BY f.finding_id)
+               WHERE NOT incident""",
+            params={"scenarios": f"{SCENARIOS_DIR}/%"},
+        ).fetchall()[0][0]
     by_rule = Counter(f"{f['rule_id']} ({f['severity']})" for f in report.findings)
     return {
         "seconds": seconds,
@@ -90,6 +102,7 @@ def side(db: Path, model_path: Path, which: str) -> dict:
         "load_average": os.getloadavg()[0],
         "events": events,
         "findings": len(report.findings),
+        "critical_background": critical_background,
         "by_rule": dict(sorted(by_rule.items())),
         "refused": report.refused,
         "peak_rss_mb": peak_rss_mb(),
@@ -99,6 +112,7 @@ def side(db: Path, model_path: Path, which: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--side", choices=["ours", "rules"])
     parser.add_argument("--db")
     parser.add_argument("--model")
@@ -111,19 +125,24 @@ def main() -> None:
         started = time.perf_counter()
         built = build(base_db, model, args.events)
         build_seconds = time.perf_counter() - started
-        results = {}
-        for which in ("ours", "rules"):
-            copy = Path(tmp) / f"{which}.duckdb"
-            shutil.copy(base_db, copy)
-            results[which] = run_side(
-                "bench.detect_1m", "--side", which, "--db", str(copy), "--model", str(model)
-            )
-    ours, rules = results["ours"], results["rules"]
+        runs: dict[str, list[dict]] = {"ours": [], "rules": []}
+        for _ in range(args.repeat):  # the machine is shared: repeat, report the median
+            for which in ("ours", "rules"):
+                copy = Path(tmp) / f"{which}.duckdb"
+                shutil.copy(base_db, copy)
+                runs[which].append(
+                    run_side(
+                        "bench.detect_1m", "--side", which, "--db", str(copy), "--model", str(model)
+                    )
+                )
+                copy.unlink()
+    ours, rules = (sorted(r, key=lambda x: x["seconds"])[len(r) // 2] for r in runs.values())
+    spread = {k: ", ".join(f"{r['seconds']:.1f}" for r in v) for k, v in runs.items()}
     assert ours["refused"] == [], ours["refused"]
     table = "\n".join(f"| {rule} | {n:,} |" for rule, n in ours["by_rule"].items())
     body = f"""## Detection over one million events (issue 6)
 
-`python -m bench.detect_1m --events {args.events}`: a store of {built["events"]:,} events
+`python -m bench.detect_1m --events {args.events} --repeat {args.repeat}`: a store of {built["events"]:,} events
 ({built["sessions"]:,} generated normal sessions and the 6 scenario replays; built in
 {build_seconds:.0f} s, not timed). The model was trained on the windows before {SPLIT:%Y-%m-%d}
 ({built["training_windows"]:,} windows, not timed) and scores every window after it. Each side
@@ -135,13 +154,16 @@ own copy of the store.
 | all detectors: rules + behaviours + model | **{ours["seconds"]:.1f}** | {ours["cpu_seconds"]:.1f} | {ours["events"] / ours["seconds"]:,.0f} | {ours["findings"]:,} | {ours["peak_rss_mb"]:.0f} | {ours["load_average"]:.1f} |
 | Foundation rules only (baseline) | {rules["seconds"]:.1f} | {rules["cpu_seconds"]:.1f} | {rules["events"] / rules["seconds"]:,.0f} | {rules["findings"]:,} | {rules["peak_rss_mb"]:.0f} | {rules["load_average"]:.1f} |
 
-The machine is shared with other jobs: the load average is the one seen at the end of each side
-(2 cores: above 2 means the side got less than the whole machine).
+Median of {args.repeat} runs per side (all runs, wall seconds: all detectors {spread["ours"]};
+Foundation rules {spread["rules"]}). The machine is shared with other jobs: the load average is
+the one seen at the end of the median run (2 cores: above 2 means the side got less than the
+whole machine).
 
 **Ratio (all / Foundation rules): {ours["seconds"] / rules["seconds"]:.1f}x**; target under 15 s for
 all detectors: **{"met" if ours["seconds"] < 15 else "not met"}**.
 
-Findings of the full run by rule (severity):
+Critical findings that involve no scenario event (false alarms on the generated background):
+**{ours["critical_background"]}**. Findings of the full run by rule (severity):
 
 | rule (severity) | findings |
 |---|---:|
