@@ -111,7 +111,7 @@ def evaluate(train_sessions: int, background: int, seed: int) -> dict:
         for owner, w in zip(frame["owner"], frame["window_start"], strict=True)
     ]
     y = frame["scenario"].notna().to_numpy()
-    ranked = frame.sort_values("score").reset_index(drop=True)
+    ranked = frame.sort_values(["score", "owner", "window_start"]).reset_index(drop=True)
     top = ranked.head(TOP)
     naive = frame["destructive_60s"].to_numpy() + 1e-6 * frame["events_60s"].to_numpy()
     naive_top = frame.assign(n=naive).sort_values("n", ascending=False).head(TOP)

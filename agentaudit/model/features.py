@@ -165,7 +165,6 @@ FROM joined
 WINDOW long AS (PARTITION BY owner ORDER BY w
                 RANGE BETWEEN INTERVAL {LONG_WINDOW_SECONDS - WINDOW_SECONDS} SECOND PRECEDING
                           AND CURRENT ROW)
-ORDER BY owner, w
 """
 
 _FAR_PAST = datetime(1970, 1, 1, tzinfo=UTC)
