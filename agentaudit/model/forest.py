@@ -141,6 +141,8 @@ def train(
     start, end = since or bounds[0], until or bounds[1] + timedelta(microseconds=1)
     warm_end = start + (end - start) * WARM_UP
     frame = window_features(store, warm_end, end, baseline_of(store, start, warm_end))
+    # a fixed row order: with a fixed random_state the same store gives the same model
+    frame = frame.sort_values(["owner", "window_start"], ignore_index=True)
     if len(frame) < 10:
         raise ValueError(f"only {len(frame)} windows in the training period; need at least 10")
     matrix = model_matrix(frame)
