@@ -1,8 +1,10 @@
 """Real transcripts and histories are ordinary work: no critical finding on any of them.
 
-Every corpus file a registered collector reads is ingested into its own store and run through
-every detector. Files whose SOURCES.md entry says they carry a planted Railway `volumeDelete`
-(the generated shell histories) may be critical only on that planted call.
+Every agent transcript and shell history in the corpus that a registered collector reads is
+ingested into its own store and run through every detector. Files whose SOURCES.md entry says
+they carry a planted Railway `volumeDelete` (the generated shell histories) may be critical
+only on that planted call. Provider audit samples (CloudTrail, GCP, Azure, k8s, GitHub) are
+not ordinary work: they are attack simulations and labeled destructive test cases.
 """
 
 from __future__ import annotations
@@ -25,9 +27,31 @@ def _planted(corpus: Path) -> set[str]:
     }
 
 
+TRANSCRIPTS_AND_HISTORIES = (
+    "claude-code",
+    "codex",
+    "gemini",
+    "openhands",
+    "cursor",
+    "aider",
+    "zsh",
+    "bash",
+    "fish",
+    "powershell",
+    "atuin",
+)
+
+
 def _readable_results(corpus: Path, tmp: Path) -> dict[str, list[dict]]:
     results = {}
-    for i, path in enumerate(sorted(p for p in corpus.rglob("*") if p.is_file())):
+    files = sorted(
+        p
+        for d in TRANSCRIPTS_AND_HISTORIES
+        if (corpus / d).is_dir()
+        for p in (corpus / d).rglob("*")
+        if p.is_file()
+    )
+    for i, path in enumerate(files):
         with Store.open(tmp / f"{i}.duckdb") as store:
             report = ingest_paths(store, [path])
             if report.files[0].source is None or report.ingested == 0:

@@ -106,13 +106,20 @@ def _check(result: ReplayResult, store: Store) -> None:
         )
 
 
+# The latest instant an event can have happened: a whole-second time covers its second.
+_LATEST = "time + CASE WHEN time_precision = 's' THEN INTERVAL 999999 MICROSECOND ELSE INTERVAL 0 SECOND END"
+
+
 def _first_destructive(spec: dict[str, Any], store: Store) -> datetime | None:
-    times = [r["t"] for r in store.rows("SELECT min(time) AS t FROM events WHERE destructive")]
+    """When the first destroying step happened, by its most precise source's reckoning."""
+    times = [
+        r["t"] for r in store.rows(f"SELECT min({_LATEST}) AS t FROM events WHERE destructive")
+    ]
     declared = spec.get("first_destructive")
     if declared:
         rows = store.rows(
-            "SELECT time FROM events WHERE kind = 'process' AND contains(command, ?) "
-            "ORDER BY time, seq",
+            f"SELECT {_LATEST} AS time FROM events WHERE kind = 'process' "
+            "AND contains(command, ?) ORDER BY time, seq",
             [declared["command_contains"]],
         )
         nth = int(declared.get("nth", 1))

@@ -6,6 +6,7 @@ Shared by the behaviour detectors that weigh a call against the session that mad
 from __future__ import annotations
 
 import re
+import shlex
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -146,6 +147,38 @@ def destructive_sessions_rows(store: Store, where: str = "TRUE") -> dict[str, li
         f"SELECT DISTINCT session_key FROM event_sessions "
         f"WHERE destructive AND session_key IS NOT NULL AND {where}",
     )
+
+
+_OPERATORS = set(";&|()<>")
+
+
+def command_argvs(command: str) -> list[list[str]]:
+    """argv of each simple command in a line: shlex words split at shell operators.
+
+    Hand-written on shlex (not the command-analysis parser, whose internals change) because the
+    behaviours only need the words of `rm`, `mv` and `mkdir`; leading `sudo`/`env` are dropped.
+    """
+    text = command.replace("\\\r\n", "").replace("\\\n", "")
+    lexer = shlex.shlex(text, posix=True, punctuation_chars=";&|()<>")
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    try:
+        tokens = list(lexer)
+    except ValueError:  # unbalanced quotes: words without the quote characters
+        tokens = re.sub(r"['\"]", " ", text).split()
+    argvs: list[list[str]] = [[]]
+    for token in tokens:
+        if token and set(token) <= _OPERATORS:
+            argvs.append([])
+        else:
+            argvs[-1].append(token)
+    out = []
+    for argv in argvs:
+        while argv and (argv[0] in ("sudo", "env", "command", "exec", "nohup") or "=" in argv[0]):
+            argv = argv[1:]
+        if argv:
+            out.append(argv)
+    return out
 
 
 def words(text: str) -> set[str]:

@@ -11,8 +11,8 @@ import os
 import re
 from typing import Any
 
-from agentaudit.commands.analysis import split_simple_commands
 from agentaudit.detect.base import Detector, DetectorInfo
+from agentaudit.detect.behaviours._session import command_argvs
 from agentaudit.store import Store
 
 _DELETERS = {"rm", "Remove-Item", "rmdir", "rd", "del", "ri"}
@@ -97,7 +97,7 @@ def classify_targets(
 ) -> tuple[str, str, str] | None:
     """(severity, target, why) for the most dangerous delete target in a command line."""
     worst = None
-    for argv in split_simple_commands(command):
+    for argv in command_argvs(command):
         if not argv or os.path.basename(argv[0]) not in _DELETERS:
             continue
         for target in (a for a in argv[1:] if not a.startswith("-")):

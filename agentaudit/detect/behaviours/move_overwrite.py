@@ -12,8 +12,8 @@ import os
 import re
 from typing import Any
 
-from agentaudit.commands.analysis import split_simple_commands
 from agentaudit.detect.base import Detector, DetectorInfo
+from agentaudit.detect.behaviours._session import command_argvs
 from agentaudit.store import Store
 
 MIN_MOVES = 3
@@ -60,7 +60,7 @@ def _scan(session: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     made: dict[str, dict[str, Any]] = {}  # destination -> its unverified mkdir
     moves: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
     for row in rows:
-        for argv in split_simple_commands(row["command"]):
+        for argv in command_argvs(row["command"]):
             program = os.path.basename(argv[0]) if argv else ""
             args = [a for a in argv[1:] if not a.startswith("-")]
             if program in _MAKERS and args:
