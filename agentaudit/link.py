@@ -8,11 +8,15 @@
   belongs to that session;
 - a provider record whose user agent carries `app/<id>` (`AWS_SDK_UA_APP_ID`) belongs to the
   session with that id, or to the session whose command set `AWS_SDK_UA_APP_ID=<id>`;
+- a shell line that launched an agent CLI (`claude --dangerously-skip-permissions`, `codex`,
+  `gemini --yolo`, `q chat`...) belongs to the agent session that starts within
+  LAUNCH_WINDOW_SECONDS after it: how the session was started is part of the session;
 - shell lines no agent ran are grouped into shell sessions: the history's own session column
   (atuin) when the collector filled `session_id`, else runs of one history file split where
   the gap between commands exceeds SHELL_GAP_SECONDS (a file without times is one session).
 
-Links with a linked event (same call) win over session-only links in `event_sessions`.
+In `event_sessions` a link with a linked event (same call) wins over a session-only link, and
+any link wins over a shell session.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ SHELL_WINDOW_SECONDS = 10
 PROVIDER_WINDOW_SECONDS = 300
 CREDENTIAL_WINDOW_SECONDS = 3600
 SHELL_GAP_SECONDS = 1800
+LAUNCH_WINDOW_SECONDS = 600
+AGENT_CLIS = ("claude", "codex", "gemini", "q", "cursor-agent", "aider", "opencode", "goose")
 
 _SHELL_TO_AGENT = f"""
 SELECT md5(s.event_id || a.event_id) AS link_id, s.event_id, a.event_id AS linked_event_id,
@@ -89,6 +95,24 @@ JOIN sessions s ON t.app_id <> '' AND (s.session_id = t.app_id OR s.set_id = t.a
 QUALIFY row_number() OVER (PARTITION BY t.event_id ORDER BY s.time DESC) = 1
 """
 
+_AGENTS_SQL = ", ".join(f"'{a}'" for a in AGENT_CLIS)
+_AGENT_LAUNCH = f"""
+WITH launches AS (
+    SELECT event_id, time FROM events
+    WHERE source LIKE 'shell.%' AND session_id IS NULL AND command IS NOT NULL
+      AND regexp_extract(command, '^\\s*(?:\\S+=\\S+\\s+)*(?:\\S*/)?([\\w-]+)', 1) IN ({_AGENTS_SQL})
+      AND event_id NOT IN (SELECT event_id FROM links WHERE reason = 'same command')
+), starts AS (
+    SELECT session_id, min(time) AS started FROM events
+    WHERE session_id IS NOT NULL AND source NOT LIKE 'shell.%' GROUP BY session_id
+)
+SELECT md5(l.event_id || s.session_id || 'launch') AS link_id, l.event_id,
+       NULL AS linked_event_id, s.session_id, 'agent launch' AS reason, now() AS created_at
+FROM launches l JOIN starts s
+  ON s.started BETWEEN l.time AND l.time + INTERVAL {LAUNCH_WINDOW_SECONDS} SECOND
+QUALIFY row_number() OVER (PARTITION BY l.event_id ORDER BY s.started) = 1
+"""
+
 # Shell lines no agent ran: sessions split on time gaps within one history file.
 _SHELL_SESSIONS = f"""
 WITH lines AS (
@@ -113,7 +137,8 @@ WITH lines AS (
 SELECT md5(event_id || shell_session) AS link_id, event_id, NULL AS linked_event_id,
        shell_session AS session_id, 'shell session' AS reason, now() AS created_at
 FROM sessions
-WHERE event_id NOT IN (SELECT event_id FROM links WHERE reason = 'same command')
+WHERE event_id NOT IN (SELECT event_id FROM links
+                       WHERE reason IN ('same command', 'agent launch'))
 """
 
 
@@ -125,6 +150,7 @@ def link_events(store: Store) -> int:
         _PROVIDER_TO_AGENT,
         _PROVIDER_BY_CREDENTIAL,
         _PROVIDER_BY_USER_AGENT,
+        _AGENT_LAUNCH,
         _SHELL_SESSIONS,
     ):
         added += store.append("links", store.query(sql))

@@ -1,9 +1,9 @@
 """Real transcripts and histories are ordinary work: no critical finding on any of them.
 
 Every agent transcript and shell history in the corpus that a registered collector reads is
-ingested into its own store and run through every detector. Files whose SOURCES.md entry says
-they carry a planted Railway `volumeDelete` (the generated shell histories) may be critical
-only on that planted call. Provider audit samples (CloudTrail, GCP, Azure, k8s, GitHub) are
+ingested into its own store and run through every detector. Files SOURCES.md marks as generated
+for this project (they carry a planted Railway `volumeDelete` curl) may be critical only on that
+planted call. Provider audit samples (CloudTrail, GCP, Azure, k8s, GitHub) are
 not ordinary work: they are attack simulations and labeled destructive test cases.
 """
 
@@ -23,7 +23,8 @@ def _planted(corpus: Path) -> set[str]:
     return {
         line.split("|")[0].strip()
         for line in sources.splitlines()
-        if "|" in line and "volumeDelete" in line.split("|")[-1]
+        # generated for this project ("our own"), some with a planted Railway volumeDelete
+        if "|" in line and ("volumeDelete" in line.split("|")[-1] or "(our own)" in line)
     }
 
 

@@ -93,3 +93,28 @@ def test_provider_record_joins_the_session_named_by_its_user_agent_app_id():
         {"session_key": "agent-7", "reason": "user agent app id"}
     ]
     assert session_of(store, other["event_id"]) == []
+
+
+def test_the_shell_line_that_launched_an_agent_belongs_to_its_session():
+    launch = event(0, source="shell.zsh", command="claude --dangerously-skip-permissions")
+    later = event(400, source="shell.zsh", command="ls")
+    first = event(
+        3,
+        source="claude-code.transcript",
+        session_id="cc-1",
+        kind="message",
+        operation="user_prompt",
+        text="fix the tests",
+    )
+    unrelated = event(5000, source="shell.zsh", command="codex")
+    store = store_with([launch, later, first, unrelated])
+    link_events(store)
+    assert session_of(store, launch["event_id"]) == [
+        {"session_key": "cc-1", "reason": "agent launch"}
+    ]
+    keys = {
+        r["event_id"]: r["session_key"]
+        for r in store.rows("SELECT event_id, session_key FROM event_sessions")
+    }
+    assert keys[later["event_id"]].startswith("shell:")
+    assert keys[unrelated["event_id"]].startswith("shell:")  # no agent session started after it

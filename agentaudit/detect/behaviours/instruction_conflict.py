@@ -51,7 +51,10 @@ class InstructionConflict(Detector):
             SELECT session_key, event_id, time, text,
                    regexp_matches(text, '{FREEZE}') AS said_freeze,
                    regexp_matches(text, '{NO_DELETE}') AS no_delete,
-                   regexp_matches(text, '{NO_PROD}') AS no_prod
+                   regexp_matches(text, '{NO_PROD}') AS no_prod,
+                   coalesce(nullif(regexp_extract(text, '{FREEZE}'), ''),
+                            nullif(regexp_extract(text, '{NO_DELETE}'), ''),
+                            nullif(regexp_extract(text, '{NO_PROD}'), '')) AS phrase
             FROM event_sessions
             WHERE kind = 'message' AND session_key IS NOT NULL AND text IS NOT NULL
               AND (operation ILIKE '%user%' OR operation ILIKE '%prompt%')
@@ -65,7 +68,8 @@ class InstructionConflict(Detector):
               AND session_key IN (SELECT session_key FROM said
                                   WHERE said_freeze OR no_delete OR no_prod)
         ), pairs AS (
-            SELECT d.*, s.event_id AS said_id, s.time AS said_time, s.text AS said_text
+            SELECT d.*, s.event_id AS said_id, s.time AS said_time, s.text AS said_text,
+                   s.phrase
             FROM did d JOIN said s ON s.session_key = d.session_key AND s.time < d.time
             WHERE (s.said_freeze AND (d.destructive OR d.freeze_write))
                OR (s.no_delete AND d.destructive)
@@ -76,6 +80,7 @@ class InstructionConflict(Detector):
                    AS event_ids,
                min(time) AS first_seen, max(time) AS last_seen,
                to_json({{instruction: arg_max(said_text, said_time), said_at: max(said_time),
+                         phrase: arg_max(phrase, said_time),
                          times_said: count(DISTINCT said_id),
                          operation: arg_min(operation, time), command: arg_min(command, time),
                          destructive: bool_or(destructive)}}) AS evidence
@@ -83,6 +88,6 @@ class InstructionConflict(Detector):
         """
 
     def title(self, evidence: dict[str, Any]) -> str:
-        said = (evidence.get("instruction") or "").strip().splitlines()[0][:60]
+        said = (evidence.get("phrase") or evidence.get("instruction") or "").strip()[:60]
         what = (evidence.get("command") or evidence.get("operation") or "A destructive call")[:60]
         return f"{what} after the user said {said!r}"
