@@ -1,9 +1,22 @@
-"""Links: the same step seen from several sources, tied to the agent session that took it.
+"""Links: the same step seen from several sources, tied to the session that took it.
 
 - a shell-history line with no session is the agent's tool call with the same command
   within a few seconds (shell history keeps whole seconds);
 - a provider's audit record of a destructive operation is the agent's destructive call on
-  the same target shortly before it (the provider logs after the fact).
+  the same target shortly before it (the provider logs after the fact);
+- a provider record whose credential (keyed fingerprint) a session used or saw shortly before
+  belongs to that session;
+- a provider record whose user agent carries `app/<id>` (`AWS_SDK_UA_APP_ID`) belongs to the
+  session with that id, or to the session whose command set `AWS_SDK_UA_APP_ID=<id>`;
+- a shell line that launched an agent CLI (`claude --dangerously-skip-permissions`, `codex`,
+  `gemini --yolo`, `q chat`...) belongs to the agent session that starts within
+  LAUNCH_WINDOW_SECONDS after it: how the session was started is part of the session;
+- shell lines no agent ran are grouped into shell sessions: the history's own session column
+  (atuin) when the collector filled `session_id`, else runs of one history file split where
+  the gap between commands exceeds SHELL_GAP_SECONDS (a file without times is one session).
+
+In `event_sessions` a link with a linked event (same call) wins over a session-only link, and
+any link wins over a shell session.
 """
 
 from __future__ import annotations
@@ -12,6 +25,10 @@ from agentaudit.store import Store
 
 SHELL_WINDOW_SECONDS = 10
 PROVIDER_WINDOW_SECONDS = 300
+CREDENTIAL_WINDOW_SECONDS = 3600
+SHELL_GAP_SECONDS = 1800
+LAUNCH_WINDOW_SECONDS = 600
+AGENT_CLIS = ("claude", "codex", "gemini", "q", "cursor-agent", "aider", "opencode", "goose")
 
 _SHELL_TO_AGENT = f"""
 SELECT md5(s.event_id || a.event_id) AS link_id, s.event_id, a.event_id AS linked_event_id,
@@ -38,10 +55,103 @@ QUALIFY row_number() OVER (PARTITION BY p.event_id
                            ORDER BY (a.status = 'failure'), a.time DESC) = 1
 """
 
+# The call that sent the credential is the same step; a session that only saw it owns it.
+_PROVIDER_BY_CREDENTIAL = f"""
+SELECT md5(p.event_id || a.event_id || 'credential') AS link_id, p.event_id,
+       CASE WHEN a.credential_fp = p.credential_fp
+             AND a.time >= p.time - INTERVAL {PROVIDER_WINDOW_SECONDS} SECOND
+            THEN a.event_id END AS linked_event_id,
+       a.session_id, 'same credential' AS reason, now() AS created_at
+FROM events p
+JOIN events a ON a.session_id IS NOT NULL AND a.kind <> 'api'
+     AND (a.credential_fp = p.credential_fp OR list_contains(a.secret_fps, p.credential_fp))
+     AND a.time BETWEEN p.time - INTERVAL {CREDENTIAL_WINDOW_SECONDS} SECOND
+                    AND p.time + INTERVAL 5 SECOND
+WHERE p.kind = 'api' AND p.session_id IS NULL AND p.credential_fp IS NOT NULL
+QUALIFY row_number() OVER (PARTITION BY p.event_id
+                           ORDER BY (a.credential_fp = p.credential_fp) DESC, a.destructive DESC,
+                                    a.time DESC) = 1
+"""
+
+_PROVIDER_BY_USER_AGENT = f"""
+WITH tagged AS (
+    SELECT event_id, time,
+           regexp_extract(raw, '[ "]app/([A-Za-z0-9._:#-]+)', 1) AS app_id
+    FROM events
+    WHERE kind = 'api' AND session_id IS NULL AND raw LIKE '%app/%'
+), sessions AS (
+    SELECT session_id, event_id, time,
+           nullif(regexp_extract(command, 'AWS_SDK_UA_APP_ID=["'']?([A-Za-z0-9._:#-]+)', 1), '')
+               AS set_id
+    FROM events WHERE session_id IS NOT NULL
+)
+SELECT md5(t.event_id || s.event_id || 'user agent') AS link_id, t.event_id,
+       NULL AS linked_event_id, s.session_id, 'user agent app id' AS reason,
+       now() AS created_at
+FROM tagged t
+JOIN sessions s ON t.app_id <> '' AND (s.session_id = t.app_id OR s.set_id = t.app_id)
+     AND s.time <= t.time + INTERVAL 5 SECOND
+     AND s.time >= t.time - INTERVAL {CREDENTIAL_WINDOW_SECONDS} SECOND
+QUALIFY row_number() OVER (PARTITION BY t.event_id ORDER BY s.time DESC) = 1
+"""
+
+_AGENTS_SQL = ", ".join(f"'{a}'" for a in AGENT_CLIS)
+_AGENT_LAUNCH = f"""
+WITH launches AS (
+    SELECT event_id, time FROM events
+    WHERE source LIKE 'shell.%' AND session_id IS NULL AND command IS NOT NULL
+      AND regexp_extract(command, '^\\s*(?:\\S+=\\S+\\s+)*(?:\\S*/)?([\\w-]+)', 1) IN ({_AGENTS_SQL})
+      AND event_id NOT IN (SELECT event_id FROM links WHERE reason = 'same command')
+), starts AS (
+    SELECT session_id, min(time) AS started FROM events
+    WHERE session_id IS NOT NULL AND source NOT LIKE 'shell.%' GROUP BY session_id
+)
+SELECT md5(l.event_id || s.session_id || 'launch') AS link_id, l.event_id,
+       NULL AS linked_event_id, s.session_id, 'agent launch' AS reason, now() AS created_at
+FROM launches l JOIN starts s
+  ON s.started BETWEEN l.time AND l.time + INTERVAL {LAUNCH_WINDOW_SECONDS} SECOND
+QUALIFY row_number() OVER (PARTITION BY l.event_id ORDER BY s.started) = 1
+"""
+
+# Shell lines no agent ran: sessions split on time gaps within one history file.
+_SHELL_SESSIONS = f"""
+WITH lines AS (
+    SELECT e.event_id, e.source_path, e.time, e.seq
+    FROM events e
+    WHERE e.source LIKE 'shell.%' AND e.session_id IS NULL
+), gaps AS (
+    SELECT *, CASE WHEN time - lag(time) OVER w > INTERVAL {SHELL_GAP_SECONDS} SECOND
+                   THEN 1 ELSE 0 END AS new_session
+    FROM lines WINDOW w AS (PARTITION BY source_path ORDER BY seq)
+), numbered AS (
+    SELECT *, sum(new_session) OVER (PARTITION BY source_path ORDER BY seq
+                                     ROWS UNBOUNDED PRECEDING) AS n
+    FROM gaps
+), sessions AS (
+    SELECT *, 'shell:' || substr(md5(source_path || ':' ||
+                                     first_value(event_id) OVER (PARTITION BY source_path, n
+                                                                 ORDER BY seq)), 1, 16)
+              AS shell_session
+    FROM numbered
+)
+SELECT md5(event_id || shell_session) AS link_id, event_id, NULL AS linked_event_id,
+       shell_session AS session_id, 'shell session' AS reason, now() AS created_at
+FROM sessions
+WHERE event_id NOT IN (SELECT event_id FROM links
+                       WHERE reason IN ('same command', 'agent launch'))
+"""
+
 
 def link_events(store: Store) -> int:
     """Add the links the stored events imply; returns how many are new."""
     added = 0
-    for sql in (_SHELL_TO_AGENT, _PROVIDER_TO_AGENT):
+    for sql in (
+        _SHELL_TO_AGENT,
+        _PROVIDER_TO_AGENT,
+        _PROVIDER_BY_CREDENTIAL,
+        _PROVIDER_BY_USER_AGENT,
+        _AGENT_LAUNCH,
+        _SHELL_SESSIONS,
+    ):
         added += store.append("links", store.query(sql))
     return added

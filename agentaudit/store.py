@@ -114,7 +114,12 @@ CREATE OR REPLACE VIEW event_sessions AS
            CASE WHEN e.time_precision IN ('s', 'none') AND a.time IS NOT NULL THEN a.time
                 ELSE e.time END AS step_time
     FROM events e
-    LEFT JOIN (SELECT event_id, any_value(session_id) AS session_id,
+    LEFT JOIN (SELECT event_id,
+                      -- a link to the same call (linked event) wins over a session-only
+                      -- link, and any link over an inferred shell session
+                      arg_max(session_id, CASE WHEN linked_event_id IS NOT NULL THEN 2
+                                               WHEN reason <> 'shell session' THEN 1
+                                               ELSE 0 END) AS session_id,
                       any_value(linked_event_id) AS linked_event_id
                FROM links GROUP BY event_id) l USING (event_id)
     LEFT JOIN events a ON a.event_id = l.linked_event_id;

@@ -14,6 +14,8 @@ BENCHMARKS = [
     "bench.transcript_ingest",
     "bench.export_formats",
     "bench.cloudtrail_ingest",
+    "bench.model_eval",
+    "bench.detect_1m",
 ]
 
 if __name__ == "__main__":

@@ -24,15 +24,15 @@ def test_ingest_detect_query_timeline_export(tmp_path):
     report = json.loads(run("ingest", *files, "--db", db, "--json"))
     assert (report["ingested"], report["quarantined"]) == (33, 0)
     detected = json.loads(run("detect", "--db", db, "--json"))
-    assert detected["findings_new"] == 3
+    assert detected["findings_new"] == 8  # 3 Foundation rules + 5 behaviour findings
     rows = json.loads(run("query", "SELECT count(*) AS n FROM findings", "--db", db, "--json"))
-    assert rows == [{"n": 3}]
+    assert rows == [{"n": 8}]
     session = detected["findings"][0]["session_id"]
     timeline = json.loads(run("timeline", "--session", session, "--db", db, "--json"))
     assert timeline["steps"][0]["offset_ms"] == 0
     out = tmp_path / "f.ndjson"
     run("export", "--format", "ocsf", "--what", "findings", "--out", str(out), "--db", db)
-    assert len(out.read_text().splitlines()) == 3
+    assert len(out.read_text().splitlines()) == 8
 
 
 def test_errors_are_clear(tmp_path):

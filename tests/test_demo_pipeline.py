@@ -30,6 +30,11 @@ def test_exactly_the_expected_findings(demo):
         ("destructive-provider-http", "critical"),
         ("credential-read-then-destructive-use", "critical"),
         ("destructive-burst", "high"),
+        # behaviours (agentaudit/detect/behaviours/)
+        ("credential-provenance", "critical"),
+        ("data-and-backups-destroyed", "critical"),
+        ("environment-scope", "critical"),
+        ("failed-then-credential-hunt-then-destructive", "critical"),
     }
 
 
@@ -50,7 +55,9 @@ def test_one_alert_reached_the_local_receiver(demo):
     assert got["path"] == "/alerts"
     body = got["body"]
     assert body["type"] == "failure"
-    assert "volumeDelete" in body["title"] and "production" in body["title"]
+    # the earliest critical step names the alert: the refused CLI delete of the same volume
+    assert "volume delete" in body["title"] and "production" in body["title"]
+    assert "volumeDelete" in body["message"]
     assert "scripts/domains/railway-domains.env" in body["message"]
     assert "Revoke the credential with fingerprint" in body["message"]
     with Store.open(demo.db_path, read_only=True) as store:
@@ -60,7 +67,7 @@ def test_one_alert_reached_the_local_receiver(demo):
 
 def test_ocsf_export_validates(demo):
     lines = demo.export_path.read_text().splitlines()
-    assert len(lines) == 3
+    assert len(lines) == len(demo.pipeline.detect.findings) == 8
     for line in lines:
         record = json.loads(line)
         assert record["class_uid"] == 2004
@@ -103,7 +110,7 @@ def test_timeline_orders_token_read_curl_and_provider_record(demo):
 def test_demo_prints_its_stages(demo):
     for text in (
         "Ingest",
-        "Findings (3)",
+        "Findings (8)",
         "receiver got POST /alerts",
         "OCSF 1.8.0 export",
         "Incident timeline",

@@ -115,6 +115,8 @@ def detect(
         print_json({**report.as_dict(), "alerts_changed": len(alerts), "deliveries": deliveries})
         return
     console.print(render.findings_table(report.findings))
+    for reason in report.refused:
+        console.print(f"[red]refused:[/] {reason}")
     console.print(
         f"{report.findings_new} new findings, {len(alerts)} alerts changed, "
         f"{sum(d['ok'] for d in deliveries)}/{len(deliveries)} deliveries ok"

@@ -6,25 +6,33 @@ import importlib
 import inspect
 import os
 import pkgutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from agentaudit.detect import rules
+from agentaudit.detect import behaviours, models, rules
 from agentaudit.detect.base import Detector
 from agentaudit.link import link_events
+from agentaudit.model.forest import ModelRefused
 from agentaudit.store import Store
+
+DETECTOR_PACKAGES = (rules, behaviours, models)
 
 
 def builtin_detectors() -> list[Detector]:
-    """One instance of every detector class in `agentaudit.detect.rules`."""
+    """One instance of every detector class in `agentaudit.detect.rules`, `.behaviours`, `.models`."""
     found: list[Detector] = []
-    for info in pkgutil.iter_modules(rules.__path__):
-        if info.name.startswith("test_"):
-            continue
-        module = importlib.import_module(f"{rules.__name__}.{info.name}")
-        for _, cls in inspect.getmembers(module, inspect.isclass):
-            if issubclass(cls, Detector) and cls.__module__ == module.__name__:
-                found.append(cls())
+    for package in DETECTOR_PACKAGES:
+        for info in pkgutil.iter_modules(package.__path__):
+            if info.name.startswith(("test_", "_")):
+                continue
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            for _, cls in inspect.getmembers(module, inspect.isclass):
+                if (
+                    issubclass(cls, Detector)
+                    and cls.__module__ == module.__name__
+                    and not inspect.isabstract(cls)
+                ):
+                    found.append(cls())
     return sorted(found, key=lambda d: d.info.id)
 
 
@@ -33,6 +41,7 @@ class DetectReport:
     links_added: int
     findings_new: int
     findings: list[dict[str, Any]]
+    refused: list[str] = field(default_factory=list)  # detectors that refused to run, and why
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -42,6 +51,7 @@ class DetectReport:
                 {k: f[k] for k in ("finding_id", "rule_id", "severity", "title", "session_id")}
                 for f in self.findings
             ],
+            "refused": self.refused,
         }
 
 
@@ -50,11 +60,15 @@ def run_detection(store: Store, detectors: list[Detector] | None = None) -> Dete
     findings: list[dict[str, Any]] = []
     if detectors is None:
         detectors = builtin_detectors()
-        if os.environ.get("AGENTAUDIT_SIGMA") == "1":  # opt-in until alert routing is tuned
+        if os.environ.get("AGENTAUDIT_SIGMA") == "1":  # opt-in until the pack is tuned
             from agentaudit.detect.sigma import SigmaRules
 
             detectors.append(SigmaRules())
+    refused: list[str] = []
     for detector in detectors:
-        findings += detector.run(store)
+        try:
+            findings += detector.run(store)
+        except ModelRefused as exc:  # a stale model is reported, never silently used
+            refused.append(f"{detector.info.id}: {exc}")
     new = store.append_findings(findings) if findings else 0
-    return DetectReport(links, new, findings)
+    return DetectReport(links, new, findings, refused)

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from agentaudit.schema import stable_id
 from agentaudit.store import Store, now
 
-# Columns a detector's query returns.
+# Columns a detector's query returns (a `severity` column, when present, overrides the default).
 FINDING_ROW = ("session_key", "finding_key", "event_ids", "first_seen", "last_seen", "evidence")
 
 
@@ -51,7 +51,7 @@ class Detector(ABC):
             "finding_id": stable_id(self.info.id, session, row["finding_key"]),
             "rule_id": self.info.id,
             "title": self.title(evidence),
-            "severity": self.info.severity,
+            "severity": row.get("severity") or self.info.severity,
             "kind": self.info.kind,
             "first_seen": row["first_seen"],
             "last_seen": row["last_seen"],

@@ -52,3 +52,41 @@ def test_threshold_is_configurable():
     ]
     assert len(findings(events, min_calls=3)) == 1
     assert findings(events, min_calls=4) == []
+
+
+def test_provider_records_without_a_session_burst_per_principal():
+    deletes = [
+        event(
+            i * 5,
+            source="aws.cloudtrail",
+            kind="api",
+            operation=f"Delete{i}",
+            destructive=True,
+            categories=["cloud_delete"],
+            actor="arn:aws:iam::1:user/tf",
+        )
+        for i in range(3)
+    ]
+    other = event(
+        6,
+        source="aws.cloudtrail",
+        kind="api",
+        operation="DeleteX",
+        destructive=True,
+        categories=["cloud_delete"],
+        actor="arn:aws:iam::1:user/alice",
+    )
+    result = findings([*deletes, other])
+    assert len(result) == 1
+    assert result[0]["session_id"] is None
+    assert result[0]["title"] == "3 destructive calls within 10.0 s by arn:aws:iam::1:user/tf"
+
+
+def test_thresholds_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("AGENTAUDIT_BURST_MIN_CALLS", "3")
+    events = [
+        event(i, session_id="s1", command=f"rm -rf d{i}", tool_call_id=f"c{i}") for i in range(2)
+    ]
+    assert findings(events) == []
+    monkeypatch.setenv("AGENTAUDIT_BURST_MIN_CALLS", "2")
+    assert len(findings(events)) == 1

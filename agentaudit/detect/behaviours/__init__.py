@@ -1,0 +1,1 @@
+"""Behaviours: sequences across events and sources, one detector a module, tests beside."""

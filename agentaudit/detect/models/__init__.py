@@ -1,0 +1,1 @@
+"""Model detectors: what no rule anticipated, scored against a learned baseline."""

@@ -1,0 +1,1 @@
+"""The anomaly model: window features over the store and an IsolationForest over them."""

@@ -1,0 +1,246 @@
+"""Features of activity windows, per session (or per principal when no session claims it).
+
+Windows are 10 s tumbling buckets of one session; each row also carries sums over the
+sliding 60 s that end with it (the bucket and the five before it). Every feature:
+
+| feature | meaning |
+|---|---|
+| events | events in the 10 s window (the call rate, per 10 s) |
+| process, api, file, message | events of each kind in the window |
+| destructive | destructive events in the window |
+| targets | distinct targets acted on |
+| credentials | distinct credentials (fingerprints) used |
+| new_credentials | credentials used for the first time in the store's history (not in the baseline) |
+| new_programs | programs (first word of a process operation) run for the first time in history |
+| new_commands | command shapes (program and up to two subcommand words, flags and their values dropped: `aws ec2 terminate-instances`, `npm run db:push`) run for the first time in history |
+| destructive_new | destructive events whose command shape is run for the first time in history |
+| remote_destructive | destructive events on something other than local files or git history (cloud, infrastructure, databases, backups, audit trails) |
+| destructive_outside | recursive deletes whose target is absolute, in the home directory or a variable (not /tmp): outside the project |
+| credential_access | events that read or printed a secret, or hunted for one |
+| production_share | share of events whose target is in production |
+| error_rate | share of events that failed or were denied |
+| hour_sin, hour_cos | time of day (UTC) of the window, on the unit circle |
+| events_60s, destructive_60s, targets_60s, errors_60s, new_programs_60s, new_commands_60s | the same counts summed over the sliding 60 s |
+
+"First time in history" is relative to the baseline the model was trained on plus everything
+earlier in the scored range, so a trained model sees the same meaning at scoring time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from agentaudit.schema import TIME
+from agentaudit.store import Store
+
+WINDOW_SECONDS = 10
+LONG_WINDOW_SECONDS = 60
+
+FEATURES: tuple[str, ...] = (
+    "events",
+    "process",
+    "api",
+    "file",
+    "message",
+    "destructive",
+    "targets",
+    "credentials",
+    "new_credentials",
+    "new_programs",
+    "new_commands",
+    "destructive_new",
+    "remote_destructive",
+    "destructive_outside",
+    "credential_access",
+    "production_share",
+    "error_rate",
+    "hour_sin",
+    "hour_cos",
+    "events_60s",
+    "destructive_60s",
+    "targets_60s",
+    "errors_60s",
+    "new_programs_60s",
+    "new_commands_60s",
+)
+
+
+@dataclass
+class Baseline:
+    """What the training window had already seen: programs and credential fingerprints."""
+
+    programs: list[str] = field(default_factory=list)
+    credentials: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+
+
+# A command's shape: program and up to two subcommand words, flags and their values dropped.
+SHAPE_SQL = r"""nullif(array_to_string(
+    list_filter(string_split(regexp_replace(command,
+        '(^|\s)-{1,2}[A-Za-z][A-Za-z0-9_-]*(=\S*)?(\s+[^-\s]\S*)?', ' ', 'g'), ' '),
+        lambda x: regexp_full_match(x, '[a-z][a-z0-9:_.-]*'))[1:3], ' '), '')"""
+
+
+OWNER_SQL = "coalesce(session_key, 'principal:' || coalesce(actor, credential_fp, source))"
+WINDOW_SQL = f"time_bucket(INTERVAL {WINDOW_SECONDS} SECOND, time)"
+
+_SQL = f"""
+WITH base AS (
+    SELECT {OWNER_SQL} AS owner, {WINDOW_SQL} AS w, time, event_id, kind, command,
+           coalesce(destructive, FALSE) AS destructive, target, credential_fp,
+           target_env = 'production' AS prod, status IN ('failure', 'denied') AS failed,
+           coalesce(list_contains(categories, 'credential_access'), FALSE) AS cred_access,
+           CASE WHEN kind = 'process' THEN nullif(split_part(operation, ' ', 1), '') END AS prog,
+           coalesce(destructive AND len(list_filter(categories, lambda c:
+               c NOT IN ('fs_delete', 'vcs_history_loss'))) > 0, FALSE) AS remote,
+           coalesce(destructive AND list_contains(categories, 'fs_delete')
+                    AND regexp_matches(target, '^[/~$]')
+                    AND NOT regexp_matches(target, '^/(tmp|var/tmp)/'), FALSE) AS outside
+    FROM event_sessions
+    WHERE time IS NOT NULL AND time >= $since AND time < $until
+), shapes AS (  -- agents repeat themselves: shape each distinct command once
+    SELECT command, {SHAPE_SQL} AS shape
+    FROM (SELECT DISTINCT command FROM base WHERE kind = 'process' AND command IS NOT NULL)
+), ev AS (
+    SELECT base.*, shapes.shape FROM base LEFT JOIN shapes USING (command)
+), first_prog AS (  -- where each program first appears: no join back to the events
+    SELECT arg_min(owner, time) AS owner, arg_min(w, time) AS w FROM ev
+    WHERE prog IS NOT NULL AND NOT list_contains($programs, prog) GROUP BY prog
+), first_shape AS (
+    SELECT arg_min(owner, time) AS owner, arg_min(w, time) AS w,
+           arg_min(destructive, time) AS destructive
+    FROM ev WHERE shape IS NOT NULL AND NOT list_contains($commands, shape) GROUP BY shape
+), first_cred AS (
+    SELECT arg_min(owner, time) AS owner, arg_min(w, time) AS w FROM ev
+    WHERE credential_fp IS NOT NULL AND NOT list_contains($credentials, credential_fp)
+    GROUP BY credential_fp
+), win AS (
+    SELECT owner, w, count(*) AS events,
+           count(*) FILTER (WHERE kind = 'process') AS process,
+           count(*) FILTER (WHERE kind = 'api') AS api,
+           count(*) FILTER (WHERE kind = 'file') AS file,
+           count(*) FILTER (WHERE kind = 'message') AS message,
+           count(*) FILTER (WHERE destructive) AS destructive,
+           count(DISTINCT target) AS targets, count(DISTINCT credential_fp) AS credentials,
+           count(*) FILTER (WHERE cred_access) AS credential_access,
+           count(*) FILTER (WHERE remote) AS remote_destructive,
+           count(*) FILTER (WHERE outside) AS destructive_outside,
+           avg(prod::INT) AS production_share, avg(failed::INT) AS error_rate,
+           count(*) FILTER (WHERE failed) AS errors,
+           min(time) AS first_time, max(time) AS last_time
+    FROM ev GROUP BY owner, w
+), new_prog AS (
+    SELECT owner, w, count(*) AS new_programs FROM first_prog GROUP BY owner, w
+), new_cred AS (
+    SELECT owner, w, count(*) AS new_credentials FROM first_cred GROUP BY owner, w
+), new_shape AS (
+    SELECT owner, w, count(*) AS new_commands,
+           count(*) FILTER (WHERE destructive) AS destructive_new
+    FROM first_shape GROUP BY owner, w
+), joined AS (
+    SELECT win.*, coalesce(new_prog.new_programs, 0) AS new_programs,
+           coalesce(new_cred.new_credentials, 0) AS new_credentials,
+           coalesce(new_shape.new_commands, 0) AS new_commands,
+           coalesce(new_shape.destructive_new, 0) AS destructive_new
+    FROM win LEFT JOIN new_prog USING (owner, w) LEFT JOIN new_cred USING (owner, w)
+         LEFT JOIN new_shape USING (owner, w)
+)
+SELECT owner, w AS window_start, first_time, last_time,
+       events, process, api, file, message, destructive, targets, credentials,
+       new_credentials, new_programs, new_commands, destructive_new, remote_destructive,
+       destructive_outside,
+       credential_access, production_share, error_rate,
+       sin(2 * pi() * (hour(w) * 60 + minute(w)) / 1440) AS hour_sin,
+       cos(2 * pi() * (hour(w) * 60 + minute(w)) / 1440) AS hour_cos,
+       sum(events) OVER long AS events_60s, sum(destructive) OVER long AS destructive_60s,
+       sum(targets) OVER long AS targets_60s, sum(errors) OVER long AS errors_60s,
+       sum(new_programs) OVER long AS new_programs_60s,
+       sum(new_commands) OVER long AS new_commands_60s
+FROM joined
+WINDOW long AS (PARTITION BY owner ORDER BY w
+                RANGE BETWEEN INTERVAL {LONG_WINDOW_SECONDS - WINDOW_SECONDS} SECOND PRECEDING
+                          AND CURRENT ROW)
+"""
+
+_FAR_PAST = datetime(1970, 1, 1, tzinfo=UTC)
+_FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def window_features(
+    store: Store,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    baseline: Baseline | None = None,
+) -> pd.DataFrame:
+    """One row per (owner, 10 s window) in [since, until): ids, times and FEATURES."""
+    baseline = baseline or Baseline()
+    params = {
+        "since": since or _FAR_PAST,
+        "until": until or _FAR_FUTURE,
+        "programs": baseline.programs,
+        "credentials": baseline.credentials,
+        "commands": baseline.commands,
+    }
+    frame = store.con.sql(_SQL, params=params).to_arrow_table().to_pandas()
+    for name in FEATURES:
+        frame[name] = frame[name].astype("float64").fillna(0.0)
+    return frame
+
+
+def event_ids_of_windows(
+    store: Store, windows: list[tuple[str, Any]], limit: int = 50
+) -> dict[tuple[str, Any], list[str]]:
+    """The event ids (first `limit`, in time order) of the given (owner, window_start) windows.
+
+    Kept out of `window_features`: listing ids for every window costs as much as the features.
+    """
+    if not windows:
+        return {}
+    keys = pa.table(
+        {"owner": [w[0] for w in windows], "w": pa.array([w[1] for w in windows], TIME)}
+    )
+    low = min(w[1] for w in windows)
+    high = max(w[1] for w in windows) + pd.Timedelta(seconds=WINDOW_SECONDS)
+    store.con.register("_windows", keys)
+    try:
+        rows = store.con.sql(
+            f"""SELECT owner, w, list(event_id ORDER BY time, seq)[1:{limit}] AS ids
+                FROM (SELECT {OWNER_SQL} AS owner, {WINDOW_SQL} AS w, event_id, time, seq
+                      FROM event_sessions WHERE time >= $low AND time < $high)
+                JOIN _windows USING (owner, w) GROUP BY owner, w""",
+            params={"low": low, "high": high},
+        ).fetchall()
+    finally:
+        store.con.unregister("_windows")
+    return {(owner, pd.Timestamp(w)): ids for owner, w, ids in rows}
+
+
+def windows_of_events(store: Store, event_ids: list[str]) -> set[tuple[str, Any]]:
+    """The (owner, window_start) windows the given events fall in."""
+    if not event_ids:
+        return set()
+    rows = store.con.sql(
+        f"SELECT DISTINCT {OWNER_SQL}, {WINDOW_SQL} FROM event_sessions "
+        "WHERE list_contains($ids, event_id) AND time IS NOT NULL",
+        params={"ids": list(event_ids)},
+    ).fetchall()
+    return {(owner, pd.Timestamp(w)) for owner, w in rows}
+
+
+def baseline_of(store: Store, since: datetime | None, until: datetime | None) -> Baseline:
+    rows = store.con.execute(
+        f"""SELECT list(DISTINCT split_part(operation, ' ', 1)) FILTER (WHERE kind = 'process'
+                                                                       AND operation IS NOT NULL),
+                  list(DISTINCT credential_fp) FILTER (WHERE credential_fp IS NOT NULL),
+                  list(DISTINCT {SHAPE_SQL}) FILTER (WHERE kind = 'process' AND command IS NOT NULL)
+           FROM events WHERE time >= $since AND time < $until""",
+        {"since": since or _FAR_PAST, "until": until or _FAR_FUTURE},
+    ).fetchall()[0]
+    return Baseline(
+        sorted(rows[0] or []), sorted(rows[1] or []), sorted(c for c in rows[2] or [] if c)
+    )

@@ -1,0 +1,57 @@
+"""`agentaudit model train` then `agentaudit detect` with the model, through the real CLI."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from agentaudit.cli import app
+from agentaudit.model.synthetic import SessionGenerator
+from agentaudit.scenarios import scenario_files
+from agentaudit.store import Store
+
+runner = CliRunner()
+
+
+def run(*args, env=None):
+    result = runner.invoke(app, list(args), env=env)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_train_then_detect_scores_new_windows(tmp_path):
+    db, model = str(tmp_path / "s.duckdb"), str(tmp_path / "m.skops")
+    with Store.open(db) as store:
+        store.append_events(list(SessionGenerator(seed=3).sessions(120)))
+    trained = json.loads(
+        run(
+            "model",
+            "train",
+            "--db",
+            db,
+            "--model",
+            model,
+            "--until",
+            "2026-04-01T00:00:00+00:00",
+            "--json",
+        )
+    )
+    assert trained["training_window"]["until"] == "2026-04-01T00:00:00+00:00"
+    assert trained["training_windows"] > 500
+    run("ingest", *[str(p) for p in scenario_files("pocketos")], "--db", db)
+    detected = json.loads(run("detect", "--db", db, "--json", env={"AGENTAUDIT_MODEL": model}))
+    assert "model-isolation-forest" in {f["rule_id"] for f in detected["findings"]}
+    assert detected["refused"] == []
+    info = json.loads(run("model", "info", "--model", model))
+    assert info["contamination"] == 0.005 and "baseline_programs" not in info
+
+
+def test_train_on_an_empty_period_fails_clearly(tmp_path):
+    db = str(tmp_path / "s.duckdb")
+    Store.open(db).close()
+    result = runner.invoke(
+        app, ["model", "train", "--db", db, "--model", str(tmp_path / "m.skops")]
+    )
+    assert result.exit_code == 2
+    assert "windows in the training period" in result.output
