@@ -166,7 +166,7 @@ def test_backoff_is_exponential_capped_and_jittered():
 def test_a_dead_receiver_does_not_hold_detection_back(pocketos):
     url = f"json://127.0.0.1:{free_port()}/alerts"
     detect, _alerts, attempts = detect_and_alert(pocketos, [url])
-    assert len(detect.findings) == 3 and pocketos.count("findings") == 3
+    assert len(detect.findings) == 8 and pocketos.count("findings") == 8
     assert [(a["ok"], a["retryable"]) for a in attempts] == [(False, True)]
     assert [r["status"] for r in outbox_rows(pocketos)] == ["pending"]
 

@@ -55,8 +55,8 @@ def test_one_alert_reached_the_local_receiver(demo):
     assert got["path"] == "/alerts"
     body = got["body"]
     assert body["type"] == "failure"
-    # the earliest critical step names the alert: the refused CLI delete of the same volume
-    assert "volume delete" in body["title"] and "production" in body["title"]
+    # the page names the call that went through (the curl), not the refused CLI delete before it
+    assert "railway.graphql:volumeDelete" in body["title"] and "production" in body["title"]
     assert "volumeDelete" in body["message"]
     assert "scripts/domains/railway-domains.env" in body["message"]
     assert "Revoke the credential with fingerprint" in body["message"]

@@ -104,11 +104,11 @@ def test_every_ocsf_line_validates_with_each_class_present(loaded):
     for r in records:
         if r["class_uid"] == 2004:
             lifecycles.setdefault(r["finding_info"]["title"], []).append(r["activity_name"])
-    # the PocketOS incident (3 alerts joining, then acknowledged, then quiet) and the corpus
-    # zsh file's own volumeDelete curl
+    # the PocketOS incident (8 findings joining one after another, then acknowledged, then
+    # quiet) and the corpus zsh file's own volumeDelete curl (3 findings joining, then quiet)
     assert sorted(lifecycles.values()) == [
-        ["Create", "Close"],
-        ["Create", "Update", "Update", "Update", "Close"],
+        ["Create", "Update", "Update", "Close"],
+        ["Create", *["Update"] * 8, "Close"],
     ]
     denied = next(r for r in records if r.get("action_id") == 2)
     assert denied["metadata"]["profiles"] == ["security_control", "ai_operation"]
@@ -168,7 +168,7 @@ def test_ecs_lines_use_only_ecs_fields_and_allowed_values(loaded):
 def test_one_cef_line_per_finding_record(loaded):
     cef = lines(loaded, "cef", what="findings")
     findings = [json.loads(line) for line in lines(loaded, "ocsf", what="findings")]
-    assert len(cef) == len(findings) == 7
+    assert len(cef) == len(findings) == 14  # the two lifecycles above
     for line, record in zip(cef, findings, strict=True):
         header = line.split("|")
         assert header[:4] == ["CEF:0", "agentaudit", "agentaudit", "0.1.0"]
@@ -262,7 +262,7 @@ def test_export_cli_formats_and_cursor(loaded, tmp_path):
     )
     assert json.loads(again.output)["written"] == 0
     cef = runner.invoke(app, ["export", "--format", "cef", "--no-cursor", "--db", db])
-    assert cef.exit_code == 0 and cef.output.count("CEF:0|agentaudit|") == 7
+    assert cef.exit_code == 0 and cef.output.count("CEF:0|agentaudit|") == 14
     bad = runner.invoke(app, ["export", "--format", "xml", "--db", db])
     assert bad.exit_code == 2
 

@@ -23,10 +23,12 @@ def render_title(findings: list[dict[str, Any]]) -> str:
 
 
 def merged_evidence(findings: list[dict[str, Any]]) -> dict[str, Any]:
-    """Every finding's evidence in one dict; earlier (more severe) findings win a key."""
+    """Every finding's evidence in one dict; earlier (more severe) findings win a key, except
+    that a call the provider refused never names the incident over one that went through."""
     merged: dict[str, Any] = {}
-    for finding in findings:
-        for key, value in json.loads(finding["evidence"]).items():
+    evidences = [json.loads(f["evidence"]) for f in findings]
+    for evidence in sorted(evidences, key=lambda e: bool(e.get("refused"))):
+        for key, value in evidence.items():
             if value not in (None, [], ""):
                 merged.setdefault(key, value)
     return merged
