@@ -1,0 +1,103 @@
+"""Detection on each small batch, with the recent window as context.
+
+The detectors and the linker read `events` (through the `event_sessions` view). For one pass
+a connection-local TEMP view named `events` shadows the table with the window: every event
+ingested since the last pass, plus the events of the last `window_seconds` (event time)
+before the oldest of them. Detectors and linking run unchanged, over thousands of rows
+instead of the whole store, and findings keep their ids, so re-detection adds nothing.
+
+A sessionless line (shell history, a provider record) is linked to its agent call when both
+have arrived. Until it is linked, and for `settle_seconds` after it was ingested, it is kept
+out of the detectors' view, so one incident is not paged twice (once as an orphan, once
+again as its session); after that it is detected on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from agentaudit.detect import builtin_detectors
+from agentaudit.detect.base import Detector
+from agentaudit.link import link_events
+from agentaudit.store import Store, now
+
+
+@dataclass
+class PassResult:
+    new_findings: list[dict[str, Any]]
+    links_added: int
+    window_events: int
+    unsettled_until: datetime | None  # run again at this time: lines are still settling
+
+
+def _ts(value: datetime) -> str:
+    return f"TIMESTAMPTZ '{value.isoformat()}'"
+
+
+def detect_recent(
+    store: Store,
+    since: datetime,
+    *,
+    window_seconds: float,
+    settle_seconds: float,
+    detectors: list[Detector] | None = None,
+) -> PassResult:
+    """Link and detect over events ingested at or after `since` plus their window."""
+    catalog = store.con.execute("SELECT current_database()").fetchall()[0][0]
+    table = f'"{catalog}".main.events'
+    oldest = store.con.execute(
+        f"SELECT min(time) FROM {table} WHERE ingested_at >= ?", [since]
+    ).fetchall()[0][0]
+    window = f"ingested_at >= {_ts(since)}"
+    if oldest is not None:
+        window += f" OR time >= {_ts(oldest - timedelta(seconds=window_seconds))}"
+    settled_at = now() - timedelta(seconds=settle_seconds)
+    unsettled = (
+        f"session_id IS NULL AND ingested_at > {_ts(settled_at)} "
+        "AND event_id NOT IN (SELECT event_id FROM links)"
+    )
+    try:
+        store.con.execute(
+            f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM {table} WHERE {window}"
+        )
+        links = link_events(store)
+        waiting = store.con.execute(
+            f"SELECT max(ingested_at), count(*) FROM events WHERE {unsettled}"
+        ).fetchall()[0]
+        store.con.execute(
+            f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM {table} "
+            f"WHERE ({window}) AND NOT ({unsettled})"
+        )
+        size = store.con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+        findings: list[dict[str, Any]] = []
+        for detector in detectors or builtin_detectors():
+            findings += detector.run(store)
+    finally:
+        store.con.execute("DROP VIEW IF EXISTS temp.events")
+    new = _new_only(store, findings)
+    if new:
+        store.append_findings(new)
+    until = waiting[0] + timedelta(seconds=settle_seconds) if waiting[1] else None
+    return PassResult(new, links, int(size), until)
+
+
+def _new_only(store: Store, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if not findings:
+        return []
+    ids = list({f["finding_id"] for f in findings})
+    known = {
+        row[0]
+        for row in store.con.execute(
+            "SELECT finding_id FROM findings WHERE finding_id IN (SELECT unnest(?::VARCHAR[]))",
+            [ids],
+        ).fetchall()
+    }
+    seen: set[str] = set()
+    out = []
+    for finding in findings:
+        if finding["finding_id"] not in known and finding["finding_id"] not in seen:
+            seen.add(finding["finding_id"])
+            out.append(finding)
+    return out
