@@ -44,6 +44,13 @@ def watch(
         settings.health_port = health_port
     if db is not None:
         settings.db = db
+    import logging
+    import os
+
+    logging.basicConfig(
+        level=os.environ.get("AGENTAUDIT_LOG_LEVEL", "WARNING").upper(),
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
     watcher = Watcher(settings)
     err_console.print(
         f"agentaudit watch: {len(watcher.sources)} sources, store {watcher.store.path}"

@@ -120,6 +120,10 @@ class Watcher:
                 signal.signal(sig, lambda *_: self.stop_event.set())
 
     def _start_services(self) -> None:
+        if self.config.notify:  # apprise loads its plugins on first use: not on the first page
+            import apprise
+
+            apprise.Apprise().add(self.config.notify[0])
         for source in self.sources:
             source.start()
         if self.config.health_port is not None:
@@ -204,6 +208,14 @@ class Watcher:
                     1, {"agentaudit.rule": finding["rule_id"], "severity": finding["severity"]}
                 )
             outcome["findings"] = len(result.new_findings)
+            log.debug(
+                "pass: %d ingested, %d in window, %d links, new findings %s, settling until %s",
+                ingested,
+                result.window_events,
+                result.links_added,
+                [f["rule_id"] for f in result.new_findings],
+                result.unsettled_until,
+            )
             self.state["findings"] += len(result.new_findings)
             if result.new_findings:
                 build_alerts(self.store)
