@@ -15,7 +15,7 @@ from agentaudit.commands import analyze
 from agentaudit.commands.analysis import split_simple_commands
 from agentaudit.environments import infer_env_from_text
 from agentaudit.guard.call import PendingCall
-from agentaudit.guard.policy import TEMP_PREFIXES, Policy, stricter
+from agentaudit.guard.policy import TEMP_DIRS, Policy, stricter
 from agentaudit.secrets import Redactor
 
 _CATEGORY_WORDS = {
@@ -101,9 +101,16 @@ def only_temp_deletes(command: str) -> bool:
         targets = [a for a in argv[1:] if not a.startswith("-")]
         if argv[0].rsplit("/", 1)[-1] != "rm" or not targets:
             return False
-        if not all(t.startswith(TEMP_PREFIXES) and ".." not in t for t in targets):
+        if not all(_in_temp_dir(t) for t in targets):
             return False
     return destructive_parts > 0
+
+
+def _in_temp_dir(path: str) -> bool:
+    parts = path.split("/")
+    if ".." in parts:
+        return False
+    return any(path == d or path.startswith(d + "/") for d in TEMP_DIRS)
 
 
 def evaluate(
@@ -144,10 +151,11 @@ def evaluate(
         decision.decision = policy.temp_deletes
         decision.reason = f"agentaudit: {what} only under a temporary directory"
         return decision
-    answer = policy.answer_for_destructive(env, project)
+    from_project = bool(project and project.environment and evidence.startswith("project "))
+    answer = policy.answer_for_destructive(env, project, from_project)
     why = [f"{what} in environment {env} ({evidence})"]
     rule = f"policy: destructive calls in {env} -> {answer}"
-    if project and project.destructive:
+    if project and project.destructive and from_project:
         rule = f"policy for project {project.path}: destructive calls -> {answer}"
     if fp and fp in context.revealed:
         answer = stricter(answer, policy.found_credential)

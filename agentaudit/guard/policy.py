@@ -22,8 +22,8 @@ from agentaudit import paths
 DECISIONS = ("allow", "ask", "deny")
 POLICY_ENV = "AGENTAUDIT_GUARD_POLICY"
 PROJECT_FILE = Path(".agentaudit") / "guard.yaml"
-# Deleting under these is routine (build scratch, test fixtures); not a reason to stop a call.
-TEMP_PREFIXES = ("/tmp/", "/var/tmp/", "/private/tmp/", "$TMPDIR", "${TMPDIR")
+# Deleting in these is routine (build scratch, test fixtures); not a reason to stop a call.
+TEMP_DIRS = ("/tmp", "/var/tmp", "/private/tmp", "$TMPDIR", "${TMPDIR}", "${TMPDIR:-/tmp}")
 
 
 def stricter(a: str, b: str) -> str:
@@ -36,7 +36,8 @@ class ProjectRule:
 
     path: str
     environment: str | None = None
-    destructive: str | None = None  # overrides the environment's answer for this project
+    destructive: str | None = None  # this project's answer for its destructive calls
+    may_loosen: bool = True  # False for rules from a project's own file: only stricter
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,18 @@ class Policy:
         ]
         return max(matches, key=lambda p: len(p.path), default=None)
 
-    def answer_for_destructive(self, env: str, project: ProjectRule | None) -> str:
+    def answer_for_destructive(
+        self, env: str, project: ProjectRule | None, env_from_project: bool = False
+    ) -> str:
         answer = self.destructive.get(env, self.destructive.get("unknown", "ask"))
-        if project and project.destructive:
-            answer = project.destructive
+        if project is None:
+            return answer
+        if not project.may_loosen:
+            # A project's own file may name its environment, never to get a looser answer.
+            answer = stricter(answer, self.destructive.get("unknown", "ask"))
+        if project.destructive:
+            replaces = project.may_loosen and env_from_project
+            answer = project.destructive if replaces else stricter(answer, project.destructive)
         return answer
 
 
@@ -135,10 +144,7 @@ def tighten(user: Policy, project: Policy) -> Policy:
 
 
 def _no_looser(rule: ProjectRule, user: Policy) -> ProjectRule:
-    """A project file's rule answers at least what the user's policy answers for unknown."""
-    floor = user.answer_for_destructive(rule.environment or "unknown", None)
-    floor = stricter(floor, user.destructive.get("unknown", "ask"))
-    return replace(rule, destructive=stricter(rule.destructive or floor, floor))
+    return replace(rule, may_loosen=False)
 
 
 def user_policy_path() -> Path:
