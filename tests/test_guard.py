@@ -102,6 +102,7 @@ def test_destructive_call_in_a_staging_project_asks(tmp_path, log_path, monkeypa
     stdout, decision = guard.handle(
         "claude-code", claude("terraform destroy -auto-approve", str(project))
     )
+    assert decision.environment == "staging"
     output = json.loads(stdout)["hookSpecificOutput"]
     assert output["permissionDecision"] == "ask"
     assert "environment staging" in output["permissionDecisionReason"]

@@ -3,6 +3,9 @@ watched files, alerts received by a real HTTP receiver on 127.0.0.1, SIGKILL and
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections import Counter
 
 import pytest
@@ -119,3 +122,37 @@ def test_sigkill_mid_replay_then_restart_is_exactly_once(setup):
     assert len(alerts) == 1
     assert len(receiver.received) == 1 and deliveries == [{"ok": True}]
     assert events == batch_counts(tmp_path, logs)
+
+
+def test_guard_inside_watch_denies_with_the_sessions_context(setup):
+    """The resident helper in `watch` sees what watch ingested a moment ago, and its
+    decision comes back into the store through the tailed decision log."""
+    tmp_path, logs, receiver, watch = setup
+    records = pocketos_records()
+    trigger = next(i for i, r in enumerate(records) if r.is_trigger)
+    curl = json.loads(records[trigger].data)["payload"]
+    with watch:
+        replay(logs, records[:trigger], speed=1000, max_gap=0.005)
+        expected = len(records[:trigger])  # one event per record here (no railway doc yet)
+        assert wait_for(lambda: watch.health()[1]["events_ingested"] >= expected - 1, 10), (
+            watch.health(),
+            watch.log.read_text()[-3000:],
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "agentaudit.guard.client", "--agent", "cursor",
+             "--socket", str(tmp_path / "g.sock")],
+            input=json.dumps(curl), capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        answer = json.loads(done.stdout)
+        assert wait_for(lambda: watch.health()[1]["events_ingested"] >= expected, 10)
+        assert watch.terminate() == 0
+    assert answer["permission"] == "deny"
+    assert "scripts/domains/railway-domains.env" in answer["user_message"]
+    with Store.open(tmp_path / "watch.duckdb", read_only=True) as store:
+        rows = store.rows(
+            "SELECT operation, status, session_id FROM events WHERE source = 'agentaudit.guard'"
+        )
+    assert rows == [
+        {"operation": "guard.deny", "status": "denied", "session_id": curl["conversation_id"]}
+    ]
+    assert receiver.received == []  # the call was stopped before it ran: nothing to page

@@ -233,7 +233,8 @@ class Watcher:
     def _collect(self, source: WatchSource, changed: set[Path] | None) -> IngestReport:
         if isinstance(source, FileTailSource):
             # Only files whose size, mtime or inode moved since the last look.
-            files = source.files() if changed is None else [p for p in changed if p.is_file()]
+            # (Own files only: a stat taken for another source's file would hide its change.)
+            files = source.files() if changed is None else [p for p in changed if source.owns(p)]
             moved = {p for p in files if self._moved(p)}
             if not moved:
                 return IngestReport()

@@ -103,7 +103,7 @@ class FileTailSource(WatchSource):
             dirs.append(root)
         return list(dict.fromkeys(dirs))
 
-    def _mine(self, path: Path) -> bool:
+    def owns(self, path: Path) -> bool:
         text = str(path)
         for pattern in self.patterns:
             if text == pattern or text.startswith(pattern.rstrip("/") + "/"):
@@ -116,7 +116,7 @@ class FileTailSource(WatchSource):
         if changed is None:
             files = self.files()
         else:
-            files = [p for p in changed if self._mine(p) and p.is_file()]
+            files = [p for p in changed if self.owns(p) and p.is_file()]
         if not files:
             return IngestReport()
         return ingest_paths(store, files, redactor=redactor)
