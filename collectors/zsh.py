@@ -56,13 +56,16 @@ class ZshHistory(Collector):
             start, elapsed = int(header.group(1)), int(header.group(2))
             body = body[header.end() :]
         command = unmetafy(body).decode("utf-8", "surrogateescape")
-        # Identical lines are distinct commands: the n-th copy gets its own id.
+        # Identical lines are distinct commands: the n-th copy gets its own id. The start time
+        # is part of the key, so a command repeated later and read in a later (tailing) pass
+        # is not taken for a copy already stored.
         nth = seen[body] = seen.get(body, 0) + 1
+        key = b"%d\x1f" % start + body if start is not None else body
         when = parse_time(start) if start is not None and start >= 0 else None
         record = {"start": start, "elapsed": elapsed, "command": command}
         return new_event(
             self.source,
-            record_key=body + b"\x1f%d" % nth,
+            record_key=key + b"\x1f%d" % nth,
             source_path=path,
             source_offset=first.offset,
             seq=first.number,
