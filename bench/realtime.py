@@ -64,7 +64,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def run_side(incidents: int, rate: int, window_seconds: float) -> dict:
+def run_side(incidents: int, rate: int, window_seconds: float, context: str) -> dict:
     """One watch process, `incidents` replays, background load at `rate` events/s."""
     from agentaudit.receiver import LocalReceiver
     from agentaudit.watch.harness import WatchProcess, free_port, wait_for, write_config
@@ -85,6 +85,7 @@ def run_side(incidents: int, rate: int, window_seconds: float) -> dict:
             health={"port": port},
             guard=None,
             window_seconds=window_seconds,
+            context=context,
         )
         watch = WatchProcess(config, port, env=env).start()
         writer = None
@@ -125,6 +126,7 @@ def run_side(incidents: int, rate: int, window_seconds: float) -> dict:
     return {
         "rate": rate,
         "window_seconds": window_seconds,
+        "context": context,
         "latencies": latencies,
         "p50": percentile(latencies, 50),
         "p99": percentile(latencies, 99),
@@ -141,15 +143,15 @@ def main() -> None:
     parser.add_argument("--incidents", type=int, default=30)
     parser.add_argument("--rates", default="1000,2000")
     parser.add_argument("--background", nargs=3, help=argparse.SUPPRESS)
-    parser.add_argument("--side", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--side", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.background:
         path, rate, seconds = args.background
         background_writer(Path(path), int(rate), float(seconds))
         return
     if args.side:
-        incidents, rate, window = args.side
-        print(json.dumps(run_side(int(incidents), int(rate), float(window))))
+        incidents, rate, window, context = args.side
+        print(json.dumps(run_side(int(incidents), int(rate), float(window), context)))
         return
     from bench.measure import run_side as in_process
 

@@ -8,6 +8,7 @@
     guard_log: true                        # also tail guard decisions (an audit event each)
     notify: ["json://127.0.0.1:9000/alerts"]   # apprise URLs
     window_seconds: 600                    # context for incremental detection
+    context: notable                       # notable events of the window (or: all)
     settle_seconds: 2                      # a sessionless line waits this long for its agent call
     poll_seconds: 0.5                      # re-check sources and settle timers at least this often
     debounce_ms: 20
@@ -42,6 +43,7 @@ class WatchConfig:
     guard_log: bool = True
     notify: list[str] = field(default_factory=list)
     window_seconds: float = 600.0
+    context: str = "notable"  # or "all": every event of the window is detection context
     settle_seconds: float = 2.0
     poll_seconds: float = 0.5
     debounce_ms: int = 20
@@ -57,7 +59,7 @@ def _path(value: Any) -> Path | None:
 
 def config_from_dict(data: dict[str, Any]) -> WatchConfig:
     known = {
-        "db", "sources", "paths", "hook_log", "guard_log", "notify", "window_seconds",
+        "db", "sources", "paths", "hook_log", "guard_log", "notify", "window_seconds", "context",
         "settle_seconds", "poll_seconds", "debounce_ms", "health", "guard", "telemetry",
     }  # fmt: skip
     unknown = set(data) - known
@@ -80,6 +82,7 @@ def config_from_dict(data: dict[str, Any]) -> WatchConfig:
         guard_log=bool(data.get("guard_log", True)),
         notify=[notify] if isinstance(notify, str) else list(notify),
         window_seconds=float(data.get("window_seconds", 600)),
+        context=_context(data.get("context", "notable")),
         settle_seconds=float(data.get("settle_seconds", 2)),
         poll_seconds=float(data.get("poll_seconds", 0.5)),
         debounce_ms=int(data.get("debounce_ms", 20)),
@@ -92,6 +95,12 @@ def config_from_dict(data: dict[str, Any]) -> WatchConfig:
             interval_seconds=float(telemetry.get("interval_seconds", 10)),
         ),
     )
+
+
+def _context(value: str) -> str:
+    if value not in ("notable", "all"):
+        raise ValueError(f"context must be notable or all, not {value!r}")
+    return value
 
 
 def _guard_socket(guard: dict[str, Any] | None) -> Path | bool | None:

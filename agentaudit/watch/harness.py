@@ -84,7 +84,7 @@ class WatchProcess:
             self.terminate()
 
 
-def wait_for(predicate, timeout: float, step: float = 0.002) -> float | None:
+def wait_for(predicate, timeout: float, step: float = 0.005) -> float | None:
     """Poll until predicate() is true; the monotonic time it became true, or None."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

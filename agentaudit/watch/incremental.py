@@ -2,9 +2,12 @@
 
 The detectors and the linker read `events` (through the `event_sessions` view). For one pass
 a connection-local TEMP view named `events` shadows the table with the window: every event
-ingested since the last pass, plus the events of the last `window_seconds` (event time)
-before the oldest of them. Detectors and linking run unchanged, over thousands of rows
-instead of the whole store, and findings keep their ids, so re-detection adds nothing.
+ingested since the last pass, every event of the 10 s (event time, the linking window) before the oldest of
+them, and the *notable* events (destructive, carrying a secret or a credential, above info,
+or a provider record) of the last `window_seconds`. `context: all` keeps every event of the
+window instead (for detectors that need the plain calls too; slower under heavy load).
+Detectors and linking run unchanged, over thousands of rows instead of the whole store, and
+findings keep their ids, so re-detection adds nothing.
 
 A sessionless line (shell history, a provider record) is linked to its agent call when both
 have arrived. Until it is linked, and for `settle_seconds` after it was ingested, it is kept
@@ -20,8 +23,17 @@ from typing import Any
 
 from agentaudit.detect import builtin_detectors
 from agentaudit.detect.base import Detector
-from agentaudit.link import link_events
+from agentaudit.link import SHELL_WINDOW_SECONDS, link_events
 from agentaudit.store import Store, now
+
+# Context kept for the whole window: what a rule or correlation can build on.
+NOTABLE = (
+    "(destructive OR secret_fps IS NOT NULL OR credential_fp IS NOT NULL "
+    "OR severity <> 'info' OR kind = 'api')"
+)
+# Plain calls this close before the batch are context when a sessionless shell line of the
+# batch has the same command: linking the line to its agent call needs them.
+RECENT_ALL_SECONDS = SHELL_WINDOW_SECONDS
 
 
 @dataclass
@@ -42,6 +54,7 @@ def detect_recent(
     *,
     window_seconds: float,
     settle_seconds: float,
+    context: str = "notable",
     detectors: list[Detector] | None = None,
 ) -> PassResult:
     """Link and detect over events ingested at or after `since` plus their window."""
@@ -52,7 +65,19 @@ def detect_recent(
     ).fetchall()[0][0]
     window = f"ingested_at >= {_ts(since)}"
     if oldest is not None:
-        window += f" OR time >= {_ts(oldest - timedelta(seconds=window_seconds))}"
+        start = _ts(oldest - timedelta(seconds=window_seconds))
+        if context == "all":
+            window += f" OR time >= {start}"
+        else:
+            recent = _ts(oldest - timedelta(seconds=RECENT_ALL_SECONDS))
+            shell_commands = (
+                f"SELECT command FROM {table} WHERE ingested_at >= {_ts(since)} "
+                "AND session_id IS NULL AND command IS NOT NULL"
+            )
+            window += (
+                f" OR (time >= {start} AND {NOTABLE})"
+                f" OR (time >= {recent} AND command IN ({shell_commands}))"
+            )
     settled_at = now() - timedelta(seconds=settle_seconds)
     unsettled = (
         f"session_id IS NULL AND ingested_at > {_ts(settled_at)} "

@@ -11,6 +11,7 @@ re-reading anything exactly-once.
 from __future__ import annotations
 
 import logging
+import queue
 import signal
 import threading
 import time
@@ -23,17 +24,22 @@ import watchfiles
 from agentaudit import paths
 from agentaudit.alert import build_alerts, deliver_pending
 from agentaudit.guard.record import decision_log_path
-from agentaudit.ingest import IngestReport
+from agentaudit.ingest import IngestReport, ingest_paths
 from agentaudit.secrets import Redactor, redactor_for
 from agentaudit.store import Store, now
 from agentaudit.watch.config import WatchConfig
 from agentaudit.watch.health import HealthServer
-from agentaudit.watch.incremental import detect_recent
+from agentaudit.watch.incremental import NOTABLE, detect_recent
 from agentaudit.watch.sources import FileTailSource, WatchSource, build_source
 from agentaudit.watch.telemetry import Telemetry, readers_from_config
 
 log = logging.getLogger("agentaudit.watch")
 RETRY_DELIVERY_SECONDS = 30.0
+# Bytes of one file read per round (about 60 hook lines): a busy file yields to quiet ones.
+ROUND_BYTES = 32 * 1024
+PASS_SECONDS = 0.25  # then look at what else changed
+FINAL_PASS_SECONDS = 10.0
+PLAIN_DETECT_SECONDS = 2.0  # under a backlog, detection for plain events at most this often
 
 
 def sources_for(config: WatchConfig) -> list[WatchSource]:
@@ -77,6 +83,10 @@ class Watcher:
         self._rerun_at: datetime | None = None
         self._retry_at = 0.0
         self._stats: dict[Path, tuple[int, int, int]] = {}
+        self._progress: dict[Path, int] = {}
+        self._carry: dict[WatchSource, set[Path]] = {}
+        self._plain_due = 0.0
+        self._changes: queue.Queue[set[Path]] = queue.Queue()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -89,27 +99,48 @@ class Watcher:
             self.state["status"] = "ok"
             dirs = self._watch_dirs()
             if dirs:
-                for changes in watchfiles.watch(
-                    *dirs,
-                    watch_filter=None,
-                    debounce=self.config.debounce_ms,
-                    step=min(self.config.debounce_ms, 50),
-                    stop_event=self.stop_event,
-                    rust_timeout=int(self.config.poll_seconds * 1000),
-                    yield_on_timeout=True,
-                    recursive=False,
-                    raise_interrupt=False,
-                ):
-                    if self.stop_event.is_set():
-                        break
-                    self.run_pass({Path(p) for _, p in changes} if changes else None)
-            else:
-                while not self.stop_event.wait(self.config.poll_seconds):
-                    self.run_pass(None)
+                threading.Thread(
+                    target=self._notify_changes, args=(dirs,), name="watchfiles", daemon=True
+                ).start()
+            while not self.stop_event.is_set():
+                self.run_pass(self._next_changes())
         finally:
             self.state["status"] = "stopping"
-            self.run_pass(None)  # flush: whatever was written before the stop is read now
+            self.run_pass(None, budget=FINAL_PASS_SECONDS)  # flush what was written before
             self._stop_services()
+
+    def _notify_changes(self, dirs: list[Path]) -> None:
+        """File-system notifications (inotify, FSEvents) into a queue for the main loop."""
+        for changes in watchfiles.watch(
+            *dirs,
+            watch_filter=None,
+            debounce=self.config.debounce_ms,
+            step=min(self.config.debounce_ms, 50),
+            stop_event=self.stop_event,
+            recursive=False,
+            raise_interrupt=False,
+        ):
+            self._changes.put({Path(p) for _, p in changes})
+
+    def _next_changes(self) -> set[Path] | None:
+        """Changed paths (merged), an empty set to continue a backlog, None for a timed pass."""
+        if self._carry:
+            changed: set[Path] = set()
+        else:
+            # Short waits, so a stop (a signal handler only sets the event) is seen at once.
+            deadline = time.monotonic() + self.config.poll_seconds
+            while True:
+                try:
+                    changed = self._changes.get(timeout=0.1)
+                    break
+                except queue.Empty:
+                    if self.stop_event.is_set() or time.monotonic() >= deadline:
+                        return None
+        while True:
+            try:
+                changed |= self._changes.get_nowait()
+            except queue.Empty:
+                return changed
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -177,51 +208,60 @@ class Watcher:
 
     # -- one pass --------------------------------------------------------------------------
 
-    def run_pass(self, changed: set[Path] | None) -> dict[str, Any]:
-        """Ingest what changed (everything on a timed pass), detect, alert, deliver."""
+    def run_pass(self, changed: set[Path] | None, budget: float | None = None) -> dict[str, Any]:
+        """Ingest what changed (everything on a timed pass), detect, alert, deliver.
+
+        Files are read in rounds of at most `ROUND_BYTES` each, quietest first, so one
+        busy file cannot hold back a page from another: after any round that stored a
+        notable event, detection and delivery run before the next round. A pass ends after
+        `budget` seconds; the files still behind are carried into the next pass, which
+        also reads whatever changed meanwhile.
+        """
+        budget = PASS_SECONDS if budget is None else budget
         seen_at = time.monotonic()
-        started = now()
-        ingested = 0
-        for source in self.sources:
-            report = self._collect(source, changed)
-            self.telemetry.record_ingest(report)
-            ingested += report.ingested
-            self.state["quarantined"] += report.quarantined
-        self.state["events_ingested"] += ingested
-        if ingested and self._detect_since is None:
-            self._detect_since = started
-        due = self._rerun_at is not None and now() >= self._rerun_at
-        outcome: dict[str, Any] = {"ingested": ingested, "findings": 0, "delivered": 0}
-        if self._detect_since is not None and (ingested or due):
-            result = detect_recent(
-                self.store,
-                self._detect_since,
-                window_seconds=self.config.window_seconds,
-                settle_seconds=self.config.settle_seconds,
-            )
-            self._detect_since = None
-            self._rerun_at = result.unsettled_until
-            if result.unsettled_until is not None:
-                self._detect_since = started  # re-check those lines when they have settled
-            for finding in result.new_findings:
-                self.telemetry.findings.add(
-                    1, {"agentaudit.rule": finding["rule_id"], "severity": finding["severity"]}
+        outcome: dict[str, Any] = {"ingested": 0, "findings": 0, "delivered": 0}
+        work = {
+            source: self._moved_files(source, changed) | self._carry.get(source, set())
+            for source in self.sources
+            if isinstance(source, FileTailSource)
+        }
+        self._carry = {}
+        others = [s for s in self.sources if not isinstance(s, FileTailSource)]
+        first_round = True
+        while True:
+            ingested = 0
+            for source in others if first_round else []:
+                ingested += self._ingest_then_detect(
+                    lambda src=source: self._safe_collect(src, changed), seen_at, outcome
                 )
-            outcome["findings"] = len(result.new_findings)
-            log.debug(
-                "pass: %d ingested, %d in window, %d links, new findings %s, settling until %s",
-                ingested,
-                result.window_events,
-                result.links_added,
-                [f["rule_id"] for f in result.new_findings],
-                result.unsettled_until,
-            )
-            self.state["findings"] += len(result.new_findings)
-            if result.new_findings:
-                build_alerts(self.store)
-                outcome["delivered"] = self._deliver(seen_at)
-        elif time.monotonic() >= self._retry_at:
-            outcome["delivered"] = self._deliver(seen_at)
+            queue_ = [(source, path) for source, files in work.items() for path in files]
+            unread = self._unread_bytes([path for _, path in queue_])
+            queue_.sort(key=lambda item: unread[item[1]])  # quietest first
+            for source, path in queue_:
+                ingested += self._ingest_then_detect(
+                    lambda src=source, p=path: self._read_files(src, {p}), seen_at, outcome
+                )
+            first_round = False
+            work = {source: self._backlog(files) for source, files in work.items()}
+            more = any(work.values())
+            outcome["ingested"] += ingested
+            due = self._rerun_at is not None and now() >= self._rerun_at
+            if self._detect_since is not None and (due or (not more and ingested)):
+                found, delivered = self._detect_and_page(seen_at, ingested)
+                outcome["findings"] += found
+                outcome["delivered"] += delivered
+            if not more:
+                break
+            if time.monotonic() - seen_at > budget:
+                self._carry = {source: files for source, files in work.items() if files}
+                # Plain events still get their detection, at a slower pace under a backlog.
+                if self._detect_since is not None and time.monotonic() >= self._plain_due:
+                    found, delivered = self._detect_and_page(seen_at, 0)
+                    outcome["findings"] += found
+                    outcome["delivered"] += delivered
+                break
+        if not outcome["findings"] and time.monotonic() >= self._retry_at:
+            outcome["delivered"] += self._deliver(seen_at)
         self.state["passes"] += 1
         self.state["last_pass_at"] = time.monotonic()
         self.telemetry.pass_duration.record(time.monotonic() - seen_at)
@@ -230,22 +270,126 @@ class Watcher:
         )
         return outcome
 
-    def _collect(self, source: WatchSource, changed: set[Path] | None) -> IngestReport:
-        if isinstance(source, FileTailSource):
-            # Only files whose size, mtime or inode moved since the last look.
-            # (Own files only: a stat taken for another source's file would hide its change.)
-            files = source.files() if changed is None else [p for p in changed if source.owns(p)]
-            moved = {p for p in files if self._moved(p)}
-            if not moved:
-                return IngestReport()
-            changed = moved
+    def _ingest_then_detect(self, read, seen_at: float, outcome: dict[str, Any]) -> int:
+        """Read one file (or source); when it stored a notable event, detect and page now."""
+        started = now()
+        ingested = self._record(read())
+        if ingested and self._detect_since is None:
+            self._detect_since = started
+        if ingested and self._stored_notable(started):
+            found, delivered = self._detect_and_page(seen_at, ingested)
+            outcome["findings"] += found
+            outcome["delivered"] += delivered
+        return ingested
+
+    def _record(self, report: IngestReport) -> int:
+        self.telemetry.record_ingest(report)
+        self.state["events_ingested"] += report.ingested
+        self.state["quarantined"] += report.quarantined
+        self._progress.update(
+            {Path(f.path): f.ingested + f.duplicate + f.quarantined for f in report.files}
+        )
+        return report.ingested
+
+    def _stored_notable(self, since: datetime) -> bool:
+        """A notable event of an agent session was stored (sessionless lines wait to settle)."""
+        rows = self.store.con.execute(
+            f"SELECT count(*) FROM events WHERE ingested_at >= ? AND session_id IS NOT NULL "
+            f"AND {NOTABLE}",
+            [since],
+        ).fetchall()
+        return bool(rows[0][0])
+
+    def _detect_and_page(self, seen_at: float, ingested: int) -> tuple[int, int]:
+        started = time.monotonic()
+        assert self._detect_since is not None
+        since = self._detect_since
+        result = detect_recent(
+            self.store,
+            since,
+            window_seconds=self.config.window_seconds,
+            settle_seconds=self.config.settle_seconds,
+            context=self.config.context,
+        )
+        self._detect_since = None
+        self._plain_due = time.monotonic() + PLAIN_DETECT_SECONDS
+        self._rerun_at = result.unsettled_until
+        if result.unsettled_until is not None:
+            self._detect_since = since  # re-check those lines when they have settled
+        for finding in result.new_findings:
+            self.telemetry.findings.add(
+                1, {"agentaudit.rule": finding["rule_id"], "severity": finding["severity"]}
+            )
+        self.state["findings"] += len(result.new_findings)
+        delivered = 0
+        if result.new_findings:
+            build_alerts(self.store)
+            delivered = self._deliver(seen_at)
+        log.debug(
+            "round: %d ingested, detect %.3f s: %d in window, %d links, new findings %s, "
+            "settling until %s",
+            ingested,
+            time.monotonic() - started,
+            result.window_events,
+            result.links_added,
+            [f["rule_id"] for f in result.new_findings],
+            result.unsettled_until,
+        )
+        return len(result.new_findings), delivered
+
+    def _moved_files(self, source: FileTailSource, changed: set[Path] | None) -> set[Path]:
+        """The source's files whose size, mtime or inode moved since the last look."""
+        # (Own files only: a stat taken for another source's file would hide its change.)
+        files = source.files() if changed is None else [p for p in changed if source.owns(p)]
+        return {p for p in files if self._moved(p)}
+
+    def _read_files(self, source: FileTailSource, files: set[Path]) -> IngestReport:
+        unread = self._unread_bytes(list(files))
+        quietest_first = sorted(files, key=lambda p: unread[p])
         try:
-            return source.collect(self.store, changed, self.redactor)
+            return ingest_paths(
+                self.store,
+                quietest_first,
+                redactor=self.redactor,
+                max_bytes=ROUND_BYTES,
+                record_run=False,
+            )
         except Exception:  # one broken source must not stop the others; retried next pass
             log.exception("source %s failed", source.name)
-            for path in changed or ():
+            for path in files:
                 self._stats.pop(path, None)
             return IngestReport()
+
+    def _safe_collect(self, source: WatchSource, changed: set[Path] | None) -> IngestReport:
+        try:
+            return source.collect(self.store, changed, self.redactor)
+        except Exception:
+            log.exception("source %s failed", source.name)
+            return IngestReport()
+
+    def _unread_bytes(self, paths: list[Path]) -> dict[Path, int]:
+        """Bytes on disk past the checkpoint, per file (one query for all of them)."""
+        if not paths:
+            return {}
+        offsets = dict(
+            self.store.con.execute(
+                "SELECT path, byte_offset FROM checkpoints "
+                "WHERE path IN (SELECT unnest(?::VARCHAR[]))",
+                [[str(p) for p in paths]],
+            ).fetchall()
+        )
+        out = {}
+        for path in paths:
+            try:
+                out[path] = path.stat().st_size - offsets.get(str(path), 0)
+            except OSError:
+                out[path] = 0
+        return out
+
+    def _backlog(self, files: set[Path]) -> set[Path]:
+        """Files read in this round that still have unread bytes (and moved forward)."""
+        moved = [p for p in files if self._progress.get(p)]
+        return {p for p, unread in self._unread_bytes(moved).items() if unread > 0}
 
     def _moved(self, path: Path) -> bool:
         try:
