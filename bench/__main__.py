@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["bench.store_append"]
+BENCHMARKS = ["bench.store_append", "bench.realtime", "bench.guard"]
 
 if __name__ == "__main__":
     for name in BENCHMARKS:

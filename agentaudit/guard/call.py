@@ -6,7 +6,8 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-AGENTS = ("claude-code", "cursor", "codex")
+from agentaudit.guard.respond import AGENTS
+
 SHELL_TOOLS = {"Bash", "Shell", "shell", "bash", "local_shell", "exec_command", "run_shell_command"}
 
 

@@ -7,15 +7,13 @@ it decides in-process (slower start, same analysis). Any failure or timeout answ
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import signal
 import socket
 import sys
 
-from agentaudit.guard.call import AGENTS
-from agentaudit.guard.respond import render
+from agentaudit.guard.respond import AGENTS, render
 
 TIMEOUT_ENV = "AGENTAUDIT_GUARD_TIMEOUT"
 DEFAULT_TIMEOUT = 2.0
@@ -81,21 +79,35 @@ def decide(agent: str, raw: str, socket_path: str, timeout: float) -> str:
         return ask_on_failure(agent, f"{type(exc).__name__}: {exc}")
 
 
+USAGE = "usage: agentaudit-guard --agent {claude-code,cursor,codex} [--socket PATH] [--timeout S]"
+
+
+def parse_args(argv: list[str]) -> dict[str, str]:
+    """--agent, --socket, --timeout. Hand-parsed: argparse alone costs more start-up time
+    than the whole decision through the resident helper."""
+    options: dict[str, str] = {}
+    words = iter(argv)
+    for word in words:
+        name, _, value = word.partition("=")
+        if name not in ("--agent", "--socket", "--timeout"):
+            raise SystemExit(f"{USAGE}\nunknown argument {word!r}")
+        options[name[2:]] = value or next(words, "")
+    if options.get("agent") not in AGENTS:
+        raise SystemExit(f"{USAGE}\n--agent must be one of {', '.join(AGENTS)}")
+    return options
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="agentaudit-guard", description=__doc__)
-    parser.add_argument("--agent", required=True, choices=AGENTS)
-    parser.add_argument("--socket", help="resident helper socket (default: $AGENTAUDIT_HOME)")
-    parser.add_argument("--timeout", type=float, help="seconds before answering ask (2)")
-    args = parser.parse_args(argv)
-    timeout = args.timeout or float(os.environ.get(TIMEOUT_ENV) or DEFAULT_TIMEOUT)
-    if args.socket:
-        socket_path = args.socket
-    else:
+    options = parse_args(sys.argv[1:] if argv is None else argv)
+    agent = options["agent"]
+    timeout = float(options.get("timeout") or os.environ.get(TIMEOUT_ENV) or DEFAULT_TIMEOUT)
+    socket_path = options.get("socket")
+    if not socket_path:
         from agentaudit.guard.locations import default_socket_path
 
         socket_path = str(default_socket_path())
     raw = sys.stdin.buffer.read().decode("utf-8", "replace")
-    out = decide(args.agent, raw, socket_path, timeout)
+    out = decide(agent, raw, socket_path, timeout)
     if out:
         sys.stdout.write(out + "\n")
     return 0

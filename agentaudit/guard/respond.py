@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 
+AGENTS = ("claude-code", "cursor", "codex")
 AGENT_NOTE = {
     "deny": "Do not retry this another way (another tool, a script, an API call); "
     "tell the user what you wanted to do and why.",
