@@ -156,13 +156,16 @@ def main() -> None:
     from bench.measure import run_side as in_process
 
     rates = [int(r) for r in args.rates.split(",") if r]
-    sides = [("idle", 0, 600.0)]
+    sides = [("idle", 0, 600.0, "notable")]
     for rate in rates:
-        sides += [(f"{rate}/s", rate, 600.0), (f"{rate}/s, baseline: whole store", rate, 1e9)]
+        sides += [
+            (f"{rate}/s", rate, 600.0, "notable"),
+            (f"{rate}/s, baseline: whole store", rate, 1e9, "all"),
+        ]
     results = {}
-    for name, rate, window in sides:
+    for name, rate, window, context in sides:
         results[name] = in_process(
-            "bench.realtime", "--side", str(args.incidents), str(rate), str(window)
+            "bench.realtime", "--side", str(args.incidents), str(rate), str(window), context
         )
         r = results[name]
         print(
