@@ -8,7 +8,7 @@ import time
 import pytest
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
-from agentaudit.ingest import ingest_paths
+from agentaudit.ingest import IngestReport, ingest_paths
 from agentaudit.receiver import LocalReceiver
 from agentaudit.scenarios import scenario_path
 from agentaudit.secrets import Redactor
@@ -18,7 +18,12 @@ from agentaudit.watch.config import config_from_dict
 from agentaudit.watch.harness import wait_for
 from agentaudit.watch.replay import pocketos_records, replay, write_record
 from agentaudit.watch.service import Watcher
-from agentaudit.watch.sources import FileTailSource, build_source
+from agentaudit.watch.sources import (
+    FileTailSource,
+    WatchSource,
+    build_source,
+    register_source_type,
+)
 from agentaudit.watch.telemetry import Telemetry
 
 
@@ -136,3 +141,44 @@ def test_config_validation_and_sources(tmp_path):
     source = FileTailSource([str(tmp_path / "a" / "*.jsonl")])
     assert source.files() == [tmp_path / "a" / "one.jsonl"]
     assert source.watch_dirs() == [tmp_path / "a"]
+
+
+class CountingPull(WatchSource):
+    """A pull source (the interface provider pulls implement): counts its pulls."""
+
+    name = "counting-pull"
+    interval_seconds = 0.3
+
+    def __init__(self) -> None:
+        self.pulls: list[float] = []
+
+    def collect(self, store, changed, redactor) -> IngestReport:
+        self.pulls.append(time.monotonic())
+        return IngestReport()
+
+
+def test_hook_log_is_tailed_and_pull_sources_keep_their_interval(tmp_path):
+    from agentaudit import paths
+
+    pull = CountingPull()
+    register_source_type("counting-pull")(lambda spec: pull)
+    config = config_from_dict(
+        {"sources": [{"type": "counting-pull"}], "guard": None, "poll_seconds": 0.05}
+    )
+    watcher = Watcher(config, store=Store.open(tmp_path / "w.duckdb"), telemetry=Telemetry(),
+                      redactor=Redactor(TEST_KEY))  # fmt: skip
+    thread = threading.Thread(target=watcher.run)
+    thread.start()
+    try:
+        assert wait_for(lambda: watcher.state["status"] == "ok", timeout=10)
+        # what `agentaudit hook cursor` appends (issue 3) is read like any tailed file
+        first = (scenario_path("pocketos") / "cursor-hooks.jsonl").read_text().splitlines()[0]
+        with (paths.hook_log_dir() / "cursor.jsonl").open("a") as fh:
+            fh.write(first + "\n")
+        assert wait_for(lambda: watcher.state["events_ingested"] == 1, timeout=10)
+        time.sleep(1.0)
+    finally:
+        watcher.stop()
+        thread.join(30)
+    gaps = [b - a for a, b in zip(pull.pulls, pull.pulls[1:], strict=False)]
+    assert len(pull.pulls) >= 3 and min(gaps) >= 0.3

@@ -86,6 +86,7 @@ class Watcher:
         self._progress: dict[Path, int] = {}
         self._carry: dict[WatchSource, set[Path]] = {}
         self._plain_due = 0.0
+        self._pulled: dict[WatchSource, float] = {}
         self._changes: queue.Queue[set[Path]] = queue.Queue()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -230,7 +231,7 @@ class Watcher:
         first_round = True
         while True:
             ingested = 0
-            for source in others if first_round else []:
+            for source in self._due_sources(others) if first_round else []:
                 ingested += self._ingest_then_detect(
                     lambda src=source: self._safe_collect(src, changed), seen_at, outcome
                 )
@@ -359,6 +360,17 @@ class Watcher:
             for path in files:
                 self._stats.pop(path, None)
             return IngestReport()
+
+    def _due_sources(self, sources: list[WatchSource]) -> list[WatchSource]:
+        """Receivers are drained every pass; a pull source once its interval has elapsed."""
+        due = []
+        clock = time.monotonic()
+        for source in sources:
+            interval = source.interval_seconds
+            if interval is None or clock - self._pulled.get(source, -interval) >= interval:
+                self._pulled[source] = clock
+                due.append(source)
+        return due
 
     def _safe_collect(self, source: WatchSource, changed: set[Path] | None) -> IngestReport:
         try:
