@@ -83,24 +83,32 @@ def detect_recent(
         f"session_id IS NULL AND ingested_at > {_ts(settled_at)} "
         "AND event_id NOT IN (SELECT event_id FROM links)"
     )
+    links_table = f'"{catalog}".main.links'
     try:
+        # The window is copied once (a few thousand rows at most): every query below reads
+        # it instead of filtering the whole table again.
         store.con.execute(
-            f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM {table} WHERE {window}"
+            f"CREATE OR REPLACE TEMP TABLE window_events AS SELECT * FROM {table} WHERE {window}"
         )
+        store.con.execute("CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM window_events")
         links = link_events(store)
         waiting = store.con.execute(
             f"SELECT max(ingested_at), count(*) FROM events WHERE {unsettled}"
         ).fetchall()[0]
+        store.con.execute(f"DELETE FROM window_events WHERE {unsettled}")
+        # Detectors read `links` through `event_sessions`: only the window's links matter.
         store.con.execute(
-            f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM {table} "
-            f"WHERE ({window}) AND NOT ({unsettled})"
+            f"CREATE OR REPLACE TEMP VIEW links AS SELECT * FROM {links_table} "
+            "WHERE event_id IN (SELECT event_id FROM window_events)"
         )
         size = store.con.execute("SELECT count(*) FROM events").fetchall()[0][0]
         findings: list[dict[str, Any]] = []
         for detector in detectors or builtin_detectors():
             findings += detector.run(store)
     finally:
+        store.con.execute("DROP VIEW IF EXISTS temp.links")
         store.con.execute("DROP VIEW IF EXISTS temp.events")
+        store.con.execute("DROP TABLE IF EXISTS temp.window_events")
     new = _new_only(store, findings)
     if new:
         store.append_findings(new)

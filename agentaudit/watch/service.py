@@ -39,7 +39,7 @@ RETRY_DELIVERY_SECONDS = 30.0
 ROUND_BYTES = 32 * 1024
 PASS_SECONDS = 0.25  # then look at what else changed
 FINAL_PASS_SECONDS = 10.0
-PLAIN_DETECT_SECONDS = 2.0  # under a backlog, detection for plain events at most this often
+PLAIN_DETECT_SECONDS = 1.0  # detection for plain events at most this often
 
 
 def sources_for(config: WatchConfig) -> list[WatchSource]:
@@ -218,6 +218,7 @@ class Watcher:
         `budget` seconds; the files still behind are carried into the next pass, which
         also reads whatever changed meanwhile.
         """
+        final = budget is not None  # the last pass before exit detects whatever it read
         budget = PASS_SECONDS if budget is None else budget
         seen_at = time.monotonic()
         outcome: dict[str, Any] = {"ingested": 0, "findings": 0, "delivered": 0}
@@ -247,7 +248,10 @@ class Watcher:
             more = any(work.values())
             outcome["ingested"] += ingested
             due = self._rerun_at is not None and now() >= self._rerun_at
-            if self._detect_since is not None and (due or (not more and ingested)):
+            # Plain events (no session's notable event among them) are detected at a
+            # steadier pace: their findings can wait a moment, a page cannot.
+            plain_due = not more and time.monotonic() >= self._plain_due
+            if self._detect_since is not None and (due or plain_due or final):
                 found, delivered = self._detect_and_page(seen_at, ingested)
                 outcome["findings"] += found
                 outcome["delivered"] += delivered
@@ -255,7 +259,7 @@ class Watcher:
                 break
             if time.monotonic() - seen_at > budget:
                 self._carry = {source: files for source, files in work.items() if files}
-                # Plain events still get their detection, at a slower pace under a backlog.
+                # Plain events still get their detection under a backlog, at their pace.
                 if self._detect_since is not None and time.monotonic() >= self._plain_due:
                     found, delivered = self._detect_and_page(seen_at, 0)
                     outcome["findings"] += found
