@@ -1,13 +1,14 @@
 """Detection on each small batch, with the recent window as context.
 
 The detectors and the linker read `events` (through the `event_sessions` view). For one pass
-a connection-local TEMP view named `events` shadows the table with the window: every event
-ingested since the last pass, every event of the 10 s (event time, the linking window) before the oldest of
-them, and the *notable* events (destructive, carrying a secret or a credential, above info,
-or a provider record) of the last `window_seconds`. `context: all` keeps every event of the
-window instead (for detectors that need the plain calls too; slower under heavy load).
-Detectors and linking run unchanged, over thousands of rows instead of the whole store, and
-findings keep their ids, so re-detection adds nothing.
+a connection-local TEMP view named `events` shadows the table with the window, copied once
+into a temp table: every event ingested since the last pass; the *notable* events
+(destructive, carrying a secret or a credential, above info, or a provider record) of the
+`window_seconds` before the oldest of them (event time); and the calls of the 10 s before it
+(the linking window) whose command a new sessionless shell line repeats. `context: all`
+keeps every event of the window instead (for detectors that need the plain calls too;
+slower under heavy load). Detectors and linking run unchanged, over a few thousand rows
+instead of the whole store, and findings keep their ids, so re-detection adds nothing.
 
 A sessionless line (shell history, a provider record) is linked to its agent call when both
 have arrived. Until it is linked, and for `settle_seconds` after it was ingested, it is kept
@@ -17,6 +18,8 @@ again as its session); after that it is detected on its own.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -63,21 +66,23 @@ def detect_recent(
     oldest = store.con.execute(
         f"SELECT min(time) FROM {table} WHERE ingested_at >= ?", [since]
     ).fetchall()[0][0]
-    window = f"ingested_at >= {_ts(since)}"
+    # One SELECT per part, so each can skip row groups by its own column's min/max
+    # (an OR of them would scan the whole table).
+    parts = [f"ingested_at >= {_ts(since)}"]
     if oldest is not None:
         start = _ts(oldest - timedelta(seconds=window_seconds))
         if context == "all":
-            window += f" OR time >= {start}"
+            parts.append(f"time >= {start}")
         else:
             recent = _ts(oldest - timedelta(seconds=RECENT_ALL_SECONDS))
             shell_commands = (
                 f"SELECT command FROM {table} WHERE ingested_at >= {_ts(since)} "
                 "AND session_id IS NULL AND command IS NOT NULL"
             )
-            window += (
-                f" OR (time >= {start} AND {NOTABLE})"
-                f" OR (time >= {recent} AND command IN ({shell_commands}))"
-            )
+            parts.append(f"time >= {start} AND {NOTABLE}")
+            parts.append(f"time >= {recent} AND command IN ({shell_commands})")
+    window = " UNION ALL ".join(f"SELECT * FROM {table} WHERE {part}" for part in parts)
+    window = f"SELECT * FROM ({window}) QUALIFY row_number() OVER (PARTITION BY event_id) = 1"
     settled_at = now() - timedelta(seconds=settle_seconds)
     unsettled = (
         f"session_id IS NULL AND ingested_at > {_ts(settled_at)} "
@@ -87,9 +92,7 @@ def detect_recent(
     try:
         # The window is copied once (a few thousand rows at most): every query below reads
         # it instead of filtering the whole table again.
-        store.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE window_events AS SELECT * FROM {table} WHERE {window}"
-        )
+        store.con.execute(f"CREATE OR REPLACE TEMP TABLE window_events AS {window}")
         store.con.execute("CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM window_events")
         links = link_events(store)
         waiting = store.con.execute(
@@ -114,6 +117,32 @@ def detect_recent(
         store.append_findings(new)
     until = waiting[0] + timedelta(seconds=settle_seconds) if waiting[1] else None
     return PassResult(new, links, int(size), until)
+
+
+@contextmanager
+def only_groups(store: Store, group_keys: list[str]) -> Iterator[None]:
+    """Within the block, `findings` and `events` (read through this connection) hold these
+    groups and their findings' events only.
+
+    `build_alerts` reads every open group on each call, and the page it renders reads the
+    events of its findings: with months of history both would scan the whole store.
+    """
+    catalog = store.con.execute("SELECT current_database()").fetchall()[0][0]
+    keys = ", ".join("'" + k.replace("'", "''") + "'" for k in group_keys) or "NULL"
+    findings = f'SELECT * FROM "{catalog}".main.findings WHERE group_key IN ({keys})'
+    store.con.execute(f"CREATE OR REPLACE TEMP VIEW findings AS {findings}")
+    store.con.execute(
+        "CREATE OR REPLACE TEMP TABLE group_events AS "
+        f'SELECT * FROM "{catalog}".main.events WHERE event_id IN '
+        "(SELECT unnest(event_ids) FROM findings)"
+    )
+    store.con.execute("CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM group_events")
+    try:
+        yield
+    finally:
+        store.con.execute("DROP VIEW IF EXISTS temp.events")
+        store.con.execute("DROP TABLE IF EXISTS temp.group_events")
+        store.con.execute("DROP VIEW IF EXISTS temp.findings")
 
 
 def _new_only(store: Store, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -29,7 +29,7 @@ from agentaudit.secrets import Redactor, redactor_for
 from agentaudit.store import Store, now
 from agentaudit.watch.config import WatchConfig
 from agentaudit.watch.health import HealthServer
-from agentaudit.watch.incremental import NOTABLE, detect_recent
+from agentaudit.watch.incremental import NOTABLE, detect_recent, only_groups
 from agentaudit.watch.sources import FileTailSource, WatchSource, build_source
 from agentaudit.watch.telemetry import Telemetry, readers_from_config
 
@@ -186,7 +186,8 @@ class Watcher:
             self.guard_server.stop()
         for source in self.sources:
             source.stop()
-        self.run_pass(None)  # decisions answered while stopping are in the log: read them
+        # decisions answered while stopping are in the log: read and detect them too
+        self.run_pass(None, budget=FINAL_PASS_SECONDS)
         self.telemetry.shutdown()
         if self.health is not None:
             self.health.stop()
@@ -328,7 +329,8 @@ class Watcher:
         self.state["findings"] += len(result.new_findings)
         delivered = 0
         if result.new_findings:
-            build_alerts(self.store)
+            with only_groups(self.store, sorted({f["group_key"] for f in result.new_findings})):
+                build_alerts(self.store)
             delivered = self._deliver(seen_at)
         log.debug(
             "round: %d ingested, detect %.3f s: %d in window, %d links, new findings %s, "
