@@ -161,6 +161,7 @@ def run_side(
         "background_written": bg_lines,
         "health_during": health[0] if health else None,
         "extra_alerts": duplicates,
+        "loadavg": os.getloadavg()[0],  # the machine is shared: its 1-min load at the end
     }
 
 
@@ -210,7 +211,8 @@ def main() -> None:
     for name, r in results.items():
         rows.append(
             f"| {name} | {r['p50'] * 1000:.0f} | {r['p99'] * 1000:.0f} | {r['max'] * 1000:.0f} "
-            f"| {r['background_written']:,} | {r['events_ingested']:,} | {r['extra_alerts']} |"
+            f"| {r['background_written']:,} | {r['events_ingested']:,} | {r['extra_alerts']} "
+            f"| {r['loadavg']:.1f} |"
         )
     lines = [
         "## Real time: write-to-alert latency of `agentaudit watch`",
@@ -223,8 +225,9 @@ def main() -> None:
         "real receiver on 127.0.0.1. Background: benign Cursor hook lines from ten other "
         "sessions appended at the given rate by a separate process.",
         "",
-        "| load | p50 ms | p99 ms | max ms | background lines written | events ingested | extra alerts |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| load | p50 ms | p99 ms | max ms | background lines written | events ingested "
+        "| extra alerts | machine load avg |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
         *rows,
     ]
     for rate in rates:
