@@ -15,10 +15,12 @@ from rich.panel import Panel
 from agentaudit import render
 from agentaudit.pipeline import PipelineResult, run_pipeline
 from agentaudit.receiver import LocalReceiver
+from agentaudit.render_analyst import steps_table
 from agentaudit.scenarios import scenario_files
 from agentaudit.secrets import Redactor, load_or_create_key
 from agentaudit.store import Store
 from agentaudit.timeline import TimelineRow, incident_timeline
+from agentaudit.timeline_steps import build_report
 
 SCENARIO = "pocketos"
 
@@ -67,7 +69,8 @@ def run_demo(workdir: Path | None = None, console: Console | None = None) -> Dem
         alert = result.alerts[0] if result.alerts else None
         timeline = incident_timeline(store, alert["alert_id"]) if alert else []
         title = f"Incident timeline (session {alert['session_id'] if alert else '-'})"
-        console.print(render.timeline_table(timeline, title=title))
+        scope = {"incident": alert["alert_id"]} if alert else {}
+        console.print(steps_table(build_report(title, scope, timeline)))
         received = list(receiver.received)
     seconds = time.perf_counter() - started
     console.print(

@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from agentaudit import catalog
-from agentaudit.commands import analyze
+from agentaudit.commands import analyze_command
+from agentaudit.commands.model import max_severity
 from agentaudit.environments import infer_env_from_text
 from agentaudit.secrets import Redactor
 
@@ -21,16 +22,20 @@ def enrich(event: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
     _redact(event, redactor)
     categories: list[str] = list(event.get("categories") or [])
     destructive = bool(event.get("destructive"))
+    command_severity: str | None = None
     if event["kind"] == "process" and event.get("command"):
-        found = analyze(event["command"])
+        found = analyze_command(event["command"], cwd=event.get("cwd") or None)
         event["operation"] = event.get("operation") or found.operation
+        event["scope"] = event.get("scope") or found.scope
+        command_severity = _command_severity(found.severity, [*categories, *found.categories])
         event["target"] = event.get("target") or found.target
         event["url"] = event.get("url") or found.url
         categories += found.categories
         destructive = destructive or found.destructive
     elif event["kind"] == "api" and event.get("operation"):
         provider = catalog.provider_of_source(event["source"])
-        provider_categories = catalog.classify(provider, event["operation"])
+        provider_categories = catalog.classify(provider, event["operation"], raw=event.get("raw"))
+        event["scope"] = event.get("scope") or "remote"  # a provider's resource, not this host
         categories += provider_categories
         destructive = destructive or bool(provider_categories)
     # Reading or printing a secret is credential access; sending one is its use.
@@ -50,7 +55,10 @@ def enrich(event: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
             event["target_env"], event["env_evidence"] = guess
         else:
             event["target_env"] = "unknown"
-    event["severity"] = event.get("severity") or _severity(destructive, categories)
+    severity = _severity(destructive, categories)
+    if command_severity is not None:  # the analyser knows scope: rm -rf build is low
+        severity = max_severity(command_severity, _severity(False, categories))
+    event["severity"] = event.get("severity") or severity
     return event
 
 
@@ -70,6 +78,11 @@ def _redact(event: dict[str, Any], redactor: Redactor) -> None:
         event["paths"] = [redactor.redact(p).text for p in event["paths"]]
     event["secret_fps"] = seen or None
     event["credential_fp"] = credential
+
+
+def _command_severity(severity: str, categories: list[str]) -> str:
+    """The analyser's severity, raised to critical for backup or audit-trail destruction."""
+    return "critical" if _CRITICAL_CATEGORIES & set(categories) else severity
 
 
 def _severity(destructive: bool, categories: list[str]) -> str:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+import time
+from functools import lru_cache
+from pathlib import Path
+
+import platformdirs
 
 _WORDS = (
     ("production", r"prod|production|prd|live"),
@@ -34,4 +40,104 @@ def infer_env_from_text(text: str | None) -> tuple[str, str] | None:
     if len(hits) == 1:
         env, word = next(iter(hits.items()))
         return env, f"name contains {word!r}"
+    return None
+
+
+# --- target_env from provider ids and names, with an optional user mapping (issue 4) ---
+
+MAPPING_ENV = "AGENTAUDIT_ENVIRONMENTS"
+MAPPING_FILENAME = "environments.yaml"
+
+
+def mapping_path() -> Path | None:
+    """The user's mapping file: `$AGENTAUDIT_ENVIRONMENTS`, else `environments.yaml` at home."""
+    override = os.environ.get(MAPPING_ENV)
+    if override:
+        return Path(override).expanduser()
+    home = os.environ.get("AGENTAUDIT_HOME") or platformdirs.user_data_dir("agentaudit")
+    return Path(home) / MAPPING_FILENAME
+
+
+_RECHECK_SECONDS = 2.0
+_resolved: dict[tuple[str | None, str | None], tuple[float, dict[str, tuple[str, str]]]] = {}
+
+
+def _current_mapping() -> dict[str, tuple[str, str]]:
+    """The mapping for the current environment variables, re-read at most every 2 s.
+
+    Called for every provider record: resolving the path and stat-ing the file each time
+    cost more than parsing the record.
+    """
+    key = (os.environ.get(MAPPING_ENV), os.environ.get("AGENTAUDIT_HOME"))
+    now = time.monotonic()
+    cached = _resolved.get(key)
+    if cached and now - cached[0] < _RECHECK_SECONDS:
+        return cached[1]
+    mapping = load_mapping()
+    _resolved[key] = (now, mapping)
+    return mapping
+
+
+def load_mapping(path: Path | None = None) -> dict[str, tuple[str, str]]:
+    """id -> (environment, where it was declared), from a YAML file like
+
+        production: ["123456789012", my-prod-project, 6f1c0e2a-railway-environment-id]
+        staging: ["210987654321"]
+
+    Missing file: empty mapping. Ids are compared as text, exactly.
+    """
+    path = path or mapping_path()
+    if path is None or not path.is_file():
+        return {}
+    stat = path.stat()
+    return _load_mapping(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4)
+def _load_mapping(path: str, _mtime: int, _size: int) -> dict[str, tuple[str, str]]:
+    import yaml
+
+    try:
+        document = yaml.safe_load(Path(path).read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    mapping: dict[str, tuple[str, str]] = {}
+    if not isinstance(document, dict):
+        return mapping
+    for env, ids in document.items():
+        canonical = normalize_env_name(str(env))
+        if canonical in (None, "unknown") or not isinstance(ids, list):
+            continue
+        for value in ids:
+            mapping[str(value)] = (canonical, path)
+    return mapping
+
+
+def infer_target_env(
+    ids: list[tuple[str, str | None]] = (), names: list[str | None] = ()
+) -> tuple[str, str] | None:
+    """(environment, evidence) for a provider record.
+
+    The user's mapping (known production account ids, project ids, Railway environment ids...)
+    wins; then a resource name, tag or account/project name that names one environment only.
+    """
+    mapped = mapped_env(ids)
+    if mapped:
+        return mapped
+    for value in [*names, *(v for _, v in ids)]:
+        guess = infer_env_from_text(value)
+        if guess:
+            return guess[0], f"{guess[1]} ({value})"
+    return None
+
+
+def mapped_env(ids: list[tuple[str, str | None]]) -> tuple[str, str] | None:
+    """(environment, evidence) when one of the ids is listed in the user's mapping file."""
+    mapping = _current_mapping()
+    if not mapping:
+        return None
+    for kind, value in ids:
+        if value is not None and str(value) in mapping:
+            env, source = mapping[str(value)]
+            return env, f"{kind} {value} is listed as {env} in {source}"
     return None

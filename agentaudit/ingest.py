@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agentaudit.enrich import enrich
+from agentaudit.enrich import _REDACTED_COLUMNS, enrich
 from agentaudit.schema import Quarantined, stable_id
-from agentaudit.secrets import Redactor, redactor_for
+from agentaudit.secrets import NoSecrets, Redactor, may_contain_secrets, redactor_for
 from agentaudit.store import Store, now
 from collectors import get_collector, sniff_collector
 from collectors.base import Collector, SourceInput
@@ -116,6 +116,15 @@ def ingest_paths(
     return report
 
 
+def ingest_source(
+    store: Store, collector: Collector, src: SourceInput, redactor: Redactor | None = None
+) -> FileReport:
+    """One in-memory input (e.g. an OTLP request) through the same collect, enrich, store path."""
+    report = FileReport(src.path, collector.name)
+    _consume(store, collector, src, redactor or redactor_for(), report)
+    return report
+
+
 def _ingest_file(
     store: Store,
     path: Path,
@@ -196,9 +205,11 @@ def _consume(
 ) -> None:
     for events, quarantined in _batches(collector.collect(src)):
         if events:
-            for event in events:
+            # one vectorised pass rules out events no secret detector can match
+            maybe = may_contain_secrets([_redactable_text(e) for e in events])
+            for event, scan in zip(events, maybe, strict=True):
                 event["ingested_at"] = now()
-                enrich(event, redactor)
+                enrich(event, redactor if scan else _NO_SECRETS)
             inserted = store.append_events(events)
             report.ingested += inserted
             report.duplicate += len(events) - inserted
@@ -206,6 +217,15 @@ def _consume(
             rows = [_quarantine_row(q, collector, src.path, redactor) for q in quarantined]
             store.append_quarantine(rows)
             report.quarantined += len(rows)
+
+
+_NO_SECRETS = NoSecrets(b"")
+
+
+def _redactable_text(event: dict[str, Any]) -> str:
+    """Every value enrichment redacts, joined: the prefilter's input for one event."""
+    values = [str(event[c]) for c in _REDACTED_COLUMNS if event.get(c)]
+    return "\n".join(values + [str(p) for p in event.get("paths") or []])
 
 
 def _batches(

@@ -7,12 +7,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agentaudit.alert import build_alerts, deliver_pending
+from agentaudit.alert.clock import Clock
+from agentaudit.alert.config import AlertingConfig, from_urls, load_config
+from agentaudit.alert.engine import evaluate
+from agentaudit.alert.outbox import deliver_due
 from agentaudit.detect import DetectReport, run_detection
 from agentaudit.export.ocsf import export_ocsf
 from agentaudit.ingest import FileReport, IngestReport, ingest_paths
 from agentaudit.secrets import Redactor
 from agentaudit.store import Store
+
+DELIVERY_BUDGET = 15.0  # seconds of delivery per detection run; the rest waits in the outbox
 
 
 @dataclass
@@ -27,11 +32,25 @@ class PipelineResult:
 
 
 def detect_and_alert(
-    store: Store, notify_urls: list[str]
+    store: Store,
+    notify_urls: list[str],
+    *,
+    config: AlertingConfig | None = None,
+    clock: Clock | None = None,
+    deliver: bool = True,
 ) -> tuple[DetectReport, list[dict[str, Any]], list[dict[str, Any]]]:
+    """Detect, then evaluate alert groups (into the outbox), then try what is due.
+
+    Findings and outbox rows are committed before any network call, so a slow or dead
+    receiver never holds detection back; what fails stays in the outbox for the next run.
+    """
     detect = run_detection(store)
-    alerts = build_alerts(store)
-    deliveries = deliver_pending(store, notify_urls) if notify_urls else []
+    if config is None:
+        config = from_urls(notify_urls) if notify_urls else (load_config() or from_urls([]))
+    alerts = evaluate(store, config, clock).changed
+    deliveries = (
+        deliver_due(store, config, clock, budget_seconds=DELIVERY_BUDGET) if deliver else []
+    )
     return detect, alerts, deliveries
 
 

@@ -12,7 +12,7 @@ from typing import Any
 class LocalReceiver:
     """`with LocalReceiver() as rx:` then post to `rx.url`; bodies land in `rx.received`."""
 
-    def __init__(self, statuses: list[int] | None = None) -> None:
+    def __init__(self, statuses: list[int] | None = None, port: int = 0) -> None:
         self.received: list[dict[str, Any]] = []
         self._statuses = list(statuses or [])
         receiver = self
@@ -41,9 +41,13 @@ class LocalReceiver:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def accepted(self) -> list[dict[str, Any]]:
+        """Requests answered with a 2xx: what the receiver actually took delivery of."""
+        return [r for r in self.received if 200 <= r["status"] < 300]
 
     def url(self, scheme: str = "json", path: str = "/alerts") -> str:
         return f"{scheme}://127.0.0.1:{self.port}{path}"

@@ -9,7 +9,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from agentaudit.ingest import IngestReport
-from agentaudit.timeline import TimelineRow
 
 _SEVERITY_STYLE = {
     "critical": "bold red",
@@ -60,26 +59,6 @@ def findings_table(findings: list[dict[str, Any]]) -> Table:
             f["first_seen"].strftime("%H:%M:%S.%f")[:-3],
             str(len(f["event_ids"])),
         )
-    return table
-
-
-def timeline_table(rows: list[TimelineRow], title: str = "Timeline") -> Table:
-    table = Table(title=title, title_justify="left")
-    table.add_column("T+ ms", justify="right", no_wrap=True)
-    table.add_column("source", no_wrap=True)
-    table.add_column("step", overflow="fold", ratio=3)
-    table.add_column("fires", overflow="fold", ratio=1)
-    for row in rows:
-        what = escape(row.what)
-        if row.status == "failure":
-            what += " [yellow](failed)[/]"
-        if row.destructive:
-            what = f"[bold red]{what}[/]"
-        detail = row.detail
-        if row.kind == "api" and row.target_env not in (None, "unknown"):
-            detail = f"{detail} [{row.target_env}]"
-        step = f"{what}\n[dim]{escape(detail)}[/]" if detail and detail != row.what else what
-        table.add_row(f"{row.offset_ms:,}", row.source, step, escape("\n".join(row.fired)))
     return table
 
 

@@ -73,6 +73,29 @@ EVENT_COLUMNS: list[tuple[str, pa.DataType, str]] = [
     ("scope", STR, "project, temp, home, system, remote"),
     # everything else
     ("raw", STR, "the whole source record as JSON, redacted"),
+    # provider request context (issue 4)
+    (
+        "credential_id",
+        STR,
+        "credential id the provider logged: AWS access key id, GitHub token id (not a secret)",
+    ),
+    ("source_ip", STR, "caller IP address the provider logged"),
+    ("user_agent", STR, "caller user agent the provider logged"),
+    (
+        "on_behalf_of",
+        STR,
+        "service that made this call downstream of another's (invokedBy, service-linked role, k8s controller); null for the actor's own calls",
+    ),
+    (
+        "operation_id",
+        STR,
+        "id shared by the entries of one provider operation (GCP operation.id, Azure correlationId, k8s auditID)",
+    ),
+    (
+        "repeat",
+        pa.bool_(),
+        "another entry of an operation already counted (GCP last, Azure later status, k8s other stage): count rows WHERE NOT coalesce(repeat, false)",
+    ),
 ]
 
 EVENT_SCHEMA = pa.schema([pa.field(name, typ) for name, typ, _ in EVENT_COLUMNS])

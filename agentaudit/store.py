@@ -2,7 +2,8 @@
 
 Every write is an Arrow batch appended with an anti-join on its key, so re-running an ingest
 or a detection adds nothing. Tables: events, quarantine, links, findings, alerts,
-deliveries, checkpoints, ingest_runs.
+deliveries, checkpoints, ingest_runs; alerting state (alert_members, notification_log,
+silences, outbox), the OCSF finding lifecycle (finding_log) and export_cursors.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from agentaudit import paths
+from agentaudit import paths, views
 from agentaudit.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA, TIME, to_arrow
 
 LINK_SCHEMA = pa.schema(
@@ -61,11 +62,46 @@ CREATE TABLE IF NOT EXISTS alerts (
     alert_id VARCHAR PRIMARY KEY, group_key VARCHAR, title VARCHAR, severity VARCHAR,
     status VARCHAR, session_id VARCHAR, first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ,
     finding_ids VARCHAR[], body VARCHAR, created_at TIMESTAMPTZ, updated_at TIMESTAMPTZ,
-    notified_at TIMESTAMPTZ
+    notified_at TIMESTAMPTZ,
+    -- alert-group state (agentaudit/alert/engine.py): one row per group key
+    route VARCHAR, receiver VARCHAR, group_labels VARCHAR, next_flush_at TIMESTAMPTZ,
+    last_activity_at TIMESTAMPTZ, acknowledged_at TIMESTAMPTZ, acknowledged_by VARCHAR,
+    resolved_at TIMESTAMPTZ
 );
 CREATE TABLE IF NOT EXISTS deliveries (
     delivery_id VARCHAR, alert_id VARCHAR, target VARCHAR, attempt INTEGER, ok BOOLEAN,
-    detail VARCHAR, attempted_at TIMESTAMPTZ
+    detail VARCHAR, attempted_at TIMESTAMPTZ,
+    outbox_id VARCHAR, receiver VARCHAR, action VARCHAR, status_code INTEGER, retryable BOOLEAN
+);
+-- alerting (agentaudit/alert/): group members, notification log, silences, outbox
+CREATE TABLE IF NOT EXISTS alert_members (
+    alert_id VARCHAR, fingerprint VARCHAR, rule_id VARCHAR, severity VARCHAR, labels VARCHAR,
+    finding_ids VARCHAR[], state VARCHAR, silenced_by VARCHAR[], inhibited_by VARCHAR[],
+    first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ, starts_at TIMESTAMPTZ, updated_at TIMESTAMPTZ,
+    PRIMARY KEY (alert_id, fingerprint)
+);
+CREATE TABLE IF NOT EXISTS notification_log (
+    alert_id VARCHAR, receiver VARCHAR, sent_at TIMESTAMPTZ, firing VARCHAR[],
+    resolved VARCHAR[], PRIMARY KEY (alert_id, receiver)
+);
+CREATE TABLE IF NOT EXISTS silences (
+    silence_id VARCHAR PRIMARY KEY, matchers VARCHAR, starts_at TIMESTAMPTZ,
+    ends_at TIMESTAMPTZ, created_by VARCHAR, comment VARCHAR, created_at TIMESTAMPTZ
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    outbox_id VARCHAR PRIMARY KEY, alert_id VARCHAR, receiver VARCHAR, target_id VARCHAR,
+    target VARCHAR, action VARCHAR, payload VARCHAR, status VARCHAR, attempts INTEGER,
+    next_attempt_at TIMESTAMPTZ, created_at TIMESTAMPTZ, updated_at TIMESTAMPTZ,
+    last_error VARCHAR
+);
+-- OCSF Detection Finding lifecycle (create/update/close) and export cursors
+CREATE TABLE IF NOT EXISTS finding_log (
+    seq BIGINT PRIMARY KEY, record_id VARCHAR, alert_id VARCHAR, activity_id INTEGER,
+    time TIMESTAMPTZ, ocsf VARCHAR
+);
+CREATE TABLE IF NOT EXISTS export_cursors (
+    name VARCHAR PRIMARY KEY, events_ingested_at TIMESTAMPTZ, events_event_id VARCHAR,
+    finding_seq BIGINT, updated_at TIMESTAMPTZ
 );
 CREATE TABLE IF NOT EXISTS checkpoints (
     path VARCHAR PRIMARY KEY, collector VARCHAR, device BIGINT, inode BIGINT, size BIGINT,
@@ -119,6 +155,8 @@ class Store:
         store.con.execute("SET TimeZone = 'UTC'")
         if not read_only:
             store._create_tables()
+        elif views.missing_views(store.con):
+            views.create_views(store.con, temporary=True)  # a store older than the views
         return store
 
     def __enter__(self) -> Store:
@@ -135,6 +173,7 @@ class Store:
             empty = schema.empty_table()  # noqa: F841 - referenced by name in SQL
             self.con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM empty LIMIT 0")
         self.con.execute(_DDL)
+        views.create_views(self.con)
 
     # -- appends ---------------------------------------------------------------------------
 
@@ -208,5 +247,5 @@ class Store:
         return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
     def counts(self) -> dict[str, int]:
-        names = [*_TABLES, "alerts", "deliveries", "checkpoints"]
+        names = [*_TABLES, "alerts", "deliveries", "checkpoints", "outbox", "finding_log"]
         return {name: self.count(name) for name in names}

@@ -42,9 +42,25 @@ def session_timeline(
            ORDER BY step_time, time, seq, source""",
         [session_id, start, end],
     )
+    return _rows(events, _firing_points(store, session_id) if events else {})
+
+
+def window_timeline(
+    store: Store, start: datetime, end: datetime, host: str | None = None, limit: int = 5000
+) -> list[TimelineRow]:
+    """Every event between two instants (all sessions and sources), optionally on one host."""
+    events = store.rows(
+        """SELECT * FROM event_sessions
+           WHERE step_time BETWEEN ? AND ? AND (? IS NULL OR host = ?)
+           ORDER BY step_time, time, seq, source LIMIT ?""",
+        [start, end, host, host, limit],
+    )
+    return _rows(events, _firing_points_among(store, [e["event_id"] for e in events]))
+
+
+def _rows(events: list[dict[str, Any]], fired: dict[str, list[str]]) -> list[TimelineRow]:
     if not events:
         return []
-    fired = _firing_points(store, session_id)
     first = events[0]["step_time"]
     return [
         TimelineRow(
@@ -92,6 +108,26 @@ def _firing_points(store: Store, session_id: str) -> dict[str, list[str]]:
            JOIN events e ON e.event_id = u.eid
            WHERE f.session_id = ? GROUP BY f.finding_id, f.rule_id""",
         [session_id],
+    )
+    marks: dict[str, list[str]] = {}
+    for row in rows:
+        marks.setdefault(row["at_event"], []).append(row["rule_id"])
+    return marks
+
+
+def _firing_points_among(store: Store, event_ids: list[str]) -> dict[str, list[str]]:
+    """As `_firing_points`, for the findings resting on any of these events (any session)."""
+    if not event_ids:
+        return {}
+    rows = store.rows(
+        """SELECT f.rule_id,
+                  coalesce(min_by(e.event_id, e.time) FILTER (WHERE e.destructive),
+                           max_by(e.event_id, e.time)) AS at_event
+           FROM (SELECT * FROM findings WHERE list_has_any(event_ids, ?::VARCHAR[])) f,
+                unnest(f.event_ids) AS u(eid)
+           JOIN events e ON e.event_id = u.eid
+           GROUP BY f.finding_id, f.rule_id""",
+        [event_ids],
     )
     marks: dict[str, list[str]] = {}
     for row in rows:

@@ -5,7 +5,18 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["bench.store_append", "bench.realtime", "bench.guard"]
+BENCHMARKS = [
+    "bench.store_append",
+    "bench.analyst",
+    "bench.command_analysis",
+    "bench.command_corpus",
+    "bench.hook_latency",
+    "bench.transcript_ingest",
+    "bench.export_formats",
+    "bench.cloudtrail_ingest",
+    "bench.realtime",
+    "bench.guard",
+]
 
 if __name__ == "__main__":
     for name in BENCHMARKS:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from agentaudit.environments import normalize_env_name
+from agentaudit.environments import mapped_env, normalize_env_name
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json
 from collectors.base import Collector, Output, SourceInput
 
@@ -88,6 +88,13 @@ class RailwayAuditLog(Collector):
         environment = node.get("environment") if isinstance(node.get("environment"), dict) else {}
         target = next((payload[k] for k in _TARGET_KEYS if payload.get(k)), None)
         env_name = (environment.get("name") or "").lower() or None
+        # The user's mapping (known production environment / project ids) wins over the name.
+        mapped = mapped_env(
+            [
+                ("railway_environment", node.get("environmentId")),
+                ("railway_project", node.get("projectId")),
+            ]
+        )
         when = parse_time(node.get("createdAt"))
         return new_event(
             self.source,
@@ -104,8 +111,12 @@ class RailwayAuditLog(Collector):
             tool_name="railway",
             operation=node.get("eventType"),
             target=target or node.get("environmentId") or node.get("projectId"),
-            target_env=normalize_env_name(env_name),
-            env_evidence=f"railway environment name {env_name!r}" if env_name else None,
+            target_env=mapped[0] if mapped else normalize_env_name(env_name),
+            env_evidence=mapped[1]
+            if mapped
+            else f"railway environment name {env_name!r}"
+            if env_name
+            else None,
             status="success",
             raw=raw_json(node),
         )

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from agentaudit.schema import new_event, parse_time, raw_json, text_column
+from agentaudit.schema import Quarantined, new_event, parse_time, raw_json, text_column
 from collectors.base import Collector, Line, Output, SourceInput
 
 _HEADER = re.compile(rb"^:\s*(-?\d+):(-?\d+);")
@@ -45,27 +45,42 @@ class ZshHistory(Collector):
         return bool(_HEADER.match(head)) or "zsh" in path.name.lower() or path.name == ".zhistory"
 
     def collect(self, src: SourceInput) -> Iterator[Output]:
+        # Whole file each run (history files are small): a resumed run counts the n-th copy
+        # of a repeated command from the start, so its id is the same as in a full read.
+        whole = SourceInput(src.path, src.stream, hold_partial_line=src.hold_partial_line)
         seen: dict[bytes, int] = {}
-        for first, body in _entries(src.lines()):
-            yield self._event(first, body, src.path, seen)
+        for first, body in _entries(whole.lines()):
+            nth = seen[body] = seen.get(body, 0) + 1
+            if first.offset < src.start_offset:
+                continue
+            header = _HEADER.match(body)
+            if header and not body[header.end() :]:
+                yield Quarantined(
+                    "history header with no command", body, first.number, first.offset
+                )
+                continue
+            yield self._event(first, body, src.path, nth)
+        src.end_offset, src.end_line = whole.end_offset, whole.end_line
 
-    def _event(self, first: Line, body: bytes, path: str, seen: dict[bytes, int]) -> dict[str, Any]:
-        header = _HEADER.match(body)
+    def _event(self, first: Line, entry: bytes, path: str, nth: int) -> dict[str, Any]:
+        header = _HEADER.match(entry)
         start = elapsed = None
+        body = entry
         if header:
             start, elapsed = int(header.group(1)), int(header.group(2))
-            body = body[header.end() :]
+            body = entry[header.end() :]
+        elif body.startswith(b"\\:"):
+            body = body[1:]  # without EXTENDED_HISTORY zsh writes a leading `:` as `\:`
         command = unmetafy(body).decode("utf-8", "surrogateescape")
-        # Identical lines are distinct commands: the n-th copy gets its own id. The start time
-        # is part of the key, so a command repeated later and read in a later (tailing) pass
-        # is not taken for a copy already stored.
-        nth = seen[body] = seen.get(body, 0) + 1
-        key = b"%d\x1f" % start + body if start is not None else body
         when = parse_time(start) if start is not None and start >= 0 else None
         record = {"start": start, "elapsed": elapsed, "command": command}
         return new_event(
             self.source,
-            record_key=key + b"\x1f%d" % nth,
+            # Identical entries are distinct commands: the n-th copy gets its own id.
+            # Untimed entries are only the same command within their own file.
+            record_key=entry
+            + b"\x1f%d" % nth
+            + (b"" if header else path.encode("utf-8", "surrogateescape")),
             source_path=path,
             source_offset=first.offset,
             seq=first.number,

@@ -29,9 +29,9 @@ def test_ingest_detect_query_timeline_export(tmp_path):
     assert rows == [{"n": 3}]
     session = detected["findings"][0]["session_id"]
     timeline = json.loads(run("timeline", "--session", session, "--db", db, "--json"))
-    assert timeline[0]["offset_ms"] == 0
+    assert timeline["steps"][0]["offset_ms"] == 0
     out = tmp_path / "f.ndjson"
-    run("export", "--format", "ocsf", "--out", str(out), "--db", db)
+    run("export", "--format", "ocsf", "--what", "findings", "--out", str(out), "--db", db)
     assert len(out.read_text().splitlines()) == 3
 
 

@@ -141,19 +141,24 @@ def corpus_rows(corpus):
                 yield path.name, row
 
 
-# dcg labels these "safe" only because its kubectl pack does not exist yet ("future packs"):
-# deleting a namespace named prod is what guard exists to stop.
-NOT_BENIGN = {"kubectl delete namespace prod": "deny", "kubectl delete all --all": "ask"}
-# False positives of the Foundation command analyser (rm -r without -f, --force-with-lease,
-# an fd redirect read as an rm target); the analyser rework (issue 5) owns them. Guard never
-# denies them: it asks.
-ANALYSER_FALSE_POSITIVES = {
-    "git push --force --force-with-lease",
-    "git push -f --force-with-lease",
+# dcg labels these "safe" only because its kubectl/docker packs do not exist yet ("future
+# packs"): deleting a namespace named prod is what guard exists to stop.
+NOT_BENIGN = {
+    "kubectl delete namespace prod": "deny",
+    "kubectl delete all --all": "ask",
+    "docker system prune": "ask",
+    "docker system prune -a": "ask",
+}
+# The command analysis rates these medium or high where the corpus says safe (recursive
+# deletes without -f, outside temp; containers removed). Guard never denies them: it asks.
+ANALYSER_DISAGREES = {
+    "find . -exec rm -r {} \\;",
     "rm -r /some/path",
     "rm -R /some/path",
+    "if then rm -rf /tmp/example",
     "rm -r directory",
-    "rm -rf 123>/dev/null",
+    "docker rm container",
+    "docker rmi image",
 }
 
 
@@ -168,7 +173,7 @@ def test_every_benign_corpus_command_is_allowed(corpus, log_path):
     assert rows == 1288 and len(answers) > 1000
     for command, expected in NOT_BENIGN.items():
         assert answers.pop(command) == expected
-    for command in ANALYSER_FALSE_POSITIVES:
+    for command in ANALYSER_DISAGREES:
         assert answers.pop(command) in ("allow", "ask"), command
     refused = {c: d for c, d in answers.items() if d != "allow"}
     assert refused == {}
@@ -212,10 +217,12 @@ def test_failures_ask_rather_than_allow(log_path, monkeypatch):
     assert decision.decision == "ask" and json.loads(stdout)["permission"] == "ask"
     assert "could not analyse" in decision.reason
 
-    def broken(command):  # fault injection: an analyser bug, which cannot be provoked for real
+    def broken(
+        command, cwd=None
+    ):  # fault injection: an analyser bug, which cannot be provoked for real
         raise RuntimeError("analyser bug")
 
-    monkeypatch.setattr("agentaudit.guard.decide.analyze", broken)
+    monkeypatch.setattr("agentaudit.guard.decide.analyze_command", broken)
     stdout, decision = guard.handle("claude-code", claude("git status"))
     assert decision.decision == "ask" and "analyser bug" in decision.reason
     assert json.loads(stdout)["hookSpecificOutput"]["permissionDecision"] == "ask"

@@ -1,6 +1,7 @@
-"""Alerting: findings grouped into one alert per incident, delivered through apprise."""
+"""Alerting with Alertmanager's semantics: group, wait, dedup, inhibit, silence, resolve;
+delivery through an outbox to apprise targets and PagerDuty Events v2.
 
-from agentaudit.alert.grouping import build_alerts
-from agentaudit.alert.notify import deliver_pending
-
-__all__ = ["build_alerts", "deliver_pending"]
+Modules: `config` (YAML routes/receivers), `labels`, `matchers`, `silences`, `engine`
+(evaluate groups on a clock), `message` (the page body), `outbox` (retries, attempts),
+`transport` (apprise), `pagerduty` (Events v2 client).
+"""

@@ -32,7 +32,14 @@ def merged_evidence(findings: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
-def render_body(store: Store, findings: list[dict[str, Any]]) -> str:
+def render_body(
+    store: Store,
+    findings: list[dict[str, Any]],
+    *,
+    muted: list[dict[str, Any]] | None = None,
+    alert_id: str | None = None,
+) -> str:
+    """The page. Built only from stored (already redacted) columns: no secret can reach it."""
     top = findings[0]
     evidence = [json.loads(f["evidence"]) for f in findings]
     merged = merged_evidence(findings)
@@ -53,6 +60,9 @@ def render_body(store: Store, findings: list[dict[str, Any]]) -> str:
         "Findings:",
         *[f"  - [{f['severity']}] {f['title']} ({f['rule_id']})" for f in findings],
     ]
+    if muted:
+        lines.append("Also matched (muted by inhibition or silence):")
+        lines += [f"  - [{f['severity']}] {f['title']} ({f['rule_id']})" for f in muted]
     if merged.get("command"):
         lines += [
             "",
@@ -74,9 +84,52 @@ def render_body(store: Store, findings: list[dict[str, Any]]) -> str:
     if session:
         lines.append(f"  - Stop agent session {session}")
     if any("backup_destroy" in (e.get("categories") or []) for e in evidence) or target:
-        lines.append("  - Ask the provider about restore options for the target now")
+        provider = _provider(store, findings)
+        lines.append(
+            f"  - Check {provider}'s restore options for {target or 'the target'} now"
+            if provider
+            else "  - Ask the provider about restore options for the target now"
+        )
     lines += ["", f"Full timeline: agentaudit timeline --session {session}" if session else ""]
+    if alert_id:
+        lines += [
+            f"Acknowledge: agentaudit alert ack {alert_id}",
+            f"Mute: agentaudit silence add --match rule_id={top['rule_id']} --for 2h "
+            '--comment "..."',
+        ]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def render_resolved_body(
+    store: Store, alert: dict[str, Any], findings: list[dict[str, Any]]
+) -> str:
+    session = alert.get("session_id")
+    lines = [
+        "Resolved: no new alert in this group within the resolve timeout.",
+        f"Alert: {alert['alert_id']}   Session: {session or 'none'}",
+        "Findings:",
+        *[f"  - [{f['severity']}] {f['title']} ({f['rule_id']})" for f in findings],
+    ]
+    if session:
+        lines += ["", f"Full timeline: agentaudit timeline --session {session}"]
+    return "\n".join(lines) + "\n"
+
+
+def _provider(store: Store, findings: list[dict[str, Any]]) -> str | None:
+    """The provider that holds the destroyed resource (railway.graphql:... -> Railway)."""
+    ids = sorted({i for f in findings for i in f["event_ids"]})
+    rows = store.rows(
+        """SELECT source, operation FROM events WHERE destructive
+           AND event_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY time""",
+        [ids],
+    )
+    for row in rows:
+        operation = row["operation"] or ""
+        if "." in operation.split(":", 1)[0] and ":" in operation:
+            return operation.split(".", 1)[0].capitalize()
+        if row["source"] and not row["source"].startswith(("shell.", "cursor.", "claude")):
+            return row["source"].split(".", 1)[0].capitalize()
+    return None
 
 
 def _timeline_lines(store: Store, findings: list[dict[str, Any]]) -> list[str]:
@@ -90,13 +143,16 @@ def _timeline_lines(store: Store, findings: list[dict[str, Any]]) -> list[str]:
     )
     if not rows:
         return []
-    start = rows[0]["time"]
+    start = next((r["time"] for r in rows if r["time"] is not None), None)
     out = []
     for row in rows[:TIMELINE_LINES]:
-        offset = int((row["time"] - start).total_seconds() * 1000)
-        out.append(
-            f"  T+{offset:>6} ms  {row['source']:<14} {row['what']} {row['target']}".rstrip()
+        # Untimed sources (bash history without HISTTIMEFORMAT) keep their order, not a time.
+        offset = (
+            "     ?"
+            if row["time"] is None or start is None
+            else (f"{int((row['time'] - start).total_seconds() * 1000):>6}")
         )
+        out.append(f"  T+{offset} ms  {row['source']:<14} {row['what']} {row['target']}".rstrip())
     if len(rows) > TIMELINE_LINES:
         out.append(f"  ... {len(rows) - TIMELINE_LINES} more")
     return out

@@ -1,4 +1,4 @@
-"""demo, ingest, detect, query, timeline, export, sources."""
+"""demo, ingest, detect, query, sources (timeline: cli/analyst.py; export: cli/exporting.py)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from agentaudit import render
 from agentaudit.cli.common import DbOption, JsonOption, console, fail, open_store, print_json
-from agentaudit.export.ocsf import export_ocsf
 from agentaudit.ingest import expand_paths, ingest_paths
 from agentaudit.pipeline import detect_and_alert
-from agentaudit.timeline import session_timeline
 from collectors import all_collectors
 
 NOTIFY_ENV = "AGENTAUDIT_NOTIFY"
@@ -26,8 +24,6 @@ def register(app: typer.Typer) -> None:
     app.command()(ingest)
     app.command()(detect)
     app.command()(query)
-    app.command()(timeline)
-    app.command()(export)
     app.command()(sources)
 
 
@@ -39,12 +35,25 @@ def demo() -> None:
 
 
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or directories to read.")],
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or directories to read.")
+    ] = None,
     source: Annotated[str | None, typer.Option(help="Collector to use (see `sources`).")] = None,
     db: DbOption = None,
     json: JsonOption = False,
+    discover: Annotated[
+        bool,
+        typer.Option("--discover", help="Read every agent's default locations; report per source."),
+    ] = False,
 ) -> None:
     """Read files into the store; report ingested / duplicate / quarantined per file."""
+    if discover:
+        _ingest_discovered(db, json)
+        if not paths:
+            return
+    if not paths:
+        fail("name files or directories to read, or use --discover")
+        return
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         fail(f"no such file or directory: {', '.join(missing)}")
@@ -72,6 +81,22 @@ def ingest(
         console.print(render.ingest_table(report))
 
 
+def _ingest_discovered(db: Path | None, json: bool) -> None:
+    from agentaudit.discover import (
+        discover_sources,
+        discovery_summary,
+        discovery_table,
+        ingest_discovered,
+    )
+
+    with open_store(db) as store:
+        results = ingest_discovered(store, discover_sources())
+    if json:
+        print_json(discovery_summary(results))
+    else:
+        console.print(discovery_table(results))
+
+
 def detect(
     notify: Annotated[
         list[str] | None,
@@ -97,7 +122,12 @@ def detect(
 
 
 def query(
-    sql: Annotated[str, typer.Argument(help="SQL over the store (tables: events, findings, ...).")],
+    sql: Annotated[
+        str,
+        typer.Argument(
+            help="SQL over the store (tables: events, findings, ...; views: `agentaudit views`)."
+        ),
+    ],
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -111,41 +141,6 @@ def query(
         print_json(result.to_pylist())
     else:
         console.print(render.arrow_table(result))
-
-
-def timeline(
-    session: Annotated[str, typer.Option(help="Agent session id.")],
-    db: DbOption = None,
-    json: JsonOption = False,
-) -> None:
-    """The session's timeline across sources, T+ in milliseconds from its first event."""
-    with open_store(db, read_only=True) as store:
-        rows = session_timeline(store, session)
-    if not rows:
-        fail(f"no events for session {session!r}")
-    if json:
-        print_json([r.as_dict() for r in rows])
-    else:
-        console.print(render.timeline_table(rows, title=f"Timeline of session {session}"))
-
-
-def export(
-    format: Annotated[str, typer.Option("--format", help="ocsf")] = "ocsf",
-    out: Annotated[str, typer.Option(help="File, or - for stdout.")] = "-",
-    db: DbOption = None,
-) -> None:
-    """Export findings as OCSF 1.8.0 Detection Finding NDJSON."""
-    if format != "ocsf":
-        fail(f"unknown format {format!r}; supported: ocsf")
-    with open_store(db, read_only=True) as store:
-        if out == "-":
-            import sys
-
-            count = export_ocsf(store, sys.stdout)
-        else:
-            with Path(out).open("w", encoding="utf-8") as fh:
-                count = export_ocsf(store, fh)
-            console.print(f"{count} findings written to {out}")
 
 
 def sources(json: JsonOption = False) -> None:

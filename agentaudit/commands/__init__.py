@@ -1,14 +1,14 @@
-"""Command analysis: what a shell command line does, decided from its words, not its text.
+"""Command analysis: what a shell command line does, decided the way the shell would run it.
 
-`analyze(command)` splits the line into simple commands (shlex, quote-aware), strips
-wrappers (`sudo`, `env`, `VAR=value`), and hands each argv to the analyser of its program.
-The result names the operation, whether it destroys something, the categories and the
-target. This is the Foundation analyser; deeper shell semantics (tree-sitter-bash,
-evasions) plug in behind the same `analyze` signature.
+`analyze_command(command, cwd=...)` parses with tree-sitter-bash, canonicalizes each simple
+command (wrappers, quoting and expansion evasions), recurses into code that runs code, and
+classifies it with per-program analysers and YAML rule packs. `analyze(command)` is the
+cwd-less form used at ingest. See docs/ARCHITECTURE.md, "Command analysis".
 """
 
 from __future__ import annotations
 
-from agentaudit.commands.analysis import CommandAnalysis, analyze
+from agentaudit.commands.analysis import analyze, analyze_command
+from agentaudit.commands.model import CommandAnalysis, Finding
 
-__all__ = ["CommandAnalysis", "analyze"]
+__all__ = ["CommandAnalysis", "Finding", "analyze", "analyze_command"]

@@ -1,268 +1,208 @@
-"""Split a command line into simple commands and classify each by its program."""
+"""Command analysis: what a command line really does, decided the way the shell would run it.
+
+`analyze_command(cmd, cwd=...)` parses with tree-sitter-bash (`parse.py`), strips wrappers
+(`normalize.py`), recurses into code that runs code (`programs/inline.py`), and classifies
+each simple command with the per-program analysers (`programs/`) and the YAML rule packs
+(`packs/`). Input the grammar rejects is marked unparsed, analysed with a token fallback as
+well, and its findings are raised one severity level: unparsed is never "safe".
+"""
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import shlex
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import posixpath
 from functools import lru_cache
-from urllib.parse import urlsplit
 
-from agentaudit.catalog import railway
+from agentaudit.catalog import providers
+from agentaudit.commands import packs
+from agentaudit.commands.model import CommandAnalysis, Finding, max_severity, raise_severity, rank
+from agentaudit.commands.normalize import canonicalize
+from agentaudit.commands.parse import SimpleCommand, fallback_split, parse
+from agentaudit.commands.programs import db, fs, git, http, hygiene, inline, railway_cli
+from agentaudit.commands.programs.base import Analyser, Context
 
-_OPERATORS = {";", "&&", "||", "|", "&", "|&", ";;", "\n"}
-_WRAPPERS = {"sudo", "env", "nohup", "time", "command", "exec", "nice", "doas", "timeout"}
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-_SECRET_WORDS = re.compile(
-    r"(?i)(token|secret|passw|api[_-]?key|access[_-]?key|credential|private[_-]?key|"
-    r"railway|aws_|ghp_|bearer)"
-)
-_SQL_DESTROY = re.compile(r"(?i)\b(drop\s+(table|database|schema)|truncate(\s+table)?\s+\w)")
-PROVIDER_HOSTS = {
-    "backboard.railway.app": "railway",
-    "backboard.railway.com": "railway",
+MAX_DEPTH = 5
+_PROGRAMS: dict[str, Analyser] = {
+    **fs.PROGRAMS,
+    **git.PROGRAMS,
+    **db.PROGRAMS,
+    **http.PROGRAMS,
+    **inline.PROGRAMS,
+    **railway_cli.PROGRAMS,
 }
+_ALWAYS: tuple[Analyser, ...] = (
+    hygiene.secret_reads,
+    hygiene.audit_tamper,
+    hygiene.safety_bypass,
+    fs.redirect_overwrites,
+)
+# Programs whose arguments are data (text to print, search or count), never commands.
+_DATA_ONLY = {
+    "echo", "printf", "true", ":", "false", "man", "which", "type", "whatis", "apropos", "help",
+    "cat", "head", "tail", "wc", "less", "more", "grep", "egrep", "fgrep", "rg", "ag", "ack",
+    "sed", "awk", "sort", "uniq", "cut", "tr", "diff", "file", "stat", "ls", "tree", "du", "df",
+    "jq", "yq", "tee", "read", "test", "[", "[[", "cd", "pushd", "popd", "pwd", "basename",
+    "dirname", "realpath", "readlink", "whoami", "date", "sleep", "wait", "exit", "return",
+    "local", "shift", "alias", "unalias", "hash", "column", "fold", "fmt", "nl", "tac", "rev",
+    "comm", "join", "paste", "expand", "look", "cmp", "md5sum", "sha256sum", "shasum", "touch",
+    "mkdir", "cp", "ln", "git-lfs", "bat", "glow", "mdcat", "code", "vim", "vi", "nano", "emacs",
+    "open", "xdg-open", "whereis", "locate", "pbcopy", "pbpaste", "xclip", "clear", "reset", "tput", "stty", "let",
+}  # fmt: skip
+_RESERVED = {"if", "then", "else", "elif", "fi", "do", "done", "while", "until", "for", "in",
+             "case", "esac", "!", "{", "}", "function", "time", "select"}  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class CommandAnalysis:
-    operation: str | None = None
-    destructive: bool = False
-    categories: tuple[str, ...] = ()
-    target: str | None = None
-    url: str | None = None
-    provider: str | None = None
-    programs: tuple[str, ...] = field(default=())
+def analyze(command: str) -> CommandAnalysis:
+    """Analyse one command line with no cwd (relative paths count as the project)."""
+    return analyze_command(command)
 
 
 @lru_cache(maxsize=65536)
-def analyze(command: str) -> CommandAnalysis:
+def analyze_command(
+    command: str, cwd: str | None = None, home: str | None = None
+) -> CommandAnalysis:
     """Analyse one command line (cached: agents repeat themselves)."""
-    segments = split_simple_commands(command)
-    results = [_analyze_argv(argv) for argv in segments if argv]
-    results = [r for r in results if r is not None]
-    programs = tuple(dict.fromkeys(r.programs[0] for r in results if r.programs))
-    if _SQL_DESTROY.search(command):
-        results.append(CommandAnalysis("sql:destroy", True, ("db_destroy",)))
-    if not results:
-        return CommandAnalysis(programs=programs)
-    main = next((r for r in results if r.destructive), results[0])
-    categories = tuple(dict.fromkeys(c for r in results for c in r.categories))
-    return CommandAnalysis(
-        operation=main.operation,
-        destructive=any(r.destructive for r in results),
-        categories=categories,
-        target=main.target,
-        url=main.url or next((r.url for r in results if r.url), None),
-        provider=main.provider,
-        programs=programs,
-    )
-
-
-def split_simple_commands(command: str) -> list[list[str]]:
-    """argv of each simple command in the line (operators split, line continuations joined)."""
-    text = command.replace("\\\r\n", "").replace("\\\n", "")
-    lexer = shlex.shlex(text, posix=True, punctuation_chars=";&|")
-    lexer.whitespace_split = True
-    lexer.commenters = ""
+    cwd = cwd.rstrip("/") or "/" if cwd else None
     try:
-        tokens = list(lexer)
-    except ValueError:  # unbalanced quotes: fall back to words
-        tokens = text.split()
-    segments: list[list[str]] = [[]]
-    for token in tokens:
-        if token in _OPERATORS:
-            segments.append([])
-        else:
-            segments[-1].append(token)
-    return [_strip_wrappers(s) for s in segments if s]
+        findings, programs, unparsed = _analyze_script(command, 0, cwd, home)
+    except (RecursionError, ValueError, IndexError, KeyError, TypeError) as exc:
+        # one odd command must never stop an ingest: it is unparsed, not safe
+        reason = f"analyser error {type(exc).__name__}: {exc}"[:200]
+        return CommandAnalysis(severity="low", unparsed=True, reasons=(reason,))
+    return _roll_up(findings, programs, unparsed)
 
 
-def _strip_wrappers(argv: list[str]) -> list[str]:
-    i = 0
-    while i < len(argv) and (_ASSIGNMENT.match(argv[i]) or argv[i] in _WRAPPERS):
-        i += 1
-        # flags of the wrapper itself (sudo -u root, timeout 10)
-        while i < len(argv) and (argv[i].startswith("-") or argv[i].isdigit()):
-            i += 1
-    return argv[i:]
-
-
-def _analyze_argv(argv: list[str]) -> CommandAnalysis | None:
-    program = os.path.basename(argv[0])
-    handler = _PROGRAMS.get(program)
-    result = handler(argv) if handler else None
-    if result is None:
-        words = [a for a in argv[1:3] if not a.startswith("-")]
-        result = CommandAnalysis(operation=" ".join([program, *words[:1]]))
-    return CommandAnalysis(
-        result.operation,
-        result.destructive,
-        result.categories,
-        result.target,
-        result.url,
-        result.provider,
-        (program,),
-    )
-
-
-def _flag_value(argv: list[str], *names: str) -> list[str]:
-    values = []
-    for i, arg in enumerate(argv):
-        for name in names:
-            if arg == name and i + 1 < len(argv):
-                values.append(argv[i + 1])
-            elif arg.startswith(name + "=") and name.startswith("--"):
-                values.append(arg.split("=", 1)[1])
-            elif not name.startswith("--") and arg.startswith(name) and len(arg) > len(name):
-                values.append(arg[len(name) :])
-    return values
-
-
-def _http(argv: list[str]) -> CommandAnalysis:
-    urls = [a for a in argv[1:] if a.startswith(("http://", "https://"))]
-    url = urls[0] if urls else None
-    method = (_flag_value(argv, "-X", "--request") or ["GET"])[0].upper()
-    bodies = _flag_value(argv, "-d", "--data", "--data-raw", "--data-binary", "--json")
-    host = urlsplit(url).hostname if url else None
-    provider = PROVIDER_HOSTS.get(host or "")
-    if bodies and method == "GET":
-        method = "POST"
-    operation = f"http {method}"
-    if provider == "railway":
-        for body in bodies:
-            mutation, target = _graphql_mutation(body)
-            if mutation:
-                categories = railway.classify(mutation, {})
-                return CommandAnalysis(
-                    operation=f"railway.graphql:{mutation}",
-                    destructive=bool(categories),
-                    categories=tuple(categories),
-                    target=target,
-                    url=url,
-                    provider=provider,
-                )
-    return CommandAnalysis(operation=operation, url=url, provider=provider)
-
-
-_MUTATION = re.compile(r"\bmutation\b[^{]*\{\s*(?P<name>[A-Za-z_]\w*)\s*(?:\((?P<args>[^)]*)\))?")
-_ARG_VALUE = re.compile(r"\w+\s*:\s*\\?\"(?P<v>[^\"\\]+)\\?\"")
-
-
-def _graphql_mutation(body: str) -> tuple[str | None, str | None]:
-    query = body
-    try:
-        parsed = json.loads(body)
-        if isinstance(parsed, dict) and isinstance(parsed.get("query"), str):
-            query = parsed["query"]
-    except json.JSONDecodeError:
-        pass
-    match = _MUTATION.search(query)
-    if not match:
-        return None, None
-    value = _ARG_VALUE.search(match.group("args") or "")
-    return match.group("name"), value.group("v") if value else None
-
-
-def _railway(argv: list[str]) -> CommandAnalysis:
-    words = [a for a in argv[1:] if not a.startswith("-")]
-    for length in (2, 1):
-        key = tuple(words[:length])
-        if key in railway.CLI:
-            target = (_flag_value(argv, "--volume", "--service", "--environment", "-e") or [None])[
-                0
-            ]
-            if target is None and len(words) > length:
-                target = words[length]
-            return CommandAnalysis(
-                operation="railway " + " ".join(key),
-                destructive=True,
-                categories=railway.CLI[key],
-                target=target,
-                provider="railway",
-            )
-    return CommandAnalysis(operation=" ".join(["railway", *words[:1]]), provider="railway")
-
-
-def _rm(argv: list[str]) -> CommandAnalysis:
-    flags = "".join(a.lstrip("-") for a in argv[1:] if a.startswith("-") and not a.startswith("--"))
-    long_flags = {a for a in argv[1:] if a.startswith("--")}
-    targets = [a for a in argv[1:] if not a.startswith("-")]
-    recursive = "r" in flags.lower() or "--recursive" in long_flags
-    return CommandAnalysis(
-        operation="rm",
-        destructive=recursive,
-        categories=("fs_delete",) if recursive else (),
-        target=targets[0] if targets else None,
-    )
-
-
-def _git(argv: list[str]) -> CommandAnalysis:
-    words = [a for a in argv[1:] if not a.startswith("-")]
-    sub = words[0] if words else ""
-    flags = set(argv[2:])
-    destructive = (
-        (sub == "reset" and "--hard" in flags)
-        or (sub == "clean" and any(f.startswith("-") and "f" in f for f in flags))
-        or (sub == "push" and bool(flags & {"-f", "--force", "--mirror"}))
-        or (sub == "checkout" and "--" in argv and "." in argv)
-        or (sub == "branch" and "-D" in flags)
-    )
-    return CommandAnalysis(
-        operation=f"git {sub}".strip(),
-        destructive=destructive,
-        categories=("vcs_history_loss",) if destructive else (),
-    )
-
-
-def _search(argv: list[str]) -> CommandAnalysis:
-    words = [a for a in argv[1:] if not a.startswith("-")]
-    pattern = words[0] if words else ""
-    hunting = bool(_SECRET_WORDS.search(pattern))
-    return CommandAnalysis(
-        operation=os.path.basename(argv[0]),
-        categories=("credential_access",) if hunting else (),
-    )
-
-
-def _verb_destroys(verbs: tuple[str, ...], category: str) -> Callable[[list[str]], CommandAnalysis]:
-    def handler(argv: list[str]) -> CommandAnalysis:
-        words = [a for a in argv[1:] if not a.startswith("-")]
-        hit = next((w for w in words[:3] if w.startswith(verbs)), None)
-        operation = " ".join([os.path.basename(argv[0]), *words[:2]])
-        return CommandAnalysis(
-            operation=operation,
-            destructive=hit is not None,
-            categories=(category,) if hit else (),
-            target=words[words.index(hit) + 1]
-            if hit and words.index(hit) + 1 < len(words)
-            else None,
+def _analyze_script(
+    script: str, depth: int, cwd: str | None, home: str | None
+) -> tuple[list[Finding], list[str], bool]:
+    if depth > MAX_DEPTH:
+        return (
+            [Finding("exec.too-deep", "dynamic_exec", "medium", "code nested too deep to follow")],
+            [],
+            True,
         )
 
-    return handler
+    def recurse(inner: str, inner_depth: int) -> list[Finding]:
+        return _analyze_script(inner, inner_depth, cwd, home)[0]
+
+    ctx = Context(cwd, home, recurse, cwd)
+    parsed = parse(script, depth)
+    commands = parsed.commands
+    if parsed.has_error:
+        for argv in fallback_split(script):
+            while argv and argv[0] in _RESERVED:
+                argv = argv[1:]
+            if argv:
+                commands = [*commands, SimpleCommand(argv, depth=depth)]
+    findings: list[Finding] = []
+    programs: list[str] = []
+    for raw in commands:
+        for cmd in canonicalize(raw):
+            programs.append(cmd.program)
+            findings += analyse_simple(cmd, ctx)
+            if cmd.program in ("cd", "pushd") and len(cmd.argv) > 1:
+                ctx = Context(_changed_dir(ctx.cwd, cmd.argv[-1]), home, recurse, cwd)
+    if parsed.has_error:
+        findings += inline.api_calls(script, None, ctx)  # SDK calls typed as a command
+        findings = [_raised(f) for f in findings]
+    return _dedup(findings), list(dict.fromkeys(programs)), parsed.has_error
 
 
-_PROGRAMS: dict[str, Callable[[list[str]], CommandAnalysis]] = {
-    "curl": _http,
-    "wget": _http,
-    "http": _http,
-    "https": _http,
-    "railway": _railway,
-    "rm": _rm,
-    "git": _git,
-    "grep": _search,
-    "rg": _search,
-    "ag": _search,
-    "terraform": _verb_destroys(("destroy",), "infra_destroy"),
-    "kubectl": _verb_destroys(("delete",), "k8s_delete"),
-    "aws": _verb_destroys(("delete-", "terminate-", "rb", "remove-"), "cloud_delete"),
-    "gcloud": _verb_destroys(("delete",), "cloud_delete"),
-    "az": _verb_destroys(("delete",), "cloud_delete"),
-}
+def analyse_simple(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
+    findings: list[Finding] = []
+    for check in _ALWAYS:
+        findings += check(cmd, ctx)
+    if cmd.program in _DATA_ONLY:
+        return findings
+    handler = _PROGRAMS.get(cmd.program)
+    if handler is None:
+        handler = next(
+            (h for p, h in fs.PREFIX_PROGRAMS.items() if cmd.program.startswith(p)), None
+        )
+    if handler is None and inline.interpreter_of(cmd.program):
+        handler = inline.interpreter
+    if handler is None and ("(" in cmd.program or (cmd.argv[1:2] and cmd.argv[1].startswith("("))):
+        # code typed as a command (a REPL transcript): client.customer.delete('id')
+        findings += inline.api_calls("".join(cmd.argv), cmd, ctx)
+    elif handler is not None:
+        findings += handler(cmd, ctx)
+    else:
+        matched = packs.match(cmd)
+        provider = providers.CLIS.get(cmd.program)
+        findings += [
+            _with(f, provider=provider, scope="remote" if provider else f.scope) for f in matched
+        ]
+    if any(f.destructive for f in findings) and hygiene.assume_yes(cmd.argv):
+        top = max((f for f in findings if f.destructive), key=lambda f: rank(f.severity))
+        findings.append(
+            _with(top, category="safety_bypass", rule_id="bypass.assume-yes",
+                  reason=f"confirmation skipped on a destructive command ({top.operation})")
+        )  # fmt: skip
+    if cmd.remote:  # on another host: scope there is unknown, and it is often a server
+        findings = [
+            _with(f, scope="remote", severity=max_severity(f.severity, "medium"))
+            if f.destructive
+            else _with(f, scope="remote")
+            for f in findings
+        ]
+    return findings
 
 
-def quote(argv: list[str]) -> str:
-    return shlex.join(argv)
+def _changed_dir(cwd: str | None, target: str) -> str | None:
+    """cwd after `cd target`; a move we cannot place makes later relative paths unknown."""
+    if target.startswith("/"):
+        return posixpath.normpath(target)
+    if cwd and not target.startswith(("~", "$", "-")):
+        return posixpath.normpath(posixpath.join(cwd, target))
+    if cwd is None and not target.startswith(("..", "~", "$", "-")):
+        return None  # a subdirectory of the project: still the project
+    return "$CWD"  # ~, $VAR, - or above an unknown project dir
+
+
+def _with(finding: Finding, **changes: object) -> Finding:
+    values = {name: getattr(finding, name) for name in Finding.__slots__}
+    values.update(changes)
+    return Finding(**values)  # type: ignore[arg-type]
+
+
+def _raised(finding: Finding) -> Finding:
+    return _with(
+        finding,
+        severity=raise_severity(finding.severity),
+        reason=finding.reason + " [unparsed input]",
+    )
+
+
+def _dedup(findings: list[Finding]) -> list[Finding]:
+    seen: dict[tuple, Finding] = {}
+    for f in findings:
+        key = (f.rule_id, f.category, f.target)
+        if key not in seen or rank(f.severity) > rank(seen[key].severity):
+            seen[key] = f
+    return list(seen.values())
+
+
+def _roll_up(findings: list[Finding], programs: list[str], unparsed: bool) -> CommandAnalysis:
+    ordered = sorted(findings, key=lambda f: (-rank(f.severity), not f.destructive))
+    main = ordered[0] if ordered else None
+    severity = max_severity(*(f.severity for f in findings)) if findings else "info"
+    if unparsed and not findings:
+        severity = "low"  # never "safe": the shell might read it differently than we did
+    destructive = [f for f in ordered if f.destructive]
+    primary = destructive[0] if destructive else main
+    url = next((f.url for f in ordered if f.url), None)
+    return CommandAnalysis(
+        operation=primary.operation if primary else (programs[0] if programs else None),
+        destructive=bool(destructive),
+        categories=tuple(dict.fromkeys(f.category for f in ordered)),
+        target=primary.target if primary else None,
+        url=url,
+        provider=next((f.provider for f in ordered if f.provider), None),
+        programs=tuple(programs),
+        severity=severity,
+        scope=primary.scope if primary else None,
+        targets=tuple(dict.fromkeys(f.target for f in ordered if f.target)),
+        rule_ids=tuple(dict.fromkeys(f.rule_id for f in ordered)),
+        reasons=tuple(dict.fromkeys(f.reason for f in ordered)),
+        unparsed=unparsed,
+        findings=tuple(ordered),
+    )

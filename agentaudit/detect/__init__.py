@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import pkgutil
 from dataclasses import dataclass
 from typing import Any
@@ -47,7 +48,13 @@ class DetectReport:
 def run_detection(store: Store, detectors: list[Detector] | None = None) -> DetectReport:
     links = link_events(store)
     findings: list[dict[str, Any]] = []
-    for detector in detectors or builtin_detectors():
+    if detectors is None:
+        detectors = builtin_detectors()
+        if os.environ.get("AGENTAUDIT_SIGMA") == "1":  # opt-in until alert routing is tuned
+            from agentaudit.detect.sigma import SigmaRules
+
+            detectors.append(SigmaRules())
+    for detector in detectors:
         findings += detector.run(store)
     new = store.append_findings(findings) if findings else 0
     return DetectReport(links, new, findings)

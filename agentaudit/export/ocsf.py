@@ -1,8 +1,10 @@
-"""OCSF 1.8.0 Detection Finding (class 2004) NDJSON, one line per finding.
+"""OCSF 1.8.0 Detection Finding (class 2004): the alert's lifecycle, and per-finding snapshots.
 
-`finding_info.uid` is the finding id; `metadata.correlation_uid` is the alert id of the
-incident it belongs to (the same key PagerDuty dedups on). Times are epoch milliseconds and
-no value is null (OCSF rejects nulls: absent keys are dropped).
+`alert_finding` builds the record of an alert group: `finding_info.uid` is the alert id
+(sha256 of the group key, the same key PagerDuty dedups on), with activity Create when the
+group first fires, Update as alerts join, are suppressed or acknowledged, and Close when it
+resolves. The alerter stores each record in `finding_log`; `export_ocsf` writes that log.
+Times are epoch milliseconds and no value is null (OCSF rejects nulls: absent keys are dropped).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import datetime
 from typing import IO, Any
 
 from agentaudit import __version__
-from agentaudit.alert.grouping import alert_id_for
+from agentaudit.schema import stable_id
 from agentaudit.store import Store, now
 
 OCSF_VERSION = "1.8.0"
@@ -43,8 +45,9 @@ _ATTACK_IMPACT = {
 }
 
 
-def ms(value: datetime) -> int:
-    return int(value.timestamp() * 1000)
+def ms(value: datetime | None) -> int | None:
+    """Epoch milliseconds; None (dropped from the record) when the source had no time."""
+    return None if value is None else int(value.timestamp() * 1000)
 
 
 def finding_to_ocsf(finding: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, Any]:
@@ -81,7 +84,7 @@ def finding_to_ocsf(finding: dict[str, Any], events: list[dict[str, Any]]) -> di
             "log_name": "agentaudit.findings",
             "log_provider": "agentaudit",
             "uid": finding["finding_id"],
-            "correlation_uid": alert_id_for(finding["group_key"]),
+            "correlation_uid": stable_id("alert", finding["group_key"]),
             "event_code": finding["rule_id"],
             "processed_time": ms(finding["created_at"]),
             "profiles": [],
@@ -187,6 +190,7 @@ def _drop_empty(value: Any) -> Any:
 
 
 def iter_findings_ocsf(store: Store) -> Iterator[dict[str, Any]]:
+    """One snapshot per stored finding (not the alert lifecycle; see `iter_finding_log`)."""
     for finding in store.rows("SELECT * FROM findings ORDER BY first_seen, rule_id"):
         events = store.rows(
             "SELECT * FROM events WHERE event_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY time, seq",
@@ -195,9 +199,138 @@ def iter_findings_ocsf(store: Store) -> Iterator[dict[str, Any]]:
         yield finding_to_ocsf(finding, events)
 
 
+FINDING_ACTIVITIES = {"create": (1, "Create"), "update": (2, "Update"), "close": (3, "Close")}
+ALERT_STATUS = {
+    "new": (1, "New"),
+    "in_progress": (2, "In Progress"),
+    "suppressed": (3, "Suppressed"),
+    "resolved": (4, "Resolved"),
+}
+
+
+def alert_finding(
+    alert: dict[str, Any],
+    members: list[dict[str, Any]],
+    findings: list[dict[str, Any]],
+    events: list[dict[str, Any]],
+    *,
+    activity: str,
+    status: str,
+    at: datetime,
+    reason: str,
+) -> dict[str, Any]:
+    """The OCSF Detection Finding of an alert group at one point of its lifecycle."""
+    activity_id, activity_name = FINDING_ACTIVITIES[activity]
+    status_id, status_name = ALERT_STATUS[status]
+    live = [m for m in members if m["state"] != "resolved"] or members
+    severity = max((m["severity"] for m in live), key=lambda s: SEVERITY_IDS.get(s, 0))
+    top = max(findings, key=lambda f: SEVERITY_IDS.get(f["severity"], 0))
+    analytic_type_id, analytic_type = ANALYTIC_TYPES.get(top["kind"], (1, "Rule"))
+    first = min(f["first_seen"] for f in findings)
+    last = max(f["last_seen"] for f in findings)
+    categories = sorted({c for e in events for c in (e.get("categories") or [])})
+    users = sorted({e["actor"] for e in events if e.get("actor")})
+    hosts = sorted({e["host"] for e in events if e.get("host")})
+    session = alert.get("session_id")
+    record = {
+        "class_uid": DETECTION_FINDING,
+        "class_name": "Detection Finding",
+        "category_uid": 2,
+        "category_name": "Findings",
+        "activity_id": activity_id,
+        "activity_name": activity_name,
+        "type_uid": DETECTION_FINDING * 100 + activity_id,
+        "type_name": f"Detection Finding: {activity_name}",
+        "severity_id": SEVERITY_IDS[severity],
+        "severity": severity.capitalize(),
+        "status_id": status_id,
+        "status": status_name,
+        "status_detail": reason,
+        "is_alert": status in ("new", "in_progress"),
+        "confidence_id": 3,
+        "confidence": "High",
+        "time": ms(at),
+        "start_time": ms(first),
+        "end_time": ms(last),
+        "count": len(findings),
+        "message": alert["title"],
+        "metadata": {
+            "version": OCSF_VERSION,
+            "product": _PRODUCT,
+            "log_name": "agentaudit.findings",
+            "log_provider": "agentaudit",
+            "uid": stable_id("finding-record", alert["alert_id"], activity, ms(at), reason),
+            "correlation_uid": alert["alert_id"],
+            "event_code": top["rule_id"],
+            "processed_time": ms(at),
+            "labels": [f"route:{alert.get('route') or 'default'}"],
+            "profiles": [],
+        },
+        "finding_info": _drop_empty(
+            {
+                "uid": alert["alert_id"],
+                "title": alert["title"],
+                "desc": "; ".join(sorted({f["title"] for f in findings})),
+                "types": sorted({f"agentaudit/{f['rule_id']}" for f in findings} | set(categories)),
+                "created_time": ms(alert["created_at"]),
+                "first_seen_time": ms(first),
+                "last_seen_time": ms(last),
+                "modified_time": ms(at),
+                "product_uid": "agentaudit",
+                "analytic": {
+                    "uid": top["rule_id"],
+                    "name": top["rule_id"],
+                    "type_id": analytic_type_id,
+                    "type": analytic_type,
+                    "version": "1",
+                },
+                "attacks": [_ATTACK_IMPACT] if any(e.get("destructive") for e in events) else None,
+                "related_events": [_related(e) for e in events],
+                "related_events_count": len(events),
+                "tags": [{"name": "session.id", "value": session}] if session else None,
+            }
+        ),
+        "evidences": [ev for e in events if (ev := _evidence(e))] or None,
+        "resources": _resources(events),
+        "observables": [
+            *({"name": "actor.user.name", "type_id": 4, "value": u} for u in users),
+            *({"name": "device.hostname", "type_id": 1, "value": h} for h in hosts),
+        ]
+        or None,
+        "unmapped": {
+            "agentaudit": {
+                "group_key": alert["group_key"],
+                "group_labels": alert.get("group_labels") or "{}",
+                "alerts": [
+                    _drop_empty(
+                        {
+                            "fingerprint": m["fingerprint"],
+                            "rule_id": m["rule_id"],
+                            "severity": m["severity"],
+                            "state": m["state"],
+                            "silenced_by": list(m.get("silenced_by") or []) or None,
+                            "inhibited_by": list(m.get("inhibited_by") or []) or None,
+                        }
+                    )
+                    for m in members
+                ],
+            }
+        },
+    }
+    return _drop_empty(record)
+
+
+def iter_finding_log(store: Store, after_seq: int = -1) -> Iterator[tuple[int, dict[str, Any]]]:
+    for row in store.rows(
+        "SELECT seq, ocsf FROM finding_log WHERE seq > ? ORDER BY seq", [after_seq]
+    ):
+        yield row["seq"], json.loads(row["ocsf"])
+
+
 def export_ocsf(store: Store, out: IO[str]) -> int:
+    """Write the whole Detection Finding lifecycle (create/update/close records) as NDJSON."""
     count = 0
-    for record in iter_findings_ocsf(store):
+    for _seq, record in iter_finding_log(store):
         out.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
         count += 1
     return count

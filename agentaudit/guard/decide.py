@@ -7,15 +7,14 @@ credential the session *found* in a file or a command's output is the PocketOS p
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentaudit.commands import analyze
-from agentaudit.commands.analysis import split_simple_commands
+from agentaudit.commands import analyze_command
+from agentaudit.commands.model import rank
 from agentaudit.environments import infer_env_from_text
 from agentaudit.guard.call import PendingCall
-from agentaudit.guard.policy import TEMP_DIRS, Policy, stricter
+from agentaudit.guard.policy import Policy, stricter
 from agentaudit.secrets import Redactor
 
 _CATEGORY_WORDS = {
@@ -91,26 +90,10 @@ def session_context(con: Any, session_id: str | None, fp: str | None, target: st
     return context
 
 
-def only_temp_deletes(command: str) -> bool:
-    """Every destructive part of the line is `rm` of paths under a temp directory."""
-    destructive_parts = 0
-    for argv in split_simple_commands(command):
-        if not argv or not analyze(shlex.join(argv)).destructive:
-            continue
-        destructive_parts += 1
-        targets = [a for a in argv[1:] if not a.startswith("-")]
-        if argv[0].rsplit("/", 1)[-1] != "rm" or not targets:
-            return False
-        if not all(_in_temp_dir(t) for t in targets):
-            return False
-    return destructive_parts > 0
-
-
-def _in_temp_dir(path: str) -> bool:
-    parts = path.split("/")
-    if ".." in parts:
-        return False
-    return any(path == d or path.startswith(d + "/") for d in TEMP_DIRS)
+def only_temp_deletes(found) -> bool:
+    """Every destructive part of the line deletes files under a temporary directory."""
+    categories = set(found.categories) - {"safety_bypass"}  # `--force` changes no target
+    return found.destructive and found.scope == "temp" and categories <= {"fs_delete"}
 
 
 def evaluate(
@@ -124,7 +107,7 @@ def evaluate(
         return Decision("allow", f"agentaudit: {call.tool_name or 'this tool'} is not a shell call")
     redaction = redactor.redact(call.command)
     fp = redaction.credentials[0] if redaction.credentials else None
-    found = analyze(call.command)
+    found = analyze_command(call.command, cwd=call.cwd)
     decision = Decision(
         "allow",
         "",
@@ -147,7 +130,13 @@ def evaluate(
     env, evidence = _environment(found, redaction.text, project, context)
     decision.environment = env
     what = _describe(found)
-    if only_temp_deletes(call.command):
+    if rank(found.severity) < rank(policy.min_severity):
+        decision.reason = (
+            f"agentaudit: {what}, rated {found.severity} by the command analysis "
+            f"(below the policy's {policy.min_severity})"
+        )
+        return decision
+    if only_temp_deletes(found):
         decision.decision = policy.temp_deletes
         decision.reason = f"agentaudit: {what} only under a temporary directory"
         return decision

@@ -22,8 +22,6 @@ from agentaudit import paths
 DECISIONS = ("allow", "ask", "deny")
 POLICY_ENV = "AGENTAUDIT_GUARD_POLICY"
 PROJECT_FILE = Path(".agentaudit") / "guard.yaml"
-# Deleting in these is routine (build scratch, test fixtures); not a reason to stop a call.
-TEMP_DIRS = ("/tmp", "/var/tmp", "/private/tmp", "$TMPDIR", "${TMPDIR}", "${TMPDIR:-/tmp}")
 
 
 def stricter(a: str, b: str) -> str:
@@ -54,6 +52,9 @@ class Policy:
     # output (the PocketOS path): the agent found a key it was not given.
     found_credential: str = "deny"
     temp_deletes: str = "allow"
+    # Destructive calls the command analysis rates below this (a single file removed in the
+    # project) are allowed: asking about each would train people to click yes.
+    min_severity: str = "medium"
     on_error: str = "ask"
     timeout_seconds: float = 2.0
     projects: tuple[ProjectRule, ...] = ()
@@ -119,6 +120,7 @@ def policy_from_dict(data: dict[str, Any], base: Path | None = None) -> Policy:
         destructive=destructive,
         found_credential=_decision(data.get("found_credential")) or policy.found_credential,
         temp_deletes=_decision(data.get("temp_deletes")) or policy.temp_deletes,
+        min_severity=str(data.get("min_severity", policy.min_severity)),
         on_error=_decision(data.get("on_error")) or policy.on_error,
         timeout_seconds=float(data.get("timeout_seconds", policy.timeout_seconds)),
         projects=_project_rules(data.get("projects"), base),
@@ -138,6 +140,10 @@ def tighten(user: Policy, project: Policy) -> Policy:
         destructive=destructive,
         found_credential=stricter(user.found_credential, project.found_credential),
         temp_deletes=stricter(user.temp_deletes, project.temp_deletes),
+        min_severity=min(
+            (user.min_severity, project.min_severity),
+            key=("info", "low", "medium", "high", "critical").index,
+        ),
         projects=(*user.projects, *(_no_looser(rule, user) for rule in project.projects)),
         sources=(*user.sources, *project.sources),
     )

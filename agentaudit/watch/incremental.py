@@ -18,8 +18,6 @@ again as its session); after that it is detected on its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -117,32 +115,6 @@ def detect_recent(
         store.append_findings(new)
     until = waiting[0] + timedelta(seconds=settle_seconds) if waiting[1] else None
     return PassResult(new, links, int(size), until)
-
-
-@contextmanager
-def only_groups(store: Store, group_keys: list[str]) -> Iterator[None]:
-    """Within the block, `findings` and `events` (read through this connection) hold these
-    groups and their findings' events only.
-
-    `build_alerts` reads every open group on each call, and the page it renders reads the
-    events of its findings: with months of history both would scan the whole store.
-    """
-    catalog = store.con.execute("SELECT current_database()").fetchall()[0][0]
-    keys = ", ".join("'" + k.replace("'", "''") + "'" for k in group_keys) or "NULL"
-    findings = f'SELECT * FROM "{catalog}".main.findings WHERE group_key IN ({keys})'
-    store.con.execute(f"CREATE OR REPLACE TEMP VIEW findings AS {findings}")
-    store.con.execute(
-        "CREATE OR REPLACE TEMP TABLE group_events AS "
-        f'SELECT * FROM "{catalog}".main.events WHERE event_id IN '
-        "(SELECT unnest(event_ids) FROM findings)"
-    )
-    store.con.execute("CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM group_events")
-    try:
-        yield
-    finally:
-        store.con.execute("DROP VIEW IF EXISTS temp.events")
-        store.con.execute("DROP TABLE IF EXISTS temp.group_events")
-        store.con.execute("DROP VIEW IF EXISTS temp.findings")
 
 
 def _new_only(store: Store, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:

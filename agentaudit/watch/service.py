@@ -22,19 +22,22 @@ from typing import Any
 import watchfiles
 
 from agentaudit import paths
-from agentaudit.alert import build_alerts, deliver_pending
+from agentaudit.alert.config import AlertingConfig, from_urls, load_config
+from agentaudit.alert.engine import evaluate
+from agentaudit.alert.outbox import deliver_due
 from agentaudit.guard.record import decision_log_path
 from agentaudit.ingest import IngestReport, ingest_paths
 from agentaudit.secrets import Redactor, redactor_for
 from agentaudit.store import Store, now
 from agentaudit.watch.config import WatchConfig
 from agentaudit.watch.health import HealthServer
-from agentaudit.watch.incremental import NOTABLE, detect_recent, only_groups
+from agentaudit.watch.incremental import NOTABLE, detect_recent
 from agentaudit.watch.sources import FileTailSource, WatchSource, build_source
 from agentaudit.watch.telemetry import Telemetry, readers_from_config
 
 log = logging.getLogger("agentaudit.watch")
-RETRY_DELIVERY_SECONDS = 30.0
+ALERT_TICK_SECONDS = 1.0
+DELIVERY_BUDGET_SECONDS = 5.0
 # Bytes of one file read per round (about 60 hook lines): a busy file yields to quiet ones.
 ROUND_BYTES = 32 * 1024
 PASS_SECONDS = 0.25  # then look at what else changed
@@ -81,7 +84,12 @@ class Watcher:
         }
         self._detect_since: datetime | None = None
         self._rerun_at: datetime | None = None
-        self._retry_at = 0.0
+        self._alert_tick = 0.0
+        # `notify` URLs page at once (group_wait 0); without them, the alerting config
+        # (`agentaudit alerting`, issue 7) decides routes and timers, if there is one.
+        self.alerting: AlertingConfig | None = (
+            from_urls(config.notify) if config.notify else load_config()
+        )
         self._stats: dict[Path, tuple[int, int, int]] = {}
         self._progress: dict[Path, int] = {}
         self._carry: dict[WatchSource, set[Path]] = {}
@@ -266,8 +274,8 @@ class Watcher:
                     outcome["findings"] += found
                     outcome["delivered"] += delivered
                 break
-        if not outcome["findings"] and time.monotonic() >= self._retry_at:
-            outcome["delivered"] += self._deliver(seen_at)
+        if not outcome["findings"]:
+            outcome["delivered"] += self._tick_alerts(seen_at)
         self.state["passes"] += 1
         self.state["last_pass_at"] = time.monotonic()
         self.telemetry.pass_duration.record(time.monotonic() - seen_at)
@@ -328,10 +336,10 @@ class Watcher:
             )
         self.state["findings"] += len(result.new_findings)
         delivered = 0
-        if result.new_findings:
-            with only_groups(self.store, sorted({f["group_key"] for f in result.new_findings})):
-                build_alerts(self.store)
+        if result.new_findings and self.alerting is not None:
+            evaluate(self.store, self.alerting)  # group_wait 0 pages now; longer waits tick
             delivered = self._deliver(seen_at)
+            self._alert_tick = time.monotonic() + ALERT_TICK_SECONDS
         log.debug(
             "round: %d ingested, detect %.3f s: %d in window, %d links, new findings %s, "
             "settling until %s",
@@ -421,20 +429,22 @@ class Watcher:
         return True
 
     def _deliver(self, seen_at: float) -> int:
-        if not self.config.notify:
+        """Send what the outbox has due (a hanging receiver cannot hold the loop long)."""
+        if self.alerting is None:
             return 0
-        pending = self.store.con.execute(
-            "SELECT count(*) FROM alerts WHERE notified_at IS NULL"
-        ).fetchall()[0][0]
-        if not pending:
-            return 0
-        results = deliver_pending(self.store, self.config.notify)
+        results = deliver_due(self.store, self.alerting, budget_seconds=DELIVERY_BUDGET_SECONDS)
         ok = sum(1 for r in results if r["ok"])
         for r in results:
             self.telemetry.alerts.add(1, {"outcome": "ok" if r["ok"] else "failed"})
         if ok:
             self.telemetry.alert_latency.record(time.monotonic() - seen_at)
         self.state["alerts_delivered"] += ok
-        failed = len(results) - ok
-        self._retry_at = time.monotonic() + (RETRY_DELIVERY_SECONDS if failed else 0)
         return ok
+
+    def _tick_alerts(self, seen_at: float) -> int:
+        """Alert timers (group_wait, group_interval, resolve) and outbox retries, each second."""
+        if self.alerting is None or time.monotonic() < self._alert_tick:
+            return 0
+        self._alert_tick = time.monotonic() + ALERT_TICK_SECONDS
+        evaluate(self.store, self.alerting)
+        return self._deliver(seen_at)

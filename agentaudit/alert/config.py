@@ -1,0 +1,290 @@
+"""The alerting config (YAML): routes, receivers, inhibition, grouping and delivery timing.
+
+The shape follows Alertmanager's (`route` tree with `matchers`, `group_by`, `group_wait`,
+`group_interval`, `repeat_interval`, `continue`; `receivers`; `inhibit_rules`) so on-call
+teams can read it without a manual. Secrets (PagerDuty routing keys, apprise URLs with tokens)
+live only here or in the environment, never in the store: the outbox keeps a target id.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from agentaudit import paths
+from agentaudit.alert.matchers import Labels, Matcher, all_match, parse_matchers
+from agentaudit.schema import stable_id
+
+CONFIG_ENV = "AGENTAUDIT_ALERTING"
+CONFIG_FILENAME = "alerting.yml"
+PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
+DEFAULT_GROUP_BY = ("session_id", "rule_family")
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: str | int | float | timedelta) -> timedelta:
+    """`30s`, `5m`, `4h`, `1h30m`, `2d` or a number of seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float):
+        return timedelta(seconds=value)
+    text = str(value).strip().replace(" ", "")
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return timedelta(seconds=float(text))
+    parts = _DURATION.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"not a duration: {value!r} (use e.g. 30s, 5m, 4h, 1h30m)")
+    return timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in parts))
+
+
+@dataclass(frozen=True, slots=True)
+class AppriseTarget:
+    url: str
+    tags: tuple[str, ...] = ()
+
+    @property
+    def target_id(self) -> str:
+        """Stable id of the URL; the URL itself (tokens) never reaches the store."""
+        return "apprise:" + stable_id("apprise-target", self.url)[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class PagerDutyTarget:
+    routing_key: str
+    url: str = PAGERDUTY_EVENTS_URL
+    source: str = "agentaudit"
+    timeout: float = 10.0
+
+    @property
+    def target_id(self) -> str:
+        return "pagerduty:" + stable_id("pagerduty-target", self.routing_key, self.url)[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Receiver:
+    name: str
+    apprise: tuple[AppriseTarget, ...] = ()
+    pagerduty: tuple[PagerDutyTarget, ...] = ()
+    send_resolved: bool = True
+
+    def targets(self) -> list[AppriseTarget | PagerDutyTarget]:
+        return [*self.apprise, *self.pagerduty]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    name: str
+    receiver: str
+    matchers: tuple[Matcher, ...] = ()
+    group_by: tuple[str, ...] = DEFAULT_GROUP_BY
+    group_wait: timedelta = timedelta(seconds=30)
+    group_interval: timedelta = timedelta(minutes=5)
+    repeat_interval: timedelta = timedelta(hours=4)
+    continue_: bool = False
+    routes: tuple[Route, ...] = ()
+
+    def match(self, labels: Labels) -> list[Route]:
+        """Alertmanager's tree walk: the deepest matching routes; first match wins unless
+        `continue`; a route whose children all miss handles the alert itself."""
+        if not all_match(self.matchers, labels):
+            return []
+        found: list[Route] = []
+        for child in self.routes:
+            hits = child.match(labels)
+            found += hits
+            if hits and not child.continue_:
+                break
+        return found or [self]
+
+    def walk(self) -> list[Route]:
+        return [self, *(r for child in self.routes for r in child.walk())]
+
+
+@dataclass(frozen=True, slots=True)
+class InhibitRule:
+    source_matchers: tuple[Matcher, ...]
+    target_matchers: tuple[Matcher, ...]
+    equal: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPolicy:
+    timeout: timedelta = timedelta(seconds=5)
+    backoff_base: timedelta = timedelta(seconds=5)
+    backoff_max: timedelta = timedelta(minutes=10)
+    max_attempts: int = 12
+
+
+DEFAULT_INHIBIT = InhibitRule(
+    source_matchers=parse_matchers(["severity=critical"]),
+    target_matchers=parse_matchers(["severity=~high|medium|low|info"]),
+    equal=("session_id", "rule_family"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertingConfig:
+    route: Route
+    receivers: dict[str, Receiver] = field(default_factory=dict)
+    inhibit_rules: tuple[InhibitRule, ...] = (DEFAULT_INHIBIT,)
+    resolve_timeout: timedelta = timedelta(minutes=30)
+    delivery: DeliveryPolicy = DeliveryPolicy()
+    rule_families: dict[str, str] = field(default_factory=dict)
+
+    def routes(self) -> dict[str, Route]:
+        return {r.name: r for r in self.route.walk()}
+
+    def receiver(self, name: str) -> Receiver:
+        return self.receivers.get(name) or Receiver(name)
+
+
+def from_urls(urls: list[str], *, group_wait: str | float = 0) -> AlertingConfig:
+    """The config of `--notify URL` runs: one route to those apprise URLs.
+
+    One-shot runs have no later tick to wait for, so group_wait defaults to 0 here.
+    """
+    receiver = Receiver("default", apprise=tuple(AppriseTarget(u) for u in urls))
+    route = Route("default", "default", group_wait=parse_duration(group_wait))
+    return AlertingConfig(route=route, receivers={"default": receiver})
+
+
+def default_config_path() -> Path:
+    override = os.environ.get(CONFIG_ENV)
+    return Path(override) if override else paths.home() / CONFIG_FILENAME
+
+
+def load_config(path: str | Path | None = None) -> AlertingConfig | None:
+    """The YAML config at `path` (or $AGENTAUDIT_ALERTING, or the data dir); None if absent."""
+    config_path = Path(path) if path else default_config_path()
+    if not config_path.exists():
+        if path:
+            raise FileNotFoundError(f"no alerting config at {config_path}")
+        return None
+    return parse_config(yaml.safe_load(config_path.read_text(encoding="utf-8")) or {})
+
+
+def parse_config(data: dict[str, Any]) -> AlertingConfig:
+    shared = [_apprise_target(item) for item in data.get("apprise") or []]
+    receivers = {}
+    for item in data.get("receivers") or []:
+        receiver = _receiver(item, shared)
+        receivers[receiver.name] = receiver
+    route = _route(data.get("route") or {}, parent=None, index=0)
+    unknown = {r.receiver for r in route.walk()} - set(receivers)
+    if unknown:
+        raise ValueError(f"routes name unknown receivers: {sorted(unknown)}")
+    glob = data.get("global") or {}
+    delivery = glob.get("delivery") or {}
+    inhibit = data.get("inhibit_rules")
+    return AlertingConfig(
+        route=route,
+        receivers=receivers,
+        inhibit_rules=(DEFAULT_INHIBIT,)
+        if inhibit is None
+        else tuple(
+            InhibitRule(
+                parse_matchers(rule.get("source_matchers")),
+                parse_matchers(rule.get("target_matchers")),
+                tuple(rule.get("equal") or ()),
+            )
+            for rule in inhibit
+        ),
+        resolve_timeout=parse_duration(glob.get("resolve_timeout", "30m")),
+        delivery=DeliveryPolicy(
+            timeout=parse_duration(delivery.get("timeout", "5s")),
+            backoff_base=parse_duration(delivery.get("backoff_base", "5s")),
+            backoff_max=parse_duration(delivery.get("backoff_max", "10m")),
+            max_attempts=int(delivery.get("max_attempts", 12)),
+        ),
+        rule_families={str(k): str(v) for k, v in (data.get("rule_families") or {}).items()},
+    )
+
+
+def _apprise_target(item: str | dict[str, Any]) -> AppriseTarget:
+    if isinstance(item, str):
+        return AppriseTarget(item)
+    tags = item.get("tags") or item.get("tag") or ()
+    if isinstance(tags, str):
+        tags = [t.strip() for t in tags.split(",") if t.strip()]
+    return AppriseTarget(str(item["url"]), tuple(tags))
+
+
+def _receiver(item: dict[str, Any], shared: list[AppriseTarget]) -> Receiver:
+    inline = [_apprise_target(u) for u in item.get("apprise_urls") or []]
+    tags = item.get("apprise_tags") or []
+    if isinstance(tags, str):
+        tags = [tags]
+    # apprise tag semantics: a list is OR; "a, b" inside one entry is AND
+    wanted = [{t.strip() for t in str(tag).split(",")} for tag in tags]
+    selected = [t for t in shared if any(w <= set(t.tags) for w in wanted)]
+    pagerduty = []
+    for pd in _as_list(item.get("pagerduty")):
+        key = pd.get("routing_key") or os.environ.get(pd.get("routing_key_env") or "", "")
+        if not key:
+            raise ValueError(
+                f"receiver {item['name']!r}: pagerduty needs routing_key or a set routing_key_env"
+            )
+        pagerduty.append(
+            PagerDutyTarget(
+                routing_key=str(key),
+                url=str(pd.get("url") or PAGERDUTY_EVENTS_URL),
+                source=str(pd.get("source") or "agentaudit"),
+                timeout=parse_duration(pd.get("timeout", "10s")).total_seconds(),
+            )
+        )
+    apprise_targets = tuple(dict.fromkeys([*inline, *selected]))
+    # Alertmanager's defaults: resolved messages for webhooks and pagers, not for email/Slack
+    quiet_by_default = (
+        bool(apprise_targets)
+        and not pagerduty
+        and all(t.url.split("://", 1)[0] in _NO_RESOLVED_SCHEMES for t in apprise_targets)
+    )
+    return Receiver(
+        name=str(item["name"]),
+        apprise=apprise_targets,
+        pagerduty=tuple(pagerduty),
+        send_resolved=bool(item.get("send_resolved", not quiet_by_default)),
+    )
+
+
+_NO_RESOLVED_SCHEMES = {"mailto", "mailtos", "slack", "wecombot"}
+
+
+def _as_list(value: Any) -> list[dict[str, Any]]:
+    if not value:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _route(item: dict[str, Any], parent: Route | None, index: int) -> Route:
+    def inherit(key: str, default: Any) -> Any:
+        return item.get(key, default)
+
+    name = item.get("name") or ("default" if parent is None else f"{parent.name}.{index}")
+    base = parent or Route("default", "default")
+    route = Route(
+        name=str(name),
+        receiver=str(inherit("receiver", base.receiver)),
+        matchers=parse_matchers(item.get("matchers")),
+        group_by=tuple(inherit("group_by", base.group_by)),
+        group_wait=parse_duration(inherit("group_wait", base.group_wait)),
+        group_interval=parse_duration(inherit("group_interval", base.group_interval)),
+        repeat_interval=parse_duration(inherit("repeat_interval", base.repeat_interval)),
+        continue_=bool(item.get("continue", False)),
+    )
+    children = tuple(
+        _route(child, route, i) for i, child in enumerate(item.get("routes") or [], start=1)
+    )
+    return Route(**{**_fields(route), "routes": children})
+
+
+def _fields(route: Route) -> dict[str, Any]:
+    return {name: getattr(route, name) for name in Route.__slots__}

@@ -1,0 +1,84 @@
+"""A finding's labels (what routes, groups, silences and inhibition match on) and fingerprint.
+
+Labels: alertname and rule_id (the detector), rule_family, severity, session_id, agent, user,
+host, source (every source of the evidence), environment (of the destructive target), kind.
+The fingerprint is a hash of the label set, as in Alertmanager: two findings with the same
+labels are one alert.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agentaudit.alert.matchers import Labels
+from agentaudit.schema import stable_id
+from agentaudit.store import Store
+
+_ENV_RANK = ("production", "staging", "development", "unknown")
+DESTRUCTION_FAMILY = "destruction"
+
+
+def open_finding_events(store: Store) -> dict[str, list[dict[str, Any]]]:
+    """The evidence events of every open finding, in one query: finding_id -> events."""
+    rows = store.rows(
+        """SELECT f.finding_id, e.source, e.destructive, e.target_env, e.agent, e.actor,
+                  e.os_user, e.host
+           FROM findings f, unnest(f.event_ids) AS u(eid)
+           JOIN events e ON e.event_id = u.eid
+           WHERE f.status <> 'resolved'
+           ORDER BY f.finding_id, e.time, e.seq"""
+    )
+    by_finding: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_finding.setdefault(row["finding_id"], []).append(row)
+    return by_finding
+
+
+def rule_family(finding: dict[str, Any], events: list[dict[str, Any]], overrides: dict) -> str:
+    """Configured family, else `destruction` when the evidence destroys something (ATT&CK
+    TA0040 Impact, as in the OCSF export), else the rule itself."""
+    if finding["rule_id"] in overrides:
+        return overrides[finding["rule_id"]]
+    if any(e.get("destructive") for e in events):
+        return DESTRUCTION_FAMILY
+    return finding["rule_id"]
+
+
+def finding_labels(
+    finding: dict[str, Any], events: list[dict[str, Any]], families: dict[str, str]
+) -> Labels:
+    def first(column: str) -> str:
+        return next((str(e[column]) for e in events if e.get(column)), "")
+
+    envs = {e.get("target_env") for e in events if e.get("destructive") and e.get("target_env")}
+    environment = next((env for env in _ENV_RANK if env in envs), "")
+    agents = [e["agent"] for e in events if e.get("agent") not in (None, "", "unknown")]
+    return {
+        "alertname": finding["rule_id"],
+        "rule_id": finding["rule_id"],
+        "rule_family": rule_family(finding, events, families),
+        "severity": finding["severity"],
+        "kind": finding["kind"],
+        "session_id": finding["session_id"] or finding["group_key"],
+        "agent": agents[0] if agents else "",
+        "user": first("actor") or first("os_user"),
+        "host": first("host"),
+        "environment": environment,
+        "source": tuple(sorted({e["source"] for e in events if e.get("source")})),
+    }
+
+
+def fingerprint(labels: Labels) -> str:
+    parts = [f"{k}={','.join(v) if isinstance(v, tuple) else v}" for k, v in sorted(labels.items())]
+    return stable_id("fingerprint", *parts)[:16]
+
+
+def group_labels(labels: Labels, group_by: tuple[str, ...]) -> dict[str, str]:
+    keys = sorted(labels) if "..." in group_by else list(group_by)
+    return {k: ",".join(v) if isinstance(v := labels.get(k, ""), tuple) else v for k in keys}
+
+
+def group_key(route_name: str, labels: dict[str, str]) -> str:
+    """Alertmanager's form: `{route}:{label="value",...}`."""
+    inner = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    return f"{{{route_name}}}:{{{inner}}}"

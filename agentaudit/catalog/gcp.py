@@ -1,0 +1,164 @@
+"""GCP Cloud Audit Log `methodName`s that destroy data, backups or audit trails.
+
+Method names come in several spellings (`v1.compute.instances.delete`, `storage.buckets.delete`,
+`google.iam.admin.v1.DeleteServiceAccount`, `io.k8s.core.v1.namespaces.delete`), so the last
+segment is read as the verb and the segment before it as the collection. Conditional cases read
+the record: BigQuery jobs whose statement deletes or drops (or `tableDeletion` metadata), KMS
+key versions disabled or scheduled for destruction, subnet flow logs turned off, bucket
+versioning turned off.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+_BACKUP_COLLECTIONS = {
+    "snapshots",
+    "images",
+    "backupruns",
+    "backups",
+    "backupvaults",
+    "machineimages",
+}
+_NETWORK_COLLECTIONS = {
+    "firewalls",
+    "networks",
+    "routes",
+    "subnetworks",
+    "vpntunnels",
+    "routers",
+    "firewall",
+    "managedzones",
+}
+_IDENTITY = {
+    "deleteserviceaccount",
+    "disableserviceaccount",
+    "deleterole",
+    "deleteserviceaccountkey",
+}
+_AUDIT = {"deletesink", "deletebucket", "deletelog", "deleteexclusion"}
+_BACKUP_VERBS = {
+    "destroycryptokeyversion",
+    "destroysecretversion",
+    "deletebackup",
+    "deletebackupvault",
+}
+_DESTRUCTIVE_STATEMENTS = {
+    "DELETE",
+    "DROP_TABLE",
+    "DROP_SCHEMA",
+    "TRUNCATE_TABLE",
+    "DROP_VIEW",
+    "DROP_MATERIALIZED_VIEW",
+}
+_OVERWRITE_STATEMENTS = {"UPDATE", "MERGE", "ALTER_TABLE", "CREATE_OR_REPLACE_TABLE"}
+_KMS_OFF = {"DISABLED", "DESTROY_SCHEDULED", "DESTROYED"}
+
+
+def _segments(operation: str) -> tuple[str, str]:
+    parts = operation.split(".")
+    return parts[-1].lower(), (parts[-2].lower() if len(parts) > 1 else "")
+
+
+def needs_record(operation: str) -> bool:
+    verb, _collection = _segments(operation)
+    return (
+        "jobservice" in operation.lower()
+        or "tableservice" in operation.lower()
+        or verb
+        in (
+            "updatecryptokeyversion",
+            "patch",
+            "update",
+            "insertjob",
+            "insert",
+            "query",
+            "jobcompleted",
+        )
+    )
+
+
+def classify(operation: str, record: dict[str, Any]) -> list[str]:
+    verb, collection = _segments(operation)
+    logging_api = "logging" in operation.lower()
+    if verb in _AUDIT and logging_api:
+        return ["audit_tamper"]
+    if verb in _IDENTITY:
+        return ["identity_delete"]
+    if verb in _BACKUP_VERBS:
+        return ["backup_destroy"]
+    if verb in (
+        "delete",
+        "deleteingressrule",
+        "dropdatabase",
+        "deletedatabase",
+        "deleteproject",
+        "deletecluster",
+        "deleteinstance",
+    ) or (verb.startswith("delete") and verb not in ("deletesink",)):
+        if collection in _BACKUP_COLLECTIONS:
+            return ["backup_destroy"]
+        if collection in _NETWORK_COLLECTIONS or "firewall" in operation.lower():
+            return ["network_delete"]
+        return ["cloud_delete"]
+    if not needs_record(operation):
+        return []
+    payload = _payload(record)
+    if verb == "updatecryptokeyversion":
+        state = str(_find(payload, "state") or "")
+        return ["backup_destroy"] if state.upper() in _KMS_OFF else []
+    if collection == "subnetworks" and verb == "patch":
+        log_config = _find(payload, "logconfig")
+        logs_off = isinstance(log_config, dict) and log_config.get("enable") is False
+        return ["audit_tamper"] if logs_off or _find(payload, "enableflowlogs") is False else []
+    if collection == "buckets" and verb in ("update", "patch"):
+        versioning = _find(payload, "versioning")
+        return (
+            ["backup_destroy"]
+            if isinstance(versioning, dict) and versioning.get("enabled") is False
+            else []
+        )
+    statement = str(_find(payload, "statementtype") or "").upper()
+    if (
+        statement in _DESTRUCTIVE_STATEMENTS
+        or _find(payload, "tabledeletion")
+        or _find(payload, "datasetdeletion")
+    ):
+        return ["cloud_delete"]
+    if statement in _OVERWRITE_STATEMENTS:
+        return ["data_overwrite"]
+    return []
+
+
+def _payload(record: dict[str, Any]) -> Any:
+    for key, value in record.items():
+        if re.sub(r"[_@]", "", key).lower() in ("protopayload", "protopayloadauditlog"):
+            return value
+    return record
+
+
+def _find(value: Any, wanted: str, depth: int = 0) -> Any:
+    """The first value under a key named `wanted` (case and `_` ignored), JSON text included."""
+    if depth > 12:
+        return None
+    if isinstance(value, str) and value[:1] in "{[" and depth:
+        try:
+            value = json.loads(value)  # BigQuery export keeps metadata as JSON text
+        except ValueError:
+            return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key.replace("_", "").lower() == wanted:
+                return item
+        for item in value.values():
+            found = _find(item, wanted, depth + 1)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for item in value:
+            found = _find(item, wanted, depth + 1)
+            if found is not None:
+                return found
+    return None

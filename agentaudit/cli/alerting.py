@@ -1,0 +1,267 @@
+"""alert (run, deliver, list, ack, outbox, test) and silence (add, list, expire)."""
+
+from __future__ import annotations
+
+import getpass
+import time
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+import typer
+
+from agentaudit.alert.config import AlertingConfig, from_urls, load_config, parse_duration
+from agentaudit.alert.engine import acknowledge, evaluate
+from agentaudit.alert.outbox import deliver_due
+from agentaudit.alert.silences import add_silence, expire_silence, list_silences
+from agentaudit.alert.testsend import send_test
+from agentaudit.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    err_console,
+    fail,
+    open_store,
+    print_json,
+)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        envvar="AGENTAUDIT_ALERTING",
+        help="Alerting YAML (routes, receivers); default: alerting.yml in the data dir.",
+    ),
+]
+
+alert_app = typer.Typer(help="Alert groups, delivery outbox, acknowledgement, test pages.")
+silence_app = typer.Typer(help="Mute alerts matching labels for a while.")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(alert_app, name="alert")
+    app.add_typer(silence_app, name="silence")
+
+
+def _config(path: Path | None) -> AlertingConfig:
+    try:
+        config = load_config(path)
+    except (FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+        raise
+    return config or from_urls([])
+
+
+@alert_app.command("run")
+def alert_run(
+    config: ConfigOption = None,
+    db: DbOption = None,
+    every: Annotated[
+        float, typer.Option(help="Repeat every N seconds (0 = once); for a timer-less daemon.")
+    ] = 0,
+    json: JsonOption = False,
+) -> None:
+    """Evaluate alert groups (timers, silences, inhibition, resolve) and deliver what is due."""
+    cfg = _config(config)
+    while True:
+        try:
+            with open_store(db) as store:
+                report = evaluate(store, cfg)
+                attempts = deliver_due(store, cfg)
+                waiting = store.rows(
+                    "SELECT status, count(*) AS n FROM outbox "
+                    "WHERE status IN ('pending', 'failed', 'dead') GROUP BY status"
+                )
+        except duckdb.IOException as exc:  # another agentaudit process holds the store
+            if not every:
+                raise
+            err_console.print(f"[yellow]store busy, retrying in {every:g} s:[/] {exc}")
+            time.sleep(every)
+            continue
+        summary = {
+            "alerts_changed": len(report.changed),
+            "notifications_queued": len(report.notifications),
+            "finding_records": report.records,
+            "attempts": len(attempts),
+            "delivered": sum(a["ok"] for a in attempts),
+            **{f"outbox_{r['status']}": r["n"] for r in waiting},
+        }
+        if json:
+            print_json(summary)
+        else:
+            console.print(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in summary.items()))
+            if any(r["status"] in ("failed", "dead") for r in waiting):
+                err_console.print(
+                    "[red]some notifications were refused or gave up:[/] agentaudit alert outbox"
+                )
+        if not every:
+            return
+        time.sleep(every)
+
+
+@alert_app.command("deliver")
+def alert_deliver(config: ConfigOption = None, db: DbOption = None, json: JsonOption = False):
+    """Send the outbox rows that are due (retries included)."""
+    cfg = _config(config)
+    with open_store(db) as store:
+        attempts = deliver_due(store, cfg)
+    if json:
+        print_json(attempts)
+        return
+    for a in attempts:
+        state = "ok" if a["ok"] else f"failed ({a['detail']})"
+        console.print(
+            f"{a['alert_id'][:12]} {a['action']:<8} {a['target']} attempt {a['attempt']}: {state}"
+        )
+    console.print(f"{sum(a['ok'] for a in attempts)}/{len(attempts)} delivered")
+
+
+@alert_app.command("list")
+def alert_list(db: DbOption = None, json: JsonOption = False) -> None:
+    """Alert groups with their state."""
+    with open_store(db) as store:
+        rows = store.rows(
+            """SELECT alert_id, status, severity, title, session_id, route, receiver,
+                      acknowledged_by, created_at, notified_at, resolved_at
+               FROM alerts ORDER BY created_at"""
+        )
+    if json:
+        print_json(rows)
+        return
+    for r in rows:
+        ack = f" ack by {r['acknowledged_by']}" if r["acknowledged_by"] else ""
+        console.print(f"{r['alert_id']} {r['status']:<9} {r['severity']:<8} {r['title']}{ack}")
+
+
+@alert_app.command("ack")
+def alert_ack(
+    alert_id: Annotated[str, typer.Argument(help="Alert id (a unique prefix is enough).")],
+    by: Annotated[str | None, typer.Option(help="Who acknowledges (default: your login).")] = None,
+    config: ConfigOption = None,
+    db: DbOption = None,
+) -> None:
+    """Acknowledge an alert: no more repeats; PagerDuty receivers get `acknowledge`."""
+    cfg = _config(config)
+    with open_store(db) as store:
+        try:
+            alert = acknowledge(store, cfg, alert_id, by=by or getpass.getuser())
+        except KeyError as exc:
+            fail(str(exc.args[0]))
+            return
+        deliver_due(store, cfg)
+    console.print(f"acknowledged {alert['alert_id']} by {alert['acknowledged_by']}")
+
+
+@alert_app.command("outbox")
+def alert_outbox(
+    db: DbOption = None,
+    attempts: Annotated[bool, typer.Option(help="List every delivery attempt.")] = False,
+    json: JsonOption = False,
+) -> None:
+    """What is queued, delivered, failed or dead; with --attempts, every attempt made."""
+    with open_store(db) as store:
+        if attempts:
+            rows = store.rows(
+                """SELECT attempted_at, alert_id, receiver, target, action, attempt, ok,
+                          status_code, retryable, detail FROM deliveries ORDER BY attempted_at"""
+            )
+        else:
+            rows = store.rows(
+                """SELECT outbox_id, alert_id, receiver, target, action, status, attempts,
+                          next_attempt_at, last_error FROM outbox ORDER BY created_at"""
+            )
+    if json:
+        print_json(rows)
+        return
+    for r in rows:
+        console.print("  ".join(str(v) for v in r.values()))
+
+
+@alert_app.command("test")
+def alert_test(
+    route: Annotated[str, typer.Option(help="Route name from the alerting config.")],
+    config: ConfigOption = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Send a test notification through a route's receiver (apprise targets and PagerDuty)."""
+    cfg = _config(config)
+    with open_store(db) as store:
+        try:
+            results = send_test(store, cfg, route)
+        except (KeyError, ValueError) as exc:
+            fail(str(exc.args[0]))
+            return
+    if json:
+        print_json(results)
+    else:
+        for r in results:
+            console.print(f"{r['target']} {r['action']}: {'ok' if r['ok'] else r['detail']}")
+    if not all(r["ok"] for r in results):
+        raise typer.Exit(1)
+
+
+@silence_app.command("add")
+def silence_add(
+    match: Annotated[
+        list[str], typer.Option("--match", help="Matcher: name=value, !=, =~ or !~ (repeatable).")
+    ],
+    for_: Annotated[str, typer.Option("--for", help="Duration, e.g. 2h, 30m.")],
+    comment: Annotated[str, typer.Option(help="Why (required).")],
+    by: Annotated[str | None, typer.Option(help="Author (default: your login).")] = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Mute alerts whose labels match every matcher, from now for the given duration."""
+    with open_store(db) as store:
+        try:
+            silence = add_silence(
+                store,
+                match,
+                parse_duration(for_),
+                comment=comment,
+                created_by=by or getpass.getuser(),
+            )
+        except ValueError as exc:
+            fail(str(exc))
+            return
+    if json:
+        print_json(silence.as_dict(silence.created_at))
+    else:
+        console.print(f"silence {silence.silence_id} until {silence.ends_at.isoformat()}")
+
+
+@silence_app.command("list")
+def silence_list(
+    all_: Annotated[bool, typer.Option("--all", help="Include expired silences.")] = False,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Active and pending silences (with --all, expired ones too)."""
+    from agentaudit.store import now
+
+    with open_store(db) as store:
+        rows = [s.as_dict(now()) for s in list_silences(store, include_expired=all_)]
+    if json:
+        print_json(rows)
+        return
+    for r in rows:
+        console.print(
+            f"{r['id']} {r['state']:<8} {' '.join(r['matchers'])} until {r['ends_at']} "
+            f"by {r['created_by']}: {r['comment']}"
+        )
+
+
+@silence_app.command("expire")
+def silence_expire(
+    silence_id: Annotated[str, typer.Argument(help="Silence id (a unique prefix is enough).")],
+    db: DbOption = None,
+) -> None:
+    """End a silence now."""
+    with open_store(db) as store:
+        try:
+            silence = expire_silence(store, silence_id)
+        except KeyError as exc:
+            fail(str(exc.args[0]))
+            return
+    console.print(f"silence {silence.silence_id} expired at {silence.ends_at.isoformat()}")

@@ -1,0 +1,210 @@
+"""timeline, incidents, views, sql, dashboard: what analysts and on-call look at."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agentaudit import render_analyst
+from agentaudit.cli.common import DbOption, JsonOption, console, fail, open_store, print_json
+from agentaudit.hints import empty_store_hint
+from agentaudit.incidents import IncidentNotFound, get_incident, list_incidents
+from agentaudit.schema import parse_time
+from agentaudit.sqlshell import repl, run_script
+from agentaudit.timeline_render import to_html, to_markdown
+from agentaudit.timeline_steps import report_for
+from agentaudit.views import VIEWS
+
+incidents_app = typer.Typer(help="Incidents (alert groups): list them, or show one whole.")
+
+
+class Format(StrEnum):
+    rich = "rich"
+    markdown = "markdown"
+    json = "json"
+    html = "html"
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(timeline)
+    app.add_typer(incidents_app, name="incidents")
+    app.command()(views)
+    app.command()(sql)
+    app.command()(dashboard)
+
+
+def timeline(
+    incident: Annotated[str | None, typer.Option(help="Incident id (or a prefix of it).")] = None,
+    session: Annotated[str | None, typer.Option(help="Agent session id.")] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="Window start, ISO-8601 (UTC if no offset).")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Window end, ISO-8601.")] = None,
+    host: Annotated[str | None, typer.Option(help="Only events from this host.")] = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.rich,
+    out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """One ordered timeline across agent, shell and provider sources, T+ in ms, as steps."""
+    if json:
+        format = Format.json
+    if not (incident or session or (start and end)):
+        fail("give --incident ID, --session ID, or --from T --to T (see --help)")
+    window = [parse_time(start) if start else None, parse_time(end) if end else None]
+    if (start and window[0] is None) or (end and window[1] is None):
+        fail("--from/--to must be ISO-8601 times, e.g. 2026-04-24T19:23:00Z")
+    with open_store(db, read_only=True) as store:
+        hint = empty_store_hint(store)
+        if hint and (store.count("events") == 0 or incident):
+            fail(hint)
+        try:
+            report = report_for(
+                store, incident=incident, session=session, start=window[0], end=window[1], host=host
+            )
+        except IncidentNotFound as exc:
+            fail(str(exc))
+    if not report.rows:
+        fail(f"no events in {report.title!r}; check the id or widen the window")
+    if format is Format.json:
+        text = None
+        if out is None:
+            print_json(report.as_dict())
+            return
+        import json as json_module
+
+        text = json_module.dumps(report.as_dict(), indent=2, default=str)
+    elif format is Format.markdown:
+        text = to_markdown(report)
+    elif format is Format.html:
+        text = to_html(report)
+        if out is None:
+            sys.stdout.write(text)
+            return
+    else:
+        if out is None:
+            console.print(render_analyst.steps_table(report))
+            return
+        from rich.console import Console
+
+        with out.open("w", encoding="utf-8") as fh:
+            Console(file=fh, width=140).print(render_analyst.steps_table(report))
+        console.print(f"timeline written to {out}")
+        return
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"{format.value} timeline ({len(report.steps)} steps) written to {out}")
+
+
+@incidents_app.command("list")
+def incidents_list(
+    status: Annotated[str | None, typer.Option(help="Only this status (firing, ...).")] = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Every incident, newest first: severity, status, start, duration, findings."""
+    with open_store(db, read_only=True) as store:
+        rows = list_incidents(store, status)
+        hint = empty_store_hint(store) if not rows else None
+    if json:
+        print_json(rows)
+        return
+    if hint:
+        console.print(hint)
+        return
+    console.print(render_analyst.incidents_table(rows))
+
+
+@incidents_app.command("show")
+def incidents_show(
+    incident_id: Annotated[str, typer.Argument(help="Incident id, or an unambiguous prefix.")],
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """One incident: duration, first destructive call, blast radius, credentials, sessions."""
+    with open_store(db, read_only=True) as store:
+        hint = empty_store_hint(store)
+        if hint:
+            fail(hint)
+        try:
+            incident = get_incident(store, incident_id)
+        except IncidentNotFound as exc:
+            fail(str(exc))
+    if json:
+        print_json(incident.as_dict())
+    else:
+        console.print(render_analyst.incident_view(incident))
+
+
+def views(json: JsonOption = False) -> None:
+    """The analyst views in every store (use them in `query`, `sql`, notebooks)."""
+    if json:
+        print_json([{"name": v.name, "description": v.description} for v in VIEWS])
+        return
+    for view in VIEWS:
+        console.print(f"[bold]{view.name}[/]: {view.description}")
+
+
+def sql(
+    db: DbOption = None,
+    interactive: Annotated[
+        bool | None,
+        typer.Option(
+            "--interactive/--script", help="Prompt (default on a terminal) or read stdin."
+        ),
+    ] = None,
+) -> None:
+    """An SQL prompt over the store (read-only). Not on a terminal: runs the SQL on stdin."""
+    interactive = sys.stdin.isatty() if interactive is None else interactive
+    with open_store(db, read_only=True) as store:
+        if interactive:
+            with contextlib.suppress(ImportError):
+                import readline  # noqa: F401 - line editing and history for input()
+            repl(store, console)
+            return
+        failed = run_script(store, sys.stdin, console)
+    if failed:
+        raise typer.Exit(1)
+
+
+def dashboard(
+    db: DbOption = None,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
+    address: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+) -> None:
+    """Open the read-only Streamlit dashboard over the store (needs the `dashboard` extra)."""
+    try:
+        import streamlit  # noqa: F401
+    except ImportError:
+        fail("the dashboard needs Streamlit: pip install 'agentaudit[dashboard]'")
+    from dashboards import app_path
+
+    store_path = _store_path(db)
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(app_path()),
+        "--server.address", address, "--server.port", str(port),
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",
+        "--", "--db", str(store_path),
+    ]  # fmt: skip
+    console.print(f"agentaudit dashboard on http://{address}:{port} (store {store_path})")
+    sys.stdout.flush()
+    # become the Streamlit server, so signals (Ctrl-C, a test's terminate) reach it directly
+    os.execve(sys.executable, command, {**os.environ, "AGENTAUDIT_DB": str(store_path)})
+
+
+def _store_path(db: Path | None) -> Path:
+    from agentaudit import paths
+
+    path = db or paths.default_db_path()
+    if not path.exists():
+        fail(f"no agentaudit store at {path}; run `agentaudit ingest` or `agentaudit demo`")
+    return path

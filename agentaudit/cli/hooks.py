@@ -1,0 +1,24 @@
+"""hook: record an agent hook payload (stdin) in the local hook log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from agentaudit.hooks import AGENTS, run
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(hook)
+
+
+def hook(
+    agent: Annotated[str, typer.Argument(help=f"Which agent calls: {', '.join(AGENTS)}.")],
+) -> None:
+    """Append the hook payload on stdin to the hook log; prints nothing, always exits 0.
+
+    For the lowest latency install `agentaudit-hook <agent>` (or `python -m agentaudit.hooks`)
+    as the hook command instead: same function, without the CLI's start-up.
+    """
+    raise typer.Exit(run(agent))

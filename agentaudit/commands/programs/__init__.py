@@ -1,0 +1,1 @@
+"""Per-program analysers: semantics too rich for the YAML packs (flags, targets, scope)."""

@@ -1,0 +1,46 @@
+"""Every Sigma rule in the built-in pack and the user's rule directories, as one detector.
+
+Base rules produce findings of kind "rule", correlation rules of kind "correlation". Rule
+directories come from `AGENTAUDIT_RULE_DIRS` (os.pathsep-separated) besides the built-in pack;
+a broken rule file is reported in `errors` and the other rules still run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from agentaudit.detect.base import Detector, DetectorInfo
+from agentaudit.sigma.engine import BUILTIN_DIR, RuleError, load_rules, run_rules
+from agentaudit.store import Store
+
+RULE_DIRS_ENV = "AGENTAUDIT_RULE_DIRS"
+
+
+def configured_rule_dirs() -> list[Path]:
+    extra = [Path(p) for p in os.environ.get(RULE_DIRS_ENV, "").split(os.pathsep) if p]
+    return [BUILTIN_DIR, *extra]
+
+
+class SigmaRules(Detector):
+    info = DetectorInfo(
+        id="sigma",
+        title="Sigma rule pack",
+        severity="medium",
+        kind="rule",
+        description="Sigma rules (spec 2.1.0) converted to DuckDB SQL, correlations included.",
+    )
+
+    def __init__(self, directories: list[Path] | None = None) -> None:
+        self.directories = directories
+        self.errors: list[RuleError] = []
+
+    def query(self) -> str:  # pragma: no cover - run() is overridden
+        raise NotImplementedError("SigmaRules runs one query per rule")
+
+    def run(self, store: Store) -> list[dict[str, Any]]:
+        ruleset = load_rules(self.directories or configured_rule_dirs())
+        findings, errors = run_rules(store, ruleset)
+        self.errors = ruleset.errors + errors
+        return findings

@@ -1,0 +1,163 @@
+"""Incidents: an alert group seen whole, for on-call and the post-mortem.
+
+An incident is one alert (one group key). Its window runs from the first to the last event its
+findings rest on; within it (and its sessions) we report the first destructive call, the blast
+radius (targets destroyed, by environment), the credentials involved (fingerprints only), the
+sessions and the findings. Everything is SQL over the analyst views (agentaudit/views.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from agentaudit.store import Store
+
+
+class IncidentNotFound(LookupError):
+    pass
+
+
+@dataclass
+class Incident:
+    incident_id: str
+    title: str
+    severity: str
+    status: str
+    started: datetime
+    ended: datetime
+    duration_ms: int
+    sessions: list[str]
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    first_destructive: dict[str, Any] | None = None
+    blast_radius: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    credentials: list[dict[str, Any]] = field(default_factory=list)
+    destructive_steps: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def short_id(self) -> str:
+        return self.incident_id[:12]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "incident_id": self.incident_id,
+            "title": self.title,
+            "severity": self.severity,
+            "status": self.status,
+            "started": self.started.isoformat(timespec="milliseconds"),
+            "ended": self.ended.isoformat(timespec="milliseconds"),
+            "duration_ms": self.duration_ms,
+            "sessions": self.sessions,
+            "first_destructive": _jsonable(self.first_destructive),
+            "blast_radius": _jsonable(self.blast_radius),
+            "credentials": _jsonable(self.credentials),
+            "destructive_steps": _jsonable(self.destructive_steps),
+            "findings": _jsonable(self.findings),
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="milliseconds")
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def list_incidents(store: Store, status: str | None = None) -> list[dict[str, Any]]:
+    """Every incident, newest first (one row each, from the `incidents` view)."""
+    return store.rows(
+        """SELECT incident_id, title, severity, status, started, ended, duration_ms, findings,
+                  sessions
+           FROM incidents WHERE (? IS NULL OR status = ?)
+           ORDER BY started DESC, incident_id""",
+        [status, status],
+    )
+
+
+def resolve_id(store: Store, prefix: str) -> str:
+    """A full incident id from an unambiguous prefix (like git's short hashes)."""
+    matches = store.rows(
+        "SELECT alert_id FROM alerts WHERE starts_with(alert_id, ?) ORDER BY alert_id LIMIT 3",
+        [prefix.strip().lower()],
+    )
+    if not matches:
+        raise IncidentNotFound(f"no incident with id {prefix!r}; see `agentaudit incidents list`")
+    if len(matches) > 1 and matches[0]["alert_id"] != prefix:
+        raise IncidentNotFound(f"incident id {prefix!r} is ambiguous; give more characters")
+    return matches[0]["alert_id"]
+
+
+def get_incident(store: Store, incident_id: str) -> Incident:
+    full_id = resolve_id(store, incident_id)
+    head = store.rows("SELECT * FROM incidents WHERE incident_id = ?", [full_id])[0]
+    sessions = head["sessions"] or ([head["session_id"]] if head["session_id"] else [])
+    # sessionless incidents (a shell history on its own) take the window's sessionless rows
+    window = [sessions, sessions, head["started"], head["ended"]]
+    steps = store.rows(
+        """SELECT time, operation, command, target, target_env, credential_fp, status,
+                  agent_call, provider_confirmed, provider_time, sources, session_id, call_key
+           FROM destructive_events
+           WHERE CASE WHEN len(?::VARCHAR[]) > 0 THEN list_contains(?::VARCHAR[], session_id)
+                      ELSE session_id IS NULL END
+             AND time BETWEEN ? AND ?
+           ORDER BY time, call_key""",
+        window,
+    )
+    incident = Incident(
+        incident_id=full_id,
+        title=head["title"],
+        severity=head["severity"],
+        status=head["status"],
+        started=head["started"],
+        ended=head["ended"],
+        duration_ms=int(head["duration_ms"] or 0),
+        sessions=sessions,
+        destructive_steps=steps,
+    )
+    calls = [s for s in steps if s["agent_call"]]
+    incident.first_destructive = calls[0] if calls else (steps[0] if steps else None)
+    incident.blast_radius = blast_radius(steps)
+    incident.credentials = store.rows(
+        """SELECT fingerprint,
+                  list(DISTINCT operation ORDER BY operation) FILTER (WHERE how = 'used')
+                      AS used_by,
+                  list(DISTINCT coalesce(target, operation) ORDER BY coalesce(target, operation))
+                      FILTER (WHERE how = 'seen') AS seen_in,
+                  min(time) AS first_seen,
+                  min(time) FILTER (WHERE how = 'used') AS first_used,
+                  bool_or(how = 'used' AND destructive) AS used_destructively
+           FROM credential_uses
+           WHERE CASE WHEN len(?::VARCHAR[]) > 0 THEN list_contains(?::VARCHAR[], session_id)
+                      ELSE session_id IS NULL END
+             AND time BETWEEN ? AND ?
+           GROUP BY fingerprint ORDER BY first_seen""",
+        window,
+    )
+    incident.findings = store.rows(
+        """SELECT f.finding_id, f.rule_id, f.severity, f.title, f.first_seen, f.status, f.event_ids
+           FROM alerts a, unnest(a.finding_ids) AS u(fid) JOIN findings f ON f.finding_id = u.fid
+           WHERE a.alert_id = ? ORDER BY f.first_seen, f.rule_id""",
+        [full_id],
+    )
+    return incident
+
+
+def blast_radius(steps: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Targets destroyed, by environment: destructive steps that were not refused."""
+    by_env: dict[str, dict[str, dict[str, Any]]] = {}
+    for step in steps:
+        if step["status"] in ("failure", "denied") or not step["target"]:
+            continue
+        targets = by_env.setdefault(step["target_env"] or "unknown", {})
+        entry = targets.setdefault(
+            step["target"],
+            {"target": step["target"], "operations": [], "provider_confirmed": False},
+        )
+        if step["operation"] not in entry["operations"]:
+            entry["operations"].append(step["operation"])
+        entry["provider_confirmed"] = entry["provider_confirmed"] or step["provider_confirmed"]
+    return {env: list(targets.values()) for env, targets in sorted(by_env.items())}

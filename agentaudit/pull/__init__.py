@@ -1,0 +1,1 @@
+"""Pulling audit logs from provider APIs (Railway)."""

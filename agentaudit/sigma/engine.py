@@ -1,0 +1,311 @@
+"""Load Sigma rule directories, validate them, and run them on the DuckDB store.
+
+Each rule file is validated against the Sigma JSON Schemas and parsed by pySigma on its
+own, so a broken file is reported (file name and problem) and the others still load.
+Base rules become WHERE clauses (`backend.py`); correlation rules become window queries
+whose `timespan` bounds a RANGE frame, so three events an hour apart never count as three
+within a minute.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+from sigma.collection import SigmaCollection
+from sigma.correlations import SigmaCorrelationRule
+from sigma.exceptions import SigmaError
+from sigma.rule import SigmaRule
+
+from agentaudit.schema import EVENT_FIELDS, stable_id
+from agentaudit.sigma.backend import AgentAuditDuckDBBackend
+from agentaudit.store import Store, now
+
+BUILTIN_DIR = Path(__file__).resolve().parent.parent / "rules"
+_SCHEMA_DIR_CANDIDATES = (
+    Path(__file__).resolve().parent / "schema",
+    Path(__file__).resolve().parents[2].parent / "shared" / "sigma-schema",
+)
+_LEVELS = {
+    "informational": "info",
+    "low": "low",
+    "medium": "medium",
+    "high": "high",
+    "critical": "critical",
+}
+_OPERATORS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "neq": "<>"}
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass
+class RuleError:
+    path: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.problem}"
+
+
+@dataclass
+class RuleSet:
+    rules: list[SigmaRule | SigmaCorrelationRule] = field(default_factory=list)
+    errors: list[RuleError] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)  # rule name/id -> file
+
+    def named(self, key: str) -> SigmaRule | SigmaCorrelationRule | None:
+        return next((r for r in self.rules if key in (r.name, str(r.id), r.title)), None)
+
+
+def _schemas(schema_dir: Path | None) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The Sigma JSON Schemas (detection, correlation); None when not available here."""
+    for directory in [schema_dir] if schema_dir else _SCHEMA_DIR_CANDIDATES:
+        if directory and (directory / "sigma-detection-rule-schema.json").exists():
+            return (
+                json.loads((directory / "sigma-detection-rule-schema.json").read_text("utf-8")),
+                json.loads((directory / "sigma-correlation-rules-schema.json").read_text("utf-8")),
+            )
+    return None
+
+
+def rule_files(directories: list[Path]) -> list[Path]:
+    files = []
+    for directory in directories:
+        files += [
+            p for p in sorted(Path(directory).rglob("*.yml")) if not p.name.endswith(".tests.yml")
+        ]
+    return files
+
+
+def load_rules(directories: list[Path] | None = None, schema_dir: Path | None = None) -> RuleSet:
+    """Every rule in the directories (built-in pack when none given); bad files reported."""
+    ruleset = RuleSet()
+    schemas = _schemas(schema_dir)
+    texts: list[tuple[Path, list[SigmaRule | SigmaCorrelationRule]]] = []
+    for path in rule_files(directories or [BUILTIN_DIR]):
+        try:
+            text = path.read_text(encoding="utf-8")
+            documents = [d for d in yaml.safe_load_all(text) if d is not None]
+            for doc in documents:
+                if not isinstance(doc, dict):
+                    raise ValueError("a rule document must be a mapping")
+                if schemas:
+                    schema = schemas[1] if "correlation" in doc else schemas[0]
+                    # YAML reads `date: 2026-11-22` as a date; the schema wants the string
+                    plain = {k: str(v) if k in ("date", "modified") else v for k, v in doc.items()}
+                    jsonschema.validate(plain, schema, format_checker=jsonschema.FormatChecker())
+                if (
+                    "correlation" not in doc
+                    and doc.get("logsource", {}).get("product") != "agentaudit"
+                ):
+                    raise ValueError("logsource.product must be agentaudit")
+            parsed = [
+                SigmaCorrelationRule.from_dict(doc)
+                if "correlation" in doc
+                else SigmaRule.from_dict(doc)
+                for doc in documents
+            ]  # semantic errors of this file alone; references resolve across files below
+            texts.append((path, parsed))
+        except jsonschema.ValidationError as exc:
+            ruleset.errors.append(
+                RuleError(str(path), f"schema: {exc.message} at {list(exc.absolute_path)}")
+            )
+        except (SigmaError, yaml.YAMLError, ValueError, OSError) as exc:
+            ruleset.errors.append(RuleError(str(path), f"{type(exc).__name__}: {exc}"))
+    rules: list[SigmaRule | SigmaCorrelationRule] = []
+    for path, parsed in texts:
+        for rule in parsed:
+            ruleset.files[rule.name or str(rule.id)] = path
+        rules += parsed
+    merged = SigmaCollection(rules)
+    try:
+        merged.resolve_rule_references()
+    except SigmaError as exc:
+        ruleset.errors.append(RuleError("(correlations)", str(exc)))
+    ruleset.rules = list(merged.rules)
+    return ruleset
+
+
+def level_of(rule: SigmaRule | SigmaCorrelationRule) -> str:
+    return _LEVELS.get(str(rule.level.name).lower() if rule.level else "medium", "medium")
+
+
+def timespan_seconds(spec: Any) -> int:
+    text = str(getattr(spec, "spec", spec))
+    match = re.fullmatch(r"(\d+)([smhd])", text.strip())
+    if not match:
+        seconds = getattr(spec, "seconds", None)
+        if seconds is None:
+            raise ValueError(f"bad timespan {text!r}")
+        return int(seconds)
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+class RuleCompiler:
+    """Sigma rule -> DuckDB SQL returning the detector FINDING_ROW columns."""
+
+    def __init__(self) -> None:
+        self.backend = AgentAuditDuckDBBackend()
+
+    def where(self, rule: SigmaRule) -> str:
+        # pySigma silences rules a correlation references; we still need their clause
+        silenced, rule._output = not rule._output, True
+        try:
+            queries = self.backend.convert_rule(rule)
+        finally:
+            rule._output = not silenced
+        return " OR ".join(f"({q})" for q in queries) or "false"
+
+    def base_query(self, rule: SigmaRule) -> str:
+        # one finding per call: a hook's before/after records and the shell line of one
+        # call share a call key
+        return f"""
+        SELECT session_key, call_key AS finding_key, list(event_id ORDER BY time) AS event_ids,
+               min(time) AS first_seen, max(time) AS last_seen,
+               to_json({{operation: any_value(operation), command: any_value(command),
+                         target: any_value(target), severity: max(severity),
+                         categories: list_distinct(flatten(list(coalesce(categories, [])))),
+                         sources: list_distinct(list(source))}}) AS evidence
+        FROM event_sessions WHERE {self.where(rule)}
+        GROUP BY session_key, call_key
+        """
+
+    def correlation_query(self, corr: SigmaCorrelationRule) -> str:
+        kind = str(corr.type.name).lower() if hasattr(corr.type, "name") else str(corr.type)
+        kind = kind.replace("correlationtype.", "")
+        bases = [r.rule for r in corr.rules]
+        for base in bases:
+            if not isinstance(base, SigmaRule):
+                raise ValueError(f"{corr.title}: correlations of correlations are not supported")
+        groups = [self._column(g) for g in (corr.group_by or [])]
+        seconds = timespan_seconds(corr.timespan)
+        partition = ", ".join(groups) if groups else "1"
+        matched = ", ".join(f"CASE WHEN {self.where(b)} THEN {i} END" for i, b in enumerate(bases))
+        any_match = " OR ".join(f"({self.where(b)})" for b in bases)
+        window = (f"WINDOW win AS (PARTITION BY {partition} ORDER BY time "
+                  f"RANGE BETWEEN INTERVAL {seconds} SECOND PRECEDING AND CURRENT ROW)")  # fmt: skip
+        condition = corr.condition
+        op = _OPERATORS[str(condition.op.name).lower()] if condition else ">="
+        count = condition.count if condition else 1
+        if kind == "event_count":
+            # calls, not rows: a hook's before/after records and the shell line count once
+            measure = "len(list_distinct(list(call_key) OVER win))"
+        elif kind == "value_count":
+            column = self._column(condition.fieldref)
+            measure = f"len(list_distinct(list({column}) OVER win))"
+        elif kind == "temporal":
+            measure = "len(list_distinct(flatten(list(matched) OVER win)))"
+            op, count = ">=", len(bases)
+        elif kind == "temporal_ordered":
+            # every rule matched in the window, each (first) before the next one's last match;
+            # exact for two rules, a necessary condition for longer chains
+            firsts = [
+                f"min(CASE WHEN list_contains(matched, {i}) THEN time END) OVER win"
+                for i in range(len(bases))
+            ]
+            lasts = [
+                f"max(CASE WHEN list_contains(matched, {i}) THEN time END) OVER win"
+                for i in range(len(bases))
+            ]
+            ordered = " AND ".join(
+                [f"({f}) IS NOT NULL" for f in firsts]
+                + [f"({firsts[i]}) <= ({lasts[i + 1]})" for i in range(len(bases) - 1)]
+            )
+            measure = f"CASE WHEN {ordered} THEN {len(bases)} ELSE 0 END"
+            op, count = ">=", len(bases)
+        else:
+            raise ValueError(f"{corr.title}: correlation type {kind} is not supported")
+        group_key = (
+            " || '|' || ".join(f"coalesce(CAST({g} AS VARCHAR), '')" for g in groups) or "'all'"
+        )
+        return f"""
+        WITH base AS (
+            SELECT *, list_filter([{matched}], lambda x: x IS NOT NULL) AS matched
+            FROM event_sessions WHERE {any_match}
+        ), w AS (
+            SELECT *, {measure} AS n, min(time) OVER win AS window_start,
+                   list(event_id) OVER win AS window_ids
+            FROM base {window}
+        )
+        SELECT {groups[0] if groups and groups[0] == "session_key" else "session_key"} AS session_key,
+               {group_key} || ':' || CAST(epoch_ms(window_start) AS VARCHAR) AS finding_key,
+               window_ids AS event_ids, window_start AS first_seen, time AS last_seen,
+               to_json({{"count": n, "group_key": {group_key}, timespan_seconds: {seconds}}}) AS evidence
+        FROM w WHERE n {op} {count}
+        QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY n DESC, time) = 1
+        """
+
+    @staticmethod
+    def _column(name: str) -> str:
+        if name not in EVENT_FIELDS and name not in ("session_key", "call_key"):
+            raise ValueError(f"unknown field {name!r}: not a canonical column")
+        return name
+
+
+def output_rules(ruleset: RuleSet) -> list[SigmaRule | SigmaCorrelationRule]:
+    """Rules that produce findings: correlations, and base rules nobody references
+    (or referenced with `generate: true`)."""
+    referenced = set()
+    for rule in ruleset.rules:
+        if isinstance(rule, SigmaCorrelationRule) and not rule.generate:
+            referenced |= {id(r.rule) for r in rule.rules}
+    return [r for r in ruleset.rules if id(r) not in referenced]
+
+
+def run_rules(
+    store: Store, ruleset: RuleSet, only: list[str] | None = None
+) -> tuple[list[dict[str, Any]], list[RuleError]]:
+    """Findings of every output rule; a rule that fails to convert or run is reported."""
+    compiler = RuleCompiler()
+    findings: list[dict[str, Any]] = []
+    errors: list[RuleError] = []
+    # `only` (rule tests) runs the named rules even when a correlation silences them
+    chosen = (
+        [r for r in ruleset.rules if (r.name or str(r.id)) in only]
+        if only
+        else output_rules(ruleset)
+    )
+    for rule in chosen:
+        key = rule.name or str(rule.id)
+        try:
+            if isinstance(rule, SigmaCorrelationRule):
+                sql, kind = compiler.correlation_query(rule), "correlation"
+            else:
+                sql, kind = compiler.base_query(rule), "rule"
+            rows = store.rows(sql)
+        except Exception as exc:  # one broken rule must not stop the others
+            errors.append(
+                RuleError(str(ruleset.files.get(key, key)), f"{type(exc).__name__}: {exc}")
+            )
+            continue
+        findings += [_finding(rule, kind, row) for row in rows]
+    return findings, errors
+
+
+def _finding(
+    rule: SigmaRule | SigmaCorrelationRule, kind: str, row: dict[str, Any]
+) -> dict[str, Any]:
+    rule_id = f"sigma:{rule.name or rule.id}"
+    session = row["session_key"]
+    evidence = json.loads(row["evidence"]) if isinstance(row["evidence"], str) else row["evidence"]
+    evidence["sigma_id"] = str(rule.id) if rule.id else None
+    evidence["tags"] = [str(t) for t in (rule.tags or [])]
+    return {
+        "finding_id": stable_id(rule_id, session, row["finding_key"]),
+        "rule_id": rule_id,
+        "title": rule.title,
+        "severity": level_of(rule),
+        "kind": kind,
+        "first_seen": row["first_seen"],
+        "last_seen": row["last_seen"],
+        "event_ids": list(row["event_ids"]),
+        "session_id": session,
+        "group_key": f"session:{session}" if session else f"orphan:{row['finding_key']}",
+        "status": "open",
+        "evidence": json.dumps(evidence, default=str, sort_keys=True),
+        "created_at": now(),
+    }

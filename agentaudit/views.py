@@ -1,0 +1,155 @@
+"""Analyst views over the store, created with it (and as temporary views on an older read-only one).
+
+Each view is documented here (name, one line, SQL); `agentaudit views` and docs/ARCHITECTURE.md
+show the same descriptions. They are plain SQL over `event_sessions`, `findings` and `alerts`, so
+`agentaudit query`, `agentaudit sql`, the notebooks and the dashboard all read the same facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class View:
+    name: str
+    description: str
+    sql: str
+
+
+VIEWS: tuple[View, ...] = (
+    View(
+        "destructive_events",
+        "one row per destructive step: the agent's call, its shell line and the provider's record "
+        "merged on call_key; target_env resolved from any source that knows it",
+        """
+        SELECT session_key AS session_id, call_key,
+               min(step_time) AS time,
+               coalesce(arg_min(operation, step_time) FILTER (WHERE kind <> 'api'),
+                        arg_min(operation, step_time)) AS operation,
+               arg_min(command, step_time) FILTER (WHERE command IS NOT NULL) AS command,
+               any_value(target) FILTER (WHERE target IS NOT NULL) AS target,
+               coalesce(any_value(target_env) FILTER (WHERE target_env <> 'unknown'),
+                        'unknown') AS target_env,
+               any_value(credential_fp) FILTER (WHERE credential_fp IS NOT NULL) AS credential_fp,
+               CASE WHEN bool_or(status = 'failure') THEN 'failure'
+                    WHEN bool_or(status = 'denied') THEN 'denied'
+                    WHEN bool_or(status = 'success') THEN 'success' ELSE 'unknown' END AS status,
+               bool_or(kind <> 'api') AS agent_call,
+               bool_or(kind = 'api') AS provider_confirmed,
+               min(step_time) FILTER (WHERE kind = 'api') AS provider_time,
+               any_value(host) FILTER (WHERE host IS NOT NULL) AS host,
+               any_value(agent) FILTER (WHERE agent NOT IN ('unknown')) AS agent,
+               list(DISTINCT source ORDER BY source) AS sources,
+               list(event_id ORDER BY step_time, event_id) AS event_ids
+        FROM event_sessions WHERE destructive
+        GROUP BY session_key, call_key
+        """,
+    ),
+    View(
+        "sessions",
+        "one row per session (an agent's own, with the shell and provider rows linked to it): "
+        "span, agent, sources, steps, destructive steps, environments touched, findings",
+        """
+        SELECT s.*, coalesce(f.findings, 0) AS findings, f.max_severity
+        FROM (
+            SELECT session_key AS session_id,
+                   any_value(agent) FILTER (WHERE agent NOT IN ('unknown')) AS agent,
+                   any_value(host) FILTER (WHERE host IS NOT NULL) AS host,
+                   any_value(cwd) FILTER (WHERE cwd IS NOT NULL) AS cwd,
+                   min(step_time) AS started, max(step_time) AS ended,
+                   epoch_ms(max(step_time)) - epoch_ms(min(step_time)) AS duration_ms,
+                   count(*) AS events, count(DISTINCT call_key) AS steps,
+                   count(DISTINCT call_key) FILTER (WHERE destructive) AS destructive_steps,
+                   list(DISTINCT source ORDER BY source) AS sources,
+                   list(DISTINCT target_env ORDER BY target_env)
+                       FILTER (WHERE target_env NOT IN ('unknown')) AS environments
+            FROM event_sessions WHERE session_key IS NOT NULL GROUP BY session_key
+        ) s
+        LEFT JOIN (
+            SELECT session_id, count(*) AS findings,
+                   arg_max(severity, CASE severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3
+                        WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END) AS max_severity
+            FROM findings GROUP BY session_id
+        ) f USING (session_id)
+        """,
+    ),
+    View(
+        "credential_uses",
+        "one row per credential fingerprint per event: 'used' (the call authenticated with it) or "
+        "'seen' (it was in a file read or a command's output); never the secret itself",
+        """
+        SELECT credential_fp AS fingerprint, 'used' AS how, step_time AS time,
+               session_key AS session_id, call_key, source, kind, operation, target, target_env,
+               destructive, cwd, event_id
+        FROM event_sessions WHERE credential_fp IS NOT NULL
+        UNION ALL
+        SELECT fp AS fingerprint, 'seen' AS how, step_time AS time, session_key AS session_id,
+               call_key, source, kind, operation, target, target_env, destructive, cwd, event_id
+        FROM (SELECT *, unnest(secret_fps) AS fp FROM event_sessions
+              WHERE len(secret_fps) > 0)
+        WHERE fp IS DISTINCT FROM credential_fp
+        """,
+    ),
+    View(
+        "provider_confirmations",
+        "one row per provider audit record (kind api), with the agent call it records when linked "
+        "and the lag from that call to the record in ms",
+        """
+        SELECT p.event_id, p.source, p.step_time AS provider_time, p.operation, p.target,
+               p.target_env, p.actor, p.status, p.destructive, p.session_key AS session_id,
+               p.call_key, c.call_time, c.call_operation, c.credential_fp,
+               c.call_time IS NOT NULL AS linked,
+               epoch_ms(p.step_time) - epoch_ms(c.call_time) AS lag_ms
+        FROM event_sessions p
+        LEFT JOIN (
+            SELECT call_key, min(step_time) AS call_time,
+                   arg_min(operation, step_time) AS call_operation,
+                   any_value(credential_fp) FILTER (WHERE credential_fp IS NOT NULL)
+                       AS credential_fp
+            FROM event_sessions WHERE kind <> 'api' GROUP BY call_key
+        ) c ON c.call_key = p.call_key AND p.session_key IS NOT NULL
+        WHERE p.kind = 'api'
+        """,
+    ),
+    View(
+        "incidents",
+        "one row per alert (an incident is an alert group): status, severity, the span of the "
+        "events its findings rest on (step_time), its findings and sessions",
+        """
+        SELECT a.alert_id AS incident_id, a.title, a.severity, a.status, a.session_id,
+               coalesce(b.started, a.first_seen) AS started,
+               coalesce(b.ended, a.last_seen) AS ended,
+               epoch_ms(coalesce(b.ended, a.last_seen))
+                   - epoch_ms(coalesce(b.started, a.first_seen)) AS duration_ms,
+               len(a.finding_ids) AS findings, b.sessions, a.created_at, a.updated_at,
+               a.notified_at
+        FROM alerts a
+        LEFT JOIN (
+            SELECT x.alert_id, min(e.step_time) AS started, max(e.step_time) AS ended,
+                   list(DISTINCT e.session_key ORDER BY e.session_key)
+                       FILTER (WHERE e.session_key IS NOT NULL) AS sessions
+            FROM alerts x, unnest(x.finding_ids) AS u(fid)
+            JOIN findings f ON f.finding_id = u.fid, unnest(f.event_ids) AS v(eid)
+            JOIN event_sessions e ON e.event_id = v.eid
+            GROUP BY x.alert_id
+        ) b USING (alert_id)
+        """,
+    ),
+)
+
+VIEW_NAMES = tuple(v.name for v in VIEWS)
+
+
+def create_views(con: duckdb.DuckDBPyConnection, *, temporary: bool = False) -> None:
+    """(Re)create every view; `temporary` for a read-only store that predates them."""
+    kind = "TEMP VIEW" if temporary else "VIEW"
+    for view in VIEWS:
+        con.execute(f"CREATE OR REPLACE {kind} {view.name} AS {view.sql}")
+
+
+def missing_views(con: duckdb.DuckDBPyConnection) -> list[str]:
+    present = {row[0] for row in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
+    return [name for name in VIEW_NAMES if name not in present]

@@ -1,0 +1,277 @@
+"""CloudTrail ingest vs DuckDB's read_json loading the same delivery-shaped file.
+
+    python -m bench.cloudtrail_ingest [--records N] [--small M]
+
+One generated `{"Records": [...]}` file of N records (default 1,000,000; synthetic, varied
+records shaped like real ones: IAM users and assumed roles with access key ids, read calls,
+writes and destructive calls with request parameters). Each side runs in its own process on
+the same file and ends with the rows in a table of a fresh DuckDB file:
+
+- ours:     `ingest_paths(..., source="aws.cloudtrail")`: streamed parse (ijson), normalise,
+            enrich (secret redaction, catalog, env inference), append with dedup on event_id;
+- parse:    the collector alone (stream, parse, normalise to canonical events), no store;
+- duckdb:   `CREATE TABLE AS SELECT unnest(Records) FROM read_json(file)`.
+
+Peak RSS is measured for each side at two sizes (N and M) to show whether it grows with the
+file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bench.measure import peak_rss_mb, run_side
+from bench.results import write_section
+
+READS = [
+    "DescribeInstances",
+    "GetObject",
+    "ListBuckets",
+    "DescribeDBInstances",
+    "GetParameter",
+    "AssumeRole",
+    "GetCallerIdentity",
+    "ListRoles",
+    "DescribeVolumes",
+    "GetSecretValue",
+]
+WRITES = [
+    ("RunInstances", "ec2"),
+    ("PutObject", "s3"),
+    ("CreateDBSnapshot", "rds"),
+    ("PutParameter", "ssm"),
+    ("CreateRole", "iam"),
+    ("UpdateFunctionCode20150331v2", "lambda"),
+]
+DESTROY = [
+    (
+        "DeleteDBInstance",
+        "rds",
+        {
+            "dBInstanceIdentifier": "orders-prod",
+            "skipFinalSnapshot": True,
+            "deleteAutomatedBackups": True,
+        },
+    ),
+    ("DeleteBucket", "s3", {"bucketName": "logs-staging-archive"}),
+    ("StopLogging", "cloudtrail", {"name": "org-trail"}),
+    ("TerminateInstances", "ec2", {"instancesSet": {"items": [{"instanceId": "i-0abc"}]}}),
+]
+AGENTS = [
+    "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 prompt/off command/s3.ls",
+    "Boto3/1.34.60 Python/3.11.8 Linux/6.5.0 Botocore/1.34.60",
+    "APN/1.0 HashiCorp/1.0 Terraform/1.7.4 (+https://www.terraform.io) terraform-provider-aws/5.40.0",
+    "aws-cli/2.15.30 app/aa-claude-code-7f3a9c21",
+    "console.amazonaws.com",
+]
+
+
+def records(n: int, seed: int = 11):
+    rnd = random.Random(seed)
+    start = datetime(2026, 4, 24, tzinfo=UTC)
+    for i in range(n):
+        roll = rnd.random()
+        if roll < 0.80:
+            name, source, params = rnd.choice(READS), "ec2", {"maxResults": 50}
+        elif roll < 0.97:
+            (name, source), params = rnd.choice(WRITES), {"name": f"res-{i % 977}"}
+        else:
+            name, source, params = rnd.choice(DESTROY)
+        user = f"user-{i % 37}"
+        assumed = i % 3 == 0
+        yield {
+            "eventVersion": "1.09",
+            "userIdentity": {
+                "type": "AssumedRole" if assumed else "IAMUser",
+                "principalId": f"AIDA{i % 37:016d}",
+                "arn": f"arn:aws:sts::111122223333:assumed-role/deploy/{user}"
+                if assumed
+                else f"arn:aws:iam::111122223333:user/{user}",
+                "accountId": "111122223333",
+                "accessKeyId": f"{'ASIA' if assumed else 'AKIA'}{i % 37:016d}",
+                "userName": user,
+                "sessionContext": {
+                    "attributes": {
+                        "creationDate": "2026-04-24T00:00:00Z",
+                        "mfaAuthenticated": "false",
+                    }
+                },
+            },
+            "eventTime": (start + timedelta(milliseconds=90 * i)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "eventSource": f"{source}.amazonaws.com",
+            "eventName": name,
+            "awsRegion": "us-east-1",
+            "sourceIPAddress": f"203.0.113.{i % 200}",
+            "userAgent": AGENTS[i % len(AGENTS)],
+            "requestParameters": params,
+            "responseElements": None,
+            "requestID": f"{i:08x}-0000-4000-8000-{rnd.getrandbits(48):012x}",
+            "eventID": f"{i:08x}-1111-4000-8000-{rnd.getrandbits(48):012x}",
+            "readOnly": roll < 0.80,
+            "eventType": "AwsApiCall",
+            "managementEvent": True,
+            "recipientAccountId": "111122223333",
+            "eventCategory": "Management",
+            "tlsDetails": {
+                "tlsVersion": "TLSv1.3",
+                "cipherSuite": "TLS_AES_128_GCM_SHA256",
+                "clientProvidedHostHeader": f"{source}.us-east-1.amazonaws.com",
+            },
+        }
+
+
+def write_file(n: int, path: Path) -> None:
+    with path.open("w") as out:
+        out.write('{"Records":[')
+        for i, record in enumerate(records(n)):
+            out.write(("," if i else "") + json.dumps(record, separators=(",", ":")))
+        out.write("]}")
+
+
+def side_ours(data: Path, db: Path) -> dict:
+    from agentaudit.ingest import ingest_paths
+    from agentaudit.secrets import Redactor
+    from agentaudit.store import Store
+
+    redactor = Redactor(b"bench-key-0123456789abcdef012345")
+    started = time.perf_counter()
+    with Store.open(db) as store:
+        report = ingest_paths(store, [data], source="aws.cloudtrail", redactor=redactor)
+        rows = store.count("events")
+    assert report.quarantined == 0
+    return {"seconds": time.perf_counter() - started, "rows": rows, "peak_rss_mb": peak_rss_mb()}
+
+
+def side_parse(data: Path) -> dict:
+    from collectors import get_collector
+    from collectors.base import SourceInput
+
+    started = time.perf_counter()
+    rows = 0
+    with data.open("rb") as fh:
+        for output in get_collector("aws.cloudtrail").collect(SourceInput(str(data), fh)):
+            rows += isinstance(output, dict)
+    return {"seconds": time.perf_counter() - started, "rows": rows, "peak_rss_mb": peak_rss_mb()}
+
+
+def side_duckdb(data: Path, db: Path) -> dict:
+    import duckdb
+
+    started = time.perf_counter()
+    con = duckdb.connect(str(db))
+    size = data.stat().st_size + 1
+    con.execute(
+        "CREATE TABLE events AS SELECT unnest(Records, recursive := true) "
+        f"FROM read_json('{data}', maximum_object_size={size})"
+    )
+    rows = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+    con.close()
+    return {"seconds": time.perf_counter() - started, "rows": rows, "peak_rss_mb": peak_rss_mb()}
+
+
+def _measure(n: int, work: Path) -> dict[str, dict]:
+    data = work / f"cloudtrail-{n}.json"
+    write_file(n, data)
+    out = {"file_mb": data.stat().st_size / 1e6}
+    for side in ("duckdb", "parse", "ours"):
+        args = ["--side", side, "--data", str(data), "--db", str(work / f"{side}-{n}.duckdb")]
+        out[side] = run_side("bench.cloudtrail_ingest", *args)
+        assert out[side]["rows"] == n, (side, out[side])
+        print(side, n, out[side], file=sys.stderr)
+    data.unlink()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--small", type=int, default=250_000)
+    parser.add_argument("--side", choices=["ours", "parse", "duckdb"])
+    parser.add_argument("--data")
+    parser.add_argument("--db")
+    args = parser.parse_args()
+    if args.side:
+        data, db = Path(args.data), Path(args.db) if args.db else None
+        result = {
+            "ours": lambda: side_ours(data, db),
+            "parse": lambda: side_parse(data),
+            "duckdb": lambda: side_duckdb(data, db),
+        }[args.side]()
+        print(json.dumps(result))
+        return
+    import os
+
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="bench-cloudtrail-") as tmp:
+        big = _measure(args.records, Path(tmp))
+        small = _measure(args.small, Path(tmp))
+    load = (
+        f"1-minute load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+    )
+    write_section("cloudtrail_ingest", _report(args.records, big, args.small, small, load))
+
+
+NOTES = """Where the time goes (20,000 of the same records in one process, load average 3): the
+collector 48 us a record, enrichment 188 us (nearly all of it redacting `raw`: detect-secrets'
+regex detectors and our contextual patterns, after the exact shortcuts in `secrets.py` cut it
+from ~470 us), the store append 44 us. The parse path alone reaches more than half of
+read_json's throughput; the full ingest pays for secret redaction of every raw record, which
+no exact shortcut removes (every CloudTrail record carries an access key id that the AWS key
+detector must see). The full ingest's memory grows with the store, not with the file: the
+collector streams the Records array (flat 64 MB at both sizes), and appending the same
+5,000-event batches straight to a store (no collector) peaks at 309 MB after 50,000 rows and
+586 MB after 300,000: DuckDB's buffer pool holding the events table that every batch's
+anti-join (dedup on event_id) reads. read_json parses the single 1 GB document whole, hence
+its memory."""
+
+
+def _report(n: int, big: dict, m: int, small: dict, load: str = "") -> str:
+    def rate(side: dict, rows: int) -> float:
+        return rows / side["seconds"]
+
+    lines = [
+        "## CloudTrail ingest vs DuckDB read_json (`python -m bench.cloudtrail_ingest`)",
+        "",
+        f'Same generated `{{"Records": [...]}}` file; {n:,} records ({big["file_mb"]:.0f} MB) and '
+        f"{m:,} records ({small['file_mb']:.0f} MB). Each side in its own process.",
+        "",
+        "| side | records | seconds | records/s | ratio to read_json | peak RSS MB |",
+        "|---|---|---|---|---|---|",
+    ]
+    for rows, result in ((n, big), (m, small)):
+        base = rate(result["duckdb"], rows)
+        for side, label in (
+            ("duckdb", "DuckDB read_json (baseline)"),
+            ("parse", "agentaudit collector only (stream, parse, normalise)"),
+            ("ours", "agentaudit ingest (collector + enrich + store)"),
+        ):
+            r = result[side]
+            lines.append(
+                f"| {label} | {rows:,} | {r['seconds']:.1f} | {rate(r, rows):,.0f} | "
+                f"{rate(r, rows) / base:.3f} | {r['peak_rss_mb']:.0f} |"
+            )
+    growth = {
+        side: big[side]["peak_rss_mb"] / small[side]["peak_rss_mb"]
+        for side in ("duckdb", "parse", "ours")
+    }
+    lines += [
+        "",
+        f"Peak memory, {n:,} vs {m:,} records ({n / m:.0f}x the file): read_json x{growth['duckdb']:.2f}, "
+        f"collector x{growth['parse']:.2f}, full ingest x{growth['ours']:.2f}.",
+        "",
+        f"The machine is shared (2 cores): {load}." if load else "",
+        "",
+        NOTES,
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

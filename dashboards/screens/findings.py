@@ -1,0 +1,38 @@
+"""Findings: what the detectors found, newest first."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboards.data import cached_rows, stop_unless_ready
+
+LIMIT = 500
+
+st.title("Findings")
+stop_unless_ready()
+severity = st.multiselect(
+    "Severity",
+    ["critical", "high", "medium", "low", "info"],
+    default=["critical", "high", "medium", "low", "info"],
+)
+findings = cached_rows(
+    f"""SELECT first_seen, severity, rule_id, title, session_id, len(event_ids) AS events, status
+        FROM findings WHERE list_contains(?::VARCHAR[], severity)
+        ORDER BY first_seen DESC, rule_id LIMIT {LIMIT + 1}""",
+    severity,
+)
+if not findings:
+    st.info(
+        "No findings. Run `agentaudit detect` after ingesting; none may fire, which is good news."
+    )
+    st.stop()
+st.caption(
+    f"{min(len(findings), LIMIT)} findings"
+    + (f" (first {LIMIT} shown)" if len(findings) > LIMIT else "")
+)
+st.table(
+    [
+        {**row, "first_seen": row["first_seen"].strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]}
+        for row in findings[:LIMIT]
+    ]
+)

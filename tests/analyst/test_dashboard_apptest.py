@@ -1,0 +1,112 @@
+"""Each dashboard page under Streamlit's AppTest, on the demo store and on an empty one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit", reason="the dashboard extra is not installed")
+from streamlit.testing.v1 import AppTest
+
+SCREENS = Path(__file__).resolve().parents[2] / "dashboards" / "screens"
+TITLE = (
+    "[CRITICAL] railway.graphql:volumeDelete on 3d2c42fb-6c1e-4a55-9d5f-8b7e2f0a9c13 (production)"
+)
+
+
+def run_page(name: str, db: Path, monkeypatch) -> AppTest:
+    monkeypatch.setenv("AGENTAUDIT_DB", str(db))
+    app = AppTest.from_file(str(SCREENS / f"{name}.py"), default_timeout=60)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def table_rows(app: AppTest, index: int = 0) -> list[dict]:
+    return app.table[index].value.to_dict("records")
+
+
+def test_incidents_page(demo_db, monkeypatch):
+    app = run_page("incidents", demo_db, monkeypatch)
+    assert app.title[0].value == "Incidents"
+    assert table_rows(app)[0]["title"] == TITLE
+    assert app.header[0].value == TITLE
+    assert [m.value for m in app.metric] == ["8.9 s", "3", "2", "1"]
+    markdown = " ".join(m.value for m in app.markdown)
+    assert "**`railway volume delete`** at T+0 ms" in markdown
+    assert (
+        "**production**: `3d2c42fb-6c1e-4a55-9d5f-8b7e2f0a9c13` by railway.graphql:volumeDelete"
+        in markdown
+    )
+    calls = table_rows(app, 1)
+    assert [(c["operation"], c["status"]) for c in calls] == [
+        ("railway volume delete", "failure"),
+        ("railway.graphql:volumeDelete", "success"),
+    ]
+
+
+def test_timeline_page(demo_db, monkeypatch):
+    app = run_page("timeline", demo_db, monkeypatch)
+    assert app.header[0].value.endswith(TITLE)
+    assert "1,117 ms after the call it records" in app.markdown[0].value
+    steps = table_rows(app)
+    assert [s["T+ ms"] for s in steps] == ["0", "2,315", "4,118", "7,804"]
+    assert steps[3]["step"] == "railway.graphql:volumeDelete"
+    assert "T+8,921 railway.audit: volume.deleted [production]" in steps[3]["linked rows"]
+    [chart] = app.get("vega_lite_chart")
+    spec = json.loads(chart.proto.spec)
+    marks = [layer["mark"]["type"] for layer in spec["layer"]]
+    assert marks == ["line", "circle", "text", "text"]
+    assert spec["layer"][1]["encoding"]["y"]["sort"] == [
+        "cursor.hooks",
+        "shell.zsh",
+        "railway.audit",
+    ]
+    datasets = chart.proto.datasets  # the rows and the finding flags travel with the chart
+    assert len(datasets) == 2 and all(d.data.data for d in datasets)
+
+
+def test_findings_page(demo_db, monkeypatch):
+    app = run_page("findings", demo_db, monkeypatch)
+    rules = {row["rule_id"] for row in table_rows(app)}
+    assert rules == {
+        "destructive-provider-http",
+        "credential-read-then-destructive-use",
+        "destructive-burst",
+    }
+    app.multiselect[0].set_value(["high"]).run()
+    assert [row["rule_id"] for row in table_rows(app)] == ["destructive-burst"]
+
+
+def test_sessions_page(demo_db, monkeypatch):
+    app = run_page("sessions", demo_db, monkeypatch)
+    [row] = table_rows(app)
+    assert row["session_id"] == "8f1d2c3b-5a6e-4f70-9b1c-2d3e4f5a6b7c"
+    assert (row["destructive_steps"], row["findings"], row["environments"]) == (2, 3, "production")
+
+
+def test_sql_page(demo_db, monkeypatch):
+    app = run_page("sql", demo_db, monkeypatch)
+    rows = table_rows(app)
+    assert [r["operation"] for r in rows] == [
+        "railway volume delete",
+        "railway.graphql:volumeDelete",
+    ]
+    app.text_area[0].set_value("SELECT lag_ms FROM provider_confirmations WHERE linked").run()
+    assert table_rows(app) == [{"lag_ms": 1117}]
+    app.text_area[0].set_value("DELETE FROM events").run()
+    assert "read-only" in app.error[0].value.lower()
+
+
+@pytest.mark.parametrize("page", ["incidents", "timeline", "findings", "sessions", "sql"])
+def test_every_page_on_an_empty_store(empty_db, monkeypatch, page):
+    app = run_page(page, empty_db, monkeypatch)
+    assert "no events yet" in app.info[0].value
+    assert not app.table
+
+
+def test_missing_store_is_explained(tmp_path, monkeypatch):
+    app = run_page("incidents", tmp_path / "absent.duckdb", monkeypatch)
+    assert "No agentaudit store at" in app.info[0].value

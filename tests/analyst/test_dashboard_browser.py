@@ -1,0 +1,156 @@
+"""The dashboard in a real headless Chromium, served by `agentaudit dashboard` on 127.0.0.1.
+
+Also opens the timeline's HTML export from a file with the network cut off. Screenshots go to
+the test's tmp dir, or to $AGENTAUDIT_SCREENSHOTS (e.g. docs/) to refresh the README's images.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("selenium", reason="selenium is in the dev extra")
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+TITLE = (
+    "[CRITICAL] railway.graphql:volumeDelete on 3d2c42fb-6c1e-4a55-9d5f-8b7e2f0a9c13 (production)"
+)
+
+if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+    if os.environ.get("CI"):
+        raise RuntimeError("CI must have chromium and chromium-driver (.ci/run installs them)")
+    pytest.skip("Debian's chromium and chromium-driver are not installed", allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(demo_db):
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from agentaudit.cli import main; main()", "dashboard",
+         "--db", str(demo_db), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                if reply.status == 200:
+                    break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"dashboard did not start: {proc.stdout.read().decode()[-2000:]}")
+            time.sleep(0.2)
+    yield url
+    os.killpg(proc.pid, signal.SIGTERM)  # the group we started: the server and nothing else
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+        "--window-size=1400,1100",
+        # everything but loopback goes to a closed port: the pages must need no network
+        "--proxy-server=127.0.0.1:9",
+    ):  # fmt: skip
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    target = os.environ.get("AGENTAUDIT_SCREENSHOTS")
+    return Path(target) if target else tmp_path_factory.mktemp("screenshots")
+
+
+def load(browser, url: str, *expected: str) -> str:
+    browser.get(url)
+
+    def ready(driver) -> bool:
+        text = driver.find_element(By.TAG_NAME, "body").text
+        running = driver.find_elements(By.CSS_SELECTOR, '[data-testid="stStatusWidget"]')
+        return all(e in text for e in expected) and not running
+
+    WebDriverWait(browser, 45, poll_frequency=0.2).until(ready)
+    return browser.find_element(By.TAG_NAME, "body").text
+
+
+@pytest.mark.parametrize(
+    ("page", "path", "expected"),
+    [
+        ("incidents", "", [TITLE, "railway.graphql:volumeDelete", "railway volume delete"]),
+        ("timeline", "timeline", [TITLE, "railway.graphql:volumeDelete", "T+8,921 railway.audit"]),
+        ("findings", "findings", ["destructive-provider-http", "Destructive provider call over HTTP: railway.graphql:volumeDelete"]),
+        ("sessions", "sessions", ["8f1d2c3b-5a6e-4f70-9b1c-2d3e4f5a6b7c", "production"]),
+        ("sql", "sql", ["destructive_events", "railway.graphql:volumeDelete"]),
+    ],
+)  # fmt: skip
+def test_page_in_chromium(server, browser, shots, page, path, expected):
+    text = load(browser, f"{server}/{path}", *expected)
+    assert "Page not found" not in text
+    if page == "timeline":  # the chart drew: Vega renders the timeline into the page
+        WebDriverWait(browser, 20).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, ".vega-embed canvas, .vega-embed svg")
+        )
+    shot = shots / f"dashboard-{page}.png"
+    assert browser.save_screenshot(str(shot))
+    assert shot.stat().st_size > 10_000
+
+
+def test_timeline_html_opens_offline(demo_db, browser, tmp_path):
+    from typer.testing import CliRunner
+
+    from agentaudit.cli import app
+
+    page = tmp_path / "incident.html"
+    result = CliRunner().invoke(
+        app,
+        ["timeline", "--incident", "2ea4", "--db", str(demo_db), "-f", "html", "--out", str(page)],
+    )
+    assert result.exit_code == 0, result.output
+    browser.get(page.as_uri())
+    facts = json.loads(
+        browser.execute_script(
+            """const svg = document.querySelector('svg.timeline-chart');
+               const box = svg.getBoundingClientRect();
+               return JSON.stringify({
+                 width: box.width, height: box.height,
+                 dots: svg.querySelectorAll('circle').length,
+                 fetched: performance.getEntriesByType('resource').length,
+                 text: document.body.innerText});"""
+        )
+    )
+    assert facts["width"] > 900 and facts["height"] > 150
+    assert facts["dots"] == 11
+    assert facts["fetched"] == 0  # nothing loaded besides the file itself
+    assert "1,117 ms after the call it records" in facts["text"]

@@ -1,0 +1,136 @@
+"""Sigma engine: the built-in pack's own tests, correlation timespans, case-insensitive and
+LIKE-escaped matching, and broken rule files reported without stopping the others."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sigma.collection import SigmaCollection
+
+from agentaudit.detect import run_detection
+from agentaudit.detect.sigma import SigmaRules
+from agentaudit.sigma.backend import AgentAuditDuckDBBackend
+from agentaudit.sigma.engine import load_rules, run_rules
+from agentaudit.sigma.testing import run_tests
+from agentaudit.testing import event, store_with
+
+
+def test_every_rule_passes_its_own_tests():
+    ruleset = load_rules()
+    assert ruleset.errors == []
+    results = run_tests()
+    assert len(results) >= 20
+    assert [r for r in results if not r.passed] == []
+
+
+def _burst(spacing_seconds):
+    ruleset = load_rules()
+    events = [
+        event(i * spacing_seconds, session_id="s1", command=cmd)
+        for i, cmd in enumerate(["rm -rf ~/a", "git reset --hard", "rm -rf /srv/data"])
+    ]
+    findings, errors = run_rules(
+        store_with(events), ruleset, only=["agentaudit_destructive_burst_1m"]
+    )
+    assert errors == []
+    return findings
+
+
+def test_one_minute_correlation_fires_on_three_within_a_minute():
+    findings = _burst(20)
+    assert len(findings) == 1
+    assert findings[0]["kind"] == "correlation" and findings[0]["severity"] == "critical"
+    assert len(findings[0]["event_ids"]) == 3
+
+
+def test_one_minute_correlation_silent_on_three_spread_over_an_hour():
+    assert _burst(1800) == []
+
+
+def _where(detection_yaml):
+    rule = SigmaCollection.from_yaml(
+        "title: t\nlogsource: {product: agentaudit, category: process}\ndetection:\n"
+        + detection_yaml
+    )
+    return AgentAuditDuckDBBackend().convert(rule)[0]
+
+
+def test_matching_is_case_insensitive_and_escapes_like_wildcards():
+    store = store_with(
+        [
+            event(0, tool_name="Bash", command="touch rm_x"),
+            event(1, tool_name="bash", command="touch rmAx"),
+        ]
+    )
+    eq = _where("  sel: {tool_name: bash}\n  condition: sel")
+    assert len(store.rows(f"SELECT * FROM events WHERE {eq}")) == 2
+    contains = _where("  sel: {command|contains: rm_x}\n  condition: sel")
+    assert "\\_" in contains
+    rows = store.rows(f"SELECT command FROM events WHERE {contains}")
+    assert [r["command"] for r in rows] == ["touch rm_x"]
+    quoted = _where('  sel: {command|contains: "it\'s"}\n  condition: sel')
+    assert "it''s" in quoted
+
+
+def test_broken_rule_file_is_named_and_others_still_load(tmp_path: Path):
+    (tmp_path / "good.yml").write_text(
+        "title: Good\nname: good_rule\nlogsource: {product: agentaudit, category: process}\n"
+        "detection:\n  sel: {command|contains: shred}\n  condition: sel\nlevel: high\n"
+    )
+    (tmp_path / "bad.yml").write_text(
+        "title: Bad\nlogsource: {product: agentaudit}\ndetection:\n  sel: {a: b}\n"
+        "  condition: sel and nothere\nlevel: severe\n"
+    )
+    ruleset = load_rules([tmp_path])
+    assert [r.name for r in ruleset.rules] == ["good_rule"]
+    assert len(ruleset.errors) == 1 and ruleset.errors[0].path.endswith("bad.yml")
+    findings, _ = run_rules(store_with([event(0, command="shred -u secrets.txt")]), ruleset)
+    assert [f["rule_id"] for f in findings] == ["sigma:good_rule"]
+
+
+def test_sigma_detector_plugs_into_detection():
+    store = store_with([event(0, session_id="s1", command="history -c")])
+    report = run_detection(store, [SigmaRules()])
+    kinds = {(f["rule_id"], f["kind"]) for f in report.findings}
+    assert ("sigma:agentaudit_audit_tamper", "rule") in kinds
+
+
+def test_rules_are_validated_against_the_sigma_json_schema(tmp_path: Path):
+    (tmp_path / "severe.yml").write_text(
+        "title: Severe\ndate: 2026-11-22\nlogsource: {product: agentaudit, category: process}\n"
+        "detection:\n  sel: {command|contains: shred}\n  condition: sel\nlevel: severe\n"
+    )
+    (tmp_path / "dated.yml").write_text(
+        "title: Dated\nname: dated\ndate: 2026-11-22\nlogsource: {product: agentaudit, category: process}\n"
+        "detection:\n  sel: {command|contains: shred}\n  condition: sel\nlevel: low\n"
+    )
+    ruleset = load_rules([tmp_path])
+    assert [r.name for r in ruleset.rules] == ["dated"]
+    assert len(ruleset.errors) == 1
+    assert ruleset.errors[0].path.endswith("severe.yml") and "schema" in ruleset.errors[0].problem
+
+
+def test_pack_covers_every_command_category_and_the_railway_catalog():
+    from agentaudit.catalog import railway
+    from agentaudit.commands.model import CATEGORIES
+    from agentaudit.sigma.engine import BUILTIN_DIR
+
+    text = "\n".join(
+        p.read_text() for p in BUILTIN_DIR.glob("*.yml") if not p.name.endswith(".tests.yml")
+    )
+    assert [c for c in sorted(CATEGORIES) if c not in text] == []
+    assert [m for m in railway.MUTATIONS if m not in text] == []
+
+
+def test_sigma_rules_join_the_builtin_detectors_when_enabled(monkeypatch):
+    events = [
+        event(0, session_id="s1", command="grep -rn RAILWAY_TOKEN ."),
+        event(30, session_id="s1", command="railway volume delete --volume v1 --yes"),
+    ]
+    monkeypatch.delenv("AGENTAUDIT_SIGMA", raising=False)
+    silent = {f["rule_id"] for f in run_detection(store_with(events)).findings}
+    assert not any(r.startswith("sigma:") for r in silent)
+    monkeypatch.setenv("AGENTAUDIT_SIGMA", "1")
+    found = {f["rule_id"] for f in run_detection(store_with(events)).findings}
+    assert "sigma:agentaudit_secret_then_destroy" in found
+    assert "sigma:agentaudit_backup_destroy" in found
