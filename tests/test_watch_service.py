@@ -182,3 +182,35 @@ def test_hook_log_is_tailed_and_pull_sources_keep_their_interval(tmp_path):
         thread.join(30)
     gaps = [b - a for a, b in zip(pull.pulls, pull.pulls[1:], strict=False)]
     assert len(pull.pulls) >= 3 and min(gaps) >= 0.3
+
+
+def test_otlp_logs_posted_to_watch_are_stored(tmp_path):
+    """A real OTLP/HTTP log exporter posts Claude Code events to the receiver inside watch."""
+    from agentaudit.watch.harness import free_port
+    from tests.test_otlp_receiver import emit_claude_code_events, exporter
+
+    port = free_port()
+    config = config_from_dict(
+        {
+            "sources": [{"type": "otlp", "port": port, "spool": str(tmp_path / "spool")}],
+            "guard": None,
+            "hook_log": False,
+            "guard_log": False,
+        }
+    )
+    watcher = Watcher(config, store=Store.open(tmp_path / "w.duckdb"), telemetry=Telemetry(),
+                      redactor=Redactor(TEST_KEY))  # fmt: skip
+    thread = threading.Thread(target=watcher.run)
+    thread.start()
+    try:
+        assert wait_for(lambda: watcher.state["status"] == "ok", timeout=10)
+        emit_claude_code_events(exporter("json", f"http://127.0.0.1:{port}/v1/logs", False))
+        assert wait_for(lambda: watcher.state["events_ingested"] >= 3, timeout=10)
+    finally:
+        watcher.stop()
+        thread.join(30)
+    with Store.open(tmp_path / "w.duckdb", read_only=True) as store:
+        rows = store.rows("SELECT DISTINCT source, session_id FROM events")
+    assert rows == [
+        {"source": "claude-code.otel", "session_id": "5f1b2c3d-0000-4000-8000-00000000abcd"}
+    ]

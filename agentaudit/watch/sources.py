@@ -136,3 +136,39 @@ class FileTailSource(WatchSource):
 @register_source_type("files")
 def _files(spec: dict[str, Any]) -> WatchSource:
     return FileTailSource(list(spec.get("paths") or []), name=spec.get("name", "files"))
+
+
+class OtlpSpoolSource(FileTailSource):
+    """`agentaudit serve`'s OTLP/HTTP logs receiver (issue 3) inside watch, in spool mode.
+
+    The receiver appends each request as one OTLP/JSON line to its spool directory (it never
+    takes the store's lock); the directory is tailed like any other, so a request is stored,
+    detected and paged on the next pass.
+    """
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        from agentaudit.otlp import default_spool_dir
+
+        self.spool = Path(os.path.expanduser(str(spec.get("spool") or default_spool_dir())))
+        self.spool.mkdir(mode=0o700, parents=True, exist_ok=True)
+        super().__init__([self.spool], name=spec.get("name", "otlp"))
+        self.host = str(spec.get("host", "127.0.0.1"))
+        self.port = int(spec.get("port", 4318))
+        self.token = spec.get("token") or os.environ.get("AGENTAUDIT_OTLP_TOKEN")
+        self.receiver: Any = None
+
+    def start(self) -> None:
+        from agentaudit.otlp import OtlpReceiver
+
+        self.receiver = OtlpReceiver(
+            None, self.host, self.port, token=self.token, spool_dir=self.spool
+        ).__enter__()
+
+    def stop(self) -> None:
+        if self.receiver is not None:
+            self.receiver.close()
+
+
+@register_source_type("otlp")
+def _otlp(spec: dict[str, Any]) -> WatchSource:
+    return OtlpSpoolSource(spec)
