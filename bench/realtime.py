@@ -66,7 +66,8 @@ def percentile(values: list[float], q: float) -> float:
 
 def seed_history(db: Path, rows: int) -> None:
     """A store that already holds `rows` events of earlier work, detected and paged."""
-    from agentaudit.alert import build_alerts
+    from agentaudit.alert.config import from_urls
+    from agentaudit.alert.engine import evaluate
     from agentaudit.detect import run_detection
     from agentaudit.store import Store
     from bench.store_append import generate
@@ -81,8 +82,7 @@ def seed_history(db: Path, rows: int) -> None:
         if batch:
             store.append_events(batch)
         run_detection(store)
-        build_alerts(store)
-        store.con.execute("UPDATE alerts SET notified_at = now()")
+        evaluate(store, from_urls([]))  # its alerts exist already; no receiver: nothing to send
 
 
 def run_side(
