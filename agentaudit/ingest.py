@@ -84,16 +84,23 @@ def ingest_paths(
     source: str | None = None,
     redactor: Redactor | None = None,
     on_file: Callable[[FileReport], None] | None = None,
+    max_bytes: int | None = None,
+    record_run: bool = True,
 ) -> IngestReport:
+    """Ingest files from their checkpoints. `max_bytes` bounds what is read of each
+    append-only file in this call (the rest waits for the next call: `watch` stays fair
+    between a busy file and a quiet one); `record_run=False` writes no `ingest_runs` row."""
     redactor = redactor or redactor_for()
     forced = get_collector(source) if source else None
     report = IngestReport()
     started = now()
     for path in expand_paths(paths):
-        file_report = _ingest_file(store, path, forced, redactor)
+        file_report = _ingest_file(store, path, forced, redactor, max_bytes)
         report.files.append(file_report)
         if on_file:
             on_file(file_report)
+    if not record_run:
+        return report
     store.con.execute(
         "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?)",
         [
@@ -119,7 +126,11 @@ def ingest_source(
 
 
 def _ingest_file(
-    store: Store, path: Path, forced: Collector | None, redactor: Redactor
+    store: Store,
+    path: Path,
+    forced: Collector | None,
+    redactor: Redactor,
+    max_bytes: int | None = None,
 ) -> FileReport:
     try:
         with path.open("rb") as fh:
@@ -148,6 +159,7 @@ def _ingest_file(
                 start_offset=start_offset,
                 start_line=start_line,
                 hold_partial_line=time.time() - stat.st_mtime < STILL_WRITING_SECONDS,
+                max_bytes=max_bytes if collector.incremental else None,
             )
             _consume(store, collector, src, redactor, report)
             store.save_checkpoint(

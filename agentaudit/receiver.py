@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -31,6 +32,7 @@ class LocalReceiver:
                         "headers": dict(self.headers),
                         "body": parsed,
                         "status": status,
+                        "received_monotonic": time.monotonic(),  # for latency measurements
                     }
                 )
                 self.send_response(status)

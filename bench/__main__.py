@@ -16,6 +16,8 @@ BENCHMARKS = [
     "bench.cloudtrail_ingest",
     "bench.model_eval",
     "bench.detect_1m",
+    "bench.realtime",
+    "bench.guard",
 ]
 
 if __name__ == "__main__":

@@ -40,8 +40,10 @@ class SourceInput:
         start_offset: int = 0,
         start_line: int = 0,
         hold_partial_line: bool = False,
+        max_bytes: int | None = None,
     ) -> None:
         self.path = path
+        self.max_bytes = max_bytes  # stop at a line boundary past this many bytes (tailing)
         self.stream = stream
         self.start_offset = start_offset
         self.start_line = start_line
@@ -60,6 +62,8 @@ class SourceInput:
         self.stream.seek(self.start_offset)
         offset, number = self.start_offset, self.start_line
         for data in self.stream:
+            if self.max_bytes is not None and offset - self.start_offset >= self.max_bytes:
+                break
             complete = data.endswith(b"\n")
             if not complete and self.hold_partial_line:
                 break

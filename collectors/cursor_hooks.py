@@ -132,7 +132,9 @@ def _shell_call_id(
     waiting = pending.get(key)
     if waiting:
         return waiting.pop(0)
-    return "cursor-shell-" + stable_id(*key, "unmatched")[:16]
+    # Its before-line was read in an earlier pass (a tailed file is read in pieces): the
+    # first call with this key, the same id the before-line got.
+    return "cursor-shell-" + stable_id(*key, 0)[:16]
 
 
 def _outcome(payload: dict[str, Any]) -> dict[str, Any]:

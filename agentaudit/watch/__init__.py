@@ -1,0 +1,1 @@
+"""`agentaudit watch`: the collectors, detectors and alerter as a long-running service."""

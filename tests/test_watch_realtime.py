@@ -1,0 +1,158 @@
+"""`agentaudit watch` as a real subprocess: the PocketOS lines written in real time into
+watched files, alerts received by a real HTTP receiver on 127.0.0.1, SIGKILL and restart."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+
+from agentaudit.ingest import ingest_paths
+from agentaudit.receiver import LocalReceiver
+from agentaudit.store import Store
+from agentaudit.watch.harness import WatchProcess, free_port, wait_for, write_config
+from agentaudit.watch.replay import pocketos_records, replay
+
+EXPECTED_RULES = {
+    "destructive-provider-http",
+    "credential-read-then-destructive-use",
+    "destructive-burst",
+}
+
+
+@pytest.fixture
+def setup(tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    port = free_port()
+    with LocalReceiver() as receiver:
+        config = write_config(
+            tmp_path / "watch.yaml",
+            db=str(tmp_path / "watch.duckdb"),
+            paths=[str(logs)],
+            notify=[receiver.url()],
+            health={"port": port},
+            guard={"socket": str(tmp_path / "g.sock")},
+            poll_seconds=0.2,
+            settle_seconds=1,
+        )
+        yield (
+            tmp_path,
+            logs,
+            receiver,
+            WatchProcess(config, port, {"AGENTAUDIT_LOG_LEVEL": "debug"}),
+        )
+
+
+def batch_counts(tmp_path, logs) -> Counter:
+    """What a one-shot ingest of the final files stores: the exactly-once reference."""
+    with Store.open(tmp_path / "batch.duckdb") as store:
+        ingest_paths(store, [logs])
+        return Counter(r["source"] for r in store.rows("SELECT source FROM events"))
+
+
+def watched_state(tmp_path):
+    with Store.open(tmp_path / "watch.duckdb", read_only=True) as store:
+        events = Counter(r["source"] for r in store.rows("SELECT source FROM events"))
+        findings = store.rows("SELECT rule_id, session_id FROM findings")
+        alerts = store.rows("SELECT alert_id FROM alerts")
+        deliveries = store.rows("SELECT ok FROM deliveries")
+    return events, findings, alerts, deliveries
+
+
+def test_alert_arrives_while_the_incident_is_written(setup):
+    tmp_path, logs, receiver, watch = setup
+    records = pocketos_records()
+    writes: dict[int, float] = {}
+    with watch:
+        replay(logs, records, speed=4, max_gap=0.05,
+               on_write=lambda r, at: writes.setdefault(id(r), at))  # fmt: skip
+        trigger = next(writes[id(r)] for r in records if r.is_trigger)
+        arrived = wait_for(lambda: len(receiver.received) >= 1, timeout=15)
+        assert arrived is not None, watch.log.read_text()[-6000:]
+        latency = arrived - trigger
+        assert wait_for(lambda: watch.health()[1]["alerts_delivered"] == 1, timeout=5)
+        health = watch.health()
+        assert watch.terminate() == 0  # SIGTERM: clean exit
+    assert health[0] == 200 and health[1]["findings"] == 3
+    assert 0 < latency < 15
+    print(f"write-to-alert latency: {latency * 1000:.0f} ms")
+    body = receiver.received[0]["body"]
+    # Paged at the call itself: before the provider's own record says "production".
+    assert body["title"].startswith("[CRITICAL] railway.graphql:volumeDelete on 3d2c42fb")
+    assert (
+        "Credential read from /home/dev/pocketos/scripts/domains/railway-domains.env"
+        in (body["message"])
+    )
+    assert "6f0c2b9e-41d7-4c3a-a8e5-d2b7f19c0e84" not in str(receiver.received)
+    events, findings, alerts, deliveries = watched_state(tmp_path)
+    assert {f["rule_id"] for f in findings} == EXPECTED_RULES and len(findings) == 3
+    assert len(alerts) == 1
+    assert deliveries == [{"ok": True}] and len(receiver.received) == 1
+    assert events == batch_counts(tmp_path, logs)
+
+
+def test_sigkill_mid_replay_then_restart_is_exactly_once(setup):
+    tmp_path, logs, receiver, watch = setup
+    records = pocketos_records()
+    first_trigger = next(i for i, r in enumerate(records) if r.is_trigger)
+    part1, part2, part3 = (
+        records[:20],
+        records[20 : first_trigger + 1],
+        records[first_trigger + 1 :],
+    )
+    watch.start()
+    replay(logs, part1, speed=50, max_gap=0.01)
+    watch.kill()  # no time to flush: whatever was half-done must be redone, once
+    replay(logs, part2, speed=50, max_gap=0.01)  # written while nothing watches
+    watch.start()
+    assert wait_for(lambda: len(receiver.received) >= 1, timeout=15) is not None
+    watch.kill()  # after the page: a restart must not page again
+    watch.start()
+    replay(logs, part3, speed=50, max_gap=0.01)
+    assert wait_for(lambda: watch.health()[1]["events_ingested"] > 0, timeout=10)
+    # give the restarted loop time to read everything and settle its shell lines
+    assert wait_for(lambda: False, timeout=2.5) is None
+    assert watch.terminate() == 0
+    events, findings, alerts, deliveries = watched_state(tmp_path)
+    assert sorted(f["rule_id"] for f in findings) == sorted(EXPECTED_RULES), watch.log.read_text()
+    assert len(alerts) == 1
+    assert len(receiver.received) == 1 and deliveries == [{"ok": True}]
+    assert events == batch_counts(tmp_path, logs)
+
+
+def test_guard_inside_watch_denies_with_the_sessions_context(setup):
+    """The resident helper in `watch` sees what watch ingested a moment ago, and its
+    decision comes back into the store through the tailed decision log."""
+    tmp_path, logs, receiver, watch = setup
+    records = pocketos_records()
+    trigger = next(i for i, r in enumerate(records) if r.is_trigger)
+    curl = json.loads(records[trigger].data)["payload"]
+    with watch:
+        replay(logs, records[:trigger], speed=1000, max_gap=0.005)
+        expected = len(records[:trigger])  # one event per record here (no railway doc yet)
+        assert wait_for(lambda: watch.health()[1]["events_ingested"] >= expected - 1, 10), (
+            watch.health(),
+            watch.log.read_text()[-3000:],
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "agentaudit.guard.client", "--agent", "cursor",
+             "--socket", str(tmp_path / "g.sock")],
+            input=json.dumps(curl), capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        answer = json.loads(done.stdout)
+        assert wait_for(lambda: watch.health()[1]["events_ingested"] >= expected, 10)
+        assert watch.terminate() == 0
+    assert answer["permission"] == "deny"
+    assert "scripts/domains/railway-domains.env" in answer["user_message"]
+    with Store.open(tmp_path / "watch.duckdb", read_only=True) as store:
+        rows = store.rows(
+            "SELECT operation, status, session_id FROM events WHERE source = 'agentaudit.guard'"
+        )
+    assert rows == [
+        {"operation": "guard.deny", "status": "denied", "session_id": curl["conversation_id"]}
+    ]
+    assert receiver.received == []  # the call was stopped before it ran: nothing to page

@@ -1,0 +1,216 @@
+"""The watch loop in-process: telemetry through the SDK's in-memory reader, config, sources."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+from agentaudit.ingest import IngestReport, ingest_paths
+from agentaudit.receiver import LocalReceiver
+from agentaudit.scenarios import scenario_path
+from agentaudit.secrets import Redactor
+from agentaudit.store import Store
+from agentaudit.testing import TEST_KEY
+from agentaudit.watch.config import config_from_dict
+from agentaudit.watch.harness import wait_for
+from agentaudit.watch.replay import pocketos_records, replay, write_record
+from agentaudit.watch.service import Watcher
+from agentaudit.watch.sources import (
+    FileTailSource,
+    WatchSource,
+    build_source,
+    register_source_type,
+)
+from agentaudit.watch.telemetry import Telemetry
+
+
+def metric_points(reader: InMemoryMetricReader) -> dict[str, list]:
+    out: dict[str, list] = {}
+    data = reader.get_metrics_data()
+    for resource in data.resource_metrics:
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                out.setdefault(metric.name, []).extend(metric.data.data_points)
+    return out
+
+
+def test_telemetry_counts_sources_findings_latency_and_lag(tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    first = (scenario_path("pocketos") / "cursor-hooks.jsonl").read_text().splitlines()[0]
+    (logs / "other-hooks.jsonl").write_text(first.replace("8f1d2c3b", "0000aaaa") + "\n{broken\n")
+    reader = InMemoryMetricReader()
+    with LocalReceiver() as receiver:
+        config = config_from_dict(
+            {
+                "paths": [str(logs)],
+                "notify": [receiver.url()],
+                "guard": None,
+                "poll_seconds": 0.1,
+                "settle_seconds": 0.2,
+            }
+        )
+        store = Store.open(tmp_path / "w.duckdb")
+        watcher = Watcher(
+            config, store=store, telemetry=Telemetry([reader]), redactor=Redactor(TEST_KEY)
+        )
+        thread = threading.Thread(target=watcher.run)
+        thread.start()
+        try:
+            assert wait_for(lambda: watcher.state["status"] == "ok", timeout=10)
+            replay(logs, pocketos_records(), speed=1000, max_gap=0.01)
+            assert wait_for(lambda: len(receiver.received) == 1, timeout=15)
+            # a half-written line is lag: bytes on disk not read yet
+            with (logs / "cursor-hooks.jsonl").open("ab") as fh:
+                fh.write(b'{"received_at": "2026-04-24T19:30:00Z", "payl')
+            assert wait_for(lambda: watcher.state["passes"] > 3, timeout=5)
+            time.sleep(0.5)
+            points = metric_points(reader)
+        finally:
+            watcher.stop()
+            thread.join(30)
+    assert not thread.is_alive() and watcher.state["status"] == "stopped"
+    ingested = {
+        p.attributes["agentaudit.source"]: p.value for p in points["agentaudit.events.ingested"]
+    }
+    with Store.open(tmp_path / "batch.duckdb") as batch:
+        ingest_paths(batch, [logs], redactor=Redactor(TEST_KEY))
+        rows = batch.rows("SELECT source, count(*) AS n FROM events GROUP BY ALL")
+    expected = {r["source"]: r["n"] for r in rows}
+    assert ingested == expected and expected["cursor.hooks"] == 20
+    quarantined = {
+        p.attributes["agentaudit.source"]: p.value
+        for p in points.get("agentaudit.events.quarantined", [])
+    }
+    assert quarantined == {"cursor.hooks": 1} and watcher.state["quarantined"] == 1
+    findings = {p.attributes["agentaudit.rule"]: p.value for p in points["agentaudit.findings"]}
+    assert findings == {
+        "destructive-provider-http": 1,
+        "credential-read-then-destructive-use": 1,
+        "destructive-burst": 1,
+    }
+    latency = points["agentaudit.alert.latency"]
+    assert latency[0].count == 1 and 0 < latency[0].sum < 15
+    lag = {p.attributes["agentaudit.file"]: p.value for p in points["agentaudit.watch.file.lag"]}
+    assert lag[str(logs / "cursor-hooks.jsonl")] == len(
+        b'{"received_at": "2026-04-24T19:30:00Z", "payl'
+    )
+    assert lag[str(logs / "railway-auditlogs.json")] == 0
+    delivered = {p.attributes["outcome"]: p.value for p in points["agentaudit.notifications"]}
+    assert delivered == {"ok": 1}
+
+
+def test_sigterm_equivalent_stop_flushes_what_was_written(tmp_path):
+    """Lines written just before the stop are read, detected and paged by the final pass."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    with LocalReceiver() as receiver:
+        config = config_from_dict(
+            {"paths": [str(logs)], "notify": [receiver.url()], "guard": None,
+             "poll_seconds": 30, "settle_seconds": 0}
+        )  # fmt: skip
+        watcher = Watcher(config, store=Store.open(tmp_path / "w.duckdb"), telemetry=Telemetry(),
+                          redactor=Redactor(TEST_KEY))  # fmt: skip
+        watcher.config.debounce_ms = 5000  # the loop will not wake for these writes by itself
+        thread = threading.Thread(target=watcher.run)
+        thread.start()
+        assert wait_for(lambda: watcher.state["status"] == "ok", timeout=10)
+        for record in pocketos_records():
+            write_record(logs, record)
+        watcher.stop()
+        thread.join(30)
+    assert len(receiver.received) == 1
+    with Store.open(tmp_path / "w.duckdb", read_only=True) as store:
+        assert store.count("findings") == 3
+
+
+def test_config_validation_and_sources(tmp_path):
+    with pytest.raises(ValueError, match="unknown watch settings: pathz"):
+        config_from_dict({"pathz": []})
+    with pytest.raises(ValueError, match="unknown watch source type 'kafka'"):
+        build_source({"type": "kafka"})
+    config = config_from_dict({"paths": ["~/h"], "notify": "json://x", "guard": {"enabled": False}})
+    assert config.sources[0]["type"] == "files" and config.notify == ["json://x"]
+    assert config.guard_socket is None
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "one.jsonl").write_text("{}\n")
+    (tmp_path / "a" / "two.log").write_text("x\n")
+    source = FileTailSource([str(tmp_path / "a" / "*.jsonl")])
+    assert source.files() == [tmp_path / "a" / "one.jsonl"]
+    assert source.watch_dirs() == [tmp_path / "a"]
+
+
+class CountingPull(WatchSource):
+    """A pull source (the interface provider pulls implement): counts its pulls."""
+
+    name = "counting-pull"
+    interval_seconds = 0.3
+
+    def __init__(self) -> None:
+        self.pulls: list[float] = []
+
+    def collect(self, store, changed, redactor) -> IngestReport:
+        self.pulls.append(time.monotonic())
+        return IngestReport()
+
+
+def test_hook_log_is_tailed_and_pull_sources_keep_their_interval(tmp_path):
+    from agentaudit import paths
+
+    pull = CountingPull()
+    register_source_type("counting-pull")(lambda spec: pull)
+    config = config_from_dict(
+        {"sources": [{"type": "counting-pull"}], "guard": None, "poll_seconds": 0.05}
+    )
+    watcher = Watcher(config, store=Store.open(tmp_path / "w.duckdb"), telemetry=Telemetry(),
+                      redactor=Redactor(TEST_KEY))  # fmt: skip
+    thread = threading.Thread(target=watcher.run)
+    thread.start()
+    try:
+        assert wait_for(lambda: watcher.state["status"] == "ok", timeout=10)
+        # what `agentaudit hook cursor` appends (issue 3) is read like any tailed file
+        first = (scenario_path("pocketos") / "cursor-hooks.jsonl").read_text().splitlines()[0]
+        with (paths.hook_log_dir() / "cursor.jsonl").open("a") as fh:
+            fh.write(first + "\n")
+        assert wait_for(lambda: watcher.state["events_ingested"] == 1, timeout=10)
+        time.sleep(1.0)
+    finally:
+        watcher.stop()
+        thread.join(30)
+    gaps = [b - a for a, b in zip(pull.pulls, pull.pulls[1:], strict=False)]
+    assert len(pull.pulls) >= 3 and min(gaps) >= 0.3
+
+
+def test_otlp_logs_posted_to_watch_are_stored(tmp_path):
+    """A real OTLP/HTTP log exporter posts Claude Code events to the receiver inside watch."""
+    from agentaudit.watch.harness import free_port
+    from tests.test_otlp_receiver import emit_claude_code_events, exporter
+
+    port = free_port()
+    config = config_from_dict(
+        {
+            "sources": [{"type": "otlp", "port": port, "spool": str(tmp_path / "spool")}],
+            "guard": None,
+            "hook_log": False,
+            "guard_log": False,
+        }
+    )
+    watcher = Watcher(config, store=Store.open(tmp_path / "w.duckdb"), telemetry=Telemetry(),
+                      redactor=Redactor(TEST_KEY))  # fmt: skip
+    thread = threading.Thread(target=watcher.run)
+    thread.start()
+    try:
+        assert wait_for(lambda: watcher.state["status"] == "ok", timeout=10)
+        emit_claude_code_events(exporter("json", f"http://127.0.0.1:{port}/v1/logs", False))
+        assert wait_for(lambda: watcher.state["events_ingested"] >= 3, timeout=10)
+    finally:
+        watcher.stop()
+        thread.join(30)
+    with Store.open(tmp_path / "w.duckdb", read_only=True) as store:
+        rows = store.rows("SELECT DISTINCT source, session_id FROM events")
+    assert rows == [
+        {"source": "claude-code.otel", "session_id": "5f1b2c3d-0000-4000-8000-00000000abcd"}
+    ]
