@@ -25,8 +25,8 @@ class Incident:
     title: str
     severity: str
     status: str
-    started: datetime
-    ended: datetime
+    started: datetime | None  # None when every event it rests on is untimed
+    ended: datetime | None
     duration_ms: int
     sessions: list[str]
     findings: list[dict[str, Any]] = field(default_factory=list)
@@ -45,8 +45,8 @@ class Incident:
             "title": self.title,
             "severity": self.severity,
             "status": self.status,
-            "started": self.started.isoformat(timespec="milliseconds"),
-            "ended": self.ended.isoformat(timespec="milliseconds"),
+            "started": _jsonable(self.started),
+            "ended": _jsonable(self.ended),
             "duration_ms": self.duration_ms,
             "sessions": self.sessions,
             "first_destructive": _jsonable(self.first_destructive),
@@ -95,15 +95,17 @@ def get_incident(store: Store, incident_id: str) -> Incident:
     full_id = resolve_id(store, incident_id)
     head = store.rows("SELECT * FROM incidents WHERE incident_id = ?", [full_id])[0]
     sessions = head["sessions"] or ([head["session_id"]] if head["session_id"] else [])
-    # sessionless incidents (a shell history on its own) take the window's sessionless rows
-    window = [sessions, sessions, head["started"], head["ended"]]
+    evidence = incident_event_ids(store, full_id)
+    # the incident's sessions (agent or inferred shell ones) within its window, plus the
+    # sessionless rows its findings rest on; an incident with no session at all (provider
+    # records alone) takes every sessionless row of its window
+    window = [sessions, sessions, evidence, head["started"], head["ended"], evidence]
     steps = store.rows(
-        """SELECT time, operation, command, target, target_env, credential_fp, status,
-                  agent_call, provider_confirmed, provider_time, sources, session_id, call_key
+        f"""SELECT time, operation, command, target, target_env, credential_fp, status,
+                  agent_call, provider_confirmed, provider_time, sources, session_id,
+                  session_kind, call_key
            FROM destructive_events
-           WHERE CASE WHEN len(?::VARCHAR[]) > 0 THEN list_contains(?::VARCHAR[], session_id)
-                      ELSE session_id IS NULL END
-             AND time BETWEEN ? AND ?
+           WHERE {_scope("list_has_any(event_ids, ?::VARCHAR[])")}
            ORDER BY time, call_key""",
         window,
     )
@@ -122,7 +124,7 @@ def get_incident(store: Store, incident_id: str) -> Incident:
     incident.first_destructive = calls[0] if calls else (steps[0] if steps else None)
     incident.blast_radius = blast_radius(steps)
     incident.credentials = store.rows(
-        """SELECT fingerprint,
+        f"""SELECT fingerprint,
                   list(DISTINCT operation ORDER BY operation) FILTER (WHERE how = 'used')
                       AS used_by,
                   list(DISTINCT coalesce(target, operation) ORDER BY coalesce(target, operation))
@@ -131,9 +133,7 @@ def get_incident(store: Store, incident_id: str) -> Incident:
                   min(time) FILTER (WHERE how = 'used') AS first_used,
                   bool_or(how = 'used' AND destructive) AS used_destructively
            FROM credential_uses
-           WHERE CASE WHEN len(?::VARCHAR[]) > 0 THEN list_contains(?::VARCHAR[], session_id)
-                      ELSE session_id IS NULL END
-             AND time BETWEEN ? AND ?
+           WHERE {_scope("list_contains(?::VARCHAR[], event_id)")}
            GROUP BY fingerprint ORDER BY first_seen""",
         window,
     )
@@ -144,6 +144,28 @@ def get_incident(store: Store, incident_id: str) -> Incident:
         [full_id],
     )
     return incident
+
+
+def _scope(is_evidence: str) -> str:
+    """SQL: in one of the sessions (or, sessionless, evidence), within the window."""
+    return f"""CASE WHEN len(?::VARCHAR[]) > 0
+                    THEN list_contains(?::VARCHAR[], session_id)
+                         OR (session_id IS NULL AND {is_evidence})
+                    ELSE session_id IS NULL END
+               -- an untimed row (or window) counts when a finding rests on it
+               AND coalesce(time BETWEEN ? AND ?, {is_evidence})"""
+
+
+def incident_event_ids(store: Store, incident_id: str) -> list[str]:
+    """Every event the incident's findings rest on."""
+    rows = store.rows(
+        """SELECT DISTINCT v.eid AS event_id
+           FROM alerts a, unnest(a.finding_ids) AS u(fid)
+           JOIN findings f ON f.finding_id = u.fid, unnest(f.event_ids) AS v(eid)
+           WHERE a.alert_id = ? ORDER BY event_id""",
+        [incident_id],
+    )
+    return [r["event_id"] for r in rows]
 
 
 def blast_radius(steps: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

@@ -59,12 +59,16 @@ def incidents_table(rows: list[dict[str, Any]]) -> Table:
             row["incident_id"][:12],
             f"[{style}]{row['severity']}[/]" if style else row["severity"],
             row["status"],
-            row["started"].strftime("%Y-%m-%d %H:%M:%S"),
+            row["started"].strftime("%Y-%m-%d %H:%M:%S") if row["started"] else "-",
             f"{(row['duration_ms'] or 0) / 1000:,.1f} s",
             str(row["findings"]),
             escape(row["title"]),
         )
     return table
+
+
+def _session_label(session_id: str) -> str:
+    return f"{session_id} (shell, inferred)" if session_id.startswith("shell:") else session_id
 
 
 def incident_view(incident: Incident) -> Group:
@@ -75,19 +79,24 @@ def incident_view(incident: Incident) -> Group:
     head.add_row("incident", incident.incident_id)
     head.add_row("title", f"[{style}]{escape(incident.title)}[/]")
     head.add_row("status", f"{incident.status} ({incident.severity})")
-    head.add_row(
-        "window",
-        f"{incident.started.isoformat(timespec='milliseconds')} → "
-        f"{incident.ended.isoformat(timespec='milliseconds')} "
-        f"([bold]{incident.duration_ms:,} ms[/])",
-    )
-    head.add_row("sessions", "\n".join(incident.sessions) or "-")
+    if incident.started and incident.ended:
+        head.add_row(
+            "window",
+            f"{incident.started.isoformat(timespec='milliseconds')} → "
+            f"{incident.ended.isoformat(timespec='milliseconds')} "
+            f"([bold]{incident.duration_ms:,} ms[/])",
+        )
+    else:  # findings on untimed history lines (bash without timestamps)
+        head.add_row("window", "unknown (untimed events)")
+    head.add_row("sessions", "\n".join(map(_session_label, incident.sessions)) or "-")
     first = incident.first_destructive
     if first:
-        offset = round((first["time"] - incident.started).total_seconds() * 1000)
+        when = "at an unknown time"
+        if first["time"] and incident.started:
+            when = f"at T+{round((first['time'] - incident.started).total_seconds() * 1000):,} ms"
         head.add_row(
             "first destructive call",
-            f"[bold red]{escape(first['operation'] or '')}[/] at T+{offset:,} ms "
+            f"[bold red]{escape(first['operation'] or '')}[/] {when} "
             f"on {escape(first['target'] or '-')} ({first['status']})",
         )
     radius = [

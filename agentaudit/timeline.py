@@ -83,19 +83,49 @@ def _rows(events: list[dict[str, Any]], fired: dict[str, list[str]]) -> list[Tim
 
 
 def incident_timeline(store: Store, alert_id: str) -> list[TimelineRow]:
-    """The alert's session from the first event any of its findings rests on to the last."""
-    bounds = store.rows(
-        """SELECT a.session_id, min(e.step_time) AS start, max(e.step_time) AS end
-           FROM alerts a, unnest(a.finding_ids) AS u(fid)
-           JOIN findings f ON f.finding_id = u.fid, unnest(f.event_ids) AS v(eid)
-           JOIN event_sessions e ON e.event_id = v.eid
-           WHERE a.alert_id = ? GROUP BY a.session_id""",
+    """Every session of the alert (agent or inferred shell), plus the sessionless rows its
+    findings rest on, from the first event any of its findings rests on to the last.
+
+    Empty when no finding rests on an event with a session (the caller then shows the window).
+    """
+    [head] = store.rows(
+        "SELECT sessions, started, ended FROM incidents WHERE incident_id = ?", [alert_id]
+    )
+    if not head["sessions"]:
+        return []
+    evidence = [
+        r["eid"]
+        for r in store.rows(
+            """SELECT DISTINCT v.eid FROM alerts a, unnest(a.finding_ids) AS u(fid)
+               JOIN findings f ON f.finding_id = u.fid, unnest(f.event_ids) AS v(eid)
+               WHERE a.alert_id = ?""",
+            [alert_id],
+        )
+    ]
+    events = store.rows(
+        """SELECT * FROM event_sessions
+           WHERE (list_contains(?::VARCHAR[], session_key)
+                  OR (session_key IS NULL AND list_contains(?::VARCHAR[], event_id)))
+             AND coalesce(step_time BETWEEN ? AND ?, list_contains(?::VARCHAR[], event_id))
+           ORDER BY step_time, time, seq, source""",
+        [head["sessions"], evidence, head["started"], head["ended"], evidence],
+    )
+    return _rows(events, _alert_firing_points(store, alert_id))
+
+
+def _alert_firing_points(store: Store, alert_id: str) -> dict[str, list[str]]:
+    """As `_firing_points`, for the alert's own findings."""
+    rows = store.rows(
+        """SELECT f.rule_id,
+                  coalesce(min_by(e.event_id, e.time) FILTER (WHERE e.destructive),
+                           max_by(e.event_id, e.time)) AS at_event
+           FROM alerts a, unnest(a.finding_ids) AS x(fid)
+           JOIN findings f ON f.finding_id = x.fid, unnest(f.event_ids) AS u(eid)
+           JOIN events e ON e.event_id = u.eid
+           WHERE a.alert_id = ? GROUP BY f.finding_id, f.rule_id ORDER BY f.rule_id""",
         [alert_id],
     )
-    if not bounds or bounds[0]["session_id"] is None:
-        return []
-    b = bounds[0]
-    return session_timeline(store, b["session_id"], b["start"], b["end"])
+    return _marks(rows)
 
 
 def _firing_points(store: Store, session_id: str) -> dict[str, list[str]]:
@@ -109,10 +139,7 @@ def _firing_points(store: Store, session_id: str) -> dict[str, list[str]]:
            WHERE f.session_id = ? GROUP BY f.finding_id, f.rule_id""",
         [session_id],
     )
-    marks: dict[str, list[str]] = {}
-    for row in rows:
-        marks.setdefault(row["at_event"], []).append(row["rule_id"])
-    return marks
+    return _marks(rows)
 
 
 def _firing_points_among(store: Store, event_ids: list[str]) -> dict[str, list[str]]:
@@ -129,6 +156,10 @@ def _firing_points_among(store: Store, event_ids: list[str]) -> dict[str, list[s
            GROUP BY f.finding_id, f.rule_id""",
         [event_ids],
     )
+    return _marks(rows)
+
+
+def _marks(rows: list[dict[str, Any]]) -> dict[str, list[str]]:
     marks: dict[str, list[str]] = {}
     for row in rows:
         marks.setdefault(row["at_event"], []).append(row["rule_id"])

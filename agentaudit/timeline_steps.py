@@ -222,10 +222,10 @@ def report_for(
     if incident:
         full = resolve_id(store, incident)
         head = store.rows(
-            "SELECT title, session_id, started, ended FROM incidents WHERE incident_id = ?", [full]
+            "SELECT title, sessions, started, ended FROM incidents WHERE incident_id = ?", [full]
         )[0]
         rows = incident_timeline(store, full)
-        if not rows and head["session_id"] is None:  # no session: every row in its window
+        if not rows and not head["sessions"]:  # no session at all: every row in its window
             rows = window_timeline(store, head["started"], head["ended"])
         return build_report(f"Incident {full[:12]}: {head['title']}", {"incident": full}, rows)
     if session:

@@ -11,6 +11,13 @@ from dataclasses import dataclass
 
 import duckdb
 
+# link.py names the sessions it infers from shell history 'shell:<hash>'; every other session id
+# is an agent's own
+SESSION_KIND = (
+    "CASE WHEN session_key IS NULL THEN NULL "
+    "WHEN starts_with(session_key, 'shell:') THEN 'shell' ELSE 'agent' END"
+)
+
 
 @dataclass(frozen=True)
 class View:
@@ -23,9 +30,10 @@ VIEWS: tuple[View, ...] = (
     View(
         "destructive_events",
         "one row per destructive step: the agent's call, its shell line and the provider's record "
-        "merged on call_key; target_env resolved from any source that knows it",
-        """
-        SELECT session_key AS session_id, call_key,
+        "merged on call_key; target_env resolved from any source that knows it; session_kind "
+        "'agent', 'shell' (inferred from shell history) or NULL (no session)",
+        f"""
+        SELECT session_key AS session_id, any_value({SESSION_KIND}) AS session_kind, call_key,
                min(step_time) AS time,
                coalesce(arg_min(operation, step_time) FILTER (WHERE kind <> 'api'),
                         arg_min(operation, step_time)) AS operation,
@@ -50,12 +58,13 @@ VIEWS: tuple[View, ...] = (
     ),
     View(
         "sessions",
-        "one row per session (an agent's own, with the shell and provider rows linked to it): "
-        "span, agent, sources, steps, destructive steps, environments touched, findings",
-        """
+        "one row per session, kind 'agent' (an agent's own, with the shell and provider rows "
+        "linked to it) or 'shell' (shell lines no agent ran, inferred per history file and split "
+        "on idle gaps): span, agent, sources, steps, destructive steps, environments, findings",
+        f"""
         SELECT s.*, coalesce(f.findings, 0) AS findings, f.max_severity
         FROM (
-            SELECT session_key AS session_id,
+            SELECT session_key AS session_id, any_value({SESSION_KIND}) AS kind,
                    any_value(agent) FILTER (WHERE agent NOT IN ('unknown')) AS agent,
                    any_value(host) FILTER (WHERE host IS NOT NULL) AS host,
                    any_value(cwd) FILTER (WHERE cwd IS NOT NULL) AS cwd,
@@ -151,5 +160,15 @@ def create_views(con: duckdb.DuckDBPyConnection, *, temporary: bool = False) -> 
 
 
 def missing_views(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Views absent from the store, or stored by an older version (other columns)."""
     present = {row[0] for row in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
-    return [name for name in VIEW_NAMES if name not in present]
+    return [
+        view.name
+        for view in VIEWS
+        if view.name not in present or _columns(con, view.name) != _columns(con, view.sql)
+    ]
+
+
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
+    source = relation if relation in VIEW_NAMES else f"({relation})"
+    return [d[0] for d in con.execute(f"SELECT * FROM {source} LIMIT 0").description]

@@ -18,7 +18,7 @@ severity = st.multiselect(
 findings = cached_rows(
     f"""SELECT first_seen, severity, rule_id, title, session_id, len(event_ids) AS events, status
         FROM findings WHERE list_contains(?::VARCHAR[], severity)
-        ORDER BY first_seen DESC, rule_id LIMIT {LIMIT + 1}""",
+        ORDER BY first_seen DESC NULLS LAST, rule_id, finding_id LIMIT {LIMIT + 1}""",
     severity,
 )
 if not findings:
@@ -32,7 +32,13 @@ st.caption(
 )
 st.table(
     [
-        {**row, "first_seen": row["first_seen"].strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]}
+        {
+            **row,
+            # findings on untimed history lines have no time
+            "first_seen": row["first_seen"].strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+            if row["first_seen"]
+            else "-",
+        }
         for row in findings[:LIMIT]
     ]
 )

@@ -22,7 +22,9 @@ st.table(
             "id": row["incident_id"][:12],
             "severity": row["severity"],
             "status": row["status"],
-            "started (UTC)": row["started"].strftime("%Y-%m-%d %H:%M:%S"),
+            "started (UTC)": row["started"].strftime("%Y-%m-%d %H:%M:%S")
+            if row["started"]
+            else "-",
             "duration": f"{(row['duration_ms'] or 0) / 1000:,.1f} s",
             "findings": row["findings"],
             "title": row["title"],
@@ -43,10 +45,13 @@ cols[3].metric("Sessions", len(incident.sessions))
 
 first = incident.first_destructive
 if first:
-    offset = round((first["time"] - incident.started).total_seconds() * 1000)
+    timed = first["time"] and incident.started  # untimed history lines have no offset
+    offset = round((first["time"] - incident.started).total_seconds() * 1000) if timed else None
     outcome = "refused" if first["status"] == "failure" else first["status"]
     st.subheader("First destructive call")
-    st.markdown(f"**`{first['operation']}`** at T+{offset:,} ms on `{first['target']}` ({outcome})")
+    st.markdown(
+        f"**`{first['operation']}`** {f'at T+{offset:,} ms' if timed else 'at an unknown time'} on `{first['target']}` ({outcome})"
+    )
     if first["command"]:
         st.code(first["command"], language="bash")
 
@@ -54,7 +59,9 @@ st.subheader("Destructive calls")
 st.table(
     [
         {
-            "T+ ms": round((s["time"] - incident.started).total_seconds() * 1000),
+            "T+ ms": round((s["time"] - incident.started).total_seconds() * 1000)
+            if s["time"] and incident.started
+            else None,
             "operation": s["operation"],
             "target": s["target"],
             "environment": s["target_env"],

@@ -33,7 +33,9 @@ def test_incidents_page(demo_db, monkeypatch):
     assert app.title[0].value == "Incidents"
     assert table_rows(app)[0]["title"] == TITLE
     assert app.header[0].value == TITLE
-    assert [m.value for m in app.metric] == ["8.9 s", "3", "2", "1"]
+    # duration, findings, destructive steps, sessions (the agent's; not the shell's before it)
+    assert [m.value for m in app.metric] == ["8.9 s", "8", "2", "1"]
+    assert table_rows(app)[0]["findings"] == 8
     markdown = " ".join(m.value for m in app.markdown)
     assert "**`railway volume delete`** at T+0 ms" in markdown
     assert (
@@ -70,21 +72,41 @@ def test_timeline_page(demo_db, monkeypatch):
 
 def test_findings_page(demo_db, monkeypatch):
     app = run_page("findings", demo_db, monkeypatch)
-    rules = {row["rule_id"] for row in table_rows(app)}
-    assert rules == {
-        "destructive-provider-http",
+    rows = table_rows(app)
+    assert len(rows) == 8  # environment-scope fires twice: the CLI delete and the curl
+    assert sorted(row["rule_id"] for row in rows) == [
+        "credential-provenance",
         "credential-read-then-destructive-use",
+        "data-and-backups-destroyed",
         "destructive-burst",
-    }
+        "destructive-provider-http",
+        "environment-scope",
+        "environment-scope",
+        "failed-then-credential-hunt-then-destructive",
+    ]
+    assert {row["session_id"] for row in rows} == {"8f1d2c3b-5a6e-4f70-9b1c-2d3e4f5a6b7c"}
     app.multiselect[0].set_value(["high"]).run()
     assert [row["rule_id"] for row in table_rows(app)] == ["destructive-burst"]
 
 
 def test_sessions_page(demo_db, monkeypatch):
     app = run_page("sessions", demo_db, monkeypatch)
-    [row] = table_rows(app)
-    assert row["session_id"] == "8f1d2c3b-5a6e-4f70-9b1c-2d3e4f5a6b7c"
-    assert (row["destructive_steps"], row["findings"], row["environments"]) == (2, 3, "production")
+    # the agent's session first, then the developer's own shell lines before it (inferred)
+    row, shell = table_rows(app)
+    assert (row["session_id"], row["kind"]) == ("8f1d2c3b-5a6e-4f70-9b1c-2d3e4f5a6b7c", "agent")
+    assert (row["destructive_steps"], row["findings"], row["environments"]) == (2, 8, "production")
+    assert shell["session_id"].startswith("shell:") and shell["kind"] == "shell"
+    assert (shell["events"], shell["destructive_steps"], shell["findings"], shell["sources"]) == (
+        4,
+        0,
+        0,
+        "shell.zsh",
+    )
+    assert app.caption[0].value == "2 sessions (1 agent, 1 shell)"
+    app.multiselect[0].set_value(["shell"]).run()
+    assert [r["session_id"] for r in table_rows(app)] == [shell["session_id"]]
+    app.checkbox[0].check().run()  # no shell session destroyed anything
+    assert not app.table and "No sessions" in app.info[0].value
 
 
 def test_sql_page(demo_db, monkeypatch):

@@ -110,8 +110,8 @@ def load(browser, url: str, *expected: str) -> str:
     [
         ("incidents", "", [TITLE, "railway.graphql:volumeDelete", "railway volume delete"]),
         ("timeline", "timeline", [TITLE, "railway.graphql:volumeDelete", "T+8,921 railway.audit"]),
-        ("findings", "findings", ["destructive-provider-http", "Destructive provider call over HTTP: railway.graphql:volumeDelete"]),
-        ("sessions", "sessions", ["8f1d2c3b-5a6e-4f70-9b1c-2d3e4f5a6b7c", "production"]),
+        ("findings", "findings", ["destructive-provider-http", "Destructive provider call over HTTP: railway.graphql:volumeDelete", "failed-then-credential-hunt-then-destructive"]),
+        ("sessions", "sessions", ["8f1d2c3b-5a6e-4f70-9b1c-2d3e4f5a6b7c", "production", "shell:", "2 sessions (1 agent, 1 shell)"]),
         ("sql", "sql", ["destructive_events", "railway.graphql:volumeDelete"]),
     ],
 )  # fmt: skip

@@ -23,7 +23,8 @@ SESSION = "8f1d2c3b-5a6e-4f70-9b1c-2d3e4f5a6b7c"
 def test_incident_list_and_show(demo_store):
     rows = list_incidents(demo_store)
     assert len(rows) == 1
-    assert rows[0]["duration_ms"] == 8921 and rows[0]["findings"] == 3
+    assert rows[0]["duration_ms"] == 8921 and rows[0]["findings"] == 8
+    assert rows[0]["sessions"] == [SESSION]  # not the developer's own shell session before it
     incident = get_incident(demo_store, rows[0]["incident_id"][:6])
     assert incident.status == "firing" and incident.severity == "critical"
     assert incident.sessions == [SESSION]
@@ -47,9 +48,15 @@ def test_incident_list_and_show(demo_store):
     assert len(credential["fingerprint"]) == 16
     assert [f["rule_id"] for f in incident.findings] == [
         "destructive-burst",
+        "environment-scope",
+        "failed-then-credential-hunt-then-destructive",
+        "credential-provenance",
         "credential-read-then-destructive-use",
+        "data-and-backups-destroyed",
         "destructive-provider-http",
+        "environment-scope",
     ]
+    assert {s["session_kind"] for s in incident.destructive_steps} == {"agent"}
     with pytest.raises(IncidentNotFound):
         get_incident(demo_store, "nope")
 
@@ -70,7 +77,7 @@ def test_incidents_cli(demo_db):
 
 def test_analyst_views(demo_store):
     steps = demo_store.rows(
-        "SELECT operation, status, target_env, provider_confirmed, sources "
+        "SELECT operation, status, target_env, provider_confirmed, sources, session_kind "
         "FROM destructive_events ORDER BY time"
     )
     assert [
@@ -80,17 +87,29 @@ def test_analyst_views(demo_store):
         ("railway.graphql:volumeDelete", "success", "production", True),
     ]
     assert steps[1]["sources"] == ["cursor.hooks", "railway.audit", "shell.zsh"]
-    [session] = demo_store.rows("SELECT * FROM sessions")
-    assert (session["session_id"], session["agent"], session["destructive_steps"]) == (
+    # the agent's session, and the developer's own shell lines before it (an inferred session)
+    session, shell = demo_store.rows("SELECT * FROM sessions ORDER BY kind, session_id")
+    assert (session["session_id"], session["kind"], session["agent"]) == (
         SESSION,
+        "agent",
         "cursor",
-        2,
     )
+    assert session["destructive_steps"] == 2 and session["events"] == 27
     assert (session["findings"], session["max_severity"], session["environments"]) == (
-        3,
+        8,
         "critical",
         ["production"],
     )
+    assert shell["session_id"].startswith("shell:") and shell["kind"] == "shell"
+    assert (shell["agent"], shell["sources"], shell["events"], shell["steps"]) == (
+        None,
+        ["shell.zsh"],
+        4,
+        4,
+    )
+    assert (shell["destructive_steps"], shell["findings"], shell["max_severity"]) == (0, 0, None)
+    assert shell["duration_ms"] == 100_000  # 19:05:00 to 19:06:40
+    assert [s["session_kind"] for s in steps] == ["agent", "agent"]
     uses = demo_store.rows(
         "SELECT how, count(*) AS n FROM credential_uses GROUP BY how ORDER BY how"
     )

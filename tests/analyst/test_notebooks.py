@@ -36,7 +36,7 @@ def execute(name: str) -> str:
 def test_postmortem_notebook():
     text = execute("postmortem")
     assert "ingested 33 events from 3 files, 0 quarantined" in text
-    assert "findings: 3, alerts: 1, alerts delivered: 1" in text
+    assert "findings: 8, alerts: 1, alerts delivered: 1" in text
     assert "duration: 8,921 ms" in text
     # the nine seconds, in order, with their offsets
     assert (
@@ -55,21 +55,36 @@ def test_postmortem_notebook():
     ]
     assert len({fp for _, _, fp in path}) == 1
     assert "6f0c2b9e-41d7-4c3a-a8e5-d2b7f19c0e84" not in text  # the token itself never shows
+    # what fired when: eight findings, three on the refused CLI delete, five on the curl
+    fired = re.findall(r"T\+\s*([\d,]+) ms  (\S+)\s+on (\S+)", text)
+    assert len(fired) == 8
+    assert {(ms, rule) for ms, rule, _ in fired if ms == "0"} == {
+        ("0", "destructive-burst"),
+        ("0", "environment-scope"),
+        ("0", "failed-then-credential-hunt-then-destructive"),
+    }
+    assert {what for ms, _, what in fired if ms == "7,804"} == {"railway.graphql:volumeDelete"}
     assert "destructive-provider-http: decidable at T+7,804 ms, 1,117 ms before" in text
     assert "destructive-burst: decidable at T+7,804 ms" in text
+    # the scope check on the refused CLI delete alone was decidable at once
+    assert "environment-scope: decidable at T+0 ms, 8,921 ms before" in text
+    assert len(re.findall(r"^[\w-]+: decidable at T\+", text, re.M)) == 8
 
 
 def test_hunting_notebook_without_the_corpus(monkeypatch, tmp_path):
     monkeypatch.setenv("AGENTAUDIT_CORPUS", str(tmp_path / "no-corpus"))
     text = execute("hunting")
     assert "corpus: not found at" in text and "built-in replay only" in text
-    assert "events: 33, quarantined: 0, findings: 3, incidents: 1" in text
+    assert "events: 33, quarantined: 0, findings: 8, incidents: 1" in text
     assert "agent sessions with destructive calls: 1" in text
+    # the developer's own shell lines before the agent ran form a session that destroyed nothing
+    assert "shell sessions (no agent) with destructive calls: 0" in text
+    assert "outside any agent session" not in text
     assert re.search(
         r"staging session 8f1d2c3b-\S+ destroyed production 3d2c42fb-\S+ with railway.graphql:volumeDelete",
         text,
     )
-    assert "most anomalous: 8f1d2c3b-5a6e-4f70-9b1c-2d3e4f5a6b7c" in text
+    assert "units scored: 3; most anomalous: 8f1d2c3b-5a6e-4f70-9b1c-2d3e4f5a6b7c" in text
 
 
 def test_hunting_notebook_over_the_corpus(corpus, monkeypatch):
@@ -80,5 +95,7 @@ def test_hunting_notebook_over_the_corpus(corpus, monkeypatch):
     assert events > 33  # the replay plus real history files
     # the corpus's zsh 5.9 history deletes a Railway volume with no agent session around it
     assert "outside any agent session: railway.graphql:volumeDelete on" in text
+    shell = int(re.search(r"shell sessions \(no agent\) with destructive calls: (\d+)", text)[1])
+    assert shell >= 1
     assert "production targets touched from staging sessions: 1" in text
     assert re.search(r"units scored: \d+; most anomalous:", text)

@@ -1,4 +1,5 @@
-"""An incident with no agent session: a developer's own shell history deleting a volume."""
+"""Incidents with no agent session: a developer's own shell history deleting a volume (an inferred
+shell session), and a provider's audit record on its own (no session at all)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from agentaudit.cli import app
 from agentaudit.incidents import get_incident, list_incidents
 from agentaudit.ingest import ingest_paths
 from agentaudit.pipeline import detect_and_alert
+from agentaudit.scenarios import scenario_files
 from agentaudit.store import Store
 from agentaudit.timeline_steps import report_for
 
@@ -20,9 +22,11 @@ HISTORY = (
     "-H 'Content-Type: application/json' "
     '-d \'{"query":"mutation { volumeDelete(volumeId: \\"11111111-2222-3333-4444-555555555555\\") }"}\'\n'
 )
+VOLUME = "11111111-2222-3333-4444-555555555555"
 
 
 def test_sessionless_incident_has_a_timeline_and_details(tmp_path):
+    """No agent session: the incident rests on the shell session inferred from the history."""
     history = tmp_path / "zsh_history"
     history.write_text(HISTORY)
     db = tmp_path / "s.duckdb"
@@ -30,16 +34,52 @@ def test_sessionless_incident_has_a_timeline_and_details(tmp_path):
         ingest_paths(store, [history])
         detect_and_alert(store, [])
         [row] = list_incidents(store)
-        assert row["sessions"] is None and row["duration_ms"] == 0
+        [session] = store.rows("SELECT * FROM sessions")
+        assert session["kind"] == "shell" and session["session_id"].startswith("shell:")
+        assert (session["agent"], session["events"], session["destructive_steps"]) == (None, 2, 1)
+        assert row["sessions"] == [session["session_id"]] and row["duration_ms"] == 0
         incident = get_incident(store, row["incident_id"])
         assert incident.first_destructive["operation"] == "railway.graphql:volumeDelete"
-        assert incident.sessions == []
+        assert incident.first_destructive["session_kind"] == "shell"
+        assert incident.sessions == [session["session_id"]]
+        # attempted, never confirmed: the environment stays unknown
+        assert incident.blast_radius == {
+            "unknown": [
+                {
+                    "target": VOLUME,
+                    "operations": ["railway.graphql:volumeDelete"],
+                    "provider_confirmed": False,
+                }
+            ]
+        }
         report = report_for(store, incident=row["incident_id"])
+    # the incident's window, not the harmless `git status` two seconds before it
     assert [s.what for s in report.steps] == ["railway.graphql:volumeDelete"]
-    assert report.steps[0].fired == ("destructive-provider-http",)
+    assert set(report.steps[0].fired) == {"destructive-provider-http", "data-and-backups-destroyed"}
     assert report.gap.record_ms is None  # no provider log ingested: nothing confirms it
     result = CliRunner().invoke(
         app, ["timeline", "--incident", row["incident_id"][:8], "--db", str(db), "--json"]
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["steps"][0]["sources"] == ["shell.zsh"]
+
+
+def test_provider_record_alone_is_a_sessionless_incident(tmp_path):
+    [audit_log] = [f for f in scenario_files("pocketos") if f.name == "railway-auditlogs.json"]
+    db = tmp_path / "p.duckdb"
+    with Store.open(db) as store:
+        ingest_paths(store, [audit_log])
+        detect_and_alert(store, [])
+        assert store.rows("SELECT * FROM sessions") == []
+        [row] = list_incidents(store)
+        assert row["sessions"] is None and row["duration_ms"] == 0
+        incident = get_incident(store, row["incident_id"])
+        assert incident.sessions == []
+        assert incident.first_destructive["operation"] == "volume.deleted"
+        assert incident.first_destructive["session_kind"] is None
+        assert list(incident.blast_radius) == ["production"]
+        report = report_for(store, incident=row["incident_id"])
+    # no session: the window's rows, here the one deletion record (not the staging records)
+    assert [(s.what, s.sources) for s in report.steps] == [("volume.deleted", ("railway.audit",))]
+    assert report.steps[0].fired == ("data-and-backups-destroyed",)
+    assert report.gap is None  # no agent call to measure from

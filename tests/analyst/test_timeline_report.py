@@ -38,8 +38,22 @@ def test_steps_merge_agent_shell_and_provider_rows(report):
     assert [r.offset_ms for r in curl.rows] == [7804, 7804, 8655, 8921]
     assert curl.rows[-1].what == "volume.deleted"
     assert curl.target_env == "production"
-    assert set(curl.fired) == {"destructive-provider-http", "credential-read-then-destructive-use"}
-    assert report.steps[0].status == "failure" and report.steps[0].fired == ("destructive-burst",)
+    # the curl completes five of the incident's eight findings; the refused CLI delete the rest
+    assert set(curl.fired) == {
+        "destructive-provider-http",
+        "credential-read-then-destructive-use",
+        "credential-provenance",
+        "data-and-backups-destroyed",
+        "environment-scope",
+    }
+    assert report.steps[0].status == "failure"
+    assert set(report.steps[0].fired) == {
+        "destructive-burst",
+        "environment-scope",
+        "failed-then-credential-hunt-then-destructive",
+    }
+    assert [s.fired for s in report.steps[1:3]] == [(), ()]
+    assert sum(len(s.fired) for s in report.steps) == 8  # each finding flagged exactly once
     assert report.steps[2].detail.endswith("scripts/domains/railway-domains.env")
 
 
@@ -79,6 +93,10 @@ def test_html_is_self_contained_with_a_chart(report):
         "⚑ destructive-burst",
         "⚑ destructive-provider-http",
         "⚑ credential-read-then-destructive-use",
+        "⚑ credential-provenance",
+        "⚑ data-and-backups-destroyed",
+        "⚑ environment-scope",
+        "⚑ failed-then-credential-hunt-then-destructive",
     }
     assert "first destructive call → provider record: 8,921 ms" in page
     assert "call → provider record: 1,117 ms" in page
