@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -168,6 +169,17 @@ def parse_time(value: str | int | float | None) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def earliest(times: Iterable[datetime | None]) -> datetime | None:
+    """Findings over untimed events (bash history without HISTTIMEFORMAT) have no time."""
+    known = [t for t in times if t is not None]
+    return min(known) if known else None
+
+
+def latest(times: Iterable[datetime | None]) -> datetime | None:
+    known = [t for t in times if t is not None]
+    return max(known) if known else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,11 +16,18 @@ from agentaudit.store import Store
 from agentaudit.watch.harness import WatchProcess, free_port, wait_for, write_config
 from agentaudit.watch.replay import pocketos_records, replay
 
-EXPECTED_RULES = {
-    "destructive-provider-http",
+# What a one-shot `agentaudit detect` finds on the replay (agentaudit/scenarios/pocketos):
+# environment-scope fires twice, on the refused CLI delete and on the curl.
+EXPECTED_RULES = [
+    "credential-provenance",
     "credential-read-then-destructive-use",
+    "data-and-backups-destroyed",
     "destructive-burst",
-}
+    "destructive-provider-http",
+    "environment-scope",
+    "environment-scope",
+    "failed-then-credential-hunt-then-destructive",
+]
 
 
 @pytest.fixture
@@ -77,7 +84,9 @@ def test_alert_arrives_while_the_incident_is_written(setup):
         assert wait_for(lambda: watch.health()[1]["alerts_delivered"] == 1, timeout=5)
         health = watch.health()
         assert watch.terminate() == 0  # SIGTERM: clean exit
-    assert health[0] == 200 and health[1]["findings"] == 3
+    # At the first page the provider's record ("production") may not be in yet, so the
+    # environment-scope findings can still be to come; the final state below is exact.
+    assert health[0] == 200 and 1 <= health[1]["findings"] <= len(EXPECTED_RULES)
     assert 0 < latency < 15
     print(f"write-to-alert latency: {latency * 1000:.0f} ms")
     body = receiver.received[0]["body"]
@@ -89,7 +98,7 @@ def test_alert_arrives_while_the_incident_is_written(setup):
     )
     assert "6f0c2b9e-41d7-4c3a-a8e5-d2b7f19c0e84" not in str(receiver.received)
     events, findings, alerts, deliveries = watched_state(tmp_path)
-    assert {f["rule_id"] for f in findings} == EXPECTED_RULES and len(findings) == 3
+    assert sorted(f["rule_id"] for f in findings) == EXPECTED_RULES
     assert len(alerts) == 1
     assert deliveries == [{"ok": True}] and len(receiver.received) == 1
     assert events == batch_counts(tmp_path, logs)
@@ -155,4 +164,8 @@ def test_guard_inside_watch_denies_with_the_sessions_context(setup):
     assert rows == [
         {"operation": "guard.deny", "status": "denied", "session_id": curl["conversation_id"]}
     ]
-    assert receiver.received == []  # the call was stopped before it ran: nothing to page
+    # The curl was stopped before it ran: no page says it ran. What may be paged is the
+    # guard's own denial (an attempted destructive call) or the refused CLI delete before it.
+    titles = [r["body"]["title"] for r in receiver.received]
+    assert not any("graphql" in t for t in titles), titles
+    assert all("guard.deny" in t or "railway volume delete" in t for t in titles), titles

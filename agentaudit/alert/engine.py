@@ -15,7 +15,6 @@ Every change of a group appends an OCSF Detection Finding (create/update/close) 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,6 +34,7 @@ from agentaudit.alert.matchers import Labels, all_match
 from agentaudit.alert.message import render_body, render_resolved_body, render_title
 from agentaudit.alert.silences import active_silences
 from agentaudit.export.ocsf import SEVERITY_IDS, alert_finding
+from agentaudit.schema import earliest, latest
 from agentaudit.store import Store
 
 
@@ -43,17 +43,6 @@ class EvalReport:
     changed: list[dict[str, Any]] = field(default_factory=list)  # groups created or changed
     notifications: list[dict[str, Any]] = field(default_factory=list)  # outbox rows enqueued
     records: int = 0  # OCSF finding lifecycle records written
-
-
-def earliest(times: Iterable[datetime | None]) -> datetime | None:
-    """Findings over untimed events (bash history without HISTTIMEFORMAT) have no time."""
-    known = [t for t in times if t is not None]
-    return min(known) if known else None
-
-
-def latest(times: Iterable[datetime | None]) -> datetime | None:
-    known = [t for t in times if t is not None]
-    return max(known) if known else None
 
 
 def evaluate(store: Store, config: AlertingConfig, clock: Clock | None = None) -> EvalReport:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import IO, Any
 
 from agentaudit import __version__
-from agentaudit.schema import stable_id
+from agentaudit.schema import earliest, latest, stable_id
 from agentaudit.store import Store, now
 
 OCSF_VERSION = "1.8.0"
@@ -226,8 +226,8 @@ def alert_finding(
     severity = max((m["severity"] for m in live), key=lambda s: SEVERITY_IDS.get(s, 0))
     top = max(findings, key=lambda f: SEVERITY_IDS.get(f["severity"], 0))
     analytic_type_id, analytic_type = ANALYTIC_TYPES.get(top["kind"], (1, "Rule"))
-    first = min(f["first_seen"] for f in findings)
-    last = max(f["last_seen"] for f in findings)
+    first = earliest(f["first_seen"] for f in findings)
+    last = latest(f["last_seen"] for f in findings)
     categories = sorted({c for e in events for c in (e.get("categories") or [])})
     users = sorted({e["actor"] for e in events if e.get("actor")})
     hosts = sorted({e["host"] for e in events if e.get("host")})

@@ -4,7 +4,8 @@ The detectors and the linker read `events` (through the `event_sessions` view). 
 a connection-local TEMP view named `events` shadows the table with the window, copied once
 into a temp table: every event ingested since the last pass; the *notable* events
 (destructive, carrying a secret or a credential, above info, or a provider record) of the
-`window_seconds` before the oldest of them (event time); and the calls of the 10 s before it
+`window_seconds` before the oldest of them (event time); the context of the sessions the
+batch touches (their prompts, file reads and failures, however old); and the calls of the 10 s before it
 (the linking window) whose command a new sessionless shell line repeats. `context: all`
 keeps every event of the window instead (for detectors that need the plain calls too;
 slower under heavy load). Detectors and linking run unchanged, over a few thousand rows
@@ -79,6 +80,21 @@ def detect_recent(
             )
             parts.append(f"time >= {start} AND {NOTABLE}")
             parts.append(f"time >= {recent} AND command IN ({shell_commands})")
+    if oldest is not None:
+        # The sessions this batch touches keep their context however old it is: the task's
+        # own words, the files read (.env.staging), failures. Behaviours such as
+        # environment-scope and S9 judge a call by them, as a one-shot `detect` does.
+        # (touched: a new event is theirs, or a notable event of the window is: a provider
+        # record arriving last has no session, but the call it records has)
+        window_start = _ts(oldest - timedelta(seconds=window_seconds))
+        touched = (
+            f"SELECT DISTINCT session_id FROM {table} WHERE session_id IS NOT NULL "
+            f"AND (ingested_at >= {_ts(since)} OR (time >= {window_start} AND {NOTABLE}))"
+        )
+        parts.append(
+            f"session_id IN ({touched}) AND (kind IN ('message', 'file') "
+            f"OR status = 'failure' OR {NOTABLE})"
+        )
     window = " UNION ALL ".join(f"SELECT * FROM {table} WHERE {part}" for part in parts)
     window = f"SELECT * FROM ({window}) QUALIFY row_number() OVER (PARTITION BY event_id) = 1"
     settled_at = now() - timedelta(seconds=settle_seconds)
