@@ -64,7 +64,9 @@ class FailedHuntDestroy(Detector):
             -- the failure that set off the hunt: the last one before it
             QUALIFY row_number() OVER (PARTITION BY d.event_id, h.event_id ORDER BY f.time DESC) = 1
         )
-        SELECT session_key, arg_min(call_key, d_time) AS finding_key,
+        -- one finding per session (the grouping below): keyed by the session, not by the first
+        -- destructive call's key, which can change as later passes link a shell line to it
+        SELECT session_key, 'sequence' AS finding_key,
                list_distinct(flatten([list(f_id ORDER BY f_time), list(h_id ORDER BY h_time),
                                       list(d_id ORDER BY d_time)])) AS event_ids,
                min(f_time) AS first_seen, min(d_time) AS last_seen,
