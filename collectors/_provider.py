@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 
 import ijson
 
-from agentaudit.schema import Quarantined
+from agentaudit.schema import Quarantined, raw_json
 from collectors.base import SourceInput, decode_json_line
 
 PEEK = 65536
@@ -33,6 +33,10 @@ class Record:
     index: int  # order in the file
     line: int | None = None
     offset: int | None = None
+
+    def quarantined(self, reason: str) -> Quarantined:
+        """This record kept aside, with its position and why."""
+        return Quarantined(reason, raw_json(self.value).encode(), self.line, self.offset)
 
 
 def head_text(head: bytes) -> bytes:

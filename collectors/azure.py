@@ -69,12 +69,7 @@ class AzureActivityLog(Collector):
             if isinstance(item, Quarantined):
                 yield item
             elif not isinstance(item.value, dict):
-                yield Quarantined(
-                    "record is not a JSON object",
-                    raw_json(item.value).encode(),
-                    item.line,
-                    item.offset,
-                )
+                yield item.quarantined("record is not a JSON object")
             else:
                 yield self._event(item.value, item, src.path, seen)
 

@@ -59,12 +59,7 @@ class GcpAuditLog(Collector):
             if isinstance(item, Quarantined):
                 yield item
             elif not isinstance(item.value, dict):
-                yield Quarantined(
-                    "entry is not a JSON object",
-                    raw_json(item.value).encode(),
-                    item.line,
-                    item.offset,
-                )
+                yield item.quarantined("entry is not a JSON object")
             else:
                 yield self._event(item.value, item, src.path)
 

@@ -48,12 +48,7 @@ class GitHubAuditLog(Collector):
             if isinstance(item, Quarantined):
                 yield item
             elif not isinstance(item.value, dict) or "action" not in item.value:
-                yield Quarantined(
-                    "no action: not a GitHub audit event",
-                    raw_json(item.value).encode(),
-                    item.line,
-                    item.offset,
-                )
+                yield item.quarantined("no action: not a GitHub audit event")
             else:
                 yield self._event(item.value, item, src.path)
 

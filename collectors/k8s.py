@@ -54,7 +54,7 @@ class KubernetesAudit(Collector):
                 continue
             event, problem = _audit_event(item.value)
             if problem:
-                yield Quarantined(problem, raw_json(item.value).encode(), item.line, item.offset)
+                yield item.quarantined(problem)
                 continue
             yield self._event(event, item, src.path)
 
