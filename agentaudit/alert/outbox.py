@@ -191,10 +191,3 @@ def _send(target: Target, row: dict[str, Any], policy: DeliveryPolicy) -> Outcom
 
 def _targets(config: AlertingConfig) -> dict[str, Target]:
     return {t.target_id: t for r in config.receivers.values() for t in r.targets()}
-
-
-def pending_summary(store: Store) -> list[dict[str, Any]]:
-    return store.rows(
-        """SELECT status, count(*) AS n, max(attempts) AS max_attempts
-           FROM outbox GROUP BY status ORDER BY status"""
-    )

@@ -6,11 +6,12 @@ Shared by the behaviour detectors that weigh a call against the session that mad
 from __future__ import annotations
 
 import re
-import shlex
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentaudit.commands.normalize import canonicalize
+from agentaudit.commands.parse import fallback_split, parse
 from agentaudit.environments import infer_env_from_text, normalize_env_name
 from agentaudit.store import Store
 
@@ -149,36 +150,19 @@ def destructive_sessions_rows(store: Store, where: str = "TRUE") -> dict[str, li
     )
 
 
-_OPERATORS = set(";&|()<>")
-
-
 def command_argvs(command: str) -> list[list[str]]:
-    """argv of each simple command in a line: shlex words split at shell operators.
+    """argv of each simple command in a line, as command analysis parses it: tree-sitter-bash,
+    wrappers (`sudo`, `env`, `xargs`...) stripped; shlex words when the grammar rejects it."""
+    parsed = parse(command)
+    if parsed.has_error:
+        return [_unwrapped(argv) for argv in fallback_split(command) if _unwrapped(argv)]
+    return [c.argv for cmd in parsed.commands for c in canonicalize(cmd) if c.argv]
 
-    Hand-written on shlex (not the command-analysis parser, whose internals change) because the
-    behaviours only need the words of `rm`, `mv` and `mkdir`; leading `sudo`/`env` are dropped.
-    """
-    text = command.replace("\\\r\n", "").replace("\\\n", "")
-    lexer = shlex.shlex(text, posix=True, punctuation_chars=";&|()<>")
-    lexer.whitespace_split = True
-    lexer.commenters = ""
-    try:
-        tokens = list(lexer)
-    except ValueError:  # unbalanced quotes: words without the quote characters
-        tokens = re.sub(r"['\"]", " ", text).split()
-    argvs: list[list[str]] = [[]]
-    for token in tokens:
-        if token and set(token) <= _OPERATORS:
-            argvs.append([])
-        else:
-            argvs[-1].append(token)
-    out = []
-    for argv in argvs:
-        while argv and (argv[0] in ("sudo", "env", "command", "exec", "nohup") or "=" in argv[0]):
-            argv = argv[1:]
-        if argv:
-            out.append(argv)
-    return out
+
+def _unwrapped(argv: list[str]) -> list[str]:
+    while argv and (argv[0] in ("sudo", "env", "command", "exec", "nohup") or "=" in argv[0]):
+        argv = argv[1:]
+    return argv
 
 
 def words(text: str) -> set[str]:
