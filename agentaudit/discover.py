@@ -69,6 +69,11 @@ def discover_sources(
             "codex.rollout",
             [codex_home / "sessions", codex_home / "archived_sessions"],
         ),
+        DiscoveredSource(
+            "Codex legacy sessions",
+            "codex.session_json",
+            [codex_home / "sessions", codex_home / "archived_sessions"],
+        ),
         DiscoveredSource("Gemini CLI chats", "gemini.chat", [gemini_home / "tmp"]),
         DiscoveredSource(
             "Cursor agent transcripts", "cursor.transcript", [home / ".cursor" / "projects"]
@@ -84,6 +89,7 @@ def discover_sources(
         "claude-code.otel": ("claude-code-otel-*.jsonl", ()),
         "cursor.hooks": ("cursor-*.jsonl", ()),
         "codex.rollout": ("**/rollout-*.jsonl", ()),
+        "codex.session_json": ("**/rollout-*.json", ()),
         "cursor.transcript": ("*/agent-transcripts/**/*.jsonl", ()),
         "openhands.trajectory": ("*/events/*.json", ()),
         "aider.history": (".aider.chat.history.md", ()),
