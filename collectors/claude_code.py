@@ -16,10 +16,19 @@ Subagent files (`<session>/subagents/agent-<id>.jsonl`) carry the parent's `sess
 their events get session `<parent>/agent-<id>` and `parent_session_id` = the parent. The
 parent's `agent_progress` lines repeat every subagent message; they are kept as one `other`
 event each and their embedded tool calls are not emitted again.
+
+Spilled outputs (Claude Code >= 2.1.2 writes a large tool result to
+`<session>/tool-results/<tool_use_id>.txt` and puts `<persisted-output>Output too large (...).
+Full output saved to: PATH ... Preview ...</persisted-output>` inline): those files are not
+transcripts (discovery and `sniff` skip `tool-results/`); the pointer is kept as
+`"spilled_output": PATH` in the call's raw JSON. The naming and the marker are not documented
+by Anthropic (seen only in issue reports), so any path under `tool-results/` after
+"saved to", or a `toolUseResult` string value pointing there, is taken as the pointer.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +41,8 @@ from collectors.base import Collector, Line, Output, SourceInput
 _REJECTED = re.compile(r"(?i)^(the user doesn't want to proceed|user rejected|permission.*denied)")
 _SUBAGENT_FILE = re.compile(r"^agent-(.+)\.jsonl$")
 _MESSAGE_TYPES = {"user", "assistant", "system", "summary", "queue-operation"}
+_SPILLED = re.compile(r"saved to:?\s*(\S*tool-results[/\\][^\s<>\"']+)")
+_SPILL_PATH = re.compile(r"\S*[/\\]tool-results[/\\][^\s<>\"']+")
 
 
 class ClaudeCodeTranscript(Collector):
@@ -41,6 +52,8 @@ class ClaudeCodeTranscript(Collector):
     description = "Claude Code session transcripts (~/.claude/projects/**/*.jsonl)"
 
     def sniff(self, path: Path, head: bytes) -> bool:
+        if "tool-results" in path.parts:  # spilled tool outputs, not transcripts
+            return False
         first = head.split(b"\n", 1)[0]
         if b'"leafUuid"' in first or b'"file-history-snapshot"' in first:
             return True
@@ -202,8 +215,12 @@ class _Reader:
     ) -> dict[str, Any]:
         call_id = str(block.get("tool_use_id"))
         outcome = _outcome(block, record.get("toolUseResult"))
+        spilled = _spilled_output(block, record.get("toolUseResult"))
+        pointer = f',"spilled_output":{json.dumps(spilled)}' if spilled else ""
         call = self.open.pop(call_id, None)
         if call is None:  # its tool_use was in an earlier read (or outside this window)
+            if spilled:
+                base = {**base, "raw": '{"tool_result":' + text + pointer + "}"}
             return self._event(
                 {**base, "tool_call_id": call_id},
                 f"result:{base['session_id']}:{call_id}",
@@ -212,7 +229,7 @@ class _Reader:
                 **outcome,
             )
         call.update(outcome)
-        call["raw"] = '{"tool_use":' + call["raw"] + ',"tool_result":' + text + "}"
+        call["raw"] = '{"tool_use":' + call["raw"] + ',"tool_result":' + text + pointer + "}"
         result = record.get("toolUseResult")
         if call.get("tool_name") in ("Task", "Agent") and isinstance(result, dict):
             agent_id = result.get("agentId")
@@ -283,3 +300,19 @@ def _outcome(block: dict[str, Any], result: Any) -> dict[str, Any]:
     if isinstance(result, dict) and "stdout" in result and "returnCodeInterpretation" not in result:
         return {"status": "success", "exit_code": 0}
     return {"status": "success"}
+
+
+def _spilled_output(block: dict[str, Any], result: Any) -> str | None:
+    """Path of the file a large result was spilled to, when the inline result points at one."""
+    text = text_of(block.get("content")) or ""
+    if "tool-results" in text[:4000]:
+        found = _SPILLED.search(text[:4000])
+        if found:
+            return found.group(1)
+    values = result.values() if isinstance(result, dict) else [result]
+    for value in values:
+        if isinstance(value, str) and "tool-results" in value[:4000]:
+            found = _SPILL_PATH.search(value[:4000])
+            if found:
+                return found.group(0)
+    return None

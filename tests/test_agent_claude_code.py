@@ -257,3 +257,73 @@ def test_spliced_records_are_both_recovered(tmp_path):
     assert bad == []
     (call,) = calls(events, "Bash")
     assert (call["command"], call["status"]) == ("whoami", "success")
+
+
+def test_tool_heavy_file_calls_versions_and_damaged_records(corpus):
+    events, _ = collect(corpus / "claude-code" / "spotter-tool-heavy.jsonl")
+    assert sorted(e["tool_name"] for e in calls(events)) == [
+        "Bash",
+        "Bash",
+        "Glob",
+        "Read",
+        "WebFetch",
+        "WebSearch",
+    ]
+    assert [(e["command"], e["status"], e["exit_code"]) for e in calls(events, "Bash")] == [
+        ("mix phx.server", "success", 0),
+        (
+            "tail -5 /tmp/claude-1000/-home-marco-projects-spotter/tasks/bae407b.output",
+            "success",
+            0,
+        ),
+    ]
+    # which parser made each row, and the agent's own version where the record says it
+    assert {e["parser_version"] for e in events} == {"claude-code.transcript/1"}
+    assert {e["agent_version"] for e in calls(events)} == {"2.1.38"}
+    assert len([e for e in events if e["operation"] == "local_command"]) == 2
+    _, bad = collect(corpus / "claude-code" / "claude-code-log-edge-cases-synthetic.jsonl")
+    # a bare string, a number and an array where a record object should be
+    assert [(q.line, q.reason) for q in bad] == [
+        (13, "not a JSON object"),
+        (15, "not a JSON object"),
+        (16, "not a JSON object"),
+    ]
+
+
+SPILL = (
+    "<persisted-output>\nOutput too large (4.8MB). Full output saved to: "
+    "/home/u/.claude/projects/-w/s1/tool-results/toolu_big.txt\n\n"
+    "Preview (first 2KB):\nline 1\n...\n</persisted-output>"
+)
+
+
+def test_spilled_tool_result_keeps_its_pointer(store, redactor, tmp_path):
+    """The marker's wording comes from issue reports (anthropics/claude-code#23948), not docs."""
+    data = _bash_pair("toolu_big", "cat huge.log", {"content": SPILL}, {"stdout": SPILL})
+    events, bad = collect(tmp_path / "s1.jsonl", data)
+    assert bad == []
+    (call,) = calls(events, "Bash")
+    raw = json.loads(call["raw"])
+    assert raw["spilled_output"] == "/home/u/.claude/projects/-w/s1/tool-results/toolu_big.txt"
+    assert (call["status"], call["exit_code"]) == ("success", 0)
+    # a result whose call was in an earlier read keeps the pointer too
+    result_only = data.split(b"\n", 1)[1]
+    events, _ = collect(tmp_path / "s1.jsonl", result_only)
+    (late,) = [e for e in events if e["operation"] == "tool_result"]
+    assert json.loads(late["raw"])["spilled_output"].endswith("tool-results/toolu_big.txt")
+    # a pointer only in the structured result (shape not observed: handled defensively)
+    other = _bash_pair(
+        "toolu_p", "ls -R /", {"content": "ok"}, {"persistedOutputPath": "/p/s/tool-results/x.txt"}
+    )
+    events, _ = collect(tmp_path / "s1.jsonl", other)
+    assert json.loads(calls(events)[0]["raw"])["spilled_output"] == "/p/s/tool-results/x.txt"
+    plain = _bash_pair("toolu_q", "ls", {"content": "a"}, {"stdout": "a"})
+    events, _ = collect(tmp_path / "s1.jsonl", plain)
+    assert "spilled_output" not in json.loads(calls(events)[0]["raw"])
+    # the spill file itself is never read as a transcript, even when it holds JSON lines
+    spill = tmp_path / "s1" / "tool-results" / "toolu_big.jsonl"
+    spill.parent.mkdir(parents=True)
+    spill.write_bytes(plain)
+    assert sniff_collector(spill, spill.read_bytes()) is None
+    report = ingest_paths(store, [spill], redactor=redactor)
+    assert (report.ingested, report.files[0].status) == (0, "skipped")

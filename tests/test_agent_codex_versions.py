@@ -329,7 +329,7 @@ def test_early_jsonl_with_bare_meta_and_bare_items(store, redactor, tmp_path):
 
 def test_legacy_json_document_session(store, redactor, tmp_path):
     path = tmp_path / "rollout-2025-06-02-4b7e1f0a.json"
-    doc = {"session": EARLY_META, "items": EARLY_ITEMS[1:] + ["not an item"]}
+    doc = {"session": EARLY_META, "items": [*EARLY_ITEMS[1:], "not an item"]}
     path.write_text(json.dumps(doc, indent=2))
     assert sniff_collector(path, path.read_bytes()[:4096]).name == "codex.session_json"
     events, bad = collect(path, path.read_bytes(), "codex.session_json")
@@ -353,8 +353,13 @@ def test_legacy_json_document_session(store, redactor, tmp_path):
     # the document is rewritten as the session grows: a re-read adds only the new item
     first = ingest_paths(store, [path], redactor=redactor)
     assert (first.ingested, first.quarantined) == (3, 1)
-    doc["items"] = EARLY_ITEMS[1:] + [
-        {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "ok"}]}
+    doc["items"] = [
+        *EARLY_ITEMS[1:],
+        {
+            "type": "message",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": "ok"}],
+        },
     ]
     path.write_text(json.dumps(doc, indent=2))
     second = ingest_paths(store, [path], redactor=redactor)
