@@ -64,6 +64,8 @@ def discover_sources(
         DiscoveredSource("Claude Code hook log", "claude-code.hooks", [hooks]),
         DiscoveredSource("Claude Code OTLP spool", "claude-code.otel", [home_dir() / "otlp"]),
         DiscoveredSource("Cursor hook log", "cursor.hooks", [hooks]),
+        DiscoveredSource("Codex hook log", "codex.hooks", [hooks]),
+        DiscoveredSource("Gemini CLI hook log", "gemini.hooks", [hooks]),
         DiscoveredSource(
             "Codex rollouts",
             "codex.rollout",
@@ -88,6 +90,8 @@ def discover_sources(
         "claude-code.hooks": ("claude-code-*.jsonl", ()),
         "claude-code.otel": ("claude-code-otel-*.jsonl", ()),
         "cursor.hooks": ("cursor-*.jsonl", ()),
+        "codex.hooks": ("codex-*.jsonl", ()),
+        "gemini.hooks": ("gemini-*.jsonl", ()),
         "codex.rollout": ("**/rollout-*.jsonl", ()),
         "codex.session_json": ("**/rollout-*.json", ()),
         "cursor.transcript": ("*/agent-transcripts/**/*.jsonl", ()),

@@ -19,13 +19,15 @@ from agentaudit.schema import Quarantined, new_event, parse_time
 from collectors._agent import exit_code_in, json_records, tool_columns
 from collectors.base import Collector, Output, SourceInput
 
-_CALL_HOOKS = {
-    "PreToolUse",
-    "PostToolUse",
-    "PostToolUseFailure",
-    "PermissionDenied",
-    "PermissionRequest",
-}
+_CALL_HOOKS = frozenset(
+    {
+        "PreToolUse",
+        "PostToolUse",
+        "PostToolUseFailure",
+        "PermissionDenied",
+        "PermissionRequest",
+    }
+)
 
 
 class ClaudeCodeHooks(Collector):
@@ -33,10 +35,24 @@ class ClaudeCodeHooks(Collector):
     source = "claude-code.hooks"
     version = "1"
     description = "Claude Code hook payloads recorded by `agentaudit hook claude-code`"
+    agent = "claude-code"  # the `agent` the hook command was given (and the canonical column)
+    call_hooks = _CALL_HOOKS
+    prompt_hooks = frozenset({"UserPromptSubmit"})
 
     def sniff(self, path: Path, head: bytes) -> bool:
         first = head.split(b"\n", 1)[0]
-        return b'"agent":"claude-code"' in first and b'"received_at"' in first
+        return f'"agent":"{self.agent}"'.encode() in first and b'"received_at"' in first
+
+    def call_columns(self, tool_name: Any, tool_input: Any) -> dict[str, Any]:
+        return tool_columns(tool_name, tool_input)
+
+    def call_outcome(self, hook: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return _outcome(hook, payload)
+
+    def hook_time(self, record: dict[str, Any], payload: dict[str, Any]) -> tuple[Any, str]:
+        """(time, precision): when the hook command received the payload."""
+        received = parse_time(record.get("received_at"))
+        return received, "us" if received else "none"
 
     def collect(self, src: SourceInput) -> Iterator[Output]:
         for item in json_records(src):
@@ -61,7 +77,7 @@ class ClaudeCodeHooks(Collector):
         path: str,
     ) -> dict[str, Any]:
         hook = str(payload["hook_event_name"])
-        received = parse_time(record.get("received_at"))
+        received, precision = self.hook_time(record, payload)
         session = payload.get("session_id")
         parent = None
         if payload.get("agent_id"):
@@ -72,26 +88,26 @@ class ClaudeCodeHooks(Collector):
             "seq": number,
             "parser_version": self.parser_version,
             "time": received,
-            "time_precision": "us" if received else "none",
-            "agent": "claude-code",
+            "time_precision": precision,
+            "agent": self.agent,
             "model": payload.get("model"),
             "session_id": session,
             "parent_session_id": parent,
             "cwd": payload.get("cwd"),
             "raw": text,
         }
-        if hook in _CALL_HOOKS and payload.get("tool_name"):
-            call = tool_columns(payload.get("tool_name"), payload.get("tool_input"))
+        if hook in self.call_hooks and payload.get("tool_name"):
+            call = self.call_columns(payload.get("tool_name"), payload.get("tool_input"))
             call["cwd"] = call.get("cwd") or columns["cwd"]
             columns.update(call)
             columns.update(
                 tool_name=payload.get("tool_name"),
                 tool_call_id=payload.get("tool_use_id"),
-                **_outcome(hook, payload),
+                **self.call_outcome(hook, payload),
             )
             if columns["kind"] == "other":
                 columns["operation"] = f"{hook}:{payload.get('tool_name')}"
-        elif hook == "UserPromptSubmit":
+        elif hook in self.prompt_hooks:
             columns.update(kind="message", operation="user_prompt", text=payload.get("prompt"))
         else:
             columns.update(kind="other", operation=hook, status="unknown")

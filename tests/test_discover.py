@@ -31,6 +31,34 @@ def fake_home(corpus: Path, home: Path) -> None:
         corpus / "codex" / "codemie-rollout-2026-05-11T11-26-55-019e1625-head.jsonl",
         home / ".codex/sessions/2026/05/11/rollout-2026-05-11T11-26-55-019e1625.jsonl",
     )
+    # an archived rollout and a mid-2025 single-document session (our own small records)
+    archived = home / ".codex/archived_sessions/rollout-2026-01-02T10-00-00-0a0a.jsonl"
+    archived.parent.mkdir(parents=True)
+    archived.write_text(
+        json.dumps({"timestamp": "2026-01-02T10:00:00Z", "type": "session_meta", "payload": {}})
+        + "\n"
+        + json.dumps(
+            {
+                "timestamp": "2026-01-02T10:00:01Z",
+                "type": "response_item",
+                "payload": {
+                    "type": "function_call",
+                    "name": "shell",
+                    "arguments": '{"command": ["bash", "-lc", "ls"]}',
+                    "call_id": "c1",
+                },
+            }
+        )
+        + "\n"
+        + json.dumps({"timestamp": "2026-01-02T10:00:02Z", "type": "compacted", "payload": {}})
+        + "\n"
+    )
+    legacy = home / ".codex/sessions/rollout-2025-06-01-0b0b.json"
+    items = [
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]},
+        {"type": "function_call", "name": "shell", "arguments": "{}", "call_id": "c2"},
+    ]
+    legacy.write_text(json.dumps({"session": {"id": "0b0b", "timestamp": "x"}, "items": items}))
     place(
         corpus / "gemini" / "codemie-gemini-session-2025-12-01T21-45-5b959dae.json",
         home / ".gemini/tmp/fb8e242a/chats/session-2025-12-01T21-45-5b959dae.json",
@@ -53,6 +81,9 @@ def test_discover_finds_and_ingests_each_source(corpus, store, redactor, tmp_pat
         "tool_use_id": "toolu_d",
     }
     record_hook("claude-code", json.dumps(payload).encode())
+    record_hook("codex", json.dumps({**payload, "tool_use_id": "call_d"}).encode())
+    gemini_payload = {"session_id": "g", "hook_event_name": "BeforeAgent", "prompt": "hi"}
+    record_hook("gemini", json.dumps(gemini_payload).encode())
     sources = discover_sources(home=home, env={}, cwd=home / "repo")
     results = ingest_discovered(store, sources, redactor)
     summary = {
@@ -64,7 +95,10 @@ def test_discover_finds_and_ingests_each_source(corpus, store, redactor, tmp_pat
         "Claude Code hook log": (1, 1, 0),
         "Claude Code OTLP spool": (0, 0, 0),
         "Cursor hook log": (0, 0, 0),
-        "Codex rollouts": (1, 110, 0),
+        "Codex hook log": (1, 1, 0),
+        "Gemini CLI hook log": (1, 1, 0),
+        "Codex rollouts": (1 + 1, 110 + 3, 0),  # sessions/ and archived_sessions/
+        "Codex legacy sessions": (1, 3, 0),
         "Gemini CLI chats": (2, 16 + 3, 0),
         "Cursor agent transcripts": (0, 0, 0),
         "OpenHands events": (0, 0, 0),
@@ -89,5 +123,9 @@ def test_cli_ingest_discover_json(corpus, tmp_path):
         check=True,
     )
     rows = {row["source"]: row for row in json.loads(done.stdout)}
-    assert rows["Codex rollouts"]["ingested"] == 110
+    assert rows["Codex rollouts"]["ingested"] == 110 + 3
+    assert (rows["Codex legacy sessions"]["files"], rows["Codex legacy sessions"]["ingested"]) == (
+        1,
+        3,
+    )
     assert rows["OpenHands events"]["found"] is False

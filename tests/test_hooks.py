@@ -132,3 +132,146 @@ def test_cursor_corpus_payloads_through_the_hook_command(corpus, store, redactor
     assert shells[2]["cwd"] == "/Users/user/project"  # cwd "" falls back to workspace_roots[0]
     (write,) = [r for r in rows if r["kind"] == "file"]
     assert "\n" in write["tool_call_id"]  # the literal newline in the id is preserved
+
+
+def codex_hook(event: str, call_id: str, tool: str, tool_input: dict, **extra) -> dict:
+    return {
+        "session_id": "019e2000-aaaa-bbbb-cccc-000000000001",
+        "transcript_path": "/home/dev/.codex/sessions/2026/05/12/rollout-x.jsonl",
+        "cwd": "/home/dev/app",
+        "hook_event_name": event,
+        "model": "gpt-5.5",
+        "turn_id": "t1",
+        "tool_name": tool,
+        "tool_input": tool_input,
+        "tool_use_id": call_id,
+        **extra,
+    }
+
+
+def test_codex_hook_rows_join_rollout_rows_on_call_id(store, redactor, tmp_path):
+    patch = "*** Begin Patch\n*** Delete File: migrations/0001.sql\n*** End Patch"
+    payloads = [
+        codex_hook("PreToolUse", "call_rm", "Bash", {"command": "rm -rf data/"}),
+        codex_hook(
+            "PostToolUse",
+            "call_rm",
+            "Bash",
+            {"command": "rm -rf data/"},
+            tool_response="Process exited with code 1\nrm: data/: Permission denied",
+        ),
+        codex_hook("PreToolUse", "call_patch", "apply_patch", {"command": patch}),
+        codex_hook("PermissionRequest", "call_net", "Bash", {"command": "curl https://x.test"}),
+        {
+            "session_id": "019e2000-aaaa-bbbb-cccc-000000000001",
+            "hook_event_name": "UserPromptSubmit",
+            "cwd": "/home/dev/app",
+            "prompt": "delete the data dir",
+        },
+    ]
+    for payload in payloads:
+        assert run_hook("codex", json.dumps(payload).encode(), cli=True).returncode == 0
+    rollout = tmp_path / "rollout-2026-05-12T10-00-00-019e2000-aaaa-bbbb-cccc-000000000001.jsonl"
+    lines = [
+        {
+            "timestamp": "2026-05-12T10:00:00.000Z",
+            "type": "session_meta",
+            "payload": {"id": "019e2000-aaaa-bbbb-cccc-000000000001", "cli_version": "0.130.0"},
+        },
+        {
+            "timestamp": "2026-05-12T10:00:01.000Z",
+            "type": "response_item",
+            "payload": {
+                "type": "function_call",
+                "name": "exec_command",
+                "arguments": json.dumps({"cmd": "rm -rf data/"}),
+                "call_id": "call_rm",
+            },
+        },
+    ]
+    rollout.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    report = ingest_paths(store, [hook_log_dir(), rollout], redactor=redactor)
+    assert [(f.source, f.status) for f in report.files] == [
+        ("codex.hooks", "read"),
+        ("codex.rollout", "read"),
+    ]
+    assert report.quarantined == 0
+    rows = store.rows(
+        "SELECT source, agent, kind, status, exit_code, command, session_id FROM event_sessions "
+        "WHERE call_key = 'call_rm' ORDER BY source, status"
+    )
+    assert [(r["source"], r["status"], r["exit_code"], r["command"]) for r in rows] == [
+        ("codex.hooks", "failure", 1, "rm -rf data/"),
+        ("codex.hooks", "unknown", None, "rm -rf data/"),
+        ("codex.rollout", "unknown", None, "rm -rf data/"),
+    ]
+    assert {(r["agent"], r["kind"], r["session_id"]) for r in rows} == {
+        ("codex", "process", "019e2000-aaaa-bbbb-cccc-000000000001")
+    }
+    others = store.rows(
+        "SELECT tool_call_id, kind, operation, paths, model, text FROM events "
+        "WHERE source = 'codex.hooks' AND tool_call_id IS DISTINCT FROM 'call_rm' ORDER BY seq"
+    )
+    assert [(r["tool_call_id"], r["kind"], r["operation"]) for r in others] == [
+        ("call_patch", "file", "delete"),
+        ("call_net", "process", "curl"),
+        (None, "message", "user_prompt"),
+    ]
+    assert others[0]["paths"] == ["migrations/0001.sql"] and others[0]["model"] == "gpt-5.5"
+    assert others[2]["text"] == "delete the data dir"
+
+
+def test_gemini_hook_rows_share_the_chat_session(store, redactor):
+    base = {
+        "session_id": "5b959dae-0000-4000-8000-000000000000",
+        "transcript_path": "/home/dev/.gemini/tmp/app/chats/session-x.json",
+        "cwd": "/home/dev/app",
+        "timestamp": "2026-05-12T10:00:02.123Z",
+    }
+    shell = {"command": "gcloud sql instances delete prod-db", "directory": "/home/dev/app"}
+    payloads = [
+        {**base, "hook_event_name": "BeforeAgent", "prompt": "drop the old db"},
+        {
+            **base,
+            "hook_event_name": "BeforeTool",
+            "tool_name": "run_shell_command",
+            "tool_input": shell,
+        },
+        {
+            **base,
+            "hook_event_name": "AfterTool",
+            "tool_name": "run_shell_command",
+            "tool_input": shell,
+            "tool_response": {"llmContent": "Command: gcloud ...\nExit Code: 1\nERROR: denied"},
+        },
+        {
+            **base,
+            "hook_event_name": "AfterTool",
+            "tool_name": "read_file",
+            "tool_input": {"file_path": "/home/dev/app/.env"},
+            "tool_response": {"llmContent": "", "error": {"message": "File not found"}},
+        },
+        {**base, "hook_event_name": "SessionEnd", "reason": "exit"},
+    ]
+    for payload in payloads:
+        assert run_hook("gemini", json.dumps(payload).encode()).returncode == 0
+    run_hook("gemini", b"{broken")  # kept in the log, quarantined on ingest
+    report = ingest_paths(store, [hook_log_dir()], redactor=redactor)
+    assert (report.files[0].source, report.ingested, report.quarantined) == ("gemini.hooks", 5, 1)
+    rows = store.rows(
+        "SELECT agent, kind, operation, status, exit_code, command, paths, error, text, "
+        "session_id, time_precision, strftime(time, '%H:%M:%S.%g') AS t FROM events ORDER BY seq"
+    )
+    assert [(r["kind"], r["operation"], r["status"], r["exit_code"]) for r in rows] == [
+        ("message", "user_prompt", None, None),
+        ("process", "gcloud sql instances delete", "unknown", None),
+        ("process", "gcloud sql instances delete", "failure", 1),
+        ("file", "read", "failure", None),
+        ("other", "SessionEnd", "unknown", None),
+    ]
+    assert {r["agent"] for r in rows} == {"gemini"}
+    assert {r["session_id"] for r in rows} == {base["session_id"]}
+    assert {(r["time_precision"], r["t"]) for r in rows} == {("ms", "10:00:02.123")}
+    assert rows[1]["command"] == "gcloud sql instances delete prod-db"
+    assert rows[3]["paths"] == ["/home/dev/app/.env"] and rows[3]["error"] == "File not found"
+    assert rows[0]["text"] == "drop the old db"
