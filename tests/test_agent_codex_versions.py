@@ -368,3 +368,43 @@ def test_legacy_json_document_session(store, redactor, tmp_path):
     broken.write_text('{"session": {"id": "x"}, "items": [')
     _, bad = collect(broken, broken.read_bytes(), "codex.session_json")
     assert len(bad) == 1 and bad[0].reason.startswith("invalid JSON document")
+
+
+def test_damaged_lines_and_unknown_record_types(tmp_path):
+    spliced = call("exec_command", "d1", cmd="ls")
+    result = output("d1", "Process exited with code 0")
+    data = (
+        META
+        + spliced[:50]
+        + result  # a partial record with the next one glued on: the whole one is recovered
+        + b"\x00\x00\x00"
+        + call("exec_command", "d2", cmd="pwd")  # NUL run before a record
+        + b'{"timestamp":"2026-05-12T10:00:02.000Z","type":"event_msg","payload":{"type":"x\xff"}}\n'
+        + b'{"timestamp": "2026-05-12T10:00:03.000Z", "type": "response_item", "payl\n'
+        + rec("world_state", {"type": "snapshot", "files": 3})
+        + rec("inter_agent_communication", {"from": "a", "to": "b"})
+        + json.dumps(
+            {"type": "response_item", "ordinal": 9, "payload": {"type": "ghost_snapshot"}}
+        ).encode()
+        + b"\n"
+        + b'["not", "a", "record"]\n'
+    )
+    events, bad = collect(tmp_path / NAME, data)
+    assert [(q.line, q.reason.split(" at ")[0]) for q in bad] == [
+        (4, "invalid UTF-8"),
+        (5, "invalid JSON: Unterminated string starting"),
+        (9, "not a rollout record"),
+    ]
+    calls = by_call(events)
+    assert (calls["d2"]["command"], calls["d2"]["status"]) == ("pwd", "unknown")
+    # d1's call line was cut off: its outcome survives as a tool_result of the same call id
+    assert (calls["d1"]["operation"], calls["d1"]["exit_code"]) == ("tool_result", 0)
+    kept = [e["operation"] for e in events if e["kind"] == "other" and not e["tool_call_id"]]
+    assert kept == [
+        "session_meta",
+        "world_state:snapshot",
+        "inter_agent_communication:inter_agent_communication",
+        "response_item:ghost_snapshot",
+    ]
+    (unknown,) = [e for e in events if e["operation"] == "world_state:snapshot"]
+    assert json.loads(unknown["raw"])["payload"]["files"] == 3

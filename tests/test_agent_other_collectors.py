@@ -228,3 +228,60 @@ def test_gemini_jsonl_recorder_keeps_the_last_copy_of_a_message(tmp_path):
     assert (shell["command"], shell["status"], shell["exit_code"]) == ("make deploy", "failure", 2)
     assert shell["session_id"] == "g2" and shell["seq"] == 3
     assert [e["text"] for e in events if e["operation"] == "user_prompt"] == ["deploy it"]
+
+
+def test_gemini_file_ops_session_facts(corpus):
+    path = corpus / "gemini" / "codemie-gemini-session-2026-01-16T11-01-file-ops-37b7abef.json"
+    events, bad = collect("gemini.chat", path)
+    assert bad == []
+    calls = [e for e in events if e["tool_call_id"]]
+    assert [(e["operation"], e["paths"]) for e in calls if e["kind"] == "file"] == [
+        ("read", ["SECURITY.md"]),
+        ("read", ["scripts/validate-secrets.js"]),
+        ("read", ["src/env/manager.ts"]),
+        ("search", None),
+        ("read", [".husky/pre-commit"]),
+        ("write", ["hello.md"]),
+        ("read", ["hello.md"]),
+        ("write", ["hello.md"]),
+        ("read", ["hello.md"]),
+        ("write", ["hello.md"]),
+    ]
+    assert [e["tool_name"] for e in calls if e["kind"] == "other"] == [
+        "write_todos",
+        "delegate_to_agent",
+        "write_todos",
+        "write_todos",
+    ]
+    assert {(e["status"], e["model"]) for e in calls} == {("success", "gemini-3-pro")}
+    assert {e["session_id"] for e in events} == {"37b7abef-713d-4522-85f0-8ff15a4e6d17"}
+    assert {e["parser_version"] for e in events} == {"gemini.chat/1"}
+
+
+def test_openhands_basic_trajectories_facts(corpus):
+    folder = corpus / "openhands"
+    basic, _ = collect("openhands.trajectory", folder / "openhands-trajs-basic.json")
+    assert [(e["kind"], e["operation"]) for e in basic] == [
+        ("message", "user_prompt"),
+        ("file", "edit"),
+        ("message", "agent_finish"),
+    ]
+    edit = basic[1]
+    assert (edit["paths"], edit["status"], edit["model"]) == (
+        ["/workspace/game_2048.py"],
+        "success",
+        "claude-3-5-sonnet-20241022",
+    )
+    # OpenHands times have microseconds and no zone (read as UTC)
+    assert {e["time_precision"] for e in basic} == {"us"}
+    chat, _ = collect("openhands.trajectory", folder / "openhands-trajs-basic_interactions.json")
+    assert [e["operation"] for e in chat] == [
+        "user_prompt",
+        "agent_message",
+        "user_prompt",
+        "agent_message",
+        "user_prompt",
+        "agent_finish",
+    ]
+    assert chat[0]["text"] == "what's 1+1?" and chat[5]["model"] == "gpt-4o-2024-08-06"
+    assert not [e for e in chat if e["kind"] in ("process", "file")]
