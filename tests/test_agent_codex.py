@@ -152,3 +152,20 @@ def test_every_argument_shape_and_cross_read_outcome(store, redactor, tmp_path):
     assert rows[2]["paths"] == ["src/a.py"]
     # the appended outcome still knows its session and model from the prefix
     assert (rows[3]["model"], rows[3]["session_id"]) == ("gpt-5.1-codex-max", "sess-1")
+
+
+def test_incremental_pair_facts(corpus):
+    events, bad = collect(corpus / "codex" / "codemie-incremental-turn-2.jsonl")
+    assert bad == []
+    assert {e["session_id"] for e in events} == {"a1b2c3d4-e5f6-7890-abcd-ef1234567890"}
+    assert {e["agent_version"] for e in events} == {"0.129.0"}
+    # the model is known from the first turn_context on
+    assert [e["model"] for e in events].index("o4-mini") == 4
+    prompts = [e["text"] for e in events if e["operation"] == "user_message"]
+    assert prompts[1::2] == [
+        "Hello, Codex! Please explain what you do.",
+        "What languages can you work with?",
+    ]
+    replies = [e["text"] for e in events if e["operation"] == "assistant_message"]
+    assert replies[0] == "I am Codex, an AI coding assistant by OpenAI."
+    assert {e["parser_version"] for e in events} == {"codex.rollout/1"}

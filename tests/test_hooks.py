@@ -275,3 +275,54 @@ def test_gemini_hook_rows_share_the_chat_session(store, redactor):
     assert rows[1]["command"] == "gcloud sql instances delete prod-db"
     assert rows[3]["paths"] == ["/home/dev/app/.env"] and rows[3]["error"] == "File not found"
     assert rows[0]["text"] == "drop the old db"
+
+
+def test_each_cursor_corpus_file_alone(corpus):
+    from agentaudit.hooks import hook_line
+    from agentaudit.schema import Quarantined
+    from collectors import get_collector
+    from collectors.base import SourceInput
+
+    expected = {  # file: (kind, tool, command or path, agent version, session)
+        "fusengine-afterShellExecution-01-synthetic.json": (
+            "process",
+            "Shell",
+            "ls -la",
+            "3.18.25",
+            "00000000-0000-4000-8000-000000000201",
+        ),
+        "fusengine-beforeShellExecution-01-synthetic.json": (
+            "process",
+            "Shell",
+            "ls -la",
+            "3.18.25",
+            "00000000-0000-4000-8000-000000000101",
+        ),
+        "fusengine-preToolUse-02-shell-authentic.json": (
+            "process",
+            "Shell",
+            "wc -l /Users/user/project/index.html",
+            "3.18.9",
+            "897ad3e3-43d7-54d9-a5e6-3f19d6f0e2b3",
+        ),
+        "fusengine-preToolUse-03-write-newline-tool-use-id-authentic.json": (
+            "file",
+            "Write",
+            "/Users/user/project/index.html",
+            "3.18.9",
+            "4e622770-b0a0-5ef2-99de-dbbfa2d0a243",
+        ),
+    }
+    folder = corpus / "cursor"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(expected)
+    for name, (kind, tool, what, version, session) in expected.items():
+        stdin = json.loads((folder / name).read_text())["stdin"]
+        line = hook_line("cursor", json.dumps(stdin).encode())
+        src = SourceInput.from_bytes(name, line)
+        outputs = list(get_collector("cursor.hooks").collect(src))
+        assert [o for o in outputs if isinstance(o, Quarantined)] == [], name
+        (event,) = outputs
+        found = event["command"] if kind == "process" else event["target"]
+        assert (event["kind"], event["tool_name"], event["agent_version"]) == (kind, tool, version)
+        assert found.startswith(what) and event["session_id"] == session, name
+        assert (event["model"], event["cwd"]) == ("cursor-grok-4.6-medium", "/Users/user/project")
