@@ -35,39 +35,58 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from agentaudit.instructions import FREEZE, FREEZE_WRITES, NO_DELETE, NO_PROD
 from agentaudit.schema import TIME
 from agentaudit.store import Store
 
 WINDOW_SECONDS = 10
 LONG_WINDOW_SECONDS = 60
 
-FEATURES: tuple[str, ...] = (
+# Context: how busy, how new, when. The forest weighs them against the baseline.
+CONTEXT_FEATURES: tuple[str, ...] = (
     "events",
     "process",
     "api",
     "file",
     "message",
-    "destructive",
     "targets",
     "credentials",
     "new_credentials",
     "new_programs",
     "new_commands",
-    "destructive_new",
-    "remote_destructive",
-    "destructive_outside",
     "credential_access",
     "production_share",
     "error_rate",
     "hour_sin",
     "hour_cos",
     "events_60s",
-    "destructive_60s",
     "targets_60s",
     "errors_60s",
     "new_programs_60s",
     "new_commands_60s",
 )
+# Harm: each measures how much damage the window can do (signals S1-S9 of the incidents
+# reference). A value beyond anything the baseline saw also lowers the score directly
+# (`agentaudit.model.forest`), since a tree cannot split on a feature the baseline held constant.
+RISK_FEATURES: tuple[str, ...] = (
+    "destructive",
+    "destructive_weighted",
+    "severity_max",
+    "destructive_new",
+    "remote_destructive",
+    "destructive_outside",
+    "production_destructive",
+    "backup_destructive",
+    "moves",
+    "moves_onto_one_target",
+    "credential_then_destructive",
+    "failure_then_change",
+    "change_after_restriction",
+    "destructive_after_bypass",
+    "destructive_60s",
+    "destructive_weighted_60s",
+)
+FEATURES: tuple[str, ...] = CONTEXT_FEATURES + RISK_FEATURES
 
 
 @dataclass
@@ -89,6 +108,13 @@ SHAPE_SQL = r"""nullif(array_to_string(
 OWNER_SQL = "coalesce(session_key, 'principal:' || coalesce(actor, credential_fp, source))"
 WINDOW_SQL = f"time_bucket(INTERVAL {WINDOW_SECONDS} SECOND, time)"
 
+# Severity rank of an event (info 0 .. critical 4), and a destructive event's weight
+# 2^(rank - 1): a critical delete counts as much as eight low ones (`rm -rf node_modules`).
+SEVERITY_RANK_SQL = """CASE severity WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3
+                       WHEN 'critical' THEN 4 ELSE 0 END"""
+# Calls that move, copy or rename files onto a destination: the loss no delete verb shows.
+MOVE_SQL = r"regexp_matches(command, '(^|[;&|]\s*)(mv|move|Move-Item|mi|cp|copy|Copy-Item|ren|rename|Rename-Item)\s')"
+
 _SQL = f"""
 WITH base AS (
     SELECT {OWNER_SQL} AS owner, {WINDOW_SQL} AS w, time, event_id, kind, command,
@@ -96,18 +122,44 @@ WITH base AS (
            target_env = 'production' AS prod, status IN ('failure', 'denied') AS failed,
            coalesce(list_contains(categories, 'credential_access'), FALSE) AS cred_access,
            CASE WHEN kind = 'process' THEN nullif(split_part(operation, ' ', 1), '') END AS prog,
+           {SEVERITY_RANK_SQL} AS sev,
            coalesce(destructive AND len(list_filter(categories, lambda c:
                c NOT IN ('fs_delete', 'vcs_history_loss'))) > 0, FALSE) AS remote,
-           coalesce(destructive AND list_contains(categories, 'fs_delete')
-                    AND regexp_matches(target, '^[/~$]')
-                    AND NOT regexp_matches(target, '^/(tmp|var/tmp)/'), FALSE) AS outside
+           coalesce(destructive AND (scope IN ('home', 'system')
+                    OR (list_contains(categories, 'fs_delete')
+                        AND regexp_matches(target, '^[/~$]')
+                        AND NOT regexp_matches(target, '^/(tmp|var/tmp)/'))), FALSE) AS outside,
+           coalesce(destructive AND (target_env = 'production'
+                    OR regexp_matches(command, '(?i)\\bprod(uction)?\\b')), FALSE) AS prod_destructive,
+           coalesce(destructive AND (list_contains(categories, 'backup_destroy')
+                    OR list_contains(categories, 'audit_tamper')), FALSE) AS backup,
+           coalesce(kind = 'process' AND {MOVE_SQL}, FALSE) AS moved,
+           CASE WHEN kind = 'process' AND {MOVE_SQL}
+                THEN regexp_extract(command, '\\s("[^"]+"|\\S+)\\s*$', 1) END AS move_to,
+           coalesce(list_contains(categories, 'safety_bypass'), FALSE) AS bypass,
+           coalesce(kind = 'message' AND (operation ILIKE '%user%' OR operation ILIKE '%prompt%')
+                    AND (regexp_matches(text, '{FREEZE}') OR regexp_matches(text, '{NO_DELETE}')
+                         OR regexp_matches(text, '{NO_PROD}')), FALSE) AS restricts,
+           coalesce(destructive OR (kind = 'process' AND regexp_matches(command, '{FREEZE_WRITES}')),
+                    FALSE) AS changes_state
     FROM event_sessions
     WHERE time IS NOT NULL AND time >= $since AND time < $until
+), restricted AS (  -- since when each owner's user forbade changes (S6)
+    SELECT owner, min(time) AS since FROM base WHERE restricts GROUP BY owner
+), bypassed AS (  -- since when each owner ran with the agent's safety prompts off (S4)
+    SELECT owner, min(time) AS since FROM base WHERE bypass GROUP BY owner
 ), shapes AS (  -- agents repeat themselves: shape each distinct command once
     SELECT command, {SHAPE_SQL} AS shape
     FROM (SELECT DISTINCT command FROM base WHERE kind = 'process' AND command IS NOT NULL)
 ), ev AS (
-    SELECT base.*, shapes.shape FROM base LEFT JOIN shapes USING (command)
+    SELECT * REPLACE (destructive OR after_restriction AS destructive,
+                      CASE WHEN after_restriction THEN 4 ELSE sev END AS sev)
+    FROM (SELECT base.*, shapes.shape,
+                 coalesce(base.changes_state AND base.time > restricted.since, FALSE)
+                     AS after_restriction,
+                 coalesce(base.time >= bypassed.since, FALSE) AS after_bypass
+          FROM base LEFT JOIN shapes USING (command) LEFT JOIN restricted USING (owner)
+               LEFT JOIN bypassed USING (owner))
 ), first_prog AS (  -- where each program first appears: no join back to the events
     SELECT arg_min(owner, time) AS owner, arg_min(w, time) AS w FROM ev
     WHERE prog IS NOT NULL AND NOT list_contains($programs, prog) GROUP BY prog
@@ -126,10 +178,19 @@ WITH base AS (
            count(*) FILTER (WHERE kind = 'file') AS file,
            count(*) FILTER (WHERE kind = 'message') AS message,
            count(*) FILTER (WHERE destructive) AS destructive,
+           coalesce(sum(2 ** (sev - 1)) FILTER (WHERE destructive AND sev > 0), 0)
+               AS destructive_weighted,
+           max(sev) AS severity_max,
            count(DISTINCT target) AS targets, count(DISTINCT credential_fp) AS credentials,
            count(*) FILTER (WHERE cred_access) AS credential_access,
            count(*) FILTER (WHERE remote) AS remote_destructive,
            count(*) FILTER (WHERE outside) AS destructive_outside,
+           count(*) FILTER (WHERE prod_destructive) AS production_destructive,
+           count(*) FILTER (WHERE backup) AS backup_destructive,
+           count(*) FILTER (WHERE moved) AS moves,
+           count(*) FILTER (WHERE moved) - count(DISTINCT move_to) AS moves_onto_one_target,
+           count(*) FILTER (WHERE after_restriction) AS change_after_restriction,
+           count(*) FILTER (WHERE destructive AND after_bypass) AS destructive_after_bypass,
            avg(prod::INT) AS production_share, avg(failed::INT) AS error_rate,
            count(*) FILTER (WHERE failed) AS errors,
            min(time) AS first_time, max(time) AS last_time
@@ -151,16 +212,21 @@ WITH base AS (
          LEFT JOIN new_shape USING (owner, w)
 )
 SELECT owner, w AS window_start, first_time, last_time,
-       events, process, api, file, message, destructive, targets, credentials,
-       new_credentials, new_programs, new_commands, destructive_new, remote_destructive,
-       destructive_outside,
-       credential_access, production_share, error_rate,
+       events, process, api, file, message, destructive, destructive_weighted, severity_max,
+       targets, credentials, new_credentials, new_programs, new_commands, destructive_new,
+       remote_destructive, destructive_outside, production_destructive, backup_destructive,
+       moves, moves_onto_one_target, change_after_restriction, destructive_after_bypass, credential_access, production_share, error_rate,
        sin(2 * pi() * (hour(w) * 60 + minute(w)) / 1440) AS hour_sin,
        cos(2 * pi() * (hour(w) * 60 + minute(w)) / 1440) AS hour_cos,
        sum(events) OVER long AS events_60s, sum(destructive) OVER long AS destructive_60s,
        sum(targets) OVER long AS targets_60s, sum(errors) OVER long AS errors_60s,
        sum(new_programs) OVER long AS new_programs_60s,
-       sum(new_commands) OVER long AS new_commands_60s
+       sum(new_commands) OVER long AS new_commands_60s,
+       sum(destructive_weighted) OVER long AS destructive_weighted_60s,
+       CASE WHEN sum(credential_access) OVER long > 0 THEN destructive ELSE 0 END
+           AS credential_then_destructive,
+       CASE WHEN sum(errors) OVER long > 0 THEN destructive + moves ELSE 0 END
+           AS failure_then_change
 FROM joined
 WINDOW long AS (PARTITION BY owner ORDER BY w
                 RANGE BETWEEN INTERVAL {LONG_WINDOW_SECONDS - WINDOW_SECONDS} SECOND PRECEDING

@@ -27,6 +27,7 @@ from agentaudit.model.features import (
     _FAR_PAST,
     FEATURES,
     LONG_WINDOW_SECONDS,
+    RISK_FEATURES,
     WINDOW_SECONDS,
     Baseline,
     baseline_of,
@@ -35,10 +36,10 @@ from agentaudit.model.features import (
 from agentaudit.store import Store, now
 
 DEFAULT_CONTAMINATION = 0.005
-BEYOND_RANGE_WEIGHT = 0.25
+BEYOND_RANGE_WEIGHT = 1.0  # harm beyond the baseline outranks any window within its range
 WARM_UP = 0.1
 N_ESTIMATORS = 100  # scikit-learn's default; scoring time is linear in it
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2  # 2: context and risk features, out-of-range term on risk features only
 _TRUSTED = ["sklearn.tree._tree.Tree"]  # the only non-default type an IsolationForest holds
 
 
@@ -48,7 +49,9 @@ class ModelRefused(Exception):
 
 # Counts enter the forest as log(1 + n): a burst of 11 ordinary calls should not look further
 # from normal than the first destructive call of a kind never seen before.
-_NOT_COUNTS = {"production_share", "error_rate", "hour_sin", "hour_cos"}
+_NOT_COUNTS = {"production_share", "error_rate", "hour_sin", "hour_cos", "severity_max"}
+_RISK = np.array([name in RISK_FEATURES for name in FEATURES])
+_ORDINAL = np.array([name == "severity_max" for name in FEATURES])
 
 
 def model_matrix(frame: pd.DataFrame) -> np.ndarray:
@@ -80,24 +83,34 @@ class TrainedModel:
         )
 
     def score(self, frame: pd.DataFrame) -> np.ndarray:
-        """decision_function, lowered by how far the window lies beyond the baseline's range.
+        """decision_function, lowered by how far the window's harm lies beyond the baseline's.
 
         Below 0 is an outlier. A tree never splits on a feature the baseline did not vary (no
-        outside-project delete ever), so "beyond anything the baseline saw" is added
-        explicitly: BEYOND_RANGE_WEIGHT per feature, in units of the feature's baseline range.
+        outside-project delete ever), so "more harm than anything the baseline saw" is added
+        explicitly: BEYOND_RANGE_WEIGHT per risk feature, in units of the feature's baseline
+        range, at most 1 each. Context features (volume, novelty, time) count only through the
+        forest: a busy or unfamiliar window is unusual, not by itself dangerous.
         """
+        return self.forest.decision_function(model_matrix(frame)) - BEYOND_RANGE_WEIGHT * (
+            self.beyond(frame).sum(axis=1)
+        )
+
+    def beyond(self, frame: pd.DataFrame) -> np.ndarray:
+        """Per window and feature: how far above the baseline's maximum (risk features only)."""
         matrix = model_matrix(frame)
-        low = np.array(self.metadata["matrix_min"])
         high = np.array(self.metadata["matrix_max"])
-        span = np.maximum(high - low, 1.0)
-        beyond = np.clip((matrix - high) / span, 0, 1) + np.clip((low - matrix) / span, 0, 1)
-        return self.forest.decision_function(matrix) - BEYOND_RANGE_WEIGHT * beyond.sum(axis=1)
+        # ordinal severity: each rank above the baseline's highest is one whole unit
+        span = np.where(
+            _ORDINAL, 1.0, np.maximum(high - np.array(self.metadata["matrix_min"]), 1.0)
+        )
+        return np.clip((matrix - high) / span, 0, 1) * _RISK
 
     def explain(self, row: pd.Series, top: int = 3) -> list[dict[str, Any]]:
         """The features that deviate most from the training windows.
 
-        A value beyond the baseline's maximum ranks first (the baseline never saw it), then by
-        standard deviations from the baseline mean.
+        A risk feature beyond the baseline's maximum ranks first (it lowered the score
+        directly), then any other feature beyond it, then by standard deviations from the
+        baseline mean.
         """
         mean, spread = self.metadata["feature_mean"], self.metadata["feature_std"]
         highest = self.metadata["feature_max"]
@@ -113,10 +126,14 @@ class TrainedModel:
                     "baseline_mean": round(mean[name], 3),
                     "baseline_max": round(highest[name], 3),
                     "beyond_baseline": beyond,
+                    "risk": name in RISK_FEATURES,
                     "z": round(z, 1),
                 }
             )
-        deviations.sort(key=lambda d: (d["beyond_baseline"], abs(d["z"])), reverse=True)
+        deviations.sort(
+            key=lambda d: (d["beyond_baseline"] and d["risk"], d["beyond_baseline"], abs(d["z"])),
+            reverse=True,
+        )
         return deviations[:top]
 
 
@@ -167,6 +184,7 @@ def train(
         "matrix_min": matrix.min(axis=0).tolist(),
         "matrix_max": matrix.max(axis=0).tolist(),
         "beyond_range_weight": BEYOND_RANGE_WEIGHT,
+        "risk_features": list(RISK_FEATURES),
         "feature_std": {n: float(frame[n].std(ddof=0)) for n in FEATURES},
         "feature_max": {n: float(frame[n].max()) for n in FEATURES},
         "baseline_programs": baseline.programs,
