@@ -78,6 +78,10 @@ def side(db: Path, model_path: Path, which: str) -> dict:
             IsolationForestDetector(model_path=model_path) if d.info.kind == "model" else d
             for d in detectors
         ]
+        if not any(d.info.id == "sigma" for d in detectors):  # the Sigma pack counts too
+            from agentaudit.detect.sigma import SigmaRules
+
+            detectors.append(SigmaRules())
     with Store.open(db) as store:
         started, cpu_started = time.perf_counter(), time.process_time()
         report = run_detection(store, detectors)

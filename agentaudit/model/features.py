@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -129,34 +130,36 @@ WITH base AS (
                     OR (list_contains(categories, 'fs_delete')
                         AND regexp_matches(target, '^[/~$]')
                         AND NOT regexp_matches(target, '^/(tmp|var/tmp)/'))), FALSE) AS outside,
-           coalesce(destructive AND (target_env = 'production'
-                    OR regexp_matches(command, '(?i)\\bprod(uction)?\\b')), FALSE) AS prod_destructive,
+           coalesce(destructive AND target_env = 'production', FALSE) AS prod_target,
            coalesce(destructive AND (list_contains(categories, 'backup_destroy')
                     OR list_contains(categories, 'audit_tamper')), FALSE) AS backup,
-           coalesce(kind = 'process' AND {MOVE_SQL}, FALSE) AS moved,
-           CASE WHEN kind = 'process' AND {MOVE_SQL}
-                THEN regexp_extract(command, '\\s("[^"]+"|\\S+)\\s*$', 1) END AS move_to,
            coalesce(list_contains(categories, 'safety_bypass'), FALSE) AS bypass,
            coalesce(kind = 'message' AND (operation ILIKE '%user%' OR operation ILIKE '%prompt%')
                     AND (regexp_matches(text, '{FREEZE}') OR regexp_matches(text, '{NO_DELETE}')
                          OR regexp_matches(text, '{NO_PROD}')), FALSE) AS restricts,
-           coalesce(destructive OR (kind = 'process' AND regexp_matches(command, '{FREEZE_WRITES}')),
-                    FALSE) AS changes_state
     FROM event_sessions
     WHERE time IS NOT NULL AND time >= $since AND time < $until
 ), restricted AS (  -- since when each owner's user forbade changes (S6)
     SELECT owner, min(time) AS since FROM base WHERE restricts GROUP BY owner
 ), bypassed AS (  -- since when each owner ran with the agent's safety prompts off (S4)
     SELECT owner, min(time) AS since FROM base WHERE bypass GROUP BY owner
-), shapes AS (  -- agents repeat themselves: shape each distinct command once
-    SELECT command, {SHAPE_SQL} AS shape
+), shapes AS (  -- agents repeat themselves: analyse each distinct command once
+    SELECT command, {SHAPE_SQL} AS shape,
+           regexp_matches(command, '(?i)\\bprod(uction)?\\b') AS names_prod,
+           {MOVE_SQL} AS moved,
+           CASE WHEN {MOVE_SQL} THEN regexp_extract(command, '\\s("[^"]+"|\\S+)\\s*$', 1)
+                END AS move_to,
+           regexp_matches(command, '{FREEZE_WRITES}') AS freeze_write
     FROM (SELECT DISTINCT command FROM base WHERE kind = 'process' AND command IS NOT NULL)
 ), ev AS (
-    SELECT * REPLACE (destructive OR after_restriction AS destructive,
+    SELECT * EXCLUDE (command, prod_target, restricts, bypass)
+             REPLACE (destructive OR after_restriction AS destructive,
                       CASE WHEN after_restriction THEN 4 ELSE sev END AS sev)
-    FROM (SELECT base.*, shapes.shape,
-                 coalesce(base.changes_state AND base.time > restricted.since, FALSE)
-                     AS after_restriction,
+    FROM (SELECT base.*, shapes.shape, coalesce(shapes.moved, FALSE) AS moved, shapes.move_to,
+                 coalesce(base.prod_target OR (base.destructive AND shapes.names_prod), FALSE)
+                     AS prod_destructive,
+                 coalesce((base.destructive OR shapes.freeze_write)
+                          AND base.time > restricted.since, FALSE) AS after_restriction,
                  coalesce(base.time >= bypassed.since, FALSE) AS after_bypass
           FROM base LEFT JOIN shapes USING (command) LEFT JOIN restricted USING (owner)
                LEFT JOIN bypassed USING (owner))
@@ -188,13 +191,15 @@ WITH base AS (
            count(*) FILTER (WHERE prod_destructive) AS production_destructive,
            count(*) FILTER (WHERE backup) AS backup_destructive,
            count(*) FILTER (WHERE moved) AS moves,
-           count(*) FILTER (WHERE moved) - count(DISTINCT move_to) AS moves_onto_one_target,
            count(*) FILTER (WHERE after_restriction) AS change_after_restriction,
            count(*) FILTER (WHERE destructive AND after_bypass) AS destructive_after_bypass,
            avg(prod::INT) AS production_share, avg(failed::INT) AS error_rate,
            count(*) FILTER (WHERE failed) AS errors,
            min(time) AS first_time, max(time) AS last_time
     FROM ev GROUP BY owner, w
+), move_targets AS (  -- files moved onto a destination another move in the window used
+    SELECT owner, w, count(*) - count(DISTINCT move_to) AS moves_onto_one_target
+    FROM ev WHERE moved GROUP BY owner, w
 ), new_prog AS (
     SELECT owner, w, count(*) AS new_programs FROM first_prog GROUP BY owner, w
 ), new_cred AS (
@@ -207,33 +212,25 @@ WITH base AS (
     SELECT win.*, coalesce(new_prog.new_programs, 0) AS new_programs,
            coalesce(new_cred.new_credentials, 0) AS new_credentials,
            coalesce(new_shape.new_commands, 0) AS new_commands,
-           coalesce(new_shape.destructive_new, 0) AS destructive_new
+           coalesce(new_shape.destructive_new, 0) AS destructive_new,
+           coalesce(move_targets.moves_onto_one_target, 0) AS moves_onto_one_target
     FROM win LEFT JOIN new_prog USING (owner, w) LEFT JOIN new_cred USING (owner, w)
-         LEFT JOIN new_shape USING (owner, w)
+         LEFT JOIN new_shape USING (owner, w) LEFT JOIN move_targets USING (owner, w)
 )
 SELECT owner, w AS window_start, first_time, last_time,
        events, process, api, file, message, destructive, destructive_weighted, severity_max,
        targets, credentials, new_credentials, new_programs, new_commands, destructive_new,
        remote_destructive, destructive_outside, production_destructive, backup_destructive,
-       moves, moves_onto_one_target, change_after_restriction, destructive_after_bypass, credential_access, production_share, error_rate,
+       moves, moves_onto_one_target, change_after_restriction, destructive_after_bypass,
+       credential_access, production_share, error_rate,
        sin(2 * pi() * (hour(w) * 60 + minute(w)) / 1440) AS hour_sin,
        cos(2 * pi() * (hour(w) * 60 + minute(w)) / 1440) AS hour_cos,
-       sum(events) OVER long AS events_60s, sum(destructive) OVER long AS destructive_60s,
-       sum(targets) OVER long AS targets_60s, sum(errors) OVER long AS errors_60s,
-       sum(new_programs) OVER long AS new_programs_60s,
-       sum(new_commands) OVER long AS new_commands_60s,
-       sum(destructive_weighted) OVER long AS destructive_weighted_60s,
-       CASE WHEN sum(credential_access) OVER long > 0 THEN destructive ELSE 0 END
-           AS credential_then_destructive,
-       CASE WHEN sum(errors) OVER long > 0 THEN destructive + moves ELSE 0 END
-           AS failure_then_change
+       errors
 FROM joined
-WINDOW long AS (PARTITION BY owner ORDER BY w
-                RANGE BETWEEN INTERVAL {LONG_WINDOW_SECONDS - WINDOW_SECONDS} SECOND PRECEDING
-                          AND CURRENT ROW)
 """
 
 _FAR_PAST = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH = pd.Timestamp(0, tz="UTC")
 _FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
@@ -253,9 +250,50 @@ def window_features(
         "commands": baseline.commands,
     }
     frame = store.con.sql(_SQL, params=params).to_arrow_table().to_pandas()
+    _add_long_window(frame)
     for name in FEATURES:
         frame[name] = frame[name].astype("float64").fillna(0.0)
     return frame
+
+
+# Summed over the sliding minute that ends with each window.
+_LONG_SUMS = {
+    "events": "events_60s",
+    "destructive": "destructive_60s",
+    "targets": "targets_60s",
+    "errors": "errors_60s",
+    "new_programs": "new_programs_60s",
+    "new_commands": "new_commands_60s",
+    "destructive_weighted": "destructive_weighted_60s",
+    "credential_access": "credential_access_60s",
+}
+
+
+def _add_long_window(frame: pd.DataFrame) -> None:
+    """The 60 s sums, and the features that need them, computed in place.
+
+    Prefix sums over the rows sorted by owner and window: a SQL RANGE window per sum cost more
+    than the rest of the feature query together on a million events.
+    """
+    step = WINDOW_SECONDS
+    owner = pd.factorize(frame["owner"])[0].astype(np.int64)
+    buckets = ((frame["window_start"] - _EPOCH) // pd.Timedelta(seconds=step)).to_numpy(np.int64)
+    order = np.lexsort((buckets, owner))
+    key = owner[order] * (1 << 40) + buckets[order]
+    first = np.searchsorted(key, key - (LONG_WINDOW_SECONDS // step - 1), side="left")
+    last = np.arange(1, len(key) + 1)
+    for name, long_name in _LONG_SUMS.items():
+        prefix = np.concatenate([[0.0], np.cumsum(frame[name].to_numpy(np.float64)[order])])
+        sums = np.empty(len(key))
+        sums[order] = prefix[last] - prefix[first]
+        frame[long_name] = sums
+    destructive = frame["destructive"].to_numpy(np.float64)
+    frame["credential_then_destructive"] = np.where(
+        frame["credential_access_60s"] > 0, destructive, 0.0
+    )
+    frame["failure_then_change"] = np.where(
+        frame["errors_60s"] > 0, destructive + frame["moves"].to_numpy(np.float64), 0.0
+    )
 
 
 def event_ids_of_windows(

@@ -19,6 +19,7 @@ import pandas as pd
 import sklearn
 import skops
 import skops.io as sio
+from joblib import parallel_config
 from sklearn.ensemble import IsolationForest
 
 from agentaudit import paths
@@ -35,10 +36,13 @@ from agentaudit.model.features import (
 )
 from agentaudit.store import Store, now
 
-DEFAULT_CONTAMINATION = 0.005
+# The forest alone flags the 0.1% most isolated windows of a baseline like the training one;
+# harm beyond the baseline is flagged whatever the contamination (its score is at most -1 + 0.5).
+DEFAULT_CONTAMINATION = 0.001
 BEYOND_RANGE_WEIGHT = 1.0  # harm beyond the baseline outranks any window within its range
 WARM_UP = 0.1
 N_ESTIMATORS = 100  # scikit-learn's default; scoring time is linear in it
+SCORING_THREADS = 2  # this machine's cores; more only adds switching
 MODEL_FORMAT = 2  # 2: context and risk features, out-of-range term on risk features only
 _TRUSTED = ["sklearn.tree._tree.Tree"]  # the only non-default type an IsolationForest holds
 
@@ -91,19 +95,25 @@ class TrainedModel:
         range, at most 1 each. Context features (volume, novelty, time) count only through the
         forest: a busy or unfamiliar window is unusual, not by itself dangerous.
         """
-        return self.forest.decision_function(model_matrix(frame)) - BEYOND_RANGE_WEIGHT * (
-            self.beyond(frame).sum(axis=1)
-        )
+        matrix = model_matrix(frame)
+        # trees are scored in threads (their descent releases the GIL)
+        with parallel_config(backend="threading", n_jobs=SCORING_THREADS):
+            forest = self.forest.decision_function(matrix)
+        return forest - BEYOND_RANGE_WEIGHT * self._beyond(matrix).sum(axis=1)
 
     def beyond(self, frame: pd.DataFrame) -> np.ndarray:
-        """Per window and feature: how far above the baseline's maximum (risk features only)."""
-        matrix = model_matrix(frame)
-        high = np.array(self.metadata["matrix_max"])
+        """Per window and feature: how far above the baseline's maximum (0 for context)."""
+        out = np.zeros((len(frame), len(FEATURES)))
+        out[:, _RISK] = self._beyond(model_matrix(frame))
+        return out
+
+    def _beyond(self, matrix: np.ndarray) -> np.ndarray:
+        """Per window and risk feature, in units of the baseline's range, at most 1 each."""
+        high = np.array(self.metadata["matrix_max"])[_RISK]
+        low = np.array(self.metadata["matrix_min"])[_RISK]
         # ordinal severity: each rank above the baseline's highest is one whole unit
-        span = np.where(
-            _ORDINAL, 1.0, np.maximum(high - np.array(self.metadata["matrix_min"]), 1.0)
-        )
-        return np.clip((matrix - high) / span, 0, 1) * _RISK
+        span = np.where(_ORDINAL[_RISK], 1.0, np.maximum(high - low, 1.0))
+        return np.clip((matrix[:, _RISK] - high) / span, 0, 1)
 
     def explain(self, row: pd.Series, top: int = 3) -> list[dict[str, Any]]:
         """The features that deviate most from the training windows.
@@ -112,29 +122,29 @@ class TrainedModel:
         directly), then any other feature beyond it, then by standard deviations from the
         baseline mean.
         """
-        mean, spread = self.metadata["feature_mean"], self.metadata["feature_std"]
-        highest = self.metadata["feature_max"]
-        deviations = []
-        for name in FEATURES:
-            value = float(row[name])
-            z = (value - mean[name]) / spread[name] if spread[name] else 0.0
-            beyond = value > highest[name]
-            deviations.append(
-                {
-                    "feature": name,
-                    "value": round(value, 3),
-                    "baseline_mean": round(mean[name], 3),
-                    "baseline_max": round(highest[name], 3),
-                    "beyond_baseline": beyond,
-                    "risk": name in RISK_FEATURES,
-                    "z": round(z, 1),
-                }
-            )
-        deviations.sort(
-            key=lambda d: (d["beyond_baseline"] and d["risk"], d["beyond_baseline"], abs(d["z"])),
-            reverse=True,
-        )
-        return deviations[:top]
+        return self.explain_values(np.array([row[n] for n in FEATURES], np.float64), top)
+
+    def explain_values(self, values: np.ndarray, top: int = 3) -> list[dict[str, Any]]:
+        """`explain` for one window's FEATURES values, in FEATURES order."""
+        meta = self.metadata
+        mean = np.array([meta["feature_mean"][n] for n in FEATURES])
+        spread = np.array([meta["feature_std"][n] for n in FEATURES])
+        highest = np.array([meta["feature_max"][n] for n in FEATURES])
+        z = np.divide(values - mean, spread, out=np.zeros_like(values), where=spread != 0)
+        beyond = values > highest
+        order = np.lexsort((-np.abs(z), ~beyond, ~(beyond & _RISK)))[:top]
+        return [
+            {
+                "feature": FEATURES[i],
+                "value": round(float(values[i]), 3),
+                "baseline_mean": round(float(mean[i]), 3),
+                "baseline_max": round(float(highest[i]), 3),
+                "beyond_baseline": bool(beyond[i]),
+                "risk": bool(_RISK[i]),
+                "z": round(float(z[i]), 1),
+            }
+            for i in order
+        ]
 
 
 def train(
@@ -236,5 +246,4 @@ def load(path: Path | None = None) -> TrainedModel | None:
     if untrusted:
         raise ModelRefused(f"refusing the model at {path}: unexpected types {untrusted}")
     forest = sio.load(path, trusted=_TRUSTED)
-    forest.set_params(n_jobs=-1)  # scoring only: trees are scored in parallel threads
     return TrainedModel(forest, metadata)

@@ -105,6 +105,13 @@ def session_context(session: str, rows: list[dict[str, Any]]) -> SessionContext:
     return ctx
 
 
+# A record's raw text only when it holds what `session_context` looks for in it: the rest of
+# the (large) raw records would only be copied into Python to be ignored.
+_RAW_EVIDENCE_SQL = r"""CASE WHEN regexp_matches(raw,
+    'On branch |git (checkout|switch)|RAILWAY_ENVIRONMENT=|Environment: |railway environment')
+    THEN raw END"""
+_PICKED_COLUMNS = SESSION_COLUMNS.replace(" raw,", f" {_RAW_EVIDENCE_SQL} AS raw,")
+
 # Rows that can carry environment evidence (the rest of a session says nothing about it).
 _EVIDENCE_SQL = r"""(kind = 'message'
     OR regexp_matches(coalesce(command, ''), 'git (checkout|switch)|RAILWAY_ENVIRONMENT|railway environment|--profile|AWS_PROFILE')
@@ -118,7 +125,7 @@ def sessions_rows(store: Store, sessions_sql: str) -> dict[str, list[dict[str, A
     rows = store.rows(
         f"""WITH s AS ({sessions_sql}),
             picked AS (
-                SELECT {SESSION_COLUMNS}, seq FROM event_sessions
+                SELECT {_PICKED_COLUMNS}, seq FROM event_sessions
                 WHERE session_key IN (SELECT session_key FROM s)
                   AND (destructive OR {_EVIDENCE_SQL})
             ),
