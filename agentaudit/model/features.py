@@ -154,7 +154,8 @@ WITH base AS (
 ), ev AS (
     SELECT * EXCLUDE (command, prod_target, restricts, bypass)
              REPLACE (destructive OR after_restriction AS destructive,
-                      CASE WHEN after_restriction THEN 4 ELSE sev END AS sev)
+                      CASE WHEN after_restriction THEN 4
+                           WHEN prod_destructive THEN least(sev + 1, 4) ELSE sev END AS sev)
     FROM (SELECT base.*, shapes.shape, coalesce(shapes.moved, FALSE) AS moved, shapes.move_to,
                  coalesce(base.prod_target OR (base.destructive AND shapes.names_prod), FALSE)
                      AS prod_destructive,
@@ -218,7 +219,13 @@ WITH base AS (
          LEFT JOIN new_shape USING (owner, w) LEFT JOIN move_targets USING (owner, w)
 )
 SELECT owner, w AS window_start, first_time, last_time,
-       events, process, api, file, message, destructive, destructive_weighted, severity_max,
+       events, process, api, file, message,
+       -- a file moved onto a path another move of the window just filled is destroyed: a
+       -- destructive event of high severity (3), as the move-overwrite behaviour rates it
+       destructive + moves_onto_one_target AS destructive,
+       destructive_weighted + 4 * moves_onto_one_target AS destructive_weighted,
+       CASE WHEN moves_onto_one_target > 0 THEN greatest(severity_max, 3) ELSE severity_max END
+           AS severity_max,
        targets, credentials, new_credentials, new_programs, new_commands, destructive_new,
        remote_destructive, destructive_outside, production_destructive, backup_destructive,
        moves, moves_onto_one_target, change_after_restriction, destructive_after_bypass,
