@@ -77,7 +77,10 @@ def test_moves_onto_one_path_after_a_failed_mkdir(store):
     store.append_events(events)
     row = _row(window_features(store), "s3", 0)
     assert row["moves"] == 3 and row["moves_onto_one_target"] == 2
-    assert row["failure_then_change"] == 3  # the moves follow a failure within the minute
+    # the second and third move each destroyed the file moved before: high-severity destruction
+    assert row["destructive"] == 2 and row["severity_max"] == 3
+    assert row["destructive_weighted"] == 8
+    assert row["failure_then_change"] == 2 + 3  # destruction and moves after a failure
 
 
 def test_harm_beyond_the_baseline_outranks_any_window_within_it(tmp_path):
