@@ -1,29 +1,50 @@
 """Features of activity windows, per session (or per principal when no session claims it).
 
 Windows are 10 s tumbling buckets of one session; each row also carries sums over the
-sliding 60 s that end with it (the bucket and the five before it). Every feature:
+sliding 60 s that end with it (the bucket and the five before it). Two groups of features:
+
+Context: how busy, how new, when. Only the forest weighs them, against the baseline.
 
 | feature | meaning |
 |---|---|
 | events | events in the 10 s window (the call rate, per 10 s) |
 | process, api, file, message | events of each kind in the window |
-| destructive | destructive events in the window |
 | targets | distinct targets acted on |
 | credentials | distinct credentials (fingerprints) used |
 | new_credentials | credentials used for the first time in the store's history (not in the baseline) |
 | new_programs | programs (first word of a process operation) run for the first time in history |
 | new_commands | command shapes (program and up to two subcommand words, flags and their values dropped: `aws ec2 terminate-instances`, `npm run db:push`) run for the first time in history |
-| destructive_new | destructive events whose command shape is run for the first time in history |
-| remote_destructive | destructive events on something other than local files or git history (cloud, infrastructure, databases, backups, audit trails) |
-| destructive_outside | recursive deletes whose target is absolute, in the home directory or a variable (not /tmp): outside the project |
 | credential_access | events that read or printed a secret, or hunted for one |
 | production_share | share of events whose target is in production |
 | error_rate | share of events that failed or were denied |
 | hour_sin, hour_cos | time of day (UTC) of the window, on the unit circle |
-| events_60s, destructive_60s, targets_60s, errors_60s, new_programs_60s, new_commands_60s | the same counts summed over the sliding 60 s |
+| events_60s, targets_60s, errors_60s, new_programs_60s, new_commands_60s | the same counts summed over the sliding 60 s |
+
+Risk: how much damage the window does, each after a signal of the incidents reference (S1-S9).
+Besides the forest, a risk feature above anything the baseline reached lowers the score
+directly (`agentaudit.model.forest`).
+
+| feature | meaning |
+|---|---|
+| destructive | destructive events (command analysis or provider catalog), plus the changes and overwrites below that count as destruction |
+| destructive_weighted | destructive events weighted by severity, 2^(rank-1): low 1, medium 2, high 4, critical 8 (eight `rm -rf node_modules` weigh one `rm -rf ~`) |
+| severity_max | highest severity of any event in the window: info 0, low 1, medium 2, high 3, critical 4 |
+| destructive_new | destructive events whose command shape is run for the first time in history |
+| remote_destructive | destructive events on something other than local files or git history (cloud, infrastructure, databases, backups, audit trails) |
+| destructive_outside | destructive events whose scope is the home directory or the system, or recursive deletes of an absolute, home or variable path (not /tmp): outside the project |
+| production_destructive | destructive events on production (the target's environment, or a command naming prod); such an event also counts one severity rank higher (S5) |
+| backup_destructive | destructive events that destroy backups or audit trails (S8) |
+| moves | calls that move, copy or rename files onto a destination (`mv`, `move`, `cp`, `Move-Item`...) |
+| moves_onto_one_target | moves onto a destination another move of the window already used: each destroyed the file moved before it (Gemini CLI #4586); counted as high-severity destruction |
+| credential_then_destructive | destructive events in a window whose 60 s read, printed or hunted a credential (S1, S9) |
+| failure_then_change | destructive events and moves in a window whose 60 s had a failed or denied call (S9, the Gemini failed mkdir) |
+| change_after_restriction | destructive calls, or writes a freeze forbids (schema push, migration, deploy), after the session's user said freeze / do not delete / do not touch production; each counts as critical destruction (S6) |
+| destructive_after_bypass | destructive events in a session that earlier (or in the same call) turned the agent's safety prompts off (`--dangerously-skip-permissions`, `--trust-all-tools`, `-auto-approve`; S4) |
+| destructive_60s, destructive_weighted_60s | destructive events, plain and weighted, summed over the sliding 60 s |
 
 "First time in history" is relative to the baseline the model was trained on plus everything
 earlier in the scored range, so a trained model sees the same meaning at scoring time.
+A changed feature list or meaning bumps `forest.MODEL_FORMAT`, so older models are refused.
 """
 
 from __future__ import annotations
