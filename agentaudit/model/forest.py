@@ -9,6 +9,7 @@ from this code's is refused, never used.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,7 +20,6 @@ import pandas as pd
 import sklearn
 import skops
 import skops.io as sio
-from joblib import parallel_config
 from sklearn.ensemble import IsolationForest
 
 from agentaudit import paths
@@ -98,9 +98,10 @@ class TrainedModel:
         forest: a busy or unfamiliar window is unusual, not by itself dangerous.
         """
         matrix = model_matrix(frame)
-        # trees are scored in threads (their descent releases the GIL)
-        with parallel_config(backend="threading", n_jobs=SCORING_THREADS):
-            forest = self.forest.decision_function(matrix)
+        # halves of the windows scored in threads: a tree's descent releases the GIL
+        halves = np.array_split(matrix, SCORING_THREADS) if len(matrix) > 10_000 else [matrix]
+        with ThreadPoolExecutor(len(halves)) as pool:
+            forest = np.concatenate(list(pool.map(self.forest.decision_function, halves)))
         return forest - BEYOND_RANGE_WEIGHT * self._beyond(matrix).sum(axis=1)
 
     def beyond(self, frame: pd.DataFrame) -> np.ndarray:

@@ -5,6 +5,7 @@ Shared by the behaviour detectors that weigh a call against the session that mad
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -58,14 +59,18 @@ def _first(match: re.Match[str] | None) -> str | None:
     return next((g for g in match.groups() if g), None) if match else None
 
 
+@functools.lru_cache(maxsize=4096)  # agents repeat prompts, cwds and branches across sessions
+def _env_of(name: str, infer: bool) -> str | None:
+    if infer:
+        found = infer_env_from_text(name)
+        return found[0] if found else None
+    return normalize_env_name(name)
+
+
 def _add(ctx: SessionContext, name: str | None, kind: str, why: str, infer: bool = False) -> None:
     if not name:
         return
-    if infer:
-        found = infer_env_from_text(name)
-        env = found[0] if found else None
-    else:
-        env = normalize_env_name(name)
+    env = _env_of(name, infer)
     if env and env != "unknown":
         ctx.evidence.append((env, kind, why))
 

@@ -28,7 +28,7 @@ def test_regenerable_in_project_deletions_are_not_a_burst():
     ]
     assert all(e["severity"] == "low" and e["destructive"] for e in events)
     assert findings(events) == []
-    lost = events + [event(5, session_id="s1", command="rm -rf src", tool_call_id="x")]
+    lost = [*events, event(5, session_id="s1", command="rm -rf src", tool_call_id="x")]
     assert findings(lost) == []  # one call that loses work is not a burst either
     lost.append(event(9, session_id="s1", command="git reset --hard HEAD~3", tool_call_id="y"))
     [burst] = findings(lost)
