@@ -1,13 +1,17 @@
 """The IsolationForest on the incident replays mixed into benign background.
 
-    python -m bench.model_eval [--train-sessions N] [--background-sessions N] [--seed S]
+    python -m bench.model_eval [--train-sessions N] [--background-sessions N] [--seed S ...]
 
-Training store: generated normal sessions only (seed S). Test store: the real corpus files
-today's collectors read, other generated normal sessions (seed S+1), and every scenario
-replay's readable files. Every (session, 10 s) window of the test store is scored.
-Positive windows: a scenario session's windows that hold a destructive event (or the step the
-scenario declares as its first destructive one). Compared side by side with a naive ranker
-(destructive events in the window's 60 s) on the same windows.
+Per seed S. Training store: generated normal sessions only (seed S). Test store: the real
+corpus files today's collectors read, other generated normal sessions (seed S+1), and every
+scenario replay's readable files. Every (session, 10 s) window of the test store is scored.
+Positive windows: a scenario's windows that hold a destructive event, or the step the scenario
+declares as its first destructive one (`first_destructive`, and `same_step_contains` for the
+same step as another source logs it), from the nth match on in each source file. Negatives
+(the benign background): the corpus's transcripts and shell histories and the generated
+sessions. The corpus's provider audit logs (attack simulations, labeled destruction tests) and
+the scenarios' other windows are neither; "strict" figures count them as negatives too.
+Compared side by side with a naive ranker (destructive events in the window's 60 s).
 """
 
 from __future__ import annotations
