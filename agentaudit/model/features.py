@@ -15,6 +15,7 @@ Context: how busy, how new, when. Only the forest weighs them, against the basel
 | new_programs | programs (first word of a process operation) run for the first time in history |
 | new_commands | command shapes (program and up to two subcommand words, flags and their values dropped: `aws ec2 terminate-instances`, `npm run db:push`) run for the first time in history |
 | credential_access | events that read or printed a secret, or hunted for one |
+| moves | calls that move, copy or rename files onto a destination (`mv`, `move`, `cp`, `Move-Item`...) |
 | production_share | share of events whose target is in production |
 | error_rate | share of events that failed or were denied |
 | hour_sin, hour_cos | time of day (UTC) of the window, on the unit circle |
@@ -34,7 +35,6 @@ directly (`agentaudit.model.forest`).
 | destructive_outside | destructive events whose scope is the home directory or the system, or recursive deletes of an absolute, home or variable path (not /tmp): outside the project |
 | production_destructive | destructive events on production (the target's environment, or a command naming prod); such an event also counts one severity rank higher (S5) |
 | backup_destructive | destructive events that destroy backups or audit trails (S8) |
-| moves | calls that move, copy or rename files onto a destination (`mv`, `move`, `cp`, `Move-Item`...) |
 | moves_onto_one_target | moves onto a destination another move of the window already used: each destroyed the file moved before it (Gemini CLI #4586); counted as high-severity destruction |
 | credential_then_destructive | destructive events in a window whose 60 s read, printed or hunted a credential (S1, S9) |
 | failure_then_change | destructive events and moves in a window whose 60 s had a failed or denied call (S9, the Gemini failed mkdir) |
@@ -77,6 +77,7 @@ CONTEXT_FEATURES: tuple[str, ...] = (
     "new_programs",
     "new_commands",
     "credential_access",
+    "moves",
     "production_share",
     "error_rate",
     "hour_sin",
@@ -99,7 +100,6 @@ RISK_FEATURES: tuple[str, ...] = (
     "destructive_outside",
     "production_destructive",
     "backup_destructive",
-    "moves",
     "moves_onto_one_target",
     "credential_then_destructive",
     "failure_then_change",
