@@ -36,10 +36,11 @@ from agentaudit.model.features import (
 )
 from agentaudit.store import Store, now
 
-# The forest alone flags the 0.1% most isolated windows of a baseline like the training one;
-# harm beyond the baseline is flagged whatever the contamination (its score is at most -1 + 0.5).
+# The forest alone flags the 0.1% most isolated windows of a baseline like the training one.
 DEFAULT_CONTAMINATION = 0.001
-BEYOND_RANGE_WEIGHT = 1.0  # harm beyond the baseline outranks any window within its range
+# The forest's decision lies within +-0.5: a risk feature one whole unit beyond the baseline
+# outranks any window within the baseline's range of harm.
+BEYOND_RANGE_WEIGHT = 1.0
 WARM_UP = 0.1
 N_ESTIMATORS = 100  # scikit-learn's default; scoring time is linear in it
 SCORING_THREADS = 2  # this machine's cores; more only adds switching
