@@ -79,20 +79,26 @@ WITH tagged AS (
            regexp_extract(raw, '[ "]app/([A-Za-z0-9._:#-]+)', 1) AS app_id
     FROM events
     WHERE kind = 'api' AND session_id IS NULL AND raw LIKE '%app/%'
-), sessions AS (
-    SELECT session_id, event_id, time,
-           nullif(regexp_extract(command, 'AWS_SDK_UA_APP_ID=["'']?([A-Za-z0-9._:#-]+)', 1), '')
-               AS set_id
-    FROM events WHERE session_id IS NOT NULL
+), matched AS (  -- two equi-joins (the session's own id, an id a command set), not one OR join
+    SELECT t.event_id AS tagged_id, t.time AS tagged_time, e.session_id, e.event_id, e.time
+    FROM tagged t JOIN events e ON e.session_id = t.app_id
+    UNION ALL
+    SELECT t.event_id, t.time, e.session_id, e.event_id, e.time
+    FROM tagged t
+    JOIN (SELECT session_id, event_id, time,
+                 nullif(regexp_extract(command, 'AWS_SDK_UA_APP_ID=["'']?([A-Za-z0-9._:#-]+)', 1),
+                        '') AS set_id
+          FROM events
+          WHERE session_id IS NOT NULL AND contains(command, 'AWS_SDK_UA_APP_ID=')) e
+      ON e.set_id = t.app_id
 )
-SELECT md5(t.event_id || s.event_id || 'user agent') AS link_id, t.event_id,
-       NULL AS linked_event_id, s.session_id, 'user agent app id' AS reason,
+SELECT md5(tagged_id || event_id || 'user agent') AS link_id, tagged_id AS event_id,
+       NULL AS linked_event_id, session_id, 'user agent app id' AS reason,
        now() AS created_at
-FROM tagged t
-JOIN sessions s ON t.app_id <> '' AND (s.session_id = t.app_id OR s.set_id = t.app_id)
-     AND s.time <= t.time + INTERVAL 5 SECOND
-     AND s.time >= t.time - INTERVAL {CREDENTIAL_WINDOW_SECONDS} SECOND
-QUALIFY row_number() OVER (PARTITION BY t.event_id ORDER BY s.time DESC) = 1
+FROM matched
+WHERE time <= tagged_time + INTERVAL 5 SECOND
+  AND time >= tagged_time - INTERVAL {CREDENTIAL_WINDOW_SECONDS} SECOND
+QUALIFY row_number() OVER (PARTITION BY tagged_id ORDER BY time DESC) = 1
 """
 
 _AGENTS_SQL = ", ".join(f"'{a}'" for a in AGENT_CLIS)

@@ -109,20 +109,24 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 );
 CREATE OR REPLACE VIEW event_sessions AS
     SELECT e.*, coalesce(e.session_id, l.session_id) AS session_key, l.linked_event_id,
-           coalesce(e.tool_call_id, a.tool_call_id, e.event_id) AS call_key,
+           coalesce(e.tool_call_id, l.linked_call_id, e.event_id) AS call_key,
            -- a whole-second shell line sits at the time of the agent call it is
-           CASE WHEN e.time_precision IN ('s', 'none') AND a.time IS NOT NULL THEN a.time
-                ELSE e.time END AS step_time
+           CASE WHEN e.time_precision IN ('s', 'none') AND l.linked_time IS NOT NULL
+                THEN l.linked_time ELSE e.time END AS step_time
     FROM events e
-    LEFT JOIN (SELECT event_id,
-                      -- a link to the same call (linked event) wins over a session-only
-                      -- link, and any link over an inferred shell session
-                      arg_max(session_id, CASE WHEN linked_event_id IS NOT NULL THEN 2
-                                               WHEN reason <> 'shell session' THEN 1
-                                               ELSE 0 END) AS session_id,
-                      any_value(linked_event_id) AS linked_event_id
-               FROM links GROUP BY event_id) l USING (event_id)
-    LEFT JOIN events a ON a.event_id = l.linked_event_id;
+    -- the linked event's call id and time are looked up for the links only: joining every
+    -- event to the events table again cost detectors 3-4x the scan
+    LEFT JOIN (SELECT l.event_id, l.session_id, l.linked_event_id,
+                      a.tool_call_id AS linked_call_id, a.time AS linked_time
+               FROM (SELECT event_id,
+                            -- a link to the same call (linked event) wins over a
+                            -- session-only link, and any link over an inferred shell session
+                            arg_max(session_id, CASE WHEN linked_event_id IS NOT NULL THEN 2
+                                                     WHEN reason <> 'shell session' THEN 1
+                                                     ELSE 0 END) AS session_id,
+                            any_value(linked_event_id) AS linked_event_id
+                     FROM links GROUP BY event_id) l
+               LEFT JOIN events a ON a.event_id = l.linked_event_id) l USING (event_id);
 CREATE TABLE IF NOT EXISTS ingest_runs (
     run_id VARCHAR, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, files INTEGER,
     ingested BIGINT, duplicate BIGINT, quarantined BIGINT

@@ -78,6 +78,10 @@ def side(db: Path, model_path: Path, which: str) -> dict:
             IsolationForestDetector(model_path=model_path) if d.info.kind == "model" else d
             for d in detectors
         ]
+        if not any(d.info.id == "sigma" for d in detectors):  # the Sigma pack counts too
+            from agentaudit.detect.sigma import SigmaRules
+
+            detectors.append(SigmaRules())
     with Store.open(db) as store:
         started, cpu_started = time.perf_counter(), time.process_time()
         report = run_detection(store, detectors)
@@ -86,15 +90,18 @@ def side(db: Path, model_path: Path, which: str) -> dict:
         from agentaudit.scenarios import SCENARIOS_DIR
 
         # not timed: which critical findings involve no scenario event (false alarms)
-        critical_background = store.con.sql(
-            """SELECT count(*) FROM (
-                   SELECT f.finding_id, bool_or(e.source_path LIKE $scenarios) AS incident
-                   FROM findings f, unnest(f.event_ids) AS u(id)
-                   JOIN events e ON e.event_id = u.id
-                   WHERE f.severity = 'critical' GROUP BY f.finding_id)
-               WHERE NOT incident""",
-            params={"scenarios": f"{SCENARIOS_DIR}/%"},
-        ).fetchall()[0][0]
+        critical_background = dict(
+            store.con.sql(
+                """SELECT rule_id, count(*) FROM (
+                       SELECT f.finding_id, any_value(f.rule_id) AS rule_id,
+                              bool_or(e.source_path LIKE $scenarios) AS incident
+                       FROM findings f, unnest(f.event_ids) AS u(id)
+                       JOIN events e ON e.event_id = u.id
+                       WHERE f.severity = 'critical' GROUP BY f.finding_id)
+                   WHERE NOT incident GROUP BY rule_id ORDER BY rule_id""",
+                params={"scenarios": f"{SCENARIOS_DIR}/%"},
+            ).fetchall()
+        )
     by_rule = Counter(f"{f['rule_id']} ({f['severity']})" for f in report.findings)
     return {
         "seconds": seconds,
@@ -107,6 +114,10 @@ def side(db: Path, model_path: Path, which: str) -> dict:
         "refused": report.refused,
         "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def _by_rule(counts: dict[str, int]) -> str:
+    return (" (" + ", ".join(f"{r} {n}" for r, n in counts.items()) + ")") if counts else ""
 
 
 def main() -> None:
@@ -147,7 +158,11 @@ def main() -> None:
 {build_seconds:.0f} s, not timed). The model was trained on the windows before {SPLIT:%Y-%m-%d}
 ({built["training_windows"]:,} windows, not timed) and scores every window after it. Each side
 runs `run_detection` (links, then detectors, then storing findings) in its own process on its
-own copy of the store.
+own copy of the store. "All detectors" is every built-in rule, behaviour and the model, plus
+the Sigma rule pack (`SigmaRules`) when the built-in set does not hold it yet.
+`destructive-burst` leaves out calls the command analysis rates low (deleting what a build
+regenerates inside the project, `rm -rf node_modules`); counting them it found 2,638 bursts
+on this background, 455 without (pairs such as `git reset --hard` and `git clean -fdx`).
 
 | side | wall seconds | CPU seconds | events/s | findings | peak RSS MB | load average (1 min) |
 |---|---:|---:|---:|---:|---:|---:|
@@ -163,7 +178,7 @@ whole machine).
 all detectors: **{"met" if ours["seconds"] < 15 else "not met"}**.
 
 Critical findings that involve no scenario event (false alarms on the generated background):
-**{ours["critical_background"]}**. Findings of the full run by rule (severity):
+**{sum(ours["critical_background"].values())}**{_by_rule(ours["critical_background"])}. Findings of the full run by rule (severity):
 
 | rule (severity) | findings |
 |---|---:|

@@ -1,13 +1,17 @@
 """The IsolationForest on the incident replays mixed into benign background.
 
-    python -m bench.model_eval [--train-sessions N] [--background-sessions N] [--seed S]
+    python -m bench.model_eval [--train-sessions N] [--background-sessions N] [--seed S ...]
 
-Training store: generated normal sessions only (seed S). Test store: the real corpus files
-today's collectors read, other generated normal sessions (seed S+1), and every scenario
-replay's readable files. Every (session, 10 s) window of the test store is scored.
-Positive windows: a scenario session's windows that hold a destructive event (or the step the
-scenario declares as its first destructive one). Compared side by side with a naive ranker
-(destructive events in the window's 60 s) on the same windows.
+Per seed S. Training store: generated normal sessions only (seed S). Test store: the real
+corpus files today's collectors read, other generated normal sessions (seed S+1), and every
+scenario replay's readable files. Every (session, 10 s) window of the test store is scored.
+Positive windows: a scenario's windows that hold a destructive event, or the step the scenario
+declares as its first destructive one (`first_destructive`, and `same_step_contains` for the
+same step as another source logs it), from the nth match on in each source file. Negatives
+(the benign background): the corpus's transcripts and shell histories and the generated
+sessions. The corpus's provider audit logs (attack simulations, labeled destruction tests) and
+the scenarios' other windows are neither; "strict" figures count them as negatives too.
+Compared side by side with a naive ranker (destructive events in the window's 60 s).
 """
 
 from __future__ import annotations
@@ -18,13 +22,16 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from bench.results import write_section
 
 TOP = 10
+# Provider audit logs in the corpus are security datasets: attack simulations (Stratus Red
+# Team, "attacker" principals) and detection-rule test cases of destruction (SOURCES.md), not
+# ordinary work; they are scored and reported apart from the benign background.
+AUDIT_CORPUS_DIRS = ("cloudtrail", "gcp", "azure", "k8s", "github")
 
 
 def _corpus() -> Path:
@@ -59,13 +66,16 @@ def build_test_store(store, seed: int, background: int) -> dict[str, set[str]]:
             )
         }
         declared = spec.get("first_destructive")
-        if declared:
-            rows = store.rows(
-                "SELECT event_id FROM events WHERE source_path LIKE ? AND contains(command, ?) "
-                "ORDER BY time, seq",
-                [prefix, declared["command_contains"]],
-            )
-            ids |= {r["event_id"] for r in rows[declared.get("nth", 1) - 1 :]}
+        if declared:  # from the nth match on, in each source file that logs the step
+            for text in [declared["command_contains"], *spec.get("same_step_contains", [])]:
+                rows = store.rows(
+                    "SELECT event_id, source_path FROM events WHERE source_path LIKE ? "
+                    "AND contains(command, ?) ORDER BY time, seq",
+                    [prefix, text],
+                )
+                for path in {r["source_path"] for r in rows}:
+                    in_file = [r for r in rows if r["source_path"] == path]
+                    ids |= {r["event_id"] for r in in_file[declared.get("nth", 1) - 1 :]}
         incident[name] = ids
     link_events(store)
     return incident
@@ -89,17 +99,23 @@ def evaluate(train_sessions: int, background: int, seed: int) -> dict:
             from agentaudit.model.features import OWNER_SQL
             from agentaudit.scenarios import SCENARIOS_DIR
 
-            origin = {
-                owner: kind
-                for owner, kind in store.con.sql(
-                    f"""SELECT DISTINCT {OWNER_SQL},
-                               CASE WHEN source_path LIKE $scenarios THEN 'scenario session'
-                                    WHEN source_path LIKE $corpus THEN 'real corpus file'
-                                    ELSE 'generated session' END
-                        FROM event_sessions""",
-                    params={"scenarios": f"{SCENARIOS_DIR}/%", "corpus": f"{_corpus()}/%"},
+            # one origin per owner, the most specific first (linking can join sources)
+            origin = dict(
+                store.con.sql(
+                    f"""SELECT {OWNER_SQL},
+                               CASE WHEN bool_or(source_path LIKE $scenarios) THEN 'scenario'
+                                    WHEN bool_or(regexp_matches(source_path, $audit))
+                                        THEN 'audit corpus'
+                                    WHEN bool_or(source_path LIKE $corpus) THEN 'corpus'
+                                    ELSE 'generated' END
+                        FROM event_sessions GROUP BY ALL""",
+                    params={
+                        "scenarios": f"{SCENARIOS_DIR}/%",
+                        "corpus": f"{_corpus()}/%",
+                        "audit": f"^{_corpus()}/({'|'.join(AUDIT_CORPUS_DIRS)})/",
+                    },
                 ).fetchall()
-            }
+            )
             label_of = {
                 window: name
                 for name, ids in incident.items()
@@ -110,6 +126,34 @@ def evaluate(train_sessions: int, background: int, seed: int) -> dict:
         label_of.get((owner, pd.Timestamp(w)))
         for owner, w in zip(frame["owner"], frame["window_start"], strict=True)
     ]
+    frame["origin"] = frame["owner"].map(origin).fillna("generated")
+    positive = frame["scenario"].notna()
+    benign = frame["origin"].isin(["corpus", "generated"])
+    audit = frame["origin"] == "audit corpus"
+    result = {
+        "windows": len(frame),
+        "positives": int(positive.sum()),
+        "benign": int(benign.sum()),
+        "benign_corpus": int((frame["origin"] == "corpus").sum()),
+        "audit_windows": int(audit.sum()),
+        "other_scenario_windows": int((~positive & (frame["origin"] == "scenario")).sum()),
+        "train_windows": model.metadata["training_windows"],
+        "train_seconds": train_seconds,
+        "threshold_alarms": {
+            kind: int(((frame["origin"] == kind) & ~positive & (frame["score"] < 0)).sum())
+            for kind in ("corpus", "generated", "audit corpus")
+        },
+    }
+    # main figures: scenario windows against the benign background; strict: every other
+    # window (the audit corpus's attack simulations and the scenarios' other windows) negative
+    result["main"] = _rank(frame[positive | benign], model, incident)
+    result["strict"] = _rank(frame, model, incident)
+    audit_ranked = frame[positive | benign | audit].sort_values("score").reset_index(drop=True)
+    result["audit_in_top"] = int((audit_ranked.head(TOP)["origin"] == "audit corpus").sum())
+    return result
+
+
+def _rank(frame: pd.DataFrame, model, incident: dict) -> dict:
     y = frame["scenario"].notna().to_numpy()
     ranked = frame.sort_values(["score", "owner", "window_start"]).reset_index(drop=True)
     top = ranked.head(TOP)
@@ -122,21 +166,18 @@ def evaluate(train_sessions: int, background: int, seed: int) -> dict:
         for name in incident
     }
     return {
-        "windows": len(frame),
-        "positives": int(y.sum()),
         "auc": float(roc_auc_score(y, -frame["score"].to_numpy())),
         "precision_top": float(top["scenario"].notna().mean()),
-        "scenarios_in_top": sorted(top["scenario"].dropna().unique()),
         "best_rank": best_rank,
         "naive_auc": float(roc_auc_score(y, naive)),
         "naive_precision_top": float(naive_top["scenario"].notna().mean()),
-        "train_windows": model.metadata["training_windows"],
-        "train_seconds": train_seconds,
-        "top_rows": top[["owner", "window_start", "score", "scenario"]].to_dict("records"),
+        "top_rows": top[["owner", "window_start", "score", "scenario", "origin"]].to_dict(
+            "records"
+        ),
         "top_origin": [
             row["scenario"]
             if isinstance(row["scenario"], str)
-            else f"{origin.get(row['owner'], '?')}, no destructive step"
+            else f"{row['origin']} window, no incident step"
             for _, row in top.iterrows()
         ],
         "explanations": {
@@ -147,59 +188,85 @@ def evaluate(train_sessions: int, background: int, seed: int) -> dict:
     }
 
 
+def _explained(explanation: list[dict]) -> str:
+    return ", ".join(
+        f"{e['feature']} {e['value']:g} "
+        + (
+            f"(beyond baseline max {e['baseline_max']:g})"
+            if e["beyond_baseline"]
+            else f"(z {e['z']:+.1f})"
+        )
+        for e in explanation
+    )
+
+
+def _all_in_top(ranked: dict) -> bool:
+    return all(rank is not None and rank <= TOP for rank in ranked["best_rank"].values())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--train-sessions", type=int, default=600)
     parser.add_argument("--background-sessions", type=int, default=600)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, nargs="+", default=[1])
     args = parser.parse_args()
-    r = evaluate(args.train_sessions, args.background_sessions, args.seed)
+    runs = {
+        seed: evaluate(args.train_sessions, args.background_sessions, seed) for seed in args.seed
+    }
     command = (
         f"python -m bench.model_eval --train-sessions {args.train_sessions} "
-        f"--background-sessions {args.background_sessions} --seed {args.seed}"
+        f"--background-sessions {args.background_sessions} --seed {' '.join(map(str, args.seed))}"
+    )
+    first_seed = args.seed[0]
+    r = runs[first_seed]
+    seeds_table = "\n".join(
+        f"| {seed} | {x['main']['auc']:.4f} | {x['main']['precision_top']:.1f} | "
+        f"{'yes' if _all_in_top(x['main']) else 'no'} | "
+        + ", ".join(f"{n} {k}" for n, k in sorted(x["main"]["best_rank"].items()))
+        + f" | {x['threshold_alarms']['corpus']} / {x['benign_corpus']:,} | "
+        f"{x['threshold_alarms']['generated']} / {x['benign'] - x['benign_corpus']:,} | "
+        f"{x['strict']['auc']:.4f} | {x['strict']['precision_top']:.1f} | {x['audit_in_top']} |"
+        for seed, x in runs.items()
     )
     ranks = "\n".join(
-        f"| {name} | {rank if rank else '-'} | "
-        + ", ".join(
-            f"{e['feature']} {e['value']:g} "
-            + (
-                f"(beyond baseline max {e['baseline_max']:g})"
-                if e["beyond_baseline"]
-                else f"(z {e['z']:+.1f})"
-            )
-            for e in r["explanations"].get(name, [])
-        )
-        + " |"
-        for name, rank in sorted(r["best_rank"].items())
+        f"| {name} | {rank if rank else '-'} | {_explained(r['main']['explanations'].get(name, []))} |"
+        for name, rank in sorted(r["main"]["best_rank"].items())
     )
-    all_in_top = all(rank is not None and rank <= TOP for rank in r["best_rank"].values())
     body = f"""## IsolationForest on incident replays in benign background (issue 6)
 
 `{command}`
 
-Trained on {args.train_sessions} generated normal sessions ({r["train_windows"]:,} windows, fit in
-{r["train_seconds"]:.1f} s). Scored: {r["windows"]:,} windows of the real corpus files today's collectors read,
-{args.background_sessions} other generated normal sessions and the {len(r["best_rank"])} scenario replays;
-{r["positives"]} positive windows (a scenario session's window holding a destructive step).
-Baseline, side by side: a naive ranker by destructive events in the window's 60 s.
+Per seed S: trained on {args.train_sessions} generated normal sessions (seed S; {r["train_windows"]:,}
+windows for seed {first_seed}, fit in {r["train_seconds"]:.1f} s). Scored: every (session, 10 s) window
+of a store holding the real corpus files today's collectors read, {args.background_sessions} other
+generated sessions (seed S+1) and the 6 scenario replays ({r["windows"]:,} windows for seed {first_seed}).
+Positive: a scenario window holding an incident step (a destructive event, or the step the
+scenario declares, as every source logs it): {r["positives"]}. Benign background (the
+negatives): the corpus's transcripts and shell histories ({r["benign_corpus"]:,} windows) and the
+generated sessions. Left out of the negatives: the scenarios' other windows
+({r["other_scenario_windows"]}) and the corpus's provider audit logs ({r["audit_windows"]:,} windows of
+{", ".join(AUDIT_CORPUS_DIRS)}: attack simulations and labeled destruction test cases, not
+ordinary work); "strict" counts both as negatives too. A naive ranker (destructive events in the
+window's 60 s) is scored on the same windows, side by side.
 
-| scorer | ROC AUC | precision at top {TOP} |
-|---|---:|---:|
-| IsolationForest | **{r["auc"]:.4f}** | **{r["precision_top"]:.1f}** |
-| destructive events in 60 s | {r["naive_auc"]:.4f} | {r["naive_precision_top"]:.1f} |
+| seed | ROC AUC | precision at top {TOP} | every scenario in top {TOP} | best window rank per scenario | false alarms (score < 0): corpus | generated | strict AUC | strict precision at {TOP} | audit-corpus windows in top {TOP} |
+|---|---:|---:|---|---|---:|---:|---:|---:|---:|
+{seeds_table}
 
-Every scenario with a window in the top {TOP}: **{"yes" if all_in_top else "no"}**. The top {TOP}, in order:
-{"; ".join(r["top_origin"])}.
+Naive ranker, seed {first_seed}: ROC AUC {r["main"]["naive_auc"]:.4f}, precision at top {TOP}
+{r["main"]["naive_precision_top"]:.1f}. Alarms are windows under the model's own threshold (score
+below 0, the trained contamination); the detector merges consecutive ones into one finding.
 
-| scenario | best window rank | most deviating features there |
+Seed {first_seed}, the top {TOP} in order: {"; ".join(r["main"]["top_origin"])}.
+
+| scenario | best window rank (seed {first_seed}) | most deviating features there |
 |---|---:|---|
 {ranks}
 """
     write_section("model_eval", body)
     sys.stdout.write(body)
     pd.set_option("display.width", 200)
-    sys.stdout.write(pd.DataFrame(r["top_rows"]).to_string() + "\n")
-    np.set_printoptions(precision=3)
+    sys.stdout.write(pd.DataFrame(r["main"]["top_rows"]).to_string() + "\n")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from agentaudit.cli import app
+from agentaudit.model import forest
 from agentaudit.model.synthetic import SessionGenerator
 from agentaudit.scenarios import scenario_files
 from agentaudit.store import Store
@@ -44,7 +45,7 @@ def test_train_then_detect_scores_new_windows(tmp_path):
     assert "model-isolation-forest" in {f["rule_id"] for f in detected["findings"]}
     assert detected["refused"] == []
     info = json.loads(run("model", "info", "--model", model))
-    assert info["contamination"] == 0.005 and "baseline_programs" not in info
+    assert info["contamination"] == forest.DEFAULT_CONTAMINATION and "baseline_programs" not in info
 
 
 def test_train_on_an_empty_period_fails_clearly(tmp_path):

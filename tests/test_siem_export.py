@@ -105,9 +105,10 @@ def test_every_ocsf_line_validates_with_each_class_present(loaded):
         if r["class_uid"] == 2004:
             lifecycles.setdefault(r["finding_info"]["title"], []).append(r["activity_name"])
     # the PocketOS incident (8 findings joining one after another, then acknowledged, then
-    # quiet) and the corpus zsh file's own volumeDelete curl (3 findings joining, then quiet)
+    # quiet) and the corpus zsh file's own volumeDelete curl (2 findings joining, then quiet;
+    # its `rm -rf /tmp/...` is a low-severity delete, which makes no destructive burst)
     assert sorted(lifecycles.values()) == [
-        ["Create", "Update", "Update", "Close"],
+        ["Create", "Update", "Close"],
         ["Create", *["Update"] * 8, "Close"],
     ]
     denied = next(r for r in records if r.get("action_id") == 2)
@@ -168,7 +169,7 @@ def test_ecs_lines_use_only_ecs_fields_and_allowed_values(loaded):
 def test_one_cef_line_per_finding_record(loaded):
     cef = lines(loaded, "cef", what="findings")
     findings = [json.loads(line) for line in lines(loaded, "ocsf", what="findings")]
-    assert len(cef) == len(findings) == 14  # the two lifecycles above
+    assert len(cef) == len(findings) == 13  # the two lifecycles above
     for line, record in zip(cef, findings, strict=True):
         header = line.split("|")
         assert header[:4] == ["CEF:0", "agentaudit", "agentaudit", "0.1.0"]
@@ -205,7 +206,14 @@ def test_hec_post_to_a_local_collector_retries_5xx_and_resumes_after_4xx(loaded)
     assert [r["status"] for r in hec.received[:3]] == [503, 200, 400]
     assert hec.received[0]["headers"]["Authorization"] == "Splunk hec-token-1"
     accepted = [
-        json.loads(line) for request in hec.accepted() for line in request["body"].splitlines()
+        record
+        for request in hec.accepted()
+        # a batch of one line is itself a JSON document: the receiver hands it back parsed
+        for record in (
+            [request["body"]]
+            if isinstance(request["body"], dict)
+            else [json.loads(line) for line in request["body"].splitlines()]
+        )
     ]
     uids = [a["event"]["metadata"]["uid"] for a in accepted]
     assert len(uids) == len(set(uids)) == total  # every record once: no gap, no duplicate
@@ -262,7 +270,7 @@ def test_export_cli_formats_and_cursor(loaded, tmp_path):
     )
     assert json.loads(again.output)["written"] == 0
     cef = runner.invoke(app, ["export", "--format", "cef", "--no-cursor", "--db", db])
-    assert cef.exit_code == 0 and cef.output.count("CEF:0|agentaudit|") == 14
+    assert cef.exit_code == 0 and cef.output.count("CEF:0|agentaudit|") == 13
     bad = runner.invoke(app, ["export", "--format", "xml", "--db", db])
     assert bad.exit_code == 2
 

@@ -9,6 +9,7 @@ from this code's is refused, never used.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,6 +28,7 @@ from agentaudit.model.features import (
     _FAR_PAST,
     FEATURES,
     LONG_WINDOW_SECONDS,
+    RISK_FEATURES,
     WINDOW_SECONDS,
     Baseline,
     baseline_of,
@@ -34,11 +36,15 @@ from agentaudit.model.features import (
 )
 from agentaudit.store import Store, now
 
-DEFAULT_CONTAMINATION = 0.005
-BEYOND_RANGE_WEIGHT = 0.25
+# The forest alone flags the 0.1% most isolated windows of a baseline like the training one.
+DEFAULT_CONTAMINATION = 0.001
+# The forest's decision lies within +-0.5: a risk feature one whole unit beyond the baseline
+# outranks any window within the baseline's range of harm.
+BEYOND_RANGE_WEIGHT = 1.0
 WARM_UP = 0.1
 N_ESTIMATORS = 100  # scikit-learn's default; scoring time is linear in it
-MODEL_FORMAT = 1
+SCORING_THREADS = 2  # this machine's cores; more only adds switching
+MODEL_FORMAT = 2  # 2: context and risk features, out-of-range term on risk features only
 _TRUSTED = ["sklearn.tree._tree.Tree"]  # the only non-default type an IsolationForest holds
 
 
@@ -48,15 +54,19 @@ class ModelRefused(Exception):
 
 # Counts enter the forest as log(1 + n): a burst of 11 ordinary calls should not look further
 # from normal than the first destructive call of a kind never seen before.
-_NOT_COUNTS = {"production_share", "error_rate", "hour_sin", "hour_cos"}
+_NOT_COUNTS = {"production_share", "error_rate", "hour_sin", "hour_cos", "severity_max"}
+_RISK = np.array([name in RISK_FEATURES for name in FEATURES])
+_COUNTS = np.array([name not in _NOT_COUNTS for name in FEATURES])
+_ORDINAL = np.array([name == "severity_max" for name in FEATURES])
 
 
 def model_matrix(frame: pd.DataFrame) -> np.ndarray:
-    columns = [
-        frame[name].to_numpy() if name in _NOT_COUNTS else np.log1p(frame[name].to_numpy())
-        for name in FEATURES
-    ]
-    return np.column_stack(columns)
+    # filled column by column in Fortran order: contiguous writes (column_stack is 10x slower)
+    matrix = np.empty((len(frame), len(FEATURES)), order="F")
+    for j, name in enumerate(FEATURES):
+        values = frame[name].to_numpy(np.float64)
+        matrix[:, j] = np.log1p(values) if _COUNTS[j] else values
+    return matrix
 
 
 def default_model_path() -> Path:
@@ -80,44 +90,65 @@ class TrainedModel:
         )
 
     def score(self, frame: pd.DataFrame) -> np.ndarray:
-        """decision_function, lowered by how far the window lies beyond the baseline's range.
+        """decision_function, lowered by how far the window's harm lies beyond the baseline's.
 
         Below 0 is an outlier. A tree never splits on a feature the baseline did not vary (no
-        outside-project delete ever), so "beyond anything the baseline saw" is added
-        explicitly: BEYOND_RANGE_WEIGHT per feature, in units of the feature's baseline range.
+        outside-project delete ever), so "more harm than anything the baseline saw" is added
+        explicitly: BEYOND_RANGE_WEIGHT per risk feature, in units of the feature's baseline
+        range, at most 1 each. Context features (volume, novelty, time) count only through the
+        forest: a busy or unfamiliar window is unusual, not by itself dangerous.
         """
         matrix = model_matrix(frame)
-        low = np.array(self.metadata["matrix_min"])
-        high = np.array(self.metadata["matrix_max"])
-        span = np.maximum(high - low, 1.0)
-        beyond = np.clip((matrix - high) / span, 0, 1) + np.clip((low - matrix) / span, 0, 1)
-        return self.forest.decision_function(matrix) - BEYOND_RANGE_WEIGHT * beyond.sum(axis=1)
+        # halves of the windows scored in threads: a tree's descent releases the GIL
+        halves = np.array_split(matrix, SCORING_THREADS) if len(matrix) > 10_000 else [matrix]
+        with ThreadPoolExecutor(len(halves)) as pool:
+            forest = np.concatenate(list(pool.map(self.forest.decision_function, halves)))
+        return forest - BEYOND_RANGE_WEIGHT * self._beyond(matrix).sum(axis=1)
+
+    def beyond(self, frame: pd.DataFrame) -> np.ndarray:
+        """Per window and feature: how far above the baseline's maximum (0 for context)."""
+        out = np.zeros((len(frame), len(FEATURES)))
+        out[:, _RISK] = self._beyond(model_matrix(frame))
+        return out
+
+    def _beyond(self, matrix: np.ndarray) -> np.ndarray:
+        """Per window and risk feature, in units of the baseline's range, at most 1 each."""
+        high = np.array(self.metadata["matrix_max"])[_RISK]
+        low = np.array(self.metadata["matrix_min"])[_RISK]
+        # ordinal severity: each rank above the baseline's highest is one whole unit
+        span = np.where(_ORDINAL[_RISK], 1.0, np.maximum(high - low, 1.0))
+        return np.clip((matrix[:, _RISK] - high) / span, 0, 1)
 
     def explain(self, row: pd.Series, top: int = 3) -> list[dict[str, Any]]:
         """The features that deviate most from the training windows.
 
-        A value beyond the baseline's maximum ranks first (the baseline never saw it), then by
-        standard deviations from the baseline mean.
+        A risk feature beyond the baseline's maximum ranks first (it lowered the score
+        directly), then any other feature beyond it, then by standard deviations from the
+        baseline mean.
         """
-        mean, spread = self.metadata["feature_mean"], self.metadata["feature_std"]
-        highest = self.metadata["feature_max"]
-        deviations = []
-        for name in FEATURES:
-            value = float(row[name])
-            z = (value - mean[name]) / spread[name] if spread[name] else 0.0
-            beyond = value > highest[name]
-            deviations.append(
-                {
-                    "feature": name,
-                    "value": round(value, 3),
-                    "baseline_mean": round(mean[name], 3),
-                    "baseline_max": round(highest[name], 3),
-                    "beyond_baseline": beyond,
-                    "z": round(z, 1),
-                }
-            )
-        deviations.sort(key=lambda d: (d["beyond_baseline"], abs(d["z"])), reverse=True)
-        return deviations[:top]
+        return self.explain_values(np.array([row[n] for n in FEATURES], np.float64), top)
+
+    def explain_values(self, values: np.ndarray, top: int = 3) -> list[dict[str, Any]]:
+        """`explain` for one window's FEATURES values, in FEATURES order."""
+        meta = self.metadata
+        mean = np.array([meta["feature_mean"][n] for n in FEATURES])
+        spread = np.array([meta["feature_std"][n] for n in FEATURES])
+        highest = np.array([meta["feature_max"][n] for n in FEATURES])
+        z = np.divide(values - mean, spread, out=np.zeros_like(values), where=spread != 0)
+        beyond = values > highest
+        order = np.lexsort((-np.abs(z), ~beyond, ~(beyond & _RISK)))[:top]
+        return [
+            {
+                "feature": FEATURES[i],
+                "value": round(float(values[i]), 3),
+                "baseline_mean": round(float(mean[i]), 3),
+                "baseline_max": round(float(highest[i]), 3),
+                "beyond_baseline": bool(beyond[i]),
+                "risk": bool(_RISK[i]),
+                "z": round(float(z[i]), 1),
+            }
+            for i in order
+        ]
 
 
 def train(
@@ -167,6 +198,7 @@ def train(
         "matrix_min": matrix.min(axis=0).tolist(),
         "matrix_max": matrix.max(axis=0).tolist(),
         "beyond_range_weight": BEYOND_RANGE_WEIGHT,
+        "risk_features": list(RISK_FEATURES),
         "feature_std": {n: float(frame[n].std(ddof=0)) for n in FEATURES},
         "feature_max": {n: float(frame[n].max()) for n in FEATURES},
         "baseline_programs": baseline.programs,
@@ -218,5 +250,4 @@ def load(path: Path | None = None) -> TrainedModel | None:
     if untrusted:
         raise ModelRefused(f"refusing the model at {path}: unexpected types {untrusted}")
     forest = sio.load(path, trusted=_TRUSTED)
-    forest.set_params(n_jobs=-1)  # scoring only: trees are scored in parallel threads
     return TrainedModel(forest, metadata)

@@ -5,6 +5,7 @@ Shared by the behaviour detectors that weigh a call against the session that mad
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -58,14 +59,18 @@ def _first(match: re.Match[str] | None) -> str | None:
     return next((g for g in match.groups() if g), None) if match else None
 
 
+@functools.lru_cache(maxsize=4096)  # agents repeat prompts, cwds and branches across sessions
+def _env_of(name: str, infer: bool) -> str | None:
+    if infer:
+        found = infer_env_from_text(name)
+        return found[0] if found else None
+    return normalize_env_name(name)
+
+
 def _add(ctx: SessionContext, name: str | None, kind: str, why: str, infer: bool = False) -> None:
     if not name:
         return
-    if infer:
-        found = infer_env_from_text(name)
-        env = found[0] if found else None
-    else:
-        env = normalize_env_name(name)
+    env = _env_of(name, infer)
     if env and env != "unknown":
         ctx.evidence.append((env, kind, why))
 
@@ -105,6 +110,13 @@ def session_context(session: str, rows: list[dict[str, Any]]) -> SessionContext:
     return ctx
 
 
+# A record's raw text only when it holds what `session_context` looks for in it: the rest of
+# the (large) raw records would only be copied into Python to be ignored.
+_RAW_EVIDENCE_SQL = r"""CASE WHEN regexp_matches(raw,
+    'On branch |git (checkout|switch)|RAILWAY_ENVIRONMENT=|Environment: |railway environment')
+    THEN raw END"""
+_PICKED_COLUMNS = SESSION_COLUMNS.replace(" raw,", f" {_RAW_EVIDENCE_SQL} AS raw,")
+
 # Rows that can carry environment evidence (the rest of a session says nothing about it).
 _EVIDENCE_SQL = r"""(kind = 'message'
     OR regexp_matches(coalesce(command, ''), 'git (checkout|switch)|RAILWAY_ENVIRONMENT|railway environment|--profile|AWS_PROFILE')
@@ -118,7 +130,7 @@ def sessions_rows(store: Store, sessions_sql: str) -> dict[str, list[dict[str, A
     rows = store.rows(
         f"""WITH s AS ({sessions_sql}),
             picked AS (
-                SELECT {SESSION_COLUMNS}, seq FROM event_sessions
+                SELECT {_PICKED_COLUMNS}, seq FROM event_sessions
                 WHERE session_key IN (SELECT session_key FROM s)
                   AND (destructive OR {_EVIDENCE_SQL})
             ),

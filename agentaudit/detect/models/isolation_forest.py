@@ -3,22 +3,24 @@
 Scores every 10 s window (with its 60 s context, see `agentaudit.model.features`) that starts
 after the model's training window. Windows below the model's threshold (the trained
 contamination) are merged per session while they follow each other within a minute; each run
-becomes one finding, stamped at its first anomalous window. High when a window in it holds a
-destructive event, else medium. No trained model: no findings (train with `agentaudit model
+becomes one finding, stamped at its first anomalous window. High when a window in it does harm
+beyond anything the baseline did (a risk feature above the baseline's maximum), else medium. No trained model: no findings (train with `agentaudit model
 train`); a model that does not fit this code is refused (`ModelRefused`).
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from agentaudit.detect.base import Detector, DetectorInfo
-from agentaudit.model.features import event_ids_of_windows, window_features
+from agentaudit.model.features import FEATURES, event_ids_of_windows, window_features
 from agentaudit.model.forest import TrainedModel, load
 from agentaudit.store import Store
 
@@ -72,41 +74,41 @@ class IsolationForestDetector(Detector):
 
 
 def _runs(anomalous: pd.DataFrame, model: TrainedModel, ids: dict) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for owner, group in anomalous.groupby("owner", sort=False):
-        run: list[pd.Series] = []
-        for _, row in group.iterrows():
-            if run and row["window_start"] - run[-1]["window_start"] > MERGE_GAP:
-                out.append(_finding_row(owner, run, model, ids))
-                run = []
-            run.append(row)
-        if run:
-            out.append(_finding_row(owner, run, model, ids))
+    """Anomalous windows (sorted by owner, then time) merged while they follow within MERGE_GAP."""
+    if anomalous.empty:
+        return []
+    owners = anomalous["owner"].to_numpy()
+    new_run = np.ones(len(anomalous), dtype=bool)
+    new_run[1:] = owners[1:] != owners[:-1]
+    new_run |= (anomalous["window_start"].diff() > MERGE_GAP).to_numpy()
+    bounds = [*np.flatnonzero(new_run), len(anomalous)]
+    scores = anomalous["score"].to_numpy()
+    harmful = model.beyond(anomalous).sum(axis=1) > 0
+    values = anomalous[list(FEATURES)].to_numpy(np.float64)
+    first_times, last_times = anomalous["first_time"].tolist(), anomalous["last_time"].tolist()
+    windows = [pd.Timestamp(w) for w in anomalous["window_start"]]
+    out = []
+    for first, end in itertools.pairwise(bounds):
+        owner = owners[first]
+        worst = first + int(np.argmin(scores[first:end]))
+        out.append(
+            {
+                "session_key": None if owner.startswith("principal:") else owner,
+                "finding_key": f"{owner}@{windows[first].isoformat()}",
+                "event_ids": list(
+                    dict.fromkeys(e for w in windows[first:end] for e in ids.get((owner, w), []))
+                ),
+                "first_seen": first_times[first],
+                "last_seen": last_times[end - 1],
+                "severity": "high" if harmful[first:end].any() else "medium",
+                "evidence": {
+                    "owner": owner,
+                    "score": float(scores[worst]),
+                    "windows": end - first,
+                    "worst_window": windows[worst].isoformat(),
+                    "explanation": model.explain_values(values[worst]),
+                    "model_trained_at": model.metadata["trained_at"],
+                },
+            }
+        )
     return out
-
-
-def _finding_row(
-    owner: str, run: list[pd.Series], model: TrainedModel, ids: dict
-) -> dict[str, Any]:
-    worst = min(run, key=lambda r: r["score"])
-    session = None if owner.startswith("principal:") else owner
-    return {
-        "session_key": session,
-        "finding_key": f"{owner}@{run[0]['window_start'].isoformat()}",
-        "event_ids": list(
-            dict.fromkeys(
-                e for r in run for e in ids.get((owner, pd.Timestamp(r["window_start"])), [])
-            )
-        ),
-        "first_seen": run[0]["first_time"],
-        "last_seen": run[-1]["last_time"],
-        "severity": "high" if any(r["destructive"] > 0 for r in run) else "medium",
-        "evidence": {
-            "owner": owner,
-            "score": float(worst["score"]),
-            "windows": len(run),
-            "worst_window": worst["window_start"].isoformat(),
-            "explanation": model.explain(worst),
-            "model_trained_at": model.metadata["trained_at"],
-        },
-    }

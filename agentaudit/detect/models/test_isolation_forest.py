@@ -65,6 +65,8 @@ def test_the_incident_window_after_the_baseline_is_an_explained_model_finding(tr
     [
         ({"features": [*FEATURES[:-1], "gpu_minutes"]}, "another feature set"),
         ({"sklearn_version": "0.24.2"}, "trained with scikit-learn 0.24.2"),
+        # a model of the first feature set (format 1, before context and risk features)
+        ({"format": 1}, "model format 1"),
     ],
 )
 def test_a_model_from_another_feature_set_or_version_is_refused(trained, tmp_path, change, message):

@@ -9,6 +9,12 @@ CloudTrail sample is 74 deletes a minute by one IAM user.
 Defaults K=2, W=30 s: two destructive calls half a minute apart are rare in ordinary agent
 work (the corpus has none) and every incident replay has them. Override with the environment
 variables AGENTAUDIT_BURST_MIN_CALLS and AGENTAUDIT_BURST_WINDOW_SECONDS.
+
+Calls the command analysis rates low severity do not count: deleting what a build regenerates
+inside the project (`rm -rf node_modules`, `rm -rf build dist`, temp files) loses nothing,
+and `make clean` style pairs of them made most bursts on generated ordinary work (2,638
+findings over a million events counting them, 455 without: `git reset --hard` with
+`git clean -fdx` and the like, which do lose work) while no incident replay needs them.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ class DestructiveBurst(Detector):
                    any_value(status = 'failure') AS failed
             FROM event_sessions
             WHERE destructive AND kind IN ('process', 'api')
+              AND coalesce(severity, '') <> 'low'  -- regenerable, in-project: not a loss
               AND (session_key IS NOT NULL OR actor IS NOT NULL OR credential_fp IS NOT NULL)
             GROUP BY owner, call_key
         ), starts AS (

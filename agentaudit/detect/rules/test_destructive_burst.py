@@ -10,14 +10,29 @@ def findings(events, **kwargs):
 def test_two_destructive_calls_close_together_fire_once():
     result = findings(
         [
-            event(0, session_id="s1", command="rm -rf build", tool_call_id="a"),
-            event(0.5, session_id="s1", command="rm -rf build", tool_call_id="a"),  # after-hook
+            event(0, session_id="s1", command="rm -rf src", tool_call_id="a"),
+            event(0.5, session_id="s1", command="rm -rf src", tool_call_id="a"),  # after-hook
             event(8, session_id="s1", command="git reset --hard HEAD~3", tool_call_id="b"),
         ]
     )
     assert len(result) == 1
     assert result[0]["severity"] == "high"
     assert "2 destructive calls" in result[0]["title"]
+
+
+def test_regenerable_in_project_deletions_are_not_a_burst():
+    # the command analysis rates these low: a build or `npm install` brings them back
+    cleanups = ["rm -rf node_modules", "rm -rf build", "rm -rf dist"]
+    events = [
+        event(i, session_id="s1", command=c, tool_call_id=f"c{i}") for i, c in enumerate(cleanups)
+    ]
+    assert all(e["severity"] == "low" and e["destructive"] for e in events)
+    assert findings(events) == []
+    lost = [*events, event(5, session_id="s1", command="rm -rf src", tool_call_id="x")]
+    assert findings(lost) == []  # one call that loses work is not a burst either
+    lost.append(event(9, session_id="s1", command="git reset --hard HEAD~3", tool_call_id="y"))
+    [burst] = findings(lost)
+    assert "2 destructive calls" in burst["title"]
 
 
 def test_one_call_seen_twice_is_not_a_burst():
