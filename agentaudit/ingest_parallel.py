@@ -1,0 +1,303 @@
+"""Ingest on several cores: collect + enrich in worker processes, every store write here.
+
+Collecting, redacting and analysing are pure per record, so they run in a process pool; the
+parent only appends the workers' Arrow tables (with the usual anti-join on event_id), the
+quarantine rows and the checkpoints, one file at a time and in file order, so dedup,
+checkpoints and reports are exactly those of the serial path (`tests/test_ingest_parallel.py`
+compares the stored rows). Units of work:
+
+- a whole file (agent transcripts: a collector joins lines across the file, so a file is not
+  split), up to `MAX_FILE_JOB_BYTES` still to read; larger ones are streamed in this process;
+- a chunk of records of one big `{"Records": [...]}` document (CloudTrail delivery files): the
+  document is cut between two top-level records and each piece re-wrapped as a document. A cut
+  is only ever made at `},{"<first key>"` (the first key of the first record). That marker
+  cannot lie inside a string (its last `"` would close the string and be followed by the key:
+  not JSON); one between nested objects leaves the piece with unclosed brackets, i.e. invalid
+  JSON, so a piece that does not parse cleanly sends the whole file through the serial path.
+
+Memory: at most `jobs + 1` units are in flight, each at most one chunk or one file's events.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from agentaudit.ingest import FilePlan, FileReport, ingest_planned, plan_file, prepare_batches
+from agentaudit.schema import EVENT_SCHEMA, to_arrow
+from agentaudit.secrets import Redactor
+from agentaudit.store import Store
+from collectors import get_collector
+from collectors.base import Collector, SourceInput
+
+PARALLEL_MIN_BYTES = 16_000_000  # below this a pool costs more than it saves
+MAX_FILE_JOB_BYTES = 64_000_000  # a worker holds one file's events: larger files stream here
+CHUNK_BYTES = 8_000_000  # records per chunk of a big Records document
+# Collectors whose `collect` yields exactly one output (event or quarantine) per record of a
+# `{"<key>": [...]}` document, so a chunk's record count gives the next chunk's `seq` base.
+RECORD_ARRAY_COLLECTORS = frozenset({"aws.cloudtrail"})
+_ARRAY_HEAD = re.compile(rb'^\s*\{\s*"(?P<key>[A-Za-z]+)"\s*:\s*\[\s*\{"(?P<first>[^"\\]{1,64})"')
+
+
+def default_jobs() -> int:
+    """Worker processes for `--jobs auto`: the cores this process may use, at most 4."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 4))
+
+
+# -- worker side -------------------------------------------------------------------------------
+
+_worker: dict[str, Any] = {}
+
+
+def _init_worker(redactor: Redactor) -> None:
+    _worker["redactor"] = redactor
+
+
+@dataclass
+class UnitResult:
+    events: pa.Table | None = None
+    quarantine: list[dict[str, Any]] = field(default_factory=list)
+    outputs: int = 0  # events + quarantined records
+    end_offset: int = 0
+    end_line: int = 0
+    error: str | None = None  # an OSError reading the file
+    broken: bool = False  # a chunk that is not a clean JSON document
+
+
+def _collect(collector: Collector, src: SourceInput) -> UnitResult:
+    tables, result = [], UnitResult()
+    for events, rows in prepare_batches(collector, src, _worker["redactor"]):
+        if events:
+            tables.append(to_arrow(events))
+        result.quarantine += rows
+        result.outputs += len(events) + len(rows)
+    result.events = pa.concat_tables(tables) if tables else None
+    return result
+
+
+def _run_file(plan: FilePlan, max_bytes: int | None) -> UnitResult:
+    try:
+        with plan.open() as fh:
+            src = plan.source_input(fh, max_bytes)
+            result = _collect(plan.collector, src)
+    except OSError as exc:
+        return UnitResult(error=str(exc))
+    result.end_offset, result.end_line = src.end_offset, src.end_line
+    return result
+
+
+def _run_chunk(collector_name: str, path: str, document: bytes) -> UnitResult:
+    collector = get_collector(collector_name)
+    result = _collect(collector, SourceInput.from_bytes(path, document))
+    # the stream parser's own complaint (no position, `invalid JSON after record N`): the cut
+    # was not clean or the file is damaged; either way the serial path reads the file
+    result.broken = any(
+        r["line"] is None and r["reason"].startswith("invalid JSON") for r in result.quarantine
+    )
+    return result
+
+
+# -- parent side -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Unit:
+    plan: FilePlan
+    future: Future[UnitResult] | None  # None: read in this process when its turn comes
+    chunk: int | None = None  # chunk number for a split document
+    last: bool = True
+
+
+def ingest_parallel(
+    store: Store,
+    files: list[Path],
+    forced: Collector | None,
+    redactor: Redactor,
+    max_bytes: int | None,
+    jobs: int,
+    on_file: Callable[[FileReport], None] | None = None,
+) -> list[FileReport]:
+    plans = [plan_file(store, path, forced) for path in files]
+    reports: list[FileReport] = []
+
+    def done(report: FileReport) -> None:
+        reports.append(report)
+        if on_file:
+            on_file(report)
+
+    to_read = sum(p.to_read for p in plans if isinstance(p, FilePlan))
+    if to_read < PARALLEL_MIN_BYTES:
+        for plan in plans:
+            done(plan if isinstance(plan, FileReport) else ingest_planned(store, plan, redactor))
+        return reports
+    context = multiprocessing.get_context(
+        "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    )
+    with ProcessPoolExecutor(jobs, context, initializer=_init_worker, initargs=(redactor,)) as pool:
+        state = _Appender(store, redactor, max_bytes, done)
+        window: list[_Unit | FileReport] = []
+        for item in _units(plans, pool, max_bytes, state.broken_files):
+            window.append(item)
+            # keep the pool busy, but at most jobs + 1 results waiting in memory
+            while len([u for u in window if isinstance(u, _Unit) and u.future]) > jobs:
+                state.take(window.pop(0))
+        while window:
+            state.take(window.pop(0))
+    return reports
+
+
+def _units(
+    plans: list[FilePlan | FileReport],
+    pool: ProcessPoolExecutor,
+    max_bytes: int | None,
+    broken_files: set[str],
+) -> Iterator[_Unit | FileReport]:
+    for plan in plans:
+        if isinstance(plan, FileReport):
+            yield plan
+            continue
+        layout = _array_layout(plan)
+        if layout is not None:
+            yield from _chunk_units(plan, layout, pool, broken_files)
+        elif plan.to_read <= MAX_FILE_JOB_BYTES:
+            yield _Unit(plan, pool.submit(_run_file, plan, max_bytes))
+        else:
+            yield _Unit(plan, None)
+
+
+def _array_layout(plan: FilePlan) -> tuple[bytes, bytes] | None:
+    """(opening `{"<key>":[`, cut marker `},{"<first key>"`) of a big compact Records
+    document, else None."""
+    if plan.collector.name not in RECORD_ARRAY_COLLECTORS or plan.to_read <= CHUNK_BYTES:
+        return None
+    try:
+        with plan.path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return None
+    found = _ARRAY_HEAD.match(head)
+    if found is None or plan.start_offset != 0:
+        return None
+    return b'{"' + found.group("key") + b'":[', b'},{"' + found.group("first") + b'"'
+
+
+def _chunk_units(
+    plan: FilePlan,
+    layout: tuple[bytes, bytes],
+    pool: ProcessPoolExecutor,
+    broken_files: set[str],
+) -> Iterator[_Unit]:
+    path, name = str(plan.path), plan.collector.name
+    opening, marker = layout
+    number = 0
+    try:
+        fh = plan.open()
+    except OSError:
+        yield _Unit(plan, None, number)  # the serial path reports the error
+        return
+    with fh:
+        carry = b""
+        piece_start = True  # the first piece carries the document's own opening
+        while path not in broken_files:
+            block = fh.read(CHUNK_BYTES)
+            data = carry + block
+            cut = data.rfind(marker) if block else -1
+            if block and cut < 0:
+                if len(data) > 4 * CHUNK_BYTES:  # records not cut where expected
+                    yield _Unit(plan, None, number)  # the serial path reads the file
+                    return
+                carry = data
+                continue
+            if cut < 0:  # end of file: the rest, with the document's own closing
+                document = data if piece_start else opening + data
+                yield _Unit(plan, pool.submit(_run_chunk, name, path, document), number, True)
+                return
+            piece, carry = data[: cut + 1], data[cut + 2 :]
+            document = (piece if piece_start else opening + piece) + b"]}"
+            yield _Unit(plan, pool.submit(_run_chunk, name, path, document), number, False)
+            piece_start, number = False, number + 1
+
+
+class _Appender:
+    """Takes unit results in order and writes them: events, quarantine, checkpoint, report."""
+
+    def __init__(
+        self,
+        store: Store,
+        redactor: Redactor,
+        max_bytes: int | None,
+        done: Callable[[FileReport], None],
+    ) -> None:
+        self.store, self.redactor, self.max_bytes, self.done = store, redactor, max_bytes, done
+        self.broken_files: set[str] = set()
+        self.report: FileReport | None = None
+        self.seq_base = 0
+
+    def take(self, unit: _Unit | FileReport) -> None:
+        if isinstance(unit, FileReport):
+            self.done(unit)
+            return
+        path = str(unit.plan.path)
+        if unit.chunk in (None, 0):
+            self.report, self.seq_base = FileReport(path, unit.plan.collector.name), 0
+        report = self.report
+        assert report is not None
+        if unit.future is None:  # a file to stream here, or a document that could not be cut
+            self.broken_files.add(path)
+            self._read_serially(unit.plan, report)
+            return
+        result = unit.future.result()
+        if path in self.broken_files:
+            return  # already read serially
+        if result.error is not None:
+            self.done(FileReport(path, None, status="error", detail=result.error))
+            return
+        if result.broken:
+            self.broken_files.add(path)
+            self._read_serially(unit.plan, report)
+            return
+        if result.events is not None:
+            events = result.events
+            if unit.chunk:
+                events = _shift_seq(events, self.seq_base)
+            inserted = self.store.append("events", events)
+            report.ingested += inserted
+            report.duplicate += events.num_rows - inserted
+        if result.quarantine:
+            self.store.append_quarantine(result.quarantine)
+            report.quarantined += len(result.quarantine)
+        self.seq_base += result.outputs
+        if not unit.last:
+            return
+        if unit.chunk is None:
+            offset, line = result.end_offset, result.end_line
+        else:
+            offset, line = int(unit.plan.identity["size"]), 0
+        self.store.save_checkpoint(path, **unit.plan.identity, byte_offset=offset, line=line)
+        self.done(report)
+
+    def _read_serially(self, plan: FilePlan, partial: FileReport) -> None:
+        """The whole file again in this process; rows from its clean chunks count once."""
+        again = ingest_planned(self.store, plan, self.redactor, self.max_bytes)
+        again.duplicate -= partial.ingested
+        again.ingested += partial.ingested
+        self.done(again)
+
+
+def _shift_seq(events: pa.Table, base: int) -> pa.Table:
+    index = EVENT_SCHEMA.get_field_index("seq")
+    shifted = pc.add(events.column(index), pa.scalar(base, pa.int64()))
+    return events.set_column(index, EVENT_SCHEMA.field(index), shifted)
