@@ -98,16 +98,19 @@ def ingest_paths(
     report = IngestReport()
     started = now()
     files = expand_paths(paths)
-    if jobs > 1 and files:
-        from agentaudit.ingest_parallel import ingest_parallel  # imports this module
+    with store.bulk_append():
+        if jobs > 1 and files:
+            from agentaudit.ingest_parallel import ingest_parallel  # imports this module
 
-        report.files += ingest_parallel(store, files, forced, redactor, max_bytes, jobs, on_file)
-    else:
-        for path in files:
-            file_report = _ingest_file(store, path, forced, redactor, max_bytes)
-            report.files.append(file_report)
-            if on_file:
-                on_file(file_report)
+            report.files += ingest_parallel(
+                store, files, forced, redactor, max_bytes, jobs, on_file
+            )
+        else:
+            for path in files:
+                file_report = _ingest_file(store, path, forced, redactor, max_bytes)
+                report.files.append(file_report)
+                if on_file:
+                    on_file(file_report)
     if not record_run:
         return report
     store.con.execute(

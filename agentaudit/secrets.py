@@ -315,7 +315,8 @@ def may_contain_secrets(texts: list[str]) -> list[bool]:
     except (pa.ArrowException, UnicodeError):  # e.g. lone surrogates: scan them all
         return [True] * len(texts)
     try:
-        column = pc.replace_substring_regex(column, KEY_ID_FIELD, rf"\1{_KEY_ID_MASK}\2")
+        if pc.any(pc.match_substring(column, "ccessKeyId")).as_py():
+            column = pc.replace_substring_regex(column, KEY_ID_FIELD, rf"\1{_KEY_ID_MASK}\2")
         return pc.match_substring_regex(column, _prefilter_pattern()).to_pylist()
     except pa.ArrowException:  # a pattern RE2 cannot take: no prefilter, scan everything
         return [True] * len(texts)

@@ -9,7 +9,8 @@ silences, outbox), the OCSF finding lifecycle (finding_log) and export_cursors.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,12 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
 """
 
 
+# During an ingest DuckDB's buffer pool is held to this size (default: 80% of RAM, which the
+# pool fills as the events table grows, since every append's anti-join reads its event_id
+# column): ingest memory then stays flat however big the store or the input is.
+INGEST_MEMORY_LIMIT = "256MB"
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -181,6 +188,19 @@ class Store:
         views.create_views(self.con)
 
     # -- appends ---------------------------------------------------------------------------
+
+    @contextmanager
+    def bulk_append(self) -> Iterator[None]:
+        """A fixed buffer pool (`INGEST_MEMORY_LIMIT`) for the duration; a file-backed store
+        spills to disk beyond it. An in-memory store keeps its default: its data is the pool."""
+        if self.path is None:
+            yield
+            return
+        self.con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+        try:
+            yield
+        finally:
+            self.con.execute("RESET memory_limit")
 
     def append(self, table: str, batch: pa.Table) -> int:
         """Append rows whose key is new (in the table and within the batch); return how many."""

@@ -27,7 +27,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.measure import peak_rss_mb, run_side
+from bench.measure import children_peak_rss_mb, cpu_seconds, peak_rss_mb, run_side
 from bench.results import write_section
 
 READS = [
@@ -135,7 +135,7 @@ def write_file(n: int, path: Path) -> None:
         out.write("]}")
 
 
-def side_ours(data: Path, db: Path) -> dict:
+def side_ours(data: Path, db: Path, jobs: int) -> dict:
     from agentaudit.ingest import ingest_paths
     from agentaudit.secrets import Redactor
     from agentaudit.store import Store
@@ -143,10 +143,21 @@ def side_ours(data: Path, db: Path) -> dict:
     redactor = Redactor(b"bench-key-0123456789abcdef012345")
     started = time.perf_counter()
     with Store.open(db) as store:
-        report = ingest_paths(store, [data], source="aws.cloudtrail", redactor=redactor)
+        report = ingest_paths(store, [data], source="aws.cloudtrail", redactor=redactor, jobs=jobs)
         rows = store.count("events")
     assert report.quarantined == 0
-    return {"seconds": time.perf_counter() - started, "rows": rows, "peak_rss_mb": peak_rss_mb()}
+    return _result(started, rows, jobs)
+
+
+def _result(started: float, rows: int, jobs: int = 1) -> dict:
+    return {
+        "seconds": time.perf_counter() - started,
+        "cpu": cpu_seconds(),
+        "rows": rows,
+        "peak_rss_mb": peak_rss_mb(),
+        "worker_peak_rss_mb": children_peak_rss_mb(),
+        "jobs": jobs,
+    }
 
 
 def side_parse(data: Path) -> dict:
@@ -158,7 +169,7 @@ def side_parse(data: Path) -> dict:
     with data.open("rb") as fh:
         for output in get_collector("aws.cloudtrail").collect(SourceInput(str(data), fh)):
             rows += isinstance(output, dict)
-    return {"seconds": time.perf_counter() - started, "rows": rows, "peak_rss_mb": peak_rss_mb()}
+    return _result(started, rows)
 
 
 def side_duckdb(data: Path, db: Path) -> dict:
@@ -173,15 +184,16 @@ def side_duckdb(data: Path, db: Path) -> dict:
     )
     rows = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
     con.close()
-    return {"seconds": time.perf_counter() - started, "rows": rows, "peak_rss_mb": peak_rss_mb()}
+    return _result(started, rows)
 
 
-def _measure(n: int, work: Path) -> dict[str, dict]:
+def _measure(n: int, work: Path, jobs: int) -> dict[str, dict]:
     data = work / f"cloudtrail-{n}.json"
     write_file(n, data)
     out = {"file_mb": data.stat().st_size / 1e6}
     for side in ("duckdb", "parse", "ours"):
         args = ["--side", side, "--data", str(data), "--db", str(work / f"{side}-{n}.duckdb")]
+        args += ["--jobs", str(jobs)]
         out[side] = run_side("bench.cloudtrail_ingest", *args)
         assert out[side]["rows"] == n, (side, out[side])
         print(side, n, out[side], file=sys.stderr)
@@ -196,11 +208,16 @@ def main() -> None:
     parser.add_argument("--side", choices=["ours", "parse", "duckdb"])
     parser.add_argument("--data")
     parser.add_argument("--db")
+    parser.add_argument("--jobs", type=int, default=0, help="ingest worker processes (0: auto)")
     args = parser.parse_args()
+    if not args.jobs:
+        from agentaudit.ingest_parallel import default_jobs
+
+        args.jobs = default_jobs()
     if args.side:
         data, db = Path(args.data), Path(args.db) if args.db else None
         result = {
-            "ours": lambda: side_ours(data, db),
+            "ours": lambda: side_ours(data, db, args.jobs),
             "parse": lambda: side_parse(data),
             "duckdb": lambda: side_duckdb(data, db),
         }[args.side]()
@@ -210,8 +227,8 @@ def main() -> None:
 
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-cloudtrail-") as tmp:
-        big = _measure(args.records, Path(tmp))
-        small = _measure(args.small, Path(tmp))
+        big = _measure(args.records, Path(tmp), args.jobs)
+        small = _measure(args.small, Path(tmp), args.jobs)
     load = (
         f"1-minute load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
     )

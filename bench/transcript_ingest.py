@@ -23,7 +23,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.measure import peak_rss_mb, run_side
+from bench.measure import children_peak_rss_mb, cpu_seconds, peak_rss_mb, run_side
 from bench.results import write_section
 
 DATA = Path(__file__).parent / "data"
@@ -273,19 +273,11 @@ def generate(mb: int) -> Path:
     return folder
 
 
-def cpu_seconds() -> float:
-    """User + system CPU of this process (all threads): less sensitive to a busy machine."""
-    import resource
-
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def files_of(folder: Path) -> list[Path]:
     return sorted(folder.glob("*/*.jsonl"))
 
 
-def side_ours(folder: Path, db: Path) -> dict:
+def side_ours(folder: Path, db: Path, jobs: int = 1) -> dict:
     from agentaudit.ingest import ingest_paths
     from agentaudit.secrets import Redactor
     from agentaudit.store import Store
@@ -294,12 +286,23 @@ def side_ours(folder: Path, db: Path) -> dict:
     started = time.perf_counter()
     with Store.open(db) as store:
         report = ingest_paths(
-            store, files_of(folder), source="claude-code.transcript", redactor=Redactor(TEST_KEY)
+            store,
+            files_of(folder),
+            source="claude-code.transcript",
+            redactor=Redactor(TEST_KEY),
+            jobs=jobs,
         )
         rows = store.count("events")
     seconds = time.perf_counter() - started
     assert report.quarantined == 0 and rows == report.ingested
-    return {"seconds": seconds, "cpu": cpu_seconds(), "rows": rows, "peak_rss_mb": peak_rss_mb()}
+    return {
+        "seconds": seconds,
+        "cpu": cpu_seconds(),
+        "rows": rows,
+        "peak_rss_mb": peak_rss_mb(),
+        "worker_peak_rss_mb": children_peak_rss_mb(),
+        "jobs": jobs,
+    }
 
 
 def side_pipeline(folder: Path, db: Path) -> dict:
@@ -356,10 +359,19 @@ def main() -> None:
     parser.add_argument("--side", choices=["ours", "pipeline", "duckdb"])
     parser.add_argument("--data")
     parser.add_argument("--db")
+    parser.add_argument("--jobs", type=int, default=0, help="ingest worker processes (0: auto)")
     args = parser.parse_args()
+    if not args.jobs:
+        from agentaudit.ingest_parallel import default_jobs
+
+        args.jobs = default_jobs()
     if args.side:
-        side = {"ours": side_ours, "pipeline": side_pipeline, "duckdb": side_duckdb}[args.side]
-        print(json.dumps(side(Path(args.data), Path(args.db))))
+        data, db = Path(args.data), Path(args.db)
+        if args.side == "ours":
+            print(json.dumps(side_ours(data, db, args.jobs)))
+            return
+        side = {"pipeline": side_pipeline, "duckdb": side_duckdb}[args.side]
+        print(json.dumps(side(data, db)))
         return
     load = os.getloadavg()[0]
     big, small = generate(args.mb), generate(args.small_mb)
@@ -376,6 +388,8 @@ def main() -> None:
                 str(folder),
                 "--db",
                 f"{tmp}/{name}.duckdb",
+                "--jobs",
+                str(args.jobs),
             )
 
         base = run("duckdb", big, "base")

@@ -163,3 +163,26 @@ def test_appended_transcript_is_read_from_its_offset(small_units, tmp_path, reda
             )
     assert results[0] == results[1]
     assert results[0][1] > 0 and results[0][2] == 0  # only the new calls, nothing twice
+
+
+def test_cli_jobs_option_ingests_once(small_units, tmp_path):
+    import json as jsonlib
+
+    from typer.testing import CliRunner
+
+    from agentaudit.cli import app
+
+    trail = _trail(tmp_path / "trail.json", list(records(200)))
+    db = tmp_path / "cli.duckdb"
+    runs = []
+    for _ in range(2):
+        result = CliRunner().invoke(
+            app, ["ingest", str(trail), "--db", str(db), "--jobs", "2", "--json"]
+        )
+        assert result.exit_code == 0, result.output
+        runs.append(jsonlib.loads(result.output))
+    assert [(r["ingested"], r["duplicate"], r["quarantined"]) for r in runs] == [
+        (200, 0, 0),
+        (0, 0, 0),
+    ]
+    assert small_units["chunks"] >= 5
