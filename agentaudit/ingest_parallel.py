@@ -42,6 +42,7 @@ from collectors.base import Collector, SourceInput
 PARALLEL_MIN_BYTES = 16_000_000  # below this a pool costs more than it saves
 MAX_FILE_JOB_BYTES = 64_000_000  # a worker holds one file's events: larger files stream here
 CHUNK_BYTES = 8_000_000  # records per chunk of a big Records document
+APPEND_BYTES = 48_000_000  # Arrow bytes of events gathered for one append statement
 # Collectors whose `collect` yields exactly one output (event or quarantine) per record of a
 # `{"<key>": [...]}` document, so a chunk's record count gives the next chunk's `seq` base.
 RECORD_ARRAY_COLLECTORS = frozenset({"aws.cloudtrail"})
@@ -156,6 +157,7 @@ def ingest_parallel(
                 state.take(window.pop(0))
         while window:
             state.take(window.pop(0))
+        state.flush()
     return reports
 
 
@@ -232,7 +234,11 @@ def _chunk_units(
 
 
 class _Appender:
-    """Takes unit results in order and writes them: events, quarantine, checkpoint, report."""
+    """Takes unit results in order and writes them: events, quarantine, checkpoint, report.
+
+    Events are gathered across units up to `APPEND_BYTES` and appended in one statement; a
+    file's checkpoint is saved, and its report given, only after its events are in the store.
+    """
 
     def __init__(
         self,
@@ -245,10 +251,13 @@ class _Appender:
         self.broken_files: set[str] = set()
         self.report: FileReport | None = None
         self.seq_base = 0
+        self.tables: list[tuple[FileReport, pa.Table]] = []
+        self.pending_bytes = 0
+        self.after_flush: list[Callable[[], None]] = []
 
     def take(self, unit: _Unit | FileReport) -> None:
         if isinstance(unit, FileReport):
-            self.done(unit)
+            self.after_flush.append(lambda: self.done(unit))
             return
         path = str(unit.plan.path)
         if unit.chunk in (None, 0):
@@ -263,34 +272,60 @@ class _Appender:
         if path in self.broken_files:
             return  # already read serially
         if result.error is not None:
-            self.done(FileReport(path, None, status="error", detail=result.error))
+            error = FileReport(path, None, status="error", detail=result.error)
+            self.after_flush.append(lambda: self.done(error))
             return
         if result.broken:
             self.broken_files.add(path)
             self._read_serially(unit.plan, report)
             return
         if result.events is not None:
-            events = result.events
-            if unit.chunk:
-                events = _shift_seq(events, self.seq_base)
-            inserted = self.store.append("events", events)
-            report.ingested += inserted
-            report.duplicate += events.num_rows - inserted
+            events = _shift_seq(result.events, self.seq_base) if unit.chunk else result.events
+            self._add(report, events)
         if result.quarantine:
             self.store.append_quarantine(result.quarantine)
             report.quarantined += len(result.quarantine)
         self.seq_base += result.outputs
-        if not unit.last:
+        if unit.last:
+            if unit.chunk is None:
+                offset, line = result.end_offset, result.end_line
+            else:
+                offset, line = int(unit.plan.identity["size"]), 0
+            self.after_flush.append(lambda: self._finish(unit.plan, report, offset, line))
+        if self.pending_bytes >= APPEND_BYTES:
+            self.flush()
+
+    def _add(self, report: FileReport, events: pa.Table) -> None:
+        paths = pc.unique(events["source_path"]).to_pylist()
+        if paths != [report.path]:  # rows not named after their file: count them alone
+            inserted = self.store.append("events", events)
+            report.ingested += inserted
+            report.duplicate += events.num_rows - inserted
             return
-        if unit.chunk is None:
-            offset, line = result.end_offset, result.end_line
-        else:
-            offset, line = int(unit.plan.identity["size"]), 0
-        self.store.save_checkpoint(path, **unit.plan.identity, byte_offset=offset, line=line)
+        self.tables.append((report, events))
+        self.pending_bytes += events.nbytes
+
+    def _finish(self, plan: FilePlan, report: FileReport, offset: int, line: int) -> None:
+        self.store.save_checkpoint(str(plan.path), **plan.identity, byte_offset=offset, line=line)
         self.done(report)
+
+    def flush(self) -> None:
+        if self.tables:
+            batch = pa.concat_tables([table for _report, table in self.tables])
+            inserted = self.store.append_events_by_path(batch)
+            for report, table in self.tables:
+                new = min(inserted.get(report.path, 0), table.num_rows)
+                inserted[report.path] = inserted.get(report.path, 0) - new
+                report.ingested += new
+                report.duplicate += table.num_rows - new
+            self.tables, self.pending_bytes = [], 0
+        for step in self.after_flush:
+            step()
+        self.after_flush = []
 
     def _read_serially(self, plan: FilePlan, partial: FileReport) -> None:
         """The whole file again in this process; rows from its clean chunks count once."""
+        self.flush()
         again = ingest_planned(self.store, plan, self.redactor, self.max_bytes)
         again.duplicate -= partial.ingested
         again.ingested += partial.ingested

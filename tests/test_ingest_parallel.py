@@ -24,6 +24,7 @@ def small_units(monkeypatch):
     """Lowered thresholds, and a tally (in this, the parent process) of what took which path."""
     monkeypatch.setattr(ingest_parallel, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(ingest_parallel, "CHUNK_BYTES", 20_000)
+    monkeypatch.setattr(ingest_parallel, "APPEND_BYTES", 150_000)  # several appends a run
     tally = {"chunks": 0, "files": 0, "serial": 0}
     take, serially = ingest_parallel._Appender.take, ingest_parallel._Appender._read_serially
 
@@ -186,3 +187,27 @@ def test_cli_jobs_option_ingests_once(small_units, tmp_path):
         (0, 0, 0),
     ]
     assert small_units["chunks"] >= 5
+
+
+def test_append_by_path_counts_new_rows_per_file_and_keeps_first_duplicate(store):
+    from agentaudit.schema import new_event, to_arrow
+
+    def event(key: str, path: str, seq: int) -> dict:
+        return new_event("test.source", key, source_path=path, seq=seq, kind="other")
+
+    assert store.append_events_by_path(to_arrow([event("a", "one", 0)])) == {"one": 1}
+    batch = to_arrow(
+        [
+            event("a", "one", 1),  # already stored
+            event("b", "one", 2),
+            event("c", "two", 3),
+            event("b", "two", 4),  # duplicate within the batch: the first row (seq 2) wins
+        ]
+    )
+    assert store.append_events_by_path(batch) == {"one": 1, "two": 1}
+    rows = store.rows("SELECT source_path, seq FROM events ORDER BY seq")
+    assert rows == [
+        {"source_path": "one", "seq": 0},
+        {"source_path": "one", "seq": 2},
+        {"source_path": "two", "seq": 3},
+    ]
