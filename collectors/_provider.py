@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import ijson
-import orjson
 
 from agentaudit.schema import Quarantined, raw_json
 from collectors.base import SourceInput, decode_json_line
@@ -70,13 +69,8 @@ def _document_or_lines(
     keys = "|".join(re.escape(k) for k in list_keys)
     listed = re.match(rb'\{\s*"(' + keys.encode() + rb')"\s*:\s*\[', peek)
     if peek.startswith(b"[") or listed:
-        key = listed.group(1).decode() if listed else None
-        whole = None if compressed else _parse_small(stream, key)
-        if whole is not None:
-            for index, item in enumerate(whole):
-                yield Record(unwrap(item), index)
-        else:
-            yield from _stream_items(stream, f"{key}.item" if key else "item")
+        prefix = f"{listed.group(1).decode()}.item" if listed else "item"
+        yield from _stream_items(stream, prefix)
         if not compressed:
             _consumed_all(src)
         return
@@ -94,31 +88,6 @@ def _document_or_lines(
             yield from _whole(src, list_keys)
             return
     yield from _lines(src, list_keys)
-
-
-# A document up to this size is parsed whole with orjson (C, several times faster than the
-# streamed parse); bigger ones, and any document orjson refuses or that holds a number orjson
-# would read differently (19+ digit runs: orjson turns integers beyond 64 bits into floats),
-# go through ijson, whose results these equal otherwise.
-WHOLE_PARSE_BYTES = 12_000_000
-_LONG_NUMBER = re.compile(rb"\d{19}")
-
-
-def _parse_small(stream: BinaryIO, key: str | None) -> list[Any] | None:
-    """The records of a small `[...]` / `{"<key>": [...]}` document, or None: stream it."""
-    stream.seek(0, 2)
-    if stream.tell() > WHOLE_PARSE_BYTES:
-        return None
-    stream.seek(0)
-    data = stream.read()
-    if _LONG_NUMBER.search(data):
-        return None
-    try:
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return None  # damaged: ijson keeps the records before the damage
-    items = document.get(key) if key and isinstance(document, dict) else document
-    return items if isinstance(items, list) else None
 
 
 def _stream_items(stream: BinaryIO, prefix: str) -> Iterator[Record | Quarantined]:
