@@ -319,8 +319,16 @@ class _Appender:
                 report.ingested += new
                 report.duplicate += table.num_rows - new
             self.tables, self.pending_bytes = [], 0
-        for step in self.after_flush:
-            step()
+        if self.after_flush:
+            # one commit (one log sync) for the checkpoints of every file in this append
+            self.store.con.execute("BEGIN TRANSACTION")
+            try:
+                for step in self.after_flush:
+                    step()
+            except BaseException:
+                self.store.con.execute("ROLLBACK")
+                raise
+            self.store.con.execute("COMMIT")
         self.after_flush = []
 
     def _read_serially(self, plan: FilePlan, partial: FileReport) -> None:
