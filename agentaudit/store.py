@@ -136,6 +136,7 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
 # pool fills as the events table grows, since every append's anti-join reads its event_id
 # column): ingest memory then stays flat however big the store or the input is.
 INGEST_MEMORY_LIMIT = "256MB"
+BULK_CHECKPOINT_ROWS = 50_000
 
 
 def _first_occurrences(column: pa.ChunkedArray) -> pa.Array:
@@ -158,6 +159,7 @@ class Store:
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
         self.con = con
         self.path = path
+        self.appended_rows = 0  # rows appended since `bulk_append` began
 
     @classmethod
     def open(cls, path: str | Path | None = None, *, read_only: bool = False) -> Store:
@@ -208,11 +210,14 @@ class Store:
             yield
             return
         self.con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+        self.appended_rows = 0
         try:
             yield
-            # write the appended rows from the WAL into the table within the limit too (a
-            # checkpoint at close, without it, peaked at 3x the limit)
-            self.con.execute("CHECKPOINT")
+            if self.appended_rows >= BULK_CHECKPOINT_ROWS:
+                # store what was appended within the limit too (the checkpoint at close of a
+                # 250,000-event ingest otherwise peaked at 3x the limit); small ingests, such
+                # as each round of `watch`, leave it to DuckDB's automatic checkpoints
+                self.con.execute("CHECKPOINT")
         finally:
             self.con.execute("RESET memory_limit")
 
@@ -234,7 +239,9 @@ class Store:
             ).fetchall()
         finally:
             self.con.unregister("_batch")
-        return int(inserted[0][0]) if inserted else 0
+        count = int(inserted[0][0]) if inserted else 0
+        self.appended_rows += count
+        return count
 
     def append_events_by_path(self, batch: pa.Table) -> dict[str, int]:
         """Append events like `append`, in one statement, and say how many were new per
@@ -256,6 +263,7 @@ class Store:
                 ).to_arrow_table()
         finally:
             self.con.unregister("_batch")
+        self.appended_rows += inserted.num_rows
         counts = inserted.column(0).value_counts().to_pylist()
         return {c["values"]: c["counts"] for c in counts}
 

@@ -211,3 +211,13 @@ def test_append_by_path_counts_new_rows_per_file_and_keeps_first_duplicate(store
         {"source_path": "one", "seq": 2},
         {"source_path": "two", "seq": 3},
     ]
+
+
+def test_bulk_append_holds_duckdb_memory_only_for_the_ingest(store):
+    def limit() -> str:
+        return store.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+
+    default = limit()
+    with store.bulk_append():
+        assert limit() == "244.1 MiB"  # 256 MB
+    assert limit() == default != "244.1 MiB"
