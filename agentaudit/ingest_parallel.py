@@ -15,7 +15,8 @@ compares the stored rows). Units of work:
   not JSON); one between nested objects leaves the piece with unclosed brackets, i.e. invalid
   JSON, so a piece that does not parse cleanly sends the whole file through the serial path.
 
-Memory: at most `jobs + 1` units are in flight, each at most one chunk or one file's events.
+Memory: at most `2 * jobs` units are in flight (workers keep busy while the parent appends),
+each at most one chunk or one file's events, plus up to `APPEND_BYTES` gathered for one append.
 """
 
 from __future__ import annotations
@@ -152,8 +153,8 @@ def ingest_parallel(
         window: list[_Unit | FileReport] = []
         for item in _units(plans, pool, max_bytes, state.broken_files):
             window.append(item)
-            # keep the pool busy, but at most jobs + 1 results waiting in memory
-            while len([u for u in window if isinstance(u, _Unit) and u.future]) > jobs:
+            # keep the pool busy while this process appends, with at most 2 * jobs in memory
+            while len([u for u in window if isinstance(u, _Unit) and u.future]) >= 2 * jobs:
                 state.take(window.pop(0))
         while window:
             state.take(window.pop(0))

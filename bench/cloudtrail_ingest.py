@@ -255,7 +255,7 @@ secret prefilter 14 us, enrichment 5 us, Arrow conversion 7 us, the store append
 parent 2.9 CPU-s (its DuckDB appends), i.e. the workers' collect + prefilter + enrich, at about
 75 us a record in one process and more when two run on this machine's 2 shared vCPUs, set the
 pace; read_json parses in C++ at about 35 us of CPU a record. read_json holds the single
-document in memory, hence its memory; ours streams the file in chunks (at most jobs + 1 in
+document in memory, hence its memory; ours streams the file in chunks (at most 2 x jobs in
 flight) and appends at most 48 MB at a time."""
 
 
