@@ -277,14 +277,20 @@ def prepare_batches(
 ) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
     """Collect and enrich, no store: (enriched events, redacted quarantine rows) per batch."""
     for events, quarantined in _batches(collector.collect(src)):
-        if events:
-            # one vectorised pass rules out events no secret detector can match
-            maybe = may_contain_secrets([_redactable_text(e) for e in events])
-            for event, scan in zip(events, maybe, strict=True):
-                event["ingested_at"] = now()
-                enrich(event, redactor if scan else _NO_SECRETS)
+        enrich_events(events, redactor)
         rows = [_quarantine_row(q, collector, src.path, redactor) for q in quarantined]
         yield events, rows
+
+
+def enrich_events(events: list[dict[str, Any]], redactor: Redactor) -> None:
+    """Enrich a batch in place; one vectorised pass first rules out events no secret
+    detector can match (they skip the full scan)."""
+    if not events:
+        return
+    maybe = may_contain_secrets([_redactable_text(e) for e in events])
+    for event, scan in zip(events, maybe, strict=True):
+        event["ingested_at"] = now()
+        enrich(event, redactor if scan else _NO_SECRETS)
 
 
 _NO_SECRETS = NoSecrets(b"")

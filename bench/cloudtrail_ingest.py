@@ -211,7 +211,7 @@ def main() -> None:
     parser.add_argument("--db")
     parser.add_argument("--jobs", type=int, default=0, help="ingest worker processes (0: auto)")
     args = parser.parse_args()
-    if not args.jobs:
+    if not args.jobs and args.side in (None, "ours"):  # other sides import nothing of ours
         from agentaudit.ingest_parallel import default_jobs
 
         args.jobs = default_jobs()

@@ -134,7 +134,14 @@ def test_record_quarantine_inside_a_chunk_is_kept(small_units, tmp_path, redacto
     assert small_units["chunks"] >= 3 and small_units["serial"] == 0
 
 
-def test_agent_transcripts_per_file(small_units, tmp_path, redactor, corpus):
+@pytest.mark.parametrize("grouped", [True, False])
+def test_agent_transcripts_per_file(small_units, tmp_path, redactor, corpus, grouped, monkeypatch):
+    """Small files go to a worker in groups (enriched together) or, above
+    SMALL_FILE_BYTES, one file a job: the same rows either way."""
+    if not grouped:
+        monkeypatch.setattr(ingest_parallel, "SMALL_FILE_BYTES", 0)
+    else:
+        monkeypatch.setattr(ingest_parallel, "GROUP_BYTES", 300_000)  # several groups
     files = sorted((corpus / "claude-code").glob("*.jsonl")) + sorted(
         (corpus / "codex").glob("*.jsonl")
     )
