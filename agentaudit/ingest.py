@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from agentaudit.enrich import _REDACTED_COLUMNS, enrich
 from agentaudit.schema import Quarantined, stable_id
@@ -86,19 +86,31 @@ def ingest_paths(
     on_file: Callable[[FileReport], None] | None = None,
     max_bytes: int | None = None,
     record_run: bool = True,
+    jobs: int = 1,
 ) -> IngestReport:
     """Ingest files from their checkpoints. `max_bytes` bounds what is read of each
     append-only file in this call (the rest waits for the next call: `watch` stays fair
-    between a busy file and a quiet one); `record_run=False` writes no `ingest_runs` row."""
+    between a busy file and a quiet one); `record_run=False` writes no `ingest_runs` row.
+    `jobs > 1` collects and enriches large inputs in that many worker processes (the store
+    append stays in this one; see `ingest_parallel`); the stored rows are the same."""
     redactor = redactor or redactor_for()
     forced = get_collector(source) if source else None
     report = IngestReport()
     started = now()
-    for path in expand_paths(paths):
-        file_report = _ingest_file(store, path, forced, redactor, max_bytes)
-        report.files.append(file_report)
-        if on_file:
-            on_file(file_report)
+    files = expand_paths(paths)
+    with store.bulk_append():
+        if jobs > 1 and files:
+            from agentaudit.ingest_parallel import ingest_parallel  # imports this module
+
+            report.files += ingest_parallel(
+                store, files, forced, redactor, max_bytes, jobs, on_file
+            )
+        else:
+            for path in files:
+                file_report = _ingest_file(store, path, forced, redactor, max_bytes)
+                report.files.append(file_report)
+                if on_file:
+                    on_file(file_report)
     if not record_run:
         return report
     store.con.execute(
@@ -125,6 +137,68 @@ def ingest_source(
     return report
 
 
+@dataclass
+class FilePlan:
+    """Where and how to read one file: decided from its head, identity and checkpoint."""
+
+    path: Path
+    collector: Collector
+    identity: dict[str, Any]
+    start_offset: int
+    start_line: int
+    hold_partial_line: bool
+
+    @property
+    def to_read(self) -> int:
+        return int(self.identity["size"]) - self.start_offset
+
+    def open(self) -> BinaryIO:
+        """The planned file, refused (OSError) if another file has taken its name since."""
+        fh = self.path.open("rb")
+        stat = os.fstat(fh.fileno())
+        if (stat.st_dev, stat.st_ino) != (self.identity["device"], self.identity["inode"]):
+            fh.close()
+            raise OSError(f"{self.path} was replaced while being read; it is read next run")
+        return fh
+
+    def source_input(self, fh: BinaryIO, max_bytes: int | None) -> SourceInput:
+        return SourceInput(
+            str(self.path),
+            fh,
+            start_offset=self.start_offset,
+            start_line=self.start_line,
+            hold_partial_line=self.hold_partial_line,
+            max_bytes=max_bytes if self.collector.incremental else None,
+        )
+
+
+def plan_file(store: Store, path: Path, forced: Collector | None) -> FilePlan | FileReport:
+    """The plan for reading a file, or its final report when there is nothing to read."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(HEAD_BYTES)
+            stat = os.fstat(fh.fileno())
+    except OSError as exc:
+        return FileReport(str(path), None, status="error", detail=str(exc))
+    collector = forced or sniff_collector(path, head)
+    if collector is None:
+        return FileReport(
+            str(path), None, status="skipped", detail="no collector recognises this file"
+        )
+    identity = {
+        "collector": collector.name,
+        "device": stat.st_dev,
+        "inode": stat.st_ino,
+        "size": stat.st_size,
+        "head_hash": _head_hash(head),
+    }
+    start_offset, start_line = _resume_point(store, str(path), identity, collector, head)
+    if start_offset is None:
+        return FileReport(str(path), collector.name, status="unchanged")
+    still_writing = time.time() - stat.st_mtime < STILL_WRITING_SECONDS
+    return FilePlan(path, collector, identity, start_offset, start_line, still_writing)
+
+
 def _ingest_file(
     store: Store,
     path: Path,
@@ -132,42 +206,27 @@ def _ingest_file(
     redactor: Redactor,
     max_bytes: int | None = None,
 ) -> FileReport:
+    plan = plan_file(store, path, forced)
+    if isinstance(plan, FileReport):
+        return plan
+    return ingest_planned(store, plan, redactor, max_bytes)
+
+
+def ingest_planned(
+    store: Store, plan: FilePlan, redactor: Redactor, max_bytes: int | None = None
+) -> FileReport:
+    """Read a planned file in this process, append what it yields, save its checkpoint."""
+    report = FileReport(str(plan.path), plan.collector.name)
     try:
-        with path.open("rb") as fh:
-            head = fh.read(HEAD_BYTES)
-            collector = forced or sniff_collector(path, head)
-            if collector is None:
-                return FileReport(
-                    str(path), None, status="skipped", detail="no collector recognises this file"
-                )
-            report = FileReport(str(path), collector.name)
-            stat = os.fstat(fh.fileno())
-            identity = {
-                "collector": collector.name,
-                "device": stat.st_dev,
-                "inode": stat.st_ino,
-                "size": stat.st_size,
-                "head_hash": _head_hash(head),
-            }
-            start_offset, start_line = _resume_point(store, str(path), identity, collector, head)
-            if start_offset is None:
-                report.status = "unchanged"
-                return report
-            src = SourceInput(
-                str(path),
-                fh,
-                start_offset=start_offset,
-                start_line=start_line,
-                hold_partial_line=time.time() - stat.st_mtime < STILL_WRITING_SECONDS,
-                max_bytes=max_bytes if collector.incremental else None,
-            )
-            _consume(store, collector, src, redactor, report)
-            store.save_checkpoint(
-                str(path), **identity, byte_offset=src.end_offset, line=src.end_line
-            )
-            return report
+        with plan.open() as fh:
+            src = plan.source_input(fh, max_bytes)
+            _consume(store, plan.collector, src, redactor, report)
     except OSError as exc:
-        return FileReport(str(path), None, status="error", detail=str(exc))
+        return FileReport(str(plan.path), None, status="error", detail=str(exc))
+    store.save_checkpoint(
+        str(plan.path), **plan.identity, byte_offset=src.end_offset, line=src.end_line
+    )
+    return report
 
 
 def _head_hash(head: bytes, length: int = IDENTITY_BYTES) -> str:
@@ -203,20 +262,35 @@ def _resume_point(
 def _consume(
     store: Store, collector: Collector, src: SourceInput, redactor: Redactor, report: FileReport
 ) -> None:
-    for events, quarantined in _batches(collector.collect(src)):
+    for events, quarantine_rows in prepare_batches(collector, src, redactor):
         if events:
-            # one vectorised pass rules out events no secret detector can match
-            maybe = may_contain_secrets([_redactable_text(e) for e in events])
-            for event, scan in zip(events, maybe, strict=True):
-                event["ingested_at"] = now()
-                enrich(event, redactor if scan else _NO_SECRETS)
             inserted = store.append_events(events)
             report.ingested += inserted
             report.duplicate += len(events) - inserted
-        if quarantined:
-            rows = [_quarantine_row(q, collector, src.path, redactor) for q in quarantined]
-            store.append_quarantine(rows)
-            report.quarantined += len(rows)
+        if quarantine_rows:
+            store.append_quarantine(quarantine_rows)
+            report.quarantined += len(quarantine_rows)
+
+
+def prepare_batches(
+    collector: Collector, src: SourceInput, redactor: Redactor
+) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    """Collect and enrich, no store: (enriched events, redacted quarantine rows) per batch."""
+    for events, quarantined in _batches(collector.collect(src)):
+        enrich_events(events, redactor)
+        rows = [_quarantine_row(q, collector, src.path, redactor) for q in quarantined]
+        yield events, rows
+
+
+def enrich_events(events: list[dict[str, Any]], redactor: Redactor) -> None:
+    """Enrich a batch in place; one vectorised pass first rules out events no secret
+    detector can match (they skip the full scan)."""
+    if not events:
+        return
+    maybe = may_contain_secrets([_redactable_text(e) for e in events])
+    for event, scan in zip(events, maybe, strict=True):
+        event["ingested_at"] = now()
+        enrich(event, redactor if scan else _NO_SECRETS)
 
 
 _NO_SECRETS = NoSecrets(b"")

@@ -27,6 +27,24 @@ from detect_secrets.plugins.base import RegexBasedDetector
 from agentaudit import paths
 
 PLACEHOLDER_RE = re.compile(r"\[SECRET:[a-z0-9_]+:[0-9a-f]{16}\]")
+
+# An AWS access key id names a key; the secret is the secret access key (AWS's own docs), and
+# CloudTrail logs the id in every record. As the value of a JSON `accessKeyId` / `AccessKeyId`
+# field it is an identifier (kept in `credential_id`), not a secret hit. Anywhere else (a
+# command line, an env assignment, a config file) it is still redacted. The pattern is RE2- and
+# Python-compatible: the vectorised prefilter masks the same fields (docs/ARCHITECTURE.md).
+KEY_ID_FIELD = r'(\\?"[aA]ccessKeyId\\?"\s*:\s*\\?")(?:AKIA|ASIA)[0-9A-Z]{16}(\\?")'
+_KEY_ID_FIELD_RE = re.compile(KEY_ID_FIELD)
+_KEY_ID_MASK = "KEYID"
+
+
+def mask_key_id_fields(text: str) -> str:
+    """Text with the access key ids of `accessKeyId` fields replaced by a neutral word."""
+    if "ccessKeyId" not in text:
+        return text
+    return _KEY_ID_FIELD_RE.sub(rf"\g<1>{_KEY_ID_MASK}\g<2>", text)
+
+
 _NOT_SECRETS = {"IPPublicDetector"}  # an IP address is not a credential
 
 # Hand-written: detect-secrets has no detector for these command-line and header shapes.
@@ -55,7 +73,7 @@ _CONTEXTUAL: list[tuple[str, re.Pattern[str]]] = [
         "json_secret",
         re.compile(
             r"(?i)\\?\"(?:[a-z0-9_]*token|password|passwd|secret|client_secret|api_?key|"
-            r"access_?key|private_?key)\\?\"\s*:\s*\\?\"(?P<v>[^\"\\\s]{6,})\\?\""
+            r"access_?key|secret_?access_?key|private_?key)\\?\"\s*:\s*\\?\"(?P<v>[^\"\\\s]{6,})\\?\""
         ),
     ),
     (
@@ -214,6 +232,7 @@ class Redactor:
     def find(self, text: str) -> list[tuple[str, str, bool]]:
         """(secret value, type, used-as-credential) for every secret in text."""
         found: list[tuple[str, str, bool]] = []
+        text = mask_key_id_fields(text)
         lowered = text.casefold().replace("\u0131", "i")  # what (?i) folds: ſ->s, K->k, ı->i
         for kind, pattern in _CONTEXTUAL:
             if SHORTCUTS and not _may_match(pattern, text, lowered):
@@ -296,6 +315,8 @@ def may_contain_secrets(texts: list[str]) -> list[bool]:
     except (pa.ArrowException, UnicodeError):  # e.g. lone surrogates: scan them all
         return [True] * len(texts)
     try:
+        if pc.any(pc.match_substring(column, "ccessKeyId")).as_py():
+            column = pc.replace_substring_regex(column, KEY_ID_FIELD, rf"\1{_KEY_ID_MASK}\2")
         return pc.match_substring_regex(column, _prefilter_pattern()).to_pylist()
     except pa.ArrowException:  # a pattern RE2 cannot take: no prefilter, scan everything
         return [True] * len(texts)

@@ -23,7 +23,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.measure import peak_rss_mb, run_side
+from bench.measure import children_peak_rss_mb, cpu_seconds, peak_rss_mb, run_side
 from bench.results import write_section
 
 DATA = Path(__file__).parent / "data"
@@ -273,19 +273,11 @@ def generate(mb: int) -> Path:
     return folder
 
 
-def cpu_seconds() -> float:
-    """User + system CPU of this process (all threads): less sensitive to a busy machine."""
-    import resource
-
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def files_of(folder: Path) -> list[Path]:
     return sorted(folder.glob("*/*.jsonl"))
 
 
-def side_ours(folder: Path, db: Path) -> dict:
+def side_ours(folder: Path, db: Path, jobs: int = 1) -> dict:
     from agentaudit.ingest import ingest_paths
     from agentaudit.secrets import Redactor
     from agentaudit.store import Store
@@ -294,12 +286,23 @@ def side_ours(folder: Path, db: Path) -> dict:
     started = time.perf_counter()
     with Store.open(db) as store:
         report = ingest_paths(
-            store, files_of(folder), source="claude-code.transcript", redactor=Redactor(TEST_KEY)
+            store,
+            files_of(folder),
+            source="claude-code.transcript",
+            redactor=Redactor(TEST_KEY),
+            jobs=jobs,
         )
         rows = store.count("events")
     seconds = time.perf_counter() - started
     assert report.quarantined == 0 and rows == report.ingested
-    return {"seconds": seconds, "cpu": cpu_seconds(), "rows": rows, "peak_rss_mb": peak_rss_mb()}
+    return {
+        "seconds": seconds,
+        "cpu": cpu_seconds(),
+        "rows": rows,
+        "peak_rss_mb": peak_rss_mb(),
+        "worker_peak_rss_mb": children_peak_rss_mb(),
+        "jobs": jobs,
+    }
 
 
 def side_pipeline(folder: Path, db: Path) -> dict:
@@ -356,10 +359,19 @@ def main() -> None:
     parser.add_argument("--side", choices=["ours", "pipeline", "duckdb"])
     parser.add_argument("--data")
     parser.add_argument("--db")
+    parser.add_argument("--jobs", type=int, default=0, help="ingest worker processes (0: auto)")
     args = parser.parse_args()
+    if not args.jobs and args.side in (None, "ours"):  # other sides import nothing of ours
+        from agentaudit.ingest_parallel import default_jobs
+
+        args.jobs = default_jobs()
     if args.side:
-        side = {"ours": side_ours, "pipeline": side_pipeline, "duckdb": side_duckdb}[args.side]
-        print(json.dumps(side(Path(args.data), Path(args.db))))
+        data, db = Path(args.data), Path(args.db)
+        if args.side == "ours":
+            print(json.dumps(side_ours(data, db, args.jobs)))
+            return
+        side = {"pipeline": side_pipeline, "duckdb": side_duckdb}[args.side]
+        print(json.dumps(side(data, db)))
         return
     load = os.getloadavg()[0]
     big, small = generate(args.mb), generate(args.small_mb)
@@ -376,6 +388,8 @@ def main() -> None:
                 str(folder),
                 "--db",
                 f"{tmp}/{name}.duckdb",
+                "--jobs",
+                str(args.jobs),
             )
 
         base = run("duckdb", big, "base")
@@ -395,33 +409,60 @@ def main() -> None:
         )
     }
     ratio = mb_s["ours"] / mb_s["base"]
+
+    def memory(side: dict) -> str:
+        extra = side.get("worker_peak_rss_mb") or 0
+        return f"{side['peak_rss_mb']:.0f}" + (
+            f" + {side['jobs']} workers x {extra:.0f}" if extra else ""
+        )
+
+    jobs = ours["jobs"]
     body = f"""## Claude Code transcript ingest (issue 3)
 
 `python -m bench.transcript_ingest --mb {args.mb} --small-mb {args.small_mb}`: generated Claude Code
 transcripts ({len(files_of(big))} session files, {sizes[big]:.0f} MB, {lines[big]:,} lines; and a
-{sizes[small]:.0f} MB subset-sized corpus), each side in its own process into a fresh DuckDB file.
-Ours: `ingest_paths` with the `claude-code.transcript` collector: parse, join every tool_use to its
-tool_result, redact secrets, analyse commands, convert to Arrow, append with the event_id anti-join.
+{sizes[small]:.0f} MB corpus), each side in its own process into a fresh DuckDB file.
+Ours: `ingest_paths(..., jobs={jobs})` with the `claude-code.transcript` collector: {jobs} worker
+processes each parse whole files (in groups of about 8 MB), join every tool_use to its tool_result,
+redact secrets, analyse commands and convert to Arrow; the parent appends (anti-join on event_id),
+up to 48 MB per statement.
 Baseline: DuckDB `CREATE TABLE AS SELECT * FROM read_json(..., union_by_name=true)` on the same files
-(loads each line as a row, no joins, no redaction).
+(loads each line as a row, no joins, no redaction; DuckDB's own threads on both cores).
 
 | side | input MB | wall s | CPU s | MB/s (wall) | rows | peak RSS MB |
 |---|---:|---:|---:|---:|---:|---:|
-| agentaudit ingest | {sizes[big]:.0f} | {ours["seconds"]:.1f} | {ours["cpu"]:.1f} | {mb_s["ours"]:.1f} | {ours["rows"]:,} events | {ours["peak_rss_mb"]:.0f} |
+| agentaudit ingest --jobs {jobs} | {sizes[big]:.0f} | {ours["seconds"]:.1f} | {ours["cpu"]:.1f} | {mb_s["ours"]:.1f} | {ours["rows"]:,} events | {memory(ours)} |
 | DuckDB `read_json` | {sizes[big]:.0f} | {base["seconds"]:.1f} | {base["cpu"]:.1f} | {mb_s["base"]:.1f} | {base["rows"]:,} lines | {base["peak_rss_mb"]:.0f} |
-| agentaudit ingest | {sizes[small]:.0f} | {ours_small["seconds"]:.1f} | {ours_small["cpu"]:.1f} | {mb_s["ours_small"]:.1f} | {ours_small["rows"]:,} events | {ours_small["peak_rss_mb"]:.0f} |
+| agentaudit ingest --jobs {jobs} | {sizes[small]:.0f} | {ours_small["seconds"]:.1f} | {ours_small["cpu"]:.1f} | {mb_s["ours_small"]:.1f} | {ours_small["rows"]:,} events | {memory(ours_small)} |
 | DuckDB `read_json` | {sizes[small]:.0f} | {base_small["seconds"]:.1f} | {base_small["cpu"]:.1f} | {mb_s["base_small"]:.1f} | {base_small["rows"]:,} lines | {base_small["peak_rss_mb"]:.0f} |
-| ours without the store (collect + enrich) | {sizes[big]:.0f} | {pipe["seconds"]:.1f} | {pipe["cpu"]:.1f} | {sizes[big] / pipe["seconds"]:.1f} | {pipe["rows"]:,} events | {pipe["peak_rss_mb"]:.0f} |
-| ours without the store (collect + enrich) | {sizes[small]:.0f} | {pipe_small["seconds"]:.1f} | {pipe_small["cpu"]:.1f} | {sizes[small] / pipe_small["seconds"]:.1f} | {pipe_small["rows"]:,} events | {pipe_small["peak_rss_mb"]:.0f} |
+| ours without the store (collect + enrich, 1 process) | {sizes[big]:.0f} | {pipe["seconds"]:.1f} | {pipe["cpu"]:.1f} | {sizes[big] / pipe["seconds"]:.1f} | {pipe["rows"]:,} events | {pipe["peak_rss_mb"]:.0f} |
+| ours without the store (collect + enrich, 1 process) | {sizes[small]:.0f} | {pipe_small["seconds"]:.1f} | {pipe_small["cpu"]:.1f} | {sizes[small] / pipe_small["seconds"]:.1f} | {pipe_small["rows"]:,} events | {pipe_small["peak_rss_mb"]:.0f} |
 
-**Throughput ratio (ours / read_json) at {sizes[big]:.0f} MB: {ratio:.2f} by wall time, {base["cpu"] / ours["cpu"]:.2f} by CPU time** (target ≥ 0.5;
-DuckDB uses both cores, ours one). Load average when the run started: {load:.1f} on {os.cpu_count()} cores (shared machine).
-Peak RSS of ours: {ours_small["peak_rss_mb"]:.0f} MB at {sizes[small]:.0f} MB input, {ours["peak_rss_mb"]:.0f} MB at {sizes[big]:.0f} MB input;
-without the store (the streaming collect + enrich path alone): {pipe_small["peak_rss_mb"]:.0f} MB and {pipe["peak_rss_mb"]:.0f} MB.
-So the streaming collect + enrich path does not grow with the input; the full ingest does, in the
-store step (DuckDB's buffer pool keeps the table's pages, up to its `memory_limit`, default 80% of
-RAM; a separate run with `SET memory_limit='150MB'` lowered peak RSS at 101 MB from 422 to 335 MB,
-so not all of the growth is that pool; the rest is not yet attributed).
+**Throughput ratio (ours / read_json) at {sizes[big]:.0f} MB: {ratio:.2f} by wall time, {base["cpu"] / ours["cpu"]:.2f} by CPU time**
+(target ≥ 0.5; at {sizes[small]:.0f} MB: {mb_s["ours_small"] / mb_s["base_small"]:.2f} by wall time). CPU s counts each process and
+its worker processes. Load average when the run started: {load:.1f}, at the end {os.getloadavg()[0]:.1f}, on {os.cpu_count()} cores (shared machine).
+Peak RSS of ours (parent; per worker): {memory(ours_small)} MB at {sizes[small]:.0f} MB input, {memory(ours)} MB at
+{sizes[big]:.0f} MB input. A worker's peak includes pages shared with the parent at fork.
+
+Why the target is not met: without the store, collect + enrich in one process used
+{pipe["cpu"]:.1f} CPU-s at {sizes[big]:.0f} MB, {pipe["cpu"] / base["cpu"]:.1f}x read_json's whole load ({base["cpu"]:.1f} CPU-s). With both
+sides on both cores, that part alone caps the ratio near {base["cpu"] / pipe["cpu"]:.2f} before any store work; the
+parent's DuckDB appends and the cost of two workers sharing the 2 vCPUs come on top.
+
+Before this change (same command, 2026-11-22 04:34 UTC, one process): 0.22 by wall time and 0.21
+by CPU time at 302 MB; peak RSS 422 MB at 101 MB and 641 MB at 302 MB (x1.52).
+What changed: collect + enrich moved to worker processes (small files in groups whose events are
+enriched together: 3.9 instead of 4.5 CPU-s for the 101 MB in one process); the parent gathers their
+Arrow tables and appends up to 48 MB in one statement (DuckDB then writes row groups straight to
+the file: appending the same 101 MB of events one file at a time took 2.9 CPU-s, in 15,000-row
+statements 1.9, in one statement 1.5); the checkpoints of one append share a commit; DuckDB's
+buffer pool is held to 256 MB during the ingest and the store is checkpointed inside it.
+Where the time goes (101 MB, measured separately at load average 5): the workers' part (parse,
+join, prefilter, redact, analyse, Arrow) is 4.7 CPU-s when run in one process (the collector 1.9,
+the secret prefilter about 1.2, enrichment 0.6, Arrow 0.4) and 4.6 to 8.4 CPU-s as two pool
+workers on this machine's 2 shared vCPUs; the parent 2.9 to 3.2 CPU-s (its DuckDB appends most of
+it, imports 0.6). read_json's whole load was 2.4 CPU-s, so ours stays CPU-bound at roughly three
+times its CPU: with both sides on both cores, wall time follows CPU time.
 """
     write_section("transcript_ingest", body)
     sys.stdout.write(body)
