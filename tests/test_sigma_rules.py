@@ -23,11 +23,20 @@ def test_every_rule_passes_its_own_tests():
     assert [r for r in results if not r.passed] == []
 
 
+MASS_DESTRUCTION = [
+    "rm -rf ~/a",
+    "git reset --hard",
+    "rm -rf /srv/data",
+    "git clean -fdx",
+    "rm -rf ~/b",
+]
+
+
 def _burst(spacing_seconds):
     ruleset = load_rules()
     events = [
         event(i * spacing_seconds, session_id="s1", command=cmd)
-        for i, cmd in enumerate(["rm -rf ~/a", "git reset --hard", "rm -rf /srv/data"])
+        for i, cmd in enumerate(MASS_DESTRUCTION)
     ]
     findings, errors = run_rules(
         store_with(events), ruleset, only=["agentaudit_destructive_burst_1m"]
@@ -36,15 +45,15 @@ def _burst(spacing_seconds):
     return findings
 
 
-def test_one_minute_correlation_fires_on_three_within_a_minute():
-    findings = _burst(20)
+def test_one_minute_correlation_fires_on_five_within_a_minute():
+    findings = _burst(12)
     assert len(findings) == 1
     assert findings[0]["kind"] == "correlation" and findings[0]["severity"] == "critical"
-    assert len(findings[0]["event_ids"]) == 3
+    assert len(findings[0]["event_ids"]) == 5
 
 
-def test_one_minute_correlation_silent_on_three_spread_over_an_hour():
-    assert _burst(1800) == []
+def test_one_minute_correlation_silent_on_five_spread_over_an_hour():
+    assert _burst(900) == []
 
 
 def _where(detection_yaml):
@@ -122,15 +131,16 @@ def test_pack_covers_every_command_category_and_the_railway_catalog():
     assert [m for m in railway.MUTATIONS if m not in text] == []
 
 
-def test_sigma_rules_join_the_builtin_detectors_when_enabled(monkeypatch):
+def test_sigma_rules_are_part_of_the_default_detection_with_an_opt_out(monkeypatch):
     events = [
         event(0, session_id="s1", command="grep -rn RAILWAY_TOKEN ."),
         event(30, session_id="s1", command="railway volume delete --volume v1 --yes"),
     ]
     monkeypatch.delenv("AGENTAUDIT_SIGMA", raising=False)
+    found = {(f["rule_id"], f["severity"]) for f in run_detection(store_with(events)).findings}
+    assert ("sigma:agentaudit_secret_then_destroy", "high") in found
+    assert ("sigma:agentaudit_backup_destroy", "high") in found
+    assert ("sigma:agentaudit_credential_access", "low") in found
+    monkeypatch.setenv("AGENTAUDIT_SIGMA", "0")
     silent = {f["rule_id"] for f in run_detection(store_with(events)).findings}
     assert not any(r.startswith("sigma:") for r in silent)
-    monkeypatch.setenv("AGENTAUDIT_SIGMA", "1")
-    found = {f["rule_id"] for f in run_detection(store_with(events)).findings}
-    assert "sigma:agentaudit_secret_then_destroy" in found
-    assert "sigma:agentaudit_backup_destroy" in found

@@ -225,7 +225,9 @@ class RuleCompiler:
         return f"""
         WITH base AS (
             SELECT *, list_filter([{matched}], lambda x: x IS NOT NULL) AS matched
-            FROM event_sessions WHERE {any_match}
+            FROM event_sessions
+            -- a timespan needs real times: untimed history lines share a placeholder time
+            WHERE ({any_match}) AND time_precision IS DISTINCT FROM 'none'
         ), w AS (
             SELECT *, {measure} AS n, min(time) OVER win AS window_start,
                    list(event_id) OVER win AS window_ids
