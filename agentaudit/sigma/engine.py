@@ -348,7 +348,7 @@ def _finding(
     return {
         "finding_id": stable_id(rule_id, session, row["finding_key"]),
         "rule_id": rule_id,
-        "title": rule.title,
+        "title": _title(rule, kind, evidence),
         "severity": level_of(rule),
         "kind": kind,
         "first_seen": row["first_seen"],
@@ -445,3 +445,11 @@ class OneScan:
         finally:
             store.con.execute(f"DROP TABLE IF EXISTS {MATCHES_TABLE}")
         return findings, list(self.errors)
+
+
+def _title(rule: SigmaRule | SigmaCorrelationRule, kind: str, evidence: dict[str, Any]) -> str:
+    """The rule's title with what it matched, so two findings of one rule read apart."""
+    if kind == "correlation":
+        return f"{rule.title} ({evidence.get('count')} in the window)"
+    what = evidence.get("operation") or evidence.get("command") or evidence.get("target")
+    return f"{rule.title}: {str(what)[:80]}" if what else rule.title
