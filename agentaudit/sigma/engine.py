@@ -374,8 +374,10 @@ class OneScan:
     The SQL is built once per rule set (`of` caches it)."""
 
     bases: list[SigmaRule]
-    outputs: list[tuple[SigmaRule | SigmaCorrelationRule, str]]  # rule, its SQL on the matches
+    outputs: list[tuple[SigmaCorrelationRule, str]]  # correlation, its SQL on the matches
     matches_sql: str
+    base_outputs: dict[int, SigmaRule]  # base rule index -> rule, for findings of base rules
+    base_sql: str  # every base rule's findings in one GROUP BY over the matches
     errors: list[RuleError]
     files: dict[str, Path]
 
@@ -405,7 +407,8 @@ class OneScan:
             bases.append(rule)
             return len(bases) - 1
 
-        outputs: list[tuple[SigmaRule | SigmaCorrelationRule, str]] = []
+        outputs: list[tuple[SigmaCorrelationRule, str]] = []
+        base_outputs: dict[int, SigmaRule] = {}
         for rule in output_rules(ruleset):
             key = rule.name or str(rule.id)
             try:
@@ -417,14 +420,13 @@ class OneScan:
                         source=MATCHES_TABLE,
                         predicate=lambda b: f"list_contains(sigma_rules, {index(b)})",
                     )
+                    outputs.append((rule, sql))
                 else:
-                    sql = _base_select(MATCHES_TABLE, f"list_contains(sigma_rules, {index(rule)})")
+                    base_outputs[index(rule)] = rule
             except Exception as exc:  # one rule that cannot convert must not stop the others
                 errors.append(
                     RuleError(str(ruleset.files.get(key, key)), f"{type(exc).__name__}: {exc}")
                 )
-                continue
-            outputs.append((rule, sql))
         flags = ", ".join(f"CASE WHEN {w} THEN {i} END" for i, w in enumerate(wheres)) or "NULL"
         matches_sql = f"""
         CREATE OR REPLACE TEMP TABLE {MATCHES_TABLE} AS
@@ -433,15 +435,23 @@ class OneScan:
             FROM event_sessions
         ) WHERE len(sigma_rules) > 0
         """
-        return cls(bases, outputs, matches_sql, errors, dict(ruleset.files))
+        wanted = ", ".join(str(i) for i in base_outputs) or "NULL"
+        base_sql = _base_select(
+            f"{MATCHES_TABLE}, unnest(sigma_rules) AS u(rule_index)",
+            f"rule_index IN ({wanted})",
+            rule_column="rule_index,",
+        )
+        return cls(bases, outputs, matches_sql, base_outputs, base_sql, errors, dict(ruleset.files))
 
     def run(self, store: Store) -> tuple[list[dict[str, Any]], list[RuleError]]:
         findings: list[dict[str, Any]] = []
         store.con.execute(self.matches_sql)
         try:
+            if self.base_outputs:
+                for row in store.rows(self.base_sql):
+                    findings.append(_finding(self.base_outputs[row["rule_index"]], "rule", row))
             for rule, sql in self.outputs:
-                kind = "correlation" if isinstance(rule, SigmaCorrelationRule) else "rule"
-                findings += [_finding(rule, kind, row) for row in store.rows(sql)]
+                findings += [_finding(rule, "correlation", row) for row in store.rows(sql)]
         finally:
             store.con.execute(f"DROP TABLE IF EXISTS {MATCHES_TABLE}")
         return findings, list(self.errors)
