@@ -128,7 +128,8 @@ def main() -> None:
 `python -m bench.sigma_rules --events {args.events} --window {args.window} --repeat {args.repeat}`:
 a store of {built["events"]:,} events ({built["sessions"]:,} generated normal sessions and the
 scenario replays, linked). Each side runs `agentaudit.sigma.engine.run_rules` over the built-in
-pack in its own process (median of {args.repeat} runs; the window median of at least 5), on the
+pack in its own process (per rule: `one_scan=False`, each rule converted and run as its own
+query, the engine before this change; one scan: `OneScan`) (median of {args.repeat} runs; the window median of at least 5), on the
 whole store and on the last {args.window:,} events shadowing `events` through a TEMP view as
 the watch service does.
 
@@ -141,8 +142,9 @@ the whole store, {len(one_scan["window_findings"]):,} in the window). Loading th
 JSON Schema validation, pySigma parsing) takes {one_scan["load_seconds"]:.2f} s and building the
 one-scan SQL {one_scan["compile_seconds"]:.2f} s; `SigmaRules` does both once per process
 (`load_rules_cached`, `OneScan.of`) while the rule files are unchanged, so watch passes after
-the first pay only the run. Peak RSS: per rule {per_rule["peak_rss_mb"]:.0f} MB, one scan
-{one_scan["peak_rss_mb"]:.0f} MB.
+the first pay only the run. Before, `SigmaRules.run` loaded the pack and converted every rule
+on each call, so one detection (or one watch pass) paid the load plus the per-rule column.
+Peak RSS: per rule {per_rule["peak_rss_mb"]:.0f} MB, one scan {one_scan["peak_rss_mb"]:.0f} MB.
 """
     write_section("sigma_rules", body)
     sys.stdout.write(body)
