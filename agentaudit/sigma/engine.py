@@ -363,6 +363,11 @@ def _finding(
 
 
 MATCHES_TABLE = "sigma_matches"
+# what `_base_select` and the correlation queries read from the matches
+_MATCH_COLUMNS = (
+    "session_key", "call_key", "event_id", "time", "time_precision", "operation", "command",
+    "target", "severity", "categories", "source",
+)  # fmt: skip
 
 
 @dataclass
@@ -428,10 +433,18 @@ class OneScan:
                     RuleError(str(ruleset.files.get(key, key)), f"{type(exc).__name__}: {exc}")
                 )
         flags = ", ".join(f"CASE WHEN {w} THEN {i} END" for i, w in enumerate(wheres)) or "NULL"
+        # only the columns the findings and correlations read: `SELECT *` would drag every
+        # column (the raw record included) of every row through the scan
+        columns = set(_MATCH_COLUMNS)
+        for corr, _sql in outputs:
+            columns |= {compiler._column(g) for g in corr.group_by or []}
+            if corr.condition and getattr(corr.condition, "fieldref", None):
+                columns.add(compiler._column(corr.condition.fieldref))
+        selected = ", ".join(sorted(columns))
         matches_sql = f"""
         CREATE OR REPLACE TEMP TABLE {MATCHES_TABLE} AS
         SELECT * FROM (
-            SELECT *, list_filter([{flags}], lambda x: x IS NOT NULL) AS sigma_rules
+            SELECT {selected}, list_filter([{flags}], lambda x: x IS NOT NULL) AS sigma_rules
             FROM event_sessions
         ) WHERE len(sigma_rules) > 0
         """
