@@ -440,13 +440,18 @@ class OneScan:
             columns |= {compiler._column(g) for g in corr.group_by or []}
             if corr.condition and getattr(corr.condition, "fieldref", None):
                 columns.add(compiler._column(corr.condition.fieldref))
-        selected = ", ".join(sorted(columns))
+        selected = ", ".join(f"es.{c}" for c in sorted(columns))
+        # the clauses read event columns only, so they run on `events` and only the matching
+        # rows pay for the join with links that gives their session and call keys
         matches_sql = f"""
         CREATE OR REPLACE TEMP TABLE {MATCHES_TABLE} AS
-        SELECT * FROM (
-            SELECT {selected}, list_filter([{flags}], lambda x: x IS NOT NULL) AS sigma_rules
-            FROM event_sessions
-        ) WHERE len(sigma_rules) > 0
+        WITH hits AS (
+            SELECT * FROM (
+                SELECT event_id, list_filter([{flags}], lambda x: x IS NOT NULL) AS sigma_rules
+                FROM events
+            ) WHERE len(sigma_rules) > 0
+        )
+        SELECT {selected}, hits.sigma_rules FROM event_sessions es JOIN hits USING (event_id)
         """
         wanted = ", ".join(str(i) for i in base_outputs) or "NULL"
         base_sql = _base_select(
