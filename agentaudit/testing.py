@@ -26,11 +26,12 @@ def event(seconds: float, source: str = "cursor.hooks", **columns: Any) -> dict[
     columns.setdefault("kind", "process")
     columns.setdefault("status", "unknown")
     columns.setdefault("agent", "cursor" if source.startswith("cursor") else "unknown")
+    precision = columns.pop("time_precision", "ms")  # "none": a source without times
     ev = new_event(
         source,
         f"test-{seq}",
         time=at(seconds),
-        time_precision="ms",
+        time_precision=precision,
         seq=seq,
         source_path="test",
         parser_version="test/1",

@@ -112,6 +112,20 @@ run over the same rows.
 * **`git clean -nf`**: `-n` makes it a dry run, so we do not flag it; safety-net does.
 * **Unparsed input** is never info: it is analysed by the token fallback and raised one level
   (`if then rm -rf /tmp/example` is medium, codex calls it safe because bash would reject it).
+* **What bash would run decides**, not the text: `echo yes | rm -rf` deletes nothing (no
+  operand); in the rows `git reset\\n--hard` and `bash <<-EOF\\n\\trm -rf /etc` the `\\n` and
+  `\\t` are a backslash and a letter, so bash runs `git reset` with the argument `n--hard` and
+  the command `trm`.
+* **Not destruction for us**: CDN cache invalidation (`aws cloudfront create-invalidation`),
+  activating a service version (`fastly service version activate`) and a zone transfer
+  (`dig axfr`, a read) lose no data; dcg's CDN/DNS packs flag them.
+* **Added classes** (each with a must-fire and must-allow test in `tests/test_command_analysis.py`):
+  `git push` options beginning `--force` that git does not define are read as `--force`;
+  `nsupdate` (records deleted by a literal, or updates it reads unseen); runtime API verbs
+  piped into a control socket (`disable server`, `shutdown sessions`, `set server ... state
+  maint`); `haproxy -sf/-st`; backup restores over live data (`gitlab-backup restore`); HTTP
+  writes to cluster admin endpoints (`_cluster/settings`, snapshot `_restore`); `xargs`/`parallel`
+  turning input lines into `sh -c` code (and `parallel` reading one argument per line).
 {chr(10).join(details)}
 """
     write_section("command_corpus", body)

@@ -29,6 +29,7 @@ from agentaudit.ingest import ingest_paths
 from agentaudit.pipeline import detect_and_alert
 from agentaudit.receiver import LocalReceiver
 from agentaudit.scenarios import scenario_files
+from agentaudit.scenarios.replay import load_spec
 from agentaudit.store import Store
 from tests.alerting_helpers import add_finding, config, finding_records, outbox_rows
 
@@ -166,7 +167,9 @@ def test_backoff_is_exponential_capped_and_jittered():
 def test_a_dead_receiver_does_not_hold_detection_back(pocketos):
     url = f"json://127.0.0.1:{free_port()}/alerts"
     detect, _alerts, attempts = detect_and_alert(pocketos, [url])
-    assert len(detect.findings) == 8 and pocketos.count("findings") == 8
+    expected = {(e["rule"], e["severity"]) for e in load_spec("pocketos")["expect"]}
+    assert {(f["rule_id"], f["severity"]) for f in detect.findings} == expected
+    assert pocketos.count("findings") == len(detect.findings)
     assert [(a["ok"], a["retryable"]) for a in attempts] == [(False, True)]
     assert [r["status"] for r in outbox_rows(pocketos)] == ["pending"]
 

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from agentaudit.cli import app
 from agentaudit.scenarios import scenario_files
+from agentaudit.scenarios.replay import load_spec
 
 runner = CliRunner()
 
@@ -24,15 +25,20 @@ def test_ingest_detect_query_timeline_export(tmp_path):
     report = json.loads(run("ingest", *files, "--db", db, "--json"))
     assert (report["ingested"], report["quarantined"]) == (33, 0)
     detected = json.loads(run("detect", "--db", db, "--json"))
-    assert detected["findings_new"] == 8  # 3 Foundation rules + 5 behaviour findings
+    # Foundation rules, behaviours and the Sigma pack: the rules the scenario expects
+    expected = {(e["rule"], e["severity"]) for e in load_spec("pocketos")["expect"]}
+    assert {(f["rule_id"], f["severity"]) for f in detected["findings"]} == expected
     rows = json.loads(run("query", "SELECT count(*) AS n FROM findings", "--db", db, "--json"))
-    assert rows == [{"n": 8}]
+    assert rows == [{"n": detected["findings_new"]}]
     session = detected["findings"][0]["session_id"]
     timeline = json.loads(run("timeline", "--session", session, "--db", db, "--json"))
     assert timeline["steps"][0]["offset_ms"] == 0
     out = tmp_path / "f.ndjson"
     run("export", "--format", "ocsf", "--what", "findings", "--out", str(out), "--db", db)
-    assert len(out.read_text().splitlines()) == 8
+    # the alert's lifecycle records (Create, one Update per finding joining it)
+    logged = json.loads(run("query", "SELECT count(*) AS n FROM finding_log", "--db", db, "--json"))
+    assert [{"n": len(out.read_text().splitlines())}] == logged
+    assert 0 < logged[0]["n"] <= detected["findings_new"]
 
 
 def test_errors_are_clear(tmp_path):

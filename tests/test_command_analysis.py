@@ -221,3 +221,37 @@ def test_loop_bodies_run_once_per_literal_value():
     result = analyze('for t in build /etc ~/x; do rm -rf "$t"; done')
     assert result.severity == "critical"
     assert set(result.targets) == {"build", "/etc", "~/x"}
+
+
+# Classes added to reach the dcg target, each understood from the tool's own semantics:
+# (class, must fire, its category, must allow sibling)
+CLASSES = [
+    ("git push with a --force option git does not define",
+     "git push --force-with-lease-if-includes origin main", "vcs_history_loss",
+     "git push --force-with-lease origin main"),
+    ("nsupdate deleting records from a literal", "echo 'update delete www.example.com A' | nsupdate",
+     "service_disrupt", "nsupdate <<< 'update add www.example.com 300 A 192.0.2.1'"),
+    ("nsupdate reading updates it does not show", "nsupdate -k /etc/ddns.key changes.txt",
+     "service_disrupt", "nslookup example.com"),
+    ("runtime API verb into a control socket",
+     "printf 'set server be/web2 state maint\\n' | socat - unix-connect:/run/haproxy/admin.sock",
+     "service_disrupt", "echo 'show servers state' | socat stdio /var/run/haproxy.sock"),
+    ("haproxy replacing its running processes", "haproxy -f /etc/haproxy.cfg -st 4242",
+     "service_disrupt", "haproxy -c -f /etc/haproxy.cfg"),
+    ("restoring a backup over live data", "gitlab-backup restore BACKUP=1700000000",
+     "data_overwrite", "gitlab-backup create"),
+    ("HTTP write to a cluster admin endpoint",
+     "curl -XPUT 'https://search.internal:9200/_cluster/settings' -d '{}'",
+     "service_disrupt", "curl 'https://search.internal:9200/_cluster/settings'"),
+    ("xargs/parallel turning input lines into shell code", "cat jobs.txt | xargs -I% sh -c %",
+     "dynamic_exec", "cat files.txt | xargs -I% sh -c 'wc -l \"$1\"' _ %"),
+    ("parallel reads one command per input line", "printf 'rm -rf /srv/data\\n' | parallel bash -c {}",
+     "fs_delete", "printf 'a b\\n' | parallel echo"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "fire", "category", "allow"), CLASSES)
+def test_added_class_must_fire_and_sibling_must_allow(name, fire, category, allow):
+    fired = analyze_command(fire)
+    assert fired.flagged and category in fired.categories, (name, fired)
+    assert not analyze_command(allow).flagged, name

@@ -74,4 +74,4 @@ def test_rules_convert_to_another_sigma_backend():
     pytest.importorskip("sigma.backends.sqlite", reason="pysigma-backend-sqlite not installed")
     result = runner.invoke(app, ["rules", "convert", "--target", "sqlite"])
     assert result.exit_code == 0, result.output
-    assert "SELECT * FROM logs WHERE categories LIKE 'audit\\_tamper' ESCAPE" in result.output
+    assert "SELECT * FROM logs WHERE (categories LIKE 'audit\\_tamper' ESCAPE" in result.output

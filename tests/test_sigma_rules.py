@@ -23,11 +23,20 @@ def test_every_rule_passes_its_own_tests():
     assert [r for r in results if not r.passed] == []
 
 
+MASS_DESTRUCTION = [
+    "rm -rf ~/a",
+    "git reset --hard",
+    "rm -rf /srv/data",
+    "git clean -fdx",
+    "rm -rf ~/b",
+]
+
+
 def _burst(spacing_seconds):
     ruleset = load_rules()
     events = [
         event(i * spacing_seconds, session_id="s1", command=cmd)
-        for i, cmd in enumerate(["rm -rf ~/a", "git reset --hard", "rm -rf /srv/data"])
+        for i, cmd in enumerate(MASS_DESTRUCTION)
     ]
     findings, errors = run_rules(
         store_with(events), ruleset, only=["agentaudit_destructive_burst_1m"]
@@ -36,15 +45,15 @@ def _burst(spacing_seconds):
     return findings
 
 
-def test_one_minute_correlation_fires_on_three_within_a_minute():
-    findings = _burst(20)
+def test_one_minute_correlation_fires_on_five_within_a_minute():
+    findings = _burst(12)
     assert len(findings) == 1
     assert findings[0]["kind"] == "correlation" and findings[0]["severity"] == "critical"
-    assert len(findings[0]["event_ids"]) == 3
+    assert len(findings[0]["event_ids"]) == 5
 
 
-def test_one_minute_correlation_silent_on_three_spread_over_an_hour():
-    assert _burst(1800) == []
+def test_one_minute_correlation_silent_on_five_spread_over_an_hour():
+    assert _burst(900) == []
 
 
 def _where(detection_yaml):
@@ -122,15 +131,70 @@ def test_pack_covers_every_command_category_and_the_railway_catalog():
     assert [m for m in railway.MUTATIONS if m not in text] == []
 
 
-def test_sigma_rules_join_the_builtin_detectors_when_enabled(monkeypatch):
+def test_sigma_rules_are_part_of_the_default_detection_with_an_opt_out(monkeypatch):
     events = [
         event(0, session_id="s1", command="grep -rn RAILWAY_TOKEN ."),
         event(30, session_id="s1", command="railway volume delete --volume v1 --yes"),
     ]
     monkeypatch.delenv("AGENTAUDIT_SIGMA", raising=False)
+    found = {(f["rule_id"], f["severity"]) for f in run_detection(store_with(events)).findings}
+    assert ("sigma:agentaudit_secret_then_destroy", "high") in found
+    assert ("sigma:agentaudit_backup_destroy", "high") in found
+    # the read alone is a building block: the category on the event, no finding
+    assert not any(rule == "sigma:agentaudit_credential_access" for rule, _ in found)
+    monkeypatch.setenv("AGENTAUDIT_SIGMA", "0")
     silent = {f["rule_id"] for f in run_detection(store_with(events)).findings}
     assert not any(r.startswith("sigma:") for r in silent)
-    monkeypatch.setenv("AGENTAUDIT_SIGMA", "1")
-    found = {f["rule_id"] for f in run_detection(store_with(events)).findings}
-    assert "sigma:agentaudit_secret_then_destroy" in found
-    assert "sigma:agentaudit_backup_destroy" in found
+
+
+def test_one_scan_finds_what_one_query_per_rule_finds():
+    events = [
+        event(0, session_id="s1", command="grep -rn RAILWAY_TOKEN ."),
+        event(20, session_id="s1", command="railway volume delete --volume v1 --yes"),
+        event(40, session_id="s1", command="rm -rf ~"),
+        event(50, session_id="s2", command="history -c"),
+        event(60, session_id="s2", command="aws s3 rb s3://prod-assets --force"),
+        *(event(70 + i, session_id="s3", command=f"rm -rf ~/dir{i}") for i in range(5)),
+    ]
+    ruleset = load_rules()
+    one_scan, errors = run_rules(store_with(events), ruleset)
+    per_rule, per_rule_errors = run_rules(store_with(events), ruleset, one_scan=False)
+    assert errors == per_rule_errors == []
+    key = lambda f: (f["finding_id"], f["rule_id"], f["severity"], tuple(f["event_ids"]))  # noqa: E731
+    assert sorted(map(key, one_scan)) == sorted(map(key, per_rule))
+    assert {"sigma:agentaudit_destructive_burst_1m", "sigma:agentaudit_destroy_and_tamper"} <= {
+        f["rule_id"] for f in one_scan
+    }
+
+
+def test_one_scan_reports_a_rule_that_cannot_convert_and_runs_the_others(tmp_path):
+    (tmp_path / "good.yml").write_text(
+        "title: Good\nname: good_rule\nlogsource: {product: agentaudit, category: process}\n"
+        "detection:\n  sel: {command|contains: shred}\n  condition: sel\nlevel: low\n"
+    )
+    (tmp_path / "unknown_field.yml").write_text(
+        "title: Unknown field\nname: unknown_field\nlogsource: {product: agentaudit}\n"
+        "detection:\n  sel: {no_such_column: x}\n  condition: sel\nlevel: low\n"
+    )
+    ruleset = load_rules([tmp_path])
+    findings, errors = run_rules(store_with([event(0, command="shred -u a.txt")]), ruleset)
+    assert [f["rule_id"] for f in findings] == ["sigma:good_rule"]
+    assert len(errors) == 1 and errors[0].path.endswith("unknown_field.yml")
+
+
+def test_the_pack_is_parsed_once_until_a_rule_file_changes(tmp_path):
+    import os
+
+    from agentaudit.sigma.engine import load_rules_cached
+
+    rule = tmp_path / "r.yml"
+    rule.write_text(
+        "title: R\nname: r\nlogsource: {product: agentaudit, category: process}\n"
+        "detection:\n  sel: {command|contains: shred}\n  condition: sel\nlevel: low\n"
+    )
+    first = load_rules_cached([tmp_path])
+    assert load_rules_cached([tmp_path]) is first
+    rule.write_text(rule.read_text().replace("level: low", "level: medium"))
+    os.utime(rule, ns=(rule.stat().st_atime_ns, rule.stat().st_mtime_ns + 1_000_000))
+    again = load_rules_cached([tmp_path])
+    assert again is not first and str(again.rules[0].level.name).lower() == "medium"

@@ -15,20 +15,7 @@ from agentaudit.receiver import LocalReceiver
 from agentaudit.store import Store
 from agentaudit.watch.harness import WatchProcess, free_port, wait_for, write_config
 from agentaudit.watch.replay import pocketos_records, replay
-
-# What a one-shot `agentaudit detect` finds on the replay (agentaudit/scenarios/pocketos):
-# environment-scope fires twice, on the refused CLI delete and on the curl.
-EXPECTED_RULES = [
-    "credential-provenance",
-    "credential-read-then-destructive-use",
-    "data-and-backups-destroyed",
-    "destructive-burst",
-    "destructive-provider-http",
-    "environment-scope",
-    "environment-scope",
-    "failed-then-credential-hunt-then-destructive",
-]
-
+from tests.pocketos_expected import one_shot_rules
 
 # KNOWN DEFECT (open on issue 9): depending on how the writes fall into watch's passes, a
 # window-dependent behaviour (S9 `failed-then-credential-hunt-then-destructive`,
@@ -40,7 +27,7 @@ WINDOW_DEPENDENT = {"failed-then-credential-hunt-then-destructive", "data-and-ba
 
 def assert_expected_findings(findings):
     found = Counter(f["rule_id"] for f in findings)
-    expected = Counter(EXPECTED_RULES)
+    expected = one_shot_rules()
     assert set(found) == set(expected), found
     for rule, count in found.items():
         allowed = (
@@ -84,7 +71,7 @@ def watched_state(tmp_path):
     with Store.open(tmp_path / "watch.duckdb", read_only=True) as store:
         events = Counter(r["source"] for r in store.rows("SELECT source FROM events"))
         findings = store.rows("SELECT rule_id, session_id FROM findings")
-        alerts = store.rows("SELECT alert_id FROM alerts")
+        alerts = store.rows("SELECT alert_id, severity FROM alerts")
         deliveries = store.rows("SELECT ok FROM deliveries")
     return events, findings, alerts, deliveries
 
@@ -110,7 +97,7 @@ def test_alert_arrives_while_the_incident_is_written(setup):
         assert watch.terminate() == 0  # SIGTERM: clean exit
     # At the first page the provider's record ("production") may not be in yet, so the
     # environment-scope findings can still be to come; the final state below is exact.
-    assert health[0] == 200 and 1 <= health[1]["findings"] <= len(EXPECTED_RULES)
+    assert health[0] == 200 and 1 <= health[1]["findings"] <= one_shot_rules().total()
     assert 0 < latency < 15
     print(
         f"write-to-alert latency: {latency * 1000:.0f} ms (curl written {trigger - first_destructive:.2f} s after the first destructive write)"
@@ -118,8 +105,12 @@ def test_alert_arrives_while_the_incident_is_written(setup):
     body = receiver.received[0]["body"]
     # Paged at the call itself: before the provider's own record says "production".
     # Which call names the page depends on the pass that sent it (the refused CLI delete or
-    # the curl, both on this volume): the page is critical and names the volume and the call.
-    assert body["title"].startswith("[CRITICAL] railway") and "3d2c42fb" in body["title"]
+    # the curl, both on this volume): the page names the volume and the call. The Sigma pack
+    # fires (high) on the destructive command as soon as it is written; the behaviours may need
+    # a later pass's context to say critical, so the first page is high or critical, and the
+    # alert is critical once the incident is complete (checked below).
+    assert body["title"].startswith(("[CRITICAL] railway", "[HIGH] railway"))
+    assert "3d2c42fb" in body["title"]
     assert any(call in body["message"] for call in ("volumeDelete", "railway volume delete"))
     if "graphql" in body["title"]:  # paged at the curl: the token's origin is on the page
         assert (
@@ -129,7 +120,7 @@ def test_alert_arrives_while_the_incident_is_written(setup):
     assert "6f0c2b9e-41d7-4c3a-a8e5-d2b7f19c0e84" not in str(receiver.received)
     events, findings, alerts, deliveries = watched_state(tmp_path)
     assert_expected_findings(findings)
-    assert len(alerts) == 1
+    assert len(alerts) == 1 and alerts[0]["severity"] == "critical"
     assert deliveries == [{"ok": True}] and len(receiver.received) == 1
     assert events == batch_counts(tmp_path, logs)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 
 import pytest
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
@@ -25,6 +26,7 @@ from agentaudit.watch.sources import (
     register_source_type,
 )
 from agentaudit.watch.telemetry import Telemetry
+from tests.pocketos_expected import one_shot_rules
 
 
 def metric_points(reader: InMemoryMetricReader) -> dict[str, list]:
@@ -68,7 +70,8 @@ def test_telemetry_counts_sources_findings_latency_and_lag(tmp_path):
                 fh.write(b'{"received_at": "2026-04-24T19:30:00Z", "payl')
             assert wait_for(lambda: watcher.state["passes"] > 3, timeout=5)
             # the provider's record (and the findings it completes) may land a pass later
-            assert wait_for(lambda: watcher.state["findings"] == 8, timeout=15), watcher.state
+            total = one_shot_rules().total()  # what one-shot `detect` finds on the replay
+            assert wait_for(lambda: watcher.state["findings"] >= total, timeout=15), watcher.state
             time.sleep(0.5)
             points = metric_points(reader)
         finally:
@@ -89,15 +92,7 @@ def test_telemetry_counts_sources_findings_latency_and_lag(tmp_path):
     }
     assert quarantined == {"cursor.hooks": 1} and watcher.state["quarantined"] == 1
     findings = {p.attributes["agentaudit.rule"]: p.value for p in points["agentaudit.findings"]}
-    assert findings == {  # the replay's findings (agentaudit/scenarios/pocketos/expected.yaml)
-        "credential-provenance": 1,
-        "credential-read-then-destructive-use": 1,
-        "data-and-backups-destroyed": 1,
-        "destructive-burst": 1,
-        "destructive-provider-http": 1,
-        "environment-scope": 2,
-        "failed-then-credential-hunt-then-destructive": 1,
-    }
+    assert findings == dict(one_shot_rules())  # what one-shot `detect` finds on the replay
     latency = points["agentaudit.alert.latency"]
     assert latency[0].count == 1 and 0 < latency[0].sum < 15
     lag = {p.attributes["agentaudit.file"]: p.value for p in points["agentaudit.watch.file.lag"]}
@@ -130,7 +125,8 @@ def test_sigterm_equivalent_stop_flushes_what_was_written(tmp_path):
         thread.join(30)
     assert len(receiver.received) == 1
     with Store.open(tmp_path / "w.duckdb", read_only=True) as store:
-        assert store.count("findings") == 8
+        found = Counter(r["rule_id"] for r in store.rows("SELECT rule_id FROM findings"))
+    assert set(found) == set(one_shot_rules())
 
 
 def test_config_validation_and_sources(tmp_path):

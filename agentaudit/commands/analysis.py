@@ -17,7 +17,16 @@ from agentaudit.commands import packs
 from agentaudit.commands.model import CommandAnalysis, Finding, max_severity, raise_severity, rank
 from agentaudit.commands.normalize import canonicalize
 from agentaudit.commands.parse import SimpleCommand, fallback_split, parse
-from agentaudit.commands.programs import db, fs, git, http, hygiene, inline, railway_cli
+from agentaudit.commands.programs import (
+    control,
+    db,
+    fs,
+    git,
+    http,
+    hygiene,
+    inline,
+    railway_cli,
+)
 from agentaudit.commands.programs.base import Analyser, Context
 
 MAX_DEPTH = 5
@@ -26,6 +35,7 @@ _PROGRAMS: dict[str, Analyser] = {
     **git.PROGRAMS,
     **db.PROGRAMS,
     **http.PROGRAMS,
+    **control.PROGRAMS,
     **inline.PROGRAMS,
     **railway_cli.PROGRAMS,
 }

@@ -161,6 +161,24 @@ def _stdin_words(command: SimpleCommand) -> list[str] | None:
         return command.stdin.split()
 
 
+INPUT_AS_CODE = "input-as-code"  # wrapper mark: xargs/parallel made their input a shell script
+_SHELL_NAMES = {"sh", "bash", "zsh", "dash", "ksh", "ash", "mksh", "fish"}
+
+
+def _input_is_script(inner: list[str], token: str | None) -> bool:
+    """`xargs bash -c`, `xargs -I{} sh -c {}`, `parallel bash -c {}`: the input lines become
+    the script the shell runs, not arguments of a fixed script."""
+    if not inner or inner[0].rsplit("/", 1)[-1] not in _SHELL_NAMES:
+        return False
+    flag = next(
+        (i for i, a in enumerate(inner[1:], 1) if re.fullmatch(r"-[a-zA-Z]*c[a-zA-Z]*", a)), None
+    )
+    if flag is None:
+        return False
+    script = inner[flag + 1] if flag + 1 < len(inner) else None
+    return script is None or script == token or re.fullmatch(r"\{\d*\}", script) is not None
+
+
 def _xargs(command: SimpleCommand, argv: list[str]) -> list[SimpleCommand] | None:
     args = argv[1:]
     replace_token: str | None = None
@@ -198,13 +216,18 @@ def _xargs(command: SimpleCommand, argv: list[str]) -> list[SimpleCommand] | Non
         items = ["$XARGS_INPUT"]  # data from a non-literal stdin: unknown at audit time
     if replace_token and not any(replace_token in a for a in inner):
         replace_token = None  # nothing to replace: xargs appends the input
+    mark = [INPUT_AS_CODE] if _input_is_script(inner, replace_token) else []
     if replace_token:
         runs = [[a.replace(replace_token, item) for a in inner] for item in items[:8]] or [inner]
     else:
         runs = [inner + items]
     return [
         replace(
-            command, argv=run, stdin=None, stdin_piped=False, wrappers=[*command.wrappers, "xargs"]
+            command,
+            argv=run,
+            stdin=None,
+            stdin_piped=False,
+            wrappers=[*command.wrappers, "xargs", *mark],
         )
         for run in runs
     ]
@@ -222,8 +245,10 @@ def _parallel(command: SimpleCommand, argv: list[str]) -> list[SimpleCommand] | 
     inputs: list[str] = [a for a in args[i:] if a not in (":::", "::::", ":::+")]
     if not inputs and not template:
         return None
-    if not inputs:
-        inputs = _stdin_words(command) or ["$PARALLEL_INPUT"]
+    if not inputs:  # parallel reads one argument per input line, not per word
+        lines = command.stdin.splitlines() if command.stdin is not None else []
+        inputs = [line for line in lines if line.strip()] or ["$PARALLEL_INPUT"]
+    mark = [INPUT_AS_CODE] if _input_is_script(template, None) else []
     runs: list[list[str]] = []
     for item in inputs[:8]:
         if not template:
@@ -233,7 +258,7 @@ def _parallel(command: SimpleCommand, argv: list[str]) -> list[SimpleCommand] | 
         else:
             runs.append([*template, item])
     return [
-        replace(command, argv=run, stdin=None, wrappers=[*command.wrappers, "parallel"])
+        replace(command, argv=run, stdin=None, wrappers=[*command.wrappers, "parallel", *mark])
         for run in runs
     ] or None
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from agentaudit.detect import behaviours, models, rules
 from agentaudit.detect.base import Detector
+from agentaudit.detect.sigma import SigmaRules
 from agentaudit.link import link_events
 from agentaudit.model.forest import ModelRefused
 from agentaudit.store import Store
@@ -18,9 +19,15 @@ from agentaudit.store import Store
 DETECTOR_PACKAGES = (rules, behaviours, models)
 
 
+SIGMA_OPT_OUT_ENV = "AGENTAUDIT_SIGMA"  # "0" leaves the Sigma pack out (e.g. to compare runs)
+
+
 def builtin_detectors() -> list[Detector]:
-    """One instance of every detector class in `agentaudit.detect.rules`, `.behaviours`, `.models`."""
+    """One instance of every detector class in `agentaudit.detect.rules`, `.behaviours`,
+    `.models`, plus the Sigma rule pack (`SigmaRules`) unless AGENTAUDIT_SIGMA=0."""
     found: list[Detector] = []
+    if os.environ.get(SIGMA_OPT_OUT_ENV) != "0":
+        found.append(SigmaRules())
     for package in DETECTOR_PACKAGES:
         for info in pkgutil.iter_modules(package.__path__):
             if info.name.startswith(("test_", "_")):
@@ -60,10 +67,6 @@ def run_detection(store: Store, detectors: list[Detector] | None = None) -> Dete
     findings: list[dict[str, Any]] = []
     if detectors is None:
         detectors = builtin_detectors()
-        if os.environ.get("AGENTAUDIT_SIGMA") == "1":  # opt-in until the pack is tuned
-            from agentaudit.detect.sigma import SigmaRules
-
-            detectors.append(SigmaRules())
     refused: list[str] = []
     for detector in detectors:
         try:

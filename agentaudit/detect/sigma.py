@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from agentaudit.detect.base import Detector, DetectorInfo
-from agentaudit.sigma.engine import BUILTIN_DIR, RuleError, load_rules, run_rules
+from agentaudit.sigma.engine import BUILTIN_DIR, RuleError, load_rules_cached, run_rules
 from agentaudit.store import Store
 
 RULE_DIRS_ENV = "AGENTAUDIT_RULE_DIRS"
@@ -37,10 +37,11 @@ class SigmaRules(Detector):
         self.errors: list[RuleError] = []
 
     def query(self) -> str:  # pragma: no cover - run() is overridden
-        raise NotImplementedError("SigmaRules runs one query per rule")
+        raise NotImplementedError("SigmaRules runs the whole pack in one scan (engine.OneScan)")
 
     def run(self, store: Store) -> list[dict[str, Any]]:
-        ruleset = load_rules(self.directories or configured_rule_dirs())
+        # parsed once per process while the rule files are unchanged; SQL compiled once per pack
+        ruleset = load_rules_cached(self.directories or configured_rule_dirs())
         findings, errors = run_rules(store, ruleset)
         self.errors = ruleset.errors + errors
         return findings

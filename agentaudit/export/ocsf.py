@@ -259,7 +259,10 @@ def alert_finding(
             "product": _PRODUCT,
             "log_name": "agentaudit.findings",
             "log_provider": "agentaudit",
-            "uid": stable_id("finding-record", alert["alert_id"], activity, ms(at), reason),
+            # the member count tells apart two members of one rule joining in the same pass
+            "uid": stable_id(
+                "finding-record", alert["alert_id"], activity, ms(at), reason, len(members)
+            ),
             "correlation_uid": alert["alert_id"],
             "event_code": top["rule_id"],
             "processed_time": ms(at),

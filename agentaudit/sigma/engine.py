@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+import duckdb
 import jsonschema
 import yaml
 from sigma.collection import SigmaCollection
@@ -130,6 +132,20 @@ def load_rules(directories: list[Path] | None = None, schema_dir: Path | None = 
     return ruleset
 
 
+_LOADED: dict[tuple, RuleSet] = {}
+
+
+def load_rules_cached(directories: list[Path]) -> RuleSet:
+    """`load_rules`, reused while no rule file changed (same names, sizes, mtimes): parsing
+    and validating the pack takes about a second, more than the watch service's page budget."""
+    stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in rule_files(directories))
+    key = (tuple(str(d) for d in directories), stamp)
+    if key not in _LOADED:
+        _LOADED.clear()
+        _LOADED[key] = load_rules(directories)
+    return _LOADED[key]
+
+
 def level_of(rule: SigmaRule | SigmaCorrelationRule) -> str:
     return _LEVELS.get(str(rule.level.name).lower() if rule.level else "medium", "medium")
 
@@ -143,6 +159,30 @@ def timespan_seconds(spec: Any) -> int:
             raise ValueError(f"bad timespan {text!r}")
         return int(seconds)
     return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def _base_select(source: str, where: str, rule_column: str = "") -> str:
+    # one finding per call: a hook's before/after records and the shell line of one call
+    # share a call key
+    return f"""
+        SELECT {rule_column} session_key, call_key AS finding_key,
+               list(event_id ORDER BY time) AS event_ids,
+               min(time) AS first_seen, max(time) AS last_seen,
+               to_json({{operation: any_value(operation), command: any_value(command),
+                         target: any_value(target), severity: max(severity),
+                         categories: list_distinct(flatten(list(coalesce(categories, [])))),
+                         sources: list_distinct(list(source))}}) AS evidence
+        FROM {source} WHERE {where}
+        GROUP BY ALL
+        """
+
+
+def correlation_bases(corr: SigmaCorrelationRule) -> list[SigmaRule]:
+    bases = [r.rule for r in corr.rules]
+    for base in bases:
+        if not isinstance(base, SigmaRule):
+            raise ValueError(f"{corr.title}: correlations of correlations are not supported")
+    return bases
 
 
 class RuleCompiler:
@@ -161,31 +201,25 @@ class RuleCompiler:
         return " OR ".join(f"({q})" for q in queries) or "false"
 
     def base_query(self, rule: SigmaRule) -> str:
-        # one finding per call: a hook's before/after records and the shell line of one
-        # call share a call key
-        return f"""
-        SELECT session_key, call_key AS finding_key, list(event_id ORDER BY time) AS event_ids,
-               min(time) AS first_seen, max(time) AS last_seen,
-               to_json({{operation: any_value(operation), command: any_value(command),
-                         target: any_value(target), severity: max(severity),
-                         categories: list_distinct(flatten(list(coalesce(categories, [])))),
-                         sources: list_distinct(list(source))}}) AS evidence
-        FROM event_sessions WHERE {self.where(rule)}
-        GROUP BY session_key, call_key
-        """
+        return _base_select("event_sessions", self.where(rule))
 
-    def correlation_query(self, corr: SigmaCorrelationRule) -> str:
+    def correlation_query(
+        self,
+        corr: SigmaCorrelationRule,
+        source: str = "event_sessions",
+        predicate: Callable[[SigmaRule], str] | None = None,
+    ) -> str:
+        """`source` and `predicate` let the one-scan path read its table of matches, where
+        a base rule's clause is a lookup in the row's list of matched rules."""
+        predicate = predicate or self.where
         kind = str(corr.type.name).lower() if hasattr(corr.type, "name") else str(corr.type)
         kind = kind.replace("correlationtype.", "")
-        bases = [r.rule for r in corr.rules]
-        for base in bases:
-            if not isinstance(base, SigmaRule):
-                raise ValueError(f"{corr.title}: correlations of correlations are not supported")
+        bases = correlation_bases(corr)
         groups = [self._column(g) for g in (corr.group_by or [])]
         seconds = timespan_seconds(corr.timespan)
         partition = ", ".join(groups) if groups else "1"
-        matched = ", ".join(f"CASE WHEN {self.where(b)} THEN {i} END" for i, b in enumerate(bases))
-        any_match = " OR ".join(f"({self.where(b)})" for b in bases)
+        matched = ", ".join(f"CASE WHEN {predicate(b)} THEN {i} END" for i, b in enumerate(bases))
+        any_match = " OR ".join(f"({predicate(b)})" for b in bases)
         window = (f"WINDOW win AS (PARTITION BY {partition} ORDER BY time "
                   f"RANGE BETWEEN INTERVAL {seconds} SECOND PRECEDING AND CURRENT ROW)")  # fmt: skip
         condition = corr.condition
@@ -225,7 +259,9 @@ class RuleCompiler:
         return f"""
         WITH base AS (
             SELECT *, list_filter([{matched}], lambda x: x IS NOT NULL) AS matched
-            FROM event_sessions WHERE {any_match}
+            FROM {source}
+            -- a timespan needs real times: untimed history lines share a placeholder time
+            WHERE ({any_match}) AND time_precision IS DISTINCT FROM 'none'
         ), w AS (
             SELECT *, {measure} AS n, min(time) OVER win AS window_start,
                    list(event_id) OVER win AS window_ids
@@ -257,9 +293,24 @@ def output_rules(ruleset: RuleSet) -> list[SigmaRule | SigmaCorrelationRule]:
 
 
 def run_rules(
-    store: Store, ruleset: RuleSet, only: list[str] | None = None
+    store: Store, ruleset: RuleSet, only: list[str] | None = None, one_scan: bool = True
 ) -> tuple[list[dict[str, Any]], list[RuleError]]:
-    """Findings of every output rule; a rule that fails to convert or run is reported."""
+    """Findings of every output rule; a rule that fails to convert or run is reported.
+
+    By default every base rule is evaluated in one pass over the events (`OneScan`); `only`
+    (rule tests) and `one_scan=False` run one query per rule, which is also the fallback
+    when the combined query fails, so the broken rule is named."""
+    if one_scan and not only:
+        try:
+            return OneScan.of(ruleset).run(store)
+        except duckdb.Error:
+            pass  # one rule's SQL broke the combined query: per rule, to name it
+    return _run_per_rule(store, ruleset, only)
+
+
+def _run_per_rule(
+    store: Store, ruleset: RuleSet, only: list[str] | None
+) -> tuple[list[dict[str, Any]], list[RuleError]]:
     compiler = RuleCompiler()
     findings: list[dict[str, Any]] = []
     errors: list[RuleError] = []
@@ -297,7 +348,7 @@ def _finding(
     return {
         "finding_id": stable_id(rule_id, session, row["finding_key"]),
         "rule_id": rule_id,
-        "title": rule.title,
+        "title": _title(rule, kind, evidence),
         "severity": level_of(rule),
         "kind": kind,
         "first_seen": row["first_seen"],
@@ -309,3 +360,124 @@ def _finding(
         "evidence": json.dumps(evidence, default=str, sort_keys=True),
         "created_at": now(),
     }
+
+
+MATCHES_TABLE = "sigma_matches"
+# what `_base_select` and the correlation queries read from the matches
+_MATCH_COLUMNS = (
+    "session_key", "call_key", "event_id", "time", "time_precision", "operation", "command",
+    "target", "severity", "categories", "source",
+)  # fmt: skip
+
+
+@dataclass
+class OneScan:
+    """The whole pack as one pass: every base rule's clause is evaluated once per event into
+    a list of matched rule indexes, the matching events go to a TEMP table, and the base
+    findings (one GROUP BY) and each correlation (window query) read that small table.
+    One query per rule scanned `event_sessions` (events joined with links) once per rule.
+    The SQL is built once per rule set (`of` caches it)."""
+
+    bases: list[SigmaRule]
+    outputs: list[tuple[SigmaCorrelationRule, str]]  # correlation, its SQL on the matches
+    matches_sql: str
+    base_outputs: dict[int, SigmaRule]  # base rule index -> rule, for findings of base rules
+    base_sql: str  # every base rule's findings in one GROUP BY over the matches
+    errors: list[RuleError]
+    files: dict[str, Path]
+
+    _cache: ClassVar[dict[int, tuple[RuleSet, OneScan]]] = {}
+
+    @classmethod
+    def of(cls, ruleset: RuleSet) -> OneScan:
+        cached = cls._cache.get(id(ruleset))
+        if cached is None or cached[0] is not ruleset:
+            cached = (ruleset, cls.compile(ruleset))
+            cls._cache.clear()  # one pack at a time per process
+            cls._cache[id(ruleset)] = cached
+        return cached[1]
+
+    @classmethod
+    def compile(cls, ruleset: RuleSet) -> OneScan:
+        compiler = RuleCompiler()
+        bases: list[SigmaRule] = []
+        wheres: list[str] = []
+        errors: list[RuleError] = []
+
+        def index(rule: SigmaRule) -> int:
+            for i, known in enumerate(bases):
+                if known is rule:
+                    return i
+            wheres.append(compiler.where(rule))  # raises on a rule that cannot convert
+            bases.append(rule)
+            return len(bases) - 1
+
+        outputs: list[tuple[SigmaCorrelationRule, str]] = []
+        base_outputs: dict[int, SigmaRule] = {}
+        for rule in output_rules(ruleset):
+            key = rule.name or str(rule.id)
+            try:
+                if isinstance(rule, SigmaCorrelationRule):
+                    for base in correlation_bases(rule):
+                        index(base)
+                    sql = compiler.correlation_query(
+                        rule,
+                        source=MATCHES_TABLE,
+                        predicate=lambda b: f"list_contains(sigma_rules, {index(b)})",
+                    )
+                    outputs.append((rule, sql))
+                else:
+                    base_outputs[index(rule)] = rule
+            except Exception as exc:  # one rule that cannot convert must not stop the others
+                errors.append(
+                    RuleError(str(ruleset.files.get(key, key)), f"{type(exc).__name__}: {exc}")
+                )
+        flags = ", ".join(f"CASE WHEN {w} THEN {i} END" for i, w in enumerate(wheres)) or "NULL"
+        # only the columns the findings and correlations read: `SELECT *` would drag every
+        # column (the raw record included) of every row through the scan
+        columns = set(_MATCH_COLUMNS)
+        for corr, _sql in outputs:
+            columns |= {compiler._column(g) for g in corr.group_by or []}
+            if corr.condition and getattr(corr.condition, "fieldref", None):
+                columns.add(compiler._column(corr.condition.fieldref))
+        selected = ", ".join(f"es.{c}" for c in sorted(columns))
+        # the clauses read event columns only, so they run on `events` and only the matching
+        # rows pay for the join with links that gives their session and call keys
+        matches_sql = f"""
+        CREATE OR REPLACE TEMP TABLE {MATCHES_TABLE} AS
+        WITH hits AS (
+            SELECT * FROM (
+                SELECT event_id, list_filter([{flags}], lambda x: x IS NOT NULL) AS sigma_rules
+                FROM events
+            ) WHERE len(sigma_rules) > 0
+        )
+        SELECT {selected}, hits.sigma_rules FROM event_sessions es JOIN hits USING (event_id)
+        """
+        wanted = ", ".join(str(i) for i in base_outputs) or "NULL"
+        base_sql = _base_select(
+            f"{MATCHES_TABLE}, unnest(sigma_rules) AS u(rule_index)",
+            f"rule_index IN ({wanted})",
+            rule_column="rule_index,",
+        )
+        return cls(bases, outputs, matches_sql, base_outputs, base_sql, errors, dict(ruleset.files))
+
+    def run(self, store: Store) -> tuple[list[dict[str, Any]], list[RuleError]]:
+        findings: list[dict[str, Any]] = []
+        store.con.execute(self.matches_sql)
+        try:
+            if self.base_outputs:
+                for row in store.rows(self.base_sql):
+                    findings.append(_finding(self.base_outputs[row["rule_index"]], "rule", row))
+            for rule, sql in self.outputs:
+                findings += [_finding(rule, "correlation", row) for row in store.rows(sql)]
+        finally:
+            store.con.execute(f"DROP TABLE IF EXISTS {MATCHES_TABLE}")
+        return findings, list(self.errors)
+
+
+def _title(rule: SigmaRule | SigmaCorrelationRule, kind: str, evidence: dict[str, Any]) -> str:
+    """The rule's title with what it matched, so two findings of one rule read apart."""
+    if kind == "correlation":
+        return f"{rule.title} ({evidence.get('count')} in the window)"
+    what = evidence.get("operation") or evidence.get("command") or evidence.get("target")
+    return f"{rule.title}: {str(what)[:80]}" if what else rule.title

@@ -10,6 +10,9 @@ import pytest
 pytest.importorskip("streamlit", reason="the dashboard extra is not installed")
 from streamlit.testing.v1 import AppTest
 
+from agentaudit.scenarios.replay import load_spec
+from agentaudit.store import Store
+
 SCREENS = Path(__file__).resolve().parents[2] / "dashboards" / "screens"
 TITLE = (
     "[CRITICAL] railway.graphql:volumeDelete on 3d2c42fb-6c1e-4a55-9d5f-8b7e2f0a9c13 (production)"
@@ -24,6 +27,12 @@ def run_page(name: str, db: Path, monkeypatch) -> AppTest:
     return app
 
 
+def stored_findings(db: Path) -> int:
+    """Every finding of the demo belongs to its one incident."""
+    with Store.open(db, read_only=True) as store:
+        return store.count("findings")
+
+
 def table_rows(app: AppTest, index: int = 0) -> list[dict]:
     return app.table[index].value.to_dict("records")
 
@@ -34,8 +43,9 @@ def test_incidents_page(demo_db, monkeypatch):
     assert table_rows(app)[0]["title"] == TITLE
     assert app.header[0].value == TITLE
     # duration, findings, destructive steps, sessions (the agent's; not the shell's before it)
-    assert [m.value for m in app.metric] == ["8.9 s", "8", "2", "1"]
-    assert table_rows(app)[0]["findings"] == 8
+    findings = stored_findings(demo_db)
+    assert [m.value for m in app.metric] == ["8.9 s", str(findings), "2", "1"]
+    assert table_rows(app)[0]["findings"] == findings
     markdown = " ".join(m.value for m in app.markdown)
     assert "**`railway volume delete`** at T+0 ms" in markdown
     assert (
@@ -73,20 +83,13 @@ def test_timeline_page(demo_db, monkeypatch):
 def test_findings_page(demo_db, monkeypatch):
     app = run_page("findings", demo_db, monkeypatch)
     rows = table_rows(app)
-    assert len(rows) == 8  # environment-scope fires twice: the CLI delete and the curl
-    assert sorted(row["rule_id"] for row in rows) == [
-        "credential-provenance",
-        "credential-read-then-destructive-use",
-        "data-and-backups-destroyed",
-        "destructive-burst",
-        "destructive-provider-http",
-        "environment-scope",
-        "environment-scope",
-        "failed-then-credential-hunt-then-destructive",
-    ]
+    assert len(rows) == stored_findings(demo_db)  # environment-scope fires twice: CLI and curl
+    expected = load_spec("pocketos")["expect"]  # every rule the scenario expects, once or more
+    assert {row["rule_id"] for row in rows} == {e["rule"] for e in expected}
     assert {row["session_id"] for row in rows} == {"8f1d2c3b-5a6e-4f70-9b1c-2d3e4f5a6b7c"}
     app.multiselect[0].set_value(["high"]).run()
-    assert [row["rule_id"] for row in table_rows(app)] == ["destructive-burst"]
+    high = sorted({row["rule_id"] for row in table_rows(app)})
+    assert high == sorted(e["rule"] for e in expected if e["severity"] == "high")
 
 
 def test_sessions_page(demo_db, monkeypatch):
@@ -94,7 +97,11 @@ def test_sessions_page(demo_db, monkeypatch):
     # the agent's session first, then the developer's own shell lines before it (inferred)
     row, shell = table_rows(app)
     assert (row["session_id"], row["kind"]) == ("8f1d2c3b-5a6e-4f70-9b1c-2d3e4f5a6b7c", "agent")
-    assert (row["destructive_steps"], row["findings"], row["environments"]) == (2, 8, "production")
+    assert (row["destructive_steps"], row["findings"], row["environments"]) == (
+        2,
+        stored_findings(demo_db),
+        "production",
+    )
     assert shell["session_id"].startswith("shell:") and shell["kind"] == "shell"
     assert (shell["events"], shell["destructive_steps"], shell["findings"], shell["sources"]) == (
         4,

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from agentaudit.cli import app
 from agentaudit.incidents import IncidentNotFound, get_incident, list_incidents
+from agentaudit.scenarios.replay import load_spec
 from agentaudit.sqlshell import repl
 from agentaudit.store import Store
 from agentaudit.views import VIEW_NAMES
@@ -23,7 +24,8 @@ SESSION = "8f1d2c3b-5a6e-4f70-9b1c-2d3e4f5a6b7c"
 def test_incident_list_and_show(demo_store):
     rows = list_incidents(demo_store)
     assert len(rows) == 1
-    assert rows[0]["duration_ms"] == 8921 and rows[0]["findings"] == 8
+    # the one incident holds every finding of the demo
+    assert rows[0]["duration_ms"] == 8921 and rows[0]["findings"] == demo_store.count("findings")
     assert rows[0]["sessions"] == [SESSION]  # not the developer's own shell session before it
     incident = get_incident(demo_store, rows[0]["incident_id"][:6])
     assert incident.status == "firing" and incident.severity == "critical"
@@ -46,7 +48,8 @@ def test_incident_list_and_show(demo_store):
     assert "/home/dev/pocketos/scripts/domains/railway-domains.env" in credential["seen_in"]
     assert credential["used_destructively"] is True
     assert len(credential["fingerprint"]) == 16
-    assert [f["rule_id"] for f in incident.findings] == [
+    # in time order; the Sigma pack's findings (a level below) sit between them
+    assert [f["rule_id"] for f in incident.findings if not f["rule_id"].startswith("sigma:")] == [
         "destructive-burst",
         "environment-scope",
         "failed-then-credential-hunt-then-destructive",
@@ -56,6 +59,10 @@ def test_incident_list_and_show(demo_store):
         "destructive-provider-http",
         "environment-scope",
     ]
+    expected = {e["rule"] for e in load_spec("pocketos")["expect"]}
+    assert {f["rule_id"] for f in incident.findings} == expected
+    times = [f["first_seen"] for f in incident.findings]
+    assert times == sorted(times)
     assert {s["session_kind"] for s in incident.destructive_steps} == {"agent"}
     with pytest.raises(IncidentNotFound):
         get_incident(demo_store, "nope")
@@ -96,7 +103,7 @@ def test_analyst_views(demo_store):
     )
     assert session["destructive_steps"] == 2 and session["events"] == 27
     assert (session["findings"], session["max_severity"], session["environments"]) == (
-        8,
+        demo_store.count("findings"),
         "critical",
         ["production"],
     )

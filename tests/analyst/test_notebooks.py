@@ -10,6 +10,8 @@ import pytest
 nbformat = pytest.importorskip("nbformat", reason="the notebooks extra is not installed")
 from nbclient import NotebookClient  # noqa: E402
 
+from tests.pocketos_expected import one_shot_rules  # noqa: E402
+
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
@@ -36,7 +38,9 @@ def execute(name: str) -> str:
 def test_postmortem_notebook():
     text = execute("postmortem")
     assert "ingested 33 events from 3 files, 0 quarantined" in text
-    assert "findings: 8, alerts: 1, alerts delivered: 1" in text
+    # every finding one-shot `detect` makes on the replay, in one alert
+    total = one_shot_rules().total()
+    assert f"findings: {total}, alerts: 1, alerts delivered: 1" in text
     assert "duration: 8,921 ms" in text
     # the nine seconds, in order, with their offsets
     assert (
@@ -55,10 +59,11 @@ def test_postmortem_notebook():
     ]
     assert len({fp for _, _, fp in path}) == 1
     assert "6f0c2b9e-41d7-4c3a-a8e5-d2b7f19c0e84" not in text  # the token itself never shows
-    # what fired when: eight findings, three on the refused CLI delete, five on the curl
+    # what fired when: every finding; of the Python ones three on the refused CLI delete and
+    # five on the curl (the Sigma pack's, a level below, on the same two calls)
     fired = re.findall(r"T\+\s*([\d,]+) ms  (\S+)\s+on (\S+)", text)
-    assert len(fired) == 8
-    assert {(ms, rule) for ms, rule, _ in fired if ms == "0"} == {
+    assert len(fired) == total
+    assert {(ms, rule) for ms, rule, _ in fired if ms == "0" and ":" not in rule} == {
         ("0", "destructive-burst"),
         ("0", "environment-scope"),
         ("0", "failed-then-credential-hunt-then-destructive"),
@@ -68,14 +73,19 @@ def test_postmortem_notebook():
     assert "destructive-burst: decidable at T+7,804 ms" in text
     # the scope check on the refused CLI delete alone was decidable at once
     assert "environment-scope: decidable at T+0 ms, 8,921 ms before" in text
+    # one line per finding: the Python ones (`[\w-]+`), then the Sigma pack's (`sigma:`)
     assert len(re.findall(r"^[\w-]+: decidable at T\+", text, re.M)) == 8
+    # every finding but production_destroy, which rests on the provider's record itself
+    assert len(re.findall(r"^[\w:-]+: decidable at T\+", text, re.M)) == total - 1
+    assert "sigma:agentaudit_production_destroy: decidable" not in text
 
 
 def test_hunting_notebook_without_the_corpus(monkeypatch, tmp_path):
     monkeypatch.setenv("AGENTAUDIT_CORPUS", str(tmp_path / "no-corpus"))
     text = execute("hunting")
     assert "corpus: not found at" in text and "built-in replay only" in text
-    assert "events: 33, quarantined: 0, findings: 8, incidents: 1" in text
+    total = one_shot_rules().total()
+    assert f"events: 33, quarantined: 0, findings: {total}, incidents: 1" in text
     assert "agent sessions with destructive calls: 1" in text
     # the developer's own shell lines before the agent ran form a session that destroyed nothing
     assert "shell sessions (no agent) with destructive calls: 0" in text

@@ -55,7 +55,14 @@ def test_sessionless_incident_has_a_timeline_and_details(tmp_path):
         report = report_for(store, incident=row["incident_id"])
     # the incident's window, not the harmless `git status` two seconds before it
     assert [s.what for s in report.steps] == ["railway.graphql:volumeDelete"]
-    assert set(report.steps[0].fired) == {"destructive-provider-http", "data-and-backups-destroyed"}
+    assert set(report.steps[0].fired) == {
+        "destructive-provider-http",
+        "data-and-backups-destroyed",
+        # the Sigma pack, a level below: the Railway catalog, the backup, the critical scope
+        "sigma:agentaudit_railway_destructive",
+        "sigma:agentaudit_backup_destroy",
+        "sigma:agentaudit_destructive_command_critical",
+    }
     assert report.gap.record_ms is None  # no provider log ingested: nothing confirms it
     result = CliRunner().invoke(
         app, ["timeline", "--incident", row["incident_id"][:8], "--db", str(db), "--json"]
@@ -81,5 +88,11 @@ def test_provider_record_alone_is_a_sessionless_incident(tmp_path):
         report = report_for(store, incident=row["incident_id"])
     # no session: the window's rows, here the one deletion record (not the staging records)
     assert [(s.what, s.sources) for s in report.steps] == [("volume.deleted", ("railway.audit",))]
-    assert report.steps[0].fired == ("data-and-backups-destroyed",)
+    assert set(report.steps[0].fired) == {
+        "data-and-backups-destroyed",
+        # the Sigma pack on the provider's record: the Railway catalog, the backup, production
+        "sigma:agentaudit_railway_destructive",
+        "sigma:agentaudit_backup_destroy",
+        "sigma:agentaudit_production_destroy",
+    }
     assert report.gap is None  # no agent call to measure from

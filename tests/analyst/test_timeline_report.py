@@ -11,9 +11,18 @@ from typer.testing import CliRunner
 
 from agentaudit.cli import app
 from agentaudit.incidents import IncidentNotFound
+from agentaudit.scenarios.replay import load_spec
 from agentaudit.schema import parse_time
 from agentaudit.timeline_render import timeline_svg, to_html, to_markdown
 from agentaudit.timeline_steps import report_for
+
+EXPECTED_RULES = {e["rule"] for e in load_spec("pocketos")["expect"]}
+
+
+def python_rules(fired) -> set[str]:
+    """The Python rules' and behaviours' findings (the Sigma pack's are `sigma:` ids)."""
+    return {rule for rule in fired if not rule.startswith("sigma:")}
+
 
 runner = CliRunner()
 SVG = "{http://www.w3.org/2000/svg}"
@@ -38,8 +47,9 @@ def test_steps_merge_agent_shell_and_provider_rows(report):
     assert [r.offset_ms for r in curl.rows] == [7804, 7804, 8655, 8921]
     assert curl.rows[-1].what == "volume.deleted"
     assert curl.target_env == "production"
-    # the curl completes five of the incident's eight findings; the refused CLI delete the rest
-    assert set(curl.fired) == {
+    # the curl completes five of the incident's Python findings; the refused CLI delete the
+    # rest (the Sigma pack's findings, a level below, sit on the same two calls)
+    assert python_rules(curl.fired) == {
         "destructive-provider-http",
         "credential-read-then-destructive-use",
         "credential-provenance",
@@ -47,13 +57,14 @@ def test_steps_merge_agent_shell_and_provider_rows(report):
         "environment-scope",
     }
     assert report.steps[0].status == "failure"
-    assert set(report.steps[0].fired) == {
+    assert python_rules(report.steps[0].fired) == {
         "destructive-burst",
         "environment-scope",
         "failed-then-credential-hunt-then-destructive",
     }
     assert [s.fired for s in report.steps[1:3]] == [(), ()]
-    assert sum(len(s.fired) for s in report.steps) == 8  # each finding flagged exactly once
+    # every rule the scenario expects is flagged on a step
+    assert {r for s in report.steps for r in s.fired} == EXPECTED_RULES
     assert report.steps[2].detail.endswith("scripts/domains/railway-domains.env")
 
 
@@ -89,15 +100,7 @@ def test_html_is_self_contained_with_a_chart(report):
     lanes = [t.text for t in svg.findall(f"{SVG}text") if t.get("class") == "lane"]
     assert lanes == ["cursor.hooks", "shell.zsh", "railway.audit"]
     flags = {t.text for t in svg.findall(f"{SVG}text") if t.get("class") == "finding"}
-    assert flags == {
-        "⚑ destructive-burst",
-        "⚑ destructive-provider-http",
-        "⚑ credential-read-then-destructive-use",
-        "⚑ credential-provenance",
-        "⚑ data-and-backups-destroyed",
-        "⚑ environment-scope",
-        "⚑ failed-then-credential-hunt-then-destructive",
-    }
+    assert flags == {f"⚑ {rule}" for rule in EXPECTED_RULES}
     assert "first destructive call → provider record: 8,921 ms" in page
     assert "call → provider record: 1,117 ms" in page
 

@@ -69,11 +69,21 @@ def _clean(sub: str, rest: list[str]) -> list[Finding]:
     return []
 
 
+def _is_lease(arg: str) -> bool:
+    return arg in ("--force-with-lease", "--force-if-includes") or arg.startswith(
+        "--force-with-lease="
+    )
+
+
 def _push(sub: str, rest: list[str]) -> list[Finding]:
     parsed = parse_args(rest, {"-o", "--push-option", "--repo", "--receive-pack", "--exec"})
-    lease = any(a.startswith(("--force-with-lease", "--force-if-includes")) for a in rest)
+    lease = any(_is_lease(a) for a in rest)
+    # an option git does not define that starts with --force is read as --force: only the
+    # exact lease options make a forced push conditional
+    other_force = any(a.startswith("--force") and a != "--force" and not _is_lease(a) for a in rest)
     refs = parsed.positional[1:]
-    if ("f" in parsed.short or "--force" in parsed.long or "--mirror" in parsed.long) and not lease:
+    forced = "f" in parsed.short or "--force" in parsed.long or "--mirror" in parsed.long
+    if (forced and not lease) or other_force:
         return [_finding("push-force", "high", "git push --force rewrites remote history", sub,
                          " ".join(parsed.positional) or None)]  # fmt: skip
     if any(r.startswith("+") for r in refs) and not lease:

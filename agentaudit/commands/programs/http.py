@@ -20,6 +20,11 @@ _DESTRUCTIVE_MUTATION = re.compile(rf"(?i){_DESTROY_WORD}")
 _DESTRUCTIVE_PATH = re.compile(
     rf"(?i)/(_delete_by_query|_close|_flush|_forcemerge|_shrink|[\w-]*{_DESTROY_WORD}[\w-]*)(/|\?|$)"
 )
+# cluster-wide admin endpoints (Elasticsearch/OpenSearch): one write changes every node
+_CLUSTER_ADMIN_PATH = re.compile(
+    r"(?i)/(_cluster/(settings|reroute|voting_config_exclusions)|_snapshot/[^/]+/[^/]+/_restore|"
+    r"_nodes/([^/]+/)?_shutdown)(/|\?|$)"
+)
 _ARG_VALUE = re.compile(r"\w+\s*:\s*\\?\"(?P<v>[^\"\\]+)\\?\"")
 _DATA_FLAGS = ("-d", "--data", "--data-raw", "--data-binary", "--data-urlencode", "--json", "-F",
                "--form", "--body-data", "--post-data", "--raw")  # fmt: skip
@@ -110,6 +115,14 @@ def http_client(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
             Finding("http.destructive-path", "cloud_delete", "medium",
                     f"HTTP {method} to destructive endpoint {path}", operation=f"http {method}",
                     target=path, scope="remote", url=url, provider=provider)
+        )  # fmt: skip
+    elif method in ("POST", "PUT", "PATCH") and _CLUSTER_ADMIN_PATH.search(path or ""):
+        findings.append(
+            Finding("http.cluster-admin", "service_disrupt", "medium",
+                    f"HTTP {method} to cluster admin endpoint {path}: changes or restores "
+                    "the whole cluster (allocation, settings, indices)",
+                    operation=f"http {method}", target=path, scope="remote", url=url,
+                    provider=provider)
         )  # fmt: skip
     return findings
 

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from agentaudit.commands import packs
 from agentaudit.commands.model import Finding
+from agentaudit.commands.normalize import INPUT_AS_CODE
 from agentaudit.commands.parse import SimpleCommand, is_dynamic
 from agentaudit.commands.programs.base import Context
 from agentaudit.commands.programs.fs import delete_severity
@@ -74,11 +75,16 @@ def shell(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
         script = rest[0] if rest else None
     elif not rest or rest[0] == "-" or rest[0] == "-s":
         script = cmd.stdin
+    fed = []
+    if command_mode and INPUT_AS_CODE in cmd.wrappers:
+        fed = [Finding("exec.input-as-code", "dynamic_exec", "medium",
+                       f"{cmd.wrappers[-2]} runs its input lines as {cmd.program} code",
+                       operation=f"{cmd.wrappers[-2]} {cmd.program} -c")]  # fmt: skip
     if script is None:
-        return _piped_code(cmd)
+        return fed or _piped_code(cmd)
     if is_dynamic(script) and script.strip().startswith(("$", "`", '"$')):
-        return [_dynamic(cmd, script)]
-    return ctx.analyze_script(script, cmd.depth + 1)
+        return [*fed, _dynamic(cmd, script)]
+    return fed + ctx.analyze_script(script, cmd.depth + 1)
 
 
 def _piped_code(cmd: SimpleCommand) -> list[Finding]:

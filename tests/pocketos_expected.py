@@ -1,0 +1,21 @@
+"""What a one-shot `agentaudit detect` finds on the PocketOS replay: the reference the watch
+tests compare the real-time findings with (every detector, the Sigma pack included)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import cache
+
+from agentaudit.detect import run_detection
+from agentaudit.ingest import ingest_paths
+from agentaudit.scenarios import scenario_files
+from agentaudit.store import Store
+
+
+@cache
+def one_shot_rules() -> Counter:
+    """rule id -> findings of that rule (environment-scope fires twice, on the refused CLI
+    delete and on the curl; the Sigma pack's per-call rules likewise)."""
+    with Store.open(":memory:") as store:
+        ingest_paths(store, scenario_files("pocketos"))
+        return Counter(f["rule_id"] for f in run_detection(store).findings)
