@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 
 import pytest
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
+from agentaudit.detect import run_detection
 from agentaudit.ingest import IngestReport, ingest_paths
 from agentaudit.receiver import LocalReceiver
 from agentaudit.scenarios import scenario_path
@@ -37,6 +39,14 @@ def metric_points(reader: InMemoryMetricReader) -> dict[str, list]:
     return out
 
 
+def one_shot_rules(tmp_path, logs) -> Counter:
+    """Findings per rule of a one-shot ingest + detect of the files (watch must match it)."""
+    with Store.open(tmp_path / "oneshot.duckdb") as store:
+        ingest_paths(store, [logs], redactor=Redactor(TEST_KEY))
+        run_detection(store)
+        return Counter(r["rule_id"] for r in store.rows("SELECT rule_id FROM findings"))
+
+
 def test_telemetry_counts_sources_findings_latency_and_lag(tmp_path):
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -62,13 +72,15 @@ def test_telemetry_counts_sources_findings_latency_and_lag(tmp_path):
         try:
             assert wait_for(lambda: watcher.state["status"] == "ok", timeout=10)
             replay(logs, pocketos_records(), speed=1000, max_gap=0.01)
+            reference = one_shot_rules(tmp_path, logs)  # what `detect` finds in these files
             assert wait_for(lambda: len(receiver.received) == 1, timeout=15)
             # a half-written line is lag: bytes on disk not read yet
             with (logs / "cursor-hooks.jsonl").open("ab") as fh:
                 fh.write(b'{"received_at": "2026-04-24T19:30:00Z", "payl')
             assert wait_for(lambda: watcher.state["passes"] > 3, timeout=5)
             # the provider's record (and the findings it completes) may land a pass later
-            assert wait_for(lambda: watcher.state["findings"] == 8, timeout=15), watcher.state
+            total = sum(reference.values())
+            assert wait_for(lambda: watcher.state["findings"] == total, timeout=15), watcher.state
             time.sleep(0.5)
             points = metric_points(reader)
         finally:
@@ -89,15 +101,8 @@ def test_telemetry_counts_sources_findings_latency_and_lag(tmp_path):
     }
     assert quarantined == {"cursor.hooks": 1} and watcher.state["quarantined"] == 1
     findings = {p.attributes["agentaudit.rule"]: p.value for p in points["agentaudit.findings"]}
-    assert findings == {  # the replay's findings (agentaudit/scenarios/pocketos/expected.yaml)
-        "credential-provenance": 1,
-        "credential-read-then-destructive-use": 1,
-        "data-and-backups-destroyed": 1,
-        "destructive-burst": 1,
-        "destructive-provider-http": 1,
-        "environment-scope": 2,
-        "failed-then-credential-hunt-then-destructive": 1,
-    }
+    assert findings == reference  # one-shot detection's findings, each counted once
+    assert reference["environment-scope"] == 2 and reference["data-and-backups-destroyed"] == 1
     latency = points["agentaudit.alert.latency"]
     assert latency[0].count == 1 and 0 < latency[0].sum < 15
     lag = {p.attributes["agentaudit.file"]: p.value for p in points["agentaudit.watch.file.lag"]}
@@ -130,7 +135,8 @@ def test_sigterm_equivalent_stop_flushes_what_was_written(tmp_path):
         thread.join(30)
     assert len(receiver.received) == 1
     with Store.open(tmp_path / "w.duckdb", read_only=True) as store:
-        assert store.count("findings") == 8
+        rules = Counter(r["rule_id"] for r in store.rows("SELECT rule_id FROM findings"))
+    assert rules == one_shot_rules(tmp_path, logs) and len(rules) >= 7
 
 
 def test_config_validation_and_sources(tmp_path):

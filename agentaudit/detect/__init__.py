@@ -36,6 +36,16 @@ def builtin_detectors() -> list[Detector]:
     return sorted(found, key=lambda d: d.info.id)
 
 
+def default_detectors() -> list[Detector]:
+    """What `detect` and `watch` run when not told otherwise."""
+    detectors = builtin_detectors()
+    if os.environ.get("AGENTAUDIT_SIGMA") == "1":  # opt-in until the pack is tuned
+        from agentaudit.detect.sigma import SigmaRules
+
+        detectors.append(SigmaRules())
+    return detectors
+
+
 @dataclass
 class DetectReport:
     links_added: int
@@ -59,11 +69,7 @@ def run_detection(store: Store, detectors: list[Detector] | None = None) -> Dete
     links = link_events(store)
     findings: list[dict[str, Any]] = []
     if detectors is None:
-        detectors = builtin_detectors()
-        if os.environ.get("AGENTAUDIT_SIGMA") == "1":  # opt-in until the pack is tuned
-            from agentaudit.detect.sigma import SigmaRules
-
-            detectors.append(SigmaRules())
+        detectors = default_detectors()
     refused: list[str] = []
     for detector in detectors:
         try:

@@ -25,6 +25,7 @@ from agentaudit import paths
 from agentaudit.alert.config import AlertingConfig, from_urls, load_config
 from agentaudit.alert.engine import evaluate
 from agentaudit.alert.outbox import deliver_due
+from agentaudit.detect import default_detectors
 from agentaudit.guard.record import decision_log_path
 from agentaudit.ingest import IngestReport, ingest_paths
 from agentaudit.secrets import Redactor, redactor_for
@@ -96,6 +97,7 @@ class Watcher:
         self._plain_due = 0.0
         self._pulled: dict[WatchSource, float] = {}
         self._changes: queue.Queue[set[Path]] = queue.Queue()
+        self.detectors = default_detectors()  # built once: a pass only runs them
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -104,6 +106,10 @@ class Watcher:
         self._install_signals()
         self._start_services()
         try:
+            if self.alerting is not None:
+                # findings a killed run recorded but never put into an alert (once, at start;
+                # then each pass evaluates only what it recorded)
+                evaluate(self.store, self.alerting)
             self.run_pass(None)
             self.state["status"] = "ok"
             dirs = self._watch_dirs()
@@ -324,6 +330,7 @@ class Watcher:
             window_seconds=self.config.window_seconds,
             settle_seconds=self.config.settle_seconds,
             context=self.config.context,
+            detectors=self.detectors,
         )
         self._detect_since = None
         self._plain_due = time.monotonic() + PLAIN_DETECT_SECONDS
@@ -337,17 +344,23 @@ class Watcher:
         self.state["findings"] += len(result.new_findings)
         delivered = 0
         if result.new_findings and self.alerting is not None:
-            evaluate(self.store, self.alerting)  # group_wait 0 pages now; longer waits tick
+            # group_wait 0 pages now; longer waits tick
+            evaluate(
+                self.store, self.alerting, scope=[f["finding_id"] for f in result.new_findings]
+            )
             delivered = self._deliver(seen_at)
             self._alert_tick = time.monotonic() + ALERT_TICK_SECONDS
         log.debug(
-            "round: %d ingested, detect %.3f s: %d in window, %d links, new findings %s, "
-            "settling until %s",
+            "round: %d ingested, detect+page %.3f s (%s): %d in window, %d detectors, "
+            "%d links, new findings %s, %d updated, settling until %s",
             ingested,
             time.monotonic() - started,
+            " ".join(f"{k} {v * 1000:.0f}ms" for k, v in result.timings.items()),
             result.window_events,
+            result.detectors_run,
             result.links_added,
             [f["rule_id"] for f in result.new_findings],
+            len(result.updated),
             result.unsettled_until,
         )
         return len(result.new_findings), delivered
@@ -446,5 +459,5 @@ class Watcher:
         if self.alerting is None or time.monotonic() < self._alert_tick:
             return 0
         self._alert_tick = time.monotonic() + ALERT_TICK_SECONDS
-        evaluate(self.store, self.alerting)
+        evaluate(self.store, self.alerting, scope=[])  # timers only: findings joined already
         return self._deliver(seen_at)
