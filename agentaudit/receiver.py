@@ -31,6 +31,7 @@ class LocalReceiver:
                         "path": self.path,
                         "headers": dict(self.headers),
                         "body": parsed,
+                        "raw": body,  # the bytes as sent (protobuf, gzip)
                         "status": status,
                         "received_monotonic": time.monotonic(),  # for latency measurements
                     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import threading
 import time
 from collections import Counter
@@ -226,3 +227,86 @@ def test_otlp_logs_posted_to_watch_are_stored(tmp_path):
     assert rows == [
         {"source": "claude-code.otel", "session_id": "5f1b2c3d-0000-4000-8000-00000000abcd"}
     ]
+
+
+def otlp_metrics(received: list[dict]) -> dict[str, list]:
+    """Data points per metric name from the OTLP/HTTP protobuf requests a receiver got."""
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+        ExportMetricsServiceRequest,
+    )
+
+    points: dict[str, list] = {}
+    for request in received:
+        body = request["raw"]
+        headers = {k.lower(): v for k, v in request["headers"].items()}
+        if headers.get("content-encoding") == "gzip":
+            body = gzip.decompress(body)
+        decoded = ExportMetricsServiceRequest.FromString(body)
+        for resource in decoded.resource_metrics:
+            service = {a.key: a.value.string_value for a in resource.resource.attributes}
+            assert service["service.name"] == "agentaudit"
+            for scope in resource.scope_metrics:
+                for metric in scope.metrics:
+                    kind = metric.WhichOneof("data")
+                    points.setdefault(metric.name, []).extend(getattr(metric, kind).data_points)
+    return points
+
+
+def test_otlp_metric_export_reaches_a_receiver(tmp_path):
+    """The real OTLP/HTTP exporter (`telemetry.otlp_endpoint`) posts protobuf to a receiver on
+    127.0.0.1; decoded with opentelemetry-proto, the metrics say what watch did."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    with LocalReceiver() as collector, LocalReceiver() as pager:
+        config = config_from_dict(
+            {
+                "paths": [str(logs)],
+                "notify": [pager.url()],
+                "guard": None,
+                "poll_seconds": 0.1,
+                "settle_seconds": 0.2,
+                "telemetry": {
+                    "otlp_endpoint": collector.url("http", "/v1/metrics"),
+                    "interval_seconds": 60,  # the export that counts is the one at shutdown
+                },
+            }
+        )
+        watcher = Watcher(config, store=Store.open(tmp_path / "w.duckdb"),
+                          redactor=Redactor(TEST_KEY))  # fmt: skip
+        thread = threading.Thread(target=watcher.run)
+        thread.start()
+        try:
+            assert wait_for(lambda: watcher.state["status"] == "ok", timeout=10)
+            replay(logs, pocketos_records(), speed=1000, max_gap=0.01)
+            reference = one_shot_rules(tmp_path, logs)
+            assert wait_for(lambda: len(pager.received) == 1, timeout=15)
+            total = sum(reference.values())
+            assert wait_for(lambda: watcher.state["findings"] == total, timeout=15)
+        finally:
+            watcher.stop()
+            thread.join(30)
+        assert not thread.is_alive()
+        requests = [r for r in collector.received if r["path"] == "/v1/metrics"]
+    headers = {k.lower(): v for k, v in requests[0]["headers"].items()} if requests else {}
+    assert headers.get("content-type") == "application/x-protobuf", headers
+    points = otlp_metrics(requests)
+    with Store.open(tmp_path / "batch.duckdb") as batch:
+        ingest_paths(batch, [logs], redactor=Redactor(TEST_KEY))
+        rows = batch.rows("SELECT source, count(*) AS n FROM events GROUP BY ALL")
+    ingested = {}
+    for p in points["agentaudit.events.ingested"]:
+        attrs = {a.key: a.value.string_value for a in p.attributes}
+        ingested[attrs["agentaudit.source"]] = p.as_int
+    assert ingested == {r["source"]: r["n"] for r in rows}
+    findings = {}
+    for p in points["agentaudit.findings"]:
+        attrs = {a.key: a.value.string_value for a in p.attributes}
+        findings[attrs["agentaudit.rule"]] = findings.get(attrs["agentaudit.rule"], 0) + p.as_int
+    assert findings == reference
+    notifications = {
+        p.attributes[0].value.string_value: p.as_int for p in points["agentaudit.notifications"]
+    }
+    assert notifications == {"ok": 1}
+    latency = points["agentaudit.alert.latency"]
+    assert len(latency) == 1 and latency[0].count == 1 and 0 < latency[0].sum < 15
+    assert "agentaudit.watch.pass.duration" in points and "agentaudit.watch.file.lag" in points
