@@ -28,28 +28,29 @@ def one_shot(tmp_path, logs) -> list[dict]:
 @pytest.mark.parametrize("chunk", [2, 5, 13])
 def test_passes_of_any_size_record_each_finding_once(tmp_path, chunk):
     """The service's loop, pass by pass: ingest a chunk, detect over it and its window; a
-    sessionless line waits for its agent call (settling) and `since` stays until it is
-    linked. The pass that sees the refused CLI delete before its refusal arrives, and later
+    sessionless line waits for its agent call (settling) and comes back in the next passes
+    until it is linked. The pass that sees the refused CLI delete before its refusal arrives, and later
     passes that see more of the same session, must not add a second finding."""
     logs = tmp_path / "logs"
     logs.mkdir()
     records = pocketos_records()
     recorded: list[dict] = []
     updated: set[str] = set()
-    since = None
+    held = None  # sessionless lines a pass held back to settle
     with Store.open(tmp_path / "watch.duckdb") as store:
         for start in range(0, len(records), chunk):
             for record in records[start : start + chunk]:
                 write_record(logs, record)
             began = now()
             ingest_paths(store, [logs], record_run=False)
-            since = since or began
-            result = detect_recent(store, since, window_seconds=600, settle_seconds=60)
+            result = detect_recent(
+                store, began, held_since=held, window_seconds=600, settle_seconds=60
+            )
             recorded += result.new_findings
             updated |= set(result.updated)
-            since = since if result.unsettled_until is not None else None
+            held = result.unsettled_since
         # the last lines have settled (the service's timer): detected on their own if unlinked
-        result = detect_recent(store, since or now(), window_seconds=600, settle_seconds=0)
+        result = detect_recent(store, None, held_since=held, window_seconds=600, settle_seconds=0)
         recorded += result.new_findings
         stored = store.rows("SELECT rule_id, session_id, severity, title, event_ids FROM findings")
     assert len({f["finding_id"] for f in recorded}) == len(recorded) == len(stored)

@@ -53,6 +53,7 @@ class PassResult:
     links_added: int
     window_events: int
     unsettled_until: datetime | None  # run again at this time: lines are still settling
+    unsettled_since: datetime | None = None  # pass it as `held_since` next time
     updated: list[str] = field(default_factory=list)  # known findings given more evidence
     detectors_run: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase of the pass
@@ -64,23 +65,32 @@ def _ts(value: datetime) -> str:
 
 def detect_recent(
     store: Store,
-    since: datetime,
+    since: datetime | None,
     *,
+    held_since: datetime | None = None,
     window_seconds: float,
     settle_seconds: float,
     context: str = "notable",
     detectors: list[Detector] | None = None,
 ) -> PassResult:
-    """Link and detect over events ingested at or after `since` plus their window."""
+    """Link and detect over events ingested at or after `since` plus their window.
+
+    `held_since`: sessionless lines ingested since then that an earlier pass held back to
+    settle come back (only they: the batch does not grow with everything ingested meanwhile).
+    """
     started = now()
+    since = since or held_since or started
     catalog = store.con.execute("SELECT current_database()").fetchall()[0][0]
     table = f'"{catalog}".main.events'
-    oldest = store.con.execute(
-        f"SELECT min(time) FROM {table} WHERE ingested_at >= ?", [since]
-    ).fetchall()[0][0]
+    batch = f"ingested_at >= {_ts(since)}"
+    if held_since is not None and held_since < since:
+        batch = f"({batch} OR (ingested_at >= {_ts(held_since)} AND session_id IS NULL))"
+    oldest = store.con.execute(f"SELECT min(time) FROM {table} WHERE {batch}").fetchall()[0][0]
     # One SELECT per part, so each can skip row groups by its own column's min/max
     # (an OR of them would scan the whole table).
     parts = [f"ingested_at >= {_ts(since)}"]
+    if held_since is not None and held_since < since:
+        parts.append(f"ingested_at >= {_ts(held_since)} AND session_id IS NULL")
     if oldest is not None:
         start = _ts(oldest - timedelta(seconds=window_seconds))
         if context == "all":
@@ -88,7 +98,7 @@ def detect_recent(
         else:
             recent = _ts(oldest - timedelta(seconds=RECENT_ALL_SECONDS))
             shell_commands = (
-                f"SELECT command FROM {table} WHERE ingested_at >= {_ts(since)} "
+                f"SELECT command FROM {table} WHERE {batch} "
                 "AND session_id IS NULL AND command IS NOT NULL"
             )
             parts.append(f"time >= {start} AND {NOTABLE}")
@@ -102,7 +112,7 @@ def detect_recent(
         window_start = _ts(oldest - timedelta(seconds=window_seconds))
         touched = (
             f"SELECT DISTINCT session_id FROM {table} WHERE session_id IS NOT NULL "
-            f"AND (ingested_at >= {_ts(since)} OR (time >= {window_start} AND {NOTABLE}))"
+            f"AND ({batch} OR (time >= {window_start} AND {NOTABLE}))"
         )
         parts.append(
             f"session_id IN ({touched}) AND (kind IN ('message', 'file') "
@@ -137,7 +147,7 @@ def detect_recent(
         if _window_has(store, [_LINKABLE.format(links=links_table)])[0]:
             links = link_events(store)
         waiting = store.con.execute(
-            f"SELECT max(ingested_at), count(*) FROM events WHERE {unsettled}"
+            f"SELECT max(ingested_at), count(*), min(ingested_at) FROM events WHERE {unsettled}"
         ).fetchall()[0]
         store.con.execute(f"DELETE FROM window_events WHERE {unsettled}")
         lap("link")
@@ -157,7 +167,7 @@ def detect_recent(
                 f"""DELETE FROM window_sessions WHERE session_key IS NOT NULL
                     AND session_key NOT IN (
                         SELECT session_key FROM window_sessions WHERE session_key IS NOT NULL
-                        AND (ingested_at >= {_ts(since)} OR event_id IN (
+                        AND ({batch} OR event_id IN (
                             SELECT event_id FROM {links_table}
                             WHERE created_at >= {_ts(started)})))"""
             )
@@ -180,7 +190,8 @@ def detect_recent(
     new, updated = _record(store, findings)
     lap("store")
     until = waiting[0] + timedelta(seconds=settle_seconds) if waiting[1] else None
-    return PassResult(new, links, int(size), until, updated, len(runnable), timings)
+    held = waiting[2] if waiting[1] else None
+    return PassResult(new, links, int(size), until, held, updated, len(runnable), timings)
 
 
 def _window_has(store: Store, conditions: list[str]) -> list[bool]:

@@ -32,18 +32,20 @@ from agentaudit.secrets import Redactor, redactor_for
 from agentaudit.store import Store, now
 from agentaudit.watch.config import WatchConfig
 from agentaudit.watch.health import HealthServer
-from agentaudit.watch.incremental import NOTABLE, detect_recent
+from agentaudit.watch.incremental import detect_recent
 from agentaudit.watch.sources import FileTailSource, WatchSource, build_source
 from agentaudit.watch.telemetry import Telemetry, readers_from_config
 
 log = logging.getLogger("agentaudit.watch")
 ALERT_TICK_SECONDS = 1.0
 DELIVERY_BUDGET_SECONDS = 5.0
-# Bytes of one file read per round (about 60 hook lines): a busy file yields to quiet ones.
-ROUND_BYTES = 32 * 1024
+# Bytes of one file read per round (about 250 hook lines): a busy file yields to quiet ones.
+ROUND_BYTES = 64 * 1024
 PASS_SECONDS = 0.25  # then look at what else changed
 FINAL_PASS_SECONDS = 10.0
 PLAIN_DETECT_SECONDS = 1.0  # detection for plain events at most this often
+# What detects at once: a destructive call, a high or critical one, a provider's record.
+PAGE_TRIGGER = "(destructive OR severity IN ('high', 'critical') OR kind = 'api')"
 
 
 def sources_for(config: WatchConfig) -> list[WatchSource]:
@@ -84,6 +86,7 @@ class Watcher:
             "last_pass_at": None,
         }
         self._detect_since: datetime | None = None
+        self._held_since: datetime | None = None  # sessionless lines still settling
         self._rerun_at: datetime | None = None
         self._alert_tick = 0.0
         # `notify` URLs page at once (group_wait 0); without them, the alerting config
@@ -266,7 +269,7 @@ class Watcher:
             # Plain events (no session's notable event among them) are detected at a
             # steadier pace: their findings can wait a moment, a page cannot.
             plain_due = not more and time.monotonic() >= self._plain_due
-            if self._detect_since is not None and (due or plain_due or final):
+            if self._pending() and (due or plain_due or final):
                 found, delivered = self._detect_and_page(seen_at, ingested)
                 outcome["findings"] += found
                 outcome["delivered"] += delivered
@@ -275,7 +278,7 @@ class Watcher:
             if time.monotonic() - seen_at > budget:
                 self._carry = {source: files for source, files in work.items() if files}
                 # Plain events still get their detection under a backlog, at their pace.
-                if self._detect_since is not None and time.monotonic() >= self._plain_due:
+                if self._pending() and time.monotonic() >= self._plain_due:
                     found, delivered = self._detect_and_page(seen_at, 0)
                     outcome["findings"] += found
                     outcome["delivered"] += delivered
@@ -311,22 +314,27 @@ class Watcher:
         )
         return report.ingested
 
+    def _pending(self) -> bool:
+        """Something was ingested, or held back to settle, since the last detection."""
+        return self._detect_since is not None or self._held_since is not None
+
     def _stored_notable(self, since: datetime) -> bool:
-        """A notable event of an agent session was stored (sessionless lines wait to settle)."""
+        """An event of an agent session that can page was stored (sessionless lines wait to
+        settle; other notable events, such as a secret read, are context detected at the
+        plain pace: they page only with the destructive call that follows them)."""
         rows = self.store.con.execute(
             f"SELECT count(*) FROM events WHERE ingested_at >= ? AND session_id IS NOT NULL "
-            f"AND {NOTABLE}",
+            f"AND {PAGE_TRIGGER}",
             [since],
         ).fetchall()
         return bool(rows[0][0])
 
     def _detect_and_page(self, seen_at: float, ingested: int) -> tuple[int, int]:
         started = time.monotonic()
-        assert self._detect_since is not None
-        since = self._detect_since
         result = detect_recent(
             self.store,
-            since,
+            self._detect_since,
+            held_since=self._held_since,
             window_seconds=self.config.window_seconds,
             settle_seconds=self.config.settle_seconds,
             context=self.config.context,
@@ -335,8 +343,7 @@ class Watcher:
         self._detect_since = None
         self._plain_due = time.monotonic() + PLAIN_DETECT_SECONDS
         self._rerun_at = result.unsettled_until
-        if result.unsettled_until is not None:
-            self._detect_since = since  # re-check those lines when they have settled
+        self._held_since = result.unsettled_since  # re-check those lines when they have settled
         for finding in result.new_findings:
             self.telemetry.findings.add(
                 1, {"agentaudit.rule": finding["rule_id"], "severity": finding["severity"]}
