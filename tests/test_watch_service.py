@@ -229,15 +229,14 @@ def test_otlp_logs_posted_to_watch_are_stored(tmp_path):
     ]
 
 
-def otlp_metrics(received: list[dict]) -> dict[str, list]:
+def otlp_metrics(received: list[tuple[dict, bytes]]) -> dict[str, list]:
     """Data points per metric name from the OTLP/HTTP protobuf requests a receiver got."""
     from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
         ExportMetricsServiceRequest,
     )
 
     points: dict[str, list] = {}
-    for request in received:
-        body = request["raw"]
+    for request, body in received:
         headers = {k.lower(): v for k, v in request["headers"].items()}
         if headers.get("content-encoding") == "gzip":
             body = gzip.decompress(body)
@@ -286,8 +285,12 @@ def test_otlp_metric_export_reaches_a_receiver(tmp_path):
             watcher.stop()
             thread.join(30)
         assert not thread.is_alive()
-        requests = [r for r in collector.received if r["path"] == "/v1/metrics"]
-    headers = {k.lower(): v for k, v in requests[0]["headers"].items()} if requests else {}
+        requests = [
+            (r, raw)
+            for r, raw in zip(collector.received, collector.raw, strict=True)
+            if r["path"] == "/v1/metrics"
+        ]
+    headers = {k.lower(): v for k, v in requests[0][0]["headers"].items()} if requests else {}
     assert headers.get("content-type") == "application/x-protobuf", headers
     points = otlp_metrics(requests)
     with Store.open(tmp_path / "batch.duckdb") as batch:

@@ -110,9 +110,11 @@ def detect_recent(
         # (touched: a new event is theirs, or a notable event of the window is: a provider
         # record arriving last has no session, but the call it records has)
         window_start = _ts(oldest - timedelta(seconds=window_seconds))
+        # (two SELECTs, each pruned by its own column's min/max, not one OR over the table)
         touched = (
-            f"SELECT DISTINCT session_id FROM {table} WHERE session_id IS NOT NULL "
-            f"AND ({batch} OR (time >= {window_start} AND {NOTABLE}))"
+            f"SELECT session_id FROM {table} WHERE session_id IS NOT NULL AND {batch} "
+            f"UNION SELECT session_id FROM {table} WHERE session_id IS NOT NULL "
+            f"AND time >= {window_start} AND {NOTABLE}"
         )
         parts.append(
             f"session_id IN ({touched}) AND (kind IN ('message', 'file') "
