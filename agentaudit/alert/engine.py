@@ -264,11 +264,16 @@ def _suppress(
     store: Store, config: AlertingConfig, now: datetime, changes: dict, only: set[str] | None
 ) -> None:
     """Mark members silenced or inhibited; `only`: just these alerts' members, and the
-    members a member of theirs can inhibit (unless a silence has just started or ended)."""
+    members a member of theirs can inhibit, and muted ones (unless a silence has just
+    started or ended: then every member)."""
     if only is not None and _silences_moved(store, now):
         only = None
     if only is not None and not only:
-        return
+        muted = store.con.execute(
+            "SELECT count(*) FROM alert_members WHERE state = 'suppressed'"
+        ).fetchall()[0][0]
+        if not muted:
+            return  # a timer tick with nothing muted: nothing can change
     members = store.rows(
         """SELECT m.* FROM alert_members m JOIN alerts a USING (alert_id)
            WHERE a.status <> 'resolved' AND m.state <> 'resolved'"""
@@ -287,6 +292,7 @@ def _suppress(
             (m, labels)
             for m, labels in labelled
             if m["alert_id"] in only
+            or m["state"] == "suppressed"  # its source may have resolved: unmute it
             or (
                 sources
                 and any(
