@@ -43,7 +43,7 @@ DELIVERY_BUDGET_SECONDS = 5.0
 ROUND_BYTES = 64 * 1024
 PASS_SECONDS = 0.25  # then look at what else changed
 FINAL_PASS_SECONDS = 10.0
-PLAIN_DETECT_SECONDS = 1.0  # detection for plain events at most this often
+PLAIN_DETECT_SECONDS = 2.0  # detection for plain events at most this often
 # What detects at once: a destructive call, a high or critical one, a provider's record.
 PAGE_TRIGGER = "(destructive OR severity IN ('high', 'critical') OR kind = 'api')"
 
