@@ -14,6 +14,7 @@ class LocalReceiver:
 
     def __init__(self, statuses: list[int] | None = None, port: int = 0) -> None:
         self.received: list[dict[str, Any]] = []
+        self.raw: list[bytes] = []  # each body as sent (protobuf, gzip), in `received` order
         self._statuses = list(statuses or [])
         receiver = self
 
@@ -26,6 +27,7 @@ class LocalReceiver:
                     parsed: Any = json.loads(body)
                 except ValueError:
                     parsed = body.decode("utf-8", "replace")
+                receiver.raw.append(body)
                 receiver.received.append(
                     {
                         "path": self.path,

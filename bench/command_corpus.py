@@ -103,10 +103,19 @@ run over the same rows.
   safety-net and dcg allow temp deletion; **codex flags every forced `rm`, `/tmp` included**, so its
   `/tmp/example` rows are misses for us. The two peers contradict each other on these rows; we side
   with safety-net/dcg (an auditor pages on what loses data).
-* **Peers' opt-in packs**: `docker rm`, `docker system prune`, `kubectl delete namespace` are labeled safe
-  in dcg's `edge_cases/future_packs` because those packs are off by default there; we flag them.
+* **Peers' opt-in packs**: `docker rm`, `docker rmi`, `docker system prune`, `kubectl delete namespace`,
+  `kubectl delete all --all` are labeled safe in dcg's `edge_cases/future_packs` because those packs
+  are off by default there; we flag them.
 * **`rm -r` without `-f`** on paths outside the project is flagged (dcg issue #211: bare `rm -r` is
   fully destructive); safety-net only blocks `-rf`.
+* **Recursive deletes of project content that is not regenerable output** are medium (`rm -r directory`,
+  `rm -rf ./subdir`, `find . -exec rm -r {{}} \\;`, which empties the whole project): work a human
+  wrote, not all of it in git. `agentaudit guard` asks for these (never denies).
+* **Guard and the corpus's safe rows**: of the 1,288 context-free rows labelled safe, `agentaudit guard`
+  allows all but 11, each one of the differences above: it denies `kubectl delete namespace prod`
+  and asks for `kubectl delete all --all`, `docker system prune` (and `-a`), `docker rm container`,
+  `docker rmi image`, `rm -r /some/path`, `rm -R /some/path`, `rm -r directory`,
+  `find . -exec rm -r {{}} \\;` and `if then rm -rf /tmp/example` (tests/test_guard.py, POLICY_DIFFERS).
 * **Release/publish commands** (`mvn deploy`, `poetry publish`) and **pushes to main/master** are not
   destruction for us; dcg's strict packs flag them.
 * **`git clean -nf`**: `-n` makes it a dry run, so we do not flag it; safety-net does.

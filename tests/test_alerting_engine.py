@@ -267,3 +267,54 @@ def test_silencing_part_of_a_notified_group_is_recorded_but_not_paged(store, clo
     update = finding_records(store)[-1]
     assert update["status_detail"] == "alert rule-b silenced"
     assert update["status_id"] == 1  # rule-a still fires: the finding is not Suppressed
+
+
+INHIBIT_ACROSS_GROUPS = [
+    {"source_matchers": ["severity=critical"], "target_matchers": ["severity=high"],
+     "equal": ["session_id"]}
+]  # fmt: skip
+
+
+def test_scoped_evaluation_decides_what_the_full_one_decides(tmp_path, clock):
+    """`scope` (what watch passes: the pass's new findings) touches only those findings'
+    groups, yet inhibition reaches into other groups and a timer tick still flushes."""
+    from agentaudit.store import Store
+
+    cfg = config([URL], group_wait="0s", group_by=["session_id", "rule_id"],
+                 inhibit_rules=INHIBIT_ACROSS_GROUPS)  # fmt: skip
+    outcomes = []
+    for scoped in (False, True):
+        with Store.open(tmp_path / f"scoped-{scoped}.duckdb") as store:
+            burst = add_finding(store, "burst", "high", key="b")
+            first = evaluate(store, cfg, clock, scope=[burst["finding_id"]] if scoped else None)
+            assert len(first.notifications) == 1  # the burst alone pages
+            clock.advance(60)
+            critical = add_finding(store, "provider-delete", "critical", key="p", seconds=60)
+            evaluate(store, cfg, clock, scope=[critical["finding_id"]] if scoped else None)
+            clock.advance(300)
+            evaluate(store, cfg, clock, scope=[] if scoped else None)  # a timer tick
+            outcomes.append(
+                (
+                    sent(store),
+                    store.rows("SELECT rule_id, state FROM alert_members ORDER BY rule_id"),
+                    store.rows("SELECT status FROM alerts ORDER BY group_key"),
+                )
+            )
+    assert outcomes[0] == outcomes[1]
+    members = dict((m["rule_id"], m["state"]) for m in outcomes[1][1])
+    assert members == {"burst": "suppressed", "provider-delete": "active"}
+
+
+def test_scoped_evaluation_leaves_findings_already_in_alerts_alone(store, clock):
+    cfg = config([URL], group_wait="0s")
+    finding = add_finding(store, "rule-a", "critical")
+    assert len(evaluate(store, cfg, clock, scope=[finding["finding_id"]]).notifications) == 1
+    # the finding gains evidence later (watch merges it): its alert membership stays as is
+    store.con.execute(
+        "UPDATE findings SET title = 'more evidence' WHERE finding_id = ?",
+        [finding["finding_id"]],
+    )
+    clock.advance(600)
+    again = evaluate(store, cfg, clock, scope=[finding["finding_id"]])
+    assert again.changed == [] and again.notifications == []
+    assert store.rows("SELECT count(*) AS n FROM alert_members")[0]["n"] == 1

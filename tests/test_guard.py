@@ -141,24 +141,27 @@ def corpus_rows(corpus):
                 yield path.name, row
 
 
-# dcg labels these "safe" only because its kubectl/docker packs do not exist yet ("future
-# packs"): deleting a namespace named prod is what guard exists to stop.
-NOT_BENIGN = {
+# The 11 context-free rows the corpus labels safe that guard does not allow. Each is a
+# deliberate policy difference listed under "Where our policy deliberately differs" in
+# bench/RESULTS.md (command_corpus section); none is an analyser error. Guard denies only
+# the production namespace; it asks for the rest (a human confirms, the agent is not stopped).
+POLICY_DIFFERS = {
+    # dcg's kubectl/docker packs are "future packs" (off by default), hence its "safe" label
     "kubectl delete namespace prod": "deny",
     "kubectl delete all --all": "ask",
     "docker system prune": "ask",
     "docker system prune -a": "ask",
-}
-# The command analysis rates these medium or high where the corpus says safe (recursive
-# deletes without -f, outside temp; containers removed). Guard never denies them: it asks.
-ANALYSER_DISAGREES = {
-    "find . -exec rm -r {} \\;",
-    "rm -r /some/path",
-    "rm -R /some/path",
-    "if then rm -rf /tmp/example",
-    "rm -r directory",
-    "docker rm container",
-    "docker rmi image",
+    "docker rm container": "ask",
+    "docker rmi image": "ask",
+    # bare `rm -r` deletes as much as `rm -rf` (dcg issue #211); safety-net only blocks -rf
+    "rm -r /some/path": "ask",
+    "rm -R /some/path": "ask",
+    # recursive deletes of project content that is not regenerable output (the whole project
+    # with `find .`): work a human wrote, not all of it in git
+    "rm -r directory": "ask",
+    "find . -exec rm -r {} \\;": "ask",
+    # unparsed input is raised one level (codex calls it safe because bash rejects it)
+    "if then rm -rf /tmp/example": "ask",
 }
 
 
@@ -171,10 +174,10 @@ def test_every_benign_corpus_command_is_allowed(corpus, log_path):
         answers[row["command"]] = guard.handle("claude-code", payload)[1].decision
         rows += 1
     assert rows == 1288 and len(answers) > 1000
-    for command, expected in NOT_BENIGN.items():
-        assert answers.pop(command) == expected
-    for command in ANALYSER_DISAGREES:
-        assert answers.pop(command) in ("allow", "ask"), command
+    refused = {c: d for c, d in answers.items() if d != "allow"}
+    assert refused == POLICY_DIFFERS
+    for command in POLICY_DIFFERS:
+        answers.pop(command)
     refused = {c: d for c, d in answers.items() if d != "allow"}
     assert refused == {}
     assert all(d == "allow" for d in answers.values())

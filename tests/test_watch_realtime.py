@@ -10,30 +10,40 @@ from collections import Counter
 
 import pytest
 
+from agentaudit.detect import run_detection
 from agentaudit.ingest import ingest_paths
 from agentaudit.receiver import LocalReceiver
 from agentaudit.store import Store
 from agentaudit.watch.harness import WatchProcess, free_port, wait_for, write_config
 from agentaudit.watch.replay import pocketos_records, replay
-from tests.pocketos_expected import one_shot_rules
 
-# KNOWN DEFECT (open on issue 9): depending on how the writes fall into watch's passes, a
-# window-dependent behaviour (S9 `failed-then-credential-hunt-then-destructive`,
-# `data-and-backups-destroyed`) can be recorded twice, once per pass in which it first
-# looked complete, where a one-shot `detect` records it once. Every expected finding must be
-# there, and nothing else; those two at most twice.
-WINDOW_DEPENDENT = {"failed-then-credential-hunt-then-destructive", "data-and-backups-destroyed"}
+# Among what a one-shot `agentaudit detect` finds on the replay (agentaudit/scenarios/pocketos):
+# environment-scope fires twice, on the refused CLI delete and on the curl. Watch must yield
+# exactly what one-shot detection of the same files yields (whatever rules are installed).
+EXPECTED_RULES = [
+    "credential-provenance",
+    "credential-read-then-destructive-use",
+    "data-and-backups-destroyed",
+    "destructive-burst",
+    "destructive-provider-http",
+    "environment-scope",
+    "environment-scope",
+    "failed-then-credential-hunt-then-destructive",
+]
 
 
-def assert_expected_findings(findings):
-    found = Counter(f["rule_id"] for f in findings)
-    expected = one_shot_rules()
-    assert set(found) == set(expected), found
-    for rule, count in found.items():
-        allowed = (
-            {expected[rule], expected[rule] + 1} if rule in WINDOW_DEPENDENT else {expected[rule]}
-        )
-        assert count in allowed, (rule, found)
+def finding_keys(findings) -> Counter:
+    return Counter((f["rule_id"], f["session_id"], f["severity"], f["title"]) for f in findings)
+
+
+def assert_same_findings_as_one_shot(tmp_path, logs, findings):
+    """Every finding of a one-shot ingest + detect of the final files, each exactly once."""
+    with Store.open(tmp_path / "oneshot.duckdb") as store:
+        ingest_paths(store, [logs])
+        run_detection(store)
+        reference = store.rows("SELECT rule_id, session_id, severity, title FROM findings")
+    assert Counter(EXPECTED_RULES) <= Counter(f["rule_id"] for f in reference), reference
+    assert finding_keys(findings) == finding_keys(reference)
 
 
 @pytest.fixture
@@ -70,8 +80,8 @@ def batch_counts(tmp_path, logs) -> Counter:
 def watched_state(tmp_path):
     with Store.open(tmp_path / "watch.duckdb", read_only=True) as store:
         events = Counter(r["source"] for r in store.rows("SELECT source FROM events"))
-        findings = store.rows("SELECT rule_id, session_id FROM findings")
-        alerts = store.rows("SELECT alert_id, severity FROM alerts")
+        findings = store.rows("SELECT rule_id, session_id, severity, title FROM findings")
+        alerts = store.rows("SELECT alert_id FROM alerts")
         deliveries = store.rows("SELECT ok FROM deliveries")
     return events, findings, alerts, deliveries
 
@@ -97,7 +107,7 @@ def test_alert_arrives_while_the_incident_is_written(setup):
         assert watch.terminate() == 0  # SIGTERM: clean exit
     # At the first page the provider's record ("production") may not be in yet, so the
     # environment-scope findings can still be to come; the final state below is exact.
-    assert health[0] == 200 and 1 <= health[1]["findings"] <= one_shot_rules().total()
+    assert health[0] == 200 and health[1]["findings"] >= 1
     assert 0 < latency < 15
     print(
         f"write-to-alert latency: {latency * 1000:.0f} ms (curl written {trigger - first_destructive:.2f} s after the first destructive write)"
@@ -105,12 +115,8 @@ def test_alert_arrives_while_the_incident_is_written(setup):
     body = receiver.received[0]["body"]
     # Paged at the call itself: before the provider's own record says "production".
     # Which call names the page depends on the pass that sent it (the refused CLI delete or
-    # the curl, both on this volume): the page names the volume and the call. The Sigma pack
-    # fires (high) on the destructive command as soon as it is written; the behaviours may need
-    # a later pass's context to say critical, so the first page is high or critical, and the
-    # alert is critical once the incident is complete (checked below).
-    assert body["title"].startswith(("[CRITICAL] railway", "[HIGH] railway"))
-    assert "3d2c42fb" in body["title"]
+    # the curl, both on this volume): the page is critical and names the volume and the call.
+    assert body["title"].startswith("[CRITICAL] railway") and "3d2c42fb" in body["title"]
     assert any(call in body["message"] for call in ("volumeDelete", "railway volume delete"))
     if "graphql" in body["title"]:  # paged at the curl: the token's origin is on the page
         assert (
@@ -119,8 +125,8 @@ def test_alert_arrives_while_the_incident_is_written(setup):
         )
     assert "6f0c2b9e-41d7-4c3a-a8e5-d2b7f19c0e84" not in str(receiver.received)
     events, findings, alerts, deliveries = watched_state(tmp_path)
-    assert_expected_findings(findings)
-    assert len(alerts) == 1 and alerts[0]["severity"] == "critical"
+    assert_same_findings_as_one_shot(tmp_path, logs, findings)
+    assert len(alerts) == 1
     assert deliveries == [{"ok": True}] and len(receiver.received) == 1
     assert events == batch_counts(tmp_path, logs)
 
@@ -148,7 +154,7 @@ def test_sigkill_mid_replay_then_restart_is_exactly_once(setup):
     assert wait_for(lambda: False, timeout=2.5) is None
     assert watch.terminate() == 0
     events, findings, alerts, deliveries = watched_state(tmp_path)
-    assert_expected_findings(findings)
+    assert_same_findings_as_one_shot(tmp_path, logs, findings)
     assert len(alerts) == 1
     assert len(receiver.received) == 1 and deliveries == [{"ok": True}]
     assert events == batch_counts(tmp_path, logs)

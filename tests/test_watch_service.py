@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import threading
 import time
 from collections import Counter
@@ -9,6 +10,7 @@ from collections import Counter
 import pytest
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
+from agentaudit.detect import run_detection
 from agentaudit.ingest import IngestReport, ingest_paths
 from agentaudit.receiver import LocalReceiver
 from agentaudit.scenarios import scenario_path
@@ -26,7 +28,6 @@ from agentaudit.watch.sources import (
     register_source_type,
 )
 from agentaudit.watch.telemetry import Telemetry
-from tests.pocketos_expected import one_shot_rules
 
 
 def metric_points(reader: InMemoryMetricReader) -> dict[str, list]:
@@ -37,6 +38,14 @@ def metric_points(reader: InMemoryMetricReader) -> dict[str, list]:
             for metric in scope.metrics:
                 out.setdefault(metric.name, []).extend(metric.data.data_points)
     return out
+
+
+def one_shot_rules(tmp_path, logs) -> Counter:
+    """Findings per rule of a one-shot ingest + detect of the files (watch must match it)."""
+    with Store.open(tmp_path / "oneshot.duckdb") as store:
+        ingest_paths(store, [logs], redactor=Redactor(TEST_KEY))
+        run_detection(store)
+        return Counter(r["rule_id"] for r in store.rows("SELECT rule_id FROM findings"))
 
 
 def test_telemetry_counts_sources_findings_latency_and_lag(tmp_path):
@@ -64,14 +73,15 @@ def test_telemetry_counts_sources_findings_latency_and_lag(tmp_path):
         try:
             assert wait_for(lambda: watcher.state["status"] == "ok", timeout=10)
             replay(logs, pocketos_records(), speed=1000, max_gap=0.01)
+            reference = one_shot_rules(tmp_path, logs)  # what `detect` finds in these files
             assert wait_for(lambda: len(receiver.received) == 1, timeout=15)
             # a half-written line is lag: bytes on disk not read yet
             with (logs / "cursor-hooks.jsonl").open("ab") as fh:
                 fh.write(b'{"received_at": "2026-04-24T19:30:00Z", "payl')
             assert wait_for(lambda: watcher.state["passes"] > 3, timeout=5)
             # the provider's record (and the findings it completes) may land a pass later
-            total = one_shot_rules().total()  # what one-shot `detect` finds on the replay
-            assert wait_for(lambda: watcher.state["findings"] >= total, timeout=15), watcher.state
+            total = sum(reference.values())
+            assert wait_for(lambda: watcher.state["findings"] == total, timeout=15), watcher.state
             time.sleep(0.5)
             points = metric_points(reader)
         finally:
@@ -92,7 +102,8 @@ def test_telemetry_counts_sources_findings_latency_and_lag(tmp_path):
     }
     assert quarantined == {"cursor.hooks": 1} and watcher.state["quarantined"] == 1
     findings = {p.attributes["agentaudit.rule"]: p.value for p in points["agentaudit.findings"]}
-    assert findings == dict(one_shot_rules())  # what one-shot `detect` finds on the replay
+    assert findings == reference  # one-shot detection's findings, each counted once
+    assert reference["environment-scope"] == 2 and reference["data-and-backups-destroyed"] == 1
     latency = points["agentaudit.alert.latency"]
     assert latency[0].count == 1 and 0 < latency[0].sum < 15
     lag = {p.attributes["agentaudit.file"]: p.value for p in points["agentaudit.watch.file.lag"]}
@@ -125,8 +136,8 @@ def test_sigterm_equivalent_stop_flushes_what_was_written(tmp_path):
         thread.join(30)
     assert len(receiver.received) == 1
     with Store.open(tmp_path / "w.duckdb", read_only=True) as store:
-        found = Counter(r["rule_id"] for r in store.rows("SELECT rule_id FROM findings"))
-    assert set(found) == set(one_shot_rules())
+        rules = Counter(r["rule_id"] for r in store.rows("SELECT rule_id FROM findings"))
+    assert rules == one_shot_rules(tmp_path, logs) and len(rules) >= 7
 
 
 def test_config_validation_and_sources(tmp_path):
@@ -216,3 +227,89 @@ def test_otlp_logs_posted_to_watch_are_stored(tmp_path):
     assert rows == [
         {"source": "claude-code.otel", "session_id": "5f1b2c3d-0000-4000-8000-00000000abcd"}
     ]
+
+
+def otlp_metrics(received: list[tuple[dict, bytes]]) -> dict[str, list]:
+    """Data points per metric name from the OTLP/HTTP protobuf requests a receiver got."""
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+        ExportMetricsServiceRequest,
+    )
+
+    points: dict[str, list] = {}
+    for request, body in received:
+        headers = {k.lower(): v for k, v in request["headers"].items()}
+        if headers.get("content-encoding") == "gzip":
+            body = gzip.decompress(body)
+        decoded = ExportMetricsServiceRequest.FromString(body)
+        for resource in decoded.resource_metrics:
+            service = {a.key: a.value.string_value for a in resource.resource.attributes}
+            assert service["service.name"] == "agentaudit"
+            for scope in resource.scope_metrics:
+                for metric in scope.metrics:
+                    kind = metric.WhichOneof("data")
+                    points.setdefault(metric.name, []).extend(getattr(metric, kind).data_points)
+    return points
+
+
+def test_otlp_metric_export_reaches_a_receiver(tmp_path):
+    """The real OTLP/HTTP exporter (`telemetry.otlp_endpoint`) posts protobuf to a receiver on
+    127.0.0.1; decoded with opentelemetry-proto, the metrics say what watch did."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    with LocalReceiver() as collector, LocalReceiver() as pager:
+        config = config_from_dict(
+            {
+                "paths": [str(logs)],
+                "notify": [pager.url()],
+                "guard": None,
+                "poll_seconds": 0.1,
+                "settle_seconds": 0.2,
+                "telemetry": {
+                    "otlp_endpoint": collector.url("http", "/v1/metrics"),
+                    "interval_seconds": 60,  # the export that counts is the one at shutdown
+                },
+            }
+        )
+        watcher = Watcher(config, store=Store.open(tmp_path / "w.duckdb"),
+                          redactor=Redactor(TEST_KEY))  # fmt: skip
+        thread = threading.Thread(target=watcher.run)
+        thread.start()
+        try:
+            assert wait_for(lambda: watcher.state["status"] == "ok", timeout=10)
+            replay(logs, pocketos_records(), speed=1000, max_gap=0.01)
+            reference = one_shot_rules(tmp_path, logs)
+            assert wait_for(lambda: len(pager.received) == 1, timeout=15)
+            total = sum(reference.values())
+            assert wait_for(lambda: watcher.state["findings"] == total, timeout=15)
+        finally:
+            watcher.stop()
+            thread.join(30)
+        assert not thread.is_alive()
+        requests = [
+            (r, raw)
+            for r, raw in zip(collector.received, collector.raw, strict=True)
+            if r["path"] == "/v1/metrics"
+        ]
+    headers = {k.lower(): v for k, v in requests[0][0]["headers"].items()} if requests else {}
+    assert headers.get("content-type") == "application/x-protobuf", headers
+    points = otlp_metrics(requests)
+    with Store.open(tmp_path / "batch.duckdb") as batch:
+        ingest_paths(batch, [logs], redactor=Redactor(TEST_KEY))
+        rows = batch.rows("SELECT source, count(*) AS n FROM events GROUP BY ALL")
+    ingested = {}
+    for p in points["agentaudit.events.ingested"]:
+        attrs = {a.key: a.value.string_value for a in p.attributes}
+        ingested[attrs["agentaudit.source"]] = p.as_int
+    assert ingested == {r["source"]: r["n"] for r in rows}
+    findings = {}
+    for p in points["agentaudit.findings"]:
+        attrs = {a.key: a.value.string_value for a in p.attributes}
+        findings[attrs["agentaudit.rule"]] = findings.get(attrs["agentaudit.rule"], 0) + p.as_int
+    assert findings == reference
+    notifications = {
+        p.attributes[0].value.string_value: p.as_int for p in points["agentaudit.notifications"]
+    }
+    assert notifications == {"ok": 1}
+    latency = points["agentaudit.alert.latency"]
+    assert len(latency) == 1 and latency[0].count == 1 and 0 < latency[0].sum < 15
+    assert "agentaudit.watch.pass.duration" in points and "agentaudit.watch.file.lag" in points

@@ -10,13 +10,20 @@
    passed without acknowledgement, or (send_resolved) when the group resolved. Notifications go
    to the outbox; `notification_log` remembers what each receiver was last told.
 Every change of a group appends an OCSF Detection Finding (create/update/close) to finding_log.
+
+A finding joins alerts once, with the labels it has then (an Alertmanager alert's labels are
+its identity): later evaluations leave findings that are already members alone. `scope`
+(what `watch` passes: the findings its pass just recorded) limits step 1 to those findings
+and step 2 to the alerts they touch, so a tick costs what the batch brings, not what the
+store holds; silences that started or ended in the last `SILENCE_RECHECK` still re-check
+every alert.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from agentaudit.alert import outbox, pagerduty
@@ -37,6 +44,8 @@ from agentaudit.export.ocsf import SEVERITY_IDS, alert_finding
 from agentaudit.schema import earliest, latest
 from agentaudit.store import Store
 
+SILENCE_RECHECK = timedelta(minutes=1)
+
 
 @dataclass
 class EvalReport:
@@ -45,14 +54,21 @@ class EvalReport:
     records: int = 0  # OCSF finding lifecycle records written
 
 
-def evaluate(store: Store, config: AlertingConfig, clock: Clock | None = None) -> EvalReport:
+def evaluate(
+    store: Store,
+    config: AlertingConfig,
+    clock: Clock | None = None,
+    *,
+    scope: list[str] | None = None,
+) -> EvalReport:
+    """One tick; `scope`: only these findings are new (None: every open finding)."""
     now = (clock or SystemClock()).now()
     report = EvalReport()
     changes: dict[str, list[tuple[str, str]]] = {}
     store.con.execute("BEGIN TRANSACTION")
     try:
-        _ingest_findings(store, config, now, changes)
-        _suppress(store, config, now, changes)
+        touched = _ingest_findings(store, config, now, changes, scope)
+        _suppress(store, config, now, changes, None if scope is None else touched)
         _resolve_quiet(store, config, now, changes)
         report.records = _record_lifecycle(store, now, changes)
         report.changed = [_alert(store, a) for a in changes]
@@ -68,13 +84,25 @@ def evaluate(store: Store, config: AlertingConfig, clock: Clock | None = None) -
 
 
 def _ingest_findings(
-    store: Store, config: AlertingConfig, now: datetime, changes: dict[str, list]
-) -> None:
+    store: Store,
+    config: AlertingConfig,
+    now: datetime,
+    changes: dict[str, list],
+    scope: list[str] | None,
+) -> set[str]:
+    """Open findings not yet in an alert join their groups; returns the alert ids touched."""
     incoming: dict[str, dict[str, Any]] = {}
+    in_scope = "" if scope is None else "AND finding_id IN (SELECT unnest(?::VARCHAR[]))"
     findings = store.rows(
-        "SELECT * FROM findings WHERE status <> 'resolved' ORDER BY first_seen, rule_id"
+        f"""SELECT * FROM findings WHERE status <> 'resolved' {in_scope}
+              AND finding_id NOT IN (SELECT unnest(m.finding_ids) FROM alert_members m
+                                     JOIN alerts a USING (alert_id) WHERE a.status <> 'resolved')
+            ORDER BY first_seen, rule_id""",
+        [] if scope is None else [scope],
     )
-    events_of = open_finding_events(store)
+    if not findings:
+        return set()
+    events_of = open_finding_events(store, [f["finding_id"] for f in findings])
     for finding in findings:
         events = events_of.get(finding["finding_id"], [])
         labels = finding_labels(finding, events, config.rule_families)
@@ -120,6 +148,7 @@ def _ingest_findings(
         _upsert_group(
             store, alert_id, group, now, changes, statuses.get(alert_id), current.get(alert_id, {})
         )
+    return set(incoming)
 
 
 def _upsert_group(
@@ -182,7 +211,13 @@ def _upsert_group(
             store.con.execute(
                 """UPDATE alert_members SET finding_ids = ?, last_seen = ?, updated_at = ?
                    WHERE alert_id = ? AND fingerprint = ?""",
-                [sorted(member["finding_ids"]), member["last_seen"], now, alert_id, fp],
+                [
+                    sorted(set(member["finding_ids"]) | set(current[fp])),
+                    latest([member["last_seen"], *_last_seen_of(store, current[fp])]),
+                    now,
+                    alert_id,
+                    fp,
+                ],
             )
             changes.setdefault(alert_id, []).append(("refreshed", fp))
     # most severe first, so the Create record already names the incident's worst alert
@@ -194,6 +229,15 @@ def _upsert_group(
             [now, now, alert_id],
         )
         _refresh_summary(store, alert_id)
+
+
+def _last_seen_of(store: Store, finding_ids: list[str]) -> list[Any]:
+    """last_seen of findings already in a member (the member's span keeps them)."""
+    rows = store.con.execute(
+        "SELECT max(last_seen) FROM findings WHERE finding_id IN (SELECT unnest(?::VARCHAR[]))",
+        [finding_ids],
+    ).fetchall()
+    return [rows[0][0]]
 
 
 def _common_session(members: Any) -> str | None:
@@ -216,14 +260,51 @@ def _labels_from_json(text: str) -> Labels:
 # -- 2. silences and inhibition ---------------------------------------------------------------
 
 
-def _suppress(store: Store, config: AlertingConfig, now: datetime, changes: dict) -> None:
+def _suppress(
+    store: Store, config: AlertingConfig, now: datetime, changes: dict, only: set[str] | None
+) -> None:
+    """Mark members silenced or inhibited; `only`: just these alerts' members, and the
+    members a member of theirs can inhibit, and muted ones (unless a silence has just
+    started or ended: then every member)."""
+    if only is not None and _silences_moved(store, now):
+        only = None
+    if only is not None and not only:
+        muted = store.con.execute(
+            "SELECT count(*) FROM alert_members WHERE state = 'suppressed'"
+        ).fetchall()[0][0]
+        if not muted:
+            return  # a timer tick with nothing muted: nothing can change
     members = store.rows(
         """SELECT m.* FROM alert_members m JOIN alerts a USING (alert_id)
            WHERE a.status <> 'resolved' AND m.state <> 'resolved'"""
     )
     silences = active_silences(store, now)
     labelled = [(m, _labels_from_json(m["labels"])) for m in members]
-    for member, labels in labelled:
+    targets = labelled
+    if only is not None:
+        sources = [
+            labels
+            for m, labels in labelled
+            if m["alert_id"] in only
+            and any(all_match(rule.source_matchers, labels) for rule in config.inhibit_rules)
+        ]
+        targets = [
+            (m, labels)
+            for m, labels in labelled
+            if m["alert_id"] in only
+            or m["state"] == "suppressed"  # its source may have resolved: unmute it
+            or (
+                sources
+                and any(
+                    all_match(rule.target_matchers, labels)
+                    and any(
+                        all(s.get(k, "") == labels.get(k, "") for k in rule.equal) for s in sources
+                    )
+                    for rule in config.inhibit_rules
+                )
+            )
+        ]
+    for member, labels in targets:
         silenced_by = sorted(s.silence_id for s in silences if s.mutes(labels, now))
         inhibited_by = sorted(
             {
@@ -250,6 +331,17 @@ def _suppress(store: Store, config: AlertingConfig, now: datetime, changes: dict
             if member["state"] != state:
                 why = "silenced" if silenced_by else ("inhibited" if inhibited_by else "unmuted")
                 changes.setdefault(member["alert_id"], []).append((why, member["fingerprint"]))
+
+
+def _silences_moved(store: Store, now: datetime) -> bool:
+    """A silence started, ended or was created within SILENCE_RECHECK."""
+    since = now - SILENCE_RECHECK
+    rows = store.con.execute(
+        """SELECT count(*) FROM silences WHERE created_at BETWEEN ? AND ?
+              OR starts_at BETWEEN ? AND ? OR ends_at BETWEEN ? AND ?""",
+        [since, now] * 3,
+    ).fetchall()
+    return bool(rows[0][0])
 
 
 # -- 3. resolve quiet groups ------------------------------------------------------------------
@@ -402,13 +494,24 @@ def _record_lifecycle(store: Store, now: datetime, changes: dict[str, list]) -> 
 
 def _flush(store: Store, config: AlertingConfig, now: datetime) -> list[dict[str, Any]]:
     enqueued: list[dict[str, Any]] = []
-    due = store.rows(
-        """SELECT alert_id FROM alerts WHERE next_flush_at IS NOT NULL AND next_flush_at <= ?
-           ORDER BY next_flush_at, alert_id""",
-        [now],
-    )
     routes = config.routes()
+    # A group with nothing new since it was last notified (no member changed, not resolved,
+    # no repeat due) is not news: its timer moves on without rendering it again.
+    shortest_repeat = min((r.repeat_interval for r in routes.values()), default=None)
+    repeat_before = now - shortest_repeat if shortest_repeat is not None else now
+    due = store.rows(
+        """SELECT a.alert_id, a.route,
+                  a.status = 'resolved' OR a.notified_at IS NULL OR a.updated_at > a.notified_at
+                  OR (a.acknowledged_at IS NULL AND a.notified_at <= ?)
+                  OR EXISTS (SELECT 1 FROM alert_members m WHERE m.alert_id = a.alert_id
+                             AND m.updated_at > a.notified_at) AS news
+           FROM alerts a WHERE a.next_flush_at IS NOT NULL AND a.next_flush_at <= ?
+           ORDER BY a.next_flush_at, a.alert_id""",
+        [repeat_before, now],
+    )
     for row in due:
+        if not row["news"]:
+            continue
         alert = _alert(store, row["alert_id"])
         route = routes.get(alert["route"]) or config.route
         receiver = config.receiver(route.receiver)
@@ -418,6 +521,18 @@ def _flush(store: Store, config: AlertingConfig, now: datetime) -> list[dict[str
             """UPDATE alerts SET next_flush_at = ?, status = CASE WHEN status = 'pending'
                    THEN 'firing' ELSE status END WHERE alert_id = ?""",
             [None if resolved else now + route.group_interval, alert["alert_id"]],
+        )
+    by_route: dict[str, list[str]] = {}
+    for row in due:
+        if not row["news"]:
+            by_route.setdefault(row["route"], []).append(row["alert_id"])
+    for name, ids in by_route.items():
+        route = routes.get(name) or config.route
+        store.con.execute(
+            """UPDATE alerts SET next_flush_at = ?,
+                   status = CASE WHEN status = 'pending' THEN 'firing' ELSE status END
+               WHERE alert_id IN (SELECT unnest(?::VARCHAR[]))""",
+            [now + route.group_interval, ids],
         )
     return enqueued
 

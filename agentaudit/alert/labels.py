@@ -18,15 +18,21 @@ _ENV_RANK = ("production", "staging", "development", "unknown")
 DESTRUCTION_FAMILY = "destruction"
 
 
-def open_finding_events(store: Store) -> dict[str, list[dict[str, Any]]]:
-    """The evidence events of every open finding, in one query: finding_id -> events."""
+def open_finding_events(
+    store: Store, finding_ids: list[str] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """The evidence events of every open finding (or of these), in one query:
+    finding_id -> events."""
+    only = "" if finding_ids is None else "AND f.finding_id IN (SELECT unnest(?::VARCHAR[]))"
     rows = store.rows(
-        """SELECT f.finding_id, e.source, e.destructive, e.target_env, e.agent, e.actor,
+        f"""WITH wanted AS (
+               SELECT f.finding_id, u.eid FROM findings f, unnest(f.event_ids) AS u(eid)
+               WHERE f.status <> 'resolved' {only})
+           SELECT w.finding_id, e.source, e.destructive, e.target_env, e.agent, e.actor,
                   e.os_user, e.host
-           FROM findings f, unnest(f.event_ids) AS u(eid)
-           JOIN events e ON e.event_id = u.eid
-           WHERE f.status <> 'resolved'
-           ORDER BY f.finding_id, e.time, e.seq"""
+           FROM wanted w JOIN events e ON e.event_id = w.eid
+           ORDER BY w.finding_id, e.time, e.seq""",
+        [] if finding_ids is None else [finding_ids],
     )
     by_finding: dict[str, list[dict[str, Any]]] = {}
     for row in rows:

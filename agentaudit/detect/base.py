@@ -29,6 +29,10 @@ class DetectorInfo:
 
 class Detector(ABC):
     info: ClassVar[DetectorInfo]
+    # A condition on one event (SQL over `events`) that every finding of this detector needs
+    # somewhere in its input: incremental detection (`watch`) skips the detector on a window
+    # with no such event. None: always run.
+    anchor: ClassVar[str | None] = None
 
     @abstractmethod
     def query(self) -> str:

@@ -9,7 +9,8 @@ batch touches (their prompts, file reads and failures, however old); and the cal
 (the linking window) whose command a new sessionless shell line repeats. `context: all`
 keeps every event of the window instead (for detectors that need the plain calls too;
 slower under heavy load). Detectors and linking run unchanged, over a few thousand rows
-instead of the whole store, and findings keep their ids, so re-detection adds nothing.
+instead of the whole store, and findings keep their ids, so re-detection adds nothing
+(it merges what a later pass sees of a known finding into it).
 
 A sessionless line (shell history, a provider record) is linked to its agent call when both
 have arrived. Until it is linked, and for `settle_seconds` after it was ingested, it is kept
@@ -19,13 +20,15 @@ again as its session); after that it is detected on its own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from agentaudit.detect import builtin_detectors
+from agentaudit.detect import default_detectors
 from agentaudit.detect.base import Detector
 from agentaudit.link import SHELL_WINDOW_SECONDS, link_events
+from agentaudit.schema import earliest, latest
 from agentaudit.store import Store, now
 
 # Context kept for the whole window: what a rule or correlation can build on.
@@ -36,6 +39,12 @@ NOTABLE = (
 # Plain calls this close before the batch are context when a sessionless shell line of the
 # batch has the same command: linking the line to its agent call needs them.
 RECENT_ALL_SECONDS = SHELL_WINDOW_SECONDS
+# What a link starts from (agentaudit/link.py): a sessionless shell line or provider record.
+# Once it has a link to an agent's call or session, linking it again adds nothing.
+_LINKABLE = (
+    "session_id IS NULL AND (source LIKE 'shell.%' OR kind = 'api') AND event_id NOT IN "
+    "(SELECT event_id FROM {links} WHERE reason <> 'shell session')"
+)
 
 
 @dataclass
@@ -44,6 +53,10 @@ class PassResult:
     links_added: int
     window_events: int
     unsettled_until: datetime | None  # run again at this time: lines are still settling
+    unsettled_since: datetime | None = None  # pass it as `held_since` next time
+    updated: list[str] = field(default_factory=list)  # known findings given more evidence
+    detectors_run: int = 0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase of the pass
 
 
 def _ts(value: datetime) -> str:
@@ -52,22 +65,32 @@ def _ts(value: datetime) -> str:
 
 def detect_recent(
     store: Store,
-    since: datetime,
+    since: datetime | None,
     *,
+    held_since: datetime | None = None,
     window_seconds: float,
     settle_seconds: float,
     context: str = "notable",
     detectors: list[Detector] | None = None,
 ) -> PassResult:
-    """Link and detect over events ingested at or after `since` plus their window."""
+    """Link and detect over events ingested at or after `since` plus their window.
+
+    `held_since`: sessionless lines ingested since then that an earlier pass held back to
+    settle come back (only they: the batch does not grow with everything ingested meanwhile).
+    """
+    started = now()
+    since = since or held_since or started
     catalog = store.con.execute("SELECT current_database()").fetchall()[0][0]
     table = f'"{catalog}".main.events'
-    oldest = store.con.execute(
-        f"SELECT min(time) FROM {table} WHERE ingested_at >= ?", [since]
-    ).fetchall()[0][0]
+    batch = f"ingested_at >= {_ts(since)}"
+    if held_since is not None and held_since < since:
+        batch = f"({batch} OR (ingested_at >= {_ts(held_since)} AND session_id IS NULL))"
+    oldest = store.con.execute(f"SELECT min(time) FROM {table} WHERE {batch}").fetchall()[0][0]
     # One SELECT per part, so each can skip row groups by its own column's min/max
     # (an OR of them would scan the whole table).
     parts = [f"ingested_at >= {_ts(since)}"]
+    if held_since is not None and held_since < since:
+        parts.append(f"ingested_at >= {_ts(held_since)} AND session_id IS NULL")
     if oldest is not None:
         start = _ts(oldest - timedelta(seconds=window_seconds))
         if context == "all":
@@ -75,7 +98,7 @@ def detect_recent(
         else:
             recent = _ts(oldest - timedelta(seconds=RECENT_ALL_SECONDS))
             shell_commands = (
-                f"SELECT command FROM {table} WHERE ingested_at >= {_ts(since)} "
+                f"SELECT command FROM {table} WHERE {batch} "
                 "AND session_id IS NULL AND command IS NOT NULL"
             )
             parts.append(f"time >= {start} AND {NOTABLE}")
@@ -87,9 +110,11 @@ def detect_recent(
         # (touched: a new event is theirs, or a notable event of the window is: a provider
         # record arriving last has no session, but the call it records has)
         window_start = _ts(oldest - timedelta(seconds=window_seconds))
+        # (two SELECTs, each pruned by its own column's min/max, not one OR over the table)
         touched = (
-            f"SELECT DISTINCT session_id FROM {table} WHERE session_id IS NOT NULL "
-            f"AND (ingested_at >= {_ts(since)} OR (time >= {window_start} AND {NOTABLE}))"
+            f"SELECT session_id FROM {table} WHERE session_id IS NOT NULL AND {batch} "
+            f"UNION SELECT session_id FROM {table} WHERE session_id IS NOT NULL "
+            f"AND time >= {window_start} AND {NOTABLE}"
         )
         parts.append(
             f"session_id IN ({touched}) AND (kind IN ('message', 'file') "
@@ -103,51 +128,147 @@ def detect_recent(
         "AND event_id NOT IN (SELECT event_id FROM links)"
     )
     links_table = f'"{catalog}".main.links'
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        timings[name] = timings.get(name, 0.0) + time.perf_counter() - clock
+        clock = time.perf_counter()
+
+    detectors = default_detectors() if detectors is None else detectors
     try:
         # The window is copied once (a few thousand rows at most): every query below reads
         # it instead of filtering the whole table again.
         store.con.execute(f"CREATE OR REPLACE TEMP TABLE window_events AS {window}")
         store.con.execute("CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM window_events")
-        links = link_events(store)
+        lap("window")
+        # Every link query starts from a sessionless shell line or provider record: a window
+        # without one (agent hook lines only) has nothing to link.
+        links = 0
+        if _window_has(store, [_LINKABLE.format(links=links_table)])[0]:
+            links = link_events(store)
         waiting = store.con.execute(
-            f"SELECT max(ingested_at), count(*) FROM events WHERE {unsettled}"
+            f"SELECT max(ingested_at), count(*), min(ingested_at) FROM events WHERE {unsettled}"
         ).fetchall()[0]
         store.con.execute(f"DELETE FROM window_events WHERE {unsettled}")
+        lap("link")
         # Detectors read `links` through `event_sessions`: only the window's links matter.
         store.con.execute(
             f"CREATE OR REPLACE TEMP VIEW links AS SELECT * FROM {links_table} "
             "WHERE event_id IN (SELECT event_id FROM window_events)"
         )
+        # The view's joins are computed once per pass, not once per detector.
+        store.con.execute(
+            f'CREATE OR REPLACE TEMP TABLE window_sessions AS SELECT * FROM "{catalog}".main.event_sessions'
+        )
+        if context != "all":
+            # Only the sessions this pass touched (a new event, or one linked to them just
+            # now) can have a new finding: the others were judged when they last changed.
+            store.con.execute(
+                f"""DELETE FROM window_sessions WHERE session_key IS NOT NULL
+                    AND session_key NOT IN (
+                        SELECT session_key FROM window_sessions WHERE session_key IS NOT NULL
+                        AND ({batch} OR event_id IN (
+                            SELECT event_id FROM {links_table}
+                            WHERE created_at >= {_ts(started)})))"""
+            )
+        store.con.execute(
+            "CREATE OR REPLACE TEMP VIEW event_sessions AS SELECT * FROM window_sessions"
+        )
         size = store.con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+        runnable = _anchored(store, detectors)
+        lap("prepare")
         findings: list[dict[str, Any]] = []
-        for detector in detectors or builtin_detectors():
+        for detector in runnable:
             findings += detector.run(store)
+        lap("detectors")
     finally:
+        store.con.execute("DROP VIEW IF EXISTS temp.event_sessions")
+        store.con.execute("DROP TABLE IF EXISTS temp.window_sessions")
         store.con.execute("DROP VIEW IF EXISTS temp.links")
         store.con.execute("DROP VIEW IF EXISTS temp.events")
         store.con.execute("DROP TABLE IF EXISTS temp.window_events")
-    new = _new_only(store, findings)
+    new, updated = _record(store, findings)
+    lap("store")
+    until = waiting[0] + timedelta(seconds=settle_seconds) if waiting[1] else None
+    held = waiting[2] if waiting[1] else None
+    return PassResult(new, links, int(size), until, held, updated, len(runnable), timings)
+
+
+def _window_has(store: Store, conditions: list[str]) -> list[bool]:
+    """For each SQL condition: does any event of the window meet it (one scan for all)."""
+    if not conditions:
+        return []
+    columns = ", ".join(f"coalesce(bool_or({c}), FALSE)" for c in conditions)
+    return list(store.con.execute(f"SELECT {columns} FROM window_events").fetchall()[0])
+
+
+def _anchored(store: Store, detectors: list[Detector]) -> list[Detector]:
+    """The detectors whose anchor event is in the window (or that have none)."""
+    anchored = [d for d in detectors if d.anchor]
+    present = dict(
+        zip(
+            [id(d) for d in anchored], _window_has(store, [d.anchor for d in anchored]), strict=True
+        )
+    )
+    return [d for d in detectors if not d.anchor or present[id(d)]]
+
+
+_SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+
+
+def _record(store: Store, findings: list[dict[str, Any]]) -> tuple[list, list[str]]:
+    """Store new findings; merge a known one's new evidence into it. Returns (new, updated ids).
+
+    A finding's id is its detector, session and anchor (never the window's set of events), so
+    a later pass that sees more of the same finding (a shell line linked since, a call that
+    was refused meanwhile) finds the same id: its events join the stored finding and the
+    latest detection's evidence replaces the old, as a one-shot `detect` would state it.
+    """
+    if not findings:
+        return [], []
+    merged: dict[str, dict[str, Any]] = {}
+    for finding in findings:
+        same = merged.get(finding["finding_id"])
+        merged[finding["finding_id"]] = _merge(same, finding) if same else dict(finding)
+    known = {
+        row["finding_id"]: row
+        for row in store.rows(
+            """SELECT finding_id, event_ids, evidence, title, severity, first_seen, last_seen
+               FROM findings WHERE finding_id IN (SELECT unnest(?::VARCHAR[]))""",
+            [list(merged)],
+        )
+    }
+    new = [f for fid, f in merged.items() if fid not in known]
     if new:
         store.append_findings(new)
-    until = waiting[0] + timedelta(seconds=settle_seconds) if waiting[1] else None
-    return PassResult(new, links, int(size), until)
+    updated = []
+    for fid, finding in merged.items():
+        if fid not in known:
+            continue
+        old = known[fid]
+        combined = _merge(old, finding)
+        if {k: combined[k] for k in old} != old:
+            store.con.execute(
+                """UPDATE findings SET event_ids = ?, evidence = ?, title = ?, severity = ?,
+                       first_seen = ?, last_seen = ? WHERE finding_id = ?""",
+                [combined[k] for k in ("event_ids", "evidence", "title", "severity")]
+                + [combined["first_seen"], combined["last_seen"], fid],
+            )
+            updated.append(fid)
+    return new, updated
 
 
-def _new_only(store: Store, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    if not findings:
-        return []
-    ids = list({f["finding_id"] for f in findings})
-    known = {
-        row[0]
-        for row in store.con.execute(
-            "SELECT finding_id FROM findings WHERE finding_id IN (SELECT unnest(?::VARCHAR[]))",
-            [ids],
-        ).fetchall()
+def _merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """`old` with `new`'s events added and `new`'s evidence; the span and severity widen."""
+    severity = max((old["severity"], new["severity"]), key=lambda s: _SEVERITY_RANK.get(s, 0))
+    return {
+        **old,
+        "event_ids": list(dict.fromkeys([*old["event_ids"], *new["event_ids"]])),
+        "evidence": new["evidence"],
+        "title": new["title"],
+        "severity": severity,
+        "first_seen": earliest([old["first_seen"], new["first_seen"]]),
+        "last_seen": latest([old["last_seen"], new["last_seen"]]),
     }
-    seen: set[str] = set()
-    out = []
-    for finding in findings:
-        if finding["finding_id"] not in known and finding["finding_id"] not in seen:
-            seen.add(finding["finding_id"])
-            out.append(finding)
-    return out

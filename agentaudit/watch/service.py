@@ -25,24 +25,27 @@ from agentaudit import paths
 from agentaudit.alert.config import AlertingConfig, from_urls, load_config
 from agentaudit.alert.engine import evaluate
 from agentaudit.alert.outbox import deliver_due
+from agentaudit.detect import default_detectors
 from agentaudit.guard.record import decision_log_path
 from agentaudit.ingest import IngestReport, ingest_paths
 from agentaudit.secrets import Redactor, redactor_for
 from agentaudit.store import Store, now
 from agentaudit.watch.config import WatchConfig
 from agentaudit.watch.health import HealthServer
-from agentaudit.watch.incremental import NOTABLE, detect_recent
+from agentaudit.watch.incremental import detect_recent
 from agentaudit.watch.sources import FileTailSource, WatchSource, build_source
 from agentaudit.watch.telemetry import Telemetry, readers_from_config
 
 log = logging.getLogger("agentaudit.watch")
 ALERT_TICK_SECONDS = 1.0
 DELIVERY_BUDGET_SECONDS = 5.0
-# Bytes of one file read per round (about 60 hook lines): a busy file yields to quiet ones.
-ROUND_BYTES = 32 * 1024
+# Bytes of one file read per round (about 250 hook lines): a busy file yields to quiet ones.
+ROUND_BYTES = 64 * 1024
 PASS_SECONDS = 0.25  # then look at what else changed
 FINAL_PASS_SECONDS = 10.0
-PLAIN_DETECT_SECONDS = 1.0  # detection for plain events at most this often
+PLAIN_DETECT_SECONDS = 2.0  # detection for plain events at most this often
+# What detects at once: a destructive call, a high or critical one, a provider's record.
+PAGE_TRIGGER = "(destructive OR severity IN ('high', 'critical') OR kind = 'api')"
 
 
 def sources_for(config: WatchConfig) -> list[WatchSource]:
@@ -83,6 +86,7 @@ class Watcher:
             "last_pass_at": None,
         }
         self._detect_since: datetime | None = None
+        self._held_since: datetime | None = None  # sessionless lines still settling
         self._rerun_at: datetime | None = None
         self._alert_tick = 0.0
         # `notify` URLs page at once (group_wait 0); without them, the alerting config
@@ -96,6 +100,7 @@ class Watcher:
         self._plain_due = 0.0
         self._pulled: dict[WatchSource, float] = {}
         self._changes: queue.Queue[set[Path]] = queue.Queue()
+        self.detectors = default_detectors()  # built once: a pass only runs them
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -104,6 +109,10 @@ class Watcher:
         self._install_signals()
         self._start_services()
         try:
+            if self.alerting is not None:
+                # findings a killed run recorded but never put into an alert (once, at start;
+                # then each pass evaluates only what it recorded)
+                evaluate(self.store, self.alerting)
             self.run_pass(None)
             self.state["status"] = "ok"
             dirs = self._watch_dirs()
@@ -260,7 +269,7 @@ class Watcher:
             # Plain events (no session's notable event among them) are detected at a
             # steadier pace: their findings can wait a moment, a page cannot.
             plain_due = not more and time.monotonic() >= self._plain_due
-            if self._detect_since is not None and (due or plain_due or final):
+            if self._pending() and (due or plain_due or final):
                 found, delivered = self._detect_and_page(seen_at, ingested)
                 outcome["findings"] += found
                 outcome["delivered"] += delivered
@@ -269,7 +278,7 @@ class Watcher:
             if time.monotonic() - seen_at > budget:
                 self._carry = {source: files for source, files in work.items() if files}
                 # Plain events still get their detection under a backlog, at their pace.
-                if self._detect_since is not None and time.monotonic() >= self._plain_due:
+                if self._pending() and time.monotonic() >= self._plain_due:
                     found, delivered = self._detect_and_page(seen_at, 0)
                     outcome["findings"] += found
                     outcome["delivered"] += delivered
@@ -305,31 +314,36 @@ class Watcher:
         )
         return report.ingested
 
+    def _pending(self) -> bool:
+        """Something was ingested, or held back to settle, since the last detection."""
+        return self._detect_since is not None or self._held_since is not None
+
     def _stored_notable(self, since: datetime) -> bool:
-        """A notable event of an agent session was stored (sessionless lines wait to settle)."""
+        """An event of an agent session that can page was stored (sessionless lines wait to
+        settle; other notable events, such as a secret read, are context detected at the
+        plain pace: they page only with the destructive call that follows them)."""
         rows = self.store.con.execute(
             f"SELECT count(*) FROM events WHERE ingested_at >= ? AND session_id IS NOT NULL "
-            f"AND {NOTABLE}",
+            f"AND {PAGE_TRIGGER}",
             [since],
         ).fetchall()
         return bool(rows[0][0])
 
     def _detect_and_page(self, seen_at: float, ingested: int) -> tuple[int, int]:
         started = time.monotonic()
-        assert self._detect_since is not None
-        since = self._detect_since
         result = detect_recent(
             self.store,
-            since,
+            self._detect_since,
+            held_since=self._held_since,
             window_seconds=self.config.window_seconds,
             settle_seconds=self.config.settle_seconds,
             context=self.config.context,
+            detectors=self.detectors,
         )
         self._detect_since = None
         self._plain_due = time.monotonic() + PLAIN_DETECT_SECONDS
         self._rerun_at = result.unsettled_until
-        if result.unsettled_until is not None:
-            self._detect_since = since  # re-check those lines when they have settled
+        self._held_since = result.unsettled_since  # re-check those lines when they have settled
         for finding in result.new_findings:
             self.telemetry.findings.add(
                 1, {"agentaudit.rule": finding["rule_id"], "severity": finding["severity"]}
@@ -337,17 +351,23 @@ class Watcher:
         self.state["findings"] += len(result.new_findings)
         delivered = 0
         if result.new_findings and self.alerting is not None:
-            evaluate(self.store, self.alerting)  # group_wait 0 pages now; longer waits tick
+            # group_wait 0 pages now; longer waits tick
+            evaluate(
+                self.store, self.alerting, scope=[f["finding_id"] for f in result.new_findings]
+            )
             delivered = self._deliver(seen_at)
             self._alert_tick = time.monotonic() + ALERT_TICK_SECONDS
         log.debug(
-            "round: %d ingested, detect %.3f s: %d in window, %d links, new findings %s, "
-            "settling until %s",
+            "round: %d ingested, detect+page %.3f s (%s): %d in window, %d detectors, "
+            "%d links, new findings %s, %d updated, settling until %s",
             ingested,
             time.monotonic() - started,
+            " ".join(f"{k} {v * 1000:.0f}ms" for k, v in result.timings.items()),
             result.window_events,
+            result.detectors_run,
             result.links_added,
             [f["rule_id"] for f in result.new_findings],
+            len(result.updated),
             result.unsettled_until,
         )
         return len(result.new_findings), delivered
@@ -446,5 +466,5 @@ class Watcher:
         if self.alerting is None or time.monotonic() < self._alert_tick:
             return 0
         self._alert_tick = time.monotonic() + ALERT_TICK_SECONDS
-        evaluate(self.store, self.alerting)
+        evaluate(self.store, self.alerting, scope=[])  # timers only: findings joined already
         return self._deliver(seen_at)

@@ -34,6 +34,10 @@ class AuditTamper(Detector):
         description="Shell history cleared or disabled, an agent's transcripts or agentaudit's "
         "store or key deleted, or a provider audit trail stopped or deleted.",
     )
+    anchor = (
+        "list_contains(categories, 'audit_tamper') OR (command IS NOT NULL AND "
+        f"(regexp_matches(command, '{HISTORY}') OR regexp_matches(command, '{EVIDENCE_STORES}')))"
+    )
 
     def query(self) -> str:
         return f"""

@@ -37,6 +37,7 @@ class CredentialProvenance(Detector):
         "non-destructive call uses a secret from outside the project or from a file that "
         "belongs to another purpose.",
     )
+    anchor = "credential_fp IS NOT NULL"
 
     def query(self) -> str:
         return """

@@ -4,6 +4,7 @@ One call: categories name both a data delete and `backup_destroy` (Railway `volu
 whose backups live in the volume), or an RDS `DeleteDBInstance` that skips the final
 snapshot or deletes automated backups. Two calls: a data delete, then a backup delete by the
 same session or principal within BACKUP_WINDOW_SECONDS. Refused calls destroyed nothing.
+One finding per session (a sessionless provider record: one per call), stamped at the first.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class DataAndBackups(Detector):
         description="One call destroys data and its backups, or a data delete is followed by "
         f"a backup delete within {BACKUP_WINDOW_SECONDS} s by the same session or principal.",
     )
+    anchor = "destructive"
 
     def query(self) -> str:
         data = ", ".join(f"'{c}'" for c in DATA_CATEGORIES)
@@ -67,7 +69,16 @@ class DataAndBackups(Detector):
              AND b.t <= d.t + INTERVAL {BACKUP_WINDOW_SECONDS} SECOND
             GROUP BY d.session_key, d.call_key, d.ids, d.t, d.operation, d.target
         )
-        SELECT * FROM together UNION ALL SELECT * FROM sequence
+        , found AS (SELECT * FROM together UNION ALL SELECT * FROM sequence)
+        -- one finding per session, named by its first destruction: keyed by the session, so
+        -- the finding is the same whichever calls a pass saw first (a call that looked done
+        -- and was refused a moment later, a later call that did it)
+        SELECT session_key, CASE WHEN session_key IS NULL THEN finding_key ELSE 'session' END
+                   AS finding_key,
+               list_distinct(flatten(list(event_ids ORDER BY first_seen))) AS event_ids,
+               min(first_seen) AS first_seen, max(last_seen) AS last_seen,
+               (list(evidence ORDER BY first_seen NULLS LAST))[1] AS evidence
+        FROM found GROUP BY ALL
         """
 
     def title(self, evidence: dict[str, Any]) -> str:

@@ -36,6 +36,7 @@ class DeleteOutsideProject(Detector):
         description="A recursive delete whose target is $HOME, /, an unguarded `$VAR/`, or an "
         "absolute path outside every working directory of the session.",
     )
+    anchor = "destructive"
 
     def query(self) -> str:
         return r"""

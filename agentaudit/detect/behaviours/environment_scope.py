@@ -30,6 +30,7 @@ class EnvironmentScope(Detector):
         description="The session works in one environment (task, branch, env files, "
         "RAILWAY_ENVIRONMENT, AWS profile, cwd); a destructive call targets another.",
     )
+    anchor = "destructive"
 
     def query(self) -> str:
         return """

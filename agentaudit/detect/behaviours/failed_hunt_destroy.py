@@ -35,6 +35,7 @@ class FailedHuntDestroy(Detector):
         "credentials, then runs a destructive call, within "
         f"{SEQUENCE_WINDOW_SECONDS} s (S9).",
     )
+    anchor = "destructive"
 
     def query(self) -> str:
         return f"""

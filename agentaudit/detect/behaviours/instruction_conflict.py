@@ -28,6 +28,7 @@ class InstructionConflict(Detector):
         "production; later in the session the agent runs a destructive call or a write the "
         "freeze forbids (S6).",
     )
+    anchor = "kind = 'message' AND text IS NOT NULL"
 
     def query(self) -> str:
         return f"""

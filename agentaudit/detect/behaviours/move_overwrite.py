@@ -32,6 +32,9 @@ class MoveOverwrite(Detector):
         "an unverified mkdir of it: if the directory does not exist, every move overwrites the "
         "previous file.",
     )
+    anchor = (
+        "kind = 'process' AND regexp_matches(command, '(^|[;&|]\\s*)(mv|move|Move-Item|mi)\\s')"
+    )
 
     def query(self) -> str:
         return """

@@ -31,6 +31,7 @@ class SafetyBypass(Detector):
         description="A command disables an agent's approvals or a tool's destructive-action "
         "guard; critical when it, or a later call in the session, is destructive.",
     )
+    anchor = f"command IS NOT NULL AND regexp_matches(command, '{BYPASS}')"
 
     def query(self) -> str:
         return f"""

@@ -21,6 +21,7 @@ class CredentialThenDestroy(Detector):
         description="A secret seen in a file or a command's output is later the credential "
         "of a destructive call in the same session.",
     )
+    anchor = "destructive AND credential_fp IS NOT NULL"
 
     def query(self) -> str:
         return """

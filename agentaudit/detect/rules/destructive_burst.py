@@ -37,6 +37,7 @@ class DestructiveBurst(Detector):
         description=f"At least {MIN_CALLS} destructive calls in one session (or by one "
         f"principal), each within {WINDOW_SECONDS} s of the previous one (configurable).",
     )
+    anchor = "destructive"
 
     def __init__(self, min_calls: int | None = None, window_seconds: int | None = None) -> None:
         self.min_calls = min_calls or int(os.environ.get("AGENTAUDIT_BURST_MIN_CALLS", MIN_CALLS))

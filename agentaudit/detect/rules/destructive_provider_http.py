@@ -20,6 +20,7 @@ class DestructiveProviderHttp(Detector):
         kind="rule",
         description="A destructive provider API mutation sent with curl/wget/httpie.",
     )
+    anchor = "destructive"
 
     def query(self) -> str:
         return """
