@@ -161,6 +161,11 @@ def timespan_seconds(spec: Any) -> int:
     return int(match.group(1)) * _UNITS[match.group(2)]
 
 
+def _earliest(column: str) -> str:
+    # the call's earliest stated value: a finding reads the same however its events arrive
+    return f"first({column} ORDER BY time, event_id) FILTER (WHERE {column} IS NOT NULL)"
+
+
 def _base_select(source: str, where: str, rule_column: str = "") -> str:
     # one finding per call: a hook's before/after records and the shell line of one call
     # share a call key
@@ -168,8 +173,8 @@ def _base_select(source: str, where: str, rule_column: str = "") -> str:
         SELECT {rule_column} session_key, call_key AS finding_key,
                list(event_id ORDER BY time) AS event_ids,
                min(time) AS first_seen, max(time) AS last_seen,
-               to_json({{operation: any_value(operation), command: any_value(command),
-                         target: any_value(target), severity: max(severity),
+               to_json({{operation: {_earliest("operation")}, command: {_earliest("command")},
+                         target: {_earliest("target")}, severity: max(severity),
                          categories: list_distinct(flatten(list(coalesce(categories, [])))),
                          sources: list_distinct(list(source))}}) AS evidence
         FROM {source} WHERE {where}
