@@ -38,6 +38,11 @@ class Detector(ABC):
     def query(self) -> str:
         """SQL over `event_sessions` returning the FINDING_ROW columns."""
 
+    def prepare(self) -> None:
+        """Load what the first run would otherwise load (a service calls it at start, so the
+        first page does not pay for it). Nothing by default."""
+        return None
+
     def title(self, evidence: dict[str, Any]) -> str:
         return self.info.title
 

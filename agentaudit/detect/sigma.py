@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from agentaudit.detect.base import Detector, DetectorInfo
-from agentaudit.sigma.engine import BUILTIN_DIR, RuleError, load_rules_cached, run_rules
+from agentaudit.sigma.engine import (
+    BUILTIN_DIR,
+    OneScan,
+    RuleError,
+    load_rules_cached,
+    run_rules,
+)
 from agentaudit.store import Store
 
 RULE_DIRS_ENV = "AGENTAUDIT_RULE_DIRS"
@@ -38,6 +44,10 @@ class SigmaRules(Detector):
 
     def query(self) -> str:  # pragma: no cover - run() is overridden
         raise NotImplementedError("SigmaRules runs the whole pack in one scan (engine.OneScan)")
+
+    def prepare(self) -> None:
+        # parsing, validating and compiling the pack takes a few hundred ms: not on a page
+        OneScan.of(load_rules_cached(self.directories or configured_rule_dirs()))
 
     def run(self, store: Store) -> list[dict[str, Any]]:
         # parsed once per process while the rule files are unchanged; SQL compiled once per pack

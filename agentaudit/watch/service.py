@@ -101,6 +101,8 @@ class Watcher:
         self._pulled: dict[WatchSource, float] = {}
         self._changes: queue.Queue[set[Path]] = queue.Queue()
         self.detectors = default_detectors()  # built once: a pass only runs them
+        for detector in self.detectors:
+            detector.prepare()
 
     # -- lifecycle -------------------------------------------------------------------------
 
