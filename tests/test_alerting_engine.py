@@ -65,6 +65,31 @@ def test_new_alert_after_first_send_waits_for_group_interval(store, clock):
     assert len(notes) == 1 and "(rule-b)" in json.loads(notes[0]["payload"])["body"]
 
 
+def test_escalation_to_critical_is_sent_at_once_not_at_group_interval(store, clock):
+    cfg = config([URL], group_wait="0s", group_interval="5m")
+    add_finding(store, "rule-a", "high")
+    first = sent_now(store, cfg, clock)
+    assert len(first) == 1 and first[0][1].startswith("[HIGH]")
+    clock.advance(3)
+    add_finding(store, "rule-b", "high", seconds=3, key="k2")  # same severity: waits
+    assert evaluate(store, cfg, clock).notifications == []
+    clock.advance(3)
+    add_finding(store, "rule-c", "critical", seconds=6, key="k3")  # escalates: at once
+    notes = evaluate(store, cfg, clock).notifications
+    assert len(notes) == 1 and json.loads(notes[0]["payload"])["title"].startswith("[CRITICAL]")
+    assert store.count("alerts") == 1  # still one incident
+    clock.advance(3)
+    add_finding(store, "rule-d", "critical", seconds=9, key="k4")  # no higher: group_interval
+    assert evaluate(store, cfg, clock).notifications == []
+
+
+def sent_now(store, cfg, clock):
+    return [
+        (n["action"], json.loads(n["payload"])["title"])
+        for n in evaluate(store, cfg, clock).notifications
+    ]
+
+
 def test_unchanged_group_repeats_only_after_repeat_interval(store, clock):
     cfg = config([URL], group_wait="0s", group_interval="5m", repeat_interval="1h")
     add_finding(store, "rule-a", "critical")

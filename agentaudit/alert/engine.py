@@ -228,7 +228,19 @@ def _upsert_group(
             "UPDATE alerts SET last_activity_at = ?, updated_at = ? WHERE alert_id = ?",
             [now, now, alert_id],
         )
+        _flush_now_if_escalated(store, alert_id, max((j[0] for j in joined), default=0), now)
         _refresh_summary(store, alert_id)
+
+
+def _flush_now_if_escalated(store: Store, alert_id: str, joined_rank: int, now: datetime) -> None:
+    """A group already notified whose severity rises (a high page, then the critical call
+    seconds later) is notified again at once, not at its next group_interval: on-call must
+    not read a high page while the incident has become critical."""
+    rows = store.con.execute(
+        "SELECT severity FROM alerts WHERE alert_id = ? AND notified_at IS NOT NULL", [alert_id]
+    ).fetchall()
+    if rows and joined_rank > SEVERITY_IDS.get(rows[0][0], 0):
+        store.con.execute("UPDATE alerts SET next_flush_at = ? WHERE alert_id = ?", [now, alert_id])
 
 
 def _last_seen_of(store: Store, finding_ids: list[str]) -> list[Any]:
