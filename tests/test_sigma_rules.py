@@ -198,3 +198,17 @@ def test_the_pack_is_parsed_once_until_a_rule_file_changes(tmp_path):
     os.utime(rule, ns=(rule.stat().st_atime_ns, rule.stat().st_mtime_ns + 1_000_000))
     again = load_rules_cached([tmp_path])
     assert again is not first and str(again.rules[0].level.name).lower() == "medium"
+
+
+def test_anchor_is_true_exactly_where_some_rule_matches():
+    """Watch skips the pack on a window where no base rule matches any event: then the pack
+    cannot find anything, so the skip changes nothing."""
+    detector = SigmaRules()
+    detector.prepare()
+    benign = [event(i, session_id="b", command=c) for i, c in enumerate(["git status", "ls"])]
+    risky = [*benign, event(9, session_id="b", command="rm -rf ~")]
+    for events, expected in ((benign, False), (risky, True)):
+        store = store_with(events)
+        has = store.con.execute(f"SELECT bool_or({detector.anchor}) FROM events").fetchall()
+        assert has[0][0] is expected
+        assert bool(detector.run(store_with(events))) is expected

@@ -46,12 +46,18 @@ class SigmaRules(Detector):
         raise NotImplementedError("SigmaRules runs the whole pack in one scan (engine.OneScan)")
 
     def prepare(self) -> None:
-        # parsing, validating and compiling the pack takes a few hundred ms: not on a page
-        OneScan.of(load_rules_cached(self.directories or configured_rule_dirs()))
+        # parsing, validating and compiling the pack takes a few hundred ms: not on a page.
+        # Every finding of the pack rests on an event some base rule matches, so that OR of
+        # the rules' clauses is the anchor: a watch window without such an event skips the pack.
+        self.anchor = OneScan.of(self._ruleset()).any_match
+
+    def _ruleset(self):
+        # parsed once per process while the rule files are unchanged; SQL compiled once per pack
+        return load_rules_cached(self.directories or configured_rule_dirs())
 
     def run(self, store: Store) -> list[dict[str, Any]]:
-        # parsed once per process while the rule files are unchanged; SQL compiled once per pack
-        ruleset = load_rules_cached(self.directories or configured_rule_dirs())
+        ruleset = self._ruleset()
+        self.anchor = OneScan.of(ruleset).any_match  # the rule files may have changed
         findings, errors = run_rules(store, ruleset)
         self.errors = ruleset.errors + errors
         return findings

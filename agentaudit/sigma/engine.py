@@ -388,6 +388,7 @@ class OneScan:
     matches_sql: str
     base_outputs: dict[int, SigmaRule]  # base rule index -> rule, for findings of base rules
     base_sql: str  # every base rule's findings in one GROUP BY over the matches
+    any_match: str  # SQL condition on one event: true when some base rule matches it
     errors: list[RuleError]
     files: dict[str, Path]
 
@@ -464,7 +465,17 @@ class OneScan:
             f"rule_index IN ({wanted})",
             rule_column="rule_index,",
         )
-        return cls(bases, outputs, matches_sql, base_outputs, base_sql, errors, dict(ruleset.files))
+        any_match = " OR ".join(f"({w})" for w in wheres) or "FALSE"
+        return cls(
+            bases,
+            outputs,
+            matches_sql,
+            base_outputs,
+            base_sql,
+            f"({any_match})",
+            errors,
+            dict(ruleset.files),
+        )
 
     def run(self, store: Store) -> tuple[list[dict[str, Any]], list[RuleError]]:
         findings: list[dict[str, Any]] = []

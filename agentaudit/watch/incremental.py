@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import duckdb
+
 from agentaudit.detect import default_detectors
 from agentaudit.detect.base import Detector
 from agentaudit.link import SHELL_WINDOW_SECONDS, link_events
@@ -207,11 +209,11 @@ def _window_has(store: Store, conditions: list[str]) -> list[bool]:
 def _anchored(store: Store, detectors: list[Detector]) -> list[Detector]:
     """The detectors whose anchor event is in the window (or that have none)."""
     anchored = [d for d in detectors if d.anchor]
-    present = dict(
-        zip(
-            [id(d) for d in anchored], _window_has(store, [d.anchor for d in anchored]), strict=True
-        )
-    )
+    try:
+        found = _window_has(store, [d.anchor for d in anchored])
+    except duckdb.Error:  # a broken anchor (a user's rule) must not skip anything: run them all
+        return list(detectors)
+    present = dict(zip([id(d) for d in anchored], found, strict=True))
     return [d for d in detectors if not d.anchor or present[id(d)]]
 
 
