@@ -40,6 +40,15 @@ def metric_points(reader: InMemoryMetricReader) -> dict[str, list]:
     return out
 
 
+def escalated_once(receiver) -> int:
+    """One page per incident, or a high page followed at once by its escalation to critical
+    (the Sigma pack may page the refused CLI delete before the behaviours make it critical)."""
+    titles = [r["body"]["title"] for r in receiver.received]
+    assert len(titles) in (1, 2) and titles[-1].startswith("[CRITICAL]"), titles
+    assert len(titles) == 1 or titles[0].startswith("[HIGH]"), titles
+    return len(titles)
+
+
 def one_shot_rules(tmp_path, logs) -> Counter:
     """Findings per rule of a one-shot ingest + detect of the files (watch must match it)."""
     with Store.open(tmp_path / "oneshot.duckdb") as store:
@@ -74,7 +83,7 @@ def test_telemetry_counts_sources_findings_latency_and_lag(tmp_path):
             assert wait_for(lambda: watcher.state["status"] == "ok", timeout=10)
             replay(logs, pocketos_records(), speed=1000, max_gap=0.01)
             reference = one_shot_rules(tmp_path, logs)  # what `detect` finds in these files
-            assert wait_for(lambda: len(receiver.received) == 1, timeout=15)
+            assert wait_for(lambda: len(receiver.received) >= 1, timeout=15)
             # a half-written line is lag: bytes on disk not read yet
             with (logs / "cursor-hooks.jsonl").open("ab") as fh:
                 fh.write(b'{"received_at": "2026-04-24T19:30:00Z", "payl')
@@ -105,14 +114,15 @@ def test_telemetry_counts_sources_findings_latency_and_lag(tmp_path):
     assert findings == reference  # one-shot detection's findings, each counted once
     assert reference["environment-scope"] == 2 and reference["data-and-backups-destroyed"] == 1
     latency = points["agentaudit.alert.latency"]
-    assert latency[0].count == 1 and 0 < latency[0].sum < 15
+    pages = escalated_once(receiver)
+    assert latency[0].count == pages and 0 < latency[0].sum < 15 * pages
     lag = {p.attributes["agentaudit.file"]: p.value for p in points["agentaudit.watch.file.lag"]}
     assert lag[str(logs / "cursor-hooks.jsonl")] == len(
         b'{"received_at": "2026-04-24T19:30:00Z", "payl'
     )
     assert lag[str(logs / "railway-auditlogs.json")] == 0
     delivered = {p.attributes["outcome"]: p.value for p in points["agentaudit.notifications"]}
-    assert delivered == {"ok": 1}
+    assert delivered == {"ok": pages}
 
 
 def test_sigterm_equivalent_stop_flushes_what_was_written(tmp_path):
@@ -278,7 +288,7 @@ def test_otlp_metric_export_reaches_a_receiver(tmp_path):
             assert wait_for(lambda: watcher.state["status"] == "ok", timeout=10)
             replay(logs, pocketos_records(), speed=1000, max_gap=0.01)
             reference = one_shot_rules(tmp_path, logs)
-            assert wait_for(lambda: len(pager.received) == 1, timeout=15)
+            assert wait_for(lambda: len(pager.received) >= 1, timeout=15)
             total = sum(reference.values())
             assert wait_for(lambda: watcher.state["findings"] == total, timeout=15)
         finally:
@@ -309,7 +319,8 @@ def test_otlp_metric_export_reaches_a_receiver(tmp_path):
     notifications = {
         p.attributes[0].value.string_value: p.as_int for p in points["agentaudit.notifications"]
     }
-    assert notifications == {"ok": 1}
+    pages = escalated_once(pager)
+    assert notifications == {"ok": pages}
     latency = points["agentaudit.alert.latency"]
-    assert len(latency) == 1 and latency[0].count == 1 and 0 < latency[0].sum < 15
+    assert len(latency) == 1 and latency[0].count == pages and 0 < latency[0].sum < 15 * pages
     assert "agentaudit.watch.pass.duration" in points and "agentaudit.watch.file.lag" in points

@@ -273,7 +273,8 @@ class RuleCompiler:
             FROM base {window}
         )
         SELECT {groups[0] if groups and groups[0] == "session_key" else "session_key"} AS session_key,
-               {group_key} || ':' || CAST(epoch_ms(window_start) AS VARCHAR) AS finding_key,
+               {group_key} AS finding_key,  -- one per group (below): not per window, so a
+               -- finding keeps its id however the events arrive (watch's passes, one-shot)
                window_ids AS event_ids, window_start AS first_seen, time AS last_seen,
                to_json({{"count": n, "group_key": {group_key}, timespan_seconds: {seconds}}}) AS evidence
         FROM w WHERE n {op} {count}
@@ -493,7 +494,7 @@ class OneScan:
 
 def _title(rule: SigmaRule | SigmaCorrelationRule, kind: str, evidence: dict[str, Any]) -> str:
     """The rule's title with what it matched, so two findings of one rule read apart."""
-    if kind == "correlation":
-        return f"{rule.title} ({evidence.get('count')} in the window)"
+    if kind == "correlation":  # the count is in the evidence: it grows as events arrive
+        return rule.title
     what = evidence.get("operation") or evidence.get("command") or evidence.get("target")
     return f"{rule.title}: {str(what)[:80]}" if what else rule.title
