@@ -270,6 +270,15 @@ def main() -> None:
             f"{inc['p99'] / base['p99']:.2f}x the p99 of detecting over the whole store "
             f"({inc['p99'] * 1000:.0f} ms vs {base['p99'] * 1000:.0f} ms)."
         )
+    worst = {name: r["p99"] for name, r in results.items() if "baseline" not in name}
+    lines.append("")
+    lines.append(
+        "Target (p99 under 1 s, also under load): "
+        + ("**met**" if max(worst.values()) < 1 else "**not met**")
+        + " ("
+        + "; ".join(f"{name} {p99 * 1000:,.0f} ms" for name, p99 in worst.items())
+        + ")."
+    )
     lines.append("")
     lines.append(
         "Notifications beyond one per incident are escalations: the Sigma pack can page an "

@@ -19,3 +19,13 @@ def one_shot_rules() -> Counter:
     with Store.open(":memory:") as store:
         ingest_paths(store, scenario_files("pocketos"))
         return Counter(f["rule_id"] for f in run_detection(store).findings)
+
+
+def pages_of_one_incident(receiver) -> list[str]:
+    """The titles the incident paged: one critical page, or a high page followed at once by
+    its escalation to critical (the Sigma pack may page the refused CLI delete before the
+    behaviours make it critical). Never a high page alone."""
+    titles = [r["body"]["title"] for r in receiver.received]
+    assert len(titles) in (1, 2) and titles[-1].startswith("[CRITICAL] railway"), titles
+    assert len(titles) == 1 or titles[0].startswith("[HIGH] railway"), titles
+    return titles

@@ -16,6 +16,7 @@ from agentaudit.receiver import LocalReceiver
 from agentaudit.store import Store
 from agentaudit.watch.harness import WatchProcess, free_port, wait_for, write_config
 from agentaudit.watch.replay import pocketos_records, replay
+from tests.pocketos_expected import pages_of_one_incident
 
 # Among what a one-shot `agentaudit detect` finds on the replay (agentaudit/scenarios/pocketos):
 # environment-scope fires twice, on the refused CLI delete and on the curl. Watch must yield
@@ -120,12 +121,8 @@ def test_alert_arrives_while_the_incident_is_written(setup):
         f"write-to-alert latency: {latency * 1000:.0f} ms (curl written {trigger - first_destructive:.2f} s after the first destructive write)"
     )
     # One incident, one alert. Which call names the first page depends on the pass that sent
-    # it (the refused CLI delete or the curl, both on this volume). If that pass only had
-    # the Sigma pack's high findings (the CLI delete before its context), the group is
-    # notified once more, at once, when it escalates to critical: never a high page alone.
-    titles = [r["body"]["title"] for r in receiver.received]
-    assert len(titles) in (1, 2), titles
-    assert len(titles) == 1 or titles[0].startswith("[HIGH] railway"), titles
+    # it (the refused CLI delete or the curl, both on this volume).
+    titles = pages_of_one_incident(receiver)
     body = receiver.received[-1]["body"]
     # Paged at the call itself: before the provider's own record says "production".
     assert body["title"].startswith("[CRITICAL] railway") and "3d2c42fb" in body["title"]

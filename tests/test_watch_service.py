@@ -28,6 +28,7 @@ from agentaudit.watch.sources import (
     register_source_type,
 )
 from agentaudit.watch.telemetry import Telemetry
+from tests.pocketos_expected import pages_of_one_incident
 
 
 def metric_points(reader: InMemoryMetricReader) -> dict[str, list]:
@@ -38,15 +39,6 @@ def metric_points(reader: InMemoryMetricReader) -> dict[str, list]:
             for metric in scope.metrics:
                 out.setdefault(metric.name, []).extend(metric.data.data_points)
     return out
-
-
-def escalated_once(receiver) -> int:
-    """One page per incident, or a high page followed at once by its escalation to critical
-    (the Sigma pack may page the refused CLI delete before the behaviours make it critical)."""
-    titles = [r["body"]["title"] for r in receiver.received]
-    assert len(titles) in (1, 2) and titles[-1].startswith("[CRITICAL]"), titles
-    assert len(titles) == 1 or titles[0].startswith("[HIGH]"), titles
-    return len(titles)
 
 
 def one_shot_rules(tmp_path, logs) -> Counter:
@@ -114,7 +106,7 @@ def test_telemetry_counts_sources_findings_latency_and_lag(tmp_path):
     assert findings == reference  # one-shot detection's findings, each counted once
     assert reference["environment-scope"] == 2 and reference["data-and-backups-destroyed"] == 1
     latency = points["agentaudit.alert.latency"]
-    pages = escalated_once(receiver)
+    pages = len(pages_of_one_incident(receiver))
     assert latency[0].count == pages and 0 < latency[0].sum < 15 * pages
     lag = {p.attributes["agentaudit.file"]: p.value for p in points["agentaudit.watch.file.lag"]}
     assert lag[str(logs / "cursor-hooks.jsonl")] == len(
@@ -319,7 +311,7 @@ def test_otlp_metric_export_reaches_a_receiver(tmp_path):
     notifications = {
         p.attributes[0].value.string_value: p.as_int for p in points["agentaudit.notifications"]
     }
-    pages = escalated_once(pager)
+    pages = len(pages_of_one_incident(pager))
     assert notifications == {"ok": pages}
     latency = points["agentaudit.alert.latency"]
     assert len(latency) == 1 and latency[0].count == pages and 0 < latency[0].sum < 15 * pages

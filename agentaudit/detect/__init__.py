@@ -43,11 +43,6 @@ def builtin_detectors() -> list[Detector]:
     return sorted(found, key=lambda d: d.info.id)
 
 
-def default_detectors() -> list[Detector]:
-    """What `detect` and `watch` run when not told otherwise: every built-in detector."""
-    return builtin_detectors()
-
-
 @dataclass
 class DetectReport:
     links_added: int
@@ -71,7 +66,7 @@ def run_detection(store: Store, detectors: list[Detector] | None = None) -> Dete
     links = link_events(store)
     findings: list[dict[str, Any]] = []
     if detectors is None:
-        detectors = default_detectors()
+        detectors = builtin_detectors()
     refused: list[str] = []
     for detector in detectors:
         try:

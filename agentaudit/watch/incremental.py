@@ -27,7 +27,7 @@ from typing import Any
 
 import duckdb
 
-from agentaudit.detect import default_detectors
+from agentaudit.detect import builtin_detectors
 from agentaudit.detect.base import Detector
 from agentaudit.link import SHELL_WINDOW_SECONDS, link_events
 from agentaudit.schema import earliest, latest
@@ -138,7 +138,7 @@ def detect_recent(
         timings[name] = timings.get(name, 0.0) + time.perf_counter() - clock
         clock = time.perf_counter()
 
-    detectors = default_detectors() if detectors is None else detectors
+    detectors = builtin_detectors() if detectors is None else detectors
     try:
         # The window is copied once (a few thousand rows at most): every query below reads
         # it instead of filtering the whole table again.

@@ -25,7 +25,7 @@ from agentaudit import paths
 from agentaudit.alert.config import AlertingConfig, from_urls, load_config
 from agentaudit.alert.engine import evaluate
 from agentaudit.alert.outbox import deliver_due
-from agentaudit.detect import default_detectors
+from agentaudit.detect import builtin_detectors
 from agentaudit.guard.record import decision_log_path
 from agentaudit.ingest import IngestReport, ingest_paths
 from agentaudit.secrets import Redactor, redactor_for
@@ -100,7 +100,7 @@ class Watcher:
         self._plain_due = 0.0
         self._pulled: dict[WatchSource, float] = {}
         self._changes: queue.Queue[set[Path]] = queue.Queue()
-        self.detectors = default_detectors()  # built once: a pass only runs them
+        self.detectors = builtin_detectors()  # built once: a pass only runs them
         for detector in self.detectors:
             detector.prepare()
 
