@@ -11,7 +11,7 @@ from agentaudit import catalog
 from agentaudit.commands import analyze_command
 from agentaudit.commands.model import max_severity
 from agentaudit.environments import infer_env_from_text
-from agentaudit.secrets import Redactor
+from agentaudit.secrets import NoSecrets, Redactor
 
 _REDACTED_COLUMNS = ("command", "error", "url", "target", "text", "cwd", "raw")
 _CRITICAL_CATEGORIES = {"backup_destroy", "audit_tamper"}
@@ -65,6 +65,9 @@ def enrich(event: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
 def _redact(event: dict[str, Any], redactor: Redactor) -> None:
     seen: list[str] = list(event.get("secret_fps") or [])
     credential = event.get("credential_fp")
+    if isinstance(redactor, NoSecrets):  # the prefilter ruled every value out: nothing to do
+        event["secret_fps"], event["credential_fp"] = seen or None, credential
+        return
     for column in _REDACTED_COLUMNS:
         value = event.get(column)
         if not value:

@@ -143,6 +143,19 @@ INGEST_MEMORY_LIMIT = "256MB"
 BULK_CHECKPOINT_ROWS = 50_000
 
 
+# `raw` (the whole source record, as big as the input) is stored with zstd: DuckDB's default
+# analysis (dictionary / FSST) costs a third more CPU per append and writes a file twice the size
+# (bench/RESULTS.md, transcript ingest); the columns detection filters on keep the defaults.
+_ZSTD_COLUMNS = frozenset({"raw"})
+
+
+def _columns_ddl(columns: list[tuple[Any, ...]]) -> str:
+    return ", ".join(
+        f'"{name}" {type_}' + (" USING COMPRESSION zstd" if name in _ZSTD_COLUMNS else "")
+        for name, type_, *_rest in columns
+    )
+
+
 def _first_occurrences(column: pa.ChunkedArray) -> pa.Array:
     """True at the first row of each value (hand-written: Arrow has no keep-first dedup)."""
     seen: set[Any] = set()
@@ -200,7 +213,13 @@ class Store:
     def _create_tables(self) -> None:
         for table, (schema, _key) in _TABLES.items():
             empty = schema.empty_table()  # noqa: F841 - referenced by name in SQL
-            self.con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM empty LIMIT 0")
+            columns = self.con.execute("DESCRIBE SELECT * FROM empty").fetchall()
+            try:
+                self.con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({_columns_ddl(columns)})")
+            except duckdb.Error:  # a DuckDB without per-column compression
+                self.con.execute(
+                    f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM empty LIMIT 0"
+                )
         self.con.execute(_DDL)
         views.create_views(self.con)
 

@@ -1,6 +1,6 @@
 """Helpers shared by the agent-transcript collectors (not a collector: the registry skips `_`).
 
-`json_records` is the one JSON-lines reader they all use: a fast path (`json.loads` on the
+`json_records` is the one JSON-lines reader they all use: a fast path (`loads_json` on the
 line's bytes) and, only when that fails, the damage-recovering `decode_json_line`.
 `tool_columns` maps an agent tool call (Claude Code and Cursor share tool names) to the
 canonical kind / operation / paths / url columns.
@@ -8,13 +8,12 @@ canonical kind / operation / paths / url columns.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
 from agentaudit.schema import Quarantined, raw_json
-from collectors.base import Line, SourceInput, decode_json_line
+from collectors.base import Line, SourceInput, decode_json_line, loads_json
 
 _SHELL_TOOLS = {"Bash", "PowerShell", "Shell", "run_shell_command", "shell", "BashOutput"}
 _FILE_TOOLS = {
@@ -52,7 +51,7 @@ def json_records(src: SourceInput) -> Iterator[tuple[Line, Any, str] | Quarantin
         if not line.data:
             continue
         try:
-            record = json.loads(line.data)
+            record = loads_json(line.data)
         except ValueError:  # includes invalid UTF-8; decode_json_line names the problem
             objects, problem = decode_json_line(line)
             if problem:

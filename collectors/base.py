@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
+import msgspec
+
 from agentaudit.schema import Quarantined
 
 Output = dict[str, Any] | Quarantined
@@ -107,6 +109,19 @@ class Collector(ABC):
         """Yield canonical events and quarantine records; never raise on bad input."""
 
 
+_DECODER = msgspec.json.Decoder()
+
+
+def loads_json(data: bytes | str) -> Any:
+    """`json.loads`, three times faster on the common case: msgspec's decoder (exact big
+    integers, same objects), and for anything it refuses the standard library's, which
+    accepts more (NaN, lone surrogate escapes, a BOM) and raises the errors we report."""
+    try:
+        return _DECODER.decode(data)
+    except (msgspec.MsgspecError, ValueError):
+        return json.loads(data)
+
+
 def decode_json_line(line: Line) -> tuple[list[Any], str | None]:
     """Decode one JSON line. Returns (objects, problem).
 
@@ -121,7 +136,7 @@ def decode_json_line(line: Line) -> tuple[list[Any], str | None]:
     except UnicodeDecodeError as exc:
         return [], f"invalid UTF-8 at byte {exc.start}"
     try:
-        return [json.loads(text)], None
+        return [loads_json(text)], None
     except json.JSONDecodeError as exc:
         recovered = _split_spliced(text)
         if recovered:
