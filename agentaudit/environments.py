@@ -18,6 +18,8 @@ _WORDS = (
 _NAME_RES = [
     (env, re.compile(rf"(?i)(?:^|[^a-z0-9])(?:{words})(?:$|[^a-z0-9])")) for env, words in _WORDS
 ]
+# Any environment word at all: one search rules out most names (ARNs, ids) before the three.
+_ANY_WORD = re.compile("(?i)" + "|".join(words for _env, words in _WORDS))
 
 
 def normalize_env_name(name: str | None) -> str | None:
@@ -32,7 +34,7 @@ def normalize_env_name(name: str | None) -> str | None:
 
 def infer_env_from_text(text: str | None) -> tuple[str, str] | None:
     """(environment, evidence) when a resource name or command names one environment only."""
-    if not text:
+    if not text or not _ANY_WORD.search(text):
         return None
     hits = {
         env: m.group(0).strip("-_./ ") for env, pattern in _NAME_RES if (m := pattern.search(text))
