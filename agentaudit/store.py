@@ -313,19 +313,19 @@ class Store:
         return rows[0] if rows else None
 
     def save_checkpoint(self, path: str, **fields: Any) -> None:
+        self.save_checkpoints([{"path": path, **fields}])
+
+    def save_checkpoints(self, rows: list[dict[str, Any]]) -> None:
+        """Several files' checkpoints in one statement (each statement costs ~4 ms here)."""
+        if not rows:
+            return
+        at = now()
+        columns = ("collector", "device", "inode", "size", "head_hash", "byte_offset", "line")
+        values = [[row["path"], *(row[c] for c in columns), at] for row in rows]
+        placeholders = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows))
         self.con.execute(
-            "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                path,
-                fields["collector"],
-                fields["device"],
-                fields["inode"],
-                fields["size"],
-                fields["head_hash"],
-                fields["byte_offset"],
-                fields["line"],
-                now(),
-            ],
+            f"INSERT OR REPLACE INTO checkpoints VALUES {placeholders}",
+            [value for row in values for value in row],
         )
 
     # -- reads -----------------------------------------------------------------------------
