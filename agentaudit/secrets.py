@@ -330,6 +330,7 @@ def _prefilter() -> Any:
 
     options = re2.Options()
     options.max_mem = _PREFILTER_MEMORY
+    options.never_capture = True  # a yes/no answer: no submatch work on the texts it flags
     try:
         return re2.compile(_prefilter_pattern(), options)
     except re2.error:
