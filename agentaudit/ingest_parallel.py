@@ -213,7 +213,12 @@ def ingest_parallel(
             ):
                 state.take(window.pop(0))
         while window:
-            state.take(window.pop(0))
+            unit = window.pop(0)
+            if isinstance(unit, _Unit) and unit.future is not None and not unit.future.done():
+                # the last units are still being read: append what is here meanwhile, so
+                # less is left to append once the workers are done
+                state.flush()
+            state.take(unit)
         state.flush()
     return reports
 
