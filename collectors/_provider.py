@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import ijson
+from ijson.backends import python as ijson_python
 
 from agentaudit.schema import Quarantined, raw_json
 from collectors.base import SourceInput, decode_json_line, loads_json
@@ -110,13 +111,22 @@ def _small_document(stream: BinaryIO, key: str | None) -> list[Record] | None:
     return [Record(unwrap(item), index) for index, item in enumerate(items)]
 
 
-def _stream_items(stream: BinaryIO, prefix: str) -> Iterator[Record | Quarantined]:
+def _stream_items(
+    stream: BinaryIO, prefix: str, parser: Any = ijson
+) -> Iterator[Record | Quarantined]:
     stream.seek(0)
     index = -1
     try:
-        for index, item in enumerate(ijson.items(stream, prefix, use_float=True)):
+        for index, item in enumerate(parser.items(stream, prefix, use_float=True)):
             yield Record(unwrap(item), index)
     except (ijson.JSONError, ValueError, EOFError, OSError) as exc:
+        if parser is ijson and "integer overflow" in str(exc):
+            # yajl's C parser stops at integers beyond 64 bits; ijson's Python one reads them:
+            # the rest of the document from there, the records already given skipped
+            for record in _stream_items(stream, prefix, ijson_python):
+                if isinstance(record, Quarantined) or record.index > index:
+                    yield record
+            return
         # ijson stops at the damage: the records before it are kept, the rest is reported.
         yield Quarantined(f"invalid JSON after record {index + 1}: {exc}", b"", None, None)
 
