@@ -144,6 +144,10 @@ BULK_CHECKPOINT_ROWS = 50_000
 # DuckDB checkpoints on the first commit after its log passes 16 MB; each big append (written
 # straight to the file) would then trigger one, costing a third more CPU than one at the end.
 INGEST_CHECKPOINT_THRESHOLD = "1GB"
+# ...but at the 256 MB limit, a checkpoint every 100,000 new events keeps DuckDB from spilling
+# what is not yet checkpointed (measured at 300 MB of transcripts: 5.7 -> 4.9 parent CPU-s;
+# every 50,000 cost more than none).
+BULK_CHECKPOINT_EVERY_ROWS = 100_000
 
 
 # `raw` (the whole source record, as big as the input) is stored with zstd: DuckDB's default
@@ -180,6 +184,7 @@ class Store:
         self.con = con
         self.path = path
         self.appended_rows = 0  # rows appended since `bulk_append` began
+        self._bulk, self._since_checkpoint = False, 0
 
     @classmethod
     def open(cls, path: str | Path | None = None, *, read_only: bool = False) -> Store:
@@ -240,6 +245,7 @@ class Store:
         # rows need no physical order (every reader sorts); DuckDB then buffers less per append
         self.con.execute("SET preserve_insertion_order = false")
         self.appended_rows = 0
+        self._bulk, self._since_checkpoint = True, 0
         try:
             yield
             if self.appended_rows >= BULK_CHECKPOINT_ROWS:
@@ -248,9 +254,18 @@ class Store:
                 # as each round of `watch`, leave it to DuckDB's automatic checkpoints
                 self.con.execute("CHECKPOINT")
         finally:
+            self._bulk = False
             self.con.execute("RESET memory_limit")
             self.con.execute("RESET checkpoint_threshold")
             self.con.execute("RESET preserve_insertion_order")
+
+    def _checkpoint_if_due(self, rows: int) -> None:
+        """In a bulk append, a checkpoint every `BULK_CHECKPOINT_EVERY_ROWS` new events."""
+        if self._bulk:
+            self._since_checkpoint += rows
+            if self._since_checkpoint >= BULK_CHECKPOINT_EVERY_ROWS:
+                self.con.execute("CHECKPOINT")
+                self._since_checkpoint = 0
 
     def append(self, table: str, batch: pa.Table) -> int:
         """Append rows whose key is new (in the table and within the batch); return how many."""
@@ -295,6 +310,7 @@ class Store:
         finally:
             self.con.unregister("_batch")
         self.appended_rows += inserted.num_rows
+        self._checkpoint_if_due(inserted.num_rows)
         counts = inserted.column(0).value_counts().to_pylist()
         return {c["values"]: c["counts"] for c in counts}
 
