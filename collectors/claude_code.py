@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from agentaudit.schema import Quarantined, new_event, parse_time
+from agentaudit.schema import Quarantined, event_from, parse_time
 from collectors._agent import exit_code_in, json_records, text_of, tool_columns
 from collectors.base import Collector, Line, Output, SourceInput
 
@@ -284,7 +284,7 @@ class _Reader:
         # cwd from a tool's own argument wins over the record's cwd only when present
         if columns.get("cwd") is None:
             merged["cwd"] = base.get("cwd")
-        return new_event(self.collector.source, str(key), **merged)
+        return event_from(self.collector.source, str(key), merged)
 
 
 def _outcome(block: dict[str, Any], result: Any) -> dict[str, Any]:
