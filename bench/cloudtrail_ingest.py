@@ -260,7 +260,27 @@ parent 2.9 CPU-s (its DuckDB appends), i.e. the workers' collect + prefilter + e
 75 us a record in one process and more when two run on this machine's 2 shared vCPUs, set the
 pace; read_json parses in C++ at about 35 us of CPU a record. read_json holds the single
 document in memory, hence its memory; ours streams the file in chunks (at most 2 x jobs in
-flight) and appends at most 48 MB at a time."""
+flight) and appends at most 48 MB at a time.
+
+Since (2026-11-22, 1M records 0.253 at load 4-6): each 8 MB chunk is decoded whole with msgspec
+instead of ijson's item stream, the secret prefilter is one warm google-re2 per process, the
+access-key-id mask is applied only where the literal is, `raw` is stored with zstd, and the
+parent appends on one DuckDB thread with a checkpoint every 100,000 events. In one process, on
+50,000 of these records: collect 34 us, prefilter 9, enrichment 4, Arrow 7 a record (was 46, 14,
+5, 7)."""
+
+
+def _verdict(n: int, big: dict) -> str:
+    wall = big["duckdb"]["seconds"] / big["ours"]["seconds"]
+    cpu = big["duckdb"]["cpu"] / big["ours"]["cpu"]
+    met = "met" if wall >= 0.5 else "not met"
+    return (
+        f"Target (at least half of read_json's throughput, by wall time) at {n:,} records: "
+        f"**{met}** ({wall:.2f}; by CPU time {cpu:.2f}). Ours used "
+        f"{big['ours']['cpu'] / n * 1e6:.0f} us of CPU a record (workers and parent) against "
+        f"read_json's {big['duckdb']['cpu'] / n * 1e6:.0f} us; read_json parses this one document "
+        "on one thread, ours spreads it over the worker processes."
+    )
 
 
 def _report(n: int, big: dict, m: int, small: dict, load: str = "") -> str:
@@ -309,11 +329,7 @@ def _report(n: int, big: dict, m: int, small: dict, load: str = "") -> str:
         "includes pages shared with the parent at fork, so parent + workers overstates the total.",
         "CPU s counts the process and its worker processes (RUSAGE_SELF + RUSAGE_CHILDREN).",
         "",
-        f"Why the target is not met: at {n:,} records ours used "
-        f"{big['ours']['cpu'] / n * 1e6:.0f} us of CPU a record (workers and parent) against "
-        f"read_json's {big['duckdb']['cpu'] / n * 1e6:.0f} us; the collector alone (stream parse "
-        f"and normalise, one process) already uses {big['parse']['cpu'] / n * 1e6:.0f} us. With "
-        "both sides on both cores, wall time follows CPU time.",
+        _verdict(n, big),
         "",
         f"The machine is shared (2 cores): {load}." if load else "",
         "",
