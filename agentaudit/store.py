@@ -242,8 +242,6 @@ class Store:
             return
         self.con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
         self.con.execute(f"SET checkpoint_threshold = '{INGEST_CHECKPOINT_THRESHOLD}'")
-        # rows need no physical order (every reader sorts); DuckDB then buffers less per append
-        self.con.execute("SET preserve_insertion_order = false")
         self.appended_rows = 0
         self._bulk, self._since_checkpoint = True, 0
         try:
@@ -257,7 +255,6 @@ class Store:
             self._bulk = False
             self.con.execute("RESET memory_limit")
             self.con.execute("RESET checkpoint_threshold")
-            self.con.execute("RESET preserve_insertion_order")
 
     def _checkpoint_if_due(self, rows: int) -> None:
         """In a bulk append, a checkpoint every `BULK_CHECKPOINT_EVERY_ROWS` new events."""

@@ -466,8 +466,7 @@ pattern per batch), JSON decoding 0.48 -> 0.16 (msgspec, the standard library fo
 refuses), enrichment 0.5 -> 0.35 (no redaction pass over texts the prefilter ruled out), Arrow
 conversion 3x faster (column by column); the parent's appends 1.4 -> 0.9 (`raw` stored with zstd:
 DuckDB's default analysis also wrote twice the bytes), checkpoints of one append in one statement
-(50 statements cost 0.2), DuckDB on one thread while the workers run, no insertion-order
-buffering, and a checkpoint every 100,000 new events (at the 256 MB buffer limit DuckDB otherwise
+(50 statements cost 0.2), DuckDB on one thread while the workers run, and a checkpoint every 100,000 new events (at the 256 MB buffer limit DuckDB otherwise
 spilled what was not yet checkpointed: the parent's CPU at 302 MB fell from 7.6 to 4.9 s).
 """
     write_section("transcript_ingest", body)
