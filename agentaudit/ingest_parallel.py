@@ -25,9 +25,10 @@ import ctypes
 import multiprocessing
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,8 +82,8 @@ def default_jobs() -> int:
 _worker: dict[str, Any] = {}
 
 
-def _init_worker(redactor: Redactor) -> None:
-    _worker["redactor"] = redactor
+def _init_worker(redactor: Redactor, spool: str | None = None) -> None:
+    _worker["redactor"], _worker["spool"] = redactor, spool
     _keep_freed_memory()
 
 
@@ -110,6 +111,40 @@ class UnitResult:
     end_line: int = 0
     error: str | None = None  # an OSError reading the file
     broken: bool = False  # a chunk that is not a clean JSON document
+
+    # Sent to the parent through a file, not the pipe: the worker writes its events as an
+    # Arrow IPC file in the spool and the parent maps it (no pickling, no copies through the
+    # pipe: about a fifth of the parent's CPU at 300 MB of transcripts).
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        if state["events"] is not None and _worker.get("spool"):
+            state["events"] = _SpooledTable.write(state["events"], _worker["spool"])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if isinstance(state["events"], _SpooledTable):
+            state["events"] = state["events"].read()
+        self.__dict__.update(state)
+
+
+@dataclass(frozen=True)
+class _SpooledTable:
+    path: str
+
+    @classmethod
+    def write(cls, table: pa.Table, spool: str) -> _SpooledTable:
+        _worker["spooled"] = _worker.get("spooled", 0) + 1
+        path = os.path.join(spool, f"{os.getpid()}-{_worker['spooled']}.arrow")
+        with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        return cls(path)
+
+    def read(self) -> pa.Table:
+        table = pa.ipc.open_file(pa.memory_map(self.path)).read_all()  # zero-copy
+        # the mapping outlives the name (POSIX); elsewhere it goes with the spool directory
+        with suppress(OSError):
+            os.unlink(self.path)
+        return table
 
 
 def _collect(collector: Collector, src: SourceInput) -> UnitResult:
@@ -217,7 +252,12 @@ def ingest_parallel(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     )
     with (
-        ProcessPoolExecutor(jobs, context, initializer=_init_worker, initargs=(redactor,)) as pool,
+        tempfile.TemporaryDirectory(
+            prefix="agentaudit-ingest-", ignore_cleanup_errors=True
+        ) as spool,
+        ProcessPoolExecutor(
+            jobs, context, initializer=_init_worker, initargs=(redactor, spool)
+        ) as pool,
         _one_thread(store),
     ):
         state = _Appender(store, redactor, max_bytes, done)
