@@ -32,8 +32,8 @@ PLACEHOLDER_RE = re.compile(r"\[SECRET:[a-z0-9_]+:[0-9a-f]{16}\]")
 # An AWS access key id names a key; the secret is the secret access key (AWS's own docs), and
 # CloudTrail logs the id in every record. As the value of a JSON `accessKeyId` / `AccessKeyId`
 # field it is an identifier (kept in `credential_id`), not a secret hit. Anywhere else (a
-# command line, an env assignment, a config file) it is still redacted. The pattern is RE2- and
-# Python-compatible: the vectorised prefilter masks the same fields (docs/ARCHITECTURE.md).
+# command line, an env assignment, a config file) it is still redacted. The prefilter and
+# `Redactor.find` mask these fields with the same function (docs/ARCHITECTURE.md).
 KEY_ID_FIELD = r'(\\?"[aA]ccessKeyId\\?"\s*:\s*\\?")(?:AKIA|ASIA)[0-9A-Z]{16}(\\?")'
 _KEY_ID_FIELD_RE = re.compile(KEY_ID_FIELD)
 _KEY_ID_MASK = "KEYID"
