@@ -277,9 +277,13 @@ class Store:
         )
         self.con.register("_batch", batch)
         try:
-            inserted = self.con.execute(
-                f"INSERT INTO {table} SELECT * FROM {source} ANTI JOIN {table} USING ({key})"
-            ).fetchall()
+            if unique and self._all_new(table, key):
+                self.con.execute(f"INSERT INTO {table} SELECT * FROM _batch")
+                inserted = [(batch.num_rows,)]
+            else:
+                inserted = self.con.execute(
+                    f"INSERT INTO {table} SELECT * FROM {source} ANTI JOIN {table} USING ({key})"
+                ).fetchall()
         finally:
             self.con.unregister("_batch")
         count = int(inserted[0][0]) if inserted else 0
@@ -298,18 +302,36 @@ class Store:
             batch = batch.filter(_first_occurrences(batch["event_id"]))
         self.con.register("_batch", batch)
         try:
-            with warnings.catch_warnings():  # the copy is of one column of the new rows
-                warnings.simplefilter("ignore", UserWarning)
-                inserted = self.con.execute(
-                    "INSERT INTO events SELECT * FROM _batch ANTI JOIN events USING (event_id) "
-                    "RETURNING source_path"
-                ).to_arrow_table()
+            if self._all_new("events", "event_id"):
+                self.con.execute("INSERT INTO events SELECT * FROM _batch")
+                paths = batch["source_path"]
+            else:
+                with warnings.catch_warnings():  # the copy is of one column of the new rows
+                    warnings.simplefilter("ignore", UserWarning)
+                    paths = (
+                        self.con.execute(
+                            "INSERT INTO events SELECT * FROM _batch "
+                            "ANTI JOIN events USING (event_id) RETURNING source_path"
+                        )
+                        .to_arrow_table()
+                        .column(0)
+                    )
         finally:
             self.con.unregister("_batch")
-        self.appended_rows += inserted.num_rows
-        self._checkpoint_if_due(inserted.num_rows)
-        counts = inserted.column(0).value_counts().to_pylist()
+        self.appended_rows += len(paths)
+        self._checkpoint_if_due(len(paths))
+        counts = paths.value_counts().to_pylist()
         return {c["values"]: c["counts"] for c in counts}
+
+    def _all_new(self, table: str, key: str) -> bool:
+        """Whether no key of the registered `_batch` is in the table yet. Then a plain insert
+        does what the anti-join would, at two thirds of the CPU (the join carries every column
+        of every row); a re-run, which finds its keys, takes the anti-join. The store has one
+        writer, so nothing lands between this check and the insert."""
+        found = self.con.execute(
+            f"SELECT EXISTS (SELECT 1 FROM _batch SEMI JOIN {table} USING ({key}))"
+        ).fetchall()
+        return not found[0][0]
 
     def append_events(self, events: list[dict[str, Any]]) -> int:
         return self.append("events", to_arrow(events))
