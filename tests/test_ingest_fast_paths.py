@@ -133,3 +133,19 @@ def test_a_streamed_document_keeps_records_after_a_huge_integer(monkeypatch):
     rows = [{"eventName": f"E{i}", "n": 2**70 if i == 30 else i} for i in range(50)]
     out = _records(json.dumps({"Records": rows}).encode(), monkeypatch, whole=10)
     assert out == [(row, i) for i, row in enumerate(rows)]
+
+
+def test_appends_insert_new_keys_once_whether_or_not_the_batch_meets_stored_ones(tmp_path):
+    from agentaudit.schema import new_event, to_arrow
+
+    def events(keys, path="/a"):
+        return to_arrow([new_event("test", k, kind="message", source_path=path) for k in keys])
+
+    with Store.open(tmp_path / "store.duckdb") as store:
+        assert store.append_events_by_path(events(["1", "2"])) == {"/a": 2}  # all new
+        assert store.append_events_by_path(events(["2", "3", "3"], "/b")) == {"/b": 1}
+        assert store.append("events", events(["4", "5"])) == 2  # all new: plain insert
+        assert store.append("events", events(["5", "6"])) == 1  # meets a stored key
+        assert store.append_events_by_path(events(["1", "6"])) == {}
+        ids = store.con.execute("SELECT count(*), count(DISTINCT event_id) FROM events").fetchall()
+        assert ids == [(6, 6)]
