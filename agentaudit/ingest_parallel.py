@@ -276,6 +276,7 @@ def ingest_parallel(
                 # less is left to append once the workers are done
                 state.flush()
             state.take(unit)
+        store.con.execute("RESET threads")  # the workers are done: every core for the last append
         state.flush()
     return reports
 
