@@ -21,6 +21,7 @@ again as its session); after that it is detected on its own.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -74,11 +75,18 @@ def detect_recent(
     settle_seconds: float,
     context: str = "notable",
     detectors: list[Detector] | None = None,
+    deferred: Collection[Detector] = (),
+    on_urgent: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> PassResult:
     """Link and detect over events ingested at or after `since` plus their window.
 
     `held_since`: sessionless lines ingested since then that an earlier pass held back to
     settle come back (only they: the batch does not grow with everything ingested meanwhile).
+
+    `deferred` detectors run last; when the others found a new high or critical finding,
+    those findings are stored and handed to `on_urgent` (which pages them) before the
+    deferred detectors run, so a page does not wait for them. Their findings are stored
+    after them, as usual; the result lists the findings of both stages.
     """
     started = now()
     since = since or held_since or started
@@ -139,11 +147,13 @@ def detect_recent(
         clock = time.perf_counter()
 
     detectors = builtin_detectors() if detectors is None else detectors
+    new: list[dict[str, Any]] = []
+    updated: list[str] = []
     try:
         # The window is copied once (a few thousand rows at most): every query below reads
         # it instead of filtering the whole table again.
         store.con.execute(f"CREATE OR REPLACE TEMP TABLE window_events AS {window}")
-        store.con.execute("CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM window_events")
+        store.con.execute(_EVENTS_VIEW)
         lap("window")
         # Every link query starts from a sessionless shell line or provider record: a window
         # without one (agent hook lines only) has nothing to link.
@@ -156,10 +166,7 @@ def detect_recent(
         store.con.execute(f"DELETE FROM window_events WHERE {unsettled}")
         lap("link")
         # Detectors read `links` through `event_sessions`: only the window's links matter.
-        store.con.execute(
-            f"CREATE OR REPLACE TEMP VIEW links AS SELECT * FROM {links_table} "
-            "WHERE event_id IN (SELECT event_id FROM window_events)"
-        )
+        store.con.execute(_LINKS_VIEW.format(links=links_table))
         # The view's joins are computed once per pass, not once per detector.
         store.con.execute(
             f'CREATE OR REPLACE TEMP TABLE window_sessions AS SELECT * FROM "{catalog}".main.event_sessions'
@@ -175,27 +182,62 @@ def detect_recent(
                             SELECT event_id FROM {links_table}
                             WHERE created_at >= {_ts(started)})))"""
             )
-        store.con.execute(
-            "CREATE OR REPLACE TEMP VIEW event_sessions AS SELECT * FROM window_sessions"
-        )
+        store.con.execute(_SESSIONS_VIEW)
         size = store.con.execute("SELECT count(*) FROM events").fetchall()[0][0]
         runnable = _anchored(store, detectors)
         lap("prepare")
         findings: list[dict[str, Any]] = []
+        later = [d for d in runnable if d in deferred]
         for detector in runnable:
+            if detector not in later:
+                findings += detector.run(store)
+        lap("detectors")
+        if later and on_urgent is not None and _urgent(findings):
+            new, updated = _record(store, findings)
+            findings = []
+            lap("store")
+            _drop_shadows(store)  # the page reads the store, not the window
+            on_urgent(new)
+            lap("page")
+            _create_shadows(store, links_table)
+        for detector in later:
             findings += detector.run(store)
         lap("detectors")
     finally:
-        store.con.execute("DROP VIEW IF EXISTS temp.event_sessions")
+        _drop_shadows(store)
         store.con.execute("DROP TABLE IF EXISTS temp.window_sessions")
-        store.con.execute("DROP VIEW IF EXISTS temp.links")
-        store.con.execute("DROP VIEW IF EXISTS temp.events")
         store.con.execute("DROP TABLE IF EXISTS temp.window_events")
-    new, updated = _record(store, findings)
+    late_new, late_updated = _record(store, findings)
+    new, updated = new + late_new, updated + late_updated
     lap("store")
     until = waiting[0] + timedelta(seconds=settle_seconds) if waiting[1] else None
     held = waiting[2] if waiting[1] else None
     return PassResult(new, links, int(size), until, held, updated, len(runnable), timings)
+
+
+_EVENTS_VIEW = "CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM window_events"
+_LINKS_VIEW = (
+    "CREATE OR REPLACE TEMP VIEW links AS SELECT * FROM {links} "
+    "WHERE event_id IN (SELECT event_id FROM window_events)"
+)
+_SESSIONS_VIEW = "CREATE OR REPLACE TEMP VIEW event_sessions AS SELECT * FROM window_sessions"
+_URGENT = ("high", "critical")
+
+
+def _urgent(findings: list[dict[str, Any]]) -> bool:
+    return any(f["severity"] in _URGENT for f in findings)
+
+
+def _drop_shadows(store: Store) -> None:
+    """Drop the temp views that shadow the store's tables (the window's copies stay)."""
+    for view in ("event_sessions", "links", "events"):
+        store.con.execute(f"DROP VIEW IF EXISTS temp.{view}")
+
+
+def _create_shadows(store: Store, links_table: str) -> None:
+    store.con.execute(_EVENTS_VIEW)
+    store.con.execute(_LINKS_VIEW.format(links=links_table))
+    store.con.execute(_SESSIONS_VIEW)
 
 
 def _window_has(store: Store, conditions: list[str]) -> list[bool]:

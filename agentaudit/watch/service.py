@@ -26,6 +26,7 @@ from agentaudit.alert.config import AlertingConfig, from_urls, load_config
 from agentaudit.alert.engine import evaluate
 from agentaudit.alert.outbox import deliver_due
 from agentaudit.detect import builtin_detectors
+from agentaudit.detect.sigma import SigmaRules
 from agentaudit.guard.record import decision_log_path
 from agentaudit.ingest import IngestReport, ingest_paths
 from agentaudit.secrets import Redactor, redactor_for
@@ -42,6 +43,7 @@ DELIVERY_BUDGET_SECONDS = 5.0
 # Bytes of one file read per round (about 250 hook lines): a busy file yields to quiet ones.
 ROUND_BYTES = 64 * 1024
 PASS_SECONDS = 0.25  # then look at what else changed
+MAX_JUMPS = 4  # files that changed during a round and are read before its busier files
 FINAL_PASS_SECONDS = 10.0
 PLAIN_DETECT_SECONDS = 2.0  # detection for plain events at most this often
 # What detects at once: a destructive call, a high or critical one, a provider's record.
@@ -97,12 +99,16 @@ class Watcher:
         self._stats: dict[Path, tuple[int, int, int]] = {}
         self._progress: dict[Path, int] = {}
         self._carry: dict[WatchSource, set[Path]] = {}
+        self._noticed: set[Path] = set()  # changes taken from the queue during a pass
         self._plain_due = 0.0
         self._pulled: dict[WatchSource, float] = {}
         self._changes: queue.Queue[set[Path]] = queue.Queue()
         self.detectors = builtin_detectors()  # built once: a pass only runs them
         for detector in self.detectors:
             detector.prepare()
+        # The Sigma pack restates much of what the built-in detectors find, at the cost of
+        # the largest share of a pass: a page the built-in detectors can make does not wait.
+        self._deferred = [d for d in self.detectors if isinstance(d, SigmaRules)]
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -144,8 +150,8 @@ class Watcher:
 
     def _next_changes(self) -> set[Path] | None:
         """Changed paths (merged), an empty set to continue a backlog, None for a timed pass."""
-        if self._carry:
-            changed: set[Path] = set()
+        if self._carry or self._noticed:
+            changed, self._noticed = self._noticed, set()
         else:
             # Short waits, so a stop (a signal handler only sets the event) is seen at once.
             deadline = time.monotonic() + self.config.poll_seconds
@@ -256,13 +262,22 @@ class Watcher:
                 ingested += self._ingest_then_detect(
                     lambda src=source: self._safe_collect(src, changed), seen_at, outcome
                 )
-            queue_ = [(source, path) for source, files in work.items() for path in files]
-            unread = self._unread_bytes([path for _, path in queue_])
-            queue_.sort(key=lambda item: unread[item[1]])  # quietest first
-            for source, path in queue_:
+            queue_ = self._quietest_first(
+                [(source, path) for source, files in work.items() for path in files]
+            )
+            jumps = MAX_JUMPS
+            while queue_:
+                source, path = queue_.pop(0)
                 ingested += self._ingest_then_detect(
                     lambda src=source, p=path: self._read_files(src, {p}), seen_at, outcome
                 )
+                if queue_ and jumps > 0:
+                    # A file that changed meanwhile (the incident's next line, while this
+                    # round paged its previous one) is read before the busy file's next bytes.
+                    fresh = self._changed_meanwhile(work, {p for _, p in queue_})
+                    if fresh:
+                        jumps -= 1
+                        queue_ = self._quietest_first(fresh + queue_)
             first_round = False
             work = {source: self._backlog(files) for source, files in work.items()}
             more = any(work.values())
@@ -294,6 +309,32 @@ class Watcher:
             {k: v for source in self.sources for k, v in source.lag(self.store).items()}
         )
         return outcome
+
+    def _quietest_first(self, items: list[tuple[FileTailSource, Path]]) -> list:
+        unread = self._unread_bytes([path for _, path in items])
+        return sorted(items, key=lambda item: unread[item[1]])
+
+    def _changed_meanwhile(
+        self, work: dict[FileTailSource, set[Path]], queued: set[Path]
+    ) -> list[tuple[FileTailSource, Path]]:
+        """Files the notifier reported since the pass began, not queued in this round yet.
+        (What was taken from the notifier's queue is handed to the next pass too.)"""
+        fresh: set[Path] = set()
+        while True:
+            try:
+                fresh |= self._changes.get_nowait()
+            except queue.Empty:
+                break
+        if not fresh:
+            return []
+        self._noticed |= fresh
+        found = []
+        for source in work:
+            for path in self._moved_files(source, fresh):
+                work[source].add(path)  # its backlog is looked at after the round, too
+                if path not in queued:
+                    found.append((source, path))
+        return found
 
     def _ingest_then_detect(self, read, seen_at: float, outcome: dict[str, Any]) -> int:
         """Read one file (or source); when it stored a notable event, detect and page now."""
@@ -333,6 +374,20 @@ class Watcher:
 
     def _detect_and_page(self, seen_at: float, ingested: int) -> tuple[int, int]:
         started = time.monotonic()
+        paged = [0]
+
+        def page_now(findings: list[dict[str, Any]]) -> None:
+            # the built-in detectors found a high or critical incident: page it before the
+            # Sigma pack runs (its findings join the same alert right after)
+            if self.alerting is not None and findings:
+                evaluate(self.store, self.alerting, scope=[f["finding_id"] for f in findings])
+                paged[0] += self._deliver(seen_at)
+                log.debug(
+                    "paged %d findings %.3f s into detection",
+                    len(findings),
+                    time.monotonic() - started,
+                )
+
         result = detect_recent(
             self.store,
             self._detect_since,
@@ -341,6 +396,8 @@ class Watcher:
             settle_seconds=self.config.settle_seconds,
             context=self.config.context,
             detectors=self.detectors,
+            deferred=self._deferred,
+            on_urgent=page_now,
         )
         self._detect_since = None
         self._plain_due = time.monotonic() + PLAIN_DETECT_SECONDS
@@ -351,13 +408,13 @@ class Watcher:
                 1, {"agentaudit.rule": finding["rule_id"], "severity": finding["severity"]}
             )
         self.state["findings"] += len(result.new_findings)
-        delivered = 0
+        delivered = paged[0]
         if result.new_findings and self.alerting is not None:
             # group_wait 0 pages now; longer waits tick
             evaluate(
                 self.store, self.alerting, scope=[f["finding_id"] for f in result.new_findings]
             )
-            delivered = self._deliver(seen_at)
+            delivered += self._deliver(seen_at)
             self._alert_tick = time.monotonic() + ALERT_TICK_SECONDS
         log.debug(
             "round: %d ingested, detect+page %.3f s (%s): %d in window, %d detectors, "
