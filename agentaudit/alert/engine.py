@@ -30,6 +30,7 @@ from typing import Any
 from agentaudit.alert import outbox, pagerduty
 from agentaudit.alert.clock import Clock, SystemClock
 from agentaudit.alert.config import AlertingConfig, Receiver, Route
+from agentaudit.alert.evidence import rows_by_event_ids
 from agentaudit.alert.grouping import alert_id_for
 from agentaudit.alert.labels import (
     finding_labels,
@@ -103,7 +104,7 @@ def _ingest_findings(
     )
     if not findings:
         return set()
-    events_of = open_finding_events(store, [f["finding_id"] for f in findings])
+    events_of = open_finding_events(store, [f["finding_id"] for f in findings], findings)
     for finding in findings:
         events = events_of.get(finding["finding_id"], [])
         labels = finding_labels(finding, events, config.rule_families)
@@ -473,9 +474,14 @@ def _snapshot(store: Store, alert_id: str) -> tuple:
         [alert_id],
     )
     findings = _findings_of(store, members)
-    events = store.rows(
-        "SELECT * FROM events WHERE event_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY time, seq",
-        [sorted({e for f in findings for e in f["event_ids"]})],
+    ids = sorted({e for f in findings for e in f["event_ids"]})
+    events = rows_by_event_ids(
+        store,
+        "SELECT * FROM events WHERE event_id IN (SELECT unnest(?::VARCHAR[])) {span} "
+        "ORDER BY time, seq",
+        [ids],
+        ids,
+        findings,
     )
     return alert, members, findings, events
 
