@@ -44,10 +44,9 @@ NOTABLE = (
 RECENT_ALL_SECONDS = SHELL_WINDOW_SECONDS
 # What a link starts from (agentaudit/link.py): a sessionless shell line or provider record.
 # Once it has a link to an agent's call or session, linking it again adds nothing.
-_LINKABLE = (
-    "session_id IS NULL AND (source LIKE 'shell.%' OR kind = 'api') AND event_id NOT IN "
-    "(SELECT event_id FROM {links} WHERE reason <> 'shell session')"
-)
+_UNLINKED = "session_id IS NULL AND event_id NOT IN (SELECT event_id FROM {links} WHERE reason <> 'shell session')"
+_LINKABLE_SHELL = f"source LIKE 'shell.%' AND {_UNLINKED}"
+_LINKABLE_PROVIDER = f"kind = 'api' AND {_UNLINKED}"
 
 
 @dataclass
@@ -158,8 +157,15 @@ def detect_recent(
         # Every link query starts from a sessionless shell line or provider record: a window
         # without one (agent hook lines only) has nothing to link.
         links = 0
-        if _window_has(store, [_LINKABLE.format(links=links_table)])[0]:
-            links = link_events(store)
+        shell, provider = _window_has(
+            store,
+            [
+                _LINKABLE_SHELL.format(links=links_table),
+                _LINKABLE_PROVIDER.format(links=links_table),
+            ],
+        )
+        if shell or provider:
+            links = link_events(store, shell=shell, provider=provider)
         waiting = store.con.execute(
             f"SELECT max(ingested_at), count(*), min(ingested_at) FROM events WHERE {unsettled}"
         ).fetchall()[0]
@@ -184,15 +190,14 @@ def detect_recent(
             )
         store.con.execute(_SESSIONS_VIEW)
         size = store.con.execute("SELECT count(*) FROM events").fetchall()[0][0]
-        runnable = _anchored(store, detectors)
+        # (the deferred detectors' anchors are looked at after the page too)
+        runnable = _anchored(store, [d for d in detectors if d not in deferred])
         lap("prepare")
         findings: list[dict[str, Any]] = []
-        later = [d for d in runnable if d in deferred]
         for detector in runnable:
-            if detector not in later:
-                findings += detector.run(store)
+            findings += detector.run(store)
         lap("detectors")
-        if later and on_urgent is not None and _urgent(findings):
+        if deferred and on_urgent is not None and _urgent(findings):
             new, updated = _record(store, findings)
             findings = []
             lap("store")
@@ -200,6 +205,8 @@ def detect_recent(
             on_urgent(new)
             lap("page")
             _create_shadows(store, links_table)
+        later = _anchored(store, [d for d in detectors if d in deferred]) if deferred else []
+        runnable += later
         for detector in later:
             findings += detector.run(store)
         lap("detectors")
