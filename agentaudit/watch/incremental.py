@@ -59,6 +59,7 @@ class PassResult:
     updated: list[str] = field(default_factory=list)  # known findings given more evidence
     detectors_run: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase of the pass
+    postponed: bool = False  # the deferred detectors did not run: detect this batch again
 
 
 def _ts(value: datetime) -> str:
@@ -76,6 +77,7 @@ def detect_recent(
     detectors: list[Detector] | None = None,
     deferred: Collection[Detector] = (),
     on_urgent: Callable[[list[dict[str, Any]]], None] | None = None,
+    postpone: Callable[[], bool] | None = None,
 ) -> PassResult:
     """Link and detect over events ingested at or after `since` plus their window.
 
@@ -85,7 +87,9 @@ def detect_recent(
     `deferred` detectors run last; when the others found a new high or critical finding,
     those findings are stored and handed to `on_urgent` (which pages them) before the
     deferred detectors run, so a page does not wait for them. Their findings are stored
-    after them, as usual; the result lists the findings of both stages.
+    after them, as usual; the result lists the findings of both stages. After such a page,
+    `postpone()` returning True skips the deferred detectors (`postponed` in the result):
+    the caller detects the batch again later, when nothing more urgent waits.
     """
     started = now()
     since = since or held_since or started
@@ -197,15 +201,21 @@ def detect_recent(
         for detector in runnable:
             findings += detector.run(store)
         lap("detectors")
+        postponed = False
         if deferred and on_urgent is not None and _urgent(findings):
             new, updated = _record(store, findings)
             findings = []
             lap("store")
-            _drop_shadows(store)  # the page reads the store, not the window
-            on_urgent(new)
-            lap("page")
-            _create_shadows(store, links_table)
-        later = _anchored(store, [d for d in detectors if d in deferred]) if deferred else []
+            if _urgent(new):
+                _drop_shadows(store)  # the page reads the store, not the window
+                on_urgent(new)
+                lap("page")
+                postponed = postpone is not None and postpone()
+                if not postponed:
+                    _create_shadows(store, links_table)
+        later = []
+        if deferred and not postponed:
+            later = _anchored(store, [d for d in detectors if d in deferred])
         runnable += later
         for detector in later:
             findings += detector.run(store)
@@ -219,7 +229,9 @@ def detect_recent(
     lap("store")
     until = waiting[0] + timedelta(seconds=settle_seconds) if waiting[1] else None
     held = waiting[2] if waiting[1] else None
-    return PassResult(new, links, int(size), until, held, updated, len(runnable), timings)
+    return PassResult(
+        new, links, int(size), until, held, updated, len(runnable), timings, postponed
+    )
 
 
 _EVENTS_VIEW = "CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM window_events"

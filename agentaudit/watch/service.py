@@ -15,7 +15,7 @@ import queue
 import signal
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,10 @@ DELIVERY_BUDGET_SECONDS = 5.0
 ROUND_BYTES = 64 * 1024
 PASS_SECONDS = 0.25  # then look at what else changed
 MAX_JUMPS = 4  # files that changed during a round and are read before its busier files
+# After a page, the Sigma pack's pass over the batch waits while new lines are queued, at
+# most this many passes in a row (the batch is detected again, Sigma pack included, then).
+MAX_POSTPONED = 2
+RESUME_SECONDS = 30.0  # at start, detect again what was ingested this long before the stop
 FINAL_PASS_SECONDS = 10.0
 PLAIN_DETECT_SECONDS = 2.0  # detection for plain events at most this often
 # What detects at once: a destructive call, a high or critical one, a provider's record.
@@ -100,6 +104,8 @@ class Watcher:
         self._progress: dict[Path, int] = {}
         self._carry: dict[WatchSource, set[Path]] = {}
         self._noticed: set[Path] = set()  # changes taken from the queue during a pass
+        self._has_sessions: dict[Path, bool] = {}  # does a file's data carry agent sessions
+        self._postponed = 0  # passes in a row whose Sigma pack waited for newer lines
         self._plain_due = 0.0
         self._pulled: dict[WatchSource, float] = {}
         self._changes: queue.Queue[set[Path]] = queue.Queue()
@@ -121,6 +127,7 @@ class Watcher:
                 # findings a killed run recorded but never put into an alert (once, at start;
                 # then each pass evaluates only what it recorded)
                 evaluate(self.store, self.alerting)
+            self._resume_detection()
             self.run_pass(None)
             self.state["status"] = "ok"
             dirs = self._watch_dirs()
@@ -134,6 +141,14 @@ class Watcher:
             self.state["status"] = "stopping"
             self.run_pass(None, budget=FINAL_PASS_SECONDS)  # flush what was written before
             self._stop_services()
+
+    def _resume_detection(self) -> None:
+        """Detect again what was ingested just before a stop: a kill between a round's ingest
+        and its detection (or a postponed Sigma pass) must not leave events undetected.
+        Detection is idempotent (finding ids), so what was detected adds nothing."""
+        latest_ingest = self.store.con.execute("SELECT max(ingested_at) FROM events").fetchall()
+        if latest_ingest[0][0] is not None:
+            self._detect_since = latest_ingest[0][0] - timedelta(seconds=RESUME_SECONDS)
 
     def _notify_changes(self, dirs: list[Path]) -> None:
         """File-system notifications (inotify, FSEvents) into a queue for the main loop."""
@@ -311,8 +326,13 @@ class Watcher:
         return outcome
 
     def _quietest_first(self, items: list[tuple[FileTailSource, Path]]) -> list:
+        """Files of agent sessions first, quietest first; then files without sessions (shell
+        history, provider logs): their lines wait for their agent call before they page."""
         unread = self._unread_bytes([path for _, path in items])
-        return sorted(items, key=lambda item: unread[item[1]])
+        return sorted(
+            items,
+            key=lambda item: (not self._has_sessions.get(item[1], True), unread[item[1]]),
+        )
 
     def _changed_meanwhile(
         self, work: dict[FileTailSource, set[Path]], queued: set[Path]
@@ -355,6 +375,13 @@ class Watcher:
         self._progress.update(
             {Path(f.path): f.ingested + f.duplicate + f.quarantined for f in report.files}
         )
+        for f in report.files:  # learnt once per file, from what it stored
+            if f.ingested and Path(f.path) not in self._has_sessions:
+                rows = self.store.con.execute(
+                    "SELECT bool_or(session_id IS NOT NULL) FROM events WHERE source_path = ?",
+                    [f.path],
+                ).fetchall()
+                self._has_sessions[Path(f.path)] = bool(rows[0][0])
         return report.ingested
 
     def _pending(self) -> bool:
@@ -388,6 +415,12 @@ class Watcher:
                     time.monotonic() - started,
                 )
 
+        def newer_lines_wait() -> bool:
+            if self.stop_event.is_set() or self._postponed >= MAX_POSTPONED:
+                return False  # (the last passes before exit detect everything)
+            return bool(self._noticed or not self._changes.empty())
+
+        batch_since = self._detect_since or self._held_since
         result = detect_recent(
             self.store,
             self._detect_since,
@@ -398,10 +431,18 @@ class Watcher:
             detectors=self.detectors,
             deferred=self._deferred,
             on_urgent=page_now,
+            postpone=newer_lines_wait,
         )
         self._detect_since = None
         self._plain_due = time.monotonic() + PLAIN_DETECT_SECONDS
         self._rerun_at = result.unsettled_until
+        if result.postponed and batch_since is not None:
+            # the batch is detected again (Sigma pack included) by the next pass
+            self._postponed += 1
+            self._detect_since = batch_since
+            self._rerun_at = now()
+        else:
+            self._postponed = 0
         self._held_since = result.unsettled_since  # re-check those lines when they have settled
         for finding in result.new_findings:
             self.telemetry.findings.add(
