@@ -46,7 +46,8 @@ PASS_SECONDS = 0.25  # then look at what else changed
 MAX_JUMPS = 4  # files that changed during a round and are read before its busier files
 # After a page, the Sigma pack's pass over the batch waits while new lines are queued, at
 # most this many passes in a row (the batch is detected again, Sigma pack included, then).
-MAX_POSTPONED = 2
+MAX_POSTPONED = 3
+QUIET_BYTES = 16 * 1024  # unread bytes of a file that counts as a quiet one's next lines
 RESUME_SECONDS = 30.0  # at start, detect again what was ingested this long before the stop
 FINAL_PASS_SECONDS = 10.0
 PLAIN_DETECT_SECONDS = 2.0  # detection for plain events at most this often
@@ -277,6 +278,8 @@ class Watcher:
                 ingested += self._ingest_then_detect(
                     lambda src=source: self._safe_collect(src, changed), seen_at, outcome
                 )
+            if not first_round:  # a backlog's next round: first what changed meanwhile
+                self._changed_meanwhile(work, set())
             queue_ = self._quietest_first(
                 [(source, path) for source, files in work.items() for path in files]
             )
@@ -325,6 +328,18 @@ class Watcher:
         )
         return outcome
 
+    def _quiet_file_changed(self) -> bool:
+        """A file other than a busy one (a backlog, or a burst of lines) changed since the
+        pass began: likely the next line of the incident just paged."""
+        while True:
+            try:
+                self._noticed |= self._changes.get_nowait()
+            except queue.Empty:
+                break
+        busy = {p for files in self._carry.values() for p in files}
+        unread = self._unread_bytes([p for p in self._noticed if p not in busy])
+        return any(0 < n <= QUIET_BYTES for n in unread.values())
+
     def _quietest_first(self, items: list[tuple[FileTailSource, Path]]) -> list:
         """Files of agent sessions first, quietest first; then files without sessions (shell
         history, provider logs): their lines wait for their agent call before they page."""
@@ -339,15 +354,14 @@ class Watcher:
     ) -> list[tuple[FileTailSource, Path]]:
         """Files the notifier reported since the pass began, not queued in this round yet.
         (What was taken from the notifier's queue is handed to the next pass too.)"""
-        fresh: set[Path] = set()
         while True:
             try:
-                fresh |= self._changes.get_nowait()
+                self._noticed |= self._changes.get_nowait()
             except queue.Empty:
                 break
+        fresh = set(self._noticed)  # (a file read since it was noticed has not moved again)
         if not fresh:
             return []
-        self._noticed |= fresh
         found = []
         for source in work:
             for path in self._moved_files(source, fresh):
@@ -418,7 +432,7 @@ class Watcher:
         def newer_lines_wait() -> bool:
             if self.stop_event.is_set() or self._postponed >= MAX_POSTPONED:
                 return False  # (the last passes before exit detect everything)
-            return bool(self._noticed or not self._changes.empty())
+            return self._quiet_file_changed()
 
         batch_since = self._detect_since or self._held_since
         result = detect_recent(
