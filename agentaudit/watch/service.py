@@ -49,6 +49,7 @@ MAX_JUMPS = 4  # files that changed during a round and are read before its busie
 MAX_POSTPONED = 3
 QUIET_BYTES = 16 * 1024  # unread bytes of a file that counts as a quiet one's next lines
 RESUME_SECONDS = 30.0  # at start, detect again what was ingested this long before the stop
+RESUME_EVENTS = 10_000  # and at most this many events
 FINAL_PASS_SECONDS = 10.0
 PLAIN_DETECT_SECONDS = 2.0  # detection for plain events at most this often
 # What detects at once: a destructive call, a high or critical one, a provider's record.
@@ -130,6 +131,10 @@ class Watcher:
                 evaluate(self.store, self.alerting)
             self._resume_detection()
             self.run_pass(None)
+            if self.config.db_threads > 0:
+                # the catch-up above is bulk work for DuckDB's threads; the loop's passes are
+                # dozens of small queries, which a second thread only adds scheduling to
+                self.store.con.execute(f"SET threads = {int(self.config.db_threads)}")
             self.state["status"] = "ok"
             dirs = self._watch_dirs()
             if dirs:
@@ -148,8 +153,17 @@ class Watcher:
         and its detection (or a postponed Sigma pass) must not leave events undetected.
         Detection is idempotent (finding ids), so what was detected adds nothing."""
         latest_ingest = self.store.con.execute("SELECT max(ingested_at) FROM events").fetchall()
-        if latest_ingest[0][0] is not None:
-            self._detect_since = latest_ingest[0][0] - timedelta(seconds=RESUME_SECONDS)
+        if latest_ingest[0][0] is None:
+            return
+        since = latest_ingest[0][0] - timedelta(seconds=RESUME_SECONDS)
+        # at most the last RESUME_EVENTS events (not a bulk ingest's hundreds of thousands)
+        boundary = self.store.con.execute(
+            "SELECT ingested_at FROM events ORDER BY ingested_at DESC LIMIT 1 OFFSET ?",
+            [RESUME_EVENTS],
+        ).fetchall()
+        if boundary and boundary[0][0] >= since:
+            since = boundary[0][0] + timedelta(microseconds=1)
+        self._detect_since = since
 
     def _notify_changes(self, dirs: list[Path]) -> None:
         """File-system notifications (inotify, FSEvents) into a queue for the main loop."""
@@ -493,8 +507,10 @@ class Watcher:
         return {p for p in files if self._moved(p)}
 
     def _read_files(self, source: FileTailSource, files: set[Path]) -> IngestReport:
-        unread = self._unread_bytes(list(files))
-        quietest_first = sorted(files, key=lambda p: unread[p])
+        quietest_first = list(files)
+        if len(files) > 1:
+            unread = self._unread_bytes(quietest_first)
+            quietest_first.sort(key=lambda p: unread[p])
         try:
             return ingest_paths(
                 self.store,
