@@ -108,6 +108,7 @@ class Watcher:
         self._noticed: set[Path] = set()  # changes taken from the queue during a pass
         self._has_sessions: dict[Path, bool] = {}  # does a file's data carry agent sessions
         self._postponed = 0  # passes in a row whose Sigma pack waited for newer lines
+        self._detecting = 0.0  # seconds spent detecting and paging, in all
         self._plain_due = 0.0
         self._pulled: dict[WatchSource, float] = {}
         self._changes: queue.Queue[set[Path]] = queue.Queue()
@@ -286,6 +287,7 @@ class Watcher:
         self._carry = {}
         others = [s for s in self.sources if not isinstance(s, FileTailSource)]
         first_round = True
+        detecting_before = self._detecting
         while True:
             ingested = 0
             for source in self._due_sources(others) if first_round else []:
@@ -324,7 +326,9 @@ class Watcher:
                 outcome["delivered"] += delivered
             if not more:
                 break
-            if time.monotonic() - seen_at > budget:
+            # (the budget is for reading: detection in this pass does not shorten it, or a
+            # backlog would get one round per detection under a storm of incidents)
+            if time.monotonic() - seen_at - (self._detecting - detecting_before) > budget:
                 self._carry = {source: files for source, files in work.items() if files}
                 # Plain events still get their detection under a backlog, at their pace.
                 if self._pending() and time.monotonic() >= self._plain_due:
@@ -429,6 +433,12 @@ class Watcher:
 
     def _detect_and_page(self, seen_at: float, ingested: int) -> tuple[int, int]:
         started = time.monotonic()
+        try:
+            return self._detect_and_page_now(seen_at, ingested, started)
+        finally:
+            self._detecting += time.monotonic() - started
+
+    def _detect_and_page_now(self, seen_at: float, ingested: int, started: float):
         paged = [0]
 
         def page_now(findings: list[dict[str, Any]]) -> None:
