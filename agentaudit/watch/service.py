@@ -326,9 +326,11 @@ class Watcher:
                 outcome["delivered"] += delivered
             if not more:
                 break
-            # (the budget is for reading: detection in this pass does not shorten it, or a
-            # backlog would get one round per detection under a storm of incidents)
-            if time.monotonic() - seen_at - (self._detecting - detecting_before) > budget:
+            # (a pass's budget is for reading: detection in it does not shorten it, or a
+            # backlog would get one round per detection under a storm of incidents; the
+            # last passes before exit keep a bound on their whole time)
+            detected = 0.0 if final else self._detecting - detecting_before
+            if time.monotonic() - seen_at - detected > budget:
                 self._carry = {source: files for source, files in work.items() if files}
                 # Plain events still get their detection under a backlog, at their pace.
                 if self._pending() and time.monotonic() >= self._plain_due:
