@@ -148,7 +148,13 @@ WHERE event_id NOT IN (SELECT event_id FROM links
 """
 
 
-def link_events(store: Store) -> int:
+# Each query starts from one kind of line: a sessionless shell line or a provider record.
+# A caller that knows its events hold none of one kind can skip that family (`watch` does).
+SHELL_LINKS = (_SHELL_TO_AGENT, _AGENT_LAUNCH, _SHELL_SESSIONS)  # in this order
+PROVIDER_LINKS = (_PROVIDER_TO_AGENT, _PROVIDER_BY_CREDENTIAL, _PROVIDER_BY_USER_AGENT)
+
+
+def link_events(store: Store, shell: bool = True, provider: bool = True) -> int:
     """Add the links the stored events imply; returns how many are new."""
     added = 0
     for sql in (
@@ -159,5 +165,6 @@ def link_events(store: Store) -> int:
         _AGENT_LAUNCH,
         _SHELL_SESSIONS,
     ):
-        added += store.append("links", store.query(sql))
+        if (sql in SHELL_LINKS and shell) or (sql in PROVIDER_LINKS and provider):
+            added += store.append("links", store.query(sql))
     return added

@@ -374,7 +374,12 @@ class Store:
     # -- reads -----------------------------------------------------------------------------
 
     def query(self, sql: str, params: Iterable[Any] | None = None) -> pa.Table:
-        return self.con.sql(sql, params=list(params or [])).to_arrow_table()
+        # execute, not sql(): a relation binds the query once for its columns and again to
+        # run it, about a third of a small query's cost (watch runs dozens per pass); the
+        # copy of the result DuckDB warns of is cheap next to that
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return self.con.execute(sql, list(params or [])).to_arrow_table()
 
     def rows(self, sql: str, params: Iterable[Any] | None = None) -> list[dict[str, Any]]:
         return self.query(sql, params).to_pylist()

@@ -316,3 +316,19 @@ def test_a_helper_that_hangs_gets_ask_within_the_timeout(tmp_path, client_env):
     assert answer["permission"] == "ask"
     assert "no decision within 0.5 s" in answer["user_message"]
     assert elapsed < 30  # it gave up rather than waiting for the helper
+
+
+def test_an_unparsed_command_asks_and_says_it_could_not_be_parsed(log_path):
+    """The grammar rejects `if then ...`: the token fallback's guesses (a destroy verb read as
+    a cloud delete) must not become the reason. The reason says the line could not be parsed,
+    and a human confirms it."""
+    guard = Guard(redactor=Redactor(TEST_KEY), log_path=log_path)
+    answer = guard.handle("claude-code", claude("if then rm -rf /tmp/example"))[1]
+    assert answer.decision == "ask"
+    assert "could not be parsed" in answer.reason and "confirmation" in answer.reason
+    assert "cloud" not in answer.reason
+    # a parsed temp delete is still allowed, and an unparsed one naming production is denied
+    assert guard.handle("claude-code", claude("rm -rf /tmp/example"))[1].decision == "allow"
+    denied = guard.handle("claude-code", claude("if then kubectl delete namespace prod"))[1]
+    assert denied.decision == "deny" and "could not be parsed" in denied.reason
+    assert "production" in denied.reason

@@ -118,3 +118,28 @@ def test_the_shell_line_that_launched_an_agent_belongs_to_its_session():
     }
     assert keys[later["event_id"]].startswith("shell:")
     assert keys[unrelated["event_id"]].startswith("shell:")  # no agent session started after it
+
+
+def test_each_family_of_links_runs_on_its_own():
+    """`watch` skips the provider queries on a window without a provider record (and the
+    shell ones without a shell line): each family adds exactly its own links."""
+    agent = event(0, session_id="agent-1", command="rm -rf build", tool_call_id="c1")
+    shell = event(1, source="shell.zsh", command="rm -rf build")
+    use = event(
+        2,
+        session_id="agent-2",
+        command=f"curl -H 'Authorization: Bearer {TOKEN}' https://api.github.com/repos/o/r -X DELETE",
+    )
+    provider = event(
+        4, source="github.audit", kind="api", operation="repo.destroy",
+        credential_fp=use["credential_fp"], actor="dev",
+    )  # fmt: skip
+    store = store_with([agent, shell, use, provider])
+    assert link_events(store, provider=False) == 1
+    assert [r["reason"] for r in session_of(store, shell["event_id"])] == ["same command"]
+    assert session_of(store, provider["event_id"]) == []
+    assert link_events(store, shell=False) == 1
+    assert session_of(store, provider["event_id"]) == [
+        {"session_key": "agent-2", "reason": "same credential"}
+    ]
+    assert link_events(store) == 0  # together they are what one full run adds

@@ -167,6 +167,29 @@ def test_one_scan_finds_what_one_query_per_rule_finds():
     }
 
 
+def test_one_statement_finds_what_the_steps_find():
+    """The pack's one statement (matches, base findings and correlations) runs as is (no
+    fallback) and finds what its steps (a matches table, then one query per output) find."""
+    from agentaudit.sigma.engine import OneScan
+
+    events = [
+        event(0, session_id="s1", command="grep -rn RAILWAY_TOKEN ."),
+        event(20, session_id="s1", command="railway volume delete --volume v1 --yes"),
+        event(40, session_id="s1", command="rm -rf ~"),
+        event(50, session_id="s2", command="history -c"),
+        event(60, session_id="s2", command="aws s3 rb s3://prod-assets --force"),
+        *(event(70 + i, session_id="s3", command=f"rm -rf ~/dir{i}") for i in range(5)),
+    ]
+    scan = OneScan.of(load_rules())
+    assert scan.combined_sql
+    together, _ = scan.run(store_with(events))
+    in_steps, _ = scan.run_in_steps(store_with(events))
+    key = lambda f: (f["finding_id"], f["rule_id"], f["kind"], tuple(f["event_ids"]), f["evidence"])  # noqa: E731
+    assert sorted(map(key, together)) == sorted(map(key, in_steps))
+    kinds = {f["kind"] for f in together}
+    assert kinds == {"rule", "correlation"}
+
+
 def test_one_scan_reports_a_rule_that_cannot_convert_and_runs_the_others(tmp_path):
     (tmp_path / "good.yml").write_text(
         "title: Good\nname: good_rule\nlogsource: {product: agentaudit, category: process}\n"

@@ -60,3 +60,52 @@ def test_passes_of_any_size_record_each_finding_once(tmp_path, chunk):
     if chunk == 2:
         # small passes see a finding grow: its later evidence was merged into it, not added
         assert updated
+
+
+def test_a_page_first_and_a_postponed_sigma_pass_record_what_one_shot_detect_records(tmp_path):
+    """The service's page-first order: the built-in detectors' high or critical findings are
+    handed over (paged) before the Sigma pack runs; when newer lines wait, the Sigma pack's
+    pass is postponed and the batch is detected again by the next pass. However the passes
+    fall, the findings are one-shot detection's, each recorded once."""
+    from agentaudit.detect import builtin_detectors
+    from agentaudit.detect.sigma import SigmaRules
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    records = pocketos_records()
+    detectors = builtin_detectors()
+    sigma = [d for d in detectors if isinstance(d, SigmaRules)]
+    paged: list[list[str]] = []
+    recorded: list[dict] = []
+    postponed = 0
+    held = since = None
+    with Store.open(tmp_path / "watch.duckdb") as store:
+        for start in range(0, len(records), 3):
+            for record in records[start : start + 3]:
+                write_record(logs, record)
+            since = since or now()
+            ingest_paths(store, [logs], record_run=False)
+            result = detect_recent(
+                store, since, held_since=held, window_seconds=600, settle_seconds=60,
+                detectors=detectors, deferred=sigma,
+                on_urgent=lambda new: paged.append([f["rule_id"] for f in new]),
+                postpone=lambda: True,  # newer lines always wait here
+            )  # fmt: skip
+            recorded += result.new_findings
+            held = result.unsettled_since
+            if result.postponed:
+                postponed += 1  # `since` stays: the batch comes again
+            else:
+                since = None
+        result = detect_recent(
+            store, since, held_since=held, window_seconds=600, settle_seconds=0,
+            detectors=detectors, deferred=sigma,
+        )  # fmt: skip
+        recorded += result.new_findings
+        stored = store.rows("SELECT rule_id, session_id, severity, title FROM findings")
+    assert postponed >= 1 and paged
+    # the first page names the built-in detectors' findings only: the Sigma pack came after
+    assert paged[0] and not any(r.startswith("sigma:") for r in paged[0])
+    assert len({f["finding_id"] for f in recorded}) == len(recorded) == len(stored)
+    assert keys(stored) == keys(one_shot(tmp_path, logs))
+    assert any(f["rule_id"].startswith("sigma:") for f in stored)

@@ -142,6 +142,39 @@ def test_sigterm_equivalent_stop_flushes_what_was_written(tmp_path):
     assert rules == one_shot_rules(tmp_path, logs) and len(rules) >= 7
 
 
+def test_a_restart_detects_what_was_ingested_but_not_detected_before_a_kill(tmp_path):
+    """A kill can fall between a round's ingest and its detection (or while the Sigma pack's
+    pass waits): the lines are past their checkpoints, so the restart must detect them from
+    the store. It pages them once, with one-shot detection's findings."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for record in pocketos_records():
+        write_record(logs, record)
+    with Store.open(tmp_path / "w.duckdb") as store:  # ingested, checkpointed, never detected
+        ingest_paths(store, [logs], redactor=Redactor(TEST_KEY), record_run=False)
+    with LocalReceiver() as receiver:
+        config = config_from_dict(
+            {"paths": [str(logs)], "notify": [receiver.url()], "guard": None,
+             "poll_seconds": 0.1, "settle_seconds": 0}
+        )  # fmt: skip
+        watcher = Watcher(config, store=Store.open(tmp_path / "w.duckdb"), telemetry=Telemetry(),
+                          redactor=Redactor(TEST_KEY))  # fmt: skip
+        thread = threading.Thread(target=watcher.run)
+        thread.start()
+        try:
+            assert wait_for(lambda: watcher.state["status"] == "ok", timeout=10)
+            assert wait_for(lambda: len(receiver.received) >= 1, timeout=15)
+            time.sleep(1)
+        finally:
+            watcher.stop()
+            thread.join(30)
+        assert watcher.state["events_ingested"] == 0  # nothing was read again
+        assert len(pages_of_one_incident(receiver)) == len(receiver.received) >= 1
+    with Store.open(tmp_path / "w.duckdb", read_only=True) as store:
+        rules = Counter(r["rule_id"] for r in store.rows("SELECT rule_id FROM findings"))
+    assert rules == one_shot_rules(tmp_path, logs) and len(rules) >= 7
+
+
 def test_config_validation_and_sources(tmp_path):
     with pytest.raises(ValueError, match="unknown watch settings: pathz"):
         config_from_dict({"pathz": []})

@@ -21,6 +21,7 @@ every alert.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,6 +30,7 @@ from typing import Any
 from agentaudit.alert import outbox, pagerduty
 from agentaudit.alert.clock import Clock, SystemClock
 from agentaudit.alert.config import AlertingConfig, Receiver, Route
+from agentaudit.alert.evidence import rows_by_event_ids
 from agentaudit.alert.grouping import alert_id_for
 from agentaudit.alert.labels import (
     finding_labels,
@@ -102,7 +104,7 @@ def _ingest_findings(
     )
     if not findings:
         return set()
-    events_of = open_finding_events(store, [f["finding_id"] for f in findings])
+    events_of = open_finding_events(store, [f["finding_id"] for f in findings], findings)
     for finding in findings:
         events = events_of.get(finding["finding_id"], [])
         labels = finding_labels(finding, events, config.rule_families)
@@ -188,11 +190,10 @@ def _upsert_group(
         changes.setdefault(alert_id, []).append(("created", ""))
         current = {}
     joined = []
+    new_members: list[Any] = []
     for fp, member in group["members"].items():
         if fp not in current:
-            store.con.execute(
-                """INSERT INTO alert_members VALUES
-                   (?, ?, ?, ?, ?, ?, 'active', [], [], ?, ?, ?, ?)""",
+            new_members.append(
                 [
                     alert_id,
                     fp,
@@ -204,7 +205,7 @@ def _upsert_group(
                     member["last_seen"],
                     now,
                     now,
-                ],
+                ]
             )
             joined.append((SEVERITY_IDS.get(member["severity"], 0), member["first_seen"], fp))
         elif set(member["finding_ids"]) - set(current[fp]):
@@ -220,6 +221,11 @@ def _upsert_group(
                 ],
             )
             changes.setdefault(alert_id, []).append(("refreshed", fp))
+    if new_members:  # one statement for the group's new members
+        rows = ", ".join(["(?, ?, ?, ?, ?, ?, 'active', [], [], ?, ?, ?, ?)"] * len(new_members))
+        store.con.execute(
+            f"INSERT INTO alert_members VALUES {rows}", [v for row in new_members for v in row]
+        )
     # most severe first, so the Create record already names the incident's worst alert
     for _sev, _first, fp in sorted(joined, key=lambda j: (-j[0], j[1])):
         changes.setdefault(alert_id, []).append(("joined", fp))
@@ -265,6 +271,7 @@ def _labels_json(labels: Labels) -> str:
     )
 
 
+@functools.lru_cache(maxsize=8192)  # every evaluate reads every open member's labels
 def _labels_from_json(text: str) -> Labels:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(text).items()}
 
@@ -287,46 +294,49 @@ def _suppress(
         if not muted:
             return  # a timer tick with nothing muted: nothing can change
     members = store.rows(
-        """SELECT m.* FROM alert_members m JOIN alerts a USING (alert_id)
+        """SELECT m.alert_id, m.fingerprint, m.labels, m.state, m.silenced_by, m.inhibited_by
+           FROM alert_members m JOIN alerts a USING (alert_id)
            WHERE a.status <> 'resolved' AND m.state <> 'resolved'"""
     )
     silences = active_silences(store, now)
     labelled = [(m, _labels_from_json(m["labels"])) for m in members]
+    rules = config.inhibit_rules
+    # Per rule, the fingerprints of the members that can inhibit, by the labels they must
+    # share with their target (one pass over the members, not one per target).
+    inhibitors: list[dict[tuple[str, ...], set[str]]] = []
+    for rule in rules:
+        by_key: dict[tuple[str, ...], set[str]] = {}
+        for m, labels in labelled:
+            if all_match(rule.source_matchers, labels):
+                by_key.setdefault(_equal_key(rule, labels), set()).add(m["fingerprint"])
+        inhibitors.append(by_key)
     targets = labelled
     if only is not None:
         sources = [
             labels
             for m, labels in labelled
-            if m["alert_id"] in only
-            and any(all_match(rule.source_matchers, labels) for rule in config.inhibit_rules)
+            if m["alert_id"] in only and any(all_match(r.source_matchers, labels) for r in rules)
         ]
+        source_keys = [{_equal_key(rule, s) for s in sources} for rule in rules]
         targets = [
             (m, labels)
             for m, labels in labelled
             if m["alert_id"] in only
             or m["state"] == "suppressed"  # its source may have resolved: unmute it
-            or (
-                sources
-                and any(
-                    all_match(rule.target_matchers, labels)
-                    and any(
-                        all(s.get(k, "") == labels.get(k, "") for k in rule.equal) for s in sources
-                    )
-                    for rule in config.inhibit_rules
-                )
+            or any(
+                _equal_key(rule, labels) in keys and all_match(rule.target_matchers, labels)
+                for rule, keys in zip(rules, source_keys, strict=True)
             )
         ]
     for member, labels in targets:
         silenced_by = sorted(s.silence_id for s in silences if s.mutes(labels, now))
         inhibited_by = sorted(
             {
-                source["fingerprint"]
-                for rule in config.inhibit_rules
+                fp
+                for rule, by_key in zip(rules, inhibitors, strict=True)
                 if all_match(rule.target_matchers, labels)
-                for source, source_labels in labelled
-                if source["fingerprint"] != member["fingerprint"]
-                and all_match(rule.source_matchers, source_labels)
-                and all(source_labels.get(k, "") == labels.get(k, "") for k in rule.equal)
+                for fp in by_key.get(_equal_key(rule, labels), ())
+                if fp != member["fingerprint"]
             }
         )
         state = "suppressed" if silenced_by or inhibited_by else "active"
@@ -343,6 +353,10 @@ def _suppress(
             if member["state"] != state:
                 why = "silenced" if silenced_by else ("inhibited" if inhibited_by else "unmuted")
                 changes.setdefault(member["alert_id"], []).append((why, member["fingerprint"]))
+
+
+def _equal_key(rule: Any, labels: Labels) -> tuple[str, ...]:
+    return tuple(labels.get(k, "") for k in rule.equal)
 
 
 def _silences_moved(store: Store, now: datetime) -> bool:
@@ -397,6 +411,23 @@ def record_finding(
     snapshot: tuple | None = None,
 ) -> dict[str, Any]:
     """Append the group's OCSF Detection Finding (optionally as of its first `only` alerts)."""
+    record = _finding_record(
+        store, alert_id, activity=activity, reason=reason, at=at, only=only, snapshot=snapshot
+    )
+    _append_records(store, [(alert_id, at, record)])
+    return record
+
+
+def _finding_record(
+    store: Store,
+    alert_id: str,
+    *,
+    activity: str,
+    reason: str,
+    at: datetime,
+    only: list[str] | None = None,
+    snapshot: tuple | None = None,
+) -> dict[str, Any]:
     alert, members, findings, events = snapshot or _snapshot(store, alert_id)
     if only is not None:
         members = [m for m in members if m["fingerprint"] in set(only)]
@@ -414,19 +445,26 @@ def record_finding(
         at=at,
         reason=reason,
     )
+    return record
+
+
+def _append_records(store: Store, records: list[tuple[str, datetime, dict[str, Any]]]) -> None:
+    """Append (alert_id, at, record) rows to finding_log in order, in one statement."""
+    if not records:
+        return
     seq = store.con.execute("SELECT coalesce(max(seq), 0) + 1 FROM finding_log").fetchall()[0][0]
-    store.con.execute(
-        "INSERT INTO finding_log VALUES (?, ?, ?, ?, ?, ?)",
-        [
-            seq,
+    values: list[Any] = []
+    for offset, (alert_id, at, record) in enumerate(records):
+        values += [
+            seq + offset,
             record["metadata"]["uid"],
             alert_id,
             record["activity_id"],
             at,
             json.dumps(record, sort_keys=True, ensure_ascii=False),
-        ],
-    )
-    return record
+        ]
+    rows = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(records))
+    store.con.execute(f"INSERT INTO finding_log VALUES {rows}", values)
 
 
 def _snapshot(store: Store, alert_id: str) -> tuple:
@@ -436,9 +474,14 @@ def _snapshot(store: Store, alert_id: str) -> tuple:
         [alert_id],
     )
     findings = _findings_of(store, members)
-    events = store.rows(
-        "SELECT * FROM events WHERE event_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY time, seq",
-        [sorted({e for f in findings for e in f["event_ids"]})],
+    ids = sorted({e for f in findings for e in f["event_ids"]})
+    events = rows_by_event_ids(
+        store,
+        "SELECT * FROM events WHERE event_id IN (SELECT unnest(?::VARCHAR[])) {span} "
+        "ORDER BY time, seq",
+        [ids],
+        ids,
+        findings,
     )
     return alert, members, findings, events
 
@@ -452,7 +495,7 @@ def _finding_status(alert: dict[str, Any], members: list[dict[str, Any]]) -> str
 
 
 def _record_lifecycle(store: Store, now: datetime, changes: dict[str, list]) -> int:
-    written = 0
+    pending: list[tuple[str, datetime, dict[str, Any]]] = []
     for alert_id, items in changes.items():
         snapshot = _snapshot(store, alert_id)
         rules = {m["fingerprint"]: m["rule_id"] for m in snapshot[1]}
@@ -463,7 +506,7 @@ def _record_lifecycle(store: Store, now: datetime, changes: dict[str, list]) -> 
         for index, fp in enumerate(joins):
             rule = rules.get(fp, fp)
             first = created and index == 0
-            record_finding(
+            record = _finding_record(
                 store,
                 alert_id,
                 activity="create" if first else "update",
@@ -472,7 +515,7 @@ def _record_lifecycle(store: Store, now: datetime, changes: dict[str, list]) -> 
                 only=[*before, *joins[: index + 1]],
                 snapshot=snapshot,
             )
-            written += 1
+            pending.append((alert_id, now, record))
         # a joining alert's record already shows whether it is muted
         rest = [
             (kind, fp)
@@ -489,7 +532,7 @@ def _record_lifecycle(store: Store, now: datetime, changes: dict[str, list]) -> 
                     for kind, fp in rest
                 }
             )
-            record_finding(
+            record = _finding_record(
                 store,
                 alert_id,
                 activity="close" if resolved else "update",
@@ -497,8 +540,9 @@ def _record_lifecycle(store: Store, now: datetime, changes: dict[str, list]) -> 
                 at=now,
                 snapshot=snapshot,
             )
-            written += 1
-    return written
+            pending.append((alert_id, now, record))
+    _append_records(store, pending)
+    return len(pending)
 
 
 # -- 4. flush due groups ----------------------------------------------------------------------

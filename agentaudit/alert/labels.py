@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agentaudit.alert.evidence import rows_by_event_ids
 from agentaudit.alert.matchers import Labels
 from agentaudit.schema import stable_id
 from agentaudit.store import Store
@@ -19,21 +20,29 @@ DESTRUCTION_FAMILY = "destruction"
 
 
 def open_finding_events(
-    store: Store, finding_ids: list[str] | None = None
+    store: Store,
+    finding_ids: list[str] | None = None,
+    findings: list[dict[str, Any]] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """The evidence events of every open finding (or of these), in one query:
-    finding_id -> events."""
+    finding_id -> events. `findings` (their rows) lets the lookup skip old row groups."""
     only = "" if finding_ids is None else "AND f.finding_id IN (SELECT unnest(?::VARCHAR[]))"
-    rows = store.rows(
-        f"""WITH wanted AS (
+    sql = f"""WITH wanted AS (
                SELECT f.finding_id, u.eid FROM findings f, unnest(f.event_ids) AS u(eid)
                WHERE f.status <> 'resolved' {only})
-           SELECT w.finding_id, e.source, e.destructive, e.target_env, e.agent, e.actor,
-                  e.os_user, e.host
-           FROM wanted w JOIN events e ON e.event_id = w.eid
-           ORDER BY w.finding_id, e.time, e.seq""",
-        [] if finding_ids is None else [finding_ids],
-    )
+           SELECT w.finding_id, e.event_id, e.source, e.destructive, e.target_env, e.agent,
+                  e.actor, e.os_user, e.host
+           FROM wanted w JOIN events e ON e.event_id = w.eid {{span}}
+           ORDER BY w.finding_id, e.time, e.seq"""
+    params = [] if finding_ids is None else [finding_ids]
+    if finding_ids is not None and findings:
+        wanted = set(finding_ids)
+        ids = [e for f in findings if f["finding_id"] in wanted for e in f["event_ids"]]
+        rows = rows_by_event_ids(
+            store, sql, params, ids, [f for f in findings if f["finding_id"] in wanted], "e.time"
+        )
+    else:
+        rows = store.rows(sql.format(span=""), params)
     by_finding: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_finding.setdefault(row["finding_id"], []).append(row)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from agentaudit.alert.evidence import rows_by_event_ids
 from agentaudit.store import Store
 
 TIMELINE_LINES = 8
@@ -46,10 +47,11 @@ def render_body(
     evidence = [json.loads(f["evidence"]) for f in findings]
     merged = merged_evidence(findings)
     session = top["session_id"]
+    # (an event with its own session id has it as its session key: no need for the view)
     who = store.rows(
         """SELECT any_value(agent) AS agent, any_value(model) AS model, any_value(actor) AS actor,
                   any_value(host) AS host, any_value(cwd) AS cwd
-           FROM event_sessions WHERE session_key = ? AND session_id IS NOT NULL""",
+           FROM events WHERE session_id = ?""",
         [session],
     )
     who_row = who[0] if who else {}
@@ -120,12 +122,15 @@ def render_resolved_body(
 def _provider(store: Store, findings: list[dict[str, Any]]) -> str | None:
     """The provider that holds the destroyed resource (railway.graphql:... -> Railway)."""
     ids = sorted({i for f in findings for i in f["event_ids"]})
-    rows = store.rows(
-        """SELECT source, operation FROM events WHERE destructive
-           AND event_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY time""",
+    rows = rows_by_event_ids(
+        store,
+        """SELECT event_id, source, operation, destructive FROM events
+           WHERE event_id IN (SELECT unnest(?::VARCHAR[])) {span} ORDER BY time""",
         [ids],
+        ids,
+        findings,
     )
-    for row in rows:
+    for row in (r for r in rows if r["destructive"]):
         operation = row["operation"] or ""
         if "." in operation.split(":", 1)[0] and ":" in operation:
             return operation.split(".", 1)[0].capitalize()
@@ -136,12 +141,15 @@ def _provider(store: Store, findings: list[dict[str, Any]]) -> str | None:
 
 def _timeline_lines(store: Store, findings: list[dict[str, Any]]) -> list[str]:
     ids = sorted({i for f in findings for i in f["event_ids"]})
-    rows = store.rows(
-        """SELECT step_time AS time, source, coalesce(operation, kind) AS what,
+    rows = rows_by_event_ids(
+        store,
+        """SELECT event_id, step_time AS time, source, coalesce(operation, kind) AS what,
                   coalesce(target, '') AS target
-           FROM event_sessions WHERE event_id IN (SELECT unnest(?::VARCHAR[]))
+           FROM event_sessions WHERE event_id IN (SELECT unnest(?::VARCHAR[])) {span}
            ORDER BY step_time, time, seq""",
         [ids],
+        ids,
+        findings,
     )
     if not rows:
         return []

@@ -136,6 +136,23 @@ def evaluate(
             f"(below the policy's {policy.min_severity})"
         )
         return decision
+    if found.unparsed:
+        # The grammar rejected the line: what the token fallback guessed (a verb, a path) is
+        # no statement of what it does, so the reason says so, and a human confirms it.
+        from_project = bool(project and project.environment and evidence.startswith("project "))
+        answer = stricter(policy.answer_for_destructive(env, project, from_project), "ask")
+        decision.decision = answer
+        then = (
+            f"and it names environment {env} ({evidence}), where destructive calls are denied"
+            if answer == "deny"
+            else "so it needs a human's confirmation"
+        )
+        decision.reason = (
+            f"agentaudit {answer}: the command could not be parsed, so what it would do is "
+            f"not known (read word by word, `{found.operation}` may be destructive); {then}. "
+            f"(policy: unparsed destructive-looking calls -> at least ask)"
+        )
+        return decision
     if only_temp_deletes(found):
         decision.decision = policy.temp_deletes
         decision.reason = f"agentaudit: {what} only under a temporary directory"

@@ -392,6 +392,7 @@ class OneScan:
     any_match: str  # SQL condition on one event: true when some base rule matches it
     errors: list[RuleError]
     files: dict[str, Path]
+    combined_sql: str = ""  # the matches, the base findings and every correlation at once
 
     _cache: ClassVar[dict[int, tuple[RuleSet, OneScan]]] = {}
 
@@ -450,8 +451,7 @@ class OneScan:
         selected = ", ".join(f"es.{c}" for c in sorted(columns))
         # the clauses read event columns only, so they run on `events` and only the matching
         # rows pay for the join with links that gives their session and call keys
-        matches_sql = f"""
-        CREATE OR REPLACE TEMP TABLE {MATCHES_TABLE} AS
+        matches_select = f"""
         WITH hits AS (
             SELECT * FROM (
                 SELECT event_id, list_filter([{flags}], lambda x: x IS NOT NULL) AS sigma_rules
@@ -460,6 +460,7 @@ class OneScan:
         )
         SELECT {selected}, hits.sigma_rules FROM event_sessions es JOIN hits USING (event_id)
         """
+        matches_sql = f"CREATE OR REPLACE TEMP TABLE {MATCHES_TABLE} AS {matches_select}"
         wanted = ", ".join(str(i) for i in base_outputs) or "NULL"
         base_sql = _base_select(
             f"{MATCHES_TABLE}, unnest(sigma_rules) AS u(rule_index)",
@@ -467,6 +468,18 @@ class OneScan:
             rule_column="rule_index,",
         )
         any_match = " OR ".join(f"({w})" for w in wheres) or "FALSE"
+        # Every output in one statement over the matches (a CTE computed once): each
+        # statement costs a round of DuckDB's planning and scheduling, which here is most
+        # of a correlation's cost on a watch window.
+        columns_out = "session_key, finding_key, event_ids, first_seen, last_seen, evidence"
+        parts = [f"SELECT -1 AS output, rule_index, {columns_out} FROM ({base_sql})"]
+        parts += [
+            f"SELECT {i} AS output, NULL AS rule_index, {columns_out} FROM ({sql})"
+            for i, (_rule, sql) in enumerate(outputs)
+        ]
+        combined_sql = (
+            f"WITH {MATCHES_TABLE} AS MATERIALIZED ({matches_select}) " + " UNION ALL ".join(parts)
+        )
         return cls(
             bases,
             outputs,
@@ -476,9 +489,25 @@ class OneScan:
             f"({any_match})",
             errors,
             dict(ruleset.files),
+            combined_sql,
         )
 
     def run(self, store: Store) -> tuple[list[dict[str, Any]], list[RuleError]]:
+        if self.combined_sql:
+            rows = store.rows(self.combined_sql)
+            # base findings first, then each correlation in pack order (as run one by one)
+            rows.sort(key=lambda row: row["output"])
+            findings = [
+                _finding(self.base_outputs[row["rule_index"]], "rule", row)
+                if row["output"] < 0
+                else _finding(self.outputs[row["output"]][0], "correlation", row)
+                for row in rows
+            ]
+            return findings, list(self.errors)
+        return self.run_in_steps(store)
+
+    def run_in_steps(self, store: Store) -> tuple[list[dict[str, Any]], list[RuleError]]:
+        """The matches to a TEMP table, then the base findings and one query per correlation."""
         findings: list[dict[str, Any]] = []
         store.con.execute(self.matches_sql)
         try:

@@ -12,6 +12,7 @@
     settle_seconds: 2                      # a sessionless line waits this long for its agent call
     poll_seconds: 0.5                      # re-check sources and settle timers at least this often
     debounce_ms: 20
+    db_threads: 1                          # DuckDB threads of the service (0: DuckDB's default)
     health: {host: 127.0.0.1, port: 8787}  # GET /healthz; port 0 or null: no endpoint
     guard: {socket: ~/.local/share/agentaudit/guard.sock}   # resident guard helper; null: off
     telemetry: {console: false, otlp_endpoint: null, interval_seconds: 10}
@@ -47,6 +48,9 @@ class WatchConfig:
     settle_seconds: float = 2.0
     poll_seconds: float = 0.5
     debounce_ms: int = 20
+    # DuckDB threads once started: a pass is dozens of small queries, which a second thread
+    # only adds scheduling to; a background service also leaves the cores alone.
+    db_threads: int = 1
     health_host: str = "127.0.0.1"
     health_port: int | None = None
     guard_socket: Path | bool | None = True  # True: the default socket path
@@ -61,6 +65,7 @@ def config_from_dict(data: dict[str, Any]) -> WatchConfig:
     known = {
         "db", "sources", "paths", "hook_log", "guard_log", "notify", "window_seconds", "context",
         "settle_seconds", "poll_seconds", "debounce_ms", "health", "guard", "telemetry",
+        "db_threads",
     }  # fmt: skip
     unknown = set(data) - known
     if unknown:
@@ -86,6 +91,7 @@ def config_from_dict(data: dict[str, Any]) -> WatchConfig:
         settle_seconds=float(data.get("settle_seconds", 2)),
         poll_seconds=float(data.get("poll_seconds", 0.5)),
         debounce_ms=int(data.get("debounce_ms", 20)),
+        db_threads=int(data.get("db_threads", 1)),
         health_host=str(health.get("host", "127.0.0.1")),
         health_port=health.get("port"),
         guard_socket=_guard_socket(guard),

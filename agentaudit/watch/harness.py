@@ -54,6 +54,8 @@ class WatchProcess:
             if status and status[0] == 200:
                 return self
             time.sleep(0.05)
+        self.proc.kill()  # not left running (and loading the machine) after a failed start
+        self.proc.wait(10)
         raise TimeoutError("watch did not become healthy")
 
     def health(self) -> tuple[int, dict[str, Any]] | None:

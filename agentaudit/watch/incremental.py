@@ -21,6 +21,7 @@ again as its session); after that it is detected on its own.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,10 +44,9 @@ NOTABLE = (
 RECENT_ALL_SECONDS = SHELL_WINDOW_SECONDS
 # What a link starts from (agentaudit/link.py): a sessionless shell line or provider record.
 # Once it has a link to an agent's call or session, linking it again adds nothing.
-_LINKABLE = (
-    "session_id IS NULL AND (source LIKE 'shell.%' OR kind = 'api') AND event_id NOT IN "
-    "(SELECT event_id FROM {links} WHERE reason <> 'shell session')"
-)
+_UNLINKED = "session_id IS NULL AND event_id NOT IN (SELECT event_id FROM {links} WHERE reason <> 'shell session')"
+_LINKABLE_SHELL = f"source LIKE 'shell.%' AND {_UNLINKED}"
+_LINKABLE_PROVIDER = f"kind = 'api' AND {_UNLINKED}"
 
 
 @dataclass
@@ -59,6 +59,7 @@ class PassResult:
     updated: list[str] = field(default_factory=list)  # known findings given more evidence
     detectors_run: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase of the pass
+    postponed: bool = False  # the deferred detectors did not run: detect this batch again
 
 
 def _ts(value: datetime) -> str:
@@ -74,11 +75,21 @@ def detect_recent(
     settle_seconds: float,
     context: str = "notable",
     detectors: list[Detector] | None = None,
+    deferred: Collection[Detector] = (),
+    on_urgent: Callable[[list[dict[str, Any]]], None] | None = None,
+    postpone: Callable[[], bool] | None = None,
 ) -> PassResult:
     """Link and detect over events ingested at or after `since` plus their window.
 
     `held_since`: sessionless lines ingested since then that an earlier pass held back to
     settle come back (only they: the batch does not grow with everything ingested meanwhile).
+
+    `deferred` detectors run last; when the others found a new high or critical finding,
+    those findings are stored and handed to `on_urgent` (which pages them) before the
+    deferred detectors run, so a page does not wait for them. Their findings are stored
+    after them, as usual; the result lists the findings of both stages. After such a page,
+    `postpone()` returning True skips the deferred detectors (`postponed` in the result):
+    the caller detects the batch again later, when nothing more urgent waits.
     """
     started = now()
     since = since or held_since or started
@@ -139,27 +150,33 @@ def detect_recent(
         clock = time.perf_counter()
 
     detectors = builtin_detectors() if detectors is None else detectors
+    new: list[dict[str, Any]] = []
+    updated: list[str] = []
     try:
         # The window is copied once (a few thousand rows at most): every query below reads
         # it instead of filtering the whole table again.
         store.con.execute(f"CREATE OR REPLACE TEMP TABLE window_events AS {window}")
-        store.con.execute("CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM window_events")
+        store.con.execute(_EVENTS_VIEW)
         lap("window")
         # Every link query starts from a sessionless shell line or provider record: a window
         # without one (agent hook lines only) has nothing to link.
         links = 0
-        if _window_has(store, [_LINKABLE.format(links=links_table)])[0]:
-            links = link_events(store)
+        shell, provider = _window_has(
+            store,
+            [
+                _LINKABLE_SHELL.format(links=links_table),
+                _LINKABLE_PROVIDER.format(links=links_table),
+            ],
+        )
+        if shell or provider:
+            links = link_events(store, shell=shell, provider=provider)
         waiting = store.con.execute(
             f"SELECT max(ingested_at), count(*), min(ingested_at) FROM events WHERE {unsettled}"
         ).fetchall()[0]
         store.con.execute(f"DELETE FROM window_events WHERE {unsettled}")
         lap("link")
         # Detectors read `links` through `event_sessions`: only the window's links matter.
-        store.con.execute(
-            f"CREATE OR REPLACE TEMP VIEW links AS SELECT * FROM {links_table} "
-            "WHERE event_id IN (SELECT event_id FROM window_events)"
-        )
+        store.con.execute(_LINKS_VIEW.format(links=links_table))
         # The view's joins are computed once per pass, not once per detector.
         store.con.execute(
             f'CREATE OR REPLACE TEMP TABLE window_sessions AS SELECT * FROM "{catalog}".main.event_sessions'
@@ -175,27 +192,71 @@ def detect_recent(
                             SELECT event_id FROM {links_table}
                             WHERE created_at >= {_ts(started)})))"""
             )
-        store.con.execute(
-            "CREATE OR REPLACE TEMP VIEW event_sessions AS SELECT * FROM window_sessions"
-        )
+        store.con.execute(_SESSIONS_VIEW)
         size = store.con.execute("SELECT count(*) FROM events").fetchall()[0][0]
-        runnable = _anchored(store, detectors)
+        # (the deferred detectors' anchors are looked at after the page too)
+        runnable = _anchored(store, [d for d in detectors if d not in deferred])
         lap("prepare")
         findings: list[dict[str, Any]] = []
         for detector in runnable:
             findings += detector.run(store)
         lap("detectors")
+        postponed = False
+        if deferred and on_urgent is not None and _urgent(findings):
+            new, updated = _record(store, findings)
+            findings = []
+            lap("store")
+            if _urgent(new):
+                _drop_shadows(store)  # the page reads the store, not the window
+                on_urgent(new)
+                lap("page")
+                postponed = postpone is not None and postpone()
+                if not postponed:
+                    _create_shadows(store, links_table)
+        later = []
+        if deferred and not postponed:
+            later = _anchored(store, [d for d in detectors if d in deferred])
+        runnable += later
+        for detector in later:
+            findings += detector.run(store)
+        lap("detectors")
     finally:
-        store.con.execute("DROP VIEW IF EXISTS temp.event_sessions")
+        _drop_shadows(store)
         store.con.execute("DROP TABLE IF EXISTS temp.window_sessions")
-        store.con.execute("DROP VIEW IF EXISTS temp.links")
-        store.con.execute("DROP VIEW IF EXISTS temp.events")
         store.con.execute("DROP TABLE IF EXISTS temp.window_events")
-    new, updated = _record(store, findings)
+    late_new, late_updated = _record(store, findings)
+    new, updated = new + late_new, updated + late_updated
     lap("store")
     until = waiting[0] + timedelta(seconds=settle_seconds) if waiting[1] else None
     held = waiting[2] if waiting[1] else None
-    return PassResult(new, links, int(size), until, held, updated, len(runnable), timings)
+    return PassResult(
+        new, links, int(size), until, held, updated, len(runnable), timings, postponed
+    )
+
+
+_EVENTS_VIEW = "CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM window_events"
+_LINKS_VIEW = (
+    "CREATE OR REPLACE TEMP VIEW links AS SELECT * FROM {links} "
+    "WHERE event_id IN (SELECT event_id FROM window_events)"
+)
+_SESSIONS_VIEW = "CREATE OR REPLACE TEMP VIEW event_sessions AS SELECT * FROM window_sessions"
+_URGENT = ("high", "critical")
+
+
+def _urgent(findings: list[dict[str, Any]]) -> bool:
+    return any(f["severity"] in _URGENT for f in findings)
+
+
+def _drop_shadows(store: Store) -> None:
+    """Drop the temp views that shadow the store's tables (the window's copies stay)."""
+    for view in ("event_sessions", "links", "events"):
+        store.con.execute(f"DROP VIEW IF EXISTS temp.{view}")
+
+
+def _create_shadows(store: Store, links_table: str) -> None:
+    store.con.execute(_EVENTS_VIEW)
+    store.con.execute(_LINKS_VIEW.format(links=links_table))
+    store.con.execute(_SESSIONS_VIEW)
 
 
 def _window_has(store: Store, conditions: list[str]) -> list[bool]:

@@ -15,7 +15,7 @@ import queue
 import signal
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from agentaudit.alert.config import AlertingConfig, from_urls, load_config
 from agentaudit.alert.engine import evaluate
 from agentaudit.alert.outbox import deliver_due
 from agentaudit.detect import builtin_detectors
+from agentaudit.detect.sigma import SigmaRules
 from agentaudit.guard.record import decision_log_path
 from agentaudit.ingest import IngestReport, ingest_paths
 from agentaudit.secrets import Redactor, redactor_for
@@ -42,6 +43,13 @@ DELIVERY_BUDGET_SECONDS = 5.0
 # Bytes of one file read per round (about 250 hook lines): a busy file yields to quiet ones.
 ROUND_BYTES = 64 * 1024
 PASS_SECONDS = 0.25  # then look at what else changed
+MAX_JUMPS = 4  # files that changed during a round and are read before its busier files
+# After a page, the Sigma pack's pass over the batch waits while new lines are queued, at
+# most this many passes in a row (the batch is detected again, Sigma pack included, then).
+MAX_POSTPONED = 3
+QUIET_BYTES = 16 * 1024  # unread bytes of a file that counts as a quiet one's next lines
+RESUME_SECONDS = 30.0  # at start, detect again what was ingested this long before the stop
+RESUME_EVENTS = 10_000  # and at most this many events
 FINAL_PASS_SECONDS = 10.0
 PLAIN_DETECT_SECONDS = 2.0  # detection for plain events at most this often
 # What detects at once: a destructive call, a high or critical one, a provider's record.
@@ -97,12 +105,19 @@ class Watcher:
         self._stats: dict[Path, tuple[int, int, int]] = {}
         self._progress: dict[Path, int] = {}
         self._carry: dict[WatchSource, set[Path]] = {}
+        self._noticed: set[Path] = set()  # changes taken from the queue during a pass
+        self._has_sessions: dict[Path, bool] = {}  # does a file's data carry agent sessions
+        self._postponed = 0  # passes in a row whose Sigma pack waited for newer lines
+        self._detecting = 0.0  # seconds spent detecting and paging, in all
         self._plain_due = 0.0
         self._pulled: dict[WatchSource, float] = {}
         self._changes: queue.Queue[set[Path]] = queue.Queue()
         self.detectors = builtin_detectors()  # built once: a pass only runs them
         for detector in self.detectors:
             detector.prepare()
+        # The Sigma pack restates much of what the built-in detectors find, at the cost of
+        # the largest share of a pass: a page the built-in detectors can make does not wait.
+        self._deferred = [d for d in self.detectors if isinstance(d, SigmaRules)]
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -115,7 +130,12 @@ class Watcher:
                 # findings a killed run recorded but never put into an alert (once, at start;
                 # then each pass evaluates only what it recorded)
                 evaluate(self.store, self.alerting)
+            self._resume_detection()
             self.run_pass(None)
+            if self.config.db_threads > 0:
+                # the catch-up above is bulk work for DuckDB's threads; the loop's passes are
+                # dozens of small queries, which a second thread only adds scheduling to
+                self.store.con.execute(f"SET threads = {int(self.config.db_threads)}")
             self.state["status"] = "ok"
             dirs = self._watch_dirs()
             if dirs:
@@ -128,6 +148,23 @@ class Watcher:
             self.state["status"] = "stopping"
             self.run_pass(None, budget=FINAL_PASS_SECONDS)  # flush what was written before
             self._stop_services()
+
+    def _resume_detection(self) -> None:
+        """Detect again what was ingested just before a stop: a kill between a round's ingest
+        and its detection (or a postponed Sigma pass) must not leave events undetected.
+        Detection is idempotent (finding ids), so what was detected adds nothing."""
+        latest_ingest = self.store.con.execute("SELECT max(ingested_at) FROM events").fetchall()
+        if latest_ingest[0][0] is None:
+            return
+        since = latest_ingest[0][0] - timedelta(seconds=RESUME_SECONDS)
+        # at most the last RESUME_EVENTS events (not a bulk ingest's hundreds of thousands)
+        boundary = self.store.con.execute(
+            "SELECT ingested_at FROM events ORDER BY ingested_at DESC LIMIT 1 OFFSET ?",
+            [RESUME_EVENTS],
+        ).fetchall()
+        if boundary and boundary[0][0] >= since:
+            since = boundary[0][0] + timedelta(microseconds=1)
+        self._detect_since = since
 
     def _notify_changes(self, dirs: list[Path]) -> None:
         """File-system notifications (inotify, FSEvents) into a queue for the main loop."""
@@ -144,8 +181,8 @@ class Watcher:
 
     def _next_changes(self) -> set[Path] | None:
         """Changed paths (merged), an empty set to continue a backlog, None for a timed pass."""
-        if self._carry:
-            changed: set[Path] = set()
+        if self._carry or self._noticed:
+            changed, self._noticed = self._noticed, set()
         else:
             # Short waits, so a stop (a signal handler only sets the event) is seen at once.
             deadline = time.monotonic() + self.config.poll_seconds
@@ -250,19 +287,31 @@ class Watcher:
         self._carry = {}
         others = [s for s in self.sources if not isinstance(s, FileTailSource)]
         first_round = True
+        detecting_before = self._detecting
         while True:
             ingested = 0
             for source in self._due_sources(others) if first_round else []:
                 ingested += self._ingest_then_detect(
                     lambda src=source: self._safe_collect(src, changed), seen_at, outcome
                 )
-            queue_ = [(source, path) for source, files in work.items() for path in files]
-            unread = self._unread_bytes([path for _, path in queue_])
-            queue_.sort(key=lambda item: unread[item[1]])  # quietest first
-            for source, path in queue_:
+            if not first_round:  # a backlog's next round: first what changed meanwhile
+                self._changed_meanwhile(work, set())
+            queue_ = self._quietest_first(
+                [(source, path) for source, files in work.items() for path in files]
+            )
+            jumps = MAX_JUMPS
+            while queue_:
+                source, path = queue_.pop(0)
                 ingested += self._ingest_then_detect(
                     lambda src=source, p=path: self._read_files(src, {p}), seen_at, outcome
                 )
+                if queue_ and jumps > 0:
+                    # A file that changed meanwhile (the incident's next line, while this
+                    # round paged its previous one) is read before the busy file's next bytes.
+                    fresh = self._changed_meanwhile(work, {p for _, p in queue_})
+                    if fresh:
+                        jumps -= 1
+                        queue_ = self._quietest_first(fresh + queue_)
             first_round = False
             work = {source: self._backlog(files) for source, files in work.items()}
             more = any(work.values())
@@ -277,7 +326,11 @@ class Watcher:
                 outcome["delivered"] += delivered
             if not more:
                 break
-            if time.monotonic() - seen_at > budget:
+            # (a pass's budget is for reading: detection in it does not shorten it, or a
+            # backlog would get one round per detection under a storm of incidents; the
+            # last passes before exit keep a bound on their whole time)
+            detected = 0.0 if final else self._detecting - detecting_before
+            if time.monotonic() - seen_at - detected > budget:
                 self._carry = {source: files for source, files in work.items() if files}
                 # Plain events still get their detection under a backlog, at their pace.
                 if self._pending() and time.monotonic() >= self._plain_due:
@@ -294,6 +347,48 @@ class Watcher:
             {k: v for source in self.sources for k, v in source.lag(self.store).items()}
         )
         return outcome
+
+    def _quiet_file_changed(self) -> bool:
+        """A file other than a busy one (a backlog, or a burst of lines) changed since the
+        pass began: likely the next line of the incident just paged."""
+        while True:
+            try:
+                self._noticed |= self._changes.get_nowait()
+            except queue.Empty:
+                break
+        busy = {p for files in self._carry.values() for p in files}
+        unread = self._unread_bytes([p for p in self._noticed if p not in busy])
+        return any(0 < n <= QUIET_BYTES for n in unread.values())
+
+    def _quietest_first(self, items: list[tuple[FileTailSource, Path]]) -> list:
+        """Files of agent sessions first, quietest first; then files without sessions (shell
+        history, provider logs): their lines wait for their agent call before they page."""
+        unread = self._unread_bytes([path for _, path in items])
+        return sorted(
+            items,
+            key=lambda item: (not self._has_sessions.get(item[1], True), unread[item[1]]),
+        )
+
+    def _changed_meanwhile(
+        self, work: dict[FileTailSource, set[Path]], queued: set[Path]
+    ) -> list[tuple[FileTailSource, Path]]:
+        """Files the notifier reported since the pass began, not queued in this round yet.
+        (What was taken from the notifier's queue is handed to the next pass too.)"""
+        while True:
+            try:
+                self._noticed |= self._changes.get_nowait()
+            except queue.Empty:
+                break
+        fresh = set(self._noticed)  # (a file read since it was noticed has not moved again)
+        if not fresh:
+            return []
+        found = []
+        for source in work:
+            for path in self._moved_files(source, fresh):
+                work[source].add(path)  # its backlog is looked at after the round, too
+                if path not in queued:
+                    found.append((source, path))
+        return found
 
     def _ingest_then_detect(self, read, seen_at: float, outcome: dict[str, Any]) -> int:
         """Read one file (or source); when it stored a notable event, detect and page now."""
@@ -314,6 +409,13 @@ class Watcher:
         self._progress.update(
             {Path(f.path): f.ingested + f.duplicate + f.quarantined for f in report.files}
         )
+        for f in report.files:  # learnt once per file, from what it stored
+            if f.ingested and Path(f.path) not in self._has_sessions:
+                rows = self.store.con.execute(
+                    "SELECT bool_or(session_id IS NOT NULL) FROM events WHERE source_path = ?",
+                    [f.path],
+                ).fetchall()
+                self._has_sessions[Path(f.path)] = bool(rows[0][0])
         return report.ingested
 
     def _pending(self) -> bool:
@@ -333,6 +435,32 @@ class Watcher:
 
     def _detect_and_page(self, seen_at: float, ingested: int) -> tuple[int, int]:
         started = time.monotonic()
+        try:
+            return self._detect_and_page_now(seen_at, ingested, started)
+        finally:
+            self._detecting += time.monotonic() - started
+
+    def _detect_and_page_now(self, seen_at: float, ingested: int, started: float):
+        paged = [0]
+
+        def page_now(findings: list[dict[str, Any]]) -> None:
+            # the built-in detectors found a high or critical incident: page it before the
+            # Sigma pack runs (its findings join the same alert right after)
+            if self.alerting is not None and findings:
+                evaluate(self.store, self.alerting, scope=[f["finding_id"] for f in findings])
+                paged[0] += self._deliver(seen_at)
+                log.debug(
+                    "paged %d findings %.3f s into detection",
+                    len(findings),
+                    time.monotonic() - started,
+                )
+
+        def newer_lines_wait() -> bool:
+            if self.stop_event.is_set() or self._postponed >= MAX_POSTPONED:
+                return False  # (the last passes before exit detect everything)
+            return self._quiet_file_changed()
+
+        batch_since = self._detect_since or self._held_since
         result = detect_recent(
             self.store,
             self._detect_since,
@@ -341,23 +469,33 @@ class Watcher:
             settle_seconds=self.config.settle_seconds,
             context=self.config.context,
             detectors=self.detectors,
+            deferred=self._deferred,
+            on_urgent=page_now,
+            postpone=newer_lines_wait,
         )
         self._detect_since = None
         self._plain_due = time.monotonic() + PLAIN_DETECT_SECONDS
         self._rerun_at = result.unsettled_until
+        if result.postponed and batch_since is not None:
+            # the batch is detected again (Sigma pack included) by the next pass
+            self._postponed += 1
+            self._detect_since = batch_since
+            self._rerun_at = now()
+        else:
+            self._postponed = 0
         self._held_since = result.unsettled_since  # re-check those lines when they have settled
         for finding in result.new_findings:
             self.telemetry.findings.add(
                 1, {"agentaudit.rule": finding["rule_id"], "severity": finding["severity"]}
             )
         self.state["findings"] += len(result.new_findings)
-        delivered = 0
+        delivered = paged[0]
         if result.new_findings and self.alerting is not None:
             # group_wait 0 pages now; longer waits tick
             evaluate(
                 self.store, self.alerting, scope=[f["finding_id"] for f in result.new_findings]
             )
-            delivered = self._deliver(seen_at)
+            delivered += self._deliver(seen_at)
             self._alert_tick = time.monotonic() + ALERT_TICK_SECONDS
         log.debug(
             "round: %d ingested, detect+page %.3f s (%s): %d in window, %d detectors, "
@@ -381,8 +519,10 @@ class Watcher:
         return {p for p in files if self._moved(p)}
 
     def _read_files(self, source: FileTailSource, files: set[Path]) -> IngestReport:
-        unread = self._unread_bytes(list(files))
-        quietest_first = sorted(files, key=lambda p: unread[p])
+        quietest_first = list(files)
+        if len(files) > 1:
+            unread = self._unread_bytes(quietest_first)
+            quietest_first.sort(key=lambda p: unread[p])
         try:
             return ingest_paths(
                 self.store,
