@@ -82,7 +82,13 @@ def test_telemetry_counts_sources_findings_latency_and_lag(tmp_path):
             assert wait_for(lambda: watcher.state["passes"] > 3, timeout=5)
             # the provider's record (and the findings it completes) may land a pass later
             total = sum(reference.values())
-            assert wait_for(lambda: watcher.state["findings"] == total, timeout=15), watcher.state
+            assert wait_for(lambda: watcher.state["findings"] == total, timeout=15), (
+                watcher.state,
+                reference,
+                Counter(
+                    r[0] for r in store.con.cursor().sql("SELECT rule_id FROM findings").fetchall()
+                ),
+            )
             time.sleep(0.5)
             points = metric_points(reader)
         finally:
@@ -305,8 +311,8 @@ def test_otlp_metric_export_reaches_a_receiver(tmp_path):
                 },
             }
         )
-        watcher = Watcher(config, store=Store.open(tmp_path / "w.duckdb"),
-                          redactor=Redactor(TEST_KEY))  # fmt: skip
+        store = Store.open(tmp_path / "w.duckdb")
+        watcher = Watcher(config, store=store, redactor=Redactor(TEST_KEY))
         thread = threading.Thread(target=watcher.run)
         thread.start()
         try:
@@ -315,7 +321,13 @@ def test_otlp_metric_export_reaches_a_receiver(tmp_path):
             reference = one_shot_rules(tmp_path, logs)
             assert wait_for(lambda: len(pager.received) >= 1, timeout=15)
             total = sum(reference.values())
-            assert wait_for(lambda: watcher.state["findings"] == total, timeout=15)
+            assert wait_for(lambda: watcher.state["findings"] == total, timeout=15), (
+                watcher.state,
+                reference,
+                Counter(
+                    r[0] for r in store.con.cursor().sql("SELECT rule_id FROM findings").fetchall()
+                ),
+            )
         finally:
             watcher.stop()
             thread.join(30)
