@@ -147,8 +147,9 @@ def test_sigma_rules_are_part_of_the_default_detection_with_an_opt_out(monkeypat
     assert not any(r.startswith("sigma:") for r in silent)
 
 
-def test_one_scan_finds_what_one_query_per_rule_finds():
-    events = [
+def three_sessions() -> list[dict]:
+    """A secret read then a delete, a tamper then a delete, and a burst: every rule kind."""
+    return [
         event(0, session_id="s1", command="grep -rn RAILWAY_TOKEN ."),
         event(20, session_id="s1", command="railway volume delete --volume v1 --yes"),
         event(40, session_id="s1", command="rm -rf ~"),
@@ -156,6 +157,10 @@ def test_one_scan_finds_what_one_query_per_rule_finds():
         event(60, session_id="s2", command="aws s3 rb s3://prod-assets --force"),
         *(event(70 + i, session_id="s3", command=f"rm -rf ~/dir{i}") for i in range(5)),
     ]
+
+
+def test_one_scan_finds_what_one_query_per_rule_finds():
+    events = three_sessions()
     ruleset = load_rules()
     one_scan, errors = run_rules(store_with(events), ruleset)
     per_rule, per_rule_errors = run_rules(store_with(events), ruleset, one_scan=False)
@@ -172,14 +177,7 @@ def test_one_statement_finds_what_the_steps_find():
     fallback) and finds what its steps (a matches table, then one query per output) find."""
     from agentaudit.sigma.engine import OneScan
 
-    events = [
-        event(0, session_id="s1", command="grep -rn RAILWAY_TOKEN ."),
-        event(20, session_id="s1", command="railway volume delete --volume v1 --yes"),
-        event(40, session_id="s1", command="rm -rf ~"),
-        event(50, session_id="s2", command="history -c"),
-        event(60, session_id="s2", command="aws s3 rb s3://prod-assets --force"),
-        *(event(70 + i, session_id="s3", command=f"rm -rf ~/dir{i}") for i in range(5)),
-    ]
+    events = three_sessions()
     scan = OneScan.of(load_rules())
     assert scan.combined_sql
     together, _ = scan.run(store_with(events))

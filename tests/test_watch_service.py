@@ -49,6 +49,12 @@ def one_shot_rules(tmp_path, logs) -> Counter:
         return Counter(r["rule_id"] for r in store.rows("SELECT rule_id FROM findings"))
 
 
+def stored_rules(store: Store) -> Counter:
+    """Findings per rule in a running watch's store (its own cursor: another thread)."""
+    rows = store.con.cursor().sql("SELECT rule_id FROM findings").fetchall()
+    return Counter(rule for (rule,) in rows)
+
+
 def test_telemetry_counts_sources_findings_latency_and_lag(tmp_path):
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -85,9 +91,7 @@ def test_telemetry_counts_sources_findings_latency_and_lag(tmp_path):
             assert wait_for(lambda: watcher.state["findings"] == total, timeout=15), (
                 watcher.state,
                 reference,
-                Counter(
-                    r[0] for r in store.con.cursor().sql("SELECT rule_id FROM findings").fetchall()
-                ),
+                stored_rules(store),
             )
             time.sleep(0.5)
             points = metric_points(reader)
@@ -324,9 +328,7 @@ def test_otlp_metric_export_reaches_a_receiver(tmp_path):
             assert wait_for(lambda: watcher.state["findings"] == total, timeout=15), (
                 watcher.state,
                 reference,
-                Counter(
-                    r[0] for r in store.con.cursor().sql("SELECT rule_id FROM findings").fetchall()
-                ),
+                stored_rules(store),
             )
         finally:
             watcher.stop()
