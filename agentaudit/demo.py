@@ -12,15 +12,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
-from agentaudit import render
+from agentaudit.analyst import render
+from agentaudit.analyst.render_steps import steps_table
+from agentaudit.analyst.timeline import TimelineRow, incident_timeline
+from agentaudit.analyst.timeline_steps import build_report
+from agentaudit.enrich.secrets import Redactor, load_or_create_key
 from agentaudit.pipeline import PipelineResult, run_pipeline
 from agentaudit.receiver import LocalReceiver
-from agentaudit.render_analyst import steps_table
 from agentaudit.scenarios import scenario_files
-from agentaudit.secrets import Redactor, load_or_create_key
 from agentaudit.store import Store
-from agentaudit.timeline import TimelineRow, incident_timeline
-from agentaudit.timeline_steps import build_report
 
 SCENARIO = "pocketos"
 

@@ -9,12 +9,12 @@ from typing import Any
 
 from agentaudit.alert.clock import Clock
 from agentaudit.alert.config import AlertingConfig, from_urls, load_config
+from agentaudit.alert.delivery.outbox import deliver_due
 from agentaudit.alert.engine import evaluate
-from agentaudit.alert.outbox import deliver_due
-from agentaudit.detect import DetectReport, run_detection
+from agentaudit.detect.driver import DetectReport, run_detection
+from agentaudit.enrich.secrets import Redactor
 from agentaudit.export.ocsf import export_ocsf
 from agentaudit.ingest import FileReport, IngestReport, ingest_paths
-from agentaudit.secrets import Redactor
 from agentaudit.store import Store
 
 DELIVERY_BUDGET = 15.0  # seconds of delivery per detection run; the rest waits in the outbox

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 
-from agentaudit.enrich import enrich
+from agentaudit.enrich.event import enrich
+from agentaudit.enrich.secrets import Redactor
 from agentaudit.schema import new_event
-from agentaudit.secrets import Redactor
 from agentaudit.store import Store
 
 BASE_TIME = datetime(2026, 4, 24, 19, 0, 0, tzinfo=UTC)

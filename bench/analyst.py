@@ -106,7 +106,7 @@ FROM rowed
 
 
 def build(db: Path, events: int) -> dict:
-    from agentaudit.link import link_events
+    from agentaudit.detect.link import link_events
     from agentaudit.pipeline import detect_and_alert
     from agentaudit.store import Store
 
@@ -146,10 +146,10 @@ def _size(value: object) -> int:
 
 
 def side_ours(db: Path, session: str, start: datetime, end: datetime) -> dict:
-    from agentaudit.incidents import get_incident, list_incidents
+    from agentaudit.analyst.incidents import get_incident, list_incidents
+    from agentaudit.analyst.timeline_steps import report_for
     from agentaudit.store import Store
-    from agentaudit.timeline_steps import report_for
-    from agentaudit.views import VIEW_NAMES
+    from agentaudit.store.views import VIEW_NAMES
 
     results: dict = {}
     with Store.open(db, read_only=True) as store:

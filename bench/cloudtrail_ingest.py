@@ -137,8 +137,8 @@ def write_file(n: int, path: Path) -> None:
 
 
 def side_ours(data: Path, db: Path, jobs: int) -> dict:
+    from agentaudit.enrich.secrets import Redactor
     from agentaudit.ingest import ingest_paths
-    from agentaudit.secrets import Redactor
     from agentaudit.store import Store
 
     redactor = Redactor(b"bench-key-0123456789abcdef012345")
@@ -162,8 +162,8 @@ def _result(started: float, rows: int, jobs: int = 1) -> dict:
 
 
 def side_parse(data: Path) -> dict:
-    from collectors import get_collector
-    from collectors.base import SourceInput
+    from agentaudit.collectors import get_collector
+    from agentaudit.collectors.base import SourceInput
 
     started = time.perf_counter()
     rows = 0
@@ -212,7 +212,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=0, help="ingest worker processes (0: auto)")
     args = parser.parse_args()
     if not args.jobs and args.side in (None, "ours"):  # other sides import nothing of ours
-        from agentaudit.ingest_parallel import default_jobs
+        from agentaudit.ingest.parallel import default_jobs
 
         args.jobs = default_jobs()
     if args.side:

@@ -80,7 +80,7 @@ def side(name: str, count: int) -> dict:
         started = time.perf_counter()
         flagged = sum(1 for c in commands if pattern.search(c))
     else:
-        from agentaudit.commands.analysis import analyze_command
+        from agentaudit.enrich.commands.analysis import analyze_command
 
         analyze_command("true")  # load the grammar and packs outside the timing
         started = time.perf_counter()

@@ -58,7 +58,7 @@ def main() -> None:
     )
     parser.add_argument("--corpus", default=default)
     args = parser.parse_args()
-    from agentaudit.commands.evaluate import evaluate_file
+    from agentaudit.enrich.commands.evaluate import evaluate_file
 
     directory = Path(args.corpus) / "commands"
     if not directory.is_dir():

@@ -34,9 +34,9 @@ FOUNDATION_RULES = (
 
 
 def build(db: Path, model_path: Path, events: int) -> dict:
+    from agentaudit.detect.anomaly import forest
+    from agentaudit.detect.anomaly.synthetic import SessionGenerator
     from agentaudit.ingest import ingest_paths
-    from agentaudit.model import forest
-    from agentaudit.model.synthetic import SessionGenerator
     from agentaudit.scenarios import scenario_path
     from agentaudit.scenarios.replay import load_spec, scenario_names
     from agentaudit.store import Store
@@ -66,8 +66,8 @@ def build(db: Path, model_path: Path, events: int) -> dict:
 
 
 def side(db: Path, model_path: Path, which: str) -> dict:
-    from agentaudit.detect import builtin_detectors, run_detection
-    from agentaudit.detect.models.isolation_forest import IsolationForestDetector
+    from agentaudit.detect.anomaly.isolation_forest import IsolationForestDetector
+    from agentaudit.detect.driver import builtin_detectors, run_detection
     from agentaudit.store import Store
 
     detectors = builtin_detectors()
@@ -79,7 +79,7 @@ def side(db: Path, model_path: Path, which: str) -> dict:
             for d in detectors
         ]
         if not any(d.info.id == "sigma" for d in detectors):  # the Sigma pack counts too
-            from agentaudit.detect.sigma import SigmaRules
+            from agentaudit.detect.sigma.detector import SigmaRules
 
             detectors.append(SigmaRules())
     with Store.open(db) as store:

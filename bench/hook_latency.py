@@ -38,10 +38,10 @@ def commands() -> dict[str, list[str]]:
     return {
         "baseline `python -c pass`": [sys.executable, "-c", "pass"],
         "`agentaudit-hook claude-code`": [str(bin_dir / "agentaudit-hook"), "claude-code"],
-        "`python -m agentaudit.hooks claude-code`": [
+        "`python -m agentaudit.receivers.hook claude-code`": [
             sys.executable,
             "-m",
-            "agentaudit.hooks",
+            "agentaudit.receivers.hook",
             "claude-code",
         ],
         "`agentaudit hook claude-code` (full CLI)": [

@@ -43,9 +43,9 @@ def _corpus() -> Path:
 
 def build_test_store(store, seed: int, background: int) -> dict[str, set[str]]:
     """Fill the test store; return, per scenario, the event ids of its incident steps."""
+    from agentaudit.detect.anomaly.synthetic import SessionGenerator
+    from agentaudit.detect.link import link_events
     from agentaudit.ingest import ingest_paths
-    from agentaudit.link import link_events
-    from agentaudit.model.synthetic import SessionGenerator
     from agentaudit.scenarios import scenario_path
     from agentaudit.scenarios.replay import load_spec, scenario_names
 
@@ -82,9 +82,9 @@ def build_test_store(store, seed: int, background: int) -> dict[str, set[str]]:
 
 
 def evaluate(train_sessions: int, background: int, seed: int) -> dict:
-    from agentaudit.model import forest
-    from agentaudit.model.features import window_features, windows_of_events
-    from agentaudit.model.synthetic import SessionGenerator
+    from agentaudit.detect.anomaly import forest
+    from agentaudit.detect.anomaly.features import window_features, windows_of_events
+    from agentaudit.detect.anomaly.synthetic import SessionGenerator
     from agentaudit.store import Store
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -96,7 +96,7 @@ def evaluate(train_sessions: int, background: int, seed: int) -> dict:
         with Store.open(Path(tmp) / "test.duckdb") as store:
             incident = build_test_store(store, seed, background)
             frame = window_features(store, baseline=model.baseline)
-            from agentaudit.model.features import OWNER_SQL
+            from agentaudit.detect.anomaly.features import OWNER_SQL
             from agentaudit.scenarios import SCENARIOS_DIR
 
             # one origin per owner, the most specific first (linking can join sources)

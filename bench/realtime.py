@@ -69,7 +69,7 @@ def seed_history(db: Path, rows: int) -> None:
     """A store that already holds `rows` events of earlier work, detected and paged."""
     from agentaudit.alert.config import from_urls
     from agentaudit.alert.engine import evaluate
-    from agentaudit.detect import run_detection
+    from agentaudit.detect.driver import run_detection
     from agentaudit.store import Store
     from bench.store_append import generate
 
@@ -95,9 +95,9 @@ def run_side(
     history_db: str = "",
 ) -> dict:
     """One watch process, `incidents` replays, background load at `rate` events/s."""
+    from agentaudit.realtime.watch.harness import WatchProcess, free_port, wait_for, write_config
+    from agentaudit.realtime.watch.replay import pocketos_records, replay
     from agentaudit.receiver import LocalReceiver
-    from agentaudit.watch.harness import WatchProcess, free_port, wait_for, write_config
-    from agentaudit.watch.replay import pocketos_records, replay
 
     work = Path(tempfile.mkdtemp(prefix="bench-realtime-"))
     logs = work / "logs"

@@ -25,9 +25,9 @@ from bench.results import write_section
 
 
 def build(db: Path, events: int) -> dict:
+    from agentaudit.detect.anomaly.synthetic import SessionGenerator
+    from agentaudit.detect.link import link_events
     from agentaudit.ingest import ingest_paths
-    from agentaudit.link import link_events
-    from agentaudit.model.synthetic import SessionGenerator
     from agentaudit.scenarios import scenario_path
     from agentaudit.scenarios.replay import load_spec, scenario_names
     from agentaudit.store import Store
@@ -57,7 +57,7 @@ def _timed(fn, repeat: int) -> tuple[float, object]:
 
 
 def side(db: Path, strategy: str, window: int, repeat: int) -> dict:
-    from agentaudit.sigma.engine import OneScan, load_rules, run_rules
+    from agentaudit.detect.sigma.engine import OneScan, load_rules, run_rules
     from agentaudit.store import Store
 
     one_scan = strategy == "one_scan"

@@ -278,8 +278,8 @@ def files_of(folder: Path) -> list[Path]:
 
 
 def side_ours(folder: Path, db: Path, jobs: int = 1) -> dict:
+    from agentaudit.enrich.secrets import Redactor
     from agentaudit.ingest import ingest_paths
-    from agentaudit.secrets import Redactor
     from agentaudit.store import Store
     from agentaudit.testing import TEST_KEY
 
@@ -307,12 +307,12 @@ def side_ours(folder: Path, db: Path, jobs: int = 1) -> dict:
 
 def side_pipeline(folder: Path, db: Path) -> dict:
     """Ours without the store: read, join, redact, analyse; events dropped after each batch."""
-    from agentaudit.enrich import enrich
-    from agentaudit.ingest import _NO_SECRETS, _batches, _redactable_text
-    from agentaudit.secrets import Redactor, may_contain_secrets
+    from agentaudit.collectors import get_collector
+    from agentaudit.collectors.base import SourceInput
+    from agentaudit.enrich.event import enrich
+    from agentaudit.enrich.secrets import Redactor, may_contain_secrets
+    from agentaudit.ingest.files import _NO_SECRETS, _batches, _redactable_text
     from agentaudit.testing import TEST_KEY
-    from collectors import get_collector
-    from collectors.base import SourceInput
 
     redactor, collector = Redactor(TEST_KEY), get_collector("claude-code.transcript")
     started = time.perf_counter()
@@ -370,7 +370,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=0, help="ingest worker processes (0: auto)")
     args = parser.parse_args()
     if not args.jobs and args.side in (None, "ours"):  # other sides import nothing of ours
-        from agentaudit.ingest_parallel import default_jobs
+        from agentaudit.ingest.parallel import default_jobs
 
         args.jobs = default_jobs()
     if args.side:

@@ -1,6 +1,9 @@
-"""Collector registry: every module in this package that defines a `Collector` subclass.
+"""Collector registry: every module of `agents/`, `shell/` and `providers/` that defines a
+`Collector` subclass, plus `agentaudit.collectors` entry points.
 
-Adding a source is adding a file here (or registering an `agentaudit.collectors` entry point).
+Adding a source is adding a file to one of those folders (or registering an entry point).
+In a checkout this folder sits at the repository's top level; `agentaudit/collectors` is a
+symlink to it, so the checkout and the wheel both import it as `agentaudit.collectors`.
 """
 
 from __future__ import annotations
@@ -12,25 +15,25 @@ from functools import lru_cache
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from collectors.base import Collector, SourceInput
+from agentaudit.collectors import agents, providers, shell
+from agentaudit.collectors.base import Collector, SourceInput
 
 __all__ = ["Collector", "SourceInput", "all_collectors", "get_collector", "sniff_collector"]
-
-_NOT_COLLECTORS = {"base"}
 
 
 @lru_cache(maxsize=1)
 def all_collectors() -> dict[str, Collector]:
     """Every registered collector, by name."""
     found: dict[str, Collector] = {}
-    for info in pkgutil.iter_modules(__path__):
-        if info.name in _NOT_COLLECTORS or info.name.startswith(("_", "test_")):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        for _, cls in inspect.getmembers(module, inspect.isclass):
-            concrete = issubclass(cls, Collector) and not inspect.isabstract(cls)
-            if concrete and cls.__module__ == module.__name__:
-                found[cls.name] = cls()
+    for package in (agents, shell, providers):
+        for info in pkgutil.iter_modules(package.__path__):
+            if info.name.startswith(("_", "test_")):
+                continue
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            for _, cls in inspect.getmembers(module, inspect.isclass):
+                concrete = issubclass(cls, Collector) and not inspect.isabstract(cls)
+                if concrete and cls.__module__ == module.__name__:
+                    found[cls.name] = cls()
     for ep in entry_points(group="agentaudit.collectors"):
         cls = ep.load()
         found[cls.name] = cls()

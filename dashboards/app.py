@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboards.data import db_path
+from agentaudit.dashboards.data import db_path
 
 HERE = Path(__file__).parent / "screens"
 

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from agentaudit import paths
-from agentaudit.hints import empty_store_hint
+from agentaudit.analyst.hints import empty_store_hint
 from agentaudit.store import Store
 
 T = TypeVar("T")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from functools import cache
 
-from agentaudit.detect import run_detection
+from agentaudit.detect.driver import run_detection
 from agentaudit.ingest import ingest_paths
 from agentaudit.scenarios import scenario_files
 from agentaudit.store import Store

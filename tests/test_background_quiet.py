@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from agentaudit.detect import run_detection
-from agentaudit.model.synthetic import SessionGenerator
+from agentaudit.detect.anomaly.synthetic import SessionGenerator
+from agentaudit.detect.driver import run_detection
 from agentaudit.store import Store
 
 

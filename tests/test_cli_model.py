@@ -7,8 +7,8 @@ import json
 from typer.testing import CliRunner
 
 from agentaudit.cli import app
-from agentaudit.model import forest
-from agentaudit.model.synthetic import SessionGenerator
+from agentaudit.detect.anomaly import forest
+from agentaudit.detect.anomaly.synthetic import SessionGenerator
 from agentaudit.scenarios import scenario_files
 from agentaudit.store import Store
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from agentaudit.detect import run_detection
+from agentaudit.detect.driver import run_detection
 from agentaudit.ingest import ingest_paths
 from agentaudit.store import Store
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from collectors import get_collector, sniff_collector
-from collectors.base import SourceInput
-from collectors.zsh import unmetafy
+from agentaudit.collectors import get_collector, sniff_collector
+from agentaudit.collectors.base import SourceInput
+from agentaudit.collectors.shell.zsh import unmetafy
 
 
 def collect(name, data: bytes):

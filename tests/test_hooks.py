@@ -8,9 +8,9 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from agentaudit.hooks import hook_log_path
 from agentaudit.ingest import ingest_paths
 from agentaudit.paths import hook_log_dir
+from agentaudit.receivers.hook import hook_log_path
 
 BIN = Path(sys.executable).parent
 
@@ -19,7 +19,7 @@ def run_hook(agent: str, payload: bytes, *, cli: bool = False) -> subprocess.Com
     command = (
         [str(BIN / "agentaudit"), "hook", agent]
         if cli
-        else [sys.executable, "-m", "agentaudit.hooks", agent]
+        else [sys.executable, "-m", "agentaudit.receivers.hook", agent]
     )
     return subprocess.run(command, input=payload, capture_output=True, timeout=60)
 
@@ -278,10 +278,10 @@ def test_gemini_hook_rows_share_the_chat_session(store, redactor):
 
 
 def test_each_cursor_corpus_file_alone(corpus):
-    from agentaudit.hooks import hook_line
+    from agentaudit.collectors import get_collector
+    from agentaudit.collectors.base import SourceInput
+    from agentaudit.receivers.hook import hook_line
     from agentaudit.schema import Quarantined
-    from collectors import get_collector
-    from collectors.base import SourceInput
 
     expected = {  # file: (kind, tool, command or path, agent version, session)
         "fusengine-afterShellExecution-01-synthetic.json": (

@@ -7,11 +7,11 @@ from collections import Counter
 
 import pytest
 
-from agentaudit.detect import run_detection
+from agentaudit.detect.driver import run_detection
 from agentaudit.ingest import ingest_paths
+from agentaudit.realtime.watch.incremental import detect_recent
+from agentaudit.realtime.watch.replay import pocketos_records, write_record
 from agentaudit.store import Store, now
-from agentaudit.watch.incremental import detect_recent
-from agentaudit.watch.replay import pocketos_records, write_record
 
 
 def keys(findings) -> Counter:
@@ -67,8 +67,8 @@ def test_a_page_first_and_a_postponed_sigma_pass_record_what_one_shot_detect_rec
     handed over (paged) before the Sigma pack runs; when newer lines wait, the Sigma pack's
     pass is postponed and the batch is detected again by the next pass. However the passes
     fall, the findings are one-shot detection's, each recorded once."""
-    from agentaudit.detect import builtin_detectors
-    from agentaudit.detect.sigma import SigmaRules
+    from agentaudit.detect.driver import builtin_detectors
+    from agentaudit.detect.sigma.detector import SigmaRules
 
     logs = tmp_path / "logs"
     logs.mkdir()

@@ -10,12 +10,12 @@ from collections import Counter
 
 import pytest
 
-from agentaudit.detect import run_detection
+from agentaudit.detect.driver import run_detection
 from agentaudit.ingest import ingest_paths
+from agentaudit.realtime.watch.harness import WatchProcess, free_port, wait_for, write_config
+from agentaudit.realtime.watch.replay import pocketos_records, replay
 from agentaudit.receiver import LocalReceiver
 from agentaudit.store import Store
-from agentaudit.watch.harness import WatchProcess, free_port, wait_for, write_config
-from agentaudit.watch.replay import pocketos_records, replay
 from tests.pocketos_expected import pages_of_one_incident
 
 # Among what a one-shot `agentaudit detect` finds on the replay (agentaudit/scenarios/pocketos):
@@ -184,7 +184,7 @@ def test_guard_inside_watch_denies_with_the_sessions_context(setup):
             watch.log.read_text()[-3000:],
         )
         done = subprocess.run(
-            [sys.executable, "-m", "agentaudit.guard.client", "--agent", "cursor",
+            [sys.executable, "-m", "agentaudit.realtime.guard.client", "--agent", "cursor",
              "--socket", str(tmp_path / "g.sock")],
             input=json.dumps(curl), capture_output=True, text=True, timeout=60,
         )  # fmt: skip

@@ -10,24 +10,24 @@ from collections import Counter
 import pytest
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
-from agentaudit.detect import run_detection
+from agentaudit.detect.driver import run_detection
+from agentaudit.enrich.secrets import Redactor
 from agentaudit.ingest import IngestReport, ingest_paths
-from agentaudit.receiver import LocalReceiver
-from agentaudit.scenarios import scenario_path
-from agentaudit.secrets import Redactor
-from agentaudit.store import Store
-from agentaudit.testing import TEST_KEY
-from agentaudit.watch.config import config_from_dict
-from agentaudit.watch.harness import wait_for
-from agentaudit.watch.replay import pocketos_records, replay, write_record
-from agentaudit.watch.service import Watcher
-from agentaudit.watch.sources import (
+from agentaudit.realtime.watch.config import config_from_dict
+from agentaudit.realtime.watch.harness import wait_for
+from agentaudit.realtime.watch.replay import pocketos_records, replay, write_record
+from agentaudit.realtime.watch.service import Watcher
+from agentaudit.realtime.watch.sources import (
     FileTailSource,
     WatchSource,
     build_source,
     register_source_type,
 )
-from agentaudit.watch.telemetry import Telemetry
+from agentaudit.realtime.watch.telemetry import Telemetry
+from agentaudit.receiver import LocalReceiver
+from agentaudit.scenarios import scenario_path
+from agentaudit.store import Store
+from agentaudit.testing import TEST_KEY
 from tests.pocketos_expected import pages_of_one_incident
 
 
@@ -244,8 +244,8 @@ def test_hook_log_is_tailed_and_pull_sources_keep_their_interval(tmp_path):
 
 def test_otlp_logs_posted_to_watch_are_stored(tmp_path):
     """A real OTLP/HTTP log exporter posts Claude Code events to the receiver inside watch."""
-    from agentaudit.watch.harness import free_port
-    from tests.test_otlp_receiver import emit_claude_code_events, exporter
+    from agentaudit.realtime.watch.harness import free_port
+    from agentaudit.receivers.test_otlp import emit_claude_code_events, exporter
 
     port = free_port()
     config = config_from_dict(

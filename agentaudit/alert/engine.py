@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from agentaudit.alert import outbox, pagerduty
 from agentaudit.alert.clock import Clock, SystemClock
 from agentaudit.alert.config import AlertingConfig, Receiver, Route
+from agentaudit.alert.delivery import outbox, pagerduty
 from agentaudit.alert.evidence import rows_by_event_ids
 from agentaudit.alert.grouping import alert_id_for
 from agentaudit.alert.labels import (

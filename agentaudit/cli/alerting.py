@@ -11,10 +11,10 @@ import duckdb
 import typer
 
 from agentaudit.alert.config import AlertingConfig, from_urls, load_config, parse_duration
+from agentaudit.alert.delivery.outbox import deliver_due
+from agentaudit.alert.delivery.testsend import send_test
 from agentaudit.alert.engine import acknowledge, evaluate
-from agentaudit.alert.outbox import deliver_due
 from agentaudit.alert.silences import add_silence, expire_silence, list_silences
-from agentaudit.alert.testsend import send_test
 from agentaudit.cli.common import (
     DbOption,
     JsonOption,

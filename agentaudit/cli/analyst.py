@@ -11,15 +11,15 @@ from typing import Annotated
 
 import typer
 
-from agentaudit import render_analyst
+from agentaudit.analyst import render_steps
+from agentaudit.analyst.hints import empty_store_hint
+from agentaudit.analyst.incidents import IncidentNotFound, get_incident, list_incidents
+from agentaudit.analyst.sqlshell import repl, run_script
+from agentaudit.analyst.timeline_render import to_html, to_markdown
+from agentaudit.analyst.timeline_steps import report_for
 from agentaudit.cli.common import DbOption, JsonOption, console, fail, open_store, print_json
-from agentaudit.hints import empty_store_hint
-from agentaudit.incidents import IncidentNotFound, get_incident, list_incidents
 from agentaudit.schema import parse_time
-from agentaudit.sqlshell import repl, run_script
-from agentaudit.timeline_render import to_html, to_markdown
-from agentaudit.timeline_steps import report_for
-from agentaudit.views import VIEWS
+from agentaudit.store.views import VIEWS
 
 incidents_app = typer.Typer(help="Incidents (alert groups): list them, or show one whole.")
 
@@ -89,12 +89,12 @@ def timeline(
             return
     else:
         if out is None:
-            console.print(render_analyst.steps_table(report))
+            console.print(render_steps.steps_table(report))
             return
         from rich.console import Console
 
         with out.open("w", encoding="utf-8") as fh:
-            Console(file=fh, width=140).print(render_analyst.steps_table(report))
+            Console(file=fh, width=140).print(render_steps.steps_table(report))
         console.print(f"timeline written to {out}")
         return
     if out is None:
@@ -120,7 +120,7 @@ def incidents_list(
     if hint:
         console.print(hint)
         return
-    console.print(render_analyst.incidents_table(rows))
+    console.print(render_steps.incidents_table(rows))
 
 
 @incidents_app.command("show")
@@ -141,7 +141,7 @@ def incidents_show(
     if json:
         print_json(incident.as_dict())
     else:
-        console.print(render_analyst.incident_view(incident))
+        console.print(render_steps.incident_view(incident))
 
 
 def views(json: JsonOption = False) -> None:
@@ -185,7 +185,7 @@ def dashboard(
         import streamlit  # noqa: F401
     except ImportError:
         fail("the dashboard needs Streamlit: pip install 'agentaudit[dashboard]'")
-    from dashboards import app_path
+    from agentaudit.dashboards import app_path
 
     store_path = _store_path(db)
     command = [

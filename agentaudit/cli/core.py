@@ -10,11 +10,11 @@ import duckdb
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from agentaudit import render
+from agentaudit.analyst import render
 from agentaudit.cli.common import DbOption, JsonOption, console, fail, open_store, print_json
+from agentaudit.collectors import all_collectors
 from agentaudit.ingest import expand_paths, ingest_paths
 from agentaudit.pipeline import detect_and_alert
-from collectors import all_collectors
 
 NOTIFY_ENV = "AGENTAUDIT_NOTIFY"
 
@@ -68,7 +68,7 @@ def ingest(
         fail(f"unknown source {source!r}; known: {', '.join(all_collectors())}")
     files = expand_paths(paths)
     if jobs <= 0:
-        from agentaudit.ingest_parallel import default_jobs
+        from agentaudit.ingest.parallel import default_jobs
 
         jobs = default_jobs()
     with open_store(db) as store:
@@ -97,7 +97,7 @@ def ingest(
 
 
 def _ingest_discovered(db: Path | None, json: bool) -> None:
-    from agentaudit.discover import (
+    from agentaudit.ingest.discover import (
         discover_sources,
         discovery_summary,
         discovery_table,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from agentaudit.hooks import AGENTS, run
+from agentaudit.receivers.hook import AGENTS, run
 
 
 def register(app: typer.Typer) -> None:
@@ -18,7 +18,7 @@ def hook(
 ) -> None:
     """Append the hook payload on stdin to the hook log; prints nothing, always exits 0.
 
-    For the lowest latency install `agentaudit-hook <agent>` (or `python -m agentaudit.hooks`)
+    For the lowest latency install `agentaudit-hook <agent>` (or `python -m agentaudit.receivers.hook`)
     as the hook command instead: same function, without the CLI's start-up.
     """
     raise typer.Exit(run(agent))

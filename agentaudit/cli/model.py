@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from agentaudit.cli.common import DbOption, JsonOption, console, fail, open_store, print_json
-from agentaudit.model import forest
+from agentaudit.detect.anomaly import forest
 
 model_app = typer.Typer(
     help="Train and inspect the anomaly model (IsolationForest).", no_args_is_help=True

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from agentaudit.cli.common import DbOption, JsonOption, console, fail, open_store, print_json
-from agentaudit.pull.railway import (
+from agentaudit.receivers.pull.railway import (
     ENDPOINT,
     PAGE_SIZE,
     TOKEN_ENV,

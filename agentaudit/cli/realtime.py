@@ -29,8 +29,8 @@ def watch(
     db: DbOption = None,
 ) -> None:
     """Tail sources as they grow, detect on each batch, page at once; SIGTERM stops cleanly."""
-    from agentaudit.watch.config import WatchConfig, load_config
-    from agentaudit.watch.service import Watcher
+    from agentaudit.realtime.watch.config import WatchConfig, load_config
+    from agentaudit.realtime.watch.service import Watcher
 
     try:
         settings = load_config(config) if config else WatchConfig()
@@ -67,7 +67,7 @@ def guard(
 
     For the lowest latency install the `agentaudit-guard` script in hooks instead (same
     arguments, no CLI start-up cost)."""
-    from agentaudit.guard.client import main as guard_main
+    from agentaudit.realtime.guard.client import main as guard_main
 
     args = ["--agent", agent] + (["--timeout", str(timeout)] if timeout else [])
     raise typer.Exit(guard_main(args))
@@ -80,8 +80,8 @@ def guard_serve(
     import signal
     import threading
 
-    from agentaudit.guard.server import GuardServer, default_socket_path
-    from agentaudit.guard.service import Guard, read_only_store_connection
+    from agentaudit.realtime.guard.server import GuardServer, default_socket_path
+    from agentaudit.realtime.guard.service import Guard, read_only_store_connection
 
     path = socket or default_socket_path()
     # Without watch, the store is opened read-only per call (it may be in use by an ingest).

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from agentaudit.cli.common import DbOption, console, open_store, print_json
-from agentaudit.detect.sigma import configured_rule_dirs
+from agentaudit.detect.sigma.detector import configured_rule_dirs
 
 rules_app = typer.Typer(help="Sigma rules: test, list, convert.", no_args_is_help=True)
 eval_app = typer.Typer(help="Score the analysers on labeled corpora.", no_args_is_help=True)
@@ -26,8 +26,8 @@ def register(app: typer.Typer) -> None:
 @rules_app.command("test")
 def rules_test(dirs: DirsOption = None) -> None:
     """Run the tests beside every rule; exit 1 on any failure or broken rule file."""
-    from agentaudit.sigma.engine import load_rules
-    from agentaudit.sigma.testing import run_tests
+    from agentaudit.detect.sigma.engine import load_rules
+    from agentaudit.detect.sigma.testing import run_tests
 
     directories = dirs or configured_rule_dirs()
     ruleset = load_rules(directories)
@@ -51,8 +51,8 @@ def rules_run(
     db: DbOption = None, dirs: DirsOption = None, as_json: bool = typer.Option(False, "--json")
 ) -> None:
     """Run the Sigma rules on the store and save new findings (kinds rule and correlation)."""
-    from agentaudit.detect import run_detection
-    from agentaudit.detect.sigma import SigmaRules
+    from agentaudit.detect.driver import run_detection
+    from agentaudit.detect.sigma.detector import SigmaRules
 
     detector = SigmaRules(dirs or None)
     with open_store(db) as store:
@@ -70,7 +70,7 @@ def rules_run(
 @rules_app.command("list")
 def rules_list(dirs: DirsOption = None, as_json: bool = typer.Option(False, "--json")) -> None:
     """id, title, level and tags of every loaded rule."""
-    from agentaudit.sigma.engine import level_of, load_rules
+    from agentaudit.detect.sigma.engine import level_of, load_rules
 
     ruleset = load_rules(dirs or configured_rule_dirs())
     rows = [
@@ -97,7 +97,7 @@ def rules_convert(
     """Print each rule converted for a target (DuckDB SQL here, or e.g. splunk when installed)."""
     from sigma.correlations import SigmaCorrelationRule
 
-    from agentaudit.sigma.engine import RuleCompiler, load_rules
+    from agentaudit.detect.sigma.engine import RuleCompiler, load_rules
 
     ruleset = load_rules(dirs or configured_rule_dirs())
     if target == "duckdb":
@@ -131,7 +131,7 @@ def eval_commands(
     misses: int = typer.Option(20, help="Misses to list."),
 ) -> None:
     """Recall, false positive rate, per-category table and misses on labeled JSONL corpora."""
-    from agentaudit.commands.evaluate import evaluate_file
+    from agentaudit.enrich.commands.evaluate import evaluate_file
 
     results = [evaluate_file(f).as_dict() for f in files]
     if as_json:

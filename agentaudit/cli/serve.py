@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from agentaudit.cli.common import DbOption, console, fail, open_store
-from agentaudit.otlp import OtlpReceiver, default_spool_dir
+from agentaudit.receivers.otlp import OtlpReceiver, default_spool_dir
 from agentaudit.store import Store
 
 

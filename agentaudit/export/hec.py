@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from agentaudit.alert.outcome import Outcome, outcome_for_status
+from agentaudit.retry import Outcome, outcome_for_status
 
 TOKEN_ENV = "AGENTAUDIT_HEC_TOKEN"
 SOURCETYPE = "agentaudit:ocsf"

@@ -26,10 +26,10 @@ from typing import Any
 
 import yaml
 
-from agentaudit.detect import run_detection
+from agentaudit.detect.driver import run_detection
+from agentaudit.enrich.secrets import Redactor
 from agentaudit.ingest import ingest_paths
 from agentaudit.scenarios import SCENARIOS_DIR, scenario_path
-from agentaudit.secrets import Redactor
 from agentaudit.store import Store
 
 SPEC_FILE = "expected.yaml"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards.data import cached_rows, stop_unless_ready
+from agentaudit.dashboards.data import cached_rows, stop_unless_ready
 
 LIMIT = 500
 

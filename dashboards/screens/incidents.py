@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from agentaudit.hints import empty_store_hint
-from agentaudit.incidents import get_incident, list_incidents
-from dashboards.data import stop_unless_ready, with_store
-from dashboards.widgets import incident_picker, severity_badge
+from agentaudit.analyst.hints import empty_store_hint
+from agentaudit.analyst.incidents import get_incident, list_incidents
+from agentaudit.dashboards.data import stop_unless_ready, with_store
+from agentaudit.dashboards.widgets import incident_picker, severity_badge
 
 st.title("Incidents")
 stop_unless_ready()

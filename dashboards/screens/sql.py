@@ -5,8 +5,8 @@ from __future__ import annotations
 import duckdb
 import streamlit as st
 
-from agentaudit.views import VIEWS
-from dashboards.data import stop_unless_ready, store
+from agentaudit.dashboards.data import stop_unless_ready, store
+from agentaudit.store.views import VIEWS
 
 LIMIT = 1000
 DEFAULT = "SELECT operation, target, target_env, status, provider_confirmed\nFROM destructive_events\nORDER BY time"

@@ -6,12 +6,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from agentaudit.hints import empty_store_hint
-from agentaudit.incidents import list_incidents
-from agentaudit.timeline_render import gap_sentence, lane_order
-from agentaudit.timeline_steps import report_for, row_note
-from dashboards.data import stop_unless_ready, with_store
-from dashboards.widgets import incident_picker
+from agentaudit.analyst.hints import empty_store_hint
+from agentaudit.analyst.incidents import list_incidents
+from agentaudit.analyst.timeline_render import gap_sentence, lane_order
+from agentaudit.analyst.timeline_steps import report_for, row_note
+from agentaudit.dashboards.data import stop_unless_ready, with_store
+from agentaudit.dashboards.widgets import incident_picker
 
 st.title("Timeline")
 stop_unless_ready()

@@ -9,12 +9,12 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
+from agentaudit.analyst.incidents import IncidentNotFound, get_incident, list_incidents
+from agentaudit.analyst.sqlshell import repl
 from agentaudit.cli import app
-from agentaudit.incidents import IncidentNotFound, get_incident, list_incidents
 from agentaudit.scenarios.replay import load_spec
-from agentaudit.sqlshell import repl
 from agentaudit.store import Store
-from agentaudit.views import VIEW_NAMES
+from agentaudit.store.views import VIEW_NAMES
 
 runner = CliRunner()
 VOLUME = "3d2c42fb-6c1e-4a55-9d5f-8b7e2f0a9c13"

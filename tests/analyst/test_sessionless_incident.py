@@ -7,13 +7,13 @@ import json
 
 from typer.testing import CliRunner
 
+from agentaudit.analyst.incidents import get_incident, list_incidents
+from agentaudit.analyst.timeline_steps import report_for
 from agentaudit.cli import app
-from agentaudit.incidents import get_incident, list_incidents
 from agentaudit.ingest import ingest_paths
 from agentaudit.pipeline import detect_and_alert
 from agentaudit.scenarios import scenario_files
 from agentaudit.store import Store
-from agentaudit.timeline_steps import report_for
 
 # our own history: two whole-second commands, the second a destructive provider call
 HISTORY = (

@@ -9,12 +9,12 @@ import xml.etree.ElementTree as ET
 import pytest
 from typer.testing import CliRunner
 
+from agentaudit.analyst.incidents import IncidentNotFound
+from agentaudit.analyst.timeline_render import timeline_svg, to_html, to_markdown
+from agentaudit.analyst.timeline_steps import report_for
 from agentaudit.cli import app
-from agentaudit.incidents import IncidentNotFound
 from agentaudit.scenarios.replay import load_spec
 from agentaudit.schema import parse_time
-from agentaudit.timeline_render import timeline_svg, to_html, to_markdown
-from agentaudit.timeline_steps import report_for
 
 EXPECTED_RULES = {e["rule"] for e in load_spec("pocketos")["expect"]}
 

@@ -11,9 +11,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentaudit.commands.normalize import canonicalize
-from agentaudit.commands.parse import fallback_split, parse
-from agentaudit.environments import infer_env_from_text, normalize_env_name
+from agentaudit.enrich.commands.normalize import canonicalize
+from agentaudit.enrich.commands.parse import fallback_split, parse
+from agentaudit.enrich.environments import infer_env_from_text, normalize_env_name
 from agentaudit.store import Store
 
 _BRANCH = re.compile(r"On branch (\S+)|git (?:checkout|switch)(?: -[bc])? ([\w./-]+)")

@@ -15,7 +15,7 @@ from typing import Any
 
 from agentaudit.detect.base import Detector, DetectorInfo
 from agentaudit.detect.behaviours._session import destructive_sessions_rows, session_context
-from agentaudit.environments import normalize_env_name
+from agentaudit.enrich.environments import normalize_env_name
 from agentaudit.store import Store
 
 _PROFILE = re.compile(r"--profile[= ]([\w-]+)|AWS_PROFILE=([\w-]+)")

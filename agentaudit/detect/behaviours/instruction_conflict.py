@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from agentaudit.detect.base import Detector, DetectorInfo
-from agentaudit.instructions import FREEZE, FREEZE_WRITES, NO_DELETE, NO_PROD
+from agentaudit.enrich.instructions import FREEZE, FREEZE_WRITES, NO_DELETE, NO_PROD
 
 
 class InstructionConflict(Detector):

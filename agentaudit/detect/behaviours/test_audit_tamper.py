@@ -1,7 +1,7 @@
 import pytest
 
-from agentaudit.detect import run_detection
 from agentaudit.detect.behaviours.audit_tamper import AuditTamper
+from agentaudit.detect.driver import run_detection
 from agentaudit.testing import event, store_with
 
 

@@ -1,5 +1,5 @@
-from agentaudit.detect import run_detection
 from agentaudit.detect.behaviours.credential_provenance import CredentialProvenance
+from agentaudit.detect.driver import run_detection
 from agentaudit.testing import event, store_with
 
 TOKEN = "9b1f2e3d-4c5b-6a79-8e0f-1a2b3c4d5e6f"

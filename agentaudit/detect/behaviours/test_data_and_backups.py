@@ -1,5 +1,5 @@
-from agentaudit.detect import run_detection
 from agentaudit.detect.behaviours.data_and_backups import DataAndBackups
+from agentaudit.detect.driver import run_detection
 from agentaudit.testing import event, store_with
 
 

@@ -1,7 +1,7 @@
 import pytest
 
-from agentaudit.detect import run_detection
 from agentaudit.detect.behaviours.delete_outside_project import DeleteOutsideProject
+from agentaudit.detect.driver import run_detection
 from agentaudit.testing import event, store_with
 
 CWD = "/home/dev/work/api"

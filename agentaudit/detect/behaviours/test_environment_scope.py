@@ -1,5 +1,5 @@
-from agentaudit.detect import run_detection
 from agentaudit.detect.behaviours.environment_scope import EnvironmentScope
+from agentaudit.detect.driver import run_detection
 from agentaudit.testing import event, store_with
 
 VOLUME = "3d2c42fb-6c1e-4a55-9d5f-8b7e2f0a9c13"

@@ -1,5 +1,5 @@
-from agentaudit.detect import run_detection
 from agentaudit.detect.behaviours.failed_hunt_destroy import FailedHuntDestroy
+from agentaudit.detect.driver import run_detection
 from agentaudit.testing import event, store_with
 
 

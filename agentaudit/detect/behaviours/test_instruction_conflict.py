@@ -1,5 +1,5 @@
-from agentaudit.detect import run_detection
 from agentaudit.detect.behaviours.instruction_conflict import InstructionConflict
+from agentaudit.detect.driver import run_detection
 from agentaudit.testing import event, store_with
 
 

@@ -1,5 +1,5 @@
-from agentaudit.detect import run_detection
 from agentaudit.detect.behaviours.move_overwrite import MoveOverwrite
+from agentaudit.detect.driver import run_detection
 from agentaudit.testing import event, store_with
 
 DEST = '"../anuraag_xyz project"'

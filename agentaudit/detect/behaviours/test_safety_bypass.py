@@ -1,5 +1,5 @@
-from agentaudit.detect import run_detection
 from agentaudit.detect.behaviours.safety_bypass import SafetyBypass
+from agentaudit.detect.driver import run_detection
 from agentaudit.testing import event, store_with
 
 

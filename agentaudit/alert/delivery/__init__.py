@@ -1,0 +1,1 @@
+"""Delivery: the outbox, apprise and PagerDuty transports, test pages."""

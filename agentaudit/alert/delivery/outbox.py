@@ -1,0 +1,193 @@
+"""The outbox: a notification is a row before it is a request, so no page is ever lost.
+
+Detection only enqueues (a few inserts); `deliver_due` sends what is due. A row stays
+`pending` until a receiver accepts it; timeouts, network errors, 429 and 5xx are retried with
+exponential backoff and full jitter (base * 2^(n-1), capped, times a random factor in
+[0.5, 1]); any other 4xx marks it `failed` (reported, not retried); `dead` after
+`max_attempts`. Before each send the row's next attempt is pushed into the future, so a crash
+mid-send retries later instead of losing the page. Every attempt is a row in `deliveries`.
+The store holds the target's id and a redacted URL, never the URL or routing key itself.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from agentaudit.alert.clock import Clock, SystemClock
+from agentaudit.alert.config import AlertingConfig, AppriseTarget, DeliveryPolicy, PagerDutyTarget
+from agentaudit.retry import Outcome
+from agentaudit.schema import stable_id
+from agentaudit.store import Store
+
+_URL_SECRET = re.compile(r"(?<=://)[^/@]+@")
+
+Target = AppriseTarget | PagerDutyTarget
+
+
+def redact_url(url: str) -> str:
+    """Apprise URLs carry tokens (slack://T/B/C, user:pass@): keep scheme, host and path shape."""
+    base = _URL_SECRET.sub("***@", url.split("?", 1)[0])
+    scheme, _, rest = base.partition("://")
+    host, _, path = rest.partition("/")
+    return f"{scheme}://{host}/{'…' if path else ''}"
+
+
+def describe(target: Target) -> str:
+    if isinstance(target, PagerDutyTarget):
+        return f"pagerduty {redact_url(target.url)}"
+    return redact_url(target.url)
+
+
+def enqueue(
+    store: Store,
+    alert_id: str,
+    receiver: str,
+    target: Target,
+    action: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> dict[str, Any]:
+    """Queue one notification; an older undelivered one of the same kind is superseded."""
+    store.con.execute(
+        """UPDATE outbox SET status = 'superseded', updated_at = ?
+           WHERE alert_id = ? AND target_id = ? AND action = ? AND status = 'pending'""",
+        [now, alert_id, target.target_id, action],
+    )
+    row = {
+        "outbox_id": stable_id("outbox", alert_id, target.target_id, action, now.isoformat()),
+        "alert_id": alert_id,
+        "receiver": receiver,
+        "target_id": target.target_id,
+        "target": describe(target),
+        "action": action,
+        "payload": json.dumps(payload, sort_keys=True, ensure_ascii=False),
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "updated_at": now,
+        "last_error": None,
+    }
+    store.con.execute(
+        "INSERT OR REPLACE INTO outbox VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        list(row.values()),
+    )
+    return row
+
+
+def backoff(attempt: int, policy: DeliveryPolicy, rng: random.Random) -> timedelta:
+    """Exponential backoff with jitter: base * 2^(attempt-1), capped, times U[0.5, 1]."""
+    raw = policy.backoff_base * (2 ** max(0, attempt - 1))
+    capped = min(raw, policy.backoff_max)
+    return capped * rng.uniform(0.5, 1.0)
+
+
+def deliver_due(
+    store: Store,
+    config: AlertingConfig,
+    clock: Clock | None = None,
+    *,
+    rng: random.Random | None = None,
+    limit: int = 100,
+    budget_seconds: float | None = None,
+) -> list[dict[str, Any]]:
+    """Send every due outbox row once; return the attempts made (rows of `deliveries`).
+
+    With `budget_seconds`, no new attempt starts after that much wall time: the rest stays
+    due for the next run (detection runs pass a budget so a hanging receiver cannot stall them).
+    """
+    started = time.monotonic()
+    clock = clock or SystemClock()
+    rng = rng or random.Random()
+    targets = _targets(config)
+    due = store.rows(
+        """SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
+           ORDER BY created_at, outbox_id LIMIT ?""",
+        [clock.now(), limit],
+    )
+    attempts = []
+    for row in due:
+        if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+            break
+        attempts.append(_attempt(store, config, row, targets.get(row["target_id"]), clock, rng))
+    return attempts
+
+
+def _attempt(
+    store: Store,
+    config: AlertingConfig,
+    row: dict[str, Any],
+    target: Target | None,
+    clock: Clock,
+    rng: random.Random,
+) -> dict[str, Any]:
+    policy = config.delivery
+    attempt = row["attempts"] + 1
+    started = clock.now()
+    retry_at = started + backoff(attempt, policy, rng)
+    # claim the attempt first: a crash during the send leaves a retry, not a lost page
+    store.con.execute(
+        "UPDATE outbox SET attempts = ?, next_attempt_at = ?, updated_at = ? WHERE outbox_id = ?",
+        [attempt, retry_at, started, row["outbox_id"]],
+    )
+    if target is None:
+        outcome = Outcome(False, None, False, "target is no longer in the alerting config")
+    else:
+        try:
+            outcome = _send(target, row, policy)
+        except Exception as exc:  # a transport bug must not stop the other deliveries
+            outcome = Outcome(False, None, True, f"{type(exc).__name__}: {exc}"[:200])
+    if outcome.ok:
+        status = "delivered"
+    elif not outcome.retryable:
+        status = "failed"
+    elif attempt >= policy.max_attempts:
+        status = "dead"
+    else:
+        status = "pending"
+    store.con.execute(
+        "UPDATE outbox SET status = ?, last_error = ?, updated_at = ? WHERE outbox_id = ?",
+        [status, None if outcome.ok else outcome.detail, clock.now(), row["outbox_id"]],
+    )
+    delivery = {
+        "delivery_id": stable_id(row["outbox_id"], attempt),
+        "alert_id": row["alert_id"],
+        "target": row["target"],
+        "attempt": attempt,
+        "ok": outcome.ok,
+        "detail": outcome.detail,
+        "attempted_at": started,
+        "outbox_id": row["outbox_id"],
+        "receiver": row["receiver"],
+        "action": row["action"],
+        "status_code": outcome.status_code,
+        "retryable": outcome.retryable,
+    }
+    store.con.execute(
+        "INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        list(delivery.values()),
+    )
+    return {**delivery, "outbox_status": status, "next_attempt_at": retry_at}
+
+
+def _send(target: Target, row: dict[str, Any], policy: DeliveryPolicy) -> Outcome:
+    # imported here: the transports pull in apprise/requests only when something is sent
+    from agentaudit.alert.delivery.pagerduty import send_event
+    from agentaudit.alert.delivery.transport import send_apprise
+
+    payload = json.loads(row["payload"])
+    timeout = policy.timeout.total_seconds()
+    if isinstance(target, PagerDutyTarget):
+        return send_event(target, payload, timeout)
+    return send_apprise(
+        target.url, payload["title"], payload["body"], payload["notify_type"], timeout
+    )
+
+
+def _targets(config: AlertingConfig) -> dict[str, Target]:
+    return {t.target_id: t for r in config.receivers.values() for t in r.targets()}

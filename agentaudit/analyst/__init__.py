@@ -1,0 +1,1 @@
+"""What analysts and on-call read: incidents, timelines, renderings, the SQL prompt."""

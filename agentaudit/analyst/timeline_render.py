@@ -1,0 +1,253 @@
+"""A timeline report as Markdown, or as one self-contained HTML page with an inline SVG chart.
+
+The chart is SVG written here rather than a charting library: the page must open offline with
+nothing to fetch, and a lane-per-source scatter with a few annotations is a page of code.
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+
+from agentaudit.analyst.timeline_steps import Step, TimelineReport, row_note
+
+_CHART_WIDTH = 980
+_LANE_HEIGHT = 56
+_MARGIN_LEFT = 130
+_MARGIN_RIGHT = 40
+_MARGIN_TOP = 48
+_AXIS_HEIGHT = 40
+
+
+def gap_sentence(report: TimelineReport) -> str:
+    gap = report.gap
+    if gap is None:
+        return "No destructive call in this timeline."
+    first = (
+        f"First destructive call at T+{gap.first_destructive_ms:,} ms ({gap.first_destructive_what}"
+    )
+    outcome = {"failure": "refused", "denied": "denied"}.get(gap.first_destructive_status or "")
+    first += f", {outcome})." if outcome else ")."
+    if gap.record_ms is None:
+        return first + " No provider record of a destructive action in this window."
+    text = (
+        f"{first} The provider recorded {gap.record_what}"
+        f"{f' in {gap.record_env}' if gap.record_env not in (None, 'unknown') else ''}"
+        f" at T+{gap.record_ms:,} ms: {gap.gap_ms:,} ms after the first destructive call"
+    )
+    if gap.call_to_record_ms is not None:
+        text += f", {gap.call_to_record_ms:,} ms after the call it records ({gap.confirmed_call_what} at T+{gap.confirmed_call_ms:,} ms)"
+    return text + "."
+
+
+def _step_text(step: Step) -> str:
+    text = step.what
+    if step.status in ("failure", "denied"):
+        text += f" ({'refused' if step.status == 'failure' else 'denied'})"
+    return text
+
+
+def to_markdown(report: TimelineReport) -> str:
+    lines = [f"# {report.title}", ""]
+    if report.start:
+        lines.append(f"T+0 = {report.start.isoformat(timespec='milliseconds')} (UTC).")
+    lines += [gap_sentence(report), ""]
+    lines.append("| T+ ms | sources | step | target | fires |")
+    lines.append("|---:|---|---|---|---|")
+    for step in report.steps:
+        what = _md(_step_text(step))
+        what = f"**{what}**" if step.destructive else what
+        if step.detail and step.detail != step.what:
+            detail = _md(step.detail).replace("`", "'")
+            what += f"<br>`{detail}`"
+        for row in step.rows[1:]:
+            what += f"<br>{_md(row_note(row))}"
+        target = _md(step.target or "")
+        if step.target_env not in (None, "unknown"):
+            target += f" ({step.target_env})"
+        lines.append(
+            f"| {step.offset_ms:,} | {', '.join(step.sources)} | {what} | {target} | "
+            f"{', '.join(step.fired)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _nice_step(span: float, ticks: int = 8) -> float:
+    raw = max(span, 1) / ticks
+    magnitude = 10 ** math.floor(math.log10(raw))
+    return next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+
+
+def lane_order(report: TimelineReport) -> list[str]:
+    """Chart lanes: the agent's sources, then shells, then providers."""
+    providers = {r.source for r in report.rows if r.kind == "api"}
+    return sorted(
+        dict.fromkeys(r.source for r in report.rows),
+        key=lambda s: (s in providers, s.startswith("shell.")),
+    )
+
+
+def timeline_svg(report: TimelineReport) -> str:
+    """Lanes per source, a dot per row (red: destructive), linked rows joined, findings flagged."""
+    sources = lane_order(report)
+    flags = max((len(s.fired) for s in report.steps), default=0)
+    top = _MARGIN_TOP + 15 * flags
+    height = top + _LANE_HEIGHT * max(len(sources), 1) + _AXIS_HEIGHT
+    plot_w = _CHART_WIDTH - _MARGIN_LEFT - _MARGIN_RIGHT
+    span = max((r.offset_ms for r in report.rows), default=0) or 1
+
+    def x(ms: int) -> float:
+        return round(_MARGIN_LEFT + plot_w * ms / span, 1)
+
+    def y(source: str) -> float:
+        return top + _LANE_HEIGHT * sources.index(source) + _LANE_HEIGHT / 2
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline-chart" width="{_CHART_WIDTH}" '
+        f'height="{height}" viewBox="0 0 {_CHART_WIDTH} {height}" role="img" '
+        f'aria-label="{escape(report.title)}" font-family="sans-serif" font-size="12">',
+        f"<title>{escape(report.title)}</title>",
+    ]
+    for i, source in enumerate(sources):
+        lane_top = top + _LANE_HEIGHT * i
+        fill = "#f6f8fa" if i % 2 == 0 else "#ffffff"
+        out.append(
+            f'<rect x="{_MARGIN_LEFT}" y="{lane_top}" width="{plot_w}" height="{_LANE_HEIGHT}" fill="{fill}"/>'
+        )
+        out.append(
+            f'<text class="lane" x="{_MARGIN_LEFT - 8}" y="{y(source) + 4}" text-anchor="end">'
+            f"{escape(source)}</text>"
+        )
+    axis_y = top + _LANE_HEIGHT * len(sources)
+    out.append(
+        f'<line x1="{_MARGIN_LEFT}" y1="{axis_y}" x2="{_MARGIN_LEFT + plot_w}" y2="{axis_y}" stroke="#555"/>'
+    )
+    tick = _nice_step(span)
+    value = 0.0
+    while value <= span + 1e-9:
+        tx = x(round(value))
+        out.append(f'<line x1="{tx}" y1="{axis_y}" x2="{tx}" y2="{axis_y + 5}" stroke="#555"/>')
+        out.append(
+            f'<text x="{tx}" y="{axis_y + 18}" text-anchor="middle" fill="#333">{value:,.0f}</text>'
+        )
+        value += tick
+    out.append(
+        f'<text x="{_MARGIN_LEFT + plot_w / 2}" y="{axis_y + 34}" text-anchor="middle" '
+        f'fill="#333">T+ ms</text>'
+    )
+    for step in report.steps:
+        if len(step.rows) > 1:
+            points = " ".join(f"{x(r.offset_ms)},{y(r.source)}" for r in step.rows)
+            color = "#d73a49" if step.destructive else "#8a8a8a"
+            out.append(
+                f'<polyline class="link" points="{points}" fill="none" stroke="{color}" '
+                f'stroke-width="1.5" stroke-dasharray="4 3"/>'
+            )
+    for row in report.rows:
+        color = "#d73a49" if row.destructive else "#0366d6"
+        tip = f"T+{row.offset_ms:,} ms {row.source}: {row.what}"
+        if row.target:
+            tip += f" on {row.target}"
+        if row.target_env not in (None, "unknown"):
+            tip += f" ({row.target_env})"
+        out.append(
+            f'<circle class="event{" destructive" if row.destructive else ""}" '
+            f'cx="{x(row.offset_ms)}" cy="{y(row.source)}" r="{6 if row.destructive else 4.5}" '
+            f'fill="{color}"><title>{escape(tip)}</title></circle>'
+        )
+    for step in report.steps:  # findings flagged above the lanes, at the step they fire on
+        anchor = "end" if x(step.offset_ms) > _MARGIN_LEFT + plot_w * 0.7 else "start"
+        for n, rule in enumerate(step.fired):
+            fy = top - 8 - 15 * n
+            out.append(
+                f'<text class="finding" x="{x(step.offset_ms)}" y="{fy}" text-anchor="{anchor}" '
+                f'fill="#b31d28" font-weight="bold">⚑ {escape(rule)}</text>'
+            )
+    for step in report.steps:
+        if step.destructive and step.call_rows:
+            lead = step.rows[0]
+            out.append(
+                f'<text class="step-label" x="{x(lead.offset_ms)}" y="{y(lead.source) + 20}" '
+                f'text-anchor="middle" fill="#b31d28">{escape(step.what)}</text>'
+            )
+    gap = report.gap
+    if gap and gap.record_ms is not None and gap.confirmed_call_ms is not None:
+        provider_y = y(next(r.source for r in report.rows if r.kind == "api")) - 16
+        c1, c2 = x(gap.confirmed_call_ms), x(gap.record_ms)
+        out.append(
+            f'<line class="lag" x1="{c1}" y1="{provider_y}" x2="{c2}" y2="{provider_y}" '
+            f'stroke="#6f42c1" stroke-width="2"/>'
+            f'<text x="{c1 - 6}" y="{provider_y + 4}" text-anchor="end" fill="#6f42c1">'
+            f"call → provider record: {gap.call_to_record_ms:,} ms</text>"
+        )
+    if gap and gap.record_ms is not None:
+        gy = _MARGIN_TOP - 22
+        x1, x2 = x(gap.first_destructive_ms), x(gap.record_ms)
+        out.append(
+            f'<line class="gap" x1="{x1}" y1="{gy}" x2="{x2}" y2="{gy}" stroke="#b31d28" '
+            f'stroke-width="2"/><line x1="{x1}" y1="{gy - 5}" x2="{x1}" y2="{gy + 5}" '
+            f'stroke="#b31d28"/><line x1="{x2}" y1="{gy - 5}" x2="{x2}" y2="{gy + 5}" stroke="#b31d28"/>'
+        )
+        out.append(
+            f'<text x="{(x1 + x2) / 2}" y="{gy - 8}" text-anchor="middle" fill="#b31d28">'
+            f"first destructive call → provider record: {gap.gap_ms:,} ms</text>"
+        )
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+_CSS = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em;
+       color: #24292e; }
+table { border-collapse: collapse; margin-top: 1em; }
+th, td { border: 1px solid #d1d5da; padding: 4px 8px; vertical-align: top; font-size: 13px; }
+th { background: #f6f8fa; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.destructive td.step { color: #b31d28; font-weight: bold; }
+code { font-size: 12px; color: #444; font-weight: normal; }
+.sub { color: #586069; font-weight: normal; font-size: 12px; }
+.fires { color: #b31d28; font-weight: bold; }
+"""
+
+
+def to_html(report: TimelineReport) -> str:
+    """One page, no external resources: inline CSS and SVG only."""
+    rows = []
+    for step in report.steps:
+        cell = escape(_step_text(step))
+        if step.detail and step.detail != step.what:
+            cell += f"<br><code>{escape(step.detail)}</code>"
+        for row in step.rows[1:]:
+            cell += f'<br><span class="sub">{escape(row_note(row))}</span>'
+        target = escape(step.target or "")
+        if step.target_env not in (None, "unknown"):
+            target += f" <b>({escape(step.target_env)})</b>"
+        rows.append(
+            f'<tr class="{"destructive" if step.destructive else ""}">'
+            f'<td class="num">{step.offset_ms:,}</td><td>{escape(", ".join(step.sources))}</td>'
+            f'<td class="step">{cell}</td><td>{target}</td>'
+            f'<td class="fires">{escape(", ".join(step.fired))}</td></tr>'
+        )
+    start = report.start.isoformat(timespec="milliseconds") if report.start else "-"
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{escape(report.title)}</title>
+<style>{_CSS}</style></head>
+<body>
+<h1>{escape(report.title)}</h1>
+<p>T+0 = {escape(start)} UTC. {len(report.rows)} rows in {len(report.steps)} steps.</p>
+<p class="gap-sentence">{escape(gap_sentence(report))}</p>
+{timeline_svg(report)}
+<table>
+<thead><tr><th>T+ ms</th><th>sources</th><th>step</th><th>target</th><th>fires</th></tr></thead>
+<tbody>
+{chr(10).join(rows)}
+</tbody></table>
+<p class="sub">Generated by agentaudit. Red: destructive. Dashed lines join the rows of one step
+(the agent's call, its shell line and the provider's record). ⚑ marks where a finding fires.</p>
+</body></html>
+"""

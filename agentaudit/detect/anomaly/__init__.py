@@ -1,0 +1,1 @@
+"""The anomaly model: window features, an IsolationForest over them, and its detector."""

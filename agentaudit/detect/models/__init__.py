@@ -1,1 +1,0 @@
-"""Model detectors: what no rule anticipated, scored against a learned baseline."""

@@ -1,0 +1,1 @@
+"""Enrichment, once, before storage: redaction, command analysis, provider catalogs, environments."""

@@ -1,0 +1,224 @@
+"""Command analysis: what a command line really does, decided the way the shell would run it.
+
+`analyze_command(cmd, cwd=...)` parses with tree-sitter-bash (`parse.py`), strips wrappers
+(`normalize.py`), recurses into code that runs code (`programs/inline.py`), and classifies
+each simple command with the per-program analysers (`programs/`) and the YAML rule packs
+(`packs/`). Input the grammar rejects is marked unparsed, analysed with a token fallback as
+well, and its findings are raised one severity level: unparsed is never "safe".
+"""
+
+from __future__ import annotations
+
+import posixpath
+from functools import lru_cache
+
+from agentaudit.enrich.catalog import providers
+from agentaudit.enrich.commands import packs
+from agentaudit.enrich.commands.model import (
+    CommandAnalysis,
+    Finding,
+    max_severity,
+    raise_severity,
+    rank,
+)
+from agentaudit.enrich.commands.normalize import canonicalize
+from agentaudit.enrich.commands.parse import SimpleCommand, fallback_split, parse
+from agentaudit.enrich.commands.programs import (
+    control,
+    db,
+    fs,
+    git,
+    http,
+    hygiene,
+    inline,
+    railway_cli,
+)
+from agentaudit.enrich.commands.programs.base import Analyser, Context
+
+MAX_DEPTH = 5
+_PROGRAMS: dict[str, Analyser] = {
+    **fs.PROGRAMS,
+    **git.PROGRAMS,
+    **db.PROGRAMS,
+    **http.PROGRAMS,
+    **control.PROGRAMS,
+    **inline.PROGRAMS,
+    **railway_cli.PROGRAMS,
+}
+_ALWAYS: tuple[Analyser, ...] = (
+    hygiene.secret_reads,
+    hygiene.audit_tamper,
+    hygiene.safety_bypass,
+    fs.redirect_overwrites,
+)
+# Programs whose arguments are data (text to print, search or count), never commands.
+_DATA_ONLY = {
+    "echo", "printf", "true", ":", "false", "man", "which", "type", "whatis", "apropos", "help",
+    "cat", "head", "tail", "wc", "less", "more", "grep", "egrep", "fgrep", "rg", "ag", "ack",
+    "sed", "awk", "sort", "uniq", "cut", "tr", "diff", "file", "stat", "ls", "tree", "du", "df",
+    "jq", "yq", "tee", "read", "test", "[", "[[", "cd", "pushd", "popd", "pwd", "basename",
+    "dirname", "realpath", "readlink", "whoami", "date", "sleep", "wait", "exit", "return",
+    "local", "shift", "alias", "unalias", "hash", "column", "fold", "fmt", "nl", "tac", "rev",
+    "comm", "join", "paste", "expand", "look", "cmp", "md5sum", "sha256sum", "shasum", "touch",
+    "mkdir", "cp", "ln", "git-lfs", "bat", "glow", "mdcat", "code", "vim", "vi", "nano", "emacs",
+    "open", "xdg-open", "whereis", "locate", "pbcopy", "pbpaste", "xclip", "clear", "reset", "tput", "stty", "let",
+}  # fmt: skip
+_RESERVED = {"if", "then", "else", "elif", "fi", "do", "done", "while", "until", "for", "in",
+             "case", "esac", "!", "{", "}", "function", "time", "select"}  # fmt: skip
+
+
+def analyze(command: str) -> CommandAnalysis:
+    """Analyse one command line with no cwd (relative paths count as the project)."""
+    return analyze_command(command)
+
+
+@lru_cache(maxsize=65536)
+def analyze_command(
+    command: str, cwd: str | None = None, home: str | None = None
+) -> CommandAnalysis:
+    """Analyse one command line (cached: agents repeat themselves)."""
+    cwd = cwd.rstrip("/") or "/" if cwd else None
+    try:
+        findings, programs, unparsed = _analyze_script(command, 0, cwd, home)
+    except (RecursionError, ValueError, IndexError, KeyError, TypeError) as exc:
+        # one odd command must never stop an ingest: it is unparsed, not safe
+        reason = f"analyser error {type(exc).__name__}: {exc}"[:200]
+        return CommandAnalysis(severity="low", unparsed=True, reasons=(reason,))
+    return _roll_up(findings, programs, unparsed)
+
+
+def _analyze_script(
+    script: str, depth: int, cwd: str | None, home: str | None
+) -> tuple[list[Finding], list[str], bool]:
+    if depth > MAX_DEPTH:
+        return (
+            [Finding("exec.too-deep", "dynamic_exec", "medium", "code nested too deep to follow")],
+            [],
+            True,
+        )
+
+    def recurse(inner: str, inner_depth: int) -> list[Finding]:
+        return _analyze_script(inner, inner_depth, cwd, home)[0]
+
+    ctx = Context(cwd, home, recurse, cwd)
+    parsed = parse(script, depth)
+    commands = parsed.commands
+    if parsed.has_error:
+        for argv in fallback_split(script):
+            while argv and argv[0] in _RESERVED:
+                argv = argv[1:]
+            if argv:
+                commands = [*commands, SimpleCommand(argv, depth=depth)]
+    findings: list[Finding] = []
+    programs: list[str] = []
+    for raw in commands:
+        for cmd in canonicalize(raw):
+            programs.append(cmd.program)
+            findings += analyse_simple(cmd, ctx)
+            if cmd.program in ("cd", "pushd") and len(cmd.argv) > 1:
+                ctx = Context(_changed_dir(ctx.cwd, cmd.argv[-1]), home, recurse, cwd)
+    if parsed.has_error:
+        findings += inline.api_calls(script, None, ctx)  # SDK calls typed as a command
+        findings = [_raised(f) for f in findings]
+    return _dedup(findings), list(dict.fromkeys(programs)), parsed.has_error
+
+
+def analyse_simple(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
+    findings: list[Finding] = []
+    for check in _ALWAYS:
+        findings += check(cmd, ctx)
+    if cmd.program in _DATA_ONLY:
+        return findings
+    handler = _PROGRAMS.get(cmd.program)
+    if handler is None:
+        handler = next(
+            (h for p, h in fs.PREFIX_PROGRAMS.items() if cmd.program.startswith(p)), None
+        )
+    if handler is None and inline.interpreter_of(cmd.program):
+        handler = inline.interpreter
+    if handler is None and ("(" in cmd.program or (cmd.argv[1:2] and cmd.argv[1].startswith("("))):
+        # code typed as a command (a REPL transcript): client.customer.delete('id')
+        findings += inline.api_calls("".join(cmd.argv), cmd, ctx)
+    elif handler is not None:
+        findings += handler(cmd, ctx)
+    else:
+        matched = packs.match(cmd)
+        provider = providers.CLIS.get(cmd.program)
+        findings += [
+            _with(f, provider=provider, scope="remote" if provider else f.scope) for f in matched
+        ]
+    if any(f.destructive for f in findings) and hygiene.assume_yes(cmd.argv):
+        top = max((f for f in findings if f.destructive), key=lambda f: rank(f.severity))
+        findings.append(
+            _with(top, category="safety_bypass", rule_id="bypass.assume-yes",
+                  reason=f"confirmation skipped on a destructive command ({top.operation})")
+        )  # fmt: skip
+    if cmd.remote:  # on another host: scope there is unknown, and it is often a server
+        findings = [
+            _with(f, scope="remote", severity=max_severity(f.severity, "medium"))
+            if f.destructive
+            else _with(f, scope="remote")
+            for f in findings
+        ]
+    return findings
+
+
+def _changed_dir(cwd: str | None, target: str) -> str | None:
+    """cwd after `cd target`; a move we cannot place makes later relative paths unknown."""
+    if target.startswith("/"):
+        return posixpath.normpath(target)
+    if cwd and not target.startswith(("~", "$", "-")):
+        return posixpath.normpath(posixpath.join(cwd, target))
+    if cwd is None and not target.startswith(("..", "~", "$", "-")):
+        return None  # a subdirectory of the project: still the project
+    return "$CWD"  # ~, $VAR, - or above an unknown project dir
+
+
+def _with(finding: Finding, **changes: object) -> Finding:
+    values = {name: getattr(finding, name) for name in Finding.__slots__}
+    values.update(changes)
+    return Finding(**values)  # type: ignore[arg-type]
+
+
+def _raised(finding: Finding) -> Finding:
+    return _with(
+        finding,
+        severity=raise_severity(finding.severity),
+        reason=finding.reason + " [unparsed input]",
+    )
+
+
+def _dedup(findings: list[Finding]) -> list[Finding]:
+    seen: dict[tuple, Finding] = {}
+    for f in findings:
+        key = (f.rule_id, f.category, f.target)
+        if key not in seen or rank(f.severity) > rank(seen[key].severity):
+            seen[key] = f
+    return list(seen.values())
+
+
+def _roll_up(findings: list[Finding], programs: list[str], unparsed: bool) -> CommandAnalysis:
+    ordered = sorted(findings, key=lambda f: (-rank(f.severity), not f.destructive))
+    main = ordered[0] if ordered else None
+    severity = max_severity(*(f.severity for f in findings)) if findings else "info"
+    if unparsed and not findings:
+        severity = "low"  # never "safe": the shell might read it differently than we did
+    destructive = [f for f in ordered if f.destructive]
+    primary = destructive[0] if destructive else main
+    url = next((f.url for f in ordered if f.url), None)
+    return CommandAnalysis(
+        operation=primary.operation if primary else (programs[0] if programs else None),
+        destructive=bool(destructive),
+        categories=tuple(dict.fromkeys(f.category for f in ordered)),
+        target=primary.target if primary else None,
+        url=url,
+        provider=next((f.provider for f in ordered if f.provider), None),
+        programs=tuple(programs),
+        severity=severity,
+        scope=primary.scope if primary else None,
+        targets=tuple(dict.fromkeys(f.target for f in ordered if f.target)),
+        rule_ids=tuple(dict.fromkeys(f.rule_id for f in ordered)),
+        reasons=tuple(dict.fromkeys(f.reason for f in ordered)),
+        unparsed=unparsed,
+        findings=tuple(ordered),
+    )

@@ -1,0 +1,1 @@
+"""Receivers: what arrives while agents work (hook payloads, OTLP, provider API pulls)."""

@@ -1,0 +1,1 @@
+"""Coding-agent collectors: transcripts, hook logs and telemetry, one format a module."""

@@ -1,0 +1,1 @@
+"""Provider and platform audit-log collectors, one format a module."""

@@ -1,0 +1,1 @@
+"""Shell history collectors, one shell a module."""
