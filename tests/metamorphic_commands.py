@@ -828,8 +828,15 @@ def _flips(words: list[Word], prog_i: int, prog: str) -> list[tuple[str, str]]:
                 break
             i += 1
         if s is not None:
-            if values[s] in ("downgrade", "upgrade") and "--sql" not in values:
+            target = s + 1 if s + 1 < len(words) and not values[s + 1].startswith("-") else None
+            if values[s] == "upgrade" and "--sql" not in values:
                 out.append(("alembic_sql", _join([*raws, "--sql"])))
+            elif values[s] == "downgrade" and "--sql" not in values and target is not None:
+                # offline downgrades need a start:end range
+                rev = values[target]
+                if ":" not in rev and not rev.startswith(("-", "+")) and words[target].literal:
+                    new = _replace(words, target, [f"head:{rev}"])
+                    out.append(("alembic_sql", new + " --sql"))
             out.append(("argparse_help", _insert(words, s + 1, ["--help"])))
     elif prog == "manage.py":
         sub = _positional(words, prog_i + 1, prog)

@@ -354,7 +354,7 @@ def test_flip_variants_use_each_programs_documented_form():
     )
     assert (
         _flips("alembic -c prod.ini downgrade base")["alembic_sql"]
-        == "alembic -c prod.ini downgrade base --sql"
+        == "alembic -c prod.ini downgrade head:base --sql"
     )
     assert _flips("php bin/console doctrine:schema:drop --force --full-database")[
         "doctrine_dump_sql"
