@@ -340,9 +340,6 @@ class Store:
     def append_quarantine(self, rows: list[dict[str, Any]]) -> int:
         return self.append("quarantine", pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA))
 
-    def append_links(self, rows: list[dict[str, Any]]) -> int:
-        return self.append("links", pa.Table.from_pylist(rows, schema=LINK_SCHEMA))
-
     def append_findings(self, rows: list[dict[str, Any]]) -> int:
         return self.append("findings", pa.Table.from_pylist(rows, schema=FINDING_SCHEMA))
 
