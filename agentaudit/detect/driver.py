@@ -30,10 +30,10 @@ from typing import Any
 
 from agentaudit.detect import anomaly, behaviours, sql
 from agentaudit.detect.base import Detector, DetectorRefused
-from agentaudit.detect.record import Recorded, record_findings
+from agentaudit.detect.record import Recorded, record_findings, supersede_relinked
 from agentaudit.detect.sigma.detector import SigmaRules
 from agentaudit.detect.window import Scope, Window, scope_for
-from agentaudit.store import Store
+from agentaudit.store import Store, now
 
 log = logging.getLogger("agentaudit.detect")
 
@@ -104,7 +104,6 @@ class DetectReport:
     def add(self, recorded: Recorded) -> None:
         self.new += recorded.new
         self.updated += recorded.updated
-        self.superseded += recorded.superseded
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -147,8 +146,8 @@ def run_detection(
     detectors = builtin_detectors() if detectors is None else detectors
     report = DetectReport()
     lap = _Laps(report.timings)
+    started = now()
     scope = scope_for(store, window)
-    found: list[dict[str, Any]] = []
     try:
         scope.open()
         lap("window")
@@ -170,10 +169,12 @@ def run_detection(
             runnable += later
             found += _run_each(store, later, report)
             lap("detectors")
+        report.findings += _unique(found)
+        report.add(record_findings(store, found, scope.in_scope))
     finally:
         scope.close()
-    report.findings += _unique(found)
-    report.add(record_findings(store, found))
+    if report.links_added:
+        report.superseded = supersede_relinked(store, started)
     lap("store")
     report.ran = [d.info.id for d in runnable]
     report.events_in_scope = scope.size
@@ -190,7 +191,7 @@ def _record_and_page(
 ) -> list[dict[str, Any]]:
     """Record what was found so far; hand the new urgent findings over (a page reads the
     store, not the window). Returns what is left to record: nothing."""
-    recorded = record_findings(store, found)
+    recorded = record_findings(store, found, scope.in_scope)
     report.findings += _unique(found)
     report.add(recorded)
     if on_urgent is not None and any(f["severity"] in URGENT for f in recorded.new):

@@ -20,13 +20,20 @@ inferred shell session is not a link to an agent: a line that has only that stil
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import duckdb
 
 from agentaudit.detect.base import Detector
-from agentaudit.detect.link import SHELL_WINDOW_SECONDS, link_events
+from agentaudit.detect.link import (
+    LAUNCH_LINE,
+    LAUNCH_WINDOW_SECONDS,
+    SHELL_GAP_SECONDS,
+    SHELL_WINDOW_SECONDS,
+    link_events,
+)
 from agentaudit.store import Store, now
 
 # Context kept for the whole window: what a rule or correlation can build on.
@@ -38,13 +45,13 @@ NOTABLE = (
 # batch has the same command: linking the line to its agent call needs them.
 RECENT_ALL_SECONDS = SHELL_WINDOW_SECONDS
 # What a link starts from (detect/link.py): a sessionless shell line or provider record.
-# Once it has a link to an agent's call or session, linking it again adds nothing.
-_UNLINKED = (
-    "session_id IS NULL AND event_id NOT IN "
-    "(SELECT event_id FROM {links} WHERE reason <> 'shell session')"
-)
-_LINKABLE_SHELL = f"source LIKE 'shell.%' AND {_UNLINKED}"
-_LINKABLE_PROVIDER = f"kind = 'api' AND {_UNLINKED}"
+_SHELL_LINE = "source LIKE 'shell.%' AND session_id IS NULL"
+_PROVIDER_RECORD = "kind = 'api' AND session_id IS NULL"
+_UNLINKED = "event_id NOT IN (SELECT event_id FROM {links} WHERE reason <> 'shell session')"
+# An agent's event of the batch that can be a better link for a line already linked: the
+# same command as a shell line, the same target or credential as a provider record, a
+# session starting after a launch line.
+_AGENT = "session_id IS NOT NULL AND source NOT LIKE 'shell.%'"
 
 _EVENTS_VIEW = "CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM window_events"
 _LINKS_VIEW = (
@@ -121,6 +128,10 @@ class Scope:
 
     _events = "events"
 
+    def in_scope(self, event_ids: Collection[str]) -> set[str]:
+        """Which of these events the detectors could see."""
+        return set(event_ids)
+
     def anchored(self, detectors: list[Detector]) -> list[Detector]:
         """The detectors whose anchor event is in scope (or that have none)."""
         anchored = [d for d in detectors if d.anchor]
@@ -178,6 +189,18 @@ class WindowScope(Scope):
                 )
                 parts.append(f"time >= {start} AND {NOTABLE}")
                 parts.append(f"time >= {recent} AND command IN ({shell_commands})")
+                # and the other way round: the lines an agent call of the batch may be
+                agent_commands = (
+                    f"SELECT command FROM {table} WHERE {batch} AND {_AGENT} "
+                    "AND kind = 'process' AND command IS NOT NULL"
+                )
+                parts.append(
+                    f"time >= {recent} AND {_SHELL_LINE} AND command IN ({agent_commands})"
+                )
+            launches = _ts(oldest - timedelta(seconds=LAUNCH_WINDOW_SECONDS))
+            parts.append(f"time >= {launches} AND {LAUNCH_LINE}")
+            # each history file's line before the batch: its shell session goes on
+            parts.append(f"event_id IN ({self._line_before_batch(oldest)})")
             # The sessions this batch touches keep their context however old it is: the
             # task's own words, the files read (.env.staging), failures. Behaviours such as
             # environment-scope judge a call by them, as a one-shot `detect` does.
@@ -196,6 +219,19 @@ class WindowScope(Scope):
         union = " UNION ALL ".join(f"SELECT * FROM {table} WHERE {part}" for part in parts)
         return f"SELECT * FROM ({union}) QUALIFY row_number() OVER (PARTITION BY event_id) = 1"
 
+    def _line_before_batch(self, oldest: datetime) -> str:
+        """Per history file with sessionless lines in the batch, its line just before them
+        (older than a session gap: no matter, the batch starts a session anyway)."""
+        table = self.table
+        since = _ts(oldest - timedelta(seconds=SHELL_GAP_SECONDS))
+        return f"""
+            SELECT arg_max(p.event_id, p.seq) FROM {table} p
+            JOIN (SELECT source_path, min(seq) AS first FROM {table}
+                  WHERE {self.batch} AND {_SHELL_LINE} GROUP BY source_path) b
+              ON p.source_path = b.source_path AND p.seq < b.first
+            WHERE p.time >= {since} AND p.source LIKE 'shell.%' AND p.session_id IS NULL
+            GROUP BY p.source_path"""
+
     def open(self) -> None:
         # The window is copied once (a few thousand rows at most): every query below reads
         # it instead of filtering the whole table again.
@@ -205,17 +241,36 @@ class WindowScope(Scope):
         self.store.con.execute(_EVENTS_VIEW)
 
     def link(self) -> int:
-        # Every link query starts from a sessionless shell line or provider record: a window
-        # without one (agent hook lines only) has nothing to link.
-        shell, provider = self.has(
+        """Link the window's lines that have no link to an agent yet, and the lines a new
+        agent event of the batch may be a better link for (a provider record linked to the
+        refused CLI delete before the curl that did it arrived). A window without either
+        (agent hook lines only) has nothing to link."""
+        links, batch = self.links_table, self.batch
+        shell_unlinked, provider_unlinked, agents, launches, providers = self.has(
             [
-                _LINKABLE_SHELL.format(links=self.links_table),
-                _LINKABLE_PROVIDER.format(links=self.links_table),
+                f"{_SHELL_LINE} AND {_UNLINKED.format(links=links)}",
+                f"{_PROVIDER_RECORD} AND {_UNLINKED.format(links=links)}",
+                f"{batch} AND {_AGENT}",
+                LAUNCH_LINE,
+                _PROVIDER_RECORD,
             ]
         )
+        shell = shell_unlinked or (agents and (launches or self._batch_repeats_a_line()))
+        provider = provider_unlinked or (agents and providers)
         if not (shell or provider):
             return 0
         return link_events(self.store, shell=shell, provider=provider)
+
+    def _batch_repeats_a_line(self) -> bool:
+        """An agent call of the batch has the command of a sessionless shell line."""
+        found = self.store.con.execute(
+            f"""SELECT EXISTS (
+                    SELECT 1 FROM (SELECT command FROM window_events WHERE {self.batch}
+                                   AND {_AGENT} AND kind = 'process') a
+                    JOIN (SELECT command FROM window_events WHERE {_SHELL_LINE}) s
+                    USING (command))"""
+        ).fetchall()
+        return bool(found[0][0])
 
     def hold_unsettled(self) -> None:
         waiting = self.store.con.execute(
@@ -248,6 +303,15 @@ class WindowScope(Scope):
             )
         con.execute(_SESSIONS_VIEW)
         self.size = int(con.execute("SELECT count(*) FROM events").fetchall()[0][0])
+
+    def in_scope(self, event_ids: Collection[str]) -> set[str]:
+        if not event_ids:
+            return set()
+        rows = self.store.con.execute(
+            "SELECT event_id FROM window_sessions WHERE event_id IN (SELECT unnest(?::VARCHAR[]))",
+            [list(event_ids)],
+        ).fetchall()
+        return {r[0] for r in rows}
 
     def unshadow(self) -> None:
         for view in ("event_sessions", "links", "events"):
