@@ -57,7 +57,8 @@ def _timed(fn, repeat: int) -> tuple[float, object]:
 
 
 def side(db: Path, strategy: str, window: int, repeat: int) -> dict:
-    from agentaudit.detect.sigma.engine import OneScan, load_rules, run_rules
+    from agentaudit.detect.sigma.loader import load_rules
+    from agentaudit.detect.sigma.run import OneScan, run_rules
     from agentaudit.store import Store
 
     one_scan = strategy == "one_scan"
@@ -127,7 +128,7 @@ def main() -> None:
 
 `python -m bench.sigma_rules --events {args.events} --window {args.window} --repeat {args.repeat}`:
 a store of {built["events"]:,} events ({built["sessions"]:,} generated normal sessions and the
-scenario replays, linked). Each side runs `agentaudit.sigma.engine.run_rules` over the built-in
+scenario replays, linked). Each side runs `agentaudit.detect.sigma.run.run_rules` over the built-in
 pack in its own process (per rule: `one_scan=False`, each rule converted and run as its own
 query, the engine before this change; one scan: `OneScan`) (median of {args.repeat} runs; the window median of at least 5), on the
 whole store and on the last {args.window:,} events shadowing `events` through a TEMP view as

@@ -12,13 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from agentaudit.detect.base import Detector, DetectorInfo
-from agentaudit.detect.sigma.engine import (
-    BUILTIN_DIR,
-    OneScan,
-    RuleError,
-    load_rules_cached,
-    run_rules,
-)
+from agentaudit.detect.sigma.loader import BUILTIN_DIR, RuleError, load_rules_cached
+from agentaudit.detect.sigma.run import OneScan, run_rules
 from agentaudit.store import Store
 
 RULE_DIRS_ENV = "AGENTAUDIT_RULE_DIRS"
@@ -46,7 +41,7 @@ class SigmaRules(Detector):
         self.errors: list[RuleError] = []
 
     def query(self) -> str:  # pragma: no cover - run() is overridden
-        raise NotImplementedError("SigmaRules runs the whole pack in one scan (engine.OneScan)")
+        raise NotImplementedError("SigmaRules runs the whole pack in one scan (run.OneScan)")
 
     def prepare(self) -> None:
         # parsing, validating and compiling the pack takes a few hundred ms: not on a page.
