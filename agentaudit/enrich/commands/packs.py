@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from agentaudit.enrich.commands.argv import invocation
 from agentaudit.enrich.commands.model import CATEGORIES, SEVERITIES, Finding, max_severity
 from agentaudit.enrich.commands.parse import SimpleCommand
 
@@ -77,11 +78,9 @@ class PackRule:
 
 
 def _has_flag(flag: str, flags: set[str], args: list[str]) -> bool:
-    if flag in flags:
-        return True
-    if len(flag) == 2 and flag[0] == "-":  # bundled short flags: -rf has -f
-        return any(a.startswith("-") and not a.startswith("--") and flag[1] in a[1:] for a in args)
-    return False
+    """Flags come from `argv.invocation`: bundles split, `-destroy` read as `--destroy` where
+    the program reads single-dash long options."""
+    return flag in flags or (flag[:1] == "-" and flag[1:2] != "-" and "-" + flag in flags)
 
 
 def _as_words(spec: list[Any]) -> tuple[tuple[str, ...], ...]:
@@ -128,8 +127,9 @@ def all_rules() -> tuple[tuple[PackRule, ...], tuple[PackRule, ...]]:
 
 def match(cmd: SimpleCommand) -> list[Finding]:
     args = cmd.argv[1:]
-    positional = [a for a in args if not a.startswith("-")]
-    flags = {a.split("=", 1)[0] for a in args if a.startswith("-")}
+    inv = invocation(cmd.program, args)
+    positional = list(inv.words)
+    flags = set(inv.options)
     allow, deny = all_rules()
     if any(r.matches(cmd.program, positional, flags, args) for r in allow):
         return []
