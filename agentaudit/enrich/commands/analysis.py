@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from agentaudit.enrich.catalog import providers
 from agentaudit.enrich.commands import packs
+from agentaudit.enrich.commands.argv import invocation
 from agentaudit.enrich.commands.model import (
     CommandAnalysis,
     Finding,
@@ -21,9 +22,11 @@ from agentaudit.enrich.commands.model import (
     raise_severity,
     rank,
 )
+from agentaudit.enrich.commands.modes import harmless_mode
 from agentaudit.enrich.commands.normalize import canonicalize
 from agentaudit.enrich.commands.parse import SimpleCommand, fallback_split, parse
 from agentaudit.enrich.commands.programs import (
+    aws,
     control,
     db,
     fs,
@@ -44,6 +47,8 @@ _PROGRAMS: dict[str, Analyser] = {
     **control.PROGRAMS,
     **inline.PROGRAMS,
     **railway_cli.PROGRAMS,
+    **aws.PROGRAMS,
+    "awslocal": aws.aws,
 }
 _ALWAYS: tuple[Analyser, ...] = (
     hygiene.secret_reads,
@@ -127,7 +132,7 @@ def analyse_simple(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
     findings: list[Finding] = []
     for check in _ALWAYS:
         findings += check(cmd, ctx)
-    if cmd.program in _DATA_ONLY:
+    if cmd.program in _DATA_ONLY or harmless_mode(invocation(cmd.program, cmd.argv[1:])):
         return findings
     handler = _PROGRAMS.get(cmd.program)
     if handler is None:

@@ -125,7 +125,7 @@ def all_rules() -> tuple[tuple[PackRule, ...], tuple[PackRule, ...]]:
     return tuple(r for r in rules if r.allow), tuple(r for r in rules if not r.allow)
 
 
-def match(cmd: SimpleCommand) -> list[Finding]:
+def match(cmd: SimpleCommand, generic: bool = True) -> list[Finding]:
     args = cmd.argv[1:]
     inv = invocation(cmd.program, args)
     positional = list(inv.words)
@@ -135,14 +135,14 @@ def match(cmd: SimpleCommand) -> list[Finding]:
         return []
     findings: list[Finding] = []
     # specific rules first; the generic verb/flag rules only speak when none did
-    for generic in (False, True):
+    for is_generic in (False, True) if generic else (False,):
         for rule in deny:
-            if ("*" in rule.programs) != generic or not rule.matches(
+            if ("*" in rule.programs) != is_generic or not rule.matches(
                 cmd.program, positional, flags, args
             ):
                 continue
             findings += _findings(rule, cmd.program, positional, flags, args)
-            if generic:
+            if is_generic:
                 break  # one generic finding is enough
         if findings:
             break

@@ -168,4 +168,6 @@ def forge_cli(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
     return [replace(f, provider=_API_HOSTS[cmd.program][1]) for f in packs.match(cmd)]
 
 
-PROGRAMS = {"gh": forge_cli, "glab": forge_cli} | {name: http_client for name in ("curl", "wget", "http", "https", "xh", "xhs", "httpie")}
+PROGRAMS = {"gh": forge_cli, "glab": forge_cli} | {
+    name: http_client for name in ("curl", "wget", "http", "https", "xh", "xhs", "httpie")
+}
