@@ -97,7 +97,7 @@ def _parse(program: str, args: tuple[str, ...]) -> Invocation:
         if arg == "--":
             words += args[i + 1 :]
             break
-        if arg.startswith("--") and len(arg) > 2 or (single and _is_option(arg)):
+        if (arg.startswith("--") and len(arg) > 2) or (single and _is_option(arg)):
             name, eq, value = arg.partition("=")
             if single and not name.startswith("--"):
                 name = "-" + name  # -destroy and --destroy are the same option
