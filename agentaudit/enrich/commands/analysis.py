@@ -9,6 +9,7 @@ well, and its findings are raised one severity level: unparsed is never "safe".
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 from functools import lru_cache
 
@@ -93,7 +94,7 @@ def analyze_command(
 
 
 def _analyze_script(
-    script: str, depth: int, cwd: str | None, home: str | None
+    script: str, depth: int, cwd: str | None, home: str | None, remote: bool = False
 ) -> tuple[list[Finding], list[str], bool]:
     if depth > MAX_DEPTH:
         return (
@@ -103,11 +104,16 @@ def _analyze_script(
         )
 
     def recurse(inner: str, inner_depth: int) -> list[Finding]:
-        return _analyze_script(inner, inner_depth, cwd, home)[0]
+        return _analyze_script(inner, inner_depth, cwd, home, remote)[0]
 
-    ctx = Context(cwd, home, recurse, cwd)
+    def recurse_remote(inner: str, inner_depth: int) -> list[Finding]:
+        return _analyze_script(inner, inner_depth, cwd, home, True)[0]
+
+    ctx = Context(cwd, home, recurse, cwd, recurse_remote)
     parsed = parse(script, depth)
     commands = parsed.commands
+    for command in commands if remote else ():
+        command.remote = True
     if parsed.has_error:
         for argv in fallback_split(script):
             while argv and argv[0] in _RESERVED:
@@ -121,7 +127,7 @@ def _analyze_script(
             programs.append(cmd.program)
             findings += analyse_simple(cmd, ctx)
             if cmd.program in ("cd", "pushd") and len(cmd.argv) > 1:
-                ctx = Context(_changed_dir(ctx.cwd, cmd.argv[-1]), home, recurse, cwd)
+                ctx = Context(_changed_dir(ctx.cwd, cmd.argv[-1]), home, recurse, cwd, recurse_remote)
     if parsed.has_error:
         findings += inline.api_calls(script, None, ctx)  # SDK calls typed as a command
         findings = [_raised(f) for f in findings]
@@ -129,6 +135,8 @@ def _analyze_script(
 
 
 def analyse_simple(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
+    if cmd.remote and ctx.analyze_remote is not None:
+        ctx = dataclasses.replace(ctx, analyze_script=ctx.analyze_remote)
     findings: list[Finding] = []
     for check in _ALWAYS:
         findings += check(cmd, ctx)
@@ -158,13 +166,12 @@ def analyse_simple(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
             _with(top, category="safety_bypass", rule_id="bypass.assume-yes",
                   reason=f"confirmation skipped on a destructive command ({top.operation})")
         )  # fmt: skip
-    if cmd.remote:  # on another host: scope there is unknown, and it is often a server
+    if cmd.via:  # run by another command: the outer one says where (host, pod, app)
         findings = [
-            _with(f, scope="remote", severity=max_severity(f.severity, "medium"))
-            if f.destructive
-            else _with(f, scope="remote")
+            _with(f, reason=f"{f.reason} [via {cmd.via}]",
+                  scope=f.scope if f.scope in ("temp",) else "remote" if cmd.remote else f.scope)
             for f in findings
-        ]
+        ]  # fmt: skip
     return findings
 
 

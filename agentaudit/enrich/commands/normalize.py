@@ -13,6 +13,7 @@ import shlex
 from dataclasses import replace
 
 from agentaudit.enrich.commands.parse import SimpleCommand
+from agentaudit.enrich.commands.remote import unwrap_remote
 
 # wrapper -> options that consume the next word (short options may also be glued: -uroot)
 _WRAPPERS: dict[str, set[str]] = {
@@ -83,6 +84,9 @@ def _unwrap_once(command: SimpleCommand) -> list[SimpleCommand] | None:
     if not argv:
         return None
     name = program_name(argv[0])
+    remote = unwrap_remote(replace(command, argv=argv) if argv is not command.argv else command)
+    if remote is not None:
+        return remote
     if name in _WRAPPERS:
         if name == "busybox" and len(argv) > 1 and program_name(argv[1]) in ("sh", "ash"):
             return [_child(command, argv[1:], name)]
@@ -273,8 +277,8 @@ def _ssh(command: SimpleCommand, argv: list[str]) -> list[SimpleCommand] | None:
     if not remote:
         return None
     script = " ".join(remote)
+    host = args[i] if i < len(args) else ""
     return [
-        replace(
-            command, argv=["sh", "-c", script], wrappers=[*command.wrappers, "ssh"], remote=True
-        )
-    ]
+        replace(command, argv=["sh", "-c", script], wrappers=[*command.wrappers, "ssh"],
+                remote=True, via=f"ssh {host}")
+    ]  # fmt: skip

@@ -44,6 +44,8 @@ class SimpleCommand:
     wrappers: list[str] = field(default_factory=list)  # sudo, env, xargs... stripped off
     remote: bool = False  # runs on another host (ssh host cmd)
     piped_from: str | None = None  # program of the previous pipeline stage
+    via: str | None = None  # where it runs when another command runs it (kubectl exec pod ...)
+    upstream: list[list[str]] = field(default_factory=list)  # argv of earlier pipeline stages
 
     @property
     def program(self) -> str:

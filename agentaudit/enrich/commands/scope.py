@@ -102,3 +102,14 @@ def is_regenerable(path: str) -> bool:
     if not parts:
         return False
     return any(p in REGENERABLE for p in parts) or parts[-1].endswith(_REGENERABLE_SUFFIX)
+
+
+_RUN_SUFFIX = re.compile(r"[-_.]([0-9a-f]{4,}|\d+)$")
+
+
+def is_scratch_name(path: str) -> bool:
+    """The last component names build output or a cache (`build-7f3a9c`, `cache`, `x.tmp`):
+    on another host, where we cannot see what /tmp holds, only such names are housekeeping."""
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    stem = _RUN_SUFFIX.sub("", last)
+    return stem in REGENERABLE or last.endswith((".tmp", ".log")) or stem.startswith("tmp")

@@ -22,9 +22,11 @@ def delete_severity(
 ) -> tuple[str, str]:
     """(severity, scope) of deleting one target."""
     path = scopes.resolve(target, cmd.env, ctx.cwd)
-    scope = "remote" if cmd.remote else scopes.classify(path, ctx.project, ctx.home)
-    if cmd.remote:
-        return "high", scope
+    scope = scopes.classify(path, ctx.project, ctx.home)
+    if cmd.remote and scope == "project":
+        scope = "unknown"  # relative to the remote working directory, not our project
+    if cmd.remote and scope == "temp" and not scopes.is_scratch_name(path):
+        return "medium", "remote"  # a server's /tmp may hold its data: we cannot see it
     whole = scopes.is_root_of_scope(path) or scopes.is_root_of_scope(target)
     if ctx.project and path.rstrip("/") == ctx.project.rstrip("/"):
         whole = True  # the project directory itself
