@@ -35,7 +35,9 @@ from agentaudit.enrich.commands.programs import (
     http,
     hygiene,
     inline,
+    migrations,
     railway_cli,
+    settings,
 )
 from agentaudit.enrich.commands.programs.base import Analyser, Context
 
@@ -49,6 +51,7 @@ _PROGRAMS: dict[str, Analyser] = {
     **inline.PROGRAMS,
     **railway_cli.PROGRAMS,
     **aws.PROGRAMS,
+    **settings.PROGRAMS,
     "awslocal": aws.aws,
 }
 _ALWAYS: tuple[Analyser, ...] = (
@@ -160,6 +163,9 @@ def analyse_simple(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
         findings += [
             _with(f, provider=provider, scope="remote" if provider else f.scope) for f in matched
         ]
+    if cmd.program not in inline.PROGRAMS and not inline.interpreter_of(cmd.program):
+        findings += settings.destructive_settings(cmd, ctx)
+    findings += migrations.schema_task(cmd, ctx)
     if any(f.destructive for f in findings) and hygiene.assume_yes(cmd.argv):
         top = max((f for f in findings if f.destructive), key=lambda f: rank(f.severity))
         findings.append(

@@ -33,6 +33,8 @@ _CONVENTIONAL_VALUE = frozenset(
 class CliSpec:
     value: frozenset[str]
     single_dash: bool = False  # Go flag style: `-destroy` is one option
+    long_values: bool = False  # every --option takes a value except `flags` and --no-*
+    flags: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,8 @@ def _specs() -> dict[str, CliSpec]:
         specs[name] = CliSpec(
             value=frozenset(base.get("value", [])),
             single_dash=base.get("style") == "single",
+            long_values=bool(base.get("long_values")),
+            flags=frozenset(base.get("flags", [])),
         )
     return specs
 
@@ -87,6 +91,8 @@ def _parse(program: str, args: tuple[str, ...]) -> Invocation:
     spec = spec_for(program)
     takes_value = spec.value if spec else _CONVENTIONAL_VALUE
     single = bool(spec and spec.single_dash)
+    long_values = bool(spec and spec.long_values)
+    flags = spec.flags if spec else frozenset()
     words: list[str] = []
     options: set[str] = set()
     values: list[tuple[str, str]] = []
@@ -106,6 +112,15 @@ def _parse(program: str, args: tuple[str, ...]) -> Invocation:
             if eq:
                 values.append((name, value))
             elif (name in takes_value or short_name in takes_value) and nxt is not None:
+                values.append((name, nxt))
+                i += 1
+            elif (
+                long_values
+                and nxt is not None
+                and not nxt.startswith("--")
+                and name not in flags
+                and not name.startswith("--no-")
+            ):
                 values.append((name, nxt))
                 i += 1
             i += 1

@@ -21,7 +21,7 @@ _SHORT_HELP = frozenset(
      "vercel", "vc", "netlify", "turso", "railway", "heroku", "gcloud", "az", "git", "cargo",
      "npm", "pnpm", "yarn", "kind", "minikube", "k3d", "vault", "rclone", "restic", "borg",
      "zfs", "systemctl", "crontab", "alembic", "flyway", "liquibase", "prisma", "knex",
-     "sequelize", "sequelize-cli", "typeorm", "drizzle-kit", "mongorestore", "pg_restore"}
+     "sequelize", "sequelize-cli", "typeorm", "drizzle-kit"}
 )  # fmt: skip
 _DRY_RUN = ("--dry-run", "--dryrun", "--dry_run", "--dryRun", "--what-if", "--whatif",
             "--WhatIf", "--preview-only", "--pretend", "--simulate", "--no-act", "--just-print",
