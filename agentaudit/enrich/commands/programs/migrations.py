@@ -27,6 +27,7 @@ _RUNNERS = frozenset(
      "flask", "dotnet", "bundle", "npm", "yarn", "pnpm", "bun", "make", "just", "invoke",
      "poetry", "pdm", "uv", "hatch", "gradle", "gradlew", "mvn", "mvnw", "sbt", "lein", "deno"}
 )  # fmt: skip
+_LAUNCHERS = {"bundle", "npm", "yarn", "pnpm", "bun", "uv", "poetry", "pdm", "hatch", "deno"}
 _SCRIPTS = ("artisan", "console", "manage.py", "run", "exec", "ef")
 _DB_PIECES = {"db", "database", "databases", "schema", "migrate", "migration", "migrations",
               "ecto", "doctrine", "sql", "tables", "data", "seed", "seeds", "orm", "repo"}  # fmt: skip
@@ -50,7 +51,8 @@ def schema_task(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
     words = list(inv.words)
     while words and (words[0].rsplit("/", 1)[-1] in _SCRIPTS or words[0] in ("exec", "run")):
         words = words[1:]  # php artisan, python manage.py, dotnet ef, bundle exec, npm run
-    if words and words[0].rsplit("/", 1)[-1] in _SCHEMA_TOOLS | {"rails", "rake"}:
+    launcher = program in _LAUNCHERS
+    if words and launcher and words[0].rsplit("/", 1)[-1] in _SCHEMA_TOOLS | {"rails", "rake"}:
         program, words = words[0].rsplit("/", 1)[-1], words[1:]
     task = words[:3]
     pieces = [p for w in task for p in _pieces(w)]
@@ -75,7 +77,7 @@ def schema_task(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
     env_version = cmd.env.get("VERSION") or next(
         (w.split("=", 1)[1] for w in cmd.argv if w.startswith(("VERSION=", "STEP="))), None
     )
-    backwards = bool(set(pieces) & _BACKWARDS)
+    backwards = bool((set(pieces) | {program}) & _BACKWARDS)
     to_start = bool(targets & _BEGINNING) or env_version == "0" or (
         inv.has("--all") and bool({"rollback", "undo", "down", "revert"} & set(pieces))
     )
