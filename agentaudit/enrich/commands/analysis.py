@@ -130,7 +130,9 @@ def _analyze_script(
             programs.append(cmd.program)
             findings += analyse_simple(cmd, ctx)
             if cmd.program in ("cd", "pushd") and len(cmd.argv) > 1:
-                ctx = Context(_changed_dir(ctx.cwd, cmd.argv[-1]), home, recurse, cwd, recurse_remote)
+                ctx = Context(
+                    _changed_dir(ctx.cwd, cmd.argv[-1]), home, recurse, cwd, recurse_remote
+                )
     if parsed.has_error:
         findings += inline.api_calls(script, None, ctx)  # SDK calls typed as a command
         findings = [_raised(f) for f in findings]
@@ -165,6 +167,7 @@ def analyse_simple(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
         ]
     if cmd.program not in inline.PROGRAMS and not inline.interpreter_of(cmd.program):
         findings += settings.destructive_settings(cmd, ctx)
+        findings += db.embedded_sql(cmd, ctx)
     findings += migrations.schema_task(cmd, ctx)
     if any(f.destructive for f in findings) and hygiene.assume_yes(cmd.argv):
         top = max((f for f in findings if f.destructive), key=lambda f: rank(f.severity))

@@ -111,10 +111,7 @@ def _parse(program: str, args: tuple[str, ...]) -> Invocation:
             short_name = name[1:] if single else name
             if eq:
                 values.append((name, value))
-            elif (name in takes_value or short_name in takes_value) and nxt is not None:
-                values.append((name, nxt))
-                i += 1
-            elif (
+            elif ((name in takes_value or short_name in takes_value) and nxt is not None) or (
                 long_values
                 and nxt is not None
                 and not nxt.startswith("--")

@@ -124,7 +124,9 @@ def _gcloud(command: SimpleCommand, argv: list[str]):
     if "ssh" not in inv.words[:3]:
         return None
     script = inv.value("--command")
-    host = inv.words[inv.words.index("ssh") + 1] if len(inv.words) > inv.words.index("ssh") + 1 else ""
+    host = (
+        inv.words[inv.words.index("ssh") + 1] if len(inv.words) > inv.words.index("ssh") + 1 else ""
+    )
     where = _where(inv, "--project", "--zone")
     return _inner(command, [script] if script else [], f"gcloud compute ssh {host}{where}")
 
@@ -134,7 +136,9 @@ def _fly(command: SimpleCommand, argv: list[str]):
     if inv.words[:2] != ("ssh", "console"):
         return None
     script = inv.value("-C", "--command")
-    return _inner(command, [script] if script else [], f"fly ssh console{_where(inv, '-a', '--app')}")
+    return _inner(
+        command, [script] if script else [], f"fly ssh console{_where(inv, '-a', '--app')}"
+    )
 
 
 def _paas_run(command: SimpleCommand, argv: list[str]):
@@ -175,9 +179,13 @@ def _aws(command: SimpleCommand, argv: list[str]):
     except ValueError:
         match = re.search(r"commands=\[?(.*?)\]?$", params, re.S)
         if match:
-            commands = [c.strip().strip("\"'") for c in re.split(r"\",\s*\"|,(?=\s*\")", match.group(1))]
+            commands = [
+                c.strip().strip("\"'") for c in re.split(r"\",\s*\"|,(?=\s*\")", match.group(1))
+            ]
     where = _where(inv, "--instance-ids", "--targets")
-    return _inner(command, [" ; ".join(commands)] if commands else [], f"aws ssm send-command{where}")
+    return _inner(
+        command, [" ; ".join(commands)] if commands else [], f"aws ssm send-command{where}"
+    )
 
 
 def _lxc(command: SimpleCommand, argv: list[str]):

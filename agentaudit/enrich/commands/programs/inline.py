@@ -18,6 +18,7 @@ from agentaudit.enrich.commands.normalize import INPUT_AS_CODE
 from agentaudit.enrich.commands.parse import SimpleCommand, is_dynamic
 from agentaudit.enrich.commands.programs.base import Context
 from agentaudit.enrich.commands.programs.fs import delete_severity
+from agentaudit.enrich.commands.programs.http import request_findings
 
 SHELLS = {"bash", "sh", "zsh", "dash", "ksh", "fish", "ash", "mksh", "csh", "tcsh", "busybox"}
 _FETCHERS = {"curl", "wget", "fetch", "http", "https", "xh", "aria2c"}
@@ -184,7 +185,45 @@ def python_code(code: str, cmd: SimpleCommand, ctx: Context) -> list[Finding]:
             script = _command_text(node)
             if script:
                 findings += ctx.analyze_script(script, cmd.depth + 1)
+        else:
+            findings += _python_http(node, name)
     return findings
+
+
+_HTTP_VERBS = {"delete": "DELETE", "post": "POST", "put": "PUT", "patch": "PATCH"}
+
+
+def _python_http(call: ast.Call, name: str) -> list[Finding]:
+    """requests/httpx/session `.delete(url)`, `.request('DELETE', url)`, `Request(url,
+    method='DELETE')` (urllib), and GraphQL bodies posted with them."""
+    last = name.rsplit(".", 1)[-1].lower()
+    literals = [_literal(a) or "" for a in call.args]
+    keywords = {k.arg: _literal(k.value) for k in call.keywords if k.arg}
+    method = keywords.get("method") or _HTTP_VERBS.get(last)
+    if last == "request" and literals:
+        method, literals = literals[0], literals[1:]
+    url = next((t for t in [*literals, keywords.get("url") or ""] if "://" in t), None)
+    if not method or not url:
+        return []
+    bodies = [ast.unparse(k.value) for k in call.keywords if k.arg in ("json", "data", "content")]
+    return request_findings(method, url, bodies)
+
+
+_JS_METHOD = re.compile(r"""method\s*:\s*['"`](DELETE|POST|PUT|PATCH)['"`]""", re.I)
+_URL_LITERAL = re.compile(r"""['"`](https?://[^'"`\s]+)['"`]""")
+
+
+def _code_http(code: str) -> list[Finding]:
+    """fetch(url, {method: 'DELETE'}), axios.delete(url), GraphQL mutations in the body."""
+    method = _JS_METHOD.search(code)
+    axios = re.search(
+        r"\b(axios|got|ky|superagent|\$http|http)\.(delete|post|put|patch)\s*\(", code
+    )
+    verb = method.group(1) if method else axios.group(2) if axios else None
+    url = _URL_LITERAL.search(code)
+    if not verb or not url:
+        return []
+    return request_findings(verb, url.group(1), [code] if "mutation" in code else [])
 
 
 def _call_name(func: ast.expr) -> str:
@@ -264,7 +303,7 @@ def api_calls(code: str, cmd: SimpleCommand | None, ctx: Context) -> list[Findin
 
 
 def other_code(code: str, cmd: SimpleCommand, ctx: Context) -> list[Finding]:
-    findings: list[Finding] = api_calls(code, cmd, ctx)
+    findings: list[Finding] = _code_http(code) or api_calls(code, cmd, ctx)
     literals = [next(g for g in m.groups() if g is not None) for m in _STRING.finditer(code)]
     for pattern, recursive in _API_DELETES:
         match = pattern.search(code)

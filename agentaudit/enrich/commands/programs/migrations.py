@@ -78,8 +78,10 @@ def schema_task(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
         (w.split("=", 1)[1] for w in cmd.argv if w.startswith(("VERSION=", "STEP="))), None
     )
     backwards = bool((set(pieces) | {program}) & _BACKWARDS)
-    to_start = bool(targets & _BEGINNING) or env_version == "0" or (
-        inv.has("--all") and bool({"rollback", "undo", "down", "revert"} & set(pieces))
+    to_start = (
+        bool(targets & _BEGINNING)
+        or env_version == "0"
+        or (inv.has("--all") and bool({"rollback", "undo", "down", "revert"} & set(pieces)))
     )
     if backwards and to_start:
         return [Finding("orm.migrate-to-base", "db_destroy", "high",

@@ -72,7 +72,9 @@ def destructive_settings(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
             findings.append(_finding("backups-off", "backup_destroy", "high",
                                      f"{name} {value} turns backups, versioning or soft delete off",
                                      inv))  # fmt: skip
-        elif _KEY_VALUE_OFF.search(value) and re.search(r"(?i)version|recovery|backup", name + value):
+        elif _KEY_VALUE_OFF.search(value) and re.search(
+            r"(?i)version|recovery|backup", name + value
+        ):
             findings.append(_finding("backups-off", "backup_destroy", "high",
                                      f"{name} turns versioning or point-in-time recovery off", inv))  # fmt: skip
         elif "lifecycle" in name and _expires(value):
@@ -102,7 +104,11 @@ def _expires(value: str) -> bool:
     rules = data.get("Rules") or data.get("rule") or data.get("lifecycle", {}).get("rule", [])
     return any(
         isinstance(r, dict)
-        and ("Expiration" in r or "NoncurrentVersionExpiration" in r or "delete" in str(r.get("action", "")).lower())
+        and (
+            "Expiration" in r
+            or "NoncurrentVersionExpiration" in r
+            or "delete" in str(r.get("action", "")).lower()
+        )
         and str(r.get("Status", "Enabled")) == "Enabled"
         for r in (rules if isinstance(rules, list) else [])
     )
