@@ -14,7 +14,7 @@ import posixpath
 from functools import lru_cache
 
 from agentaudit.enrich.catalog import providers
-from agentaudit.enrich.commands import packs
+from agentaudit.enrich.commands import locality, packs
 from agentaudit.enrich.commands.argv import invocation
 from agentaudit.enrich.commands.model import (
     CommandAnalysis,
@@ -175,6 +175,8 @@ def analyse_simple(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
             _with(top, category="safety_bypass", rule_id="bypass.assume-yes",
                   reason=f"confirmation skipped on a destructive command ({top.operation})")
         )  # fmt: skip
+    if not cmd.remote and any(f.category in locality.RESOURCE_CATEGORIES for f in findings):
+        findings = _local_target(cmd, findings)
     if cmd.via:  # run by another command: the outer one says where (host, pod, app)
         findings = [
             _with(f, reason=f"{f.reason} [via {cmd.via}]",
@@ -182,6 +184,21 @@ def analyse_simple(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
             for f in findings
         ]  # fmt: skip
     return findings
+
+
+def _local_target(cmd: SimpleCommand, findings: list[Finding]) -> list[Finding]:
+    """Destruction of a local or test service is low (issue 15); paths keep their own rating."""
+    why = locality.local_target(invocation(cmd.program, cmd.argv[1:]), cmd.env)
+    if why is None:
+        return findings
+    lowered = [
+        _with(f, severity=min(f.severity, "low", key=rank), scope="local",
+              reason=f"{f.reason} [local target: {why}]")
+        if f.category in locality.RESOURCE_CATEGORIES or f.rule_id == "bypass.assume-yes"
+        else f
+        for f in findings
+    ]  # fmt: skip
+    return lowered
 
 
 def _changed_dir(cwd: str | None, target: str) -> str | None:
