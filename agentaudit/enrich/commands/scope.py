@@ -25,6 +25,7 @@ REGENERABLE = frozenset(
         ".gradle", ".eggs", "tmp", "temp", ".tmp", "logs", ".angular", "bower_components",
         ".expo", ".vercel", ".netlify", "storybook-static", ".docusaurus", "_build", "bin", "obj",
         "deps", ".dart_tool", "Pods", "DerivedData", ".build", "*.egg-info", "lib-cov",
+        ".terraform",
     }
 )  # fmt: skip
 _REGENERABLE_SUFFIX = (".pyc", ".pyo", ".o", ".class", ".egg-info", ".tsbuildinfo", ".log")
@@ -113,3 +114,17 @@ def is_scratch_name(path: str) -> bool:
     last = path.rstrip("/").rsplit("/", 1)[-1]
     stem = _RUN_SUFFIX.sub("", last)
     return stem in REGENERABLE or last.endswith((".tmp", ".log")) or stem.startswith("tmp")
+
+
+# Caches under $HOME that their tools rebuild on demand (XDG: ~/.cache is "non-essential data")
+_HOME_CACHES = re.compile(
+    r"^(~|\$HOME|\$\{HOME\}|/home/[^/]+|/Users/[^/]+|/root)/(\.cache|Library/Caches|\.npm/_cacache|"
+    r"\.npm/_npx|\.cargo/registry|\.cargo/git|\.gradle/caches|\.gradle/wrapper/dists|"
+    r"\.m2/repository|go/pkg/mod|\.pnpm-store|\.local/share/pnpm/store|\.yarn/cache|"
+    r"\.yarn/berry/cache|\.bun/install/cache|\.nuget/packages|\.composer/cache|\.ivy2/cache|"
+    r"\.sbt/boot|\.rustup/downloads|\.deno/deps|\.expo/cache|\.node-gyp|\.electron)(/|$)"
+)
+
+
+def is_home_cache(path: str) -> bool:
+    return bool(_HOME_CACHES.match(path)) and ".." not in path.split("/")
