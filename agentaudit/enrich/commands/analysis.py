@@ -14,7 +14,7 @@ import posixpath
 from functools import lru_cache
 
 from agentaudit.enrich.catalog import providers
-from agentaudit.enrich.commands import locality, packs
+from agentaudit.enrich.commands import flows, locality, packs
 from agentaudit.enrich.commands.argv import invocation
 from agentaudit.enrich.commands.model import (
     CommandAnalysis,
@@ -125,14 +125,17 @@ def _analyze_script(
                 commands = [*commands, SimpleCommand(argv, depth=depth)]
     findings: list[Finding] = []
     programs: list[str] = []
+    canonical: list[SimpleCommand] = []
     for raw in commands:
         for cmd in canonicalize(raw):
+            canonical.append(cmd)
             programs.append(cmd.program)
             findings += analyse_simple(cmd, ctx)
             if cmd.program in ("cd", "pushd") and len(cmd.argv) > 1:
                 ctx = Context(
                     _changed_dir(ctx.cwd, cmd.argv[-1]), home, recurse, cwd, recurse_remote
                 )
+    findings += flows.credential_exfil(canonical)
     if parsed.has_error:
         findings += inline.api_calls(script, None, ctx)  # SDK calls typed as a command
         findings = [_raised(f) for f in findings]

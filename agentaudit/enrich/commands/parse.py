@@ -205,16 +205,25 @@ class _Walker:
     def _pipeline(self, node: Node) -> None:
         previous: SimpleCommand | None = None
         piped = False
+        upstream: list[list[str]] = []
+        group_output: str | None = None  # what a `( ...; echo x )` stage prints, when known
         for child in node.children:
             if child.type in ("|", "|&"):
                 piped = True
                 continue
             if not child.is_named:
                 continue
-            stdin = literal_output(previous) if previous is not None else None
+            stdin = literal_output(previous) if previous is not None else group_output
+            start = len(self.commands)
             stage = self._stage(child, stdin, piped)
+            emitted = self.commands[start:]
+            for command in emitted:
+                command.upstream = [*upstream, *command.upstream]
             if stage is not None and previous is not None:
                 stage.piped_from = previous.program
+            outputs = [o for o in (literal_output(c) for c in emitted) if o]
+            group_output = "".join(outputs) if stage is None and outputs else None
+            upstream += [c.argv for c in emitted]
             previous = stage
 
     def _stage(self, node: Node, stdin: str | None, piped: bool) -> SimpleCommand | None:
