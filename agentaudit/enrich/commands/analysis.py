@@ -36,6 +36,7 @@ from agentaudit.enrich.commands.programs import (
     hygiene,
     inline,
     migrations,
+    persistence,
     railway_cli,
     settings,
 )
@@ -59,6 +60,8 @@ _ALWAYS: tuple[Analyser, ...] = (
     hygiene.audit_tamper,
     hygiene.safety_bypass,
     fs.redirect_overwrites,
+    persistence.persistence,
+    persistence.watcher_kill,
 )
 # Programs whose arguments are data (text to print, search or count), never commands.
 _DATA_ONLY = {

@@ -67,7 +67,11 @@ _LOCAL = re.compile(r"^(localhost|127\.|\[?::1|0\.0\.0\.0)")
 def _words(argv: list[str]) -> tuple[str, tuple[str, ...]]:
     from agentaudit.enrich.commands.normalize import program_name
 
-    while argv and program_name(argv[0]) in ("sudo", "env", "command", "nohup", "timeout") and len(argv) > 1:
+    while (
+        argv
+        and program_name(argv[0]) in ("sudo", "env", "command", "nohup", "timeout")
+        and len(argv) > 1
+    ):
         argv = argv[1:] if program_name(argv[0]) != "timeout" else argv[2:]
     if not argv:
         return "", ()
@@ -82,8 +86,11 @@ def credential_source(argv: list[str]) -> str | None:
             if name == "env" and words:
                 return None  # `env X=1 cmd` runs a command
             return issuer
-    if program in ("kubectl", "oc") and words[:1] == ("get",) and words[1:2] and words[1].startswith(
-        "secret"
+    if (
+        program in ("kubectl", "oc")
+        and words[:1] == ("get",)
+        and words[1:2]
+        and words[1].startswith("secret")
     ):
         output = " ".join(argv)
         if re.search(r"(-o|--output)[= ]?(ya?ml|json|jsonpath|go-template)", output):
@@ -158,7 +165,8 @@ def _to_issuer(host: str, issuers: list[str]) -> bool:
     if _LOCAL.match(host or ""):
         return True
     return bool(issuers) and all(
-        i and any(host == h or host.endswith("." + h) for h in _ISSUER_HOSTS.get(i, ())) for i in issuers
+        i and any(host == h or host.endswith("." + h) for h in _ISSUER_HOSTS.get(i, ()))
+        for i in issuers
     )
 
 
@@ -189,8 +197,11 @@ def credential_exfil(commands: list[SimpleCommand]) -> list[Finding]:
         issuers += [""] * len(files)
         if not issuers and line_issuers and re.search(r"\$[\w({]", text):
             issuers = list(line_issuers)  # a variable set from a credential earlier in the line
-        if kind == "code upload" and re.search(r"\.aws/|\.ssh/|\.npmrc|\.netrc|\.docker/config|"
-                                               r"credentials|os\.environ\b(?!\[)|process\.env\b(?!\.)", text):
+        if kind == "code upload" and re.search(
+            r"\.aws/|\.ssh/|\.npmrc|\.netrc|\.docker/config|"
+            r"credentials|os\.environ\b(?!\[)|process\.env\b(?!\.)",
+            text,
+        ):
             issuers.append("")
         if not issuers or _to_issuer(host, issuers):
             continue

@@ -98,5 +98,7 @@ def _local_http(url: str) -> bool:
 
 def sql_names_test_only(text: str) -> bool:
     """`DROP DATABASE app_test`: every database or schema the statement names is a test one."""
-    names = re.findall(r"(?i)\bdrop\s+(?:database|schema)\s+(?:if\s+exists\s+)?[`\"]?([\w-]+)", text)
+    names = re.findall(
+        r"(?i)\bdrop\s+(?:database|schema)\s+(?:if\s+exists\s+)?[`\"]?([\w-]+)", text
+    )
     return bool(names) and all(_TEST_NAME.search(n) for n in names)

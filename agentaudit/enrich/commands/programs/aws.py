@@ -86,7 +86,7 @@ def resolve(words: tuple[str, ...]) -> tuple[str, str, tuple[str, ...]] | None:
 def classify_operation(api: str) -> list[tuple[str, str]]:
     """[(category, severity)] of one API operation: the catalog first, then its verb and noun."""
     categories = aws_catalog.EVENT_NAMES.get(api)
-    if categories:
+    if categories and not api.startswith(("Put", "Update")):  # settings: judged by their values
         return [(_CATALOG_CATEGORY.get(c, c), _SEVERITY.get(_CATALOG_CATEGORY.get(c, c), "high"))
                 for c in categories]  # fmt: skip
     api = api.removeprefix("Batch")  # BatchDeleteImage deletes as DeleteImage does

@@ -121,7 +121,9 @@ def find(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
                 severity, scope = delete_severity(root, True, cmd, ctx)
                 if selective and severity == "critical":
                     severity = "high"
-                if scope == "project" and not scopes.is_regenerable(scopes.resolve(root, cmd.env, ctx.cwd)):
+                if scope == "project" and not scopes.is_regenerable(
+                    scopes.resolve(root, cmd.env, ctx.cwd)
+                ):
                     severity = max_severity(severity, "medium")
                 findings.append(
                     Finding("fs.find-delete", "fs_delete", severity,
