@@ -148,7 +148,7 @@ def _sink(cmd: SimpleCommand) -> tuple[str, str] | None:
         return ("code upload", _host(url))
     if program == "gh" and args[:2] == ["gist", "create"]:
         return ("gist", "gist.github.com")
-    for op, target in cmd.redirects:
+    for _op, target in cmd.redirects:
         if target.startswith("/dev/tcp/") or target.startswith("/dev/udp/"):
             return ("socket", target.split("/")[3] if target.count("/") >= 3 else "")
     return None

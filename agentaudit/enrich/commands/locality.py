@@ -71,9 +71,10 @@ def local_target(inv: Invocation, env: dict[str, str]) -> str | None:
     statements = inv.all_values("-c", "--command", "-e", "--execute", "--eval")
     if statements and all(sql_names_test_only(v) for v in statements):
         return "only test databases are named"
-    if inv.program in ("dropdb", "createdb", "mysqladmin") and inv.words:
-        if all(_TEST_NAME.search(w) for w in inv.words if w not in ("drop", "create")):
-            return f"test database {inv.words[-1]}"
+    names = [w for w in inv.words if w not in ("drop", "create")]
+    if inv.program in ("dropdb", "createdb", "mysqladmin") and names:
+        if all(_TEST_NAME.search(w) for w in names):
+            return f"test database {names[-1]}"
     databases = inv.all_values(*_DB_OPTIONS)
     if databases and all(_TEST_NAME.search(d) for d in databases):
         return f"test database {databases[0]}"
