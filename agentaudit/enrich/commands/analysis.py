@@ -139,6 +139,7 @@ def _analyze_script(
                     _changed_dir(ctx.cwd, cmd.argv[-1]), home, recurse, cwd, recurse_remote
                 )
     findings += flows.credential_exfil(canonical)
+    findings += flows.downloaded_then_run(canonical, recurse)
     if parsed.has_error:
         findings += inline.api_calls(script, None, ctx)  # SDK calls typed as a command
         findings = [_raised(f) for f in findings]

@@ -239,3 +239,88 @@ def _file_args(cmd: SimpleCommand) -> list[str]:
             value = value.split("@", 1)[1]
         out.append(value)
     return out
+
+
+# Download then execute within one command line -------------------------------------------
+
+_FETCHERS = {"curl", "wget", "aria2c", "fetch", "http", "xh"}
+_RUNNERS = {"sh", "bash", "zsh", "dash", "ksh", "source", ".", "python", "python3", "node",
+            "perl", "ruby", "php", "deno", "bun", "pwsh"}  # fmt: skip
+
+
+def _download_target(cmd: SimpleCommand) -> str | None:
+    """The file a curl/wget writes (`-o X`, `-O` = the URL's basename, wget's default)."""
+    args = cmd.argv[1:]
+    url = next((a for a in args if "://" in a), "")
+    basename = urlsplit(url).path.rsplit("/", 1)[-1] if url else ""
+    for i, arg in enumerate(args):
+        nxt = args[i + 1] if i + 1 < len(args) else ""
+        if cmd.program == "curl":
+            if arg in ("-o", "--output") or (
+                arg.startswith("-") and not arg.startswith("--") and arg.endswith("o")
+            ):
+                return nxt or None
+            if arg in ("-O", "--remote-name") or (
+                arg.startswith("-") and not arg.startswith("--") and "O" in arg
+            ):
+                return basename or None
+        if cmd.program == "wget":
+            if arg.startswith("--output-document="):
+                value = arg.split("=", 1)[1]
+                return None if value == "-" else value
+            if arg in ("-O", "--output-document") or (
+                arg.startswith("-") and not arg.startswith("--") and arg.endswith("O")
+            ):
+                return None if nxt == "-" else nxt or None
+            if (
+                arg.startswith("-")
+                and not arg.startswith("--")
+                and "O" in arg
+                and arg.index("O") < len(arg) - 1
+            ):
+                value = arg[arg.index("O") + 1 :]
+                return None if value == "-" else value
+    if cmd.program in ("wget", "aria2c") and basename:
+        return basename
+    return None
+
+
+def _same_file(a: str, b: str) -> bool:
+    return a == b or a.rsplit("/", 1)[-1] == b.rsplit("/", 1)[-1]
+
+
+def downloaded_then_run(commands: list[SimpleCommand], analyze) -> list[Finding]:
+    """`curl -o x.sh URL && bash x.sh`, `wget -O /tmp/u URL; chmod +x /tmp/u; /tmp/u`,
+    `echo 'rm -rf /' > /tmp/c.sh && at -f /tmp/c.sh now`: the file's content runs."""
+    from agentaudit.enrich.commands.parse import literal_output
+
+    downloaded: dict[str, str] = {}
+    written: dict[str, str] = {}
+    findings: list[Finding] = []
+    for cmd in commands:
+        if cmd.program in _FETCHERS:
+            target = _download_target(cmd)
+            if target:
+                downloaded[target] = next((a for a in cmd.argv if "://" in a), "")
+        text = literal_output(cmd)
+        for op, target in cmd.redirects:
+            if op in (">", ">>") and text is not None:
+                written[target] = written.get(target, "") + text if op == ">>" else text
+        args = [a for a in cmd.argv[1:] if not a.startswith("-")]
+        files = []
+        if cmd.program in _RUNNERS and args:
+            files.append(args[0])
+        if cmd.program in ("at", "batch"):
+            files += [cmd.argv[i + 1] for i, a in enumerate(cmd.argv[:-1]) if a == "-f"]
+        files.append(cmd.argv[0])  # ./x or /tmp/.u run directly (program name is its basename)
+        for file in files:
+            source = next((u for d, u in downloaded.items() if _same_file(d, file)), None)
+            if source is not None and file not in ("bash", "sh"):
+                findings.append(Finding(
+                    "exec.downloaded-file", "remote_code_exec", "high",
+                    f"runs {file}, downloaded from {source or 'the network'} earlier in the line",
+                    operation=f"{cmd.program} {file}", target=source or None))  # fmt: skip
+            script = next((t for w, t in written.items() if _same_file(w, file)), None)
+            if script is not None and cmd.program in (*_RUNNERS, "at", "batch"):
+                findings += analyze(script, cmd.depth + 1)
+    return findings

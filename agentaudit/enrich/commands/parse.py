@@ -111,6 +111,14 @@ def _unescape_double(text: str) -> str:
     return re.sub(r'\\([$`"\\])', r"\1", text.replace("\\\n", ""))
 
 
+def _decode_escapes(text: str) -> str:
+    """printf's escapes: \\n, \\t, \\xHH, \\NNN (octal), \\uHHHH."""
+    try:
+        return codecs.decode(text.encode("latin-1", "backslashreplace"), "unicode_escape")
+    except (UnicodeDecodeError, ValueError):
+        return text.replace("\\n", "\n")
+
+
 def literal_output(command: SimpleCommand) -> str | None:
     """What a command prints, when that is knowable from its words alone."""
     argv = command.argv
@@ -124,7 +132,7 @@ def literal_output(command: SimpleCommand) -> str | None:
         words = [a for a in args if a not in ("-n", "-e", "-E")]
         return " ".join(words) + "\n"
     if name == "printf" and args:
-        fmt = args[0].replace("\\n", "\n")
+        fmt = _decode_escapes(args[0])
         return fmt.replace("%s", " ".join(args[1:])) if "%s" in fmt else fmt
     if (
         name in ("cat", "tee")
@@ -334,7 +342,22 @@ class _Walker:
             self.env.update(env)
             words = ["export", *(f"{k}={v}" for k, v in env.items())]
             return SimpleCommand(words, depth=self.depth)
+        if words[0] == "read" and stdin is not None:
+            self._read(words[1:], stdin, env.get("IFS", self.env.get("IFS")))
         return SimpleCommand(words, env, stdin, piped, redirects, self.depth)
+
+    def _read(self, args: list[str], text: str, ifs: str | None) -> None:
+        """`IFS=_ read -r a b c <<< 'kubectl_delete_namespace'` assigns the fields."""
+        names = [a for a in args if not a.startswith("-")]
+        if not names:
+            return
+        line = text.splitlines()[0] if text else ""
+        fields = re.split("[" + re.escape(ifs or " \t") + "]+", line.strip(ifs or None))
+        for i, name in enumerate(names):
+            last = i == len(names) - 1
+            self.env[name] = (
+                (ifs or " ")[0].join(fields[i:]) if last else (fields[i] if i < len(fields) else "")
+            )
 
     def _nested(self, node: Node) -> None:
         """Commands inside substitutions run before the command that contains them."""
@@ -395,7 +418,11 @@ class _Walker:
             if name == "IFS":
                 return _SPLIT
             if name in self.env:
-                return self.env[name]
+                value = self.env[name]
+                ifs = self.env.get("IFS")
+                for separator in ifs or "":  # `IFS=,; x=rm,-rf,/; $x`: split where IFS says
+                    value = value.replace(separator, _SPLIT)
+                return value
         return _text(node)
 
     def _substitution(self, node: Node) -> str:

@@ -72,6 +72,8 @@ def shell(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
             break
         i += 1
     rest = args[i:]
+    if not command_mode and rest and rest[0].startswith(("<(", "$(")):
+        return code_from_command(cmd, rest[0])
     if command_mode:
         script = rest[0] if rest else None
     elif not rest or rest[0] == "-" or rest[0] == "-s":
@@ -113,10 +115,56 @@ def _dynamic(cmd: SimpleCommand, script: str) -> Finding:
                    operation=cmd.program)  # fmt: skip
 
 
+_SUBSTITUTED = re.compile(r"^\s*[<$]\((?P<inner>.*)\)\s*$|^\s*`(?P<tick>[^`]*)`\s*$", re.S)
+
+
+def code_from_command(cmd: SimpleCommand, text: str) -> list[Finding]:
+    """Code that is another command's output: `bash <(curl ...)`, `source <(...)`,
+    `eval "$(curl ...)"`. Fetched from the network: remote code; decoded: hidden code; a
+    local tool's setup output (`ssh-agent -s`, `direnv hook bash`, completions): nothing."""
+    match = _SUBSTITUTED.match(text)
+    inner = (match.group("inner") or match.group("tick") or "") if match else text
+    programs = {w.rsplit("/", 1)[-1] for w in re.findall(r"(?:^|[|;&(]\s*)([\w./-]+)", inner)}
+    if programs & _FETCHERS:
+        return [Finding("exec.remote-script", "remote_code_exec", "high",
+                        f"{cmd.program} runs code fetched from the network ({inner.strip()[:60]})",
+                        operation=f"{cmd.program} <(fetch)")]  # fmt: skip
+    if programs & _DECODERS:
+        return [Finding("exec.decoded-script", "dynamic_exec", "high",
+                        f"{cmd.program} runs decoded code ({inner.strip()[:60]})",
+                        operation=f"{cmd.program} <(decode)")]  # fmt: skip
+    if match is None:
+        return [_dynamic(cmd, text)]
+    return []
+
+
+def scheduled(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
+    """`echo CMD | at now + 1 minute`, `batch`: the job text runs later, outside the session."""
+    if cmd.stdin is None:
+        return []
+    return [
+        _with_reason(f, f" [scheduled with {cmd.program}]")
+        for f in ctx.analyze_script(cmd.stdin, cmd.depth + 1)
+    ]
+
+
+def _with_reason(finding: Finding, suffix: str) -> Finding:
+    return replace(finding, reason=finding.reason + suffix)
+
+
+def source(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
+    args = [a for a in cmd.argv[1:] if not a.startswith("-")]
+    if args and args[0].startswith(("<(", "$(")):
+        return code_from_command(cmd, args[0])
+    return []
+
+
 def eval_(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
     script = " ".join(cmd.argv[1:])
     if not script:
         return []
+    if _SUBSTITUTED.match(script):
+        return code_from_command(cmd, script)
     if is_dynamic(script) and not ctx.analyze_script(script, cmd.depth + 1):
         return [_dynamic(cmd, script)]
     return ctx.analyze_script(script, cmd.depth + 1)
@@ -146,8 +194,10 @@ def interpreter(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
         if len(arg) > 2 and arg[:2] in flags and not arg.startswith("--"):
             code = arg[2:]
             break
+    positional = [a for a in args if not a.startswith("-")]
+    if code is None and positional and positional[0].startswith("<("):
+        return code_from_command(cmd, positional[0])
     if code is None:
-        positional = [a for a in args if not a.startswith("-")]
         if (not positional or positional[0] == "-") and cmd.stdin:
             code = cmd.stdin
     if code is None:
@@ -332,6 +382,10 @@ def other_code(code: str, cmd: SimpleCommand, ctx: Context) -> list[Finding]:
 
 PROGRAMS = {name: shell for name in SHELLS} | {
     "eval": eval_,
+    "source": source,
+    ".": source,
+    "at": scheduled,
+    "batch": scheduled,
     "rails": rails_runner,
     "gitlab-rails": rails_runner,
 }
