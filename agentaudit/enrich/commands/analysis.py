@@ -182,7 +182,9 @@ def analyse_simple(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
             _with(top, category="safety_bypass", rule_id="bypass.assume-yes",
                   reason=f"confirmation skipped on a destructive command ({top.operation})")
         )  # fmt: skip
-    if not cmd.remote and any(f.category in locality.RESOURCE_CATEGORIES for f in findings):
+    if (cmd.local or not cmd.remote) and any(
+        f.category in locality.RESOURCE_CATEGORIES for f in findings
+    ):
         findings = _local_target(cmd, findings)
     if cmd.via:  # run by another command: the outer one says where (host, pod, app)
         findings = [
@@ -195,7 +197,7 @@ def analyse_simple(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
 
 def _local_target(cmd: SimpleCommand, findings: list[Finding]) -> list[Finding]:
     """Destruction of a local or test service is low (issue 15); paths keep their own rating."""
-    why = locality.local_target(invocation(cmd.program, cmd.argv[1:]), cmd.env)
+    why = cmd.local or locality.local_target(invocation(cmd.program, cmd.argv[1:]), cmd.env)
     if why is None:
         return findings
     lowered = [

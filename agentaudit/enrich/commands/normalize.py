@@ -109,8 +109,13 @@ def canonicalize(command: SimpleCommand) -> list[SimpleCommand]:
 
 def _unwrap_once(command: SimpleCommand) -> list[SimpleCommand] | None:
     argv = command.argv
+    assigned = {}
     while argv and _ASSIGNMENT_WORD.match(argv[0]) and len(argv) > 1:
+        name, _, value = argv[0].partition("=")
+        assigned[name] = value  # `sudo RAILS_ENV=test rails ...`: the command's environment
         argv = argv[1:]  # `A-B=2 git ...`: bash would not run it, but the intent is clear
+    if assigned:
+        command = replace(command, env={**command.env, **assigned})
     if not argv:
         return None
     name = program_name(argv[0])
@@ -123,6 +128,10 @@ def _unwrap_once(command: SimpleCommand) -> list[SimpleCommand] | None:
         rest = _skip_options(name, argv[1:])
         if rest is None:
             return None
+        skipped = argv[1 : len(argv) - len(rest)]
+        assigned = dict(w.split("=", 1) for w in skipped if _ASSIGNMENT_WORD.match(w) and "=" in w)
+        if assigned:  # `env RAILS_ENV=test rails ...`, `sudo FOO=1 cmd`
+            command = replace(command, env={**command.env, **assigned})
         return [_child(command, rest, name)] if rest else None
     if name == "java" and "-jar" in argv[1:-1]:  # java -jar jenkins-cli.jar ... -> jenkins-cli
         jar = argv.index("-jar") + 1

@@ -45,6 +45,7 @@ class SimpleCommand:
     remote: bool = False  # runs on another host (ssh host cmd)
     piped_from: str | None = None  # program of the previous pipeline stage
     via: str | None = None  # where it runs when another command runs it (kubectl exec pod ...)
+    local: str | None = None  # why that place is this machine or a test setup (kind context)
     upstream: list[list[str]] = field(default_factory=list)  # argv of earlier pipeline stages
 
     @property

@@ -38,7 +38,10 @@ def unwrap_remote(command: SimpleCommand) -> list[SimpleCommand] | None:
     argv = command.argv
     name = argv[0].rsplit("/", 1)[-1].lower() if argv else ""
     handler = _HANDLERS.get(name)
-    return handler(command, argv) if handler else None
+    outer = argv[: argv.index("--")] if "--" in argv else argv
+    if handler is None or "--help" in outer or "-h" in outer[:4]:
+        return None  # the outer command's help page runs nothing
+    return handler(command, argv)
 
 
 def _inner(command: SimpleCommand, inner: list[str], via: str, remote: bool = True):
@@ -46,10 +49,19 @@ def _inner(command: SimpleCommand, inner: list[str], via: str, remote: bool = Tr
         return None
     if len(inner) == 1 and " " in inner[0].strip():
         inner = ["sh", "-c", inner[0]]  # a command string: the remote shell parses it
+    local = command.local or _local_outer(command.argv)
     return [
         replace(command, argv=inner, wrappers=[*command.wrappers, via.split()[0]],
-                remote=command.remote or remote, via=via)
+                remote=(command.remote or remote) and not local, via=via, local=local)
     ]  # fmt: skip
+
+
+def _local_outer(argv: list[str]) -> str | None:
+    """The outer command itself targets this machine (a kind context, a local container)."""
+    from agentaudit.enrich.commands.locality import local_target
+
+    name = argv[0].rsplit("/", 1)[-1].lower()
+    return local_target(invocation(name, argv[1:]), {}) if name in ("kubectl", "oc") else None
 
 
 def _after_operand(args: list[str], value_opts: set[str] = _EXEC_VALUE) -> tuple[str, list[str]]:

@@ -128,3 +128,13 @@ _HOME_CACHES = re.compile(
 
 def is_home_cache(path: str) -> bool:
     return bool(_HOME_CACHES.match(path)) and ".." not in path.split("/")
+
+
+def is_cache(path: str) -> bool:
+    """A cache or compiled file by its name (`.pytest_cache`, `__pycache__`, `*.o`): regenerable
+    wherever it is, unlike build output, which a server may be serving."""
+    parts = [p for p in path.rstrip("/").split("/") if p not in ("", ".")]
+    return bool(parts) and (
+        any("cache" in p.lower() for p in parts)
+        or parts[-1].endswith((".pyc", ".pyo", ".o", ".class"))
+    )

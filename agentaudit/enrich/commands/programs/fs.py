@@ -25,7 +25,9 @@ def delete_severity(
     path = scopes.resolve(target, cmd.env, ctx.cwd)
     scope = scopes.classify(path, ctx.project, ctx.home)
     if cmd.remote and scope == "project":
-        scope = "unknown"  # relative to the remote working directory, not our project
+        if scopes.is_cache(path):
+            return "low", "remote"  # a cache is a cache anywhere
+        scope = "unknown"  # relative to the remote working directory; a server's build/ is live
     if cmd.remote and scope == "temp" and not scopes.is_scratch_name(path):
         return "medium", "remote"  # a server's /tmp may hold its data: we cannot see it
     if scope in ("home", "system") and scopes.is_home_cache(path):

@@ -83,6 +83,9 @@ def _push(sub: str, rest: list[str]) -> list[Finding]:
     other_force = any(a.startswith("--force") and a != "--force" and not _is_lease(a) for a in rest)
     refs = parsed.positional[1:]
     forced = "f" in parsed.short or "--force" in parsed.long or "--mirror" in parsed.long
+    # With both, git still checks the lease (remote.c: the expected value is compared before
+    # force applies), though git-push(1) says --force disables "these checks": safety-net
+    # reads it as git runs it, and so do we.
     if (forced and not lease) or other_force:
         return [_finding("push-force", "high", "git push --force rewrites remote history", sub,
                          " ".join(parsed.positional) or None)]  # fmt: skip

@@ -111,6 +111,8 @@ def _finding(rule: str, severity: str, reason: str, cmd: SimpleCommand, target: 
 def watcher_kill(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
     """pkill/killall/kill of sshd, the audit daemon, a sensor or agentaudit itself."""
     args = cmd.argv[1:]
+    if "--help" in args or "-h" in args:
+        return []
     if any(a.upper() in _NON_FATAL_SIGNALS or a in _NON_FATAL_SIGNALS for a in args):
         return []
     stopping = cmd.program in ("pkill", "killall", "kill", "skill") or (

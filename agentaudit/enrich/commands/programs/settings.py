@@ -80,6 +80,14 @@ def destructive_settings(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
         elif "lifecycle" in name and _expires(value):
             findings.append(_finding("lifecycle-expire", "backup_destroy", "high",
                                      "a lifecycle rule expires (deletes) objects", inv))  # fmt: skip
+    if (
+        inv.program == "az"
+        and "deployment" in inv.words[:1]
+        and (inv.value("--mode") or "").lower() == "complete"
+    ):
+        findings.append(_finding("complete-mode", "cloud_delete", "high",
+                                 "a Complete-mode deployment deletes every resource of the group "
+                                 "that the template does not name", inv))  # fmt: skip
     for flag in inv.options:
         if _BACKUP_OFF_FLAG.match(flag):
             findings.append(_finding("backups-off", "backup_destroy", "high",
