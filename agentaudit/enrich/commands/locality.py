@@ -72,9 +72,9 @@ def local_target(inv: Invocation, env: dict[str, str]) -> str | None:
     if statements and all(sql_names_test_only(v) for v in statements):
         return "only test databases are named"
     names = [w for w in inv.words if w not in ("drop", "create")]
-    if inv.program in ("dropdb", "createdb", "mysqladmin") and names:
-        if all(_TEST_NAME.search(w) for w in names):
-            return f"test database {names[-1]}"
+    test_only = bool(names) and all(_TEST_NAME.search(w) for w in names)
+    if inv.program in ("dropdb", "createdb", "mysqladmin") and test_only:
+        return f"test database {names[-1]}"
     databases = inv.all_values(*_DB_OPTIONS)
     if databases and all(_TEST_NAME.search(d) for d in databases):
         return f"test database {databases[0]}"

@@ -197,9 +197,8 @@ def interpreter(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
     positional = [a for a in args if not a.startswith("-")]
     if code is None and positional and positional[0].startswith("<("):
         return code_from_command(cmd, positional[0])
-    if code is None:
-        if (not positional or positional[0] == "-") and cmd.stdin:
-            code = cmd.stdin
+    if code is None and (not positional or positional[0] == "-") and cmd.stdin:
+        code = cmd.stdin
     if code is None:
         # `python manage.py flush`: a script with arguments; the packs know some of them
         return _piped_code(cmd) + packs.match(replace(cmd, argv=[language, *args]))
