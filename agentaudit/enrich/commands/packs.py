@@ -11,6 +11,7 @@ A rule matches a canonical command by program, the leading subcommand words, and
       severity: high
       why: removes volumes and the data in them
 
+`operands:` is a regex every word after `words` must match (pod names a controller recreates).
 `verbs:` instead of `words:` matches a destructive verb among the first three subcommand
 words split at `-`, `:` and `.` (`delete-db-instance`, `apps:destroy`), for CLIs that follow
 the noun/verb convention. `escalate:` maps a flag to a raised severity and extra category.
@@ -50,6 +51,7 @@ class PackRule:
     any_flags: tuple[str, ...] = ()
     none_flags: tuple[str, ...] = ()
     allow: bool = False
+    operands: re.Pattern[str] | None = None  # every word after `words` must match
     escalate: dict[str, tuple[str, str | None]] = field(default_factory=dict)
 
     def matches(
@@ -71,6 +73,10 @@ class PackRule:
             words = words[:stop]
             pieces = {p for w in words for p in _SPLIT.split(w)} | set(words)
             if not pieces & self.verbs and not any(_EMBEDDED.search(p) for p in [*pieces, program]):
+                return False
+        if self.operands is not None:
+            rest = positional[len(self.words) :]
+            if not rest or not all(self.operands.fullmatch(w) for w in rest):
                 return False
         if self.any_flags and not any(_has_flag(f, flags, args) for f in self.any_flags):
             return False
@@ -109,6 +115,7 @@ def load_pack(path: Path) -> list[PackRule]:
                 any_flags=tuple(raw.get("any_flags", [])),
                 none_flags=tuple(raw.get("none_flags", [])),
                 allow=bool(raw.get("allow")),
+                operands=re.compile(raw["operands"]) if raw.get("operands") else None,
                 escalate={
                     k: (v["severity"], v.get("category"))
                     for k, v in (raw.get("escalate") or {}).items()
