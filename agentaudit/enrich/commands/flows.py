@@ -218,6 +218,8 @@ def _archive_output(cmd: SimpleCommand) -> str | None:
     """`tar czf /tmp/k.tgz ~/.ssh`, `zip -r k.zip ~/.aws`, `cp ~/.aws/credentials /tmp/c`."""
     args = cmd.argv[1:]
     if cmd.program == "tar":
+        if args and not args[0].startswith("-") and "f" in args[0] and len(args) > 1:
+            return args[1]  # old-style bundle: `tar czf out.tgz ...`
         for i, a in enumerate(args):
             if a.startswith("-") and "f" in a and not a.startswith("--") and i + 1 < len(args):
                 return args[i + 1]

@@ -99,7 +99,7 @@ def _kubectl(command: SimpleCommand, argv: list[str]):
     if "--" in args[start:]:
         dash = args.index("--", start)
         pod_part, inner = args[start:dash], args[dash + 1 :]
-        pod = next((a for a in pod_part if not a.startswith("-")), "")
+        pod = _after_operand(pod_part)[0]
     else:
         pod, inner = _after_operand(args[start:])
     where = _where(inv, "--context", "-n", "--namespace")

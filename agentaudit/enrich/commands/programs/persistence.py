@@ -46,6 +46,8 @@ _NON_FATAL_SIGNALS = {"-0", "-HUP", "-1", "-USR1", "-USR2", "-s0", "-SIGHUP", "-
 def _appended_text(cmd: SimpleCommand) -> str | None:
     if cmd.program == "tee":
         return cmd.stdin
+    if cmd.program == "echo":  # `$HOME` in a quoted echo is text written to the file
+        return " ".join(a for a in cmd.argv[1:] if a not in ("-n", "-e", "-E")) + "\n"
     output = literal_output(cmd)
     return output if output is not None else cmd.stdin
 
