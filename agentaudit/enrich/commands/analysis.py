@@ -149,10 +149,13 @@ def _analyze_script(
 def analyse_simple(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
     if cmd.remote and ctx.analyze_remote is not None:
         ctx = dataclasses.replace(ctx, analyze_script=ctx.analyze_remote)
+    mode = harmless_mode(invocation(cmd.program, cmd.argv[1:]))
+    if mode == "help":
+        return []  # a help page runs nothing
     findings: list[Finding] = []
     for check in _ALWAYS:
         findings += check(cmd, ctx)
-    if cmd.program in _DATA_ONLY or harmless_mode(invocation(cmd.program, cmd.argv[1:])):
+    if cmd.program in _DATA_ONLY or mode:
         return findings
     handler = _PROGRAMS.get(cmd.program)
     if handler is None:
@@ -182,9 +185,7 @@ def analyse_simple(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
             _with(top, category="safety_bypass", rule_id="bypass.assume-yes",
                   reason=f"confirmation skipped on a destructive command ({top.operation})")
         )  # fmt: skip
-    if (cmd.local or not cmd.remote) and any(
-        f.category in locality.RESOURCE_CATEGORIES for f in findings
-    ):
+    if cmd.local or (not cmd.remote and any(_service_finding(f) for f in findings)):
         findings = _local_target(cmd, findings)
     if cmd.via:  # run by another command: the outer one says where (host, pod, app)
         findings = [
@@ -195,6 +196,13 @@ def analyse_simple(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
     return findings
 
 
+def _service_finding(finding: Finding) -> bool:
+    """Its target is a service (a database, a cluster, a cloud account's trail), not a path."""
+    return finding.category in locality.RESOURCE_CATEGORIES or (
+        finding.category == "audit_tamper" and finding.scope == "remote"
+    )
+
+
 def _local_target(cmd: SimpleCommand, findings: list[Finding]) -> list[Finding]:
     """Destruction of a local or test service is low (issue 15); paths keep their own rating."""
     why = cmd.local or locality.local_target(invocation(cmd.program, cmd.argv[1:]), cmd.env)
@@ -203,7 +211,7 @@ def _local_target(cmd: SimpleCommand, findings: list[Finding]) -> list[Finding]:
     lowered = [
         _with(f, severity=min(f.severity, "low", key=rank), scope="local",
               reason=f"{f.reason} [local target: {why}]")
-        if f.category in locality.RESOURCE_CATEGORIES or f.rule_id == "bypass.assume-yes"
+        if cmd.local or _service_finding(f) or f.rule_id == "bypass.assume-yes"
         else f
         for f in findings
     ]  # fmt: skip

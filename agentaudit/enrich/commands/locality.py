@@ -44,6 +44,8 @@ def local_target(inv: Invocation, env: dict[str, str]) -> str | None:
     """Why the command's target is local or a test setup, or None."""
     if inv.program in _LOCAL_PROGRAMS:
         return f"{inv.program} works on this machine"
+    # `rails db:drop RAILS_ENV=test`: rake and rails read NAME=value arguments as environment
+    env = {**env, **dict(w.split("=", 1) for w in inv.words if re.match(r"^[A-Z_]+=", w))}
     for name in _ENV_VARS:
         if env.get(name, "").lower() in _TEST_ENV:
             return f"{name}={env[name]}"
