@@ -51,6 +51,10 @@ class Tally:
                 f"{self.fp} | {self.tn} | **{self.recall:.3f}** | **{self.fpr:.3f}** |{base}")  # fmt: skip
 
 
+def _cell(command: str) -> str:
+    return "`" + command[:110].replace("|", "\\|").replace("\n", " ").replace("`", "'") + "`"
+
+
 def load(path: Path) -> list[dict]:
     return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
 
@@ -120,7 +124,7 @@ def main() -> None:
     transform_rows = [
         f"| {k} | {kept} | {n} | {kept / n:.3f} |" for k, (kept, n) in sorted(transforms.items())
     ]
-    wrong_lines = [f"| {where} | {r['class']} | {r['expected']} | `{r['command'][:110].replace('|', '\\|').replace(chr(10), ' ')}` |"
+    wrong_lines = [f"| {where} | {r['class']} | {r['expected']} | {_cell(r['command'])} |"
                    for where, r in wrong_rows]  # fmt: skip
     header = "| set | n | TP | FN | FP | TN | recall | FPR |"
     body = f"""## Command analysis on labelled agent commands and metamorphic variants (issue 15)
