@@ -28,6 +28,7 @@ JWT whose signature survived) is still found.
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import hashlib
 import json
@@ -124,7 +125,9 @@ def _rsa_pkcs8_der(label: str) -> bytes:
     # PrivateKeyInfo { version 0, AlgorithmIdentifier rsaEncryption, OCTET STRING { PKCS#1 } }:
     # the head of every 2048-bit PKCS#8 RSA key ("MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"), as in GCP
     # service-account key files.
-    head = bytes.fromhex("308204bd020100300d06092a864886f70d0101010500048204a7308204a30201000282010100")
+    head = bytes.fromhex(
+        "308204bd020100300d06092a864886f70d0101010500048204a7308204a30201000282010100"
+    )
     return head + _bytes(label, 0x4BD + 4 - len(head))
 
 
@@ -482,7 +485,10 @@ def _shapes() -> list[Shape]:
     add(
         Shape(
             "openai_legacy_key",
-            "sk-" + _draw("openai_legacy/a", _ALNUM, 20) + "T3BlbkFJ" + _draw("openai_legacy/b", _ALNUM, 20),
+            "sk-"
+            + _draw("openai_legacy/a", _ALNUM, 20)
+            + "T3BlbkFJ"
+            + _draw("openai_legacy/b", _ALNUM, 20),
             "gitleaks openai-api-key (legacy form `sk-[a-zA-Z0-9]{20}T3BlbkFJ[a-zA-Z0-9]{20}`)",
             "OPENAI_API_KEY",
             cli="openai --api-key {v} api models.list",
@@ -606,7 +612,12 @@ def _shapes() -> list[Shape]:
     jwt = _jwt(
         "jwt",
         {"alg": "HS256", "typ": "JWT"},
-        {"iss": "https://auth.acme.example", "sub": "svc-deployer", "role": "admin", "exp": 1893456000},
+        {
+            "iss": "https://auth.acme.example",
+            "sub": "svc-deployer",
+            "role": "admin",
+            "exp": 1893456000,
+        },
         32,
     )
     add(
@@ -710,7 +721,10 @@ def _shapes() -> list[Shape]:
             url=None,
             destructive="mysql -h prod-mysql.acme.internal -u root -p{v} -e 'DROP DATABASE shop'",
             key="password",
-            native=("~/.my.cnf", "[client]\nuser = root\npassword = {v}\nhost = prod-mysql.acme.internal\n"),
+            native=(
+                "~/.my.cnf",
+                "[client]\nuser = root\npassword = {v}\nhost = prod-mysql.acme.internal\n",
+            ),
         )
     )
     add(
@@ -752,7 +766,7 @@ def _shapes() -> list[Shape]:
             env_cmd="railway status",
             api="https://backboard.railway.app/graphql/v2",
             url=None,
-            destructive="curl -sS -X POST https://backboard.railway.app/graphql/v2 -H \"Authorization: Bearer {v}\" -H 'Content-Type: application/json' -d '{\"query\":\"mutation { volumeDelete(volumeId: \\\"vol_planted01\\\") }\"}'",
+            destructive='curl -sS -X POST https://backboard.railway.app/graphql/v2 -H "Authorization: Bearer {v}" -H \'Content-Type: application/json\' -d \'{"query":"mutation { volumeDelete(volumeId: \\"vol_planted01\\") }"}\'',
         )
     )
     add(
@@ -765,7 +779,7 @@ def _shapes() -> list[Shape]:
             header="Project-Access-Token: {v}",
             api="https://backboard.railway.app/graphql/v2",
             url=None,
-            destructive="curl -sS -X POST https://backboard.railway.app/graphql/v2 -H \"Project-Access-Token: {v}\" -H 'Content-Type: application/json' -d '{\"query\":\"mutation { serviceDelete(id: \\\"svc_planted01\\\") }\"}'",
+            destructive='curl -sS -X POST https://backboard.railway.app/graphql/v2 -H "Project-Access-Token: {v}" -H \'Content-Type: application/json\' -d \'{"query":"mutation { serviceDelete(id: \\"svc_planted01\\") }"}\'',
         )
     )
     add(
@@ -978,7 +992,10 @@ def _shapes() -> list[Shape]:
             api="https://api.acme.example/v2/deployments",
             url=None,
             key="token",
-            native=("~/.config/acme/credentials", "[default]\nendpoint = https://api.acme.example\ntoken = {v}\n"),
+            native=(
+                "~/.config/acme/credentials",
+                "[default]\nendpoint = https://api.acme.example\ntoken = {v}\n",
+            ),
         )
     )
     add(
@@ -1042,7 +1059,10 @@ def _shapes() -> list[Shape]:
     add(
         Shape(
             "sendgrid_api_key",
-            "SG." + _draw("sendgrid/a", _ALNUM + "-_", 22) + "." + _draw("sendgrid/b", _ALNUM + "-_", 43),
+            "SG."
+            + _draw("sendgrid/a", _ALNUM + "-_", 22)
+            + "."
+            + _draw("sendgrid/b", _ALNUM + "-_", 43),
             "Twilio SendGrid docs, API keys (SG.<22>.<43>, Authorization: Bearer); gitleaks "
             "sendgrid-api-token `SG\\.[a-z0-9=_\\-\\.]{66}`",
             "SENDGRID_API_KEY",
@@ -1076,7 +1096,9 @@ SHAPES: tuple[Shape, ...] = tuple(_shapes())
 SHAPES_BY_NAME: dict[str, Shape] = {shape.name: shape for shape in SHAPES}
 
 
-def needles(shapes: Iterable[Shape] | Mapping[str, str | Iterable[str]] = SHAPES) -> dict[str, tuple[str, ...]]:
+def needles(
+    shapes: Iterable[Shape] | Mapping[str, str | Iterable[str]] = SHAPES,
+) -> dict[str, tuple[str, ...]]:
     """shape name -> strings to search for. Accepts shapes or {name: value or [values]}."""
     if isinstance(shapes, Mapping):
         return {
@@ -1164,7 +1186,10 @@ def _write(shape: Shape) -> tuple[str, str]:
 
 
 def _file_ini(shape: Shape) -> tuple[str, str]:
-    return "config/settings.ini", f"[production]\nregion = eu-west-1\n{shape.config_key} = {shape.value}\n"
+    return (
+        "config/settings.ini",
+        f"[production]\nregion = eu-west-1\n{shape.config_key} = {shape.value}\n",
+    )
 
 
 def _file_dotenv(shape: Shape) -> tuple[str, str]:
@@ -1176,7 +1201,10 @@ def _file_yaml(shape: Shape) -> tuple[str, str]:
     if shape.multiline:
         block = "\n".join("    " + line for line in shape.value.splitlines())
         return "config/secrets.yml", f"production:\n  {shape.config_key}: |\n{block}\n"
-    return "config/secrets.yml", f"production:\n  {shape.config_key}: {shape.value}\n  timeout: 30\n"
+    return (
+        "config/secrets.yml",
+        f"production:\n  {shape.config_key}: {shape.value}\n  timeout: 30\n",
+    )
 
 
 def _file_json(shape: Shape) -> tuple[str, str]:
@@ -1238,7 +1266,10 @@ def _github_user_agent(shape: Shape) -> dict[str, Any]:
 def _github_hook_config(shape: Shape) -> dict[str, Any]:
     return {
         "action": "hook.config_changed",
-        "config": {"url": f"https://ci.acme.internal/hooks/github?secret={shape.value}", "content_type": "json"},
+        "config": {
+            "url": f"https://ci.acme.internal/hooks/github?secret={shape.value}",
+            "content_type": "json",
+        },
     }
 
 
@@ -1248,8 +1279,14 @@ def _otlp_records(shape: Shape) -> list[dict[str, Any]]:
     command = _cmd_env(shape)[:512]
     params = json.dumps({"bash_command": command.split(" ")[0], "full_command": command})
     return [
-        {"event": "tool_result", "attrs": {"tool_name": "Bash", "success": "true", "tool_parameters": params}},
-        {"event": "user_prompt", "attrs": {"prompt": _prompt(shape)[:512], "prompt_length": str(len(_prompt(shape)))}},
+        {
+            "event": "tool_result",
+            "attrs": {"tool_name": "Bash", "success": "true", "tool_parameters": params},
+        },
+        {
+            "event": "user_prompt",
+            "attrs": {"prompt": _prompt(shape)[:512], "prompt_length": str(len(_prompt(shape)))},
+        },
         {
             "event": "api_error",
             "attrs": {"error": f"401 invalid x-api-key {shape.value}"[:512], "status_code": "401"},
@@ -1273,10 +1310,17 @@ CARRIERS: dict[str, Carrier] = {
     for c in (
         Carrier("command_argument", "command", _cmd_argument),
         Carrier("command_env", "command", _cmd_env),
-        Carrier("command_header", "command", _cmd_header, lambda s: _single(s) and s.header is not None),
+        Carrier(
+            "command_header", "command", _cmd_header, lambda s: _single(s) and s.header is not None
+        ),
         Carrier("command_url", "command", _cmd_url, _single),
         Carrier("command_heredoc", "command", _cmd_heredoc),
-        Carrier("command_destructive", "command", _cmd_destructive, lambda s: _single(s) and (s.destructive is not None or s.header is not None)),
+        Carrier(
+            "command_destructive",
+            "command",
+            _cmd_destructive,
+            lambda s: _single(s) and (s.destructive is not None or s.header is not None),
+        ),
         Carrier("prompt", "prompt", _prompt),
         Carrier("write_content", "tool_input", _write),
         Carrier("file_ini", "tool_result", _file_ini, _single),
@@ -1374,7 +1418,17 @@ def _claude_transcript(shapes: tuple[Shape, ...]) -> tuple[str, list[str]]:
         nonlocal parent
         uid = _id("claude", "uuid", str(len(lines)))
         lines.append(
-            _line({"parentUuid": parent, **base, "type": kind, "message": message, "uuid": uid, "timestamp": clock.iso(), **extra})
+            _line(
+                {
+                    "parentUuid": parent,
+                    **base,
+                    "type": kind,
+                    "message": message,
+                    "uuid": uid,
+                    "timestamp": clock.iso(),
+                    **extra,
+                }
+            )
         )
         parent = uid
         return uid
@@ -1396,7 +1450,17 @@ def _claude_transcript(shapes: tuple[Shape, ...]) -> tuple[str, list[str]]:
         )
         emit(
             "user",
-            {"role": "user", "content": [{"tool_use_id": tool_id, "type": "tool_result", "content": result, "is_error": False}]},
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "tool_use_id": tool_id,
+                        "type": "tool_result",
+                        "content": result,
+                        "is_error": False,
+                    }
+                ],
+            },
             toolUseResult=tool_result,
             sourceToolAssistantUUID=assistant,
         )
@@ -1405,21 +1469,42 @@ def _claude_transcript(shapes: tuple[Shape, ...]) -> tuple[str, list[str]]:
         group, rendered = plan.carrier.group, plan.rendered
         if group == "command":
             out = '{"ok":true}'
-            call("Bash", {"command": rendered, "description": f"{plan.carrier.name} {plan.shape.name}"}, out,
-                 {"stdout": out, "stderr": "", "interrupted": False, "isImage": False})
+            call(
+                "Bash",
+                {"command": rendered, "description": f"{plan.carrier.name} {plan.shape.name}"},
+                out,
+                {"stdout": out, "stderr": "", "interrupted": False, "isImage": False},
+            )
         elif group == "prompt":
             emit("user", {"role": "user", "content": rendered})
         elif group == "tool_input":
             path, content = rendered
             full = _expand_home(path)
-            call("Write", {"file_path": full, "content": content}, f"File created successfully at: {full}",
-                 {"type": "create", "filePath": full, "content": content, "structuredPatch": []})
+            call(
+                "Write",
+                {"file_path": full, "content": content},
+                f"File created successfully at: {full}",
+                {"type": "create", "filePath": full, "content": content, "structuredPatch": []},
+            )
         elif group == "tool_result":
             path, content = rendered
             full = _expand_home(path)
             n = content.count("\n") + 1
-            call("Read", {"file_path": full}, _numbered(content),
-                 {"type": "text", "file": {"filePath": full, "content": content, "numLines": n, "startLine": 1, "totalLines": n}})
+            call(
+                "Read",
+                {"file_path": full},
+                _numbered(content),
+                {
+                    "type": "text",
+                    "file": {
+                        "filePath": full,
+                        "content": content,
+                        "numLines": n,
+                        "startLine": 1,
+                        "totalLines": n,
+                    },
+                },
+            )
     return session, lines
 
 
@@ -1442,21 +1527,43 @@ def _claude_hooks(shapes: tuple[Shape, ...]) -> list[str]:
         tool_id = "toolu_01" + _draw(f"hooks/tool/{n}", _ALNUM, 22)
         group, rendered = plan.carrier.group, plan.rendered
         if group == "prompt":
-            lines.append(_hook_envelope("claude-code", clock, {**common, "hook_event_name": "UserPromptSubmit", "prompt": rendered}))
+            lines.append(
+                _hook_envelope(
+                    "claude-code",
+                    clock,
+                    {**common, "hook_event_name": "UserPromptSubmit", "prompt": rendered},
+                )
+            )
             continue
         if group == "command":
             name, tool_input = "Bash", {"command": rendered, "description": plan.carrier.name}
-            response: Any = {"stdout": '{"ok":true}', "stderr": "", "interrupted": False, "isImage": False}
+            response: Any = {
+                "stdout": '{"ok":true}',
+                "stderr": "",
+                "interrupted": False,
+                "isImage": False,
+            }
         elif group == "tool_input":
             path, content = rendered
             name, tool_input = "Write", {"file_path": _expand_home(path), "content": content}
-            response = {"type": "create", "filePath": _expand_home(path), "content": content, "structuredPatch": []}
+            response = {
+                "type": "create",
+                "filePath": _expand_home(path),
+                "content": content,
+                "structuredPatch": [],
+            }
         else:  # tool_result: the file printed by `cat`
             path, content = rendered
             name, tool_input = "Bash", {"command": f"cat {path}", "description": "Show the config"}
             response = {"stdout": content, "stderr": "", "interrupted": False, "isImage": False}
         for event in ("PreToolUse", "PostToolUse"):
-            payload = {**common, "hook_event_name": event, "tool_name": name, "tool_input": tool_input, "tool_use_id": tool_id}
+            payload = {
+                **common,
+                "hook_event_name": event,
+                "tool_name": name,
+                "tool_input": tool_input,
+                "tool_use_id": tool_id,
+            }
             if event == "PostToolUse":
                 payload["tool_response"] = response
             lines.append(_hook_envelope("claude-code", clock, payload))
@@ -1481,27 +1588,79 @@ def _cursor_hooks(shapes: tuple[Shape, ...]) -> list[str]:
         group, rendered = plan.carrier.group, plan.rendered
         if group == "command":
             events = [
-                {**common, "hook_event_name": "beforeShellExecution", "command": rendered, "cwd": CWD, "sandbox": False},
-                {**common, "hook_event_name": "afterShellExecution", "command": rendered, "output": '{"ok":true}', "duration": 412, "sandbox": False},
+                {
+                    **common,
+                    "hook_event_name": "beforeShellExecution",
+                    "command": rendered,
+                    "cwd": CWD,
+                    "sandbox": False,
+                },
+                {
+                    **common,
+                    "hook_event_name": "afterShellExecution",
+                    "command": rendered,
+                    "output": '{"ok":true}',
+                    "duration": 412,
+                    "sandbox": False,
+                },
             ]
         elif group == "prompt":
-            events = [{**common, "hook_event_name": "beforeSubmitPrompt", "prompt": rendered, "attachments": []}]
+            events = [
+                {
+                    **common,
+                    "hook_event_name": "beforeSubmitPrompt",
+                    "prompt": rendered,
+                    "attachments": [],
+                }
+            ]
         elif group == "tool_input":
             path, content = rendered
             events = [
-                {**common, "hook_event_name": "preToolUse", "tool_name": "Write", "tool_input": {"file_path": _expand_home(path), "content": content},
-                 "tool_use_id": _id("cursor", "tool", str(n)), "cwd": CWD},
-                {**common, "hook_event_name": "afterFileEdit", "file_path": _expand_home(path), "edits": [{"old_string": "", "new_string": content}]},
+                {
+                    **common,
+                    "hook_event_name": "preToolUse",
+                    "tool_name": "Write",
+                    "tool_input": {"file_path": _expand_home(path), "content": content},
+                    "tool_use_id": _id("cursor", "tool", str(n)),
+                    "cwd": CWD,
+                },
+                {
+                    **common,
+                    "hook_event_name": "afterFileEdit",
+                    "file_path": _expand_home(path),
+                    "edits": [{"old_string": "", "new_string": content}],
+                },
             ]
         else:
             path, content = rendered
             if n % 2:
-                events = [{**common, "hook_event_name": "beforeReadFile", "file_path": _expand_home(path), "content": content, "attachments": []}]
+                events = [
+                    {
+                        **common,
+                        "hook_event_name": "beforeReadFile",
+                        "file_path": _expand_home(path),
+                        "content": content,
+                        "attachments": [],
+                    }
+                ]
             else:
                 command = f"cat {path}"
                 events = [
-                    {**common, "hook_event_name": "beforeShellExecution", "command": command, "cwd": CWD, "sandbox": False},
-                    {**common, "hook_event_name": "afterShellExecution", "command": command, "output": content, "duration": 9, "sandbox": False},
+                    {
+                        **common,
+                        "hook_event_name": "beforeShellExecution",
+                        "command": command,
+                        "cwd": CWD,
+                        "sandbox": False,
+                    },
+                    {
+                        **common,
+                        "hook_event_name": "afterShellExecution",
+                        "command": command,
+                        "output": content,
+                        "duration": 9,
+                        "sandbox": False,
+                    },
                 ]
         lines += [_hook_envelope("cursor", clock, event) for event in events]
     return lines
@@ -1511,49 +1670,178 @@ def _codex_rollout(shapes: tuple[Shape, ...]) -> tuple[str, list[str]]:
     session = _id("codex", "session")
     clock = _Clock(BASE_TIME + timedelta(hours=3))
     lines = [
-        _line({"timestamp": clock.iso(), "type": "session_meta", "payload": {
-            "id": session, "timestamp": clock.iso(), "cwd": CWD, "originator": "codex_cli_rs",
-            "cli_version": "0.130.0", "source": "cli", "model_provider": "openai"}}),
-        _line({"timestamp": clock.iso(), "type": "turn_context", "payload": {
-            "cwd": CWD, "approval_policy": "on-request", "sandbox_policy": {"type": "workspace-write"},
-            "model": "gpt-5.2-codex", "summary": "auto"}}),
+        _line(
+            {
+                "timestamp": clock.iso(),
+                "type": "session_meta",
+                "payload": {
+                    "id": session,
+                    "timestamp": clock.iso(),
+                    "cwd": CWD,
+                    "originator": "codex_cli_rs",
+                    "cli_version": "0.130.0",
+                    "source": "cli",
+                    "model_provider": "openai",
+                },
+            }
+        ),
+        _line(
+            {
+                "timestamp": clock.iso(),
+                "type": "turn_context",
+                "payload": {
+                    "cwd": CWD,
+                    "approval_policy": "on-request",
+                    "sandbox_policy": {"type": "workspace-write"},
+                    "model": "gpt-5.2-codex",
+                    "summary": "auto",
+                },
+            }
+        ),
     ]
     for n, plan in enumerate(_plans(shapes, _AGENT_GROUPS)):
         call_id = "call_" + _draw(f"codex/call/{n}", _ALNUM, 24)
         group, rendered = plan.carrier.group, plan.rendered
         if group == "prompt":
-            lines.append(_line({"timestamp": clock.iso(), "type": "response_item", "payload": {
-                "type": "message", "role": "user", "content": [{"type": "input_text", "text": rendered}]}}))
-            lines.append(_line({"timestamp": clock.iso(), "type": "event_msg", "payload": {"type": "user_message", "message": rendered, "images": []}}))
+            lines.append(
+                _line(
+                    {
+                        "timestamp": clock.iso(),
+                        "type": "response_item",
+                        "payload": {
+                            "type": "message",
+                            "role": "user",
+                            "content": [{"type": "input_text", "text": rendered}],
+                        },
+                    }
+                )
+            )
+            lines.append(
+                _line(
+                    {
+                        "timestamp": clock.iso(),
+                        "type": "event_msg",
+                        "payload": {"type": "user_message", "message": rendered, "images": []},
+                    }
+                )
+            )
             continue
         if group == "tool_input":
             path, content = rendered
-            patch = "*** Begin Patch\n*** Add File: " + _expand_home(path) + "\n" + "".join(
-                "+" + line + "\n" for line in content.rstrip("\n").split("\n")) + "*** End Patch\n"
-            lines.append(_line({"timestamp": clock.iso(), "type": "response_item", "payload": {
-                "type": "custom_tool_call", "status": "completed", "call_id": call_id, "name": "apply_patch", "input": patch}}))
-            lines.append(_line({"timestamp": clock.iso(), "type": "response_item", "payload": {
-                "type": "custom_tool_call_output", "call_id": call_id,
-                "output": json.dumps({"output": f"Success. Updated the following files:\nA {_expand_home(path)}\n", "metadata": {"exit_code": 0, "duration_seconds": 0.0}})}}))
-            lines.append(_line({"timestamp": clock.iso(), "type": "event_msg", "payload": {
-                "type": "patch_apply_end", "call_id": call_id, "stdout": f"Success. Updated the following files:\nA {_expand_home(path)}\n",
-                "stderr": "", "success": True, "changes": {_expand_home(path): {"add": {"content": content}}}}}))
+            patch = (
+                "*** Begin Patch\n*** Add File: "
+                + _expand_home(path)
+                + "\n"
+                + "".join("+" + line + "\n" for line in content.rstrip("\n").split("\n"))
+                + "*** End Patch\n"
+            )
+            lines.append(
+                _line(
+                    {
+                        "timestamp": clock.iso(),
+                        "type": "response_item",
+                        "payload": {
+                            "type": "custom_tool_call",
+                            "status": "completed",
+                            "call_id": call_id,
+                            "name": "apply_patch",
+                            "input": patch,
+                        },
+                    }
+                )
+            )
+            lines.append(
+                _line(
+                    {
+                        "timestamp": clock.iso(),
+                        "type": "response_item",
+                        "payload": {
+                            "type": "custom_tool_call_output",
+                            "call_id": call_id,
+                            "output": json.dumps(
+                                {
+                                    "output": f"Success. Updated the following files:\nA {_expand_home(path)}\n",
+                                    "metadata": {"exit_code": 0, "duration_seconds": 0.0},
+                                }
+                            ),
+                        },
+                    }
+                )
+            )
+            lines.append(
+                _line(
+                    {
+                        "timestamp": clock.iso(),
+                        "type": "event_msg",
+                        "payload": {
+                            "type": "patch_apply_end",
+                            "call_id": call_id,
+                            "stdout": f"Success. Updated the following files:\nA {_expand_home(path)}\n",
+                            "stderr": "",
+                            "success": True,
+                            "changes": {_expand_home(path): {"add": {"content": content}}},
+                        },
+                    }
+                )
+            )
             continue
         if group == "command":
             command, output = rendered, '{"ok":true}'
         else:
             path, output = rendered
             command = f"cat {path}"
-        args = json.dumps({"cmd": command, "workdir": CWD, "yield_time_ms": 10000, "max_output_tokens": 12000})
-        lines.append(_line({"timestamp": clock.iso(), "type": "response_item", "payload": {
-            "type": "function_call", "name": "exec_command", "arguments": args, "call_id": call_id}}))
-        lines.append(_line({"timestamp": clock.iso(), "type": "response_item", "payload": {
-            "type": "function_call_output", "call_id": call_id,
-            "output": f"Chunk ID: {n:06x}\nWall time: 0.0412 seconds\nProcess exited with code 0\nOriginal token count: {len(output) // 4}\nOutput:\n{output}"}}))
-        lines.append(_line({"timestamp": clock.iso(), "type": "event_msg", "payload": {
-            "type": "exec_command_end", "call_id": call_id, "command": ["/bin/bash", "-lc", command], "cwd": CWD,
-            "parsed_cmd": [{"type": "unknown", "cmd": command}], "stdout": output, "stderr": "", "aggregated_output": output,
-            "exit_code": 0, "duration": {"secs": 0, "nanos": 41200000}, "formatted_output": output, "status": "completed"}}))
+        args = json.dumps(
+            {"cmd": command, "workdir": CWD, "yield_time_ms": 10000, "max_output_tokens": 12000}
+        )
+        lines.append(
+            _line(
+                {
+                    "timestamp": clock.iso(),
+                    "type": "response_item",
+                    "payload": {
+                        "type": "function_call",
+                        "name": "exec_command",
+                        "arguments": args,
+                        "call_id": call_id,
+                    },
+                }
+            )
+        )
+        lines.append(
+            _line(
+                {
+                    "timestamp": clock.iso(),
+                    "type": "response_item",
+                    "payload": {
+                        "type": "function_call_output",
+                        "call_id": call_id,
+                        "output": f"Chunk ID: {n:06x}\nWall time: 0.0412 seconds\nProcess exited with code 0\nOriginal token count: {len(output) // 4}\nOutput:\n{output}",
+                    },
+                }
+            )
+        )
+        lines.append(
+            _line(
+                {
+                    "timestamp": clock.iso(),
+                    "type": "event_msg",
+                    "payload": {
+                        "type": "exec_command_end",
+                        "call_id": call_id,
+                        "command": ["/bin/bash", "-lc", command],
+                        "cwd": CWD,
+                        "parsed_cmd": [{"type": "unknown", "cmd": command}],
+                        "stdout": output,
+                        "stderr": "",
+                        "aggregated_output": output,
+                        "exit_code": 0,
+                        "duration": {"secs": 0, "nanos": 41200000},
+                        "formatted_output": output,
+                        "status": "completed",
+                    },
+                }
+            )
+        )
     return session, lines
 
 
@@ -1564,29 +1852,78 @@ def _gemini_chat(shapes: tuple[Shape, ...]) -> dict[str, Any]:
     for n, plan in enumerate(_plans(shapes, _AGENT_GROUPS)):
         group, rendered = plan.carrier.group, plan.rendered
         if group == "prompt":
-            messages.append({"id": _id("gemini", "msg", str(n)), "timestamp": clock.iso(), "type": "user", "content": rendered})
+            messages.append(
+                {
+                    "id": _id("gemini", "msg", str(n)),
+                    "timestamp": clock.iso(),
+                    "type": "user",
+                    "content": rendered,
+                }
+            )
             continue
         call_id_time = int(clock.tick().timestamp() * 1000)
         if group == "command":
-            name, args, output = "run_shell_command", {"command": rendered, "description": plan.carrier.name}, (
-                f"Command: {rendered}\nDirectory: (root)\nOutput: {{\"ok\":true}}\nError: (none)\nExit Code: 0\n"
-                "Signal: (none)\nBackground PIDs: (none)\nProcess Group PGID: 41207")
+            name, args, output = (
+                "run_shell_command",
+                {"command": rendered, "description": plan.carrier.name},
+                (
+                    f'Command: {rendered}\nDirectory: (root)\nOutput: {{"ok":true}}\nError: (none)\nExit Code: 0\n'
+                    "Signal: (none)\nBackground PIDs: (none)\nProcess Group PGID: 41207"
+                ),
+            )
         elif group == "tool_input":
             path, content = rendered
-            name, args, output = "write_file", {"file_path": _expand_home(path), "content": content}, f"Successfully created and wrote to new file: {_expand_home(path)}."
+            name, args, output = (
+                "write_file",
+                {"file_path": _expand_home(path), "content": content},
+                f"Successfully created and wrote to new file: {_expand_home(path)}.",
+            )
         else:
             path, content = rendered
             name, args, output = "read_file", {"absolute_path": _expand_home(path)}, content
         call_id = f"{name}-{call_id_time}-{_draw(f'gemini/call/{n}', _HEX, 13)}"
-        messages.append({
-            "id": _id("gemini", "msg", str(n)), "timestamp": clock.iso(), "type": "gemini", "content": "",
-            "toolCalls": [{"id": call_id, "name": name, "args": args,
-                           "result": [{"functionResponse": {"id": call_id, "name": name, "response": {"output": output}}}],
-                           "status": "success", "timestamp": clock.iso()}],
-            "model": "gemini-3-pro-preview", "tokens": {"input": 9000, "output": 40, "cached": 0, "thoughts": 0, "tool": 0, "total": 9040},
-        })
-    return {"sessionId": session, "projectHash": hashlib.sha256(CWD.encode()).hexdigest(),
-            "startTime": messages[0]["timestamp"], "lastUpdated": clock.iso(), "messages": messages}
+        messages.append(
+            {
+                "id": _id("gemini", "msg", str(n)),
+                "timestamp": clock.iso(),
+                "type": "gemini",
+                "content": "",
+                "toolCalls": [
+                    {
+                        "id": call_id,
+                        "name": name,
+                        "args": args,
+                        "result": [
+                            {
+                                "functionResponse": {
+                                    "id": call_id,
+                                    "name": name,
+                                    "response": {"output": output},
+                                }
+                            }
+                        ],
+                        "status": "success",
+                        "timestamp": clock.iso(),
+                    }
+                ],
+                "model": "gemini-3-pro-preview",
+                "tokens": {
+                    "input": 9000,
+                    "output": 40,
+                    "cached": 0,
+                    "thoughts": 0,
+                    "tool": 0,
+                    "total": 9040,
+                },
+            }
+        )
+    return {
+        "sessionId": session,
+        "projectHash": hashlib.sha256(CWD.encode()).hexdigest(),
+        "startTime": messages[0]["timestamp"],
+        "lastUpdated": clock.iso(),
+        "messages": messages,
+    }
 
 
 def _shell_commands(shapes: tuple[Shape, ...]) -> list[str]:
@@ -1602,15 +1939,23 @@ def _bash_history(commands: list[str]) -> str:
 def _zsh_history(commands: list[str]) -> str:
     """EXTENDED_HISTORY: `: <start>:<elapsed>;<command>`, inner newlines as backslash-newline."""
     start = int((BASE_TIME + timedelta(hours=6)).timestamp())
-    return "".join(f": {start + i}:0;{command.replace(chr(10), chr(92) + chr(10))}\n" for i, command in enumerate(commands))
+    return "".join(
+        f": {start + i}:0;{command.replace(chr(10), chr(92) + chr(10))}\n"
+        for i, command in enumerate(commands)
+    )
 
 
-def _cloudtrail_record(n: int, clock: _Clock, name: str, source: str, extra: dict[str, Any]) -> dict[str, Any]:
+def _cloudtrail_record(
+    n: int, clock: _Clock, name: str, source: str, extra: dict[str, Any]
+) -> dict[str, Any]:
     record = {
         "eventVersion": "1.09",
         "userIdentity": {
-            "type": "IAMUser", "principalId": "AIDAPLANTEDPRINCIPAL01", "arn": "arn:aws:iam::123456789012:user/deploy-bot",
-            "accountId": "123456789012", "userName": "deploy-bot",
+            "type": "IAMUser",
+            "principalId": "AIDAPLANTEDPRINCIPAL01",
+            "arn": "arn:aws:iam::123456789012:user/deploy-bot",
+            "accountId": "123456789012",
+            "userName": "deploy-bot",
         },
         "eventTime": clock.tick().strftime("%Y-%m-%dT%H:%M:%SZ"),
         "eventSource": source,
@@ -1637,9 +1982,21 @@ def _cloudtrail(shapes: tuple[Shape, ...]) -> dict[str, Any]:
     records = []
     for n, plan in enumerate(_plans(shapes, ("provider",))):
         if plan.carrier.name == "cloudtrail_user_agent":
-            records.append(_cloudtrail_record(n, clock, "DescribeClusters", "ecs.amazonaws.com", {**plan.rendered, "readOnly": True}))
+            records.append(
+                _cloudtrail_record(
+                    n,
+                    clock,
+                    "DescribeClusters",
+                    "ecs.amazonaws.com",
+                    {**plan.rendered, "readOnly": True},
+                )
+            )
         elif plan.carrier.name == "cloudtrail_request_parameters":
-            records.append(_cloudtrail_record(n, clock, "RegisterTaskDefinition", "ecs.amazonaws.com", plan.rendered))
+            records.append(
+                _cloudtrail_record(
+                    n, clock, "RegisterTaskDefinition", "ecs.amazonaws.com", plan.rendered
+                )
+            )
     return {"Records": records}
 
 
@@ -1651,10 +2008,20 @@ def _github_audit(shapes: tuple[Shape, ...]) -> list[str]:
             continue
         ms = int(clock.tick().timestamp() * 1000)
         record = {
-            "@timestamp": ms, "_document_id": _draw(f"gh/doc/{n}", _ALNUM + "-_", 22), "action": "repo.access",
-            "actor": "deploy-bot", "actor_id": 90210001, "created_at": ms, "operation_type": "modify",
-            "org": "acme", "org_id": 7340001, "repo": "acme/app", "repository": "acme/app", "repository_id": 6100001,
-            "user_agent": "GitHub-Hookshot/8a1f2c3", "actor_ip": "203.0.113.24",
+            "@timestamp": ms,
+            "_document_id": _draw(f"gh/doc/{n}", _ALNUM + "-_", 22),
+            "action": "repo.access",
+            "actor": "deploy-bot",
+            "actor_id": 90210001,
+            "created_at": ms,
+            "operation_type": "modify",
+            "org": "acme",
+            "org_id": 7340001,
+            "repo": "acme/app",
+            "repository": "acme/app",
+            "repository_id": 6100001,
+            "user_agent": "GitHub-Hookshot/8a1f2c3",
+            "actor_ip": "203.0.113.24",
         }
         if plan.carrier.name == "github_hook_config":
             record.update(hook_id=4300001, **plan.rendered)
@@ -1668,11 +2035,13 @@ def _otlp_requests(shapes: tuple[Shape, ...], per_request: int = 8) -> list[str]
     """OTLP/JSON ExportLogsServiceRequest bodies, one a line, as Claude Code's exporter posts them."""
     clock = _Clock(BASE_TIME + timedelta(hours=9))
     session = _id("otlp", "session")
-    resource = {"attributes": [
-        {"key": "service.name", "value": {"stringValue": "claude-code"}},
-        {"key": "service.version", "value": {"stringValue": "2.1.140"}},
-        {"key": "host.name", "value": {"stringValue": "dev-laptop"}},
-    ]}
+    resource = {
+        "attributes": [
+            {"key": "service.name", "value": {"stringValue": "claude-code"}},
+            {"key": "service.version", "value": {"stringValue": "2.1.140"}},
+            {"key": "host.name", "value": {"stringValue": "dev-laptop"}},
+        ]
+    }
     sequence = 0
     requests = []
     shape_list = list(shapes)
@@ -1682,29 +2051,66 @@ def _otlp_requests(shapes: tuple[Shape, ...], per_request: int = 8) -> list[str]
             for spec in _otlp_records(shape):
                 sequence += 1
                 when = clock.tick()
-                attrs = {"event.name": spec["event"], "event.timestamp": when.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                         "event.sequence": sequence, "session.id": session, "user.email": "dev@acme.example",
-                         "terminal.type": "vscode", "prompt.id": _id("otlp", "prompt", str(sequence)), **spec["attrs"]}
+                attrs = {
+                    "event.name": spec["event"],
+                    "event.timestamp": when.isoformat(timespec="milliseconds").replace(
+                        "+00:00", "Z"
+                    ),
+                    "event.sequence": sequence,
+                    "session.id": session,
+                    "user.email": "dev@acme.example",
+                    "terminal.type": "vscode",
+                    "prompt.id": _id("otlp", "prompt", str(sequence)),
+                    **spec["attrs"],
+                }
                 if spec["event"] == "tool_result":
                     attrs["tool_use_id"] = "toolu_01" + _draw(f"otlp/tool/{sequence}", _ALNUM, 22)
-                records.append({
-                    "timeUnixNano": str(int(when.timestamp() * 1e9)),
-                    "observedTimeUnixNano": str(int(when.timestamp() * 1e9)),
-                    "body": {"stringValue": "claude_code." + spec["event"]},
-                    "attributes": [
-                        {"key": k, "value": {"intValue": str(v)} if isinstance(v, int) else {"stringValue": str(v)}}
-                        for k, v in attrs.items()
-                    ],
-                })
-        requests.append(_line({"resourceLogs": [{"resource": resource, "scopeLogs": [
-            {"scope": {"name": "com.anthropic.claude_code.events", "version": "2.1.140"}, "logRecords": records}]}]}))
+                records.append(
+                    {
+                        "timeUnixNano": str(int(when.timestamp() * 1e9)),
+                        "observedTimeUnixNano": str(int(when.timestamp() * 1e9)),
+                        "body": {"stringValue": "claude_code." + spec["event"]},
+                        "attributes": [
+                            {
+                                "key": k,
+                                "value": {"intValue": str(v)}
+                                if isinstance(v, int)
+                                else {"stringValue": str(v)},
+                            }
+                            for k, v in attrs.items()
+                        ],
+                    }
+                )
+        requests.append(
+            _line(
+                {
+                    "resourceLogs": [
+                        {
+                            "resource": resource,
+                            "scopeLogs": [
+                                {
+                                    "scope": {
+                                        "name": "com.anthropic.claude_code.events",
+                                        "version": "2.1.140",
+                                    },
+                                    "logRecords": records,
+                                }
+                            ],
+                        }
+                    ]
+                }
+            )
+        )
     return requests
 
 
 def _all_values_line(shapes: tuple[Shape, ...]) -> str:
     """One shell line that sets every shape (single-line ones first, so a cut keeps most)."""
     ordered = sorted(shapes, key=lambda s: (s.multiline, len(s.value)))
-    return " ".join(f"{s.env}={_sq(s.value) if s.multiline else s.value}" for s in ordered) + " ./scripts/deploy.sh"
+    return (
+        " ".join(f"{s.env}={_sq(s.value) if s.multiline else s.value}" for s in ordered)
+        + " ./scripts/deploy.sh"
+    )
 
 
 def _malformed_files(shapes: tuple[Shape, ...]) -> dict[str, bytes]:
@@ -1718,34 +2124,68 @@ def _malformed_files(shapes: tuple[Shape, ...]) -> dict[str, bytes]:
     _, transcript = _claude_transcript(shapes[:1])
     bad = json.loads(transcript[0])
     bad["message"] = {"role": "user", "content": everything}
-    files["claude-code-transcript.jsonl"] = (transcript[0] + "\n" + cut_after(_line(bad), last_json) + "\n").encode()
+    files["claude-code-transcript.jsonl"] = (
+        transcript[0] + "\n" + cut_after(_line(bad), last_json) + "\n"
+    ).encode()
 
     hooks = _claude_hooks(shapes[:1])
-    broken_payload = _line({"session_id": "s", "hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": {"command": everything}})
+    broken_payload = _line(
+        {
+            "session_id": "s",
+            "hook_event_name": "PreToolUse",
+            "tool_name": "Bash",
+            "tool_input": {"command": everything},
+        }
+    )
     broken_payload = cut_after(broken_payload, last_json)  # what the hook got on stdin
     try:
         json.loads(broken_payload)
     except ValueError as exc:
         error = f"not JSON: {exc}"
-    received = (BASE_TIME + timedelta(hours=10)).isoformat(timespec="microseconds").replace("+00:00", "Z")
-    hook_text = _line({"received_at": received, "agent": "claude-code", "payload_text": broken_payload, "payload_error": error})
+    received = (
+        (BASE_TIME + timedelta(hours=10)).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    )
+    hook_text = _line(
+        {
+            "received_at": received,
+            "agent": "claude-code",
+            "payload_text": broken_payload,
+            "payload_error": error,
+        }
+    )
     files["claude-code-hooks.jsonl"] = (hooks[0] + "\n" + hook_text + "\n").encode()
 
     cursor = _cursor_hooks(shapes[:1])
     bad = json.loads(cursor[0])
     bad["payload"]["command"] = everything
-    files["cursor-hooks.jsonl"] = (cursor[0] + "\n" + cut_after(_line(bad), last_json) + "\n").encode()
+    files["cursor-hooks.jsonl"] = (
+        cursor[0] + "\n" + cut_after(_line(bad), last_json) + "\n"
+    ).encode()
 
     _, codex = _codex_rollout(shapes[:1])
-    call = json.loads(codex[2]) if json.loads(codex[2])["payload"].get("type") == "function_call" else None
-    call = call or {"timestamp": "2026-05-20T12:00:00.000Z", "type": "response_item", "payload": {"type": "function_call", "name": "exec_command", "call_id": "call_x"}}
+    call = (
+        json.loads(codex[2])
+        if json.loads(codex[2])["payload"].get("type") == "function_call"
+        else None
+    )
+    call = call or {
+        "timestamp": "2026-05-20T12:00:00.000Z",
+        "type": "response_item",
+        "payload": {"type": "function_call", "name": "exec_command", "call_id": "call_x"},
+    }
     call["payload"]["arguments"] = json.dumps({"cmd": everything, "workdir": CWD})
-    files["codex-rollout.jsonl"] = (codex[0] + "\n" + cut_after(_line(call), json.dumps(last_json)[1:-1]) + "\n").encode()
+    files["codex-rollout.jsonl"] = (
+        codex[0] + "\n" + cut_after(_line(call), json.dumps(last_json)[1:-1]) + "\n"
+    ).encode()
 
     chat = _gemini_chat(shapes[:1])
-    chat["messages"] = [{"id": "m1", "timestamp": chat["startTime"], "type": "user", "content": everything}] + chat["messages"]
+    chat["messages"] = [
+        {"id": "m1", "timestamp": chat["startTime"], "type": "user", "content": everything}
+    ] + chat["messages"]
     text = json.dumps(chat, indent=2)
-    files["gemini-session.json"] = cut_after(text, json.dumps(shapes_sorted_short(shapes)[-1].value)[1:-1]).encode()
+    files["gemini-session.json"] = cut_after(
+        text, json.dumps(shapes_sorted_short(shapes)[-1].value)[1:-1]
+    ).encode()
 
     # CloudTrail: a damaged delivery file. The damage sits right after a value, so a parser's
     # error message that quotes the input around the damage (yajl's does) carries it.
@@ -1755,19 +2195,25 @@ def _malformed_files(shapes: tuple[Shape, ...]) -> dict[str, bytes]:
     files["cloudtrail-damaged.json"] = ('{"Records":[' + damaged + "]}\n").encode()
     no_event = _cloudtrail_record(0, _Clock(), "x", "ecs.amazonaws.com", {})
     no_event.pop("eventName")
-    no_event["requestParameters"] = {"environment": [{"name": s.env, "value": s.value} for s in shapes]}
+    no_event["requestParameters"] = {
+        "environment": [{"name": s.env, "value": s.value} for s in shapes]
+    }
     files["cloudtrail-no-eventname.json"] = _line({"Records": [no_event]}).encode() + b"\n"
 
     github = _github_audit(shapes[:1])
     bad = json.loads(github[0])
     bad["user_agent"] = everything
-    files["github-audit.ndjson"] = (github[0] + "\n" + cut_after(_line(bad), last_json) + "\n").encode()
+    files["github-audit.ndjson"] = (
+        github[0] + "\n" + cut_after(_line(bad), last_json) + "\n"
+    ).encode()
 
     otlp = _otlp_requests(shapes[:1])
     bad_request = json.loads(otlp[0])
     record = bad_request["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0]
     record["attributes"].append({"key": "tool_input", "value": {"stringValue": everything}})
-    files["claude-code-otlp.json"] = (otlp[0] + "\n" + cut_after(_line(bad_request), last_json) + "\n").encode()
+    files["claude-code-otlp.json"] = (
+        otlp[0] + "\n" + cut_after(_line(bad_request), last_json) + "\n"
+    ).encode()
     return files
 
 
@@ -1797,21 +2243,39 @@ def write_sources(directory: Path | str, shapes: Iterable[Shape] = SHAPES) -> li
     written: dict[Path, bytes] = {}
 
     session, transcript = _claude_transcript(shapes)
-    written[root / "claude-code/projects/-home-dev-acme-app" / f"{session}.jsonl"] = "\n".join(transcript).encode() + b"\n"
-    written[root / "hooks/claude-code-2026-05-20.jsonl"] = "\n".join(_claude_hooks(shapes)).encode() + b"\n"
-    written[root / "hooks/cursor-2026-05-20.jsonl"] = "\n".join(_cursor_hooks(shapes)).encode() + b"\n"
-    session, rollout = _codex_rollout(shapes)
-    written[root / "codex/sessions/2026/05/20" / f"rollout-2026-05-20T12-00-00-{session}.jsonl"] = "\n".join(rollout).encode() + b"\n"
-    chat = _gemini_chat(shapes)
-    written[root / "gemini/tmp" / chat["projectHash"] / "chats" / f"session-2026-05-20T13-00-{chat['sessionId'][:8]}.json"] = (
-        json.dumps(chat, indent=2, ensure_ascii=False).encode() + b"\n"
+    written[root / "claude-code/projects/-home-dev-acme-app" / f"{session}.jsonl"] = (
+        "\n".join(transcript).encode() + b"\n"
     )
+    written[root / "hooks/claude-code-2026-05-20.jsonl"] = (
+        "\n".join(_claude_hooks(shapes)).encode() + b"\n"
+    )
+    written[root / "hooks/cursor-2026-05-20.jsonl"] = (
+        "\n".join(_cursor_hooks(shapes)).encode() + b"\n"
+    )
+    session, rollout = _codex_rollout(shapes)
+    written[root / "codex/sessions/2026/05/20" / f"rollout-2026-05-20T12-00-00-{session}.jsonl"] = (
+        "\n".join(rollout).encode() + b"\n"
+    )
+    chat = _gemini_chat(shapes)
+    written[
+        root
+        / "gemini/tmp"
+        / chat["projectHash"]
+        / "chats"
+        / f"session-2026-05-20T13-00-{chat['sessionId'][:8]}.json"
+    ] = json.dumps(chat, indent=2, ensure_ascii=False).encode() + b"\n"
     commands = _shell_commands(shapes)
     written[root / "shell/bash_history"] = _bash_history(commands).encode()
     written[root / "shell/zsh_history"] = _zsh_history(commands).encode()
-    written[root / "cloudtrail/123456789012_CloudTrail_us-east-1_20260520T1600Z_planted.json"] = json.dumps(_cloudtrail(shapes)).encode() + b"\n"
-    written[root / "github/audit-log-2026-05-20.ndjson"] = "\n".join(_github_audit(shapes)).encode() + b"\n"
-    written[root / "otlp/claude-code-logs.json"] = "\n".join(_otlp_requests(shapes)).encode() + b"\n"
+    written[root / "cloudtrail/123456789012_CloudTrail_us-east-1_20260520T1600Z_planted.json"] = (
+        json.dumps(_cloudtrail(shapes)).encode() + b"\n"
+    )
+    written[root / "github/audit-log-2026-05-20.ndjson"] = (
+        "\n".join(_github_audit(shapes)).encode() + b"\n"
+    )
+    written[root / "otlp/claude-code-logs.json"] = (
+        "\n".join(_otlp_requests(shapes)).encode() + b"\n"
+    )
     for name, data in _malformed_files(shapes).items():
         written[root / "malformed" / name] = data
     for path, data in written.items():
@@ -1907,7 +2371,9 @@ def scan_store(db_path: Path | str, values: Any = SHAPES, include_views: bool = 
                 [schema, table],
             ).fetchone()[0]
             if keys:
-                key_sql = " || '|' || ".join(f'coalesce(CAST("{k}" AS VARCHAR), \'\')' for k in keys)
+                key_sql = " || '|' || ".join(
+                    f"coalesce(CAST(\"{k}\" AS VARCHAR), '')" for k in keys
+                )
             else:
                 key_sql = "NULL" if is_view else "CAST(rowid AS VARCHAR)"
             for column in columns:
@@ -1917,8 +2383,12 @@ def scan_store(db_path: Path | str, values: Any = SHAPES, include_views: bool = 
                         f'WHERE "{column}" IS NOT NULL AND regexp_matches(CAST("{column}" AS VARCHAR), ?)',
                         [pattern],
                     ).fetchall()
-                except duckdb.Error as exc:  # a type with no VARCHAR cast: say so, never skip silently
-                    hits.append(Hit(f"{schema}.{table}", column, None, "<unscannable>", str(exc)[:200]))
+                except (
+                    duckdb.Error
+                ) as exc:  # a type with no VARCHAR cast: say so, never skip silently
+                    hits.append(
+                        Hit(f"{schema}.{table}", column, None, "<unscannable>", str(exc)[:200])
+                    )
                     continue
                 for key, text in rows:
                     for shape, shape_needles in wanted.items():
@@ -1956,10 +2426,8 @@ def scan_paths(paths: Iterable[Path | str], values: Any = SHAPES) -> list[Hit]:
     for path in files:
         data = path.read_bytes()
         if path.suffix == ".gz":
-            try:
+            with contextlib.suppress(OSError, EOFError):
                 data = gzip.decompress(data)
-            except (OSError, EOFError):
-                pass
         for shape, shape_needles in wanted.items():
             for needle, forms in shape_needles:
                 offsets = [data.find(form) for form in forms]
@@ -1985,13 +2453,12 @@ def scan_bytes(data: bytes | str, values: Any = SHAPES, where: str = "<bytes>") 
 
 
 def count_occurrences(paths: Iterable[Path], shape: Shape) -> int:
-    """How many times a shape's value (or, for multi-line values, its first body line) occurs."""
-    needle = shape.needles()[1] if shape.multiline else shape.value
-    forms = _variants(needle)
+    """How many times the shape occurs in these files: per file, the count of its most
+    frequent needle (value, or a distinctive part: a PEM body line, a truncated token's part)."""
     total = 0
     for path in paths:
         data = Path(path).read_bytes()
-        total += max(data.count(form) for form in forms)
+        total += max(data.count(form) for needle in shape.needles() for form in _variants(needle))
     return total
 
 
@@ -2010,4 +2477,3 @@ __all__ = [
     "scan_store",
     "write_sources",
 ]
-
