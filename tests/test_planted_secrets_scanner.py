@@ -389,18 +389,13 @@ def test_scan_finds_values_in_list_struct_map_and_json_columns(tmp_path):
 def test_scan_finds_a_value_duckdb_compressed_where_a_grep_of_the_file_does_not(tmp_path):
     def setup(con):
         con.execute("CREATE TABLE events (event_id VARCHAR, raw VARCHAR)")
-        rows = [
-            (
-                f"e{i}",
-                f"step {i}: ran the deploy script for service-{i % 50} in us-east-1, all fine",
-            )
-            for i in range(5000)
-        ]
-        rows[2500] = (
-            "e2500",
-            f"step 2500: export GITHUB_TOKEN={GH.value} then ran the deploy script",
+        con.execute(
+            "INSERT INTO events SELECT 'e' || i, CASE WHEN i = 2500 "
+            "THEN 'step 2500: export GITHUB_TOKEN=' || ? || ' then ran the deploy script' "
+            "ELSE 'step ' || i || ': ran the deploy script for service-' || (i % 50) "
+            "|| ' in us-east-1, all fine' END FROM range(5000) t(i) ORDER BY i",
+            [GH.value],
         )
-        con.executemany("INSERT INTO events VALUES (?, ?)", rows)
 
     db = _store(tmp_path / "c.duckdb", setup)
     hits = scan_store(db, [GH])
