@@ -1514,16 +1514,18 @@ def _hook_envelope(agent: str, clock: _Clock, payload: dict[str, Any]) -> str:
 
 
 def _claude_hooks(shapes: tuple[Shape, ...]) -> list[str]:
-    session = _id("claude-hooks", "session")
+    """One session per shape (a hook log holds every session of the day), so each shape's
+    destructive call is its own incident and its own page."""
     clock = _Clock(BASE_TIME + timedelta(hours=1))
-    common = {
-        "session_id": session,
-        "transcript_path": f"/home/dev/.claude/projects/-home-dev-acme-app/{session}.jsonl",
-        "cwd": CWD,
-        "permission_mode": "default",
-    }
     lines: list[str] = []
     for n, plan in enumerate(_plans(shapes, _AGENT_GROUPS)):
+        session = _id("claude-hooks", "session", plan.shape.name)
+        common = {
+            "session_id": session,
+            "transcript_path": f"/home/dev/.claude/projects/-home-dev-acme-app/{session}.jsonl",
+            "cwd": CWD,
+            "permission_mode": "default",
+        }
         tool_id = "toolu_01" + _draw(f"hooks/tool/{n}", _ALNUM, 22)
         group, rendered = plan.carrier.group, plan.rendered
         if group == "prompt":
@@ -1571,10 +1573,11 @@ def _claude_hooks(shapes: tuple[Shape, ...]) -> list[str]:
 
 
 def _cursor_hooks(shapes: tuple[Shape, ...]) -> list[str]:
-    conversation = _id("cursor", "conversation")
+    """One conversation per shape, as for the Claude Code hook log."""
     clock = _Clock(BASE_TIME + timedelta(hours=2))
     lines: list[str] = []
     for n, plan in enumerate(_plans(shapes, _AGENT_GROUPS)):
+        conversation = _id("cursor", "conversation", plan.shape.name)
         common = {
             "conversation_id": conversation,
             "generation_id": _id("cursor", "generation", str(n)),
