@@ -135,7 +135,9 @@ def _matcher_json(m: Any) -> dict[str, Any]:
                 name, value = text.split(op, 1)
                 break
         else:
-            raise ValueError(f"matcher {m!r}: expected name=value, name!=value, name=~re or name!~re")
+            raise ValueError(
+                f"matcher {m!r}: expected name=value, name!=value, name=~re or name!~re"
+            )
         name, value = name.strip(), value.strip()
         if len(value) >= 2 and value[0] == value[-1] == '"':
             value = json.loads(value)
@@ -153,7 +155,7 @@ class _WebhookSink:
         sink = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:  # http.server's method name
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 try:
@@ -297,7 +299,9 @@ class Alertmanager:
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             time.sleep(0.05)
-        raise AlertmanagerError(f"alertmanager not ready in {READY_TIMEOUT}s:\n{self.log()[-3000:]}")
+        raise AlertmanagerError(
+            f"alertmanager not ready in {READY_TIMEOUT}s:\n{self.log()[-3000:]}"
+        )
 
     def _stop_process(self) -> None:
         if self.proc and self.proc.poll() is None:
