@@ -100,7 +100,13 @@ def test_inhibition_keeps_alerts_matching_both_source_and_target():
     # Alertmanager: an alert matching both sides of a rule is not inhibited by alerts for
     # which the same is true (including itself), so two criticals survive their own rule.
     cfg = {
-        "route": {"receiver": "pager", "group_by": ["alertname", "session"], **FAST},
+        # group_wait gives the inhibitor time to see the sources before targets flush
+        "route": {
+            "receiver": "pager",
+            "group_by": ["alertname", "session"],
+            **FAST,
+            "group_wait": 0.3,
+        },
         "inhibit_rules": [
             {
                 "source_matchers": ['severity="critical"'],
