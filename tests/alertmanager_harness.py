@@ -452,6 +452,24 @@ class Alertmanager:
         return self.notifications()
 
 
+def summarize(notes: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Notifications as {receiver: {groupKey: [{status, alerts: [(labels, status), ...]}]}}.
+
+    The order across receivers and groups is not deterministic in Alertmanager; within one
+    receiver and group key it is. Labels are sorted (key, value) tuples, alerts sorted, so two
+    runs (or Alertmanager and agentaudit) compare with ==.
+    """
+    out: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for n in notes:
+        alerts = sorted(
+            (tuple(sorted(a["labels"].items())), a["status"]) for a in n.get("alerts", [])
+        )
+        out.setdefault(n["receiver"], {}).setdefault(n["groupKey"], []).append(
+            {"status": n["status"], "alerts": alerts}
+        )
+    return out
+
+
 def _route_receivers(route: Mapping[str, Any]) -> set[str]:
     names = {route["receiver"]} if route.get("receiver") else set()
     for sub in route.get("routes") or []:

@@ -17,6 +17,7 @@ from tests.alertmanager_harness import (
     binary_version,
     duration,
     find_binary,
+    summarize,
     validate_config,
 )
 
@@ -174,6 +175,15 @@ def test_resolved_alert_is_sent_when_send_resolved():
         notes = am.wait_notifications(2, timeout=5)
     assert [n["status"] for n in notes] == ["firing", "resolved"]
     assert notes[1]["alerts"][0]["status"] == "resolved"
+    label = (("alertname", "A"),)
+    assert summarize(notes) == {
+        "pager": {
+            '{}:{alertname="A"}': [
+                {"status": "firing", "alerts": [(label, "firing")]},
+                {"status": "resolved", "alerts": [(label, "resolved")]},
+            ]
+        }
+    }
 
 
 def test_config_errors_come_from_alertmanager():
