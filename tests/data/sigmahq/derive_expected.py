@@ -30,7 +30,18 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
-SCENARIOS = REPO / "agentaudit" / "scenarios"
+
+
+def _scenarios_dir() -> Path:
+    """agentaudit/scenarios, or wherever a package move put it (the folder holding pocketos/)."""
+    default = REPO / "agentaudit" / "scenarios"
+    if default.is_dir():
+        return default
+    found = sorted(REPO.glob("agentaudit/**/scenarios/pocketos"))
+    return found[0].parent if found else default
+
+
+SCENARIOS = _scenarios_dir()
 
 # -- records ------------------------------------------------------------------------------
 
