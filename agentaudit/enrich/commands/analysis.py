@@ -140,6 +140,7 @@ def _analyze_script(
                 )
     findings += flows.credential_exfil(canonical)
     findings += flows.downloaded_then_run(canonical, recurse)
+    findings += flows.destroy_plan_applied(canonical)
     if parsed.has_error:
         findings += inline.api_calls(script, None, ctx)  # SDK calls typed as a command
         findings = [_raised(f) for f in findings]

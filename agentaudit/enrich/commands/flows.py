@@ -326,3 +326,23 @@ def downloaded_then_run(commands: list[SimpleCommand], analyze) -> list[Finding]
             if script is not None and cmd.program in (*_RUNNERS, "at", "batch"):
                 findings += analyze(script, cmd.depth + 1)
     return findings
+
+
+def destroy_plan_applied(commands: list[SimpleCommand]) -> list[Finding]:
+    """`terraform plan -destroy -out=p && terraform apply p`: the plan is a preview, applying it
+    in the same line destroys."""
+    from agentaudit.enrich.commands.argv import invocation
+
+    plans: set[str] = set()
+    findings = []
+    for cmd in commands:
+        if cmd.program not in ("terraform", "tofu", "terragrunt"):
+            continue
+        inv = invocation(cmd.program, cmd.argv[1:])
+        if inv.words[:1] == ("plan",) and inv.has("--destroy") and inv.value("--out"):
+            plans.add(inv.value("--out") or "")
+        elif inv.words[:1] == ("apply",) and any(w in plans for w in inv.words[1:]):
+            findings.append(Finding("iac.destroy-plan-applied", "infra_destroy", "critical",
+                                    "applies a destroy plan saved earlier in the line",
+                                    operation=f"{cmd.program} apply (destroy plan)"))  # fmt: skip
+    return findings

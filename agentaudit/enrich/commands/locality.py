@@ -52,6 +52,11 @@ def local_target(inv: Invocation, env: dict[str, str]) -> str | None:
     for value in inv.all_values(*_ENV_OPTIONS):
         if value.lower() in _TEST_ENV:
             return f"environment {value}"
+    compose_files = (
+        inv.all_values("-f", "--file") if "compose" in (inv.program, *inv.words[:1]) else []
+    )
+    if compose_files and all(_TEST_NAME.search(f.rsplit("/", 1)[-1]) for f in compose_files):
+        return f"test compose file {compose_files[0]}"
     settings = inv.value("--settings")
     if settings and re.search(r"(?i)[._](test|testing|tests)$", settings):
         return f"settings {settings}"

@@ -134,6 +134,8 @@ def literal_output(command: SimpleCommand) -> str | None:
         return " ".join(words) + "\n"
     if name == "printf" and args:
         fmt = _decode_escapes(args[0])
+        if "%b" in fmt:  # %b: the argument's own escapes are decoded too
+            return fmt.replace("%b", " ".join(_decode_escapes(a) for a in args[1:]))
         return fmt.replace("%s", " ".join(args[1:])) if "%s" in fmt else fmt
     if (
         name in ("cat", "tee")

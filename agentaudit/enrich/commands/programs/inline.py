@@ -249,7 +249,7 @@ def _python_http(call: ast.Call, name: str) -> list[Finding]:
     literals = [_literal(a) or "" for a in call.args]
     keywords = {k.arg: _literal(k.value) for k in call.keywords if k.arg}
     method = keywords.get("method") or _HTTP_VERBS.get(last)
-    if last == "request" and literals:
+    if last == "request" and literals and literals[0].upper() in _HTTP_VERBS.values():
         method, literals = literals[0], literals[1:]
     url = next((t for t in [*literals, keywords.get("url") or ""] if "://" in t), None)
     if not method or not url:

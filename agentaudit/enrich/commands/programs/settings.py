@@ -77,6 +77,10 @@ def destructive_settings(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
         ):
             findings.append(_finding("backups-off", "backup_destroy", "high",
                                      f"{name} turns versioning or point-in-time recovery off", inv))  # fmt: skip
+        elif _JSON_RETENTION.search(value) and _short_json_days(value):
+            findings.append(_finding("retention-cut", "backup_destroy", "high",
+                                     f"{name} keeps backups or objects {_short_json_days(value)} day(s) at most",
+                                     inv))  # fmt: skip
         elif "lifecycle" in name and _expires(value):
             findings.append(_finding("lifecycle-expire", "backup_destroy", "high",
                                      "a lifecycle rule expires (deletes) objects", inv))  # fmt: skip
@@ -88,12 +92,51 @@ def destructive_settings(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
         findings.append(_finding("complete-mode", "cloud_delete", "high",
                                  "a Complete-mode deployment deletes every resource of the group "
                                  "that the template does not name", inv))  # fmt: skip
+    module = (inv.value("-m", "--module-name") or "").rsplit(".", 1)[-1]
+    module_args = " ".join(inv.all_values("-a", "--args"))
+    if inv.program == "ansible" and module == "file" and "state=absent" in module_args:
+        path = re.search(r"(?:path|dest|name)=(\S+)", module_args)
+        where = path.group(1) if path else None
+        findings.append(Finding("settings.ansible-absent", "fs_delete", "high",
+                                f"the file module with state=absent deletes {where or 'a path'} "
+                                "on every host of the pattern", operation="ansible -m file state=absent",
+                                target=where, scope="remote"))  # fmt: skip
+    if _LOG_CONTEXT.search(context) and inv.has("--disabled", "--disable", "--no-enable-logging"):
+        findings.append(_finding("audit-off", "audit_tamper", "critical",
+                                 "turns a log or audit export off", inv))  # fmt: skip
+    pieces = {p for w in inv.words[:3] for p in re.split(r"[:._-]", w.lower())}
+    if pieces & {"backup", "backups", "pitr", "snapshot", "snapshots"} and pieces & {
+        "unschedule",
+        "disable",
+        "off",
+        "stop",
+        "cancel",
+        "suspend",
+    }:
+        findings.append(_finding("backups-off", "backup_destroy", "high",
+                                 f"{' '.join(inv.words[:2])} stops scheduled backups", inv))  # fmt: skip
     for flag in inv.options:
         if _BACKUP_OFF_FLAG.match(flag):
             findings.append(_finding("backups-off", "backup_destroy", "high",
                                      f"{flag} turns backups or soft delete off", inv))  # fmt: skip
     findings += _scale_words(inv)
     return findings
+
+
+_JSON_RETENTION = re.compile(
+    r"(?i)\"?(DeleteAfterDays|ExpireAfterDays|RetentionDays|RetentionInDays|RetentionPeriod|"
+    r"BackupRetentionPeriod|NoncurrentDays|Days)\"?\s*[:=]\s*(\d+)"
+)
+
+
+def _short_json_days(value: str) -> str | None:
+    """A JSON or shorthand setting that keeps backups or objects under a week."""
+    for match in _JSON_RETENTION.finditer(value):
+        if int(match.group(2)) < _SHORT_RETENTION_DAYS and (
+            match.group(1).lower() != "days" or re.search(r"(?i)expir", value)
+        ):
+            return match.group(2)
+    return None
 
 
 def _short_days(value: str) -> int | None:
