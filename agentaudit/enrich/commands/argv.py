@@ -48,7 +48,7 @@ class Invocation:
     values: tuple[tuple[str, str], ...]  # (option, value) in order
 
     def has(self, *names: str) -> bool:
-        return any(n in self.options for n in names)
+        return not self.options.isdisjoint(names)
 
     def value(self, *names: str) -> str | None:
         """The last value given to any of `names` (`--opt=v`, `--opt v`, `-ov`)."""

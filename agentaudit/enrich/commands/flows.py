@@ -172,6 +172,8 @@ def _to_issuer(host: str, issuers: list[str]) -> bool:
 
 def credential_exfil(commands: list[SimpleCommand]) -> list[Finding]:
     """Findings for credentials that reach a network sink in this command line."""
+    if not any(_sink(c) for c in commands):
+        return []
     tainted_files: dict[str, str] = {}
     line_issuers: list[str] = []
     findings: list[Finding] = []
@@ -296,6 +298,8 @@ def downloaded_then_run(commands: list[SimpleCommand], analyze) -> list[Finding]
     `echo 'rm -rf /' > /tmp/c.sh && at -f /tmp/c.sh now`: the file's content runs."""
     from agentaudit.enrich.commands.parse import literal_output
 
+    if not any(c.program in _FETCHERS or c.redirects for c in commands):
+        return []
     downloaded: dict[str, str] = {}
     written: dict[str, str] = {}
     findings: list[Finding] = []

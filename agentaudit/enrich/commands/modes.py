@@ -27,6 +27,7 @@ _DRY_RUN = ("--dry-run", "--dryrun", "--dry_run", "--dryRun", "--what-if", "--wh
             "--WhatIf", "--preview-only", "--pretend", "--simulate", "--no-act", "--just-print",
             "--recon", "--noop", "--analyze", "--check-only")  # fmt: skip
 # `--dry-run=VALUE` values that still submit the request (kubectl's `none`)
+_DRY_RUN_SET = frozenset(_DRY_RUN)
 _REAL_RUN_VALUES = {"none", "false", "0", "no", "off"}
 # short dry-run flags, per program (elsewhere -n is a namespace, a count or a line number)
 _SHORT_DRY_RUN = {
@@ -63,12 +64,15 @@ def harmless_mode(inv: Invocation) -> str | None:
         program in ("aws", "awslocal", "gcloud", "az") and inv.words[-1:] == ("help",)
     ):
         return "help"
-    for flag in _DRY_RUN:
-        if inv.has(flag):
-            value = (inv.value(flag) or "").lower()
-            explicit = any(a.startswith(flag + "=") for a in inv.args)
-            if not (explicit and value in _REAL_RUN_VALUES):
-                return "dry-run"
+    if not inv.options:  # no option: only help and preview words can make it harmless
+        if inv.words[:1] and inv.words[0] in _PREVIEW_WORDS.get(program, ()):
+            return "preview"
+        return "preview" if program == "az" and "what-if" in inv.words[:4] else None
+    for flag in _DRY_RUN_SET & inv.options:
+        value = (inv.value(flag) or "").lower()
+        explicit = any(a.startswith(flag + "=") for a in inv.args)
+        if not (explicit and value in _REAL_RUN_VALUES):
+            return "dry-run"
     short = _SHORT_DRY_RUN.get(program)
     if short and inv.has(short):
         return "dry-run"
