@@ -8,6 +8,7 @@ from agentaudit.detect.base import Detector, DetectorInfo, DetectorRefused
 from agentaudit.detect.driver import builtin_detectors, run_detection
 from agentaudit.detect.sql.destructive_burst import DestructiveBurst
 from agentaudit.detect.sql.destructive_provider_http import DestructiveProviderHttp
+from agentaudit.detect.window import Window
 from agentaudit.store import Store
 from agentaudit.testing import event, store_with
 
@@ -61,10 +62,13 @@ def test_a_detector_that_raises_or_refuses_is_reported_and_the_others_findings_a
     assert {f["detector"] for f in as_json} == {"test-raises", "test-refuses"}
 
 
-def test_a_detector_without_its_anchor_in_scope_is_skipped():
-    store = store_with([event(0, session_id="s1", command="git status")])
-    report = run_detection(store, [MustNotRun(), DestructiveProviderHttp()])
+def test_a_detector_without_its_anchor_in_the_window_is_skipped():
+    benign = event(0, session_id="s1", command="git status")
+    store = store_with([benign])
+    window = Window(benign["ingested_at"], settle_seconds=0)
+    report = run_detection(store, [MustNotRun(), DestructiveProviderHttp()], window=window)
     assert report.ran == [] and report.failures == []
+    assert report.events_in_scope == 1
 
 
 def test_a_second_one_shot_detect_restates_a_finding_that_gained_an_event():

@@ -29,7 +29,6 @@ import duckdb
 from agentaudit.detect.base import Detector
 from agentaudit.detect.link import (
     LAUNCH_LINE,
-    LAUNCH_WINDOW_SECONDS,
     SHELL_GAP_SECONDS,
     SHELL_WINDOW_SECONDS,
     link_events,
@@ -133,7 +132,13 @@ class Scope:
         return set(event_ids)
 
     def anchored(self, detectors: list[Detector]) -> list[Detector]:
-        """The detectors whose anchor event is in scope (or that have none)."""
+        """The detectors whose anchor event is in scope (or that have none). Over the whole
+        store every detector runs: looking for the anchors there costs what the detectors'
+        own queries cost (the Sigma pack's anchor is its every clause), and a detector whose
+        anchor is absent finds nothing anyway."""
+        return list(detectors)
+
+    def _anchored(self, detectors: list[Detector]) -> list[Detector]:
         anchored = [d for d in detectors if d.anchor]
         try:
             found = self.has([str(d.anchor) for d in anchored])
@@ -145,6 +150,11 @@ class Scope:
 
 class WindowScope(Scope):
     """A recent window of the store, shadowing `events`, `links` and `event_sessions`."""
+
+    def anchored(self, detectors: list[Detector]) -> list[Detector]:
+        """The detectors whose anchor event is in the window (or that have none): benign
+        load (agent hook lines with no destructive call) runs none."""
+        return self._anchored(detectors)
 
     _events = "window_events"
 
@@ -187,7 +197,9 @@ class WindowScope(Scope):
                     f"SELECT command FROM {table} WHERE {batch} "
                     "AND session_id IS NULL AND command IS NOT NULL"
                 )
-                parts.append(f"time >= {start} AND {NOTABLE}")
+                # (and the lines that launched an agent CLI: a session starting in the batch
+                # may be theirs; one scan with the notable events, both over the window)
+                parts.append(f"time >= {start} AND ({NOTABLE} OR ({LAUNCH_LINE}))")
                 parts.append(f"time >= {recent} AND command IN ({shell_commands})")
                 # and the other way round: the lines an agent call of the batch may be
                 agent_commands = (
@@ -197,10 +209,10 @@ class WindowScope(Scope):
                 parts.append(
                     f"time >= {recent} AND {_SHELL_LINE} AND command IN ({agent_commands})"
                 )
-            launches = _ts(oldest - timedelta(seconds=LAUNCH_WINDOW_SECONDS))
-            parts.append(f"time >= {launches} AND {LAUNCH_LINE}")
             # each history file's line before the batch: its shell session goes on
-            parts.append(f"event_id IN ({self._line_before_batch(oldest)})")
+            before = self._lines_before_batch()
+            if before:
+                parts.append(f"event_id IN ({before})")
             # The sessions this batch touches keep their context however old it is: the
             # task's own words, the files read (.env.staging), failures. Behaviours such as
             # environment-scope judge a call by them, as a one-shot `detect` does.
@@ -219,18 +231,25 @@ class WindowScope(Scope):
         union = " UNION ALL ".join(f"SELECT * FROM {table} WHERE {part}" for part in parts)
         return f"SELECT * FROM ({union}) QUALIFY row_number() OVER (PARTITION BY event_id) = 1"
 
-    def _line_before_batch(self, oldest: datetime) -> str:
+    def _lines_before_batch(self) -> str:
         """Per history file with sessionless lines in the batch, its line just before them
-        (older than a session gap: no matter, the batch starts a session anyway)."""
-        table = self.table
-        since = _ts(oldest - timedelta(seconds=SHELL_GAP_SECONDS))
+        (older than a session gap: no matter, the batch starts a session anyway). SQL for
+        their ids, or "" when the batch has no shell line."""
+        files = self.store.con.execute(
+            f"""SELECT source_path, min(seq), min(time) FROM {self.table}
+                WHERE {self.batch} AND {_SHELL_LINE} GROUP BY source_path"""
+        ).fetchall()
+        if not files:
+            return ""
+        since = _ts(min(t for _, _, t in files) - timedelta(seconds=SHELL_GAP_SECONDS))
+        firsts = " OR ".join(
+            "(source_path = '{}' AND seq < {})".format(path.replace("'", "''"), int(seq))
+            for path, seq, _ in files
+        )
         return f"""
-            SELECT arg_max(p.event_id, p.seq) FROM {table} p
-            JOIN (SELECT source_path, min(seq) AS first FROM {table}
-                  WHERE {self.batch} AND {_SHELL_LINE} GROUP BY source_path) b
-              ON p.source_path = b.source_path AND p.seq < b.first
-            WHERE p.time >= {since} AND p.source LIKE 'shell.%' AND p.session_id IS NULL
-            GROUP BY p.source_path"""
+            SELECT arg_max(event_id, seq) FROM {self.table}
+            WHERE time >= {since} AND {_SHELL_LINE} AND ({firsts})
+            GROUP BY source_path"""
 
     def open(self) -> None:
         # The window is copied once (a few thousand rows at most): every query below reads
