@@ -162,7 +162,8 @@ def run_detection(
         lap("detectors")
         later = [d for d in detectors if d not in first]
         if later and any(f["severity"] in URGENT for f in found):
-            found = _record_and_page(store, scope, found, report, on_urgent)
+            _record_and_page(store, scope, found, report, on_urgent)
+            found = []
             lap("page")
         if later:
             later = scope.anchored(later)  # (after the page: the Sigma pack's anchor is costly)
@@ -188,9 +189,9 @@ def _record_and_page(
     found: list[dict[str, Any]],
     report: DetectReport,
     on_urgent: OnUrgent | None,
-) -> list[dict[str, Any]]:
-    """Record what was found so far; hand the new urgent findings over (a page reads the
-    store, not the window). Returns what is left to record: nothing."""
+) -> None:
+    """Record what was found so far; hand the new urgent findings over (with the store's
+    own tables in view: a page reads the store, not the window)."""
     recorded = record_findings(store, found, scope.in_scope)
     report.findings += _unique(found)
     report.add(recorded)
@@ -200,7 +201,6 @@ def _record_and_page(
             on_urgent(recorded.new)
         finally:
             scope.reshadow()
-    return []
 
 
 def _run_each(

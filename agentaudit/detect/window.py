@@ -47,10 +47,14 @@ RECENT_ALL_SECONDS = SHELL_WINDOW_SECONDS
 _SHELL_LINE = "source LIKE 'shell.%' AND session_id IS NULL"
 _PROVIDER_RECORD = "kind = 'api' AND session_id IS NULL"
 _UNLINKED = "event_id NOT IN (SELECT event_id FROM {links} WHERE reason <> 'shell session')"
-# An agent's event of the batch that can be a better link for a line already linked: the
-# same command as a shell line, the same target or credential as a provider record, a
-# session starting after a launch line.
+# An agent's event (of the batch: it can be a better link for a line already linked).
 _AGENT = "session_id IS NOT NULL AND source NOT LIKE 'shell.%'"
+# ... that a provider record can be: the destructive call on its target, the call that sent
+# or saw its credential.
+_PROVIDER_CANDIDATE = (
+    f"{_AGENT} AND ((destructive AND target IS NOT NULL) "
+    "OR credential_fp IS NOT NULL OR secret_fps IS NOT NULL)"
+)
 
 _EVENTS_VIEW = "CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM window_events"
 _LINKS_VIEW = (
@@ -262,32 +266,34 @@ class WindowScope(Scope):
     def link(self) -> int:
         """Link the window's lines that have no link to an agent yet, and the lines a new
         agent event of the batch may be a better link for (a provider record linked to the
-        refused CLI delete before the curl that did it arrived). A window without either
-        (agent hook lines only) has nothing to link."""
+        refused CLI delete before the curl that did it arrived; a shell line whose command
+        an agent ran within seconds of it). A window without either (benign agent hook
+        lines only) has nothing to link."""
         links, batch = self.links_table, self.batch
-        shell_unlinked, provider_unlinked, agents, launches, providers = self.has(
+        shell_unlinked, provider_unlinked, candidates, providers = self.has(
             [
                 f"{_SHELL_LINE} AND {_UNLINKED.format(links=links)}",
                 f"{_PROVIDER_RECORD} AND {_UNLINKED.format(links=links)}",
-                f"{batch} AND {_AGENT}",
-                LAUNCH_LINE,
+                f"{batch} AND {_PROVIDER_CANDIDATE}",
                 _PROVIDER_RECORD,
             ]
         )
-        shell = shell_unlinked or (agents and (launches or self._batch_repeats_a_line()))
-        provider = provider_unlinked or (agents and providers)
+        shell = shell_unlinked or self._batch_repeats_a_line()
+        provider = provider_unlinked or (candidates and providers)
         if not (shell or provider):
             return 0
         return link_events(self.store, shell=shell, provider=provider)
 
     def _batch_repeats_a_line(self) -> bool:
-        """An agent call of the batch has the command of a sessionless shell line."""
+        """An agent call of the batch has the command of a sessionless shell line within the
+        linking window (seconds) of it."""
         found = self.store.con.execute(
             f"""SELECT EXISTS (
-                    SELECT 1 FROM (SELECT command FROM window_events WHERE {self.batch}
+                    SELECT 1 FROM (SELECT command, time FROM window_events WHERE {self.batch}
                                    AND {_AGENT} AND kind = 'process') a
-                    JOIN (SELECT command FROM window_events WHERE {_SHELL_LINE}) s
-                    USING (command))"""
+                    JOIN (SELECT command, time FROM window_events WHERE {_SHELL_LINE}) s
+                      ON a.command = s.command
+                     AND abs(epoch(a.time) - epoch(s.time)) <= {SHELL_WINDOW_SECONDS})"""
         ).fetchall()
         return bool(found[0][0])
 
