@@ -39,7 +39,7 @@ def test_migrations_are_numbered_one_by_one():
     assert [m.version for m in migrations.MIGRATIONS] == list(
         range(1, len(migrations.MIGRATIONS) + 1)
     )
-    assert migrations.LATEST == migrations.MIGRATIONS[-1].version
+    assert migrations.MIGRATIONS[-1].version == migrations.LATEST
 
 
 def test_a_new_store_is_created_at_the_latest_version(tmp_path):
