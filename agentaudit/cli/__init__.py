@@ -14,8 +14,7 @@ from typing import Annotated
 import typer
 
 from agentaudit.cli import common
-from agentaudit.store import StoreError
-from agentaudit.store.lock import TIMEOUT_ENV
+from agentaudit.store import StoreError, lock
 
 app = typer.Typer(
     name="agentaudit",
@@ -27,17 +26,19 @@ app = typer.Typer(
 
 @app.callback()
 def _options(
+    ctx: typer.Context,
     lock_timeout: Annotated[
         float | None,
         typer.Option(
             help="Seconds to wait while another process holds the store "
-            f"(default 60; also ${TIMEOUT_ENV}).",
+            f"(default 60; also ${lock.TIMEOUT_ENV}).",
             show_default=False,
         ),
     ] = None,
 ) -> None:
+    lock.process_label = f"agentaudit {ctx.invoked_subcommand}"  # named in the holder file
     if lock_timeout is not None:
-        os.environ[TIMEOUT_ENV] = str(lock_timeout)  # read by every Store.open in this process
+        os.environ[lock.TIMEOUT_ENV] = str(lock_timeout)  # read by every Store.open in here
 
 
 _NOT_COMMANDS = {"common"}
@@ -50,5 +51,5 @@ def main() -> None:
     try:
         app()
     except StoreError as exc:  # a store opened outside `open_store` (watch, serve): one line
-        common.err_console.print(f"[red]error:[/] {exc}", highlight=False)
+        common.err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise SystemExit(2) from None

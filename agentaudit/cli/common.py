@@ -42,5 +42,5 @@ def print_json(value: Any) -> None:
 
 
 def fail(message: str, code: int = 2) -> None:
-    err_console.print(f"[red]error:[/] {message}")
+    err_console.print(f"[red]error:[/] {message}", soft_wrap=True)  # one line, however long
     raise typer.Exit(code)

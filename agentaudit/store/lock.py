@@ -23,6 +23,9 @@ import duckdb
 
 from agentaudit.store.errors import StoreError, StoreLocked
 
+# what this process is, for the holder file: the CLI sets "agentaudit <command>"
+process_label: str | None = None
+
 TIMEOUT_ENV = "AGENTAUDIT_LOCK_TIMEOUT"
 DEFAULT_TIMEOUT = 60.0
 _LOCK_ERROR = re.compile(
@@ -133,11 +136,8 @@ def _read_holder(path: Path) -> dict | None:
 
 
 def _this_command() -> str:
-    """`agentaudit watch` for the CLI; the program's name otherwise (no further arguments: they
-    may hold paths or tokens)."""
-    program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
-    words = [a for a in sys.argv[1:] if not a.startswith("-") and not a.replace(".", "").isdigit()]
-    subcommand = words[0] if words else None
-    if program.startswith("agentaudit") and subcommand:
-        return f"{program} {subcommand}"
-    return program
+    """`process_label`, else the program's name (never its arguments: they may hold paths or
+    tokens)."""
+    if process_label:
+        return process_label
+    return Path(sys.argv[0]).name if sys.argv and sys.argv[0] not in ("", "-c") else "python"
