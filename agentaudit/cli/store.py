@@ -17,7 +17,7 @@ from agentaudit.cli.common import (
 )
 from agentaudit.store import StoreError
 
-store_app = typer.Typer(help="The store file: schema version, migrations, who holds it.")
+store_app = typer.Typer(help="The store file: schema version, migrations, storage format.")
 
 
 def register(app: typer.Typer) -> None:
@@ -51,11 +51,6 @@ def store_info(db: DbOption = None, json: JsonOption = False) -> None:
     for table in info["tables"]:
         rows = "absent" if table["rows"] is None else f"{table['rows']:,} rows"
         console.print(f"  {table['table']:<18} {table['owner']:<7} {rows}")
-    if info["holder"]:
-        holder = info["holder"]
-        console.print(
-            f"held for writing by pid {holder.get('pid')} ({holder.get('command')}) since {holder.get('since')}"
-        )
 
 
 @store_app.command("migrate")

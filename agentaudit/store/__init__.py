@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -147,6 +148,8 @@ class Store:
             store.migration = migrations.upgrade(con, db)
             views.create_views(con)
             lock.write_holder(db)
+            # a process that ends without closing the store leaves no stale holder file
+            weakref.finalize(store, lock.remove_holder, db)
         except BaseException:
             con.close()
             raise

@@ -1,9 +1,9 @@
 """What a store file is, without changing it: its schema version and migration history, storage
-format, tables and who holds it (`agentaudit store info`)."""
+format and tables (`agentaudit store info`). While a writer holds the store this waits like
+any reader, and the waiting message names the holder."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,6 @@ def store_info(
                 {"table": t.name, "owner": t.owner, "rows": counts[t.name]}
                 for t in tables.registered_tables()
             ],
-            "holder": _holder(db),
         }
     finally:
         con.close()
@@ -53,11 +52,3 @@ def _state(version: int | None) -> str:
     if version < migrations.LATEST:
         return "older: the next writable open migrates it"
     return "current"
-
-
-def _holder(db: Path) -> dict[str, Any] | None:
-    try:
-        value = json.loads(lock.holder_path(db).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return value if isinstance(value, dict) else None

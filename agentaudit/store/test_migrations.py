@@ -150,3 +150,16 @@ def test_a_read_only_open_of_an_older_store_migrates_it_first(tmp_path):
         assert migrations.stored_version(store.con) == migrations.LATEST
         assert store.count("event_sessions") == 1
     assert len(notices) == 1 and "migrated" in notices[0]
+
+
+def test_store_info_describes_an_older_store_without_migrating_it(tmp_path):
+    from agentaudit.store.info import store_info
+
+    path = tmp_path / "old.duckdb"
+    _v1_store(path, stamped=False)
+    before = _digest(path)
+    info = store_info(path)
+    assert (info["schema_version"], info["latest_schema_version"]) == (0, migrations.LATEST)
+    assert info["state"].startswith("older")
+    assert {"table": "events", "owner": "store", "rows": 1} in info["tables"]
+    assert _digest(path) == before
