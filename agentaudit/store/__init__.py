@@ -136,14 +136,13 @@ class Store:
             migrations.refuse_newer(version, db)
             if read_only and version != migrations.LATEST:
                 con.close()  # migrate through a writer, then read
-                with cls.open(db, lock_timeout=timeout, on_notice=notice) as writer:
-                    report = writer.migration
+                report = cls._migrate_for_reading(db, version, timeout, notice)
                 store = cls._open_file(db, True, timeout, notice)
                 store.migration = report
                 return store
             if read_only:
-                if views.missing_views(con):
-                    views.create_views(con, temporary=True)  # views of a newer agentaudit
+                if views.missing_views(con):  # views changed since the last writable open
+                    views.create_views(con, temporary=True)
                 return store
             store.migration = migrations.upgrade(con, db)
             views.create_views(con)
@@ -156,6 +155,20 @@ class Store:
         if store.migration.migrated:
             notice(store.migration.summary())
         return store
+
+    @classmethod
+    def _migrate_for_reading(
+        cls, db: Path, version: int | None, timeout: float | None, notice: Callable[[str], None]
+    ) -> migrations.MigrationReport | None:
+        try:
+            with cls.open(db, lock_timeout=timeout, on_notice=notice) as writer:
+                return writer.migration
+        except (duckdb.IOException, PermissionError) as exc:  # a file we may only read
+            reason = str(exc).splitlines()[0]
+            raise StoreError(
+                f"the store {db} is at schema version {version} and needs a writable open to "
+                f"migrate it to {migrations.LATEST} first: {reason}"
+            ) from None
 
     def __enter__(self) -> Store:
         return self

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from agentaudit.store import Store, StoreTooNew, migrations, tables
+from agentaudit.store import Store, StoreError, StoreTooNew, lock, migrations, tables
 from agentaudit.store.migrations import Migration, add_columns
 
 
@@ -162,4 +162,28 @@ def test_store_info_describes_an_older_store_without_migrating_it(tmp_path):
     assert (info["schema_version"], info["latest_schema_version"]) == (0, migrations.LATEST)
     assert info["state"].startswith("older")
     assert {"table": "events", "owner": "store", "rows": 1} in info["tables"]
+    assert _digest(path) == before
+
+
+def test_an_older_store_we_may_only_read_is_refused_in_one_line(tmp_path, monkeypatch):
+    """A file this user may only read. Tests run as root here, who may write any file, so the
+    writable open is made to fail as DuckDB fails on a read-only file (its own message)."""
+    path = tmp_path / "old.duckdb"
+    _v1_store(path, stamped=False)
+    connect = lock.connect
+
+    def only_reading(db, *, read_only, **kwargs):
+        if not read_only:
+            raise duckdb.IOException(f'IO Error: Cannot open file "{db}": Permission denied')
+        return connect(db, read_only=read_only, **kwargs)
+
+    monkeypatch.setattr(lock, "connect", only_reading)
+    before = _digest(path)
+    with pytest.raises(StoreError) as refused:
+        Store.open(path, read_only=True)
+    message = str(refused.value)
+    assert (
+        "schema version 0 and needs a writable open" in message and "Permission denied" in message
+    )
+    assert "\n" not in message
     assert _digest(path) == before
