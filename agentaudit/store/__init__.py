@@ -218,7 +218,8 @@ class Store:
                 self._since_checkpoint = 0
 
     def append(self, table: str, batch: pa.Table) -> int:
-        """Append rows whose key is new (in the table and within the batch); return how many."""
+        """Append rows whose key is new (in the table and within the batch); return how many.
+        Columns are matched by name (BY NAME), so a migrated table's column order is no risk."""
         if batch.num_rows == 0:
             return 0
         key = _APPEND_KEYS[table]
@@ -231,11 +232,12 @@ class Store:
         self.con.register("_batch", batch)
         try:
             if unique and self._all_new(table, key):
-                self.con.execute(f"INSERT INTO {table} SELECT * FROM _batch")
+                self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _batch")
                 inserted = [(batch.num_rows,)]
             else:
                 inserted = self.con.execute(
-                    f"INSERT INTO {table} SELECT * FROM {source} ANTI JOIN {table} USING ({key})"
+                    f"INSERT INTO {table} BY NAME "
+                    f"SELECT * FROM {source} ANTI JOIN {table} USING ({key})"
                 ).fetchall()
         finally:
             self.con.unregister("_batch")
@@ -256,14 +258,14 @@ class Store:
         self.con.register("_batch", batch)
         try:
             if self._all_new("events", "event_id"):
-                self.con.execute("INSERT INTO events SELECT * FROM _batch")
+                self.con.execute("INSERT INTO events BY NAME SELECT * FROM _batch")
                 paths = batch["source_path"]
             else:
                 with warnings.catch_warnings():  # the copy is of one column of the new rows
                     warnings.simplefilter("ignore", UserWarning)
                     paths = (
                         self.con.execute(
-                            "INSERT INTO events SELECT * FROM _batch "
+                            "INSERT INTO events BY NAME SELECT * FROM _batch "
                             "ANTI JOIN events USING (event_id) RETURNING source_path"
                         )
                         .to_arrow_table()

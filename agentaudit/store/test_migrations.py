@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from agentaudit.schema import new_event, to_arrow
 from agentaudit.store import Store, StoreError, StoreTooNew, lock, migrations, tables
 from agentaudit.store.migrations import Migration, add_columns
 
@@ -187,3 +188,31 @@ def test_an_older_store_we_may_only_read_is_refused_in_one_line(tmp_path, monkey
     )
     assert "\n" not in message
     assert _digest(path) == before
+
+
+def test_appends_match_columns_by_name_whatever_the_stored_order(tmp_path):
+    """A migration appends columns at the end; a store whose order differs from the
+    declarations still gets each value in its own column."""
+    path = tmp_path / "reordered.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(migrations._v1_sql().replace("event_id VARCHAR, ", "", 1))
+    con.execute("ALTER TABLE events ADD COLUMN event_id VARCHAR")  # now the last column
+    con.execute(migrations._VERSION_DDL)
+    con.execute(
+        "INSERT INTO schema_version VALUES (?, 'created', now(), 'test')", [migrations.LATEST]
+    )
+    con.close()
+    event = new_event("shell.zsh", "rm -rf build", command="rm -rf build", cwd="/w")
+    with Store.open(path) as store:
+        assert store.append_events([event]) == 1
+        assert store.append_events([event]) == 0  # the dedup key is found by name too
+        assert store.append_events_by_path(to_arrow([event])) == {}
+        row = store.rows("SELECT event_id, source, command, cwd FROM events")
+    assert row == [
+        {
+            "event_id": event["event_id"],
+            "source": "shell.zsh",
+            "command": "rm -rf build",
+            "cwd": "/w",
+        }
+    ]
