@@ -8,6 +8,7 @@ from types import ModuleType
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from agentaudit.cli.common import DbOption, console, fail, open_store
 from agentaudit.receivers.otlp import default_spool_dir, load_server
@@ -54,7 +55,7 @@ def serve(
     try:
         server = load_server()
     except ImportError as exc:
-        fail(str(exc))
+        fail(escape(str(exc)))  # escaped: `[otlp]` is not console markup
         raise
     options = {
         "host": host,
@@ -79,9 +80,9 @@ def _serve(
     server: ModuleType, store: Store | None, spool_dir: Path | None, options: dict[str, Any]
 ) -> None:
     try:
-        receiver = server.OtlpReceiver(store, spool_dir=spool_dir, **options)
+        receiver = server.OtlpReceiver(store, spool_dir=spool_dir, **options).start()
     except (ValueError, OSError) as exc:
-        fail(str(exc))
+        fail(escape(str(exc)))
         raise
     signal.signal(signal.SIGTERM, _stop)  # a service manager's stop ends it like Ctrl-C
     where = f", spooling to {spool_dir}" if spool_dir else ""

@@ -116,6 +116,7 @@ class OtlpReceiver:
         )
         self._server = Server(config)
         self._thread: threading.Thread | None = None
+        self._failure: BaseException | None = None
 
     @property
     def url(self) -> str:
@@ -178,16 +179,21 @@ class OtlpReceiver:
     # -- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> OtlpReceiver:
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name="otlp-http", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + 30
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise OSError(f"the OTLP receiver did not start on {self.host}:{self.port}")
+                why = f": {self._failure}" if self._failure else ""
+                raise OSError(f"the OTLP receiver did not start on {self.host}:{self.port}{why}")
             time.sleep(0.01)
         return self
+
+    def _run(self) -> None:
+        try:
+            self._server.run(sockets=[self._socket])
+        except BaseException as exc:  # reported by start() as one line
+            self._failure = exc
 
     def serve_forever(self) -> None:
         """Serve until `close()` (from a signal handler or another thread)."""

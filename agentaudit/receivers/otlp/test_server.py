@@ -99,7 +99,11 @@ MALFORMED = [
         400,
         "malformed HTTP",
     ),
-    (b"POST /v1/logs HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 40_000, 400, "malformed"),  # a head past 32 KiB
+    (
+        b"POST /v1/logs HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 40_000,
+        400,
+        "malformed",
+    ),  # a head past 32 KiB
     (b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 404, "no such endpoint"),
     (b"GET /v1/logs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405, "not allowed"),
     (
@@ -236,3 +240,20 @@ def test_serve_command_refuses_bad_settings_in_one_line(tmp_path):
         port = busy.getsockname()[1]
         result = runner.invoke(app, ["serve", "--port", str(port), "--spool"])
     assert result.exit_code == 2 and "in use" in result.output
+
+
+def test_a_missing_extra_is_one_line_naming_it(monkeypatch, tmp_path):
+    import sys
+
+    import agentaudit.receivers.otlp as package
+    from agentaudit.cli import app
+    from agentaudit.realtime.watch.sources import build_source
+
+    monkeypatch.delitem(sys.modules, "agentaudit.receivers.otlp.server", raising=False)
+    monkeypatch.delattr(package, "server", raising=False)
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if `agentaudit[otlp]` were absent
+    result = CliRunner().invoke(app, ["serve", "--spool"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "pip install 'agentaudit[otlp]' (uvicorn is missing)" in " ".join(result.output.split())
+    with pytest.raises(ValueError, match=r"watch source otlp: .*agentaudit\[otlp\]"):
+        build_source({"type": "otlp", "spool": str(tmp_path / "spool")})
