@@ -77,6 +77,7 @@ class OtlpReceiver:
         request_timeout: float = 30.0,
         idle_timeout: float = 15.0,
         max_connections: int = 1000,
+        max_pending: int = 32,
         collectors: Mapping[str, Collector] | None = None,
     ) -> None:
         if not _is_loopback(host) and not token:
@@ -93,6 +94,10 @@ class OtlpReceiver:
         self.redactor = redactor or redactor_for()
         self.max_body = max_body
         self.request_timeout = request_timeout
+        # requests read or waiting for the worker: beyond this, 503 (exporters retry), so
+        # memory stays within max_pending x max_body however many clients send at once
+        self.max_pending = max_pending
+        self.pending = 0
         self.collectors = collectors
         self.stats = ReceiverStats()
         self._stats_lock = threading.Lock()
@@ -225,25 +230,33 @@ def build_app(receiver: OtlpReceiver) -> Starlette:
     async def export(request: Request) -> Response:
         signal = request.url.path.rsplit("/", 1)[-1]
         as_json = reply_json(request.headers.get("content-type"))
+        if not receiver.authorized(request.headers.get("authorization")):
+            return refuse(RequestError(401, "missing or wrong bearer token"), as_json)
+        if receiver.pending >= receiver.max_pending:
+            busy = RequestError(503, f"{receiver.pending} requests are being stored; retry")
+            return refuse(busy, as_json, {"retry-after": "1"})
+        receiver.pending += 1  # on the event loop: no lock needed
         try:
-            if not receiver.authorized(request.headers.get("authorization")):
-                raise RequestError(401, "missing or wrong bearer token")
             body = await _read_body(request, receiver.max_body, receiver.request_timeout)
-        except RequestError as exc:
-            receiver.count_refusal(exc.status)
-            return _reply(exc.status, *error_reply(exc.status, exc.message, as_json), close=True)
-        except ClientDisconnect:  # nobody left to answer
-            return Response(status_code=400)
-        try:
             status, content_type, payload = await receiver.run_on_worker(
                 signal, request.headers, body
             )
+        except RequestError as exc:
+            return refuse(exc, as_json)
+        except ClientDisconnect:  # nobody left to answer
+            return Response(status_code=400)
         except Exception as exc:  # a bug, not bad data: answer 500, log one line, go on
             log.error("OTLP request failed: %s: %s", type(exc).__name__, exc)
-            receiver.count_refusal(500)
             message = f"internal error ({type(exc).__name__}); the request was not stored"
-            return _reply(500, *error_reply(500, message, as_json))
+            return refuse(RequestError(500, message), as_json)
+        finally:
+            receiver.pending -= 1
         return _reply(status, content_type, payload)
+
+    def refuse(exc: RequestError, as_json: bool, headers: dict[str, str] | None = None) -> Response:
+        receiver.count_refusal(exc.status)
+        content_type, body = error_reply(exc.status, exc.message, as_json)
+        return _reply(exc.status, content_type, body, close=True, headers=headers)
 
     async def refused(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
@@ -279,9 +292,15 @@ async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
     return b"".join(chunks)
 
 
-def _reply(status: int, content_type: str, body: bytes, close: bool = False) -> Response:
+def _reply(
+    status: int,
+    content_type: str,
+    body: bytes,
+    close: bool = False,
+    headers: dict[str, str] | None = None,
+) -> Response:
     # close when the request body may be partly unread: the connection cannot be reused
-    headers = {"connection": "close"} if close else None
+    headers = {**(headers or {}), **({"connection": "close"} if close else {})}
     return Response(body, status_code=status, media_type=content_type, headers=headers)
 
 

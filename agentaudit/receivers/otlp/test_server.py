@@ -257,3 +257,22 @@ def test_a_missing_extra_is_one_line_naming_it(monkeypatch, tmp_path):
     assert "pip install 'agentaudit[otlp]' (uvicorn is missing)" in " ".join(result.output.split())
     with pytest.raises(ValueError, match=r"watch source otlp: .*agentaudit\[otlp\]"):
         build_source({"type": "otlp", "spool": str(tmp_path / "spool")})
+
+
+def test_beyond_max_pending_requests_the_answer_is_503_retry_after(store, redactor):
+    with OtlpReceiver(store, port=0, redactor=redactor, max_pending=1) as rx:
+        with socket.create_connection((rx.host, rx.port), timeout=30) as slow:
+            slow.sendall(
+                b"POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 2\r\n\r\n{"
+            )
+            deadline = time.monotonic() + 30
+            while rx.pending < 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            status, headers, reply = post(rx.host, rx.port, "/v1/logs", b"{}", JSON)
+            assert (status, headers.get("retry-after")) == (503, "1")
+            assert json.loads(reply)["code"] == 14  # UNAVAILABLE: exporters retry
+            slow.sendall(b"}")
+            assert answer(slow.recv(4096))[0] == 200
+        status, _, _ = post(rx.host, rx.port, "/v1/logs", b"{}", JSON)
+        assert status == 200
