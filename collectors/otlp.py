@@ -9,6 +9,7 @@ with a reason: the caller reports it in `partial_success` and quarantines it.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -16,10 +17,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+import pyarrow as pa
 
 from agentaudit.collectors import all_collectors
 from agentaudit.collectors.base import Collector, OtlpInterest, SourceInput
-from agentaudit.schema import Quarantined
+from agentaudit.schema import EVENT_SCHEMA, Quarantined
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,25 @@ SIGNALS = {
 }
 METRIC_KINDS = ("gauge", "sum", "histogram", "exponentialHistogram", "summary")
 _ENCODER = msgspec.json.Encoder()
+_COLUMN_KINDS: dict[str, type] = {
+    field.name: (
+        str
+        if pa.types.is_string(field.type)
+        else int
+        if pa.types.is_integer(field.type)
+        else bool
+        if pa.types.is_boolean(field.type)
+        else datetime
+        if pa.types.is_timestamp(field.type)
+        else list
+    )
+    for field in EVENT_SCHEMA
+}
+_INT_LIMITS = {
+    field.name: 2 ** (field.type.bit_width - 1)
+    for field in EVENT_SCHEMA
+    if pa.types.is_integer(field.type)
+}
 _EVENT_NAME = re.compile(r"[\w.:/-]{1,128}")  # `claude_code.tool_result`, not a sentence
 
 
@@ -79,7 +100,10 @@ class RecordOutcome:
         return not self.events
 
     def raw(self) -> bytes:
-        return _ENCODER.encode(self.document)
+        try:
+            return _ENCODER.encode(self.document)
+        except UnicodeEncodeError:  # a lone surrogate (a hand-edited spool): kept escaped
+            return json.dumps(self.document, ensure_ascii=True).encode()
 
 
 def attribute_map(items: Any) -> dict[str, Any]:
@@ -111,11 +135,10 @@ def one_record(signal: Signal, document: Any) -> tuple[dict, dict, dict] | None:
     if not isinstance(document, dict):
         return None
     for resource_block in _dicts(document.get(signal.resources)):
-        resource = attribute_map((resource_block.get("resource") or {}).get("attributes"))
+        resource = attribute_map(_dict(resource_block.get("resource")).get("attributes"))
         for scope_block in _dicts(resource_block.get(signal.scopes)):
-            scope = scope_block.get("scope")
             for record in _dicts(scope_block.get(signal.records)):
-                return resource, scope if isinstance(scope, dict) else {}, record
+                return resource, _dict(scope_block.get("scope")), record
     return None
 
 
@@ -124,10 +147,10 @@ def _any_value(value: dict[str, Any]) -> Any:
         if key in value:
             return value[key]
     if "arrayValue" in value:
-        values = (value["arrayValue"] or {}).get("values") or []
-        return [_any_value(v) for v in values if isinstance(v, dict)]
+        values = _dicts(_dict(value["arrayValue"]).get("values"))
+        return [_any_value(v) for v in values]
     if "kvlistValue" in value:
-        return attribute_map((value["kvlistValue"] or {}).get("values"))
+        return attribute_map(_dict(value["kvlistValue"]).get("values"))
     return None
 
 
@@ -135,11 +158,10 @@ def split_records(signal: Signal, document: dict[str, Any]) -> Iterator[OtlpReco
     """Every record of a request, in order, each as its own one-record request."""
     index = 0
     for resource_block in _dicts(document.get(signal.resources)):
-        resource = resource_block.get("resource") or {}
+        resource = _dict(resource_block.get("resource"))
         service = attribute_map(resource.get("attributes")).get("service.name")
         for scope_block in _dicts(resource_block.get(signal.scopes)):
-            scope = scope_block.get("scope") or {}
-            scope_name = str(scope.get("name") or "")
+            scope_name = str(_dict(scope_block.get("scope")).get("name") or "")
             for record in _dicts(scope_block.get(signal.records)):
                 for names, attributes, body, one in _units(signal, record):
                     yield OtlpRecord(
@@ -193,6 +215,10 @@ def _units(
     yield (str(record.get("name") or ""),), attributes, "", record
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _dicts(value: Any) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
@@ -229,6 +255,29 @@ def claimant(
     return chosen
 
 
+def storable(event: dict[str, Any]) -> str | None:
+    """None when every column of `event` has its schema's type; a number or flag in a text
+    column (an attribute sent as `intValue`) becomes text. Else the first bad column: one
+    odd record must not fail the Arrow conversion of its whole request."""
+    for name, kind in _COLUMN_KINDS.items():
+        value = event.get(name)
+        if value is None:
+            continue
+        if kind is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                return f"{name} is {type(value).__name__}, not int"
+            if not -_INT_LIMITS[name] <= value < _INT_LIMITS[name]:
+                return f"{name} {value} is out of range"
+        elif kind is list:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                return f"{name} is not a list of text"
+        elif kind is str and isinstance(value, int | float):  # bools are ints too
+            event[name] = str(value)
+        elif not isinstance(value, kind):
+            return f"{name} is {type(value).__name__}, not {kind.__name__}"
+    return None
+
+
 def dispatch(
     signal_name: str,
     document: dict[str, Any],
@@ -259,6 +308,9 @@ def dispatch(
         for output in outputs:
             if isinstance(output, Quarantined):
                 outcome.quarantined.append(output)
+            elif problem := storable(output):
+                reason = f"{collector.name} made an event the store cannot hold: {problem}"
+                outcome.quarantined.append(Quarantined(reason, outcome.raw(), record.index + 1))
             else:
                 outcome.events.append(output)
         if not outcome.events:

@@ -57,6 +57,9 @@ class EchoCollector(Collector):
                 raise ValueError("a collector bug")
             if name["stringValue"] == "codex.silent":
                 continue
+            if name["stringValue"] == "codex.odd_types":
+                yield new_event(self.source, text, session_id=7, exit_code=2**40)
+                continue
             yield new_event(self.source, text, seq=line.number, source_path=src.path)
 
 
@@ -126,3 +129,31 @@ def test_metric_data_points_and_spans_are_the_units():
         assert scope["scope"]["name"] == "com.anthropic.claude_code"
     traces = json.loads((DATA / "claude-code" / "otel" / "otlp-traces.json").read_text())
     assert len(list(split_records(SIGNALS["traces"], traces))) == 5
+
+
+def test_an_event_the_store_cannot_hold_is_one_rejected_record():
+    registry = {**all_collectors(), EchoCollector.name: EchoCollector()}
+    request = logs_request(
+        {"attributes": attrs(event__name="codex.tool_decision")},
+        {"attributes": attrs(event__name="codex.odd_types")},
+    )
+    fine, odd = dispatch("logs", request, "otlp:logs/r2", registry)
+    assert not fine.rejected
+    assert odd.rejected and odd.reason == (
+        "test.codex-otel made an event the store cannot hold: exit_code 1099511627776 is out of range"
+    )
+    assert odd.quarantined[0].line == 2
+    # Claude Code's collector given a session id sent as an integer: stored, as text
+    claude = logs_request(
+        {
+            "body": {"stringValue": "claude_code.api_request"},
+            "attributes": [
+                {"key": "event.name", "value": {"stringValue": "api_request"}},
+                {"key": "session.id", "value": {"intValue": "42"}},
+                {"key": "event.sequence", "value": {"intValue": "1"}},
+            ],
+        },
+        service="claude-code",
+    )
+    (outcome,) = dispatch("logs", claude, "otlp:logs/r3")
+    assert outcome.events[0]["session_id"] == "42"

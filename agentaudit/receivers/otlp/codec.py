@@ -14,6 +14,7 @@ import base64
 import hashlib
 import io
 import json
+import re
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ MAX_BODY_BYTES = 8 * 1024 * 1024  # after decompression too; exporters batch far
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
 _ID_KEYS = {"traceId", "spanId", "parentSpanId"}
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 # signal -> (request message, response message, partial_success counter field)
 MESSAGES: dict[str, tuple[type[Message], type[Message], str]] = {
@@ -142,6 +144,8 @@ def decode(
             document = json.loads(data)
             if not isinstance(document, dict):
                 raise RequestError(400, f"body is not an OTLP/JSON {name}: not an object")
+            if _SURROGATE_ESCAPE.search(data):
+                document = _well_formed(document)
             json_format.ParseDict(_hex_ids_to_base64(document), message, ignore_unknown_fields=True)
     except DecodeError as exc:
         raise RequestError(400, f"body is not an OTLP {name}: {exc}") from exc
@@ -152,6 +156,18 @@ def decode(
     document = json_format.MessageToDict(message, use_integers_for_enums=True)
     request_id = hashlib.sha256(signal.encode() + b"\x1f" + data).hexdigest()[:24]
     return OtlpRequest(signal, _base64_ids_to_hex(document), request_id, kind == JSON)
+
+
+def _well_formed(node: Any) -> Any:
+    """Lone UTF-16 surrogates (`\\ud83d`: an emoji cut in half, as a JS exporter writes a
+    string truncated mid-pair) become U+FFFD: one damaged character, not a refused batch."""
+    if isinstance(node, str):
+        return node.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(node, dict):
+        return {_well_formed(k): _well_formed(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_well_formed(v) for v in node]
+    return node
 
 
 def _hex_ids_to_base64(node: Any) -> Any:
