@@ -87,6 +87,22 @@ def answer(raw: bytes) -> tuple[int, dict]:
     return int(head.split()[1]), json.loads(body)
 
 
+def read_response(sock: socket.socket) -> bytes:
+    """One response from a kept-alive connection: its head, then Content-Length bytes."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(4096)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += sock.recv(4096)
+    return head + b"\r\n\r\n" + body
+
+
 MALFORMED = [
     # (what is sent, status, a word of the message); "Connection: close" so the reply ends it
     (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 40, 400, "malformed HTTP"),
@@ -273,6 +289,6 @@ def test_beyond_max_pending_requests_the_answer_is_503_retry_after(store, redact
             assert (status, headers.get("retry-after")) == (503, "1")
             assert json.loads(reply)["code"] == 14  # UNAVAILABLE: exporters retry
             slow.sendall(b"}")
-            assert answer(slow.recv(4096))[0] == 200
+            assert answer(read_response(slow))[0] == 200
         status, _, _ = post(rx.host, rx.port, "/v1/logs", b"{}", JSON)
         assert status == 200
