@@ -21,6 +21,7 @@ import argparse
 import gzip
 import http.client
 import json
+import os
 import sys
 import tempfile
 import time
@@ -159,6 +160,7 @@ def main() -> None:
         print(json.dumps(result))
         return
     sizes = ["--events", str(args.events), "--batch", str(args.batch)]
+    load = os.getloadavg()[0]  # the machine is shared: wall time stretches with its load
     results = {side: run_side("bench.otlp_serve", "--side", side, *sizes) for side in ("file", "serve", "spool")}  # fmt: skip
     base = results["file"]
     rows = []
@@ -183,7 +185,8 @@ def main() -> None:
 one keep-alive connection to `serve` on 127.0.0.1 (uvicorn + starlette; the client runs in
 the same process, its CPU is counted). Baseline: `ingest` of the same requests written as
 OTLP/JSON lines (the `claude-code.otel` collector, one file). Each side in its own process,
-fresh store.
+fresh store; the 1-minute load average was {load:.1f} when the run started (shared machine:
+compare CPU seconds as well as wall time).
 
 | side | seconds | CPU s | events/s | throughput vs baseline | peak RSS MB |
 |---|---:|---:|---:|---:|---:|

@@ -40,20 +40,22 @@ SIGNALS = {
 }
 METRIC_KINDS = ("gauge", "sum", "histogram", "exponentialHistogram", "summary")
 _ENCODER = msgspec.json.Encoder()
-_COLUMN_KINDS: dict[str, type] = {
-    field.name: (
-        str
-        if pa.types.is_string(field.type)
-        else int
-        if pa.types.is_integer(field.type)
-        else bool
-        if pa.types.is_boolean(field.type)
-        else datetime
-        if pa.types.is_timestamp(field.type)
-        else list
-    )
-    for field in EVENT_SCHEMA
-}
+
+
+def _python_type(arrow_type: pa.DataType) -> type:
+    """The Python type a canonical column's values must have for its Arrow type."""
+    for test, kind in (
+        (pa.types.is_string, str),
+        (pa.types.is_integer, int),
+        (pa.types.is_boolean, bool),
+        (pa.types.is_timestamp, datetime),
+    ):
+        if test(arrow_type):
+            return kind
+    return list
+
+
+_COLUMN_KINDS = {field.name: _python_type(field.type) for field in EVENT_SCHEMA}
 _INT_LIMITS = {
     field.name: 2 ** (field.type.bit_width - 1)
     for field in EVENT_SCHEMA
