@@ -10,6 +10,7 @@ BENCHMARKS = [
     "bench.analyst",
     "bench.command_analysis",
     "bench.command_corpus",
+    "bench.command_labelled",
     "bench.sigma_rules",
     "bench.hook_latency",
     "bench.transcript_ingest",
