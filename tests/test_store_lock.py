@@ -42,9 +42,12 @@ def running_watch(tmp_path):
     config = write_config(
         tmp_path / "watch.yaml", db=str(db), paths=[str(logs)], health={"port": port}
     )
-    with WatchProcess(config, port) as watch:
+    watch = WatchProcess(config, port).start(timeout=120)  # its start is slow on a busy machine
+    try:
         assert wait_for(lock.holder_path(db).exists, timeout=30)
         yield db, watch.proc.pid
+    finally:
+        watch.terminate()
 
 
 def test_a_writer_waits_then_names_the_watch_that_holds_the_store(running_watch):
