@@ -7,6 +7,7 @@ import sys
 
 BENCHMARKS = [
     "bench.store_append",
+    "bench.store_format",
     "bench.analyst",
     "bench.command_analysis",
     "bench.command_corpus",
@@ -20,6 +21,7 @@ BENCHMARKS = [
     "bench.detect_1m",
     "bench.realtime",
     "bench.guard",
+    "bench.otlp_serve",
 ]
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ The store: generated normal sessions (`agentaudit.model.synthetic`) up to N even
 scenario replay, linked as `agentaudit detect` links them. Each side runs in its own process on
 the same store (read only: findings are not stored). Timed: `run_rules` on the whole store,
 and on a watch-sized window (the last W events, shadowing `events` with a TEMP view as
-`agentaudit.watch.incremental` does). Loading the pack (YAML, JSON Schema, pySigma) is timed
+`agentaudit.detect.window` does). Loading the pack (YAML, JSON Schema, pySigma) is timed
 apart: the detector caches it per process while the rule files are unchanged.
 """
 
