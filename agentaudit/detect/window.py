@@ -5,8 +5,10 @@ The detectors and the linker read `events` (through the `event_sessions` view). 
 copied once into a temp table: every event ingested since `since`; the *notable* events
 (destructive, carrying a secret or a credential, above info, or a provider record) of the
 `seconds` before the oldest of them (event time); the context of the sessions the batch
-touches (their prompts, file reads and failures, however old); and the calls of the 10 s
-before it (the linking window) whose command a new sessionless shell line repeats.
+touches (their prompts, file reads and failures, however old); and what linking needs: the
+calls of the 10 s before it whose command a new sessionless shell line repeats, the
+sessionless shell lines an agent call of the batch repeats, the lines that launched an agent
+CLI, and each history file's line before the batch (its shell session goes on).
 `context: all` keeps every event of the window instead (for detectors that need the plain
 calls too; slower under heavy load). Detectors and linking run unchanged, over a few
 thousand rows instead of the whole store.
