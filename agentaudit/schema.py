@@ -186,6 +186,11 @@ def earliest(times: Iterable[datetime | None]) -> datetime | None:
     return min(known) if known else None
 
 
+def time_key(value: datetime | None) -> tuple[bool, datetime]:
+    """Sort key that puts untimed values last (a None and a datetime cannot be compared)."""
+    return (value is None, value or datetime.min.replace(tzinfo=UTC))
+
+
 def latest(times: Iterable[datetime | None]) -> datetime | None:
     known = [t for t in times if t is not None]
     return max(known) if known else None

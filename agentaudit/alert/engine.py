@@ -43,7 +43,7 @@ from agentaudit.alert.matchers import Labels, all_match
 from agentaudit.alert.message import render_body, render_resolved_body, render_title
 from agentaudit.alert.silences import active_silences
 from agentaudit.export.ocsf import SEVERITY_IDS, alert_finding
-from agentaudit.schema import earliest, latest
+from agentaudit.schema import earliest, latest, time_key
 from agentaudit.store import Store
 
 SILENCE_RECHECK = timedelta(minutes=1)
@@ -227,7 +227,7 @@ def _upsert_group(
             f"INSERT INTO alert_members VALUES {rows}", [v for row in new_members for v in row]
         )
     # most severe first, so the Create record already names the incident's worst alert
-    for _sev, _first, fp in sorted(joined, key=lambda j: (-j[0], j[1])):
+    for _sev, _first, fp in sorted(joined, key=lambda j: (-j[0], time_key(j[1]))):
         changes.setdefault(alert_id, []).append(("joined", fp))
     if joined or alert_id in changes:
         store.con.execute(
@@ -686,7 +686,9 @@ def _notify_type(severity: str) -> str:
 
 
 def _by_severity(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(findings, key=lambda f: (-SEVERITY_IDS.get(f["severity"], 0), f["first_seen"]))
+    return sorted(
+        findings, key=lambda f: (-SEVERITY_IDS.get(f["severity"], 0), time_key(f["first_seen"]))
+    )
 
 
 # -- acknowledgement --------------------------------------------------------------------------

@@ -56,7 +56,8 @@ def findings_table(findings: list[dict[str, Any]]) -> Table:
             f"[{style}]{f['severity']}[/]",
             f["rule_id"],
             escape(f["title"]),
-            f["first_seen"].strftime("%H:%M:%S.%f")[:-3],
+            # (a finding on untimed lines, e.g. bash history without HISTTIMEFORMAT, has none)
+            f["first_seen"].strftime("%H:%M:%S.%f")[:-3] if f["first_seen"] else "untimed",
             str(len(f["event_ids"])),
         )
     return table

@@ -102,7 +102,7 @@ def incident_view(incident: Incident) -> Group:
     radius = [
         f"[{'bold red' if env == 'production' else 'cyan'}]{env}[/]: "
         + ", ".join(
-            f"{escape(t['target'])} ({', '.join(t['operations'])}"
+            f"{escape(t['target'])} ({', '.join(filter(None, t['operations'])) or '-'}"
             f"{'; provider confirmed' if t['provider_confirmed'] else ''})"
             for t in targets
         )
@@ -110,8 +110,8 @@ def incident_view(incident: Incident) -> Group:
     ]
     head.add_row("blast radius", "\n".join(radius) or "nothing destroyed")
     creds = [
-        f"{c['fingerprint']}: seen in {', '.join(c['seen_in'] or ['-'])}; "
-        f"used by {', '.join(c['used_by'] or ['-'])}"
+        f"{c['fingerprint']}: seen in {', '.join(filter(None, c['seen_in'] or [])) or '-'}; "
+        f"used by {', '.join(filter(None, c['used_by'] or [])) or '-'}"
         for c in incident.credentials
     ]
     head.add_row("credentials", escape("\n".join(creds)) or "none seen")

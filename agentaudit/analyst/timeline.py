@@ -61,10 +61,15 @@ def window_timeline(
 def _rows(events: list[dict[str, Any]], fired: dict[str, list[str]]) -> list[TimelineRow]:
     if not events:
         return []
-    first = events[0]["step_time"]
+    first = next((e["step_time"] for e in events if e["step_time"] is not None), None)
+    offsets, offset = [], 0
+    for e in events:  # an untimed row (ordered by seq) stands at the step before it
+        if e["step_time"] is not None:
+            offset = round((e["step_time"] - first).total_seconds() * 1000)
+        offsets.append(offset)
     return [
         TimelineRow(
-            offset_ms=round((e["step_time"] - first).total_seconds() * 1000),
+            offset_ms=offset,
             time=e["step_time"],
             source=e["source"],
             kind=e["kind"],
@@ -78,7 +83,7 @@ def _rows(events: list[dict[str, Any]], fired: dict[str, list[str]]) -> list[Tim
             call_key=e["call_key"],
             fired=tuple(fired.get(e["event_id"], ())),
         )
-        for e in events
+        for e, offset in zip(events, offsets, strict=True)
     ]
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import logging
 import os
 import pkgutil
@@ -211,7 +212,7 @@ def _run_each(
     for detector in detectors:
         detector_id = detector.info.id
         try:
-            found += detector.run(store)
+            found += [_say_if_untimed(f) for f in detector.run(store)]
         except DetectorRefused as exc:  # a stale model is reported, never silently used
             report.failures.append(DetectorFailure(detector_id, "refused", str(exc)))
         except Exception as exc:  # one broken detector must not silence the others
@@ -220,6 +221,27 @@ def _run_each(
             report.failures.append(DetectorFailure(detector_id, "error", reason))
         report.failures += [DetectorFailure(detector_id, "rules", p) for p in detector.problems()]
     return found
+
+
+UNTIMED = "no time in the source: the events are ordered by their position (seq)"
+
+
+def _say_if_untimed(finding: dict[str, Any]) -> dict[str, Any]:
+    """A finding on untimed events (bash history without HISTTIMEFORMAT, a Cursor
+    transcript) has a NULL time range, and its evidence says why."""
+    if finding["first_seen"] is not None:
+        if finding["last_seen"] is None:  # timed from an untimed step on: its start is known
+            return {**finding, "last_seen": finding["first_seen"]}
+        return finding
+    evidence = json.loads(finding["evidence"])
+    if "untimed" in evidence:
+        return finding
+    evidence["untimed"] = UNTIMED
+    return {
+        **finding,
+        "last_seen": None,
+        "evidence": json.dumps(evidence, default=str, sort_keys=True),
+    }
 
 
 def _unique(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from typing import Any
 from agentaudit.enrich.commands.normalize import canonicalize
 from agentaudit.enrich.commands.parse import fallback_split, parse
 from agentaudit.enrich.environments import infer_env_from_text, normalize_env_name
+from agentaudit.schema import time_key
 from agentaudit.store import Store
 
 _BRANCH = re.compile(r"On branch (\S+)|git (?:checkout|switch)(?: -[bc])? ([\w./-]+)")
@@ -83,7 +84,7 @@ def is_user_prompt(row: dict[str, Any]) -> bool:
 def session_context(session: str, rows: list[dict[str, Any]]) -> SessionContext:
     """Read a session's rows (any order) for its task, roots and environment evidence."""
     ctx = SessionContext(session)
-    for row in sorted(rows, key=lambda r: r["time"] or 0):
+    for row in sorted(rows, key=lambda r: time_key(r["time"])):  # (stable: untimed keep order)
         if row.get("cwd"):
             ctx.roots.add(row["cwd"].rstrip("/"))
         if is_user_prompt(row) and row.get("text"):

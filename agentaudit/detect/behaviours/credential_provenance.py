@@ -16,6 +16,7 @@ from typing import Any
 
 from agentaudit.detect.base import Detector, DetectorInfo
 from agentaudit.detect.behaviours._session import SESSION_COLUMNS, session_context, words
+from agentaudit.schema import latest
 from agentaudit.store import Store
 
 # Path parts that say nothing about a file's purpose.
@@ -71,7 +72,9 @@ class CredentialProvenance(Detector):
         task = words(ctx.task_text)
         revealed: dict[str, list[dict[str, Any]]] = {}
         calls: dict[str, list[dict[str, Any]]] = {}
+        position = {}  # rows come in (time, seq) order: untimed ones last, by seq
         for row in rows:
+            position[row["event_id"]] = len(position)
             for fp in row.get("secret_fps") or []:
                 if fp != row.get("credential_fp") and row["kind"] in ("file", "process"):
                     revealed.setdefault(fp, []).append(row)
@@ -81,7 +84,9 @@ class CredentialProvenance(Detector):
         for call_key, call_rows in calls.items():
             use = call_rows[0]
             fp = use["credential_fp"]
-            reads = [r for r in revealed[fp] if r["time"] <= use["time"]]
+            reads = [
+                r for r in revealed[fp] if position[r["event_id"]] <= position[use["event_id"]]
+            ]
             if not reads:
                 continue
             files = [p for r in reads if r["kind"] == "file" for p in (r.get("paths") or [])]
@@ -105,7 +110,7 @@ class CredentialProvenance(Detector):
                     "event_ids": [r["event_id"] for r in reads]
                     + [r["event_id"] for r in call_rows],
                     "first_seen": reads[0]["time"],
-                    "last_seen": max(r["time"] for r in call_rows),
+                    "last_seen": latest(r["time"] for r in call_rows),
                     "severity": severity,
                     "evidence": {
                         "credential_fp": fp,

@@ -16,6 +16,7 @@ from typing import Any
 from agentaudit.detect.base import Detector, DetectorInfo
 from agentaudit.detect.behaviours._session import destructive_sessions_rows, session_context
 from agentaudit.enrich.environments import normalize_env_name
+from agentaudit.schema import latest, time_key
 from agentaudit.store import Store
 
 _PROFILE = re.compile(r"--profile[= ]([\w-]+)|AWS_PROFILE=([\w-]+)")
@@ -61,7 +62,7 @@ class EnvironmentScope(Detector):
                 env, why = _target_env(call_rows, known)
                 if not env or env in ("unknown", session_env):
                     continue
-                first = min(call_rows, key=lambda r: r["time"])
+                first = min(call_rows, key=lambda r: time_key(r["time"]))
                 findings.append(
                     self._finding(
                         {
@@ -69,7 +70,7 @@ class EnvironmentScope(Detector):
                             "finding_key": call_key,
                             "event_ids": [r["event_id"] for r in call_rows],
                             "first_seen": first["time"],
-                            "last_seen": max(r["time"] for r in call_rows),
+                            "last_seen": latest(r["time"] for r in call_rows),
                             "evidence": {
                                 "session_env": session_env,
                                 "session_env_evidence": ctx.env_evidence(),
