@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 from agentaudit.alert.evidence import rows_by_event_ids
+from agentaudit.alert.who import Burst, burst_lines, incident_burst
 from agentaudit.store import Store
 
 TIMELINE_LINES = 8
@@ -47,26 +49,21 @@ def render_body(
     evidence = [json.loads(f["evidence"]) for f in findings]
     merged = merged_evidence(findings)
     session = top["session_id"]
-    # (an event with its own session id has it as its session key: no need for the view)
-    who = store.rows(
-        """SELECT any_value(agent) AS agent, any_value(model) AS model, any_value(actor) AS actor,
-                  any_value(host) AS host, any_value(cwd) AS cwd
-           FROM events WHERE session_id = ?""",
-        [session],
-    )
-    who_row = who[0] if who else {}
+    burst = incident_burst(store, findings, session)
     lines = [
         f"Severity: {top['severity']}",
-        f"Agent: {who_row.get('agent') or 'unknown'} (model {who_row.get('model') or 'unknown'})",
-        f"Session: {session or 'none'}   User: {who_row.get('actor') or 'unknown'}   "
-        f"Host: {who_row.get('host') or 'unknown'}   Project: {who_row.get('cwd') or 'unknown'}",
+        f"Agent: {burst.top('agent') or 'unknown'} (model {burst.top('model') or 'unknown'})",
+        f"Session: {session or 'none'}   User: {burst.named('actor') or burst.top('os_user') or 'unknown'}"
+        f"   Host: {burst.top('host') or 'unknown'}   Project: {burst.top('cwd') or 'unknown'}",
+        *_who_lines(burst),
         "",
         "Findings:",
-        *[f"  - [{f['severity']}] {f['title']} ({f['rule_id']})" for f in findings],
+        *_finding_lines(findings),
     ]
     if muted:
         lines.append("Also matched (muted by inhibition or silence):")
-        lines += [f"  - [{f['severity']}] {f['title']} ({f['rule_id']})" for f in muted]
+        lines += _finding_lines(muted)
+    lines += burst_lines(burst)
     if merged.get("command"):
         lines += [
             "",
@@ -74,26 +71,22 @@ def render_body(
             "  " + merged["command"].replace("\n", "\n  "),
         ]
     target = merged.get("target")
+    environment = merged.get("target_env")
+    if environment in (None, "unknown") and burst.environments:
+        environment = burst.environments.most_common(1)[0][0]
     if target:
-        lines.append(f"Target: {target}   Environment: {merged.get('target_env') or 'unknown'}")
+        lines.append(f"Target: {target}   Environment: {environment or 'unknown'}")
+    elif environment:
+        lines.append(f"Environment: {environment}")
     if merged.get("provider_confirmed_at"):
         lines.append(f"Provider confirmed it at {merged['provider_confirmed_at']}")
     if merged.get("read_from") or merged.get("revealed_by"):
         origin = ", ".join(merged.get("read_from") or merged.get("revealed_by") or [])
         lines.append(f"Credential {merged.get('credential_fp')} came from: {origin}")
+    if merged.get("untimed"):
+        lines.append(f"Time: unknown ({merged['untimed']})")
     lines += ["", "Timeline:", *_timeline_lines(store, findings)]
-    lines += ["", "Suggested actions:"]
-    if merged.get("credential_fp"):
-        lines.append(f"  - Revoke the credential with fingerprint {merged['credential_fp']}")
-    if session:
-        lines.append(f"  - Stop agent session {session}")
-    if any("backup_destroy" in (e.get("categories") or []) for e in evidence) or target:
-        provider = _provider(store, findings)
-        lines.append(
-            f"  - Check {provider}'s restore options for {target or 'the target'} now"
-            if provider
-            else "  - Ask the provider about restore options for the target now"
-        )
+    lines += ["", "Suggested actions:", *_actions(store, findings, evidence, merged, burst)]
     lines += ["", f"Full timeline: agentaudit timeline --session {session}" if session else ""]
     if alert_id:
         lines += [
@@ -102,6 +95,87 @@ def render_body(
             '--comment "..."',
         ]
     return "\n".join(lines).rstrip() + "\n"
+
+
+FINDING_LINES = 8
+
+
+def _finding_lines(findings: list[dict[str, Any]]) -> list[str]:
+    """One line per rule (most severe first) with how many findings it made: a burst of 141
+    deletes is one line with its count, not 141."""
+    by_rule: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for f in findings:
+        by_rule.setdefault((f["severity"], f["rule_id"]), []).append(f)
+    out = []
+    for (severity, rule), same in list(by_rule.items())[:FINDING_LINES]:
+        out.append(f"  - [{severity}] {_titles(same)} ({rule})")
+    if len(by_rule) > FINDING_LINES:
+        out.append(f"  ... {len(by_rule) - FINDING_LINES} more rules")
+    return out
+
+
+def _titles(same: list[dict[str, Any]]) -> str:
+    """'Title' for one finding; 'Head x12: a x9, b x3' for a rule's findings that differ."""
+    titles = Counter(f["title"] for f in same)
+    if len(titles) == 1:
+        return same[0]["title"] + (f" x{len(same)}" if len(same) > 1 else "")
+    heads = {t.split(": ", 1)[0] for t in titles}
+    if len(heads) == 1 and all(": " in t for t in titles):
+        tails = Counter()
+        for title, n in titles.items():
+            tails[title.split(": ", 1)[1]] += n
+        listed = ", ".join(f"{t} x{n}" if n > 1 else t for t, n in tails.most_common(4))
+        more = f" and {len(tails) - 4} more" if len(tails) > 4 else ""
+        return f"{heads.pop()} x{len(same)}: {listed}{more}"
+    return f"{titles.most_common(1)[0][0]} (and {len(same) - 1} more)"
+
+
+def _who_lines(burst: Burst) -> list[str]:
+    """The provider's view of the caller: key id, fingerprint, source IP, user agent."""
+    parts = [
+        (label, burst.named(column))
+        for label, column in (
+            ("Key id", "credential_id"),
+            ("Credential fingerprint", "credential_fp"),
+            ("Source IP", "source_ip"),
+            ("User agent", "user_agent"),
+        )
+    ]
+    return [f"{label}: {_clip(value)}" for label, value in parts if value]
+
+
+def _clip(text: str, width: int = 160) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _actions(
+    store: Store,
+    findings: list[dict[str, Any]],
+    evidence: list[dict[str, Any]],
+    merged: dict[str, Any],
+    burst: Burst,
+) -> list[str]:
+    session = findings[0]["session_id"]
+    target = merged.get("target")
+    out = []
+    if merged.get("credential_fp"):
+        out.append(f"  - Revoke the credential with fingerprint {merged['credential_fp']}")
+    for key, _ in (burst.who.get("credential_id") or Counter()).most_common(2):
+        out.append(f"  - Deactivate or rotate key {key} (used by {burst.top('actor') or '?'})")
+    if session and session.startswith("principal:"):
+        out.append(
+            f"  - Confirm with {burst.top('actor') or 'the principal'} that this was planned"
+        )
+    elif session:
+        out.append(f"  - Stop agent session {session}")
+    if any("backup_destroy" in (e.get("categories") or []) for e in evidence) or target:
+        provider = _provider(store, findings)
+        out.append(
+            f"  - Check {provider}'s restore options for {target or 'the target'} now"
+            if provider
+            else "  - Ask the provider about restore options for the target now"
+        )
+    return out
 
 
 def render_resolved_body(

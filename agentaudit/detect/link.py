@@ -11,6 +11,9 @@
 - a shell line that launched an agent CLI (`claude --dangerously-skip-permissions`, `codex`,
   `gemini --yolo`, `q chat`...) belongs to the agent session that starts within
   LAUNCH_WINDOW_SECONDS after it: how the session was started is part of the session;
+- sessionless provider records are grouped by principal (actor, else credential id) into
+  bursts split where the gap exceeds PRINCIPAL_GAP_SECONDS ('principal:<hash>'); a burst
+  one of whose records is linked to an agent session joins that session;
 - shell lines are grouped into shell sessions: the history's own session column (atuin) when
   the collector filled `session_id`, else runs of one history file split where the gap
   between commands exceeds SHELL_GAP_SECONDS (a file without times is one session); a line
@@ -32,6 +35,9 @@ PROVIDER_WINDOW_SECONDS = 300
 CREDENTIAL_WINDOW_SECONDS = 3600
 SHELL_GAP_SECONDS = 1800
 LAUNCH_WINDOW_SECONDS = 600
+PRINCIPAL_GAP_SECONDS = 1800
+# Links that only say which inferred session a line is in (not which agent call it is).
+PROVISIONAL_REASONS = "('shell session', 'principal session')"
 AGENT_CLIS = ("claude", "codex", "gemini", "q", "cursor-agent", "aider", "opencode", "goose")
 
 _SHELL_TO_AGENT = f"""
@@ -165,11 +171,80 @@ FROM sessions
 WHERE known IS NULL
 """
 
+# Sessionless provider records of one principal (the actor, else the credential the provider
+# logged) form a burst until a gap of PRINCIPAL_GAP_SECONDS: what a human calls one incident
+# (one attack simulation, one Terraform destroy), named 'principal:<hash>' by the principal and
+# the burst's first record. Untimed records join the burst before them. A record a link ties
+# to an agent call or session keeps that (it wins in `event_sessions`); a run continues the
+# burst of its principal's latest record already placed, as shell sessions do.
+_PRINCIPAL_SESSIONS = f"""
+WITH records AS (
+    SELECT e.event_id, e.time, e.seq, e.source_path,
+           coalesce(e.actor, e.credential_id, e.credential_fp) AS principal,
+           k.session_id AS known
+    FROM events e
+    LEFT JOIN (SELECT event_id, any_value(session_id) AS session_id FROM links
+               WHERE reason = 'principal session' GROUP BY event_id) k USING (event_id)
+    WHERE e.kind = 'api' AND e.session_id IS NULL
+      AND coalesce(e.actor, e.credential_id, e.credential_fp) IS NOT NULL
+), gaps AS (
+    SELECT *, CASE WHEN time - lag(time IGNORE NULLS) OVER w
+                        > INTERVAL {PRINCIPAL_GAP_SECONDS} SECOND
+                   THEN 1 ELSE 0 END AS new_burst
+    FROM records WINDOW w AS (PARTITION BY principal ORDER BY time NULLS LAST, source_path, seq)
+), numbered AS (
+    SELECT *, sum(new_burst) OVER (PARTITION BY principal
+                                   ORDER BY time NULLS LAST, source_path, seq, event_id
+                                   ROWS UNBOUNDED PRECEDING) AS n
+    FROM gaps
+), bursts AS (
+    SELECT *, coalesce(
+                last_value(known IGNORE NULLS) OVER (PARTITION BY principal, n
+                                                     ORDER BY time NULLS LAST, source_path, seq,
+                                                              event_id
+                                                     ROWS UNBOUNDED PRECEDING),
+                'principal:' || substr(md5(principal || ':' ||
+                                           first_value(event_id) OVER (
+                                               PARTITION BY principal, n
+                                               ORDER BY time NULLS LAST, source_path, seq,
+                                                        event_id)), 1, 16)) AS burst
+    FROM numbered
+)
+SELECT md5(event_id || burst) AS link_id, event_id, NULL AS linked_event_id,
+       burst AS session_id, 'principal session' AS reason, now() AS created_at
+FROM bursts
+WHERE known IS NULL
+"""
+
+# A burst one of whose records a link ties to an agent session is that session's: the other
+# records (the plan's other resources, the reads around the delete) join it.
+_PRINCIPAL_JOINS_AGENT = f"""
+WITH bursts AS (
+    SELECT event_id, session_id AS burst FROM links WHERE reason = 'principal session'
+), owned AS (
+    SELECT b.burst, arg_min(l.session_id, l.created_at) AS session_id
+    FROM bursts b JOIN links l ON l.event_id = b.event_id
+    WHERE l.reason NOT IN {PROVISIONAL_REASONS}
+    GROUP BY b.burst
+)
+SELECT md5(b.event_id || o.session_id || 'principal') AS link_id, b.event_id,
+       NULL AS linked_event_id, o.session_id, 'same principal' AS reason, now() AS created_at
+FROM bursts b JOIN owned o USING (burst)
+JOIN events e ON e.event_id = b.event_id
+WHERE b.event_id NOT IN (SELECT event_id FROM links WHERE reason NOT IN {PROVISIONAL_REASONS})
+"""
+
 
 # Each query starts from one kind of line: a sessionless shell line or a provider record.
 # A caller that knows its events hold none of one kind can skip that family (`watch` does).
 SHELL_LINKS = (_SHELL_TO_AGENT, _AGENT_LAUNCH, _SHELL_SESSIONS)  # in this order
-PROVIDER_LINKS = (_PROVIDER_TO_AGENT, _PROVIDER_BY_CREDENTIAL, _PROVIDER_BY_USER_AGENT)
+PROVIDER_LINKS = (
+    _PROVIDER_TO_AGENT,
+    _PROVIDER_BY_CREDENTIAL,
+    _PROVIDER_BY_USER_AGENT,
+    _PRINCIPAL_SESSIONS,
+    _PRINCIPAL_JOINS_AGENT,
+)
 
 
 def link_events(store: Store, shell: bool = True, provider: bool = True) -> int:
@@ -182,6 +257,8 @@ def link_events(store: Store, shell: bool = True, provider: bool = True) -> int:
         _PROVIDER_BY_USER_AGENT,
         _AGENT_LAUNCH,
         _SHELL_SESSIONS,
+        _PRINCIPAL_SESSIONS,
+        _PRINCIPAL_JOINS_AGENT,
     ):
         if (sql in SHELL_LINKS and shell) or (sql in PROVIDER_LINKS and provider):
             added += store.append("links", store.query(sql))

@@ -38,11 +38,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from agentaudit.detect.link import PROVISIONAL_REASONS
 from agentaudit.schema import earliest, latest
 from agentaudit.store import Store
 
 # Severity order (the taxonomy module will own it: one place for every layer).
 SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+PROVISIONAL = ("shell:", "principal:")  # inferred sessions a later link may re-home
 _MERGED_COLUMNS = ("event_ids", "evidence", "title", "severity", "first_seen", "last_seen")
 
 
@@ -123,10 +125,10 @@ def supersede_relinked(store: Store, since: datetime) -> list[str]:
     """Findings a link added since `since` re-attributed (see the module doc): resolved,
     naming their successors. Returns their ids."""
     candidates = store.rows(
-        """SELECT finding_id, rule_id, session_id, event_ids, evidence FROM findings
+        f"""SELECT finding_id, rule_id, session_id, event_ids, evidence FROM findings
            WHERE status <> 'resolved'
              AND list_has_any(event_ids, (SELECT list(event_id) FROM links
-                                          WHERE created_at >= ? AND reason <> 'shell session'))""",
+                                          WHERE created_at >= ? AND reason NOT IN {PROVISIONAL_REASONS}))""",
         [since],
     )
     if not candidates:
@@ -148,9 +150,9 @@ def supersede_relinked(store: Store, since: datetime) -> list[str]:
                  AND list_has_any(event_ids, ?::VARCHAR[]) ORDER BY finding_id""",
             [old["rule_id"], old["finding_id"], old["event_ids"]],
         )
-        moved = (old["session_id"] is None or old["session_id"].startswith("shell:")) and not any(
-            session_of.get(e) == old["session_id"] for e in old["event_ids"]
-        )
+        moved = (
+            old["session_id"] is None or old["session_id"].startswith(PROVISIONAL)
+        ) and not any(session_of.get(e) == old["session_id"] for e in old["event_ids"])
         # (a provider record first linked to the refused CLI delete, then to the curl that
         # did it: the finding about it, keyed by its call, is now stated under the curl's)
         restated = any(

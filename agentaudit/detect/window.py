@@ -31,6 +31,7 @@ import duckdb
 from agentaudit.detect.base import Detector
 from agentaudit.detect.link import (
     LAUNCH_LINE,
+    PROVISIONAL_REASONS,
     SHELL_GAP_SECONDS,
     SHELL_WINDOW_SECONDS,
     link_events,
@@ -48,7 +49,9 @@ RECENT_ALL_SECONDS = SHELL_WINDOW_SECONDS
 # What a link starts from (detect/link.py): a sessionless shell line or provider record.
 _SHELL_LINE = "source LIKE 'shell.%' AND session_id IS NULL"
 _PROVIDER_RECORD = "kind = 'api' AND session_id IS NULL"
-_UNLINKED = "event_id NOT IN (SELECT event_id FROM {links} WHERE reason <> 'shell session')"
+_UNLINKED = (
+    f"event_id NOT IN (SELECT event_id FROM {{links}} WHERE reason NOT IN {PROVISIONAL_REASONS})"
+)
 # An agent's event (of the batch: it can be a better link for a line already linked).
 _AGENT = "session_id IS NOT NULL AND source NOT LIKE 'shell.%'"
 # ... that a provider record can be: the destructive call on its target, the call that sent
@@ -181,7 +184,7 @@ class WindowScope(Scope):
         # (an inferred shell session is not the agent call the line may still be linked to)
         self.unsettled = (
             f"session_id IS NULL AND ingested_at > {_ts(settled_at)} AND event_id NOT IN "
-            f"(SELECT event_id FROM {self.links_table} WHERE reason <> 'shell session')"
+            f"(SELECT event_id FROM {self.links_table} WHERE reason NOT IN {PROVISIONAL_REASONS})"
         )
 
     def _window_sql(self) -> str:

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 import duckdb
 
-# link.py names the sessions it infers from shell history 'shell:<hash>'; every other session id
-# is an agent's own
+# link.py names the sessions it infers from shell history 'shell:<hash>', and the bursts of one
+# provider principal 'principal:<hash>'; every other session id is an agent's own
 SESSION_KIND = (
     "CASE WHEN session_key IS NULL THEN NULL "
-    "WHEN starts_with(session_key, 'shell:') THEN 'shell' ELSE 'agent' END"
+    "WHEN starts_with(session_key, 'shell:') THEN 'shell' "
+    "WHEN starts_with(session_key, 'principal:') THEN 'principal' ELSE 'agent' END"
 )
 
 
@@ -57,7 +58,8 @@ EVENT_SESSIONS = View(
                    QUALIFY row_number() OVER (
                        PARTITION BY l.event_id
                        ORDER BY CASE WHEN l.linked_event_id IS NOT NULL THEN 2
-                                     WHEN l.reason <> 'shell session' THEN 1 ELSE 0 END DESC,
+                                     WHEN l.reason NOT IN ('shell session', 'principal session')
+                                     THEN 1 ELSE 0 END DESC,
                                 CASE l.reason WHEN 'same target' THEN 0
                                               WHEN 'same command' THEN 1
                                               WHEN 'same credential' THEN 2 ELSE 3 END,
