@@ -4,6 +4,10 @@
   within a few seconds (shell history keeps whole seconds);
 - a provider's audit record of a destructive operation is the agent's destructive call on
   the same target shortly before it (the provider logs after the fact);
+- a provider record whose user agent names a CLI (Terraform, helm, kubectl, gcloud, az,
+  aws-cli, gh, git) is the latest agent call of that CLI that started before it, within
+  CLI_WINDOW_SECONDS; a database's audit record of a SQL statement is the call whose command
+  holds the statement;
 - a provider record whose credential (keyed fingerprint) a session used or saw shortly before
   belongs to that session;
 - a provider record whose user agent carries `app/<id>` (`AWS_SDK_UA_APP_ID`) belongs to the
@@ -109,6 +113,71 @@ FROM matched
 WHERE time <= tagged_time + INTERVAL 5 SECOND
   AND time >= tagged_time - INTERVAL {CREDENTIAL_WINDOW_SECONDS} SECOND
 QUALIFY row_number() OVER (PARTITION BY tagged_id ORDER BY time DESC) = 1
+"""
+
+# The CLI an agent call ran, known by the user agent it sends to the provider. A record with
+# that user agent is the latest such call that started before it (within CLI_WINDOW_SECONDS:
+# a `terraform destroy` runs for minutes); the program must be a word of the command.
+CLI_WINDOW_SECONDS = 1800
+CLI_USER_AGENTS = {
+    "terraform": ("Terraform/", "terraform-provider-"),
+    "helm": ("Helm/",),
+    "kubectl": ("kubectl/",),
+    "gcloud": ("google-cloud-sdk", "gcloud/"),
+    "cloud-sql-proxy": ("cloud-sql-proxy/", "cloud_sql_proxy"),
+    "az": ("AZURECLI/", "azure-cli"),
+    "aws": ("aws-cli/",),
+    "gh": ("GitHub CLI",),
+    "git": ("git/",),
+    "pulumi": ("pulumi/",),
+    "eksctl": ("eksctl",),
+}
+_CLI_VALUES = ", ".join(
+    f"('{cli}', '{marker}')" for cli, markers in CLI_USER_AGENTS.items() for marker in markers
+)
+_PROVIDER_BY_CLI = rf"""
+WITH clis(cli, marker) AS (VALUES {_CLI_VALUES}),
+records AS (
+    SELECT p.event_id, p.time, c.cli
+    FROM events p JOIN clis c ON contains(coalesce(p.user_agent, ''), c.marker)
+    WHERE p.kind = 'api' AND p.session_id IS NULL AND p.time IS NOT NULL
+), calls AS (
+    SELECT a.event_id, a.session_id, a.time, a.status, c.cli
+    FROM events a JOIN (SELECT DISTINCT cli FROM clis) c
+      ON regexp_matches(a.command, '(^|[\s;&|(/])' || c.cli || '(\s|$)')
+    WHERE a.kind = 'process' AND a.session_id IS NOT NULL AND a.time IS NOT NULL
+)
+SELECT md5(r.event_id || a.event_id || 'cli') AS link_id, r.event_id,
+       a.event_id AS linked_event_id, a.session_id, 'cli user agent' AS reason,
+       now() AS created_at
+FROM records r JOIN calls a ON a.cli = r.cli
+     AND a.time BETWEEN r.time - INTERVAL {CLI_WINDOW_SECONDS} SECOND
+                    AND r.time + INTERVAL 2 SECOND
+QUALIFY row_number() OVER (PARTITION BY r.event_id
+                           ORDER BY a.time DESC, (a.status = 'failure'), a.event_id) = 1
+"""
+
+# A database's audit record of a SQL statement (pgAudit in Cloud SQL's data_access log) is
+# the agent call whose command holds the statement: its first words, compared without case
+# and runs of spaces, within CLI_WINDOW_SECONDS.
+_PROVIDER_BY_STATEMENT = rf"""
+WITH records AS (
+    SELECT event_id, time,
+           lower(regexp_replace(left(trim(regexp_extract(raw,
+               '"statement"\s*:\s*"((?:[^"\\]|\\.)*)"', 1)), 48), '\s+', ' ', 'g')) AS head
+    FROM events
+    WHERE kind = 'api' AND session_id IS NULL AND contains(raw, '"statement"')
+)
+SELECT md5(r.event_id || a.event_id || 'statement') AS link_id, r.event_id,
+       a.event_id AS linked_event_id, a.session_id, 'same statement' AS reason,
+       now() AS created_at
+FROM records r JOIN events a
+  ON a.kind = 'process' AND a.session_id IS NOT NULL AND a.command IS NOT NULL
+ AND contains(lower(regexp_replace(a.command, '\s+', ' ', 'g')), r.head)
+ AND coalesce(a.time BETWEEN r.time - INTERVAL {CLI_WINDOW_SECONDS} SECOND
+                         AND r.time + INTERVAL 2 SECOND, TRUE)
+WHERE length(r.head) >= 8
+QUALIFY row_number() OVER (PARTITION BY r.event_id ORDER BY a.time DESC, a.event_id) = 1
 """
 
 _AGENTS_SQL = ", ".join(f"'{a}'" for a in AGENT_CLIS)
@@ -240,6 +309,8 @@ WHERE b.event_id NOT IN (SELECT event_id FROM links WHERE reason NOT IN {PROVISI
 SHELL_LINKS = (_SHELL_TO_AGENT, _AGENT_LAUNCH, _SHELL_SESSIONS)  # in this order
 PROVIDER_LINKS = (
     _PROVIDER_TO_AGENT,
+    _PROVIDER_BY_STATEMENT,
+    _PROVIDER_BY_CLI,
     _PROVIDER_BY_CREDENTIAL,
     _PROVIDER_BY_USER_AGENT,
     _PRINCIPAL_SESSIONS,
@@ -253,6 +324,8 @@ def link_events(store: Store, shell: bool = True, provider: bool = True) -> int:
     for sql in (
         _SHELL_TO_AGENT,
         _PROVIDER_TO_AGENT,
+        _PROVIDER_BY_STATEMENT,
+        _PROVIDER_BY_CLI,
         _PROVIDER_BY_CREDENTIAL,
         _PROVIDER_BY_USER_AGENT,
         _AGENT_LAUNCH,

@@ -20,6 +20,9 @@ stamped at or before the first destructive event.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -30,6 +33,7 @@ from agentaudit.detect.driver import run_detection
 from agentaudit.enrich.secrets import Redactor
 from agentaudit.ingest import ingest_paths
 from agentaudit.scenarios import SCENARIOS_DIR, scenario_path
+from agentaudit.scenarios.incident import ENVIRONMENTS_ENV, check_incident
 from agentaudit.store import Store
 
 SPEC_FILE = "expected.yaml"
@@ -54,11 +58,35 @@ class ReplayResult:
     problems: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     met: list[str] = field(default_factory=list)
+    incidents: int | None = None  # high or critical alert groups (issue-16 replays)
 
 
 def replay(name: str, store: Store, redactor: Redactor | None = None) -> ReplayResult:
     """Ingest the scenario's readable files, detect, and check the expectations."""
     spec = load_spec(name)
+    environments = spec.get("environments_file")
+    if environments:  # the user's environments.yaml, as $AGENTAUDIT_ENVIRONMENTS points at it
+        with _environ(ENVIRONMENTS_ENV, str(scenario_path(name) / environments)):
+            return _replay(name, spec, store, redactor)
+    return _replay(name, spec, store, redactor)
+
+
+@contextmanager
+def _environ(name: str, value: str) -> Iterator[None]:
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+
+
+def _replay(
+    name: str, spec: dict[str, Any], store: Store, redactor: Redactor | None
+) -> ReplayResult:
     result = ReplayResult(name, spec)
     directory = scenario_path(name)
     for entry in spec["files"]:
@@ -71,8 +99,11 @@ def replay(name: str, store: Store, redactor: Redactor | None = None) -> ReplayR
                 f"{entry['name']} was read by {read.source}, expected {entry['collector']}"
             )
     run_detection(store)
-    result.findings = store.rows("SELECT * FROM findings ORDER BY first_seen")
+    result.findings = store.rows(
+        "SELECT * FROM findings WHERE status <> 'resolved' ORDER BY first_seen"
+    )
     _check(result, store)
+    check_incident(result, store)
     return result
 
 

@@ -60,9 +60,11 @@ EVENT_SESSIONS = View(
                        ORDER BY CASE WHEN l.linked_event_id IS NOT NULL THEN 2
                                      WHEN l.reason NOT IN ('shell session', 'principal session')
                                      THEN 1 ELSE 0 END DESC,
-                                CASE l.reason WHEN 'same target' THEN 0
+                                CASE l.reason WHEN 'same statement' THEN -1
+                                              WHEN 'same target' THEN 0
                                               WHEN 'same command' THEN 1
-                                              WHEN 'same credential' THEN 2 ELSE 3 END,
+                                              WHEN 'cli user agent' THEN 2
+                                              WHEN 'same credential' THEN 3 ELSE 4 END,
                                 CASE l.reason WHEN 'same target' THEN (a.status = 'failure')::INT
                                               WHEN 'same credential'
                                               THEN (NOT a.destructive)::INT

@@ -49,7 +49,9 @@ class DestructiveBurst(Detector):
         return f"""
         WITH calls AS (
             SELECT coalesce(session_key, 'principal:' || coalesce(actor, credential_fp)) AS owner,
-                   any_value(session_key) AS session_key, call_key, min(time) AS t,
+                   any_value(session_key) AS session_key,
+                   -- (a principal's burst is a session of its own: name the principal)
+                   any_value(coalesce(actor, credential_id, credential_fp)) AS principal, call_key, min(time) AS t,
                    list(event_id ORDER BY time) AS ids,
                    coalesce(any_value(operation) FILTER (WHERE kind = 'process'),
                             any_value(operation)) AS operation,
@@ -73,6 +75,8 @@ class DestructiveBurst(Detector):
                min(t) AS first_seen, max(t) AS last_seen,
                to_json({{calls: count(*), operations: list(operation ORDER BY t),
                          window_seconds: {self.window_seconds}, owner: owner,
+                         principal: CASE WHEN starts_with(owner, 'principal:')
+                                         THEN any_value(principal) END,
                          span_ms: epoch_ms(max(t)) - epoch_ms(min(t))}}) AS evidence
         FROM runs
         GROUP BY owner, run
@@ -81,6 +85,6 @@ class DestructiveBurst(Detector):
 
     def title(self, evidence: dict[str, Any]) -> str:
         seconds = (evidence.get("span_ms") or 0) / 1000
-        owner = evidence.get("owner") or ""
-        who = f"by {owner[10:]}" if owner.startswith("principal:") else "in one session"
+        principal = evidence.get("principal")
+        who = f"by {principal}" if principal else "in one session"
         return f"{evidence.get('calls')} destructive calls within {seconds:.1f} s {who}"

@@ -93,7 +93,7 @@ def test_provider_records_without_a_session_burst_per_principal():
     )
     result = findings([*deletes, other])
     assert len(result) == 1
-    assert result[0]["session_id"] is None
+    assert result[0]["session_id"].startswith("principal:")  # the principal's burst
     assert result[0]["title"] == "3 destructive calls within 10.0 s by arn:aws:iam::1:user/tf"
 
 
