@@ -7,7 +7,9 @@
 - a provider record whose user agent names a CLI (Terraform, helm, kubectl, gcloud, az,
   aws-cli, gh, git) is the latest agent call of that CLI that started before it, within
   CLI_WINDOW_SECONDS; a database's audit record of a SQL statement is the call whose command
-  holds the statement;
+  holds the statement; a record of a resource the call names (a word of the command) is the
+  latest such call within PROVIDER_WINDOW_SECONDS; the other records of a linked record's
+  provider operation (operation id) and a controller's cascade follow it;
 - a provider record whose credential (keyed fingerprint) a session used or saw shortly before
   belongs to that session;
 - a provider record whose user agent carries `app/<id>` (`AWS_SDK_UA_APP_ID`) belongs to the
@@ -180,6 +182,58 @@ WHERE length(r.head) >= 8
 QUALIFY row_number() OVER (PARTITION BY r.event_id ORDER BY a.time DESC, a.event_id) = 1
 """
 
+# A provider record of a resource the agent call names (a resource group, a lock, a bucket:
+# any segment of the record's target of 6+ characters, as a word of the command) is the
+# latest such call that started up to PROVIDER_WINDOW_SECONDS before it.
+_PROVIDER_BY_NAMED_RESOURCE = rf"""
+WITH records AS (
+    SELECT DISTINCT event_id, time, name
+    FROM (SELECT event_id, time, unnest(regexp_split_to_array(target, '[/:]')) AS name
+          FROM events
+          WHERE kind = 'api' AND session_id IS NULL AND target IS NOT NULL
+            AND time IS NOT NULL)
+    WHERE length(name) >= 6
+)
+SELECT md5(r.event_id || a.event_id || 'named') AS link_id, r.event_id,
+       a.event_id AS linked_event_id, a.session_id, 'named resource' AS reason,
+       now() AS created_at
+FROM records r JOIN events a
+  ON a.kind = 'process' AND a.session_id IS NOT NULL AND contains(a.command, r.name)
+ AND a.time BETWEEN r.time - INTERVAL {PROVIDER_WINDOW_SECONDS} SECOND
+                AND r.time + INTERVAL 2 SECOND
+WHERE regexp_matches(a.command, '(^|[^\w.-])' || regexp_escape(r.name) || '([^\w.-]|$)')
+QUALIFY row_number() OVER (PARTITION BY r.event_id
+                           ORDER BY a.time DESC, length(r.name) DESC, a.event_id) = 1
+"""
+
+# What follows a linked record: the other records of its provider operation (Azure
+# correlationId, GCP operation id: one `az group delete` deletes every resource of the group
+# under one id), and a controller's cascade (records made on behalf of another, within
+# CASCADE_SECONDS, in the namespace or under the resource the linked record deleted).
+CASCADE_SECONDS = 120
+_FOLLOWS_LINKED_RECORD = f"""
+WITH linked AS (
+    SELECT l.event_id, l.linked_event_id, l.session_id, q.operation_id, q.time, q.target
+    FROM links l JOIN events q ON q.event_id = l.event_id
+    WHERE l.linked_event_id IS NOT NULL AND q.kind = 'api'
+), unlinked AS (
+    SELECT * FROM events
+    WHERE kind = 'api' AND session_id IS NULL
+      AND event_id NOT IN (SELECT event_id FROM links WHERE linked_event_id IS NOT NULL)
+)
+SELECT md5(p.event_id || q.linked_event_id || 'follows') AS link_id, p.event_id,
+       q.linked_event_id, q.session_id, 'same operation' AS reason, now() AS created_at
+FROM unlinked p JOIN linked q
+  ON (p.operation_id = q.operation_id)
+  OR (p.on_behalf_of IS NOT NULL AND p.destructive
+      AND p.time BETWEEN q.time AND q.time + INTERVAL {CASCADE_SECONDS} SECOND
+      AND (split_part(p.target, '/', 1) = regexp_extract(q.target, '[^/]+$')
+           OR starts_with(p.target, q.target || '/')))
+QUALIFY row_number() OVER (PARTITION BY p.event_id
+                           ORDER BY (p.operation_id = q.operation_id) DESC, q.time DESC,
+                                    q.linked_event_id) = 1
+"""
+
 _AGENTS_SQL = ", ".join(f"'{a}'" for a in AGENT_CLIS)
 # A sessionless shell line that launched an agent CLI (SQL on one event).
 LAUNCH_LINE = (
@@ -311,6 +365,8 @@ PROVIDER_LINKS = (
     _PROVIDER_TO_AGENT,
     _PROVIDER_BY_STATEMENT,
     _PROVIDER_BY_CLI,
+    _PROVIDER_BY_NAMED_RESOURCE,
+    _FOLLOWS_LINKED_RECORD,
     _PROVIDER_BY_CREDENTIAL,
     _PROVIDER_BY_USER_AGENT,
     _PRINCIPAL_SESSIONS,
@@ -326,7 +382,9 @@ def link_events(store: Store, shell: bool = True, provider: bool = True) -> int:
         _PROVIDER_TO_AGENT,
         _PROVIDER_BY_STATEMENT,
         _PROVIDER_BY_CLI,
+        _PROVIDER_BY_NAMED_RESOURCE,
         _PROVIDER_BY_CREDENTIAL,
+        _FOLLOWS_LINKED_RECORD,
         _PROVIDER_BY_USER_AGENT,
         _AGENT_LAUNCH,
         _SHELL_SESSIONS,

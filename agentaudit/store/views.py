@@ -64,7 +64,9 @@ EVENT_SESSIONS = View(
                                               WHEN 'same target' THEN 0
                                               WHEN 'same command' THEN 1
                                               WHEN 'cli user agent' THEN 2
-                                              WHEN 'same credential' THEN 3 ELSE 4 END,
+                                              WHEN 'named resource' THEN 3
+                                              WHEN 'same operation' THEN 4
+                                              WHEN 'same credential' THEN 5 ELSE 6 END,
                                 CASE l.reason WHEN 'same target' THEN (a.status = 'failure')::INT
                                               WHEN 'same credential'
                                               THEN (NOT a.destructive)::INT

@@ -36,11 +36,17 @@ class DataAndBackups(Detector):
                    session_key, call_key, min(time) AS t, list(event_id ORDER BY time) AS ids,
                    any_value(operation ORDER BY kind = 'api') AS operation,
                    any_value(target) AS target,
+                   -- what the provider recorded the call destroying (a destroy's many records)
+                   list(DISTINCT operation ORDER BY operation) FILTER (
+                       WHERE kind = 'api' AND operation IS NOT NULL) AS provider_ops,
                    list_distinct(flatten(list(coalesce(categories, [])))) AS cats,
                    bool_or(operation = 'DeleteDBInstance'
                            AND (raw ILIKE '%"skipFinalSnapshot":true%'
                                 OR raw ILIKE '%"deleteAutomatedBackups":true%')) AS rds_no_snapshot,
-                   bool_or(status IN ('failure', 'denied')) AS refused
+                   -- (refused: the agent's call was, or every provider record of it failed;
+                   -- one failed API call among a destroy's many did not refuse the rest)
+                   coalesce(bool_or(status IN ('failure', 'denied')) FILTER (WHERE kind <> 'api'),
+                            bool_and(status IN ('failure', 'denied'))) AS refused
             FROM event_sessions
             WHERE destructive AND kind IN ('process', 'api')
               AND (session_key IS NOT NULL OR actor IS NOT NULL OR credential_fp IS NOT NULL)
@@ -53,6 +59,7 @@ class DataAndBackups(Detector):
             SELECT session_key, call_key AS finding_key, ids AS event_ids, t AS first_seen,
                    t AS last_seen,
                    to_json({{how: 'one call', operation: operation, target: target,
+                             provider_operations: provider_ops,
                              categories: cats, skips_final_snapshot: rds_no_snapshot}}) AS evidence
             FROM done WHERE (is_data AND is_backup) OR rds_no_snapshot
         ), sequence AS (
@@ -60,6 +67,7 @@ class DataAndBackups(Detector):
                    flatten([d.ids, flatten(list(b.ids ORDER BY b.t))]) AS event_ids,
                    d.t AS first_seen, max(b.t) AS last_seen,
                    to_json({{how: 'delete then backup delete', operation: d.operation,
+                             provider_operations: d.provider_ops,
                              target: d.target,
                              backups: list(b.operation || coalesce(' ' || b.target, '') ORDER BY b.t)}})
                        AS evidence
@@ -67,7 +75,8 @@ class DataAndBackups(Detector):
               ON b.owner = d.owner AND b.is_backup AND NOT b.is_data AND d.is_data
              AND NOT d.is_backup AND b.t > d.t
              AND b.t <= d.t + INTERVAL {BACKUP_WINDOW_SECONDS} SECOND
-            GROUP BY d.session_key, d.call_key, d.ids, d.t, d.operation, d.target
+            GROUP BY d.session_key, d.call_key, d.ids, d.t, d.operation, d.target,
+                     d.provider_ops
         )
         , found AS (SELECT * FROM together UNION ALL SELECT * FROM sequence)
         -- one finding per session, named by its first destruction: keyed by the session, so
@@ -83,6 +92,10 @@ class DataAndBackups(Detector):
 
     def title(self, evidence: dict[str, Any]) -> str:
         operation = evidence.get("operation") or "a delete"
+        recorded = [o for o in evidence.get("provider_operations") or [] if o != operation]
+        named = f" ({', '.join(recorded[:4])}{', ...' if len(recorded) > 4 else ''})"
+        named = named if recorded else ""
         if evidence.get("how") == "one call":
-            return f"{operation} destroyed data and its backups in one call"
-        return f"{operation} followed by {len(evidence.get('backups') or [])} backup deletes"
+            return f"{operation} destroyed data and its backups in one call{named}"
+        backups = len(evidence.get("backups") or [])
+        return f"{operation}{named} followed by {backups} backup deletes"
