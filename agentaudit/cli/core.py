@@ -153,6 +153,7 @@ def query(
 ) -> None:
     """Run SQL over the store and print a table (or JSON)."""
     with open_store(db, read_only=True) as store:
+        store.sandbox()
         try:
             result = store.query(sql)
         except duckdb.Error as exc:
