@@ -41,7 +41,7 @@ def evidence_store(store, tmp_path, redactor):
     history.write_text(HISTORY, encoding="utf-8")
     report = ingest_paths(store, [history], redactor=redactor)
     assert report.ingested == 4 and report.quarantined == 0
-    detect, alerts, _ = detect_and_alert(store, [])
+    _, alerts, _ = detect_and_alert(store, [])
     assert alerts, "the deletes open an incident"
     return store
 

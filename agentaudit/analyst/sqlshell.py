@@ -116,9 +116,7 @@ def repl(store: Store, console: Console, read_line: Callable[[str], str] = input
             buffer.clear()
 
 
-def run_script(
-    store: Store, lines: Iterable[str], console: Console, as_json: bool = False
-) -> int:
+def run_script(store: Store, lines: Iterable[str], console: Console, as_json: bool = False) -> int:
     """Non-interactive: dot-commands on their own line, SQL in between; returns failures."""
     failed = 0
     chunk: list[str] = []
