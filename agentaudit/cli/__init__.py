@@ -9,15 +9,18 @@ top: `--help`, `--version` and `hook` must not load the store, the model or the 
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
 from typing import Annotated
 
 import typer
 
-from agentaudit.cli import errors
+from agentaudit.cli import common, errors
 from agentaudit.cli.common import EXIT_USAGE, err_console
 from agentaudit.terminal import styled
+
+LOCK_TIMEOUT_ENV = "AGENTAUDIT_LOCK_TIMEOUT"  # agentaudit.store.lock.TIMEOUT_ENV, not imported here
 
 app = typer.Typer(
     name="agentaudit",
@@ -50,6 +53,15 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def _options(
+    ctx: typer.Context,
+    lock_timeout: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds to wait while another process holds the store "
+            f"(default 60; also ${LOCK_TIMEOUT_ENV}).",
+            show_default=False,
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -60,7 +72,10 @@ def _options(
         ),
     ] = False,
 ) -> None:
-    pass
+    # named in the store's lock holder file when the command opens the store
+    common.command_label = f"agentaudit {ctx.invoked_subcommand}"
+    if lock_timeout is not None:
+        os.environ[LOCK_TIMEOUT_ENV] = str(lock_timeout)  # read by every Store.open in here
 
 
 _NOT_COMMANDS = {"common", "errors"}

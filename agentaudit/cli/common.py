@@ -32,16 +32,33 @@ EXIT_FINDINGS = 3
 
 console = make_console()
 err_console = make_console(stderr=True)
+command_label: str | None = None  # "agentaudit <command>", set by the app's callback
 
 
 def open_store(db: Path | None, read_only: bool = False) -> Store:
-    from agentaudit.store import Store
+    """The store, migrated if older; waiting (and saying so) while another process holds it.
+    Every way it cannot be opened ends the command with one line."""
+    from agentaudit.store import Store, StoreError
 
+    label_store_process()
     try:
-        return Store.open(db, read_only=read_only)
-    except FileNotFoundError as exc:
+        return Store.open(db, read_only=read_only, on_notice=notice)
+    except (FileNotFoundError, StoreError) as exc:
         fail(str(exc))
         raise
+
+
+def notice(message: str) -> None:
+    """A one-line message about the store (waiting for its lock, migrated) on stderr."""
+    err_console.print(styled(message))
+
+
+def label_store_process() -> None:
+    """Name the running command in the store's lock holder file (`agentaudit.store.lock`)."""
+    if command_label:
+        from agentaudit.store import lock
+
+        lock.process_label = command_label
 
 
 def print_json(value: Any) -> None:

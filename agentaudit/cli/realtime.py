@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from agentaudit.cli.common import DbOption, JsonOption, err_console, example, fail, print_json
+from agentaudit.cli.common import (
+    DbOption,
+    JsonOption,
+    err_console,
+    example,
+    fail,
+    label_store_process,
+    print_json,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -65,6 +73,7 @@ def watch(
         level=os.environ.get("AGENTAUDIT_LOG_LEVEL", "WARNING").upper(),
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
+    label_store_process()
     try:
         watcher = Watcher(settings)
     except ValueError as exc:  # a source's settings (or a missing extra) as one line
