@@ -237,3 +237,9 @@ def test_installed_entry_point_runs(isolated_home):
     proc = subprocess.run([str(script), "--version"], capture_output=True, text=True,
                           timeout=120, env={**os.environ})  # fmt: skip
     assert proc.returncode == 0 and proc.stdout.startswith("agentaudit "), proc.stderr
+
+
+def test_a_missing_rule_directory_is_an_error(tmp_path):
+    result = CliRunner().invoke(app, ["rules", "test", "--dir", str(tmp_path / "none")])
+    assert result.exit_code == 2
+    assert "no such rule directory" in result.output

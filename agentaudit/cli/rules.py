@@ -37,6 +37,14 @@ def configured_rule_dirs() -> list[Path]:
     return configured()
 
 
+def rule_dirs(dirs: list[Path] | None) -> list[Path]:
+    """The --dir directories (each must exist), else the configured ones."""
+    missing = [str(d) for d in dirs or [] if not d.is_dir()]
+    if missing:
+        fail(f"no such rule directory: {', '.join(missing)}")
+    return dirs or configured_rule_dirs()
+
+
 def _broken(error: object) -> None:
     say(("BROKEN ", "red"), str(error))
 
@@ -51,7 +59,7 @@ def rules_test(
     from agentaudit.detect.sigma.engine import load_rules
     from agentaudit.detect.sigma.testing import run_tests
 
-    directories = dirs or configured_rule_dirs()
+    directories = rule_dirs(dirs)
     ruleset = load_rules(directories)
     results = run_tests(directories, ruleset)
     failed = sum(not r.passed for r in results)
@@ -94,7 +102,7 @@ def rules_run(
     from agentaudit.detect.driver import run_detection
     from agentaudit.detect.sigma.detector import SigmaRules
 
-    detector = SigmaRules(dirs or None)
+    detector = SigmaRules(rule_dirs(dirs) if dirs else None)
     with open_store(db) as store:
         report = run_detection(store, [detector])
     if as_json:
@@ -112,7 +120,7 @@ def rules_list(dirs: DirsOption = None, as_json: bool = typer.Option(False, "--j
     """id, title, level and tags of every loaded rule."""
     from agentaudit.detect.sigma.engine import level_of, load_rules
 
-    ruleset = load_rules(dirs or configured_rule_dirs())
+    ruleset = load_rules(rule_dirs(dirs))
     rows = [
         {"id": str(r.id), "name": r.name, "title": r.title, "level": level_of(r),
          "tags": [str(t) for t in (r.tags or [])]}
@@ -148,7 +156,7 @@ def rules_convert(
 
     from agentaudit.detect.sigma.engine import RuleCompiler, load_rules
 
-    ruleset = load_rules(dirs or configured_rule_dirs())
+    ruleset = load_rules(rule_dirs(dirs))
     if target == "duckdb":
         compiler = RuleCompiler()
         converted = [
