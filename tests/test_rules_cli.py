@@ -62,7 +62,8 @@ def test_piped_rules_convert_is_the_compiled_sql_unwrapped():
     from sigma.correlations import SigmaCorrelationRule
 
     from agentaudit.detect.sigma.detector import configured_rule_dirs
-    from agentaudit.detect.sigma.engine import RuleCompiler, load_rules
+    from agentaudit.detect.sigma.loader import load_rules
+    from agentaudit.detect.sigma.run import RuleCompiler
 
     compiler = RuleCompiler()
     expected = [

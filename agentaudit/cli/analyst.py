@@ -215,6 +215,7 @@ def sql(
     if interactive and json:
         fail("--json reads the SQL from stdin: drop --interactive")
     with open_store(db, read_only=True) as store:
+        store.sandbox()
         if interactive:
             with contextlib.suppress(ImportError):
                 import readline  # noqa: F401 - line editing and history for input()

@@ -202,10 +202,11 @@ def detect(
         from agentaudit.analyst import render
 
         console.print(render.findings_table(report.findings))
-        for reason in report.refused:
-            say(("refused: ", "red"), reason)
+        for failure in report.failures:
+            say((f"{failure.kind}: ", "red"), str(failure))
         say(
-            f"{report.findings_new} new findings, {len(alerts)} alerts changed, "
+            f"{report.findings_new} new findings, {len(report.updated)} updated, "
+            f"{len(alerts)} alerts changed, "
             f"{sum(d['ok'] for d in deliveries)}/{len(deliveries)} deliveries ok"
         )
         if gated:
@@ -228,6 +229,7 @@ def query(
     import duckdb
 
     with open_store(db, read_only=True) as store:
+        store.sandbox()
         try:
             result = store.query(sql)
         except duckdb.Error as exc:

@@ -56,7 +56,7 @@ def rules_test(
     dirs: DirsOption = None, as_json: bool = typer.Option(False, "--json", help="Print JSON.")
 ) -> None:
     """Run the tests beside every rule; exit 1 on any failure or broken rule file."""
-    from agentaudit.detect.sigma.engine import load_rules
+    from agentaudit.detect.sigma.loader import load_rules
     from agentaudit.detect.sigma.testing import run_tests
 
     directories = rule_dirs(dirs)
@@ -118,7 +118,7 @@ def rules_run(
 @rules_app.command("list", epilog=example("agentaudit rules list", "agentaudit rules list --json"))
 def rules_list(dirs: DirsOption = None, as_json: bool = typer.Option(False, "--json")) -> None:
     """id, title, level and tags of every loaded rule."""
-    from agentaudit.detect.sigma.engine import level_of, load_rules
+    from agentaudit.detect.sigma.loader import level_of, load_rules
 
     ruleset = load_rules(rule_dirs(dirs))
     rows = [
@@ -154,7 +154,8 @@ def rules_convert(
     Queries are written as they are, never wrapped, so piped output runs as it is."""
     from sigma.correlations import SigmaCorrelationRule
 
-    from agentaudit.detect.sigma.engine import RuleCompiler, load_rules
+    from agentaudit.detect.sigma.loader import load_rules
+    from agentaudit.detect.sigma.run import RuleCompiler
 
     ruleset = load_rules(rule_dirs(dirs))
     if target == "duckdb":
