@@ -12,9 +12,9 @@ import pytest
 from agentaudit.scenarios.replay import replay, scenario_names
 from agentaudit.store import Store
 
-# Replays written for issue 16 (incidents, links, severity that respects the task): their
-# incident, link and benign expectations are that issue's work; until it lands they are only
-# checked to be read whole by their collectors (test_issue16_replays_are_read_whole).
+# Replays written for issue 16 (incidents, links, severity that respects the task). Those in
+# ISSUE_16_PENDING do not meet every issue-16 key yet: they are read whole, and their open
+# problems are listed by an xfail (strict: one that starts passing must move to the full checks).
 ISSUE_16 = {
     "codex-terraform-destroy",
     "gemini-cloudsql-drop",
@@ -24,7 +24,13 @@ ISSUE_16 = {
     "benign-busy-claude",
     "benign-busy-codex",
 }
-ALL = [name for name in scenario_names() if name not in ISSUE_16]
+ISSUE_16_PENDING = {
+    "gemini-cloudsql-drop",  # pgAudit DROP/TRUNCATE records not marked destructive (enrich)
+    "openhands-eks-delete",  # prod helm uninstall then namespace delete: critical only later
+    "claude-hooks-azure-rg-delete",  # the lock removal after the refusal is not critical
+}
+BENIGN = {"benign-busy-claude", "benign-busy-codex"}
+ALL = [name for name in scenario_names() if name not in ISSUE_16_PENDING]
 RUNNABLE_NOW = {
     "pocketos",
     "replit-freeze",
@@ -32,7 +38,9 @@ RUNNABLE_NOW = {
     "gemini-mkdir-move",
     "home-rm-rf",
     "claude-code-terraform",
+    *(ISSUE_16 - ISSUE_16_PENDING),
 }
+DESTRUCTIVE = [name for name in ALL if name not in BENIGN]
 
 
 @pytest.fixture(scope="module")
@@ -49,13 +57,26 @@ def test_every_incident_of_the_issue_has_a_scenario():
     assert set(scenario_names()) == RUNNABLE_NOW | ISSUE_16
 
 
-@pytest.mark.parametrize("name", sorted(ISSUE_16))
-def test_issue16_replays_are_read_whole(tmp_path, name):
+@pytest.mark.parametrize("name", sorted(ISSUE_16_PENDING))
+def test_pending_issue16_replays_are_read_whole(tmp_path, name):
     with Store.open(tmp_path / "s.duckdb") as store:
         result = replay(name, store)
         assert result.unreadable == {}
         assert store.count("quarantine") == 0
         assert store.count("events") >= 10
+        if result.problems:
+            pytest.xfail("; ".join(result.problems)[:2000])
+        pytest.fail("meets every key now: move it out of ISSUE_16_PENDING")
+
+
+@pytest.mark.parametrize("name", sorted(ISSUE_16 - ISSUE_16_PENDING))
+def test_issue16_replay_is_one_linked_incident(replays, name):
+    """Its issue-16 keys hold (checked by replay.py with the README's alerting.yml): one
+    incident, provider records linked to the agent call, critical by the first destructive
+    call (`problems` lists any that does not)."""
+    result = replays[name]
+    assert result.problems == []
+    assert result.incidents == result.spec["incidents"]
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -65,7 +86,7 @@ def test_scenario_is_detected_with_its_expected_findings(replays, name):
     assert result.met, "at least one expectation runs with today's collectors"
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", DESTRUCTIVE)
 def test_first_critical_is_at_or_before_the_first_destructive_event(replays, name):
     result = replays[name]
     assert result.first_destructive is not None

@@ -7,15 +7,20 @@ Three kinds of instruction, each forbidding something else later in the same ses
 - NO_DELETE ("do not delete", "never drop"): any destructive call;
 - NO_PROD ("don't touch prod", "leave production alone"): a destructive call on production
   (its target's environment, or a command naming prod).
-Stamped at the violating call.
+Stamped at the violating call. What the instruction scopes it to is then read
+(`instruction_scope.py`): "outside this repo", "only staging", the targets the task itself
+names; a read-only call never conflicts.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from agentaudit.detect.base import Detector, DetectorInfo
+from agentaudit.detect.behaviours.instruction_scope import conflicts
 from agentaudit.enrich.instructions import FREEZE, FREEZE_WRITES, NO_DELETE, NO_PROD
+from agentaudit.store import Store
 
 
 class InstructionConflict(Detector):
@@ -45,6 +50,7 @@ class InstructionConflict(Detector):
               AND (operation ILIKE '%user%' OR operation ILIKE '%prompt%')
         ), did AS (
             SELECT session_key, call_key, event_id, time, operation, command, destructive,
+                   scope, target, target_env,
                    regexp_matches(coalesce(command, ''), '{FREEZE_WRITES}') AS freeze_write,
                    target_env = 'production'
                        OR regexp_matches(coalesce(command, ''), '(?i)\bprod(uction)?\b') AS on_prod
@@ -68,9 +74,20 @@ class InstructionConflict(Detector):
                          phrase: arg_max(phrase, said_time),
                          times_said: count(DISTINCT said_id),
                          operation: arg_min(operation, time), command: arg_min(command, time),
-                         destructive: bool_or(destructive)}}) AS evidence
+                         destructive: bool_or(destructive),
+                         scopes: list(DISTINCT coalesce(scope, 'unknown')),
+                         targets: list(DISTINCT target) FILTER (WHERE target IS NOT NULL),
+                         target_envs: list(DISTINCT target_env)
+                             FILTER (WHERE target_env NOT IN ('unknown')),
+                         commands: list(DISTINCT command) FILTER (WHERE command IS NOT NULL),
+                         instructions: list(DISTINCT said_text)}}) AS evidence
         FROM pairs GROUP BY session_key, call_key
         """
+
+    def run(self, store: Store) -> list[dict[str, Any]]:
+        """The SQL's conflicts, less those the instruction's own scope allows."""
+        rows = store.rows(self.query())
+        return [self._finding(r) for r in rows if conflicts(json.loads(r["evidence"]))]
 
     def title(self, evidence: dict[str, Any]) -> str:
         said = (evidence.get("phrase") or evidence.get("instruction") or "").strip()[:60]
