@@ -101,7 +101,8 @@ def get_incident(store: Store, incident_id: str) -> Incident:
     # records alone) takes every sessionless row of its window
     window = [sessions, sessions, evidence, head["started"], head["ended"], evidence]
     steps = store.rows(
-        f"""SELECT time, operation, command, target, target_env, credential_fp, status,
+        f"""SELECT time, operation, command, target, target_env, credential_fp, credential,
+                  actor, source_ip, status,
                   agent_call, provider_confirmed, provider_time, sources, session_id,
                   session_kind, call_key
            FROM destructive_events
@@ -137,6 +138,21 @@ def get_incident(store: Store, incident_id: str) -> Incident:
            GROUP BY fingerprint ORDER BY first_seen""",
         window,
     )
+    # a key id the provider logged (no fingerprint: the secret never passed through here)
+    known = {c["fingerprint"] for c in incident.credentials}
+    for key in dict.fromkeys(s["credential"] for s in steps if s["credential"]):
+        if key not in known:
+            used = [s for s in steps if s["credential"] == key]
+            incident.credentials.append(
+                {
+                    "fingerprint": f"key id {key}",
+                    "used_by": sorted({s["operation"] or "?" for s in used}),
+                    "seen_in": [],
+                    "first_seen": used[0]["time"],
+                    "first_used": used[0]["time"],
+                    "used_destructively": True,
+                }
+            )
     incident.findings = store.rows(
         """SELECT f.finding_id, f.rule_id, f.severity, f.title, f.first_seen, f.status, f.event_ids
            FROM alerts a, unnest(a.finding_ids) AS u(fid) JOIN findings f ON f.finding_id = u.fid

@@ -22,6 +22,18 @@ _AXIS_HEIGHT = 40
 def gap_sentence(report: TimelineReport) -> str:
     gap = report.gap
     if gap is None:
+        # provider records alone (a principal's burst): say what they destroyed
+        records = sorted(
+            (r for s in report.steps for r in s.provider_rows if r.destructive),
+            key=lambda r: r.offset_ms,
+        )
+        if records:
+            first = records[0]
+            return (
+                f"No agent call in this timeline: {len(records):,} destructive provider "
+                f"records, the first at T+{first.offset_ms:,} ms ({first.what}"
+                f"{f' on {first.target}' if first.target else ''})."
+            )
         return "No destructive call in this timeline."
     first = (
         f"First destructive call at T+{gap.first_destructive_ms:,} ms ({gap.first_destructive_what}"

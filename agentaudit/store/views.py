@@ -83,7 +83,8 @@ VIEWS: tuple[View, ...] = (
         "destructive_events",
         "one row per destructive step: the agent's call, its shell line and the provider's record "
         "merged on call_key; target_env resolved from any source that knows it; session_kind "
-        "'agent', 'shell' (inferred from shell history) or NULL (no session)",
+        "'agent', 'shell' (inferred from shell history), 'principal' (a provider principal's "
+        "burst) or NULL (no session); actor, source_ip and credential (key id, else fingerprint)",
         f"""
         SELECT session_key AS session_id, any_value({SESSION_KIND}) AS session_kind, call_key,
                min(step_time) AS time,
@@ -103,7 +104,13 @@ VIEWS: tuple[View, ...] = (
                any_value(host) FILTER (WHERE host IS NOT NULL) AS host,
                any_value(agent) FILTER (WHERE agent NOT IN ('unknown')) AS agent,
                list(DISTINCT source ORDER BY source) AS sources,
-               list(event_id ORDER BY step_time, event_id) AS event_ids
+               list(event_id ORDER BY step_time, event_id) AS event_ids,
+               -- who, as the provider logged it (a sessionless record's only evidence)
+               any_value(actor) FILTER (WHERE actor IS NOT NULL) AS actor,
+               any_value(source_ip) FILTER (WHERE source_ip IS NOT NULL) AS source_ip,
+               coalesce(any_value(credential_id) FILTER (WHERE credential_id IS NOT NULL),
+                        any_value(credential_fp) FILTER (WHERE credential_fp IS NOT NULL))
+                   AS credential
         FROM event_sessions WHERE destructive
         GROUP BY session_key, call_key
         """,
