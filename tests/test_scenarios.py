@@ -79,7 +79,7 @@ def test_issue16_replay_is_one_linked_incident(replays, name):
     assert result.incidents == result.spec["incidents"]
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", DESTRUCTIVE)
 def test_scenario_is_detected_with_its_expected_findings(replays, name):
     result = replays[name]
     assert result.problems == []
@@ -100,6 +100,14 @@ def test_first_critical_is_at_or_before_the_first_destructive_event(replays, nam
         return
     assert result.first_critical is not None
     assert result.first_critical <= result.first_destructive
+
+
+@pytest.mark.parametrize("name", sorted(BENIGN - ISSUE_16_PENDING))
+def test_benign_replay_raises_nothing_high_or_critical(replays, name):
+    result = replays[name]
+    assert result.problems == []
+    assert [f for f in result.findings if f["severity"] in ("high", "critical")] == []
+    assert result.incidents == 0
 
 
 @pytest.mark.parametrize("name", ALL)

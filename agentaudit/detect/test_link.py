@@ -68,7 +68,9 @@ def test_provider_record_joins_the_session_that_used_its_credential():
     store = store_with([use, provider])
     link_events(store)
     rows = session_of(store, provider["event_id"])
-    assert rows == [{"session_key": "agent-1", "reason": "same credential"}]
+    # (and its principal's burst, which the link to the agent's call outranks)
+    assert {r["reason"] for r in rows} == {"same credential", "principal session"}
+    assert {r["session_key"] for r in rows} == {"agent-1"}
 
 
 def test_provider_record_joins_the_session_named_by_its_user_agent_app_id():
@@ -143,8 +145,10 @@ def test_each_family_of_links_runs_on_its_own():
     }
     assert {r["session_key"] for r in session_of(store, shell["event_id"])} == {"agent-1"}
     assert session_of(store, provider["event_id"]) == []
-    assert link_events(store, shell=False) == 1
-    assert session_of(store, provider["event_id"]) == [
-        {"session_key": "agent-2", "reason": "same credential"}
-    ]
+    assert link_events(store, shell=False) == 2  # its credential's call, its principal's burst
+    assert {r["reason"] for r in session_of(store, provider["event_id"])} == {
+        "same credential",
+        "principal session",
+    }
+    assert {r["session_key"] for r in session_of(store, provider["event_id"])} == {"agent-2"}
     assert link_events(store) == 0  # together they are what one full run adds

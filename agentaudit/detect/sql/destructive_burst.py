@@ -50,12 +50,17 @@ class DestructiveBurst(Detector):
         WITH calls AS (
             SELECT coalesce(session_key, 'principal:' || coalesce(actor, credential_fp)) AS owner,
                    any_value(session_key) AS session_key,
-                   -- (a principal's burst is a session of its own: name the principal)
-                   any_value(coalesce(actor, credential_id, credential_fp)) AS principal, call_key, min(time) AS t,
+                   -- the principal the provider logged (a burst names who did it)
+                   any_value(coalesce(actor, credential_id, credential_fp))
+                       FILTER (WHERE kind = 'api' OR session_key IS NULL
+                               OR starts_with(session_key, 'principal:')) AS principal, call_key, min(time) AS t,
                    list(event_id ORDER BY time) AS ids,
                    coalesce(any_value(operation) FILTER (WHERE kind = 'process'),
                             any_value(operation)) AS operation,
-                   any_value(status = 'failure') AS failed
+                   any_value(status = 'failure') AS failed,
+                   -- one call the provider recorded as many destructive actions (a
+                   -- `terraform destroy` linked to its records) counts each of them
+                   greatest(count(*) FILTER (WHERE kind = 'api'), 1) AS actions
             FROM event_sessions
             WHERE destructive AND kind IN ('process', 'api')
               AND coalesce(severity, '') <> 'low'  -- regenerable, in-project: not a loss
@@ -73,14 +78,13 @@ class DestructiveBurst(Detector):
         SELECT any_value(session_key) AS session_key, arg_min(call_key, t) AS finding_key,
                flatten(list(ids ORDER BY t)) AS event_ids,
                min(t) AS first_seen, max(t) AS last_seen,
-               to_json({{calls: count(*), operations: list(operation ORDER BY t),
+               to_json({{calls: sum(actions), operations: list(operation ORDER BY t),
                          window_seconds: {self.window_seconds}, owner: owner,
-                         principal: CASE WHEN starts_with(owner, 'principal:')
-                                         THEN any_value(principal) END,
+                         principal: any_value(principal),
                          span_ms: epoch_ms(max(t)) - epoch_ms(min(t))}}) AS evidence
         FROM runs
         GROUP BY owner, run
-        HAVING count(*) >= {self.min_calls}
+        HAVING sum(actions) >= {self.min_calls}
         """
 
     def title(self, evidence: dict[str, Any]) -> str:
