@@ -26,7 +26,6 @@ ISSUE_16 = {
 }
 ISSUE_16_PENDING = {
     "gemini-cloudsql-drop",  # pgAudit DROP/TRUNCATE records not marked destructive (enrich)
-    "openhands-eks-delete",  # prod helm uninstall then namespace delete: critical only later
     "claude-hooks-azure-rg-delete",  # the lock removal after the refusal is not critical
 }
 BENIGN = {"benign-busy-claude", "benign-busy-codex"}

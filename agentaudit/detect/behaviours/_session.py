@@ -14,6 +14,7 @@ from typing import Any
 from agentaudit.enrich.commands.normalize import canonicalize
 from agentaudit.enrich.commands.parse import fallback_split, parse
 from agentaudit.enrich.environments import infer_env_from_text, normalize_env_name
+from agentaudit.enrich.instructions import NO_PROD
 from agentaudit.schema import time_key
 from agentaudit.store import Store
 
@@ -22,6 +23,7 @@ _RAILWAY_ENV = re.compile(
     r"RAILWAY_ENVIRONMENT=([\w-]+)|Environment: ([\w-]+)|railway environment ([\w-]+)"
 )
 _AWS_PROFILE = re.compile(r"--profile[= ]([\w-]+)|AWS_PROFILE=([\w-]+)")
+_NOT_THERE = re.compile(NO_PROD)
 _HOME_DIR = re.compile(r"^(/home/[^/]+|/Users/[^/]+|/root)(?=/|$)")
 _ENV_FILE = re.compile(r"(?:^|/)\.env\.([\w-]+)$")
 # A prompt's own words weigh more than a file name or a branch.
@@ -89,7 +91,9 @@ def session_context(session: str, rows: list[dict[str, Any]]) -> SessionContext:
             ctx.roots.add(row["cwd"].rstrip("/"))
         if is_user_prompt(row) and row.get("text"):
             ctx.task_text += " " + row["text"]
-            _add(ctx, row["text"], "task", f"task says {row['text'][:80]!r}", infer=True)
+            # ("leave prod alone" names the environment the task is *not* about)
+            asked = _NOT_THERE.sub(" ", row["text"])
+            _add(ctx, asked, "task", f"task says {row['text'][:80]!r}", infer=True)
         if row.get("source", "").startswith(("shell.", "cursor.", "claude", "codex", "gemini")):
             text = " ".join(filter(None, [row.get("command"), row.get("raw")]))
             _add(ctx, _first(_BRANCH.search(text)), "branch", "git branch", infer=True)
@@ -114,13 +118,13 @@ def session_context(session: str, rows: list[dict[str, Any]]) -> SessionContext:
 # A record's raw text only when it holds what `session_context` looks for in it: the rest of
 # the (large) raw records would only be copied into Python to be ignored.
 _RAW_EVIDENCE_SQL = r"""CASE WHEN regexp_matches(raw,
-    'On branch |git (checkout|switch)|RAILWAY_ENVIRONMENT=|Environment: |railway environment')
+    'On branch |git (checkout|switch)|RAILWAY_ENVIRONMENT=|Environment: |railway environment|config current-context')
     THEN raw END"""
 _PICKED_COLUMNS = SESSION_COLUMNS.replace(" raw,", f" {_RAW_EVIDENCE_SQL} AS raw,")
 
 # Rows that can carry environment evidence (the rest of a session says nothing about it).
 _EVIDENCE_SQL = r"""(kind = 'message'
-    OR regexp_matches(coalesce(command, ''), 'git (checkout|switch)|RAILWAY_ENVIRONMENT|railway environment|--profile|AWS_PROFILE')
+    OR regexp_matches(coalesce(command, ''), 'git (checkout|switch)|RAILWAY_ENVIRONMENT|railway environment|--profile|AWS_PROFILE|config (current|use)-context')
     OR regexp_matches(coalesce(raw, ''), 'On branch |RAILWAY_ENVIRONMENT=|Environment: ')
     OR list_has_any(list_transform(coalesce(paths, []), lambda p: regexp_matches(p, '(^|/)\.env\.')), [TRUE]))"""
 

@@ -15,11 +15,16 @@ from typing import Any
 
 from agentaudit.detect.base import Detector, DetectorInfo
 from agentaudit.detect.behaviours._session import destructive_sessions_rows, session_context
-from agentaudit.enrich.environments import normalize_env_name
+from agentaudit.enrich.environments import infer_env_from_text, normalize_env_name
 from agentaudit.schema import latest, time_key
 from agentaudit.store import Store
 
 _PROFILE = re.compile(r"--profile[= ]([\w-]+)|AWS_PROFILE=([\w-]+)")
+_KUBE_CLI = re.compile(r"(?:^|[\s;&|(/])(?:kubectl|helm)\s")
+_CONTEXT_FLAG = re.compile(r"--(?:kube-)?context[= ]['\"]?([\w:./@-]+)")
+_USE_CONTEXT = re.compile(r"kubectl\s+config\s+use-context\s+['\"]?([\w:./@-]+)")
+# the first line `kubectl config current-context` printed (in the call's raw output)
+_PRINTED_CONTEXT = re.compile(r"(?:content|output|stdout)\"\s*:\s*\"([\w:./@-]+?)(?:\\n|\")")
 
 
 class EnvironmentScope(Detector):
@@ -47,7 +52,8 @@ class EnvironmentScope(Detector):
         where = (
             "(target_env <> 'unknown' OR target IN (SELECT target FROM events "
             "WHERE target IS NOT NULL AND target_env <> 'unknown') "
-            "OR regexp_matches(coalesce(command, ''), '--profile|AWS_PROFILE'))"
+            "OR regexp_matches(coalesce(command, ''), "
+            "'--profile|AWS_PROFILE|--context|--kube-context|(^|[\\s;&|])(kubectl|helm)\\s'))"
         )
         for session, rows in destructive_sessions_rows(store, where).items():
             ctx = session_context(session, rows)
@@ -55,11 +61,15 @@ class EnvironmentScope(Detector):
             if not session_env:
                 continue
             calls: dict[str, list[dict[str, Any]]] = {}
+            context: dict[str, str | None] = {}  # call -> kube context current before it
+            current = None
             for row in rows:
+                current = _kube_context(row) or current
                 if row.get("destructive") and row["kind"] in ("process", "api"):
                     calls.setdefault(row["call_key"], []).append(row)
+                    context.setdefault(row["call_key"], current)
             for call_key, call_rows in calls.items():
-                env, why = _target_env(call_rows, known)
+                env, why = _target_env(call_rows, known, context.get(call_key))
                 if not env or env in ("unknown", session_env):
                     continue
                 first = min(call_rows, key=lambda r: time_key(r["time"]))
@@ -95,8 +105,33 @@ class EnvironmentScope(Detector):
         )
 
 
+def _kube_context(row: dict[str, Any]) -> str | None:
+    """The kube context a call made (`use-context X`) or printed as current (its output)."""
+    command = row.get("command") or ""
+    used = _USE_CONTEXT.search(command)
+    if used:
+        return used.group(1)
+    if "config current-context" in command and row.get("raw"):
+        printed = _PRINTED_CONTEXT.search(row["raw"])
+        return printed.group(1) if printed else None
+    return None
+
+
+def _context_env(command: str, current: str | None) -> tuple[str | None, str | None]:
+    """A kubectl/helm call's cluster: its --context/--kube-context, else the current one."""
+    if not _KUBE_CLI.search(command):
+        return None, None
+    explicit = _CONTEXT_FLAG.search(command)
+    name = explicit.group(1) if explicit else current
+    if not name:
+        return None, None
+    found = infer_env_from_text(name.rsplit("/", 1)[-1])
+    how = "its --context" if explicit else "the session's current kube context"
+    return (found[0], f"{how} {name}") if found else (None, None)
+
+
 def _target_env(
-    rows: list[dict[str, Any]], known: dict[str, tuple[str, str]]
+    rows: list[dict[str, Any]], known: dict[str, tuple[str, str]], context: str | None = None
 ) -> tuple[str | None, str | None]:
     for row in rows:
         if row.get("target_env") not in (None, "unknown"):
@@ -105,6 +140,10 @@ def _target_env(
         if row.get("target") in known:
             env, why = known[row["target"]]
             return env, f"another record of {row['target']}: {why or env}"
+    for row in rows:
+        env, why = _context_env(row.get("command") or "", context)
+        if env and env != "unknown":
+            return env, why
     for row in rows:
         match = _PROFILE.search(row.get("command") or "")
         if match:
