@@ -67,8 +67,9 @@ _COLUMN_TESTS = {
 }
 
 
-def select(store: Store, selector: dict[str, Any]) -> list[dict[str, Any]]:
-    """The events a selector names (in time, seq order), `nth` applied."""
+def select(store: Store, selector: dict[str, Any], calls: bool = False) -> list[dict[str, Any]]:
+    """The events a selector names (in time, seq order), `nth` applied; with `calls`, the
+    first event of each agent call (a call's pre and post hooks are one call)."""
     tests, params = [], []
     for key, value in selector.items():
         if key in _COLUMN_TESTS:
@@ -84,6 +85,8 @@ def select(store: Store, selector: dict[str, Any]) -> list[dict[str, Any]]:
     rows = store.rows(
         f"SELECT * FROM event_sessions WHERE {where} ORDER BY time NULLS LAST, seq", params
     )
+    if calls:
+        rows = list({r["call_key"]: r for r in reversed(rows)}.values())[::-1]
     nth = selector.get("nth")
     return rows[nth - 1 : nth] if nth else rows
 
@@ -128,7 +131,7 @@ def _check_first_critical(result: ReplayResult, store: Store) -> None:
     selector = result.spec.get("first_critical_at")
     if not selector:
         return
-    rows = select(store, {"nth": 1, **selector})
+    rows = select(store, {"nth": 1, **selector}, calls=True)
     if not rows:
         result.problems.append(f"first_critical_at selects nothing: {selector}")
         return
@@ -152,7 +155,7 @@ def _check_first_critical(result: ReplayResult, store: Store) -> None:
 
 def _check_linked(want: dict[str, Any], store: Store, problems: list[str]) -> None:
     records = select(store, {k: v for k, v in want.items() if k not in ("to", "count")})
-    calls = select(store, {"nth": 1, **want["to"]})  # the one agent call (its own nth wins)
+    calls = select(store, {"nth": 1, **want["to"]}, calls=True)  # (its own nth wins)
     label = {k: v for k, v in want.items() if k != "to"}
     if "count" in want and len(records) != want["count"]:
         problems.append(f"{label}: {len(records)} provider records, expected {want['count']}")
