@@ -130,7 +130,9 @@ def test_watch_in_any_batches_and_order_records_what_one_shot_detect_records(
     tmp_path, scenarios, detectors, scenario, order
 ):
     events, reference = scenarios[scenario]
-    assert len(reference) >= 10  # (a scenario that finds little would prove little)
+    # (a scenario that finds little would prove little; issue 16 links a provider record to
+    # its call, so one call is one finding where it was one per record)
+    assert len(reference) >= 8
     for count in BATCHES:
         with Store.open(tmp_path / f"watch-{count}.duckdb") as store:
             watch_path(store, ordered(events, ORDERS[order]), count, detectors)
