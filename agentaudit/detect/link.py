@@ -339,22 +339,26 @@ FROM bursts
 WHERE known IS NULL
 """
 
-# A burst one of whose records a link ties to an agent session is that session's: the other
-# records (the plan's other resources, the reads around the delete) join it.
+# A record of a burst joins the agent session of the burst's record that a link ties to a
+# call within PROVIDER_WINDOW_SECONDS of it (the plan's other resources, the reads around the
+# delete); the principal's own work twenty minutes earlier stays out.
 _PRINCIPAL_JOINS_AGENT = f"""
 WITH bursts AS (
-    SELECT event_id, session_id AS burst FROM links WHERE reason = 'principal session'
+    SELECT l.event_id, l.session_id AS burst, e.time
+    FROM links l JOIN events e USING (event_id) WHERE l.reason = 'principal session'
 ), owned AS (
-    SELECT b.burst, arg_min(l.session_id, l.created_at) AS session_id
+    SELECT b.burst, b.time, l.session_id
     FROM bursts b JOIN links l ON l.event_id = b.event_id
-    WHERE l.reason NOT IN {PROVISIONAL_REASONS}
-    GROUP BY b.burst
+    WHERE l.reason NOT IN {PROVISIONAL_REASONS} AND l.reason <> 'same principal'
 )
 SELECT md5(b.event_id || o.session_id || 'principal') AS link_id, b.event_id,
        NULL AS linked_event_id, o.session_id, 'same principal' AS reason, now() AS created_at
-FROM bursts b JOIN owned o USING (burst)
-JOIN events e ON e.event_id = b.event_id
+FROM bursts b JOIN owned o
+  ON o.burst = b.burst
+ AND abs(epoch(o.time) - epoch(b.time)) <= {PROVIDER_WINDOW_SECONDS}
 WHERE b.event_id NOT IN (SELECT event_id FROM links WHERE reason NOT IN {PROVISIONAL_REASONS})
+QUALIFY row_number() OVER (PARTITION BY b.event_id
+                           ORDER BY abs(epoch(o.time) - epoch(b.time)), o.session_id) = 1
 """
 
 

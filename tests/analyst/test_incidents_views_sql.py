@@ -95,7 +95,9 @@ def test_analyst_views(demo_store):
     ]
     assert steps[1]["sources"] == ["cursor.hooks", "railway.audit", "shell.zsh"]
     # the agent's session, and the developer's own shell lines before it (an inferred session)
-    session, shell = demo_store.rows("SELECT * FROM sessions ORDER BY kind, session_id")
+    session, principal, shell = demo_store.rows("SELECT * FROM sessions ORDER BY kind, session_id")
+    # (and the developer's own Railway work twenty minutes before: their principal's burst)
+    assert principal["kind"] == "principal" and principal["environments"] == ["staging"]
     assert (session["session_id"], session["kind"], session["agent"]) == (
         SESSION,
         "agent",

@@ -77,13 +77,16 @@ def test_provider_record_alone_is_a_sessionless_incident(tmp_path):
     with Store.open(db) as store:
         ingest_paths(store, [audit_log])
         detect_and_alert(store, [])
-        assert store.rows("SELECT * FROM sessions") == []
+        # no agent session: the principal's records are its burst (issue 16), not orphans
+        [burst] = store.rows("SELECT session_id, kind FROM sessions")
+        assert burst["kind"] == "principal"
         [row] = list_incidents(store)
-        assert row["sessions"] is None and row["duration_ms"] == 0
+        assert row["sessions"] == [burst["session_id"]] and row["duration_ms"] == 0
         incident = get_incident(store, row["incident_id"])
-        assert incident.sessions == []
+        assert incident.sessions == [burst["session_id"]]
         assert incident.first_destructive["operation"] == "volume.deleted"
-        assert incident.first_destructive["session_kind"] is None
+        assert incident.first_destructive["session_kind"] == "principal"
+        assert incident.first_destructive["actor"] == "jer@pocketos.example"
         assert list(incident.blast_radius) == ["production"]
         report = report_for(store, incident=row["incident_id"])
     # no session: the window's rows, here the one deletion record (not the staging records)
