@@ -26,7 +26,9 @@ ISSUE_16 = {
 }
 ISSUE_16_PENDING = {
     "gemini-cloudsql-drop",  # pgAudit DROP/TRUNCATE records not marked destructive (enrich)
-    "claude-hooks-azure-rg-delete",  # the lock removal after the refusal is not critical
+    # the Sigma production-destroy finding is now stated under the linked call (its title names
+    # the call's first record), and the legacy first-destructive check counts the refused delete
+    "claude-hooks-azure-rg-delete",
 }
 BENIGN = {"benign-busy-claude", "benign-busy-codex"}
 ALL = [name for name in scenario_names() if name not in ISSUE_16_PENDING]
