@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentaudit.enrich import catalog
+from agentaudit.enrich import catalog, mcp
 from agentaudit.enrich.commands import analyze_command
 from agentaudit.enrich.commands.model import max_severity
 from agentaudit.enrich.environments import infer_env_from_text
@@ -33,8 +33,14 @@ def enrich(event: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
         categories += found.categories
         destructive = destructive or found.destructive
     elif event["kind"] == "api" and event.get("operation"):
-        provider = catalog.provider_of_source(event["source"])
-        provider_categories = catalog.classify(provider, event["operation"], raw=event.get("raw"))
+        mcp_call = mcp.split_mcp_name(event.get("tool_name"))
+        if mcp_call:  # an agent's MCP tools/call, whichever server and agent
+            provider_categories = mcp.classify(*mcp_call, event.get("text"))
+        else:
+            provider = catalog.provider_of_source(event["source"])
+            provider_categories = catalog.classify(
+                provider, event["operation"], raw=event.get("raw")
+            )
         event["scope"] = event.get("scope") or "remote"  # a provider's resource, not this host
         categories += provider_categories
         destructive = destructive or bool(provider_categories)
