@@ -18,6 +18,7 @@ main session as parent, as the transcript collector names it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,14 @@ _CALL_HOOKS = frozenset(
     {"PreToolUse", "PostToolUse", "PostToolUseFailure", "PermissionDenied", "PermissionRequest"}
 )
 _REJECTED = ("The user doesn't want to proceed", "User rejected", "Permission denied")
+# What a settings change can switch on that weakens approvals or recording (hook recorder facts).
+_WEAKENING = {
+    "bypass_mode": "defaultMode bypassPermissions",
+    "allow_all": "every shell command allowed",
+    "sandbox_off": "sandbox disabled",
+    "skip_prompt": "dangerous-mode prompt skipped",
+    "disableAllHooks": "all hooks disabled",
+}
 # ConfigChange sources that are settings files (permissions, hooks, sandbox); `skills` is not.
 _SETTINGS_SOURCES = frozenset(
     {"user_settings", "project_settings", "local_settings", "policy_settings"}
@@ -56,7 +65,7 @@ class ClaudeCodeHooks(Collector):
     def sniff(self, path: Path, head: bytes) -> bool:
         first = head.split(b"\n", 1)[0]
         if b'"received_at"' in first:
-            return f'"agent":"{self.agent}"'.encode() in first
+            return re.search(rb'"agent":\s*"' + self.agent.encode() + rb'"', first) is not None
         return self.sniff_bare(first)
 
     def sniff_bare(self, first: bytes) -> bool:
@@ -250,29 +259,25 @@ def lifecycle_columns(hook: str, payload: dict[str, Any], record: dict[str, Any]
 
 def _config_change(payload: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
     """A settings file changed mid-session. The payload does not say what changed; the hook
-    recorder's snapshot of the file (`settings`), when there is one, does."""
+    recorder's facts about the file now and at its previous change (`settings`) do."""
     source = str(payload.get("source") or "")
     if source not in _SETTINGS_SOURCES:
         return {"text": f"{source or 'settings'} changed"}
-    snapshot = record.get("settings") if isinstance(record.get("settings"), dict) else None
-    if snapshot is None:  # unknown change to where permissions, hooks and sandbox live
-        return {"categories": ["safety_bypass"], "text": f"{source} changed (content not recorded)"}
-    categories, findings = [], []
-    if snapshot.get("disableAllHooks") is True:
+    change = record.get("settings") if isinstance(record.get("settings"), dict) else {}
+    now = change.get("now") if isinstance(change.get("now"), dict) else None
+    if now is None or "unreadable" in now:  # unknown change where approvals and hooks live
+        return {"categories": ["safety_bypass"], "text": f"{source} changed (content not read)"}
+    before = change.get("before") if isinstance(change.get("before"), dict) else {}
+    switched = [k for k in _WEAKENING if now.get(k) and not before.get(k)]
+    hooks_gone = before.get("agentaudit_hooks", 0) > 0 and now.get("agentaudit_hooks") == 0
+    categories = []
+    if "disableAllHooks" in switched or hooks_gone:
         categories.append("audit_tamper")
-        findings.append("all hooks disabled")
-    weakened = [
-        k for k in ("bypass_mode", "allow_all", "sandbox_off", "skip_prompt") if snapshot.get(k)
-    ]
-    if weakened:
+    if set(switched) - {"disableAllHooks"}:
         categories.append("safety_bypass")
-        findings.append(", ".join(w.replace("_", " ") for w in weakened))
-    mode = snapshot.get("defaultMode")
-    summary = f"{source} changed" + (f": {'; '.join(findings)}" if findings else "")
-    return {
-        "categories": categories or None,
-        "text": summary + (f" (defaultMode {mode})" if mode else ""),
-    }
+    said = [_WEAKENING[k] for k in switched] + (["agentaudit hooks removed"] if hooks_gone else [])
+    text = f"{source} changed" + (f": {'; '.join(said)}" if said else "")
+    return {"categories": categories or None, "text": text}
 
 
 def _outcome(hook: str, payload: dict[str, Any]) -> dict[str, Any]:
