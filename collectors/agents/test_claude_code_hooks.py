@@ -40,7 +40,7 @@ def wrapped(path: Path) -> bytes:
                 "payload": json.loads(line),
             }
         )
-        + "\n"  # fmt: skip
+        + "\n"
         for i, line in enumerate(lines)
     ).encode()
 
