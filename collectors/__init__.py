@@ -18,7 +18,14 @@ from pathlib import Path
 from agentaudit.collectors import agents, providers, shell
 from agentaudit.collectors.base import Collector, SourceInput
 
-__all__ = ["Collector", "SourceInput", "all_collectors", "get_collector", "sniff_collector"]
+__all__ = [
+    "Collector",
+    "SourceInput",
+    "all_collectors",
+    "companion_of",
+    "get_collector",
+    "sniff_collector",
+]
 
 
 @lru_cache(maxsize=1)
@@ -53,4 +60,13 @@ def sniff_collector(path: Path, head: bytes) -> Collector | None:
     for collector in all_collectors().values():
         if collector.sniff(path, head):
             return collector
+    return None
+
+
+def companion_of(path: Path) -> tuple[Collector, str] | None:
+    """(collector, why) when a collector says this file is a companion of its format."""
+    for collector in all_collectors().values():
+        why = collector.companion(path)
+        if why:
+            return collector, why
     return None

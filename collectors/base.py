@@ -106,6 +106,12 @@ class Collector(ABC):
     def collect(self, src: SourceInput) -> Iterator[Output]:
         """Yield canonical events and quarantine records; never raise on bad input."""
 
+    def companion(self, path: Path) -> str | None:
+        """Why a file that lives beside this format's files holds no events of its own
+        (metadata read with them, bookkeeping), or None. Ingest reports such a file as a
+        companion instead of quarantining it as unrecognised."""
+        return None
+
 
 _DECODER = msgspec.json.Decoder()
 

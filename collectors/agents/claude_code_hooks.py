@@ -76,6 +76,11 @@ class ClaudeCodeHooks(Collector):
             return False
         return any(f'"{name}"'.encode() in first for name in CLAUDE_HOOK_EVENTS)
 
+    def companion(self, path: Path) -> str | None:
+        if path.name.startswith(".settings-") and path.suffix == ".json":
+            return "the hook recorder's facts about a settings file at its last change"
+        return None
+
     def call_columns(self, tool_name: Any, tool_input: Any) -> dict[str, Any]:
         return tool_columns(tool_name, tool_input)
 
