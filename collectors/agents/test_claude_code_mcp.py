@@ -22,7 +22,10 @@ SESSION = "6c47fe2e-6c0c-4e6b-be7e-c24aed120241"
 def test_each_call_joined_to_its_answer(store, redactor):
     assert sniff_collector(FILE, FILE.read_bytes()[:4096]).name == "claude-code.mcp"
     report = ingest_paths(store, [LOGS], redactor=redactor)
-    assert (report.ingested, report.quarantined) == (10, 0)  # 14 lines: 3 calls of 2 lines, 1 progress
+    assert (report.ingested, report.quarantined) == (
+        10,
+        0,
+    )  # 14 lines: 3 calls of 2 lines, 1 progress
     calls = store.rows(
         "SELECT tool_name, kind, status, error, text, destructive, severity, categories "
         "FROM events WHERE tool_name IS NOT NULL ORDER BY seq"
@@ -66,7 +69,12 @@ def test_a_call_still_open_at_the_end_is_kept_and_its_answer_later_is_an_outcome
     ingest_paths(store, [log], redactor=redactor)
     rows = store.rows("SELECT kind, operation, status, destructive FROM events ORDER BY seq")
     assert rows == [
-        {"kind": "api", "operation": "mcp__github__delete_repository", "status": "unknown", "destructive": True},
+        {
+            "kind": "api",
+            "operation": "mcp__github__delete_repository",
+            "status": "unknown",
+            "destructive": True,
+        },
         {"kind": "other", "operation": "tool_result", "status": "success", "destructive": False},
     ]
 
