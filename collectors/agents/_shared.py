@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from agentaudit.collectors.base import Line, SourceInput, decode_json_line, loads_json
-from agentaudit.schema import EVENT_FIELDS, Quarantined, raw_json
+from agentaudit.schema import EVENT_FIELDS, Quarantined, raw_json, stable_id
 
 # Shell and file tool names of every agent read here (Claude Code, Cursor, Gemini CLI, Copilot
 # CLI, opencode, Cline / Roo Code, Amp, Codex); agents that share a name share its meaning.
@@ -232,3 +232,28 @@ def exit_code_in(text: str | None) -> int | None:
         return None
     found = EXIT_CODE.search(text[:400])
     return int(found.group(1)) if found else None
+
+
+class CallPairs:
+    """Call ids for hooks whose before- and after-payloads share none (Cursor shell hooks,
+    Copilot CLI, Windsurf): the n-th before-payload of a key and the n-th after-payload of the
+    same key are one call. An after-payload whose before was read in an earlier pass (a tailed
+    log read in pieces) gets the id the first before of its key got."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.pending: dict[tuple[Any, ...], list[str]] = {}
+        self.seen: dict[tuple[Any, ...], int] = {}
+
+    def before(self, *key: Any) -> str:
+        count = self.seen.get(key, 0)
+        self.seen[key] = count + 1
+        call_id = self.prefix + stable_id(*map(str, key), count)[:16]
+        self.pending.setdefault(key, []).append(call_id)
+        return call_id
+
+    def after(self, *key: Any) -> str:
+        waiting = self.pending.get(key)
+        if waiting:
+            return waiting.pop(0)
+        return self.prefix + stable_id(*map(str, key), 0)[:16]

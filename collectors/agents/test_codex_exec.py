@@ -27,11 +27,16 @@ def test_items_joined_by_id_and_the_curl_pages(store, redactor):
     assert (by_id["item_2"]["status"], by_id["item_2"]["severity"]) == ("success", "critical")
     assert by_id["item_3"]["status"] == "denied"  # declined
     assert (by_id["item_4"]["status"], by_id["item_4"]["exit_code"]) == ("failure", 1)
-    assert by_id["item_5"]["operation"] == "delete" and "/home/dev/shop/.env.example" in by_id["item_5"]["paths"]
+    assert (
+        by_id["item_5"]["operation"] == "delete"
+        and "/home/dev/shop/.env.example" in by_id["item_5"]["paths"]
+    )
     assert by_id["item_6"]["operation"] == "mcp__railway__volume_delete"
     run_detection(store)
     criticals = store.rows("SELECT rule_id FROM findings WHERE severity = 'critical'")
-    assert {"destructive-provider-http", "data-and-backups-destroyed"} <= {r["rule_id"] for r in criticals}
+    assert {"destructive-provider-http", "data-and-backups-destroyed"} <= {
+        r["rule_id"] for r in criticals
+    }
 
 
 def test_failed_turn_and_a_tailed_file(store, redactor, tmp_path):
@@ -53,6 +58,8 @@ def test_failed_turn_and_a_tailed_file(store, redactor, tmp_path):
     ingest_paths(store, [run], redactor=redactor)
     run.write_bytes(b"".join(lines))
     ingest_paths(store, [run], redactor=redactor)
-    curl = store.rows("SELECT status, session_id FROM events WHERE tool_call_id = 'item_2' ORDER BY seq")
+    curl = store.rows(
+        "SELECT status, session_id FROM events WHERE tool_call_id = 'item_2' ORDER BY seq"
+    )
     assert [r["status"] for r in curl] == ["unknown", "success"]  # open, then its completion
     assert {r["session_id"] for r in curl} == {"019e8a41-2c7d-7b10-9f3e-5a6b7c8d9e0f"}
