@@ -11,7 +11,10 @@ from agentaudit.collectors import sniff_collector
 from agentaudit.ingest import ingest_paths
 from agentaudit.paths import hook_log_dir
 
-FILE = Path(__file__).resolve().parents[2] / "tests/data/agents/windsurf/hooks/cascade-hook-payloads.jsonl"
+FILE = (
+    Path(__file__).resolve().parents[2]
+    / "tests/data/agents/windsurf/hooks/cascade-hook-payloads.jsonl"
+)
 
 
 def test_actions_paired_and_classified(store, redactor):
@@ -22,7 +25,9 @@ def test_actions_paired_and_classified(store, redactor):
         "SELECT kind, operation, status, tool_call_id, paths, severity, session_id, model "
         "FROM events ORDER BY seq"
     )
-    assert [r["kind"] for r in rows] == ["message"] + ["file"] * 2 + ["process"] * 2 + ["file"] * 2 + ["api"] * 2 + ["message"]
+    assert [r["kind"] for r in rows] == ["message"] + ["file"] * 2 + ["process"] * 2 + [
+        "file"
+    ] * 2 + ["api"] * 2 + ["message"]
     pairs = [(rows[i]["tool_call_id"], rows[i + 1]["tool_call_id"]) for i in (1, 3, 5, 7)]
     assert all(a == b for a, b in pairs) and len({a for a, _ in pairs}) == 4
     assert [r["severity"] for r in rows[3:5]] == ["critical", "critical"]  # the curl
