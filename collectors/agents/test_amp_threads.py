@@ -27,4 +27,8 @@ def test_calls_joined_to_results_with_exit_codes_and_refusals(store, redactor):
     ]
     assert calls[0]["cwd"] == "/home/dev/shop" and calls[0]["model"] == "claude-sonnet-4-5-20250929"
     assert {r["session_id"] for r in rows} == {"T-4f1c2b7e-3d4a-4e5f-8a6b-7c8d9e0f1a2b"}
-    assert [r["operation"] for r in rows if r["kind"] == "message"] == ["user_prompt", "thinking", "assistant_text"]
+    assert [r["operation"] for r in rows if r["kind"] == "message"] == [
+        "user_prompt",
+        "thinking",
+        "assistant_text",
+    ]
