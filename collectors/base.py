@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar, NamedTuple
 
@@ -84,6 +85,28 @@ class SourceInput:
         return data
 
 
+ALL_PLATFORMS = ("linux", "darwin", "win32")
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a collector's files live by default (`ingest --discover` reads them).
+
+    `root` starts with `~`, a directory placeholder (`{xdg_data}`, `{xdg_cache}`,
+    `{xdg_config}`, `{mac_support}`, `{mac_caches}`, `{appdata}`, `{localappdata}`, `{cwd}`,
+    `{agentaudit}`, `{hooks}`) or is absolute; `pattern` is a glob under it. `env` names a
+    variable that replaces the root when set (comma-separated roots, as CLAUDE_CONFIG_DIR;
+    a variable naming a file names the file itself). Files with a path part in `skip` are
+    not the collector's.
+    """
+
+    root: str
+    pattern: str
+    platforms: tuple[str, ...] = ALL_PLATFORMS
+    env: str | None = None
+    skip: tuple[str, ...] = ()
+
+
 class Collector(ABC):
     """One source format. Subclasses set the class attributes and implement `collect`."""
 
@@ -93,6 +116,8 @@ class Collector(ABC):
     description: ClassVar[str] = ""
     # Tailing by offset is only safe for append-only line formats.
     incremental: ClassVar[bool] = True
+    # Default places on this machine; none for formats users produce themselves.
+    locations: ClassVar[tuple[Location, ...]] = ()
 
     @property
     def parser_version(self) -> str:

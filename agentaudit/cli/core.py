@@ -161,13 +161,23 @@ def query(
 
 
 def sources(json: JsonOption = False) -> None:
-    """List the collectors (input formats) agentaudit reads."""
+    """List the collectors (input formats) agentaudit reads, and where `--discover` looks."""
+    from agentaudit.ingest.discover import discover_sources
+
+    where = {s.collector: [str(r) for r in s.roots] for s in discover_sources(find=False)}
     rows = [
-        {"name": c.name, "incremental": c.incremental, "description": c.description}
+        {
+            "name": c.name,
+            "incremental": c.incremental,
+            "description": c.description,
+            "locations": where.get(c.name, []),
+        }
         for c in all_collectors().values()
     ]
     if json:
         print_json(rows)
         return
     for row in rows:
-        console.print(f"[bold]{row['name']:<16}[/] {row['description']}")
+        console.print(f"[bold]{row['name']:<24}[/] {row['description']}")
+        for place in row["locations"]:
+            console.print(f"{'':<24} [dim]{place}[/]")

@@ -1,20 +1,25 @@
-"""`agentaudit ingest --discover`: where each coding agent keeps its records on this machine.
+"""`agentaudit ingest --discover`: every source the registry knows, where it lives on this machine.
 
-Each source names its collector explicitly (no sniffing), so a file in a known place is read
-by the right parser even when its first line is unusual. Locations follow each agent's
-defaults and the environment variables that move them (CLAUDE_CONFIG_DIR, CODEX_HOME,
-GEMINI_DIR); absent directories are simply reported as not found.
+Each collector declares its own default locations (`Collector.locations`: Linux, macOS and
+Windows where documented, and the environment variables that move them, such as
+CLAUDE_CONFIG_DIR, CODEX_HOME, GEMINI_DIR, COPILOT_HOME, XDG_*); discovery resolves them for
+this platform and reads each file with the collector that declared it (no sniffing: a file
+in a known place is read by the right parser even when its first line is unusual). Sources
+with no files are reported with the places looked at.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.table import Table
 
+from agentaudit.collectors import all_collectors
+from agentaudit.collectors.base import Location
 from agentaudit.enrich.secrets import Redactor, redactor_for
 from agentaudit.ingest import IngestReport, ingest_paths
 from agentaudit.paths import home as home_dir
@@ -24,94 +29,95 @@ from agentaudit.store import Store
 
 @dataclass
 class DiscoveredSource:
-    name: str  # what the user sees: "Claude Code transcripts"
+    name: str  # the collector's name: what `--source` takes
     collector: str
     roots: list[Path]
     files: list[Path] = field(default_factory=list)
+    description: str = ""
 
 
-def _glob(roots: Iterable[Path], pattern: str, skip_dirs: tuple[str, ...] = ()) -> list[Path]:
-    found: list[Path] = []
-    for root in roots:
-        if root.is_dir():
-            found += [
-                p
-                for p in root.glob(pattern)
-                if p.is_file() and not any(part in skip_dirs for part in p.parts)
-            ]
-    return sorted(set(found))
+def _places(home: Path, env: Mapping[str, str], cwd: Path) -> dict[str, Path]:
+    """What each root placeholder stands for (the platform decides which are used)."""
+
+    def xdg(name: str, default: str) -> Path:
+        return Path(env[name]).expanduser() if env.get(name) else home / default
+
+    return {
+        "xdg_data": xdg("XDG_DATA_HOME", ".local/share"),
+        "xdg_cache": xdg("XDG_CACHE_HOME", ".cache"),
+        "xdg_config": xdg("XDG_CONFIG_HOME", ".config"),
+        "mac_support": home / "Library" / "Application Support",
+        "mac_caches": home / "Library" / "Caches",
+        "appdata": Path(env["APPDATA"]) if env.get("APPDATA") else home / "AppData" / "Roaming",
+        "localappdata": (
+            Path(env["LOCALAPPDATA"]) if env.get("LOCALAPPDATA") else home / "AppData" / "Local"
+        ),
+        "cwd": cwd,
+        "agentaudit": home_dir(),
+        "hooks": hook_log_dir(),
+    }
+
+
+def resolve_roots(location: Location, home: Path, env: Mapping[str, str], cwd: Path) -> list[Path]:
+    """The directories (or, from a variable naming a file, the file) a location points at."""
+    if location.env and env.get(location.env):
+        return [Path(p).expanduser() for p in env[location.env].split(",") if p]
+    root = location.root
+    if root.startswith("~"):
+        return [home / root[1:].lstrip("/")]
+    if root.startswith("{"):
+        name, _, rest = root[1:].partition("}")
+        base = _places(home, env, cwd)[name]
+        return [base / rest.lstrip("/")] if rest else [base]
+    return [Path(root)]
+
+
+def _glob(root: Path, location: Location) -> list[Path]:
+    if root.is_file():
+        return [root]
+    if not root.is_dir():
+        return []
+    return [
+        p
+        for p in root.glob(location.pattern)
+        if p.is_file() and not any(part in location.skip for part in p.relative_to(root).parts)
+    ]
 
 
 def discover_sources(
-    home: Path | None = None, env: Mapping[str, str] | None = None, cwd: Path | None = None
+    home: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    platform: str | None = None,
+    find: bool = True,
 ) -> list[DiscoveredSource]:
+    """One entry per collector with a location on this platform, with the files found
+    (`find=False`: only the places, for `agentaudit sources`)."""
     env = os.environ if env is None else env
     home = home or Path.home()
     cwd = cwd or Path.cwd()
-    claude_roots = [Path(p).expanduser() for p in env.get("CLAUDE_CONFIG_DIR", "").split(",") if p]
-    claude_roots += [home / ".claude", home / ".config" / "claude"]
-    codex_home = Path(env["CODEX_HOME"]).expanduser() if env.get("CODEX_HOME") else home / ".codex"
-    gemini_home = (
-        Path(env["GEMINI_DIR"]).expanduser() if env.get("GEMINI_DIR") else home / ".gemini"
-    )
-    hooks = hook_log_dir()
-    sources = [
-        DiscoveredSource(
-            "Claude Code transcripts",
-            "claude-code.transcript",
-            [r / "projects" for r in claude_roots],
-        ),
-        DiscoveredSource("Claude Code hook log", "claude-code.hooks", [hooks]),
-        DiscoveredSource("Claude Code OTLP spool", "claude-code.otel", [home_dir() / "otlp"]),
-        DiscoveredSource("Cursor hook log", "cursor.hooks", [hooks]),
-        DiscoveredSource("Codex hook log", "codex.hooks", [hooks]),
-        DiscoveredSource("Gemini CLI hook log", "gemini.hooks", [hooks]),
-        DiscoveredSource(
-            "Codex rollouts",
-            "codex.rollout",
-            [codex_home / "sessions", codex_home / "archived_sessions"],
-        ),
-        DiscoveredSource(
-            "Codex legacy sessions",
-            "codex.session_json",
-            [codex_home / "sessions", codex_home / "archived_sessions"],
-        ),
-        DiscoveredSource("Gemini CLI chats", "gemini.chat", [gemini_home / "tmp"]),
-        DiscoveredSource(
-            "Cursor agent transcripts", "cursor.transcript", [home / ".cursor" / "projects"]
-        ),
-        DiscoveredSource(
-            "OpenHands events", "openhands.trajectory", [home / ".openhands" / "sessions"]
-        ),
-        DiscoveredSource("Aider chat history", "aider.history", sorted({cwd, home})),
-    ]
-    patterns = {
-        "claude-code.transcript": ("**/*.jsonl", ("tool-results",)),
-        "claude-code.hooks": ("claude-code-*.jsonl", ()),
-        "claude-code.otel": ("claude-code-otel-*.jsonl", ()),
-        "cursor.hooks": ("cursor-*.jsonl", ()),
-        "codex.hooks": ("codex-*.jsonl", ()),
-        "gemini.hooks": ("gemini-*.jsonl", ()),
-        "codex.rollout": ("**/rollout-*.jsonl", ()),
-        "codex.session_json": ("**/rollout-*.json", ()),
-        "cursor.transcript": ("*/agent-transcripts/**/*.jsonl", ()),
-        "openhands.trajectory": ("*/events/*.json", ()),
-        "aider.history": (".aider.chat.history.md", ()),
-    }
-    for source in sources:
-        if source.collector == "gemini.chat":
-            source.files = _glob(source.roots, "*/chats/session-*.json") + _glob(
-                source.roots, "*/chats/session-*.jsonl"
+    platform = platform or sys.platform
+    sources = []
+    for collector in all_collectors().values():
+        roots: list[Path] = []
+        files: list[Path] = []
+        for location in collector.locations:
+            if platform not in location.platforms:
+                continue
+            for root in resolve_roots(location, home, env, cwd):
+                roots.append(root)
+                files += _glob(root, location) if find else []
+        if roots:
+            source = DiscoveredSource(
+                collector.name, collector.name, list(dict.fromkeys(roots)), sorted(set(files))
             )
-            source.files += _glob(source.roots, "*/logs.json")
-        else:
-            pattern, skip = patterns[source.collector]
-            source.files = _glob(source.roots, pattern, skip)
+            source.description = collector.description
+            sources.append(source)
     return sources
 
 
 def ingest_discovered(
-    store: Store, sources: list[DiscoveredSource], redactor: Redactor | None = None
+    store: Store, sources: Iterable[DiscoveredSource], redactor: Redactor | None = None
 ) -> list[tuple[DiscoveredSource, IngestReport]]:
     """Ingest every discovered file with its source's collector; one report per source."""
     redactor = redactor or redactor_for()
@@ -126,6 +132,7 @@ def discovery_summary(results: list[tuple[DiscoveredSource, IngestReport]]) -> l
         {
             "source": source.name,
             "collector": source.collector,
+            "description": source.description,
             "found": bool(source.files),
             "files": len(source.files),
             "ingested": report.ingested,
@@ -143,13 +150,13 @@ def discovery_table(results: list[tuple[DiscoveredSource, IngestReport]]) -> Tab
     for column in ("source", "files", "ingested", "duplicate", "quarantined", "where"):
         table.add_column(column, justify="left" if column in ("source", "where") else "right")
     for row in discovery_summary(results):
-        where = ", ".join(row["roots"]) if not row["found"] else "found"
+        where = ", ".join(row["roots"])
         table.add_row(
             row["source"],
             str(row["files"]),
             str(row["ingested"]),
             str(row["duplicate"]),
             str(row["quarantined"]),
-            where if row["found"] else f"[dim]none in {where}[/]",
+            "found" if row["found"] else f"[dim]none in {where}[/]",
         )
     return table

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from agentaudit.collectors.agents._shared import decided_by, text_of, tool_columns
-from agentaudit.collectors.base import Collector, Output, SourceInput
+from agentaudit.collectors.base import Collector, Location, Output, SourceInput
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json
 
 
@@ -29,6 +29,7 @@ class AmpThread(Collector):
     source = "amp.thread"
     version = "1"
     description = "Amp threads (~/.local/share/amp/threads/T-*.json)"
+    locations = (Location("{xdg_data}/amp/threads", "T-*.json"),)
     incremental = False
 
     def sniff(self, path: Path, head: bytes) -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from agentaudit.collectors.agents._shared import json_records
-from agentaudit.collectors.base import Collector, Line, Output, SourceInput
+from agentaudit.collectors.base import Collector, Line, Location, Output, SourceInput
 from agentaudit.schema import Quarantined, new_event, parse_time
 
 _EXITED = re.compile(r"exited with (?:exit )?code (-?\d+)")
@@ -32,6 +32,9 @@ class AntigravityTranscript(Collector):
     version = "1"
     description = (
         "Google Antigravity transcripts (~/.gemini/antigravity/brain/*/…/transcript.jsonl)"
+    )
+    locations = (
+        Location("~/.gemini/antigravity/brain", "*/.system_generated/logs/transcript.jsonl"),
     )
 
     def sniff(self, path: Path, head: bytes) -> bool:

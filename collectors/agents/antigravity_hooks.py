@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from agentaudit.collectors.agents._shared import json_records, tool_columns
-from agentaudit.collectors.base import Collector, Output, SourceInput
+from agentaudit.collectors.base import Collector, Location, Output, SourceInput
 from agentaudit.schema import Quarantined, new_event, parse_time
 
 _ENVELOPE = re.compile(rb'"agent":\s*"antigravity"')
@@ -26,6 +26,7 @@ class AntigravityHooks(Collector):
     source = "antigravity.hooks"
     version = "1"
     description = "Google Antigravity hook payloads (`agentaudit hook antigravity`)"
+    locations = (Location("{hooks}", "antigravity-*.jsonl"),)
 
     def sniff(self, path: Path, head: bytes) -> bool:
         first = head.split(b"\n", 1)[0]

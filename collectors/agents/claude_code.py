@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from agentaudit.collectors.agents._shared import exit_code_in, json_records, text_of, tool_columns
-from agentaudit.collectors.base import Collector, Line, Output, SourceInput
+from agentaudit.collectors.base import Collector, Line, Location, Output, SourceInput
 from agentaudit.schema import Quarantined, event_from, parse_time
 
 _REJECTED = re.compile(r"(?i)^(the user doesn't want to proceed|user rejected|permission.*denied)")
@@ -58,6 +58,15 @@ class ClaudeCodeTranscript(Collector):
     source = "claude-code.transcript"
     version = "1"
     description = "Claude Code session transcripts (~/.claude/projects/**/*.jsonl)"
+    locations = (
+        Location(
+            "~/.claude",
+            "projects/**/*.jsonl",
+            env="CLAUDE_CONFIG_DIR",
+            skip=("tool-results", "journal.jsonl"),
+        ),
+        Location("~/.config/claude", "projects/**/*.jsonl", skip=("tool-results", "journal.jsonl")),
+    )
 
     def sniff(self, path: Path, head: bytes) -> bool:
         if "tool-results" in path.parts:  # spilled tool outputs, not transcripts

@@ -32,7 +32,7 @@ from agentaudit.collectors.agents._shared import (
     text_of,
     tool_columns,
 )
-from agentaudit.collectors.base import Collector, Output, SourceInput
+from agentaudit.collectors.base import Collector, Location, Output, SourceInput
 from agentaudit.schema import Quarantined, new_event, parse_time
 
 _CALL_HOOKS = frozenset(
@@ -58,6 +58,7 @@ class ClaudeCodeHooks(Collector):
     source = "claude-code.hooks"
     version = "2"
     description = "Claude Code hook payloads, all 33 events (`agentaudit hook claude-code`)"
+    locations = (Location("{hooks}", "claude-code-*.jsonl"),)
     agent = "claude-code"  # the `agent` the hook command was given (and the canonical column)
     call_hooks = _CALL_HOOKS
     prompt_hooks = frozenset({"UserPromptSubmit"})

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from agentaudit.collectors.agents._shared import json_records, mcp_columns
-from agentaudit.collectors.base import Collector, Line, Output, SourceInput
+from agentaudit.collectors.base import Collector, Line, Location, Output, SourceInput
 from agentaudit.schema import Quarantined, new_event, parse_time
 
 _CALLING = re.compile(r"^Calling MCP tool: (?P<tool>\S+)")
@@ -45,6 +45,13 @@ class ClaudeCodeMcpLogs(Collector):
     source = "claude-code.mcp"
     version = "1"
     description = "Claude Code MCP server logs (mcp-logs-<server>/*.jsonl): every tools/call"
+    locations = (
+        Location("{xdg_cache}/claude-cli-nodejs", "*/mcp-logs-*/*.jsonl", platforms=("linux",)),
+        Location("{mac_caches}/claude-cli-nodejs", "*/mcp-logs-*/*.jsonl", platforms=("darwin",)),
+        Location(
+            "{localappdata}/claude-cli-nodejs/Cache", "*/mcp-logs-*/*.jsonl", platforms=("win32",)
+        ),
+    )
 
     def sniff(self, path: Path, head: bytes) -> bool:
         first = head.split(b"\n", 1)[0]

@@ -27,6 +27,7 @@ from agentaudit.collectors.agents._shared import (
     mcp_columns,
     tool_columns,
 )
+from agentaudit.collectors.base import Location
 
 PREFIX = "claude_code."
 
@@ -36,6 +37,7 @@ class ClaudeCodeOtel(OtelLogCollector):
     source = "claude-code.otel"
     version = "2"
     description = "Claude Code OpenTelemetry log events (OTLP/JSON; `agentaudit serve`)"
+    locations = (Location("{agentaudit}/otlp", "claude-code-otel-*.jsonl"),)
     agent = "claude-code"
 
     def columns(self, record: LogRecord, name: str) -> dict[str, Any] | None:

@@ -26,7 +26,7 @@ from agentaudit.collectors.agents._shared import (
     tool_columns,
 )
 from agentaudit.collectors.agents.claude_code import _outcome
-from agentaudit.collectors.base import Collector, Line, Output, SourceInput
+from agentaudit.collectors.base import Collector, Line, Location, Output, SourceInput
 from agentaudit.schema import Quarantined, new_event
 
 
@@ -35,6 +35,16 @@ class ClaudeDesktopAudit(Collector):
     source = "claude-desktop.audit"
     version = "1"
     description = "Claude Desktop / Cowork local agent mode audit.jsonl (Agent SDK messages)"
+    locations = (
+        Location(
+            "{mac_support}/Claude/local-agent-mode-sessions",
+            "**/audit.jsonl",
+            platforms=("darwin",),
+        ),
+        Location(
+            "{appdata}/Claude/local-agent-mode-sessions", "**/audit.jsonl", platforms=("win32",)
+        ),
+    )
 
     def sniff(self, path: Path, head: bytes) -> bool:
         first = head.split(b"\n", 1)[0]

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from agentaudit.collectors.agents._shared import json_records, text_of, tool_columns
-from agentaudit.collectors.base import Collector, Line, Output, SourceInput
+from agentaudit.collectors.base import Collector, Line, Location, Output, SourceInput
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json
 
 _SHELL_NAMES = {"exec_command", "shell", "container.exec", "shell_command", "local_shell"}
@@ -61,6 +61,10 @@ class CodexRollout(Collector):
     source = "codex.rollout"
     version = "1"
     description = "OpenAI Codex CLI rollouts (~/.codex/sessions/**/rollout-*.jsonl)"
+    locations = (
+        Location("~/.codex", "sessions/**/rollout-*.jsonl", env="CODEX_HOME"),
+        Location("~/.codex", "archived_sessions/**/rollout-*.jsonl", env="CODEX_HOME"),
+    )
 
     def sniff(self, path: Path, head: bytes) -> bool:
         first = head.split(b"\n", 1)[0]
@@ -103,6 +107,10 @@ class CodexLegacySession(Collector):
     source = "codex.rollout"  # same calls, same table rows as the JSONL rollouts
     version = "1"
     description = "Legacy Codex CLI session documents (~/.codex/sessions/rollout-*.json)"
+    locations = (
+        Location("~/.codex", "sessions/**/rollout-*.json", env="CODEX_HOME"),
+        Location("~/.codex", "archived_sessions/**/rollout-*.json", env="CODEX_HOME"),
+    )
     incremental = False  # the document is rewritten whole as the session grows
 
     def sniff(self, path: Path, head: bytes) -> bool:

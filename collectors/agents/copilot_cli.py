@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from agentaudit.collectors.agents._shared import decided_by, json_records, text_of, tool_columns
-from agentaudit.collectors.base import Collector, Line, Output, SourceInput
+from agentaudit.collectors.base import Collector, Line, Location, Output, SourceInput
 from agentaudit.schema import Quarantined, new_event, parse_time
 
 _EXITED = re.compile(r"<exited with exit code (-?\d+)>")
@@ -34,6 +34,10 @@ class CopilotCliSession(Collector):
     source = "copilot.session"
     version = "1"
     description = "GitHub Copilot CLI session events (~/.copilot/session-state/*/events.jsonl)"
+    locations = (
+        Location("~/.copilot", "session-state/*/events.jsonl", env="COPILOT_HOME"),
+        Location("~/.copilot", "session-state/*.jsonl", env="COPILOT_HOME"),
+    )
 
     def sniff(self, path: Path, head: bytes) -> bool:
         first = head.split(b"\n", 1)[0]

@@ -26,7 +26,7 @@ from agentaudit.collectors.agents._shared import (
     json_records,
     tool_columns,
 )
-from agentaudit.collectors.base import Collector, Output, SourceInput
+from agentaudit.collectors.base import Collector, Location, Output, SourceInput
 from agentaudit.schema import Quarantined, new_event, parse_time
 
 _PRE = {"preToolUse", "PreToolUse", "permissionRequest", "PermissionRequest"}
@@ -40,6 +40,7 @@ class CopilotHooks(Collector):
     source = "copilot.hooks"
     version = "1"
     description = "GitHub Copilot CLI hook payloads (`agentaudit hook copilot <event>`)"
+    locations = (Location("{hooks}", "copilot-*.jsonl"),)
 
     def sniff(self, path: Path, head: bytes) -> bool:
         first = head.split(b"\n", 1)[0]

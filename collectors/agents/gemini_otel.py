@@ -15,6 +15,7 @@ from typing import Any
 
 from agentaudit.collectors.agents._otlp import LogRecord, OtelLogCollector, json_object, truthy
 from agentaudit.collectors.agents._shared import decided_by, mcp_columns, tool_columns
+from agentaudit.collectors.base import Location
 
 PREFIX = "gemini_cli."
 _DECIDER = {"auto_accept": "setting", "accept": "human", "modify": "human", "reject": "human"}
@@ -25,6 +26,11 @@ class GeminiOtel(OtelLogCollector):
     source = "gemini.otel"
     version = "1"
     description = "Gemini CLI telemetry log events (gemini_cli.*; OTLP or telemetry.outfile)"
+    locations = (
+        Location("~/.gemini", "telemetry.log", env="GEMINI_DIR"),
+        Location("{cwd}/.gemini", "telemetry.log"),
+        Location("{agentaudit}/otlp", "gemini-otel-*.jsonl"),
+    )
     agent = "gemini"
 
     def columns(self, record: LogRecord, name: str) -> dict[str, Any] | None:

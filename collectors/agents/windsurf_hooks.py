@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from agentaudit.collectors.agents._shared import CallPairs, json_records, mcp_columns
-from agentaudit.collectors.base import Collector, Output, SourceInput
+from agentaudit.collectors.base import Collector, Location, Output, SourceInput
 from agentaudit.schema import Quarantined, new_event, parse_time
 
 _ENVELOPE = re.compile(rb'"agent":\s*"windsurf"')
@@ -31,6 +31,7 @@ class WindsurfHooks(Collector):
     source = "windsurf.hooks"
     version = "1"
     description = "Windsurf Cascade hook payloads (`agentaudit hook windsurf`; JSON lines)"
+    locations = (Location("{hooks}", "windsurf-*.jsonl"),)
 
     def sniff(self, path: Path, head: bytes) -> bool:
         first = head.split(b"\n", 1)[0]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from agentaudit.collectors.base import Collector, Line, Output, SourceInput
+from agentaudit.collectors.base import Collector, Line, Location, Output, SourceInput
 from agentaudit.schema import new_event, raw_json, text_column
 
 _BOM = b"\xef\xbb\xbf"
@@ -22,6 +22,18 @@ class PSReadLineHistory(Collector):
     source = "shell.powershell"
     version = "1"
     description = "PowerShell PSReadLine history (ConsoleHost_history.txt)"
+    locations = (
+        Location(
+            "{xdg_data}/powershell/PSReadLine",
+            "ConsoleHost_history.txt",
+            platforms=("linux", "darwin"),
+        ),
+        Location(
+            "{appdata}/Microsoft/Windows/PowerShell/PSReadLine",
+            "ConsoleHost_history.txt",
+            platforms=("win32",),
+        ),
+    )
 
     def sniff(self, path: Path, head: bytes) -> bool:
         lowered = path.name.lower()
