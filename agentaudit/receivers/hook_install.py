@@ -5,8 +5,9 @@ For each agent the file and entry shape its documentation gives (tests/data/agen
 pre-execution guard (`agentaudit-guard --agent <agent>`) where agentaudit can answer in that
 agent's format. The user's other settings and hooks are kept as they are; installing twice
 changes nothing; uninstalling removes exactly our entries (recognised by their command) and
-the containers that only held them. The file as it was before the first install is kept in
-the data directory, so an uninstall of an untouched file restores it byte for byte; a file
+the containers that only held them, which gives an untouched file back byte for byte. A file
+laid out otherwise than `json.dumps` would (compact arrays, other spacing) is kept as it was
+in the data directory (private to the user) so its uninstall restores those bytes too; a file
 the user changed meanwhile gets our entries removed and their changes kept.
 
 Codex's inline TOML form (`config.toml`) gets one marked block of array-of-tables appended and
@@ -246,7 +247,9 @@ def apply(change: Change) -> None:
         return
     if change.forget:
         _memory(change.path).unlink(missing_ok=True)
-    elif change.before is not None and _OURS.search(change.before) is None:
+    elif (
+        change.before is not None and _OURS.search(change.before) is None and not _canonical(change)
+    ):
         _remember(change.path, change.before)
     if change.after is None:
         change.path.unlink()
@@ -375,6 +378,17 @@ def _dump(settings: dict[str, Any], like: str | None) -> str:
         indent = "\t" if found.group(1).startswith("\t") else len(found.group(1))
     text = json.dumps(settings, indent=indent, ensure_ascii=False)
     return text + "\n" if like is None or like.endswith("\n") else text
+
+
+def _canonical(change: Change) -> bool:
+    """Whether the file is laid out as `_dump` writes it: then removing our entries gives its
+    bytes back by itself and no copy of it (it may hold tokens) needs keeping."""
+    if change.path.suffix == ".toml":
+        return True  # our block is removed as text
+    try:
+        return _dump(json.loads(change.before or "{}"), change.before) == change.before
+    except ValueError:
+        return False
 
 
 def _same(a: str, b: str) -> bool:

@@ -126,3 +126,15 @@ def test_cli_dry_run_project_and_a_broken_file(tmp_path):
                          cwd=project, env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert bad.returncode != 0 and "Traceback" not in bad.stderr + bad.stdout
     assert "not valid JSON" in bad.stderr + bad.stdout and broken.read_text() == "{not json"
+
+
+def test_no_copy_of_a_plainly_laid_out_file_is_kept(tmp_path, isolated_home):
+    memory = isolated_home / "hook-install"
+    path = tmp_path / "settings.json"
+    shutil.copyfile(SETTINGS / "claude-code/user-settings.before.json", path)
+    apply(plan_install("claude-code", path))
+    assert list(memory.glob("*.json")) == []  # its env values are not copied anywhere
+    compact = tmp_path / "compact.json"
+    shutil.copyfile(SETTINGS / "claude-code/schemastore-hooks-complete.settings.json", compact)
+    apply(plan_install("claude-code", compact))
+    assert len(list(memory.glob("*.json"))) == 1  # only the compactly laid out one
