@@ -227,7 +227,7 @@ def _upsert_group(
             f"INSERT INTO alert_members VALUES {rows}", [v for row in new_members for v in row]
         )
     # most severe first, so the Create record already names the incident's worst alert
-    for _sev, _first, fp in sorted(joined, key=lambda j: (-j[0], j[1])):
+    for _sev, _first, fp in sorted(joined, key=lambda j: (-j[0], *_when(j[1]))):
         changes.setdefault(alert_id, []).append(("joined", fp))
     if joined or alert_id in changes:
         store.con.execute(
@@ -686,7 +686,15 @@ def _notify_type(severity: str) -> str:
 
 
 def _by_severity(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(findings, key=lambda f: (-SEVERITY_IDS.get(f["severity"], 0), f["first_seen"]))
+    return sorted(
+        findings, key=lambda f: (-SEVERITY_IDS.get(f["severity"], 0), *_when(f["first_seen"]))
+    )
+
+
+def _when(first_seen: Any) -> tuple[bool, Any]:
+    """Sort key for a finding's time: a finding over untimed events only (Codex exec, Claude
+    Desktop, bash history without times) has none and sorts after the timed ones."""
+    return (first_seen is None, first_seen or 0)
 
 
 # -- acknowledgement --------------------------------------------------------------------------

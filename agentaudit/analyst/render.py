@@ -56,7 +56,7 @@ def findings_table(findings: list[dict[str, Any]]) -> Table:
             f"[{style}]{f['severity']}[/]",
             f["rule_id"],
             escape(f["title"]),
-            f["first_seen"].strftime("%H:%M:%S.%f")[:-3],
+            f["first_seen"].strftime("%H:%M:%S.%f")[:-3] if f["first_seen"] else "no time",
             str(len(f["event_ids"])),
         )
     return table
