@@ -7,18 +7,19 @@ Inputs (all read by `records`):
 - the OpenTelemetry JS SDK's own log records as `JSON.stringify(record, null, 2)` appends them
   (Gemini CLI's `telemetry.outfile`): `attributes` plain, `hrTime` `[s, ns]`, `_body`/`body`.
 Every record becomes a `LogRecord` (plain attribute values, one time), so the per-agent
-collectors only map event names to columns. `OWNERS` says which collector reads an event:
-records of another agent are quarantined naming the collector to use (never dropped), and
-`split_by_collector` lets `agentaudit serve` hand each collector its own records and report
-the rest through OTLP `partial_success`.
+collectors only map event names to columns. Which collector reads a record is what
+`agentaudit serve` decides too (each collector's `OtlpInterest`, `collectors/otlp.py`): in a
+file, a record of another agent is quarantined naming the collector to read it with (never
+dropped).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
 
@@ -250,59 +251,35 @@ def event_name(record: LogRecord) -> str:
     return str(name or "")
 
 
-def _claude(r: LogRecord, name: str) -> bool:
-    if name.startswith("claude_code.") or str(r.body or "").startswith("claude_code."):
-        return True
-    by_origin = r.scope.startswith("com.anthropic.claude_code") or str(
-        r.resource.get("service.name") or ""
-    ).startswith("claude-code")
-    return by_origin and not name.startswith(("gen_ai.", "codex.", "gemini_cli."))
-
-
-# collector name -> does it read this record (first match wins, in this order)
-OWNERS: dict[str, Callable[[LogRecord, str], bool]] = {
-    "codex.otel": lambda r, name: name.startswith("codex."),
-    "gemini.otel": lambda r, name: name.startswith("gemini_cli."),
-    "genai.otel": lambda r, name: name.startswith("gen_ai."),
-    "claude-code.otel": _claude,
-}
-
-
 def owner_of(record: LogRecord) -> str | None:
-    name = event_name(record)
-    return next((owner for owner, claims in OWNERS.items() if claims(record, name)), None)
+    """The collector `agentaudit serve` would hand this record to: the one whose `OtlpInterest`
+    matches it most specifically (`collectors/otlp.py`), so a file and the receiver agree."""
+    from agentaudit.collectors.otlp import OtlpRecord, claimant
+
+    body = record.body if isinstance(record.body, str) and " " not in record.body else ""
+    names = (
+        str(record.raw.get("eventName") or ""),
+        str(record.attrs.get("event.name") or ""),
+        body,
+    )
+    described = OtlpRecord(
+        0,
+        str(record.resource.get("service.name") or ""),
+        record.scope,
+        names,
+        frozenset(record.attrs),
+        "",
+        {},
+    )
+    found = claimant(described, _log_collectors())
+    return found.name if found else None
 
 
-def split_by_collector(request: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
-    """(collector -> an OTLP/JSON request with only its records, reason -> records no collector
-    reads). For `agentaudit serve`: store the first, report the second as `partial_success`."""
-    parts: dict[str, dict[tuple[int, int], dict[str, Any]]] = {}
-    rejected: dict[str, int] = {}
-    for i, resource_logs in enumerate(request.get("resourceLogs") or []):
-        resource = attributes((resource_logs.get("resource") or {}).get("attributes"))
-        for j, scope_logs in enumerate(resource_logs.get("scopeLogs") or []):
-            scope = str((scope_logs.get("scope") or {}).get("name") or "")
-            for record in scope_logs.get("logRecords") or []:
-                attrs = attributes(record.get("attributes"))
-                parsed = LogRecord(
-                    resource, scope, attrs, value_of(record.get("body")), None, False, record
-                )
-                owner = owner_of(parsed)
-                if owner is None:
-                    reason = f"no collector reads {event_name(parsed) or 'unnamed'} events"
-                    rejected[reason] = rejected.get(reason, 0) + 1
-                    continue
-                groups = parts.setdefault(owner, {})
-                group = groups.get((i, j))
-                if group is None:
-                    group = groups[(i, j)] = {
-                        "resource": resource_logs.get("resource") or {},
-                        "scopeLogs": [{"scope": scope_logs.get("scope") or {}, "logRecords": []}],
-                    }
-                group["scopeLogs"][0]["logRecords"].append(record)
-    return {
-        owner: {"resourceLogs": list(groups.values())} for owner, groups in parts.items()
-    }, rejected
+@cache
+def _log_collectors() -> list[Any]:
+    from agentaudit.collectors.otlp import declared
+
+    return declared("logs")
 
 
 # The first event name in a file's head: an OTLP attribute, an SDK attribute, `eventName`.
@@ -310,13 +287,14 @@ _FIRST_EVENT = re.compile(
     rb'"(?:event\.name"\s*,\s*"value"\s*:\s*\{\s*"stringValue|event\.name|eventName)"\s*:\s*"'
     rb"(claude_code|codex|gemini_cli|gen_ai)\."
 )
+_FRAMED = re.compile(rb'\s*\{\s*"(resourceLogs|hrTime)"')
 _FAMILY = {b"claude_code": "claude-code.otel", b"codex": "codex.otel",
            b"gemini_cli": "gemini.otel", b"gen_ai": "genai.otel"}  # fmt: skip
 
 
 def sniffed_owner(head: bytes) -> str | None:
-    """The collector for an OTel file, from the first event name in its head."""
-    if head.lstrip()[:1] != b"{" or not (b'"resourceLogs"' in head or b'"hrTime"' in head):
+    """The collector for an OTel log file, from the first event name in its head."""
+    if not _FRAMED.match(head):  # a request, or a JS SDK record; not serve's spool lines
         return None
     found = _FIRST_EVENT.search(head)
     if found:

@@ -27,7 +27,7 @@ from agentaudit.collectors.agents._shared import (
     mcp_columns,
     tool_columns,
 )
-from agentaudit.collectors.base import Location
+from agentaudit.collectors.base import Location, OtlpInterest
 
 PREFIX = "claude_code."
 
@@ -37,8 +37,16 @@ class ClaudeCodeOtel(OtelLogCollector):
     source = "claude-code.otel"
     version = "2"
     description = "Claude Code OpenTelemetry log events (OTLP/JSON; `agentaudit serve`)"
-    locations = (Location("{agentaudit}/otlp", "claude-code-otel-*.jsonl"),)
+    locations = (
+        Location("{agentaudit}/otlp", "claude-code-otel-*.jsonl"),
+    )  # spools before serve's
     agent = "claude-code"
+    otlp = OtlpInterest(
+        signals=("logs",),
+        names=(PREFIX,),
+        scopes=("com.anthropic.claude_code",),
+        services=("claude-code",),
+    )
 
     def columns(self, record: LogRecord, name: str) -> dict[str, Any] | None:
         attrs = record.attrs

@@ -17,7 +17,7 @@ from typing import Any
 from agentaudit.collectors.agents._otlp import LogRecord, OtelLogCollector, json_object, truthy
 from agentaudit.collectors.agents._shared import decided_by, tool_columns
 from agentaudit.collectors.agents.codex import _command, _patch_columns
-from agentaudit.collectors.base import Location
+from agentaudit.collectors.base import OtlpInterest
 
 PREFIX = "codex."
 _DECIDER = {"Config": "setting", "User": "human", "AutomatedReviewer": "classifier"}
@@ -29,8 +29,8 @@ class CodexOtel(OtelLogCollector):
     source = "codex.otel"
     version = "1"
     description = "Codex OpenTelemetry log events (codex.*; OTLP/JSON, `agentaudit serve`)"
-    locations = (Location("{agentaudit}/otlp", "codex-otel-*.jsonl"),)
     agent = "codex"
+    otlp = OtlpInterest(signals=("logs",), names=(PREFIX,))
 
     def columns(self, record: LogRecord, name: str) -> dict[str, Any] | None:
         attrs = record.attrs

@@ -15,7 +15,7 @@ from typing import Any
 
 from agentaudit.collectors.agents._otlp import LogRecord, OtelLogCollector, json_object, truthy
 from agentaudit.collectors.agents._shared import decided_by, mcp_columns, tool_columns
-from agentaudit.collectors.base import Location
+from agentaudit.collectors.base import Location, OtlpInterest
 
 PREFIX = "gemini_cli."
 _DECIDER = {"auto_accept": "setting", "accept": "human", "modify": "human", "reject": "human"}
@@ -29,9 +29,9 @@ class GeminiOtel(OtelLogCollector):
     locations = (
         Location("~/.gemini", "telemetry.log", env="GEMINI_DIR"),
         Location("{cwd}/.gemini", "telemetry.log"),
-        Location("{agentaudit}/otlp", "gemini-otel-*.jsonl"),
     )
     agent = "gemini"
+    otlp = OtlpInterest(signals=("logs",), names=(PREFIX,), services=("gemini-cli",))
 
     def columns(self, record: LogRecord, name: str) -> dict[str, Any] | None:
         attrs = record.attrs

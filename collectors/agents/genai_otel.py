@@ -20,7 +20,7 @@ from typing import Any
 
 from agentaudit.collectors.agents._otlp import LogRecord, OtelLogCollector
 from agentaudit.collectors.agents._shared import text_of, tool_columns
-from agentaudit.collectors.base import Location
+from agentaudit.collectors.base import OtlpInterest
 
 _AGENTS = {"gemini-cli": "gemini", "claude-code": "claude-code", "codex_cli_rs": "codex",
            "codex_exec": "codex", "codex-tui": "codex"}  # fmt: skip
@@ -31,8 +31,8 @@ class GenAiOtel(OtelLogCollector):
     source = "genai.otel"
     version = "1"
     description = "OpenTelemetry GenAI events (gen_ai.*) from any agent: model tool calls"
-    locations = (Location("{agentaudit}/otlp", "genai-otel-*.jsonl"),)
     agent = "unknown"
+    otlp = OtlpInterest(signals=("logs",), names=("gen_ai.",))
 
     def columns(self, record: LogRecord, name: str) -> list[dict[str, Any]]:
         attrs = record.attrs

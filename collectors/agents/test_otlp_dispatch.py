@@ -1,20 +1,20 @@
-"""`split_by_collector`: what `agentaudit serve` uses to hand each OTel collector its records
-and report the rest through `partial_success` (fixtures: tests/data/agents/*/otel)."""
+"""The OTel log collectors of issue 18 under `agentaudit serve`'s dispatch (`collectors/otlp.py`):
+each record of a mixed request goes to the collector that declares it, the rest is rejected
+with a reason for `partial_success` (fixtures: tests/data/agents/*/otel, written from vendor
+docs and source)."""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
-from agentaudit.collectors import get_collector
-from agentaudit.collectors.agents._otlp import split_by_collector
-from agentaudit.collectors.base import SourceInput
-from agentaudit.ingest import ingest_source
+from agentaudit.collectors.otlp import dispatch
 
 DATA = Path(__file__).resolve().parents[2] / "tests/data/agents"
 
 
-def test_a_mixed_request_is_split_by_agent_and_the_unread_rest_counted(store, redactor):
+def test_a_mixed_request_is_read_by_each_agents_collector():
     parts = [
         json.loads((DATA / f).read_text())
         for f in (
@@ -29,16 +29,11 @@ def test_a_mixed_request_is_split_by_agent_and_the_unread_rest_counted(store, re
         {"resourceLogs": [{"resource": {}, "scopeLogs": [{"logRecords": [stranger] * 2}]}]}
     )
     request = {"resourceLogs": [rl for p in parts for rl in p["resourceLogs"]]}
-    by_collector, rejected = split_by_collector(request)
-    assert rejected == {"no collector reads acme.deploy events": 2}
-    counts = {}
-    for name, sub in by_collector.items():
-        src = SourceInput.from_bytes("otlp:test", json.dumps(sub).encode() + b"\n")
-        report = ingest_source(store, get_collector(name), src, redactor)
-        counts[name] = (report.ingested, report.quarantined)
-    assert counts == {
-        "claude-code.otel": (12, 0),
-        "codex.otel": (9, 0),
-        "gemini.otel": (6, 0),
-        "genai.otel": (7, 0),
-    }
+    outcomes = dispatch("logs", request, "otlp:logs/test")
+    events = Counter()
+    for outcome in outcomes:
+        if outcome.events:
+            events[outcome.collector.name] += len(outcome.events)
+    assert events == {"claude-code.otel": 12, "codex.otel": 9, "gemini.otel": 6, "genai.otel": 7}
+    rejected = [o for o in outcomes if o.rejected]
+    assert len(rejected) == 2 and all("acme.deploy" in o.reason for o in rejected)
