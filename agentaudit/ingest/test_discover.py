@@ -175,7 +175,7 @@ def test_discover_finds_and_ingests_each_source(corpus, store, redactor, tmp_pat
         "cursor.hooks",
         "cursor.transcript",
         "claude-code.otel",
-        "codex.otel",
+        "otlp.spool",
         "shell.atuin",
     } <= looked
     assert "claude-desktop.audit" not in looked  # no Linux app
