@@ -130,6 +130,9 @@ FROM launches l JOIN starts s
 QUALIFY row_number() OVER (PARTITION BY l.event_id ORDER BY s.started) = 1
 """
 
+# A call from Claude Code's MCP server log, which carries no call id (SQL on one event; the
+# query below says the same of `m`).
+MCP_LOG_CALL = "source = 'claude-code.mcp' AND tool_call_id IS NULL AND tool_name IS NOT NULL"
 _MCP_LOG_TO_CALL = f"""
 SELECT md5(m.event_id || a.event_id || 'mcp') AS link_id, m.event_id,
        a.event_id AS linked_event_id, a.session_id, 'same mcp call' AS reason,

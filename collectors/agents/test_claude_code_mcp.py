@@ -8,7 +8,9 @@ import json
 from pathlib import Path
 
 from agentaudit.collectors import sniff_collector
+from agentaudit.detect.driver import run_detection
 from agentaudit.detect.link import link_events
+from agentaudit.detect.window import Window
 from agentaudit.ingest import ingest_paths
 
 LOGS = (
@@ -79,9 +81,7 @@ def test_a_call_still_open_at_the_end_is_kept_and_its_answer_later_is_an_outcome
     ]
 
 
-def test_log_call_is_linked_to_the_hook_call_of_the_same_session_and_tool(
-    store, redactor, tmp_path
-):
+def hook_line(tmp_path: Path) -> Path:
     pre = {
         "session_id": SESSION,
         "transcript_path": f"/home/dev/.claude/projects/-home-dev-shop/{SESSION}.jsonl",
@@ -94,13 +94,37 @@ def test_log_call_is_linked_to_the_hook_call_of_the_same_session_and_tool(
     hooks = tmp_path / "claude-code-2026-11-30.jsonl"
     line = {"received_at": "2026-11-30T10:49:57.900000Z", "agent": "claude-code", "payload": pre}
     hooks.write_text(json.dumps(line) + "\n")
-    ingest_paths(store, [hooks, LOGS], redactor=redactor)
-    assert link_events(store) >= 1
-    rows = store.rows(
+    return hooks
+
+
+def mcp_call_keys(store) -> list[dict]:
+    return store.rows(
         "SELECT source, call_key FROM event_sessions "
         "WHERE tool_name = 'mcp__railway__volume_delete' ORDER BY source"
     )
-    assert rows == [
-        {"source": "claude-code.hooks", "call_key": "toolu_mcp_1"},
-        {"source": "claude-code.mcp", "call_key": "toolu_mcp_1"},
-    ]
+
+
+ONE_CALL = [
+    {"source": "claude-code.hooks", "call_key": "toolu_mcp_1"},
+    {"source": "claude-code.mcp", "call_key": "toolu_mcp_1"},
+]
+
+
+def test_log_call_is_linked_to_the_hook_call_of_the_same_session_and_tool(
+    store, redactor, tmp_path
+):
+    ingest_paths(store, [hook_line(tmp_path), LOGS], redactor=redactor)
+    assert link_events(store) >= 1
+    assert mcp_call_keys(store) == ONE_CALL
+
+
+def test_watch_links_a_log_call_arriving_after_its_hook_call(store, redactor, tmp_path):
+    """`watch` detects a window at a time: the MCP log's batch holds no shell line or
+    provider record, and its call is still tied to the hook call of an earlier batch."""
+    ingest_paths(store, [hook_line(tmp_path)], redactor=redactor)
+    run_detection(store, [])
+    ingest_paths(store, [LOGS], redactor=redactor)
+    (batch,) = store.rows("SELECT min(ingested_at) AS t FROM events WHERE source LIKE '%.mcp'")
+    report = run_detection(store, [], window=Window(batch["t"], settle_seconds=0))
+    assert report.links_added >= 1
+    assert mcp_call_keys(store) == ONE_CALL
