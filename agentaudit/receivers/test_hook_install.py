@@ -138,3 +138,29 @@ def test_no_copy_of_a_plainly_laid_out_file_is_kept(tmp_path, isolated_home):
     shutil.copyfile(SETTINGS / "claude-code/schemastore-hooks-complete.settings.json", compact)
     apply(plan_install("claude-code", compact))
     assert len(list(memory.glob("*.json"))) == 1  # only the compactly laid out one
+
+
+def test_cli_json_says_what_was_written_and_what_went(tmp_path):
+    from typer.testing import CliRunner
+
+    from agentaudit.cli import app
+
+    path = tmp_path / "settings.json"
+    shutil.copyfile(SETTINGS / "gemini-cli/user-settings.before.json", path)
+    before = path.read_text()
+    runner = CliRunner()
+
+    def run(*args: str) -> dict:
+        result = runner.invoke(app, ["hooks", *args, "gemini", "--file", str(path), "--json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    planned = run("install", "--dry-run")
+    assert (planned["changed"], planned["written"]) == (True, False) and planned["diff"]
+    assert path.read_text() == before
+    done = run("install")
+    assert (done["changed"], done["written"], done["file"]) == (True, True, str(path))
+    assert run("install")["changed"] is False  # twice changes nothing
+    gone = run("uninstall")
+    assert (gone["written"], gone["removed"]) == (True, False)  # the user's file stays
+    assert path.read_text() == before
