@@ -114,7 +114,7 @@ The machine is shared: compare the ratios, not the milliseconds (baseline this r
 {chr(10).join(rows)}
 
 Install `agentaudit-hook` as the hook command: it imports only the standard library. The full
-CLI form pays typer/rich/duckdb import time on every tool call.
+CLI form pays the CLI's start-up (typer, rich; no DuckDB since its imports moved into the commands) on every tool call.
 """
     write_section("hook_latency", body)
     sys.stdout.write(body)
