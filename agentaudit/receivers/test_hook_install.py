@@ -1,10 +1,12 @@
 """`agentaudit hooks install|uninstall`: a round trip per agent on the settings files of
 tests/data/agents/hook-settings (before, install, uninstall equals before; install twice
-changes nothing), the user's other settings kept, and the CLI end to end."""
+changes nothing), the user's other settings kept, the CLI end to end, and the installed guard
+entries run as the agent runs them."""
 
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import subprocess
 import sys
@@ -164,3 +166,58 @@ def test_cli_json_says_what_was_written_and_what_went(tmp_path):
     gone = run("uninstall")
     assert (gone["written"], gone["removed"]) == (True, False)  # the user's file stays
     assert path.read_text() == before
+
+
+POCKETOS_CURL = (
+    "curl -X POST https://backboard.railway.app/graphql/v2 -H 'Authorization: Bearer x' "
+    '-d \'{"query":"mutation { volumeDelete(volumeId: \\"3d2c42fb\\") }"}\''
+)
+
+
+def guard_payload(agent: str, command: str) -> dict:
+    """A pre-execution payload as each agent documents it (Cursor's beforeShellExecution has
+    no tool name; Claude Code's and Codex's PreToolUse carry the Bash tool's input)."""
+    if agent == "cursor":
+        return {"hook_event_name": "beforeShellExecution", "command": command, "cwd": "/w",
+                "conversation_id": "c1", "generation_id": "g1"}  # fmt: skip
+    return {"hook_event_name": "PreToolUse", "session_id": "s1", "cwd": "/w",
+            "transcript_path": "/t.jsonl", "tool_name": "Bash",
+            "tool_input": {"command": command}, "tool_use_id": "toolu_1"}  # fmt: skip
+
+
+def strings(value) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+def decision(agent: str, stdout: str) -> str:
+    if not stdout.strip():
+        return "allow"  # no opinion: the agent's own permission rules apply
+    answer = json.loads(stdout)
+    return (
+        answer["permission"]
+        if agent == "cursor"
+        else answer["hookSpecificOutput"]["permissionDecision"]
+    )
+
+
+@pytest.mark.parametrize("agent", ["claude-code", "codex", "cursor"])
+def test_the_installed_guard_command_stops_the_pocketos_curl(tmp_path, isolated_home, agent):
+    """The guard entry `hooks install` writes, run as the agent runs it (its command line,
+    the payload on stdin): the Railway volume delete is not let through; `ls` is."""
+    path = tmp_path / "settings.json"
+    apply(plan_install(agent, path))
+    (guard,) = {text for text in strings(load(path)) if "agentaudit-guard" in text}
+
+    def run(command: str) -> str:
+        payload = json.dumps(guard_payload(agent, command))
+        done = subprocess.run(shlex.split(guard), input=payload, capture_output=True,
+                              text=True, timeout=120)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return decision(agent, done.stdout)
+
+    assert run(POCKETOS_CURL) in ("ask", "deny")
+    assert run("ls -la") == "allow"
