@@ -42,9 +42,10 @@ from agentaudit.alert.labels import (
 from agentaudit.alert.matchers import Labels, all_match
 from agentaudit.alert.message import render_body, render_resolved_body, render_title
 from agentaudit.alert.silences import active_silences
-from agentaudit.export.ocsf import SEVERITY_IDS, alert_finding
+from agentaudit.export.ocsf import alert_finding
 from agentaudit.schema import earliest, latest
 from agentaudit.store import Store
+from agentaudit.taxonomy import severity_rank
 
 SILENCE_RECHECK = timedelta(minutes=1)
 
@@ -207,7 +208,7 @@ def _upsert_group(
                     now,
                 ]
             )
-            joined.append((SEVERITY_IDS.get(member["severity"], 0), member["first_seen"], fp))
+            joined.append((severity_rank(member["severity"]), member["first_seen"], fp))
         elif set(member["finding_ids"]) - set(current[fp]):
             store.con.execute(
                 """UPDATE alert_members SET finding_ids = ?, last_seen = ?, updated_at = ?
@@ -245,7 +246,7 @@ def _flush_now_if_escalated(store: Store, alert_id: str, joined_rank: int, now: 
     rows = store.con.execute(
         "SELECT severity FROM alerts WHERE alert_id = ? AND notified_at IS NOT NULL", [alert_id]
     ).fetchall()
-    if rows and joined_rank > SEVERITY_IDS.get(rows[0][0], 0):
+    if rows and joined_rank > severity_rank(rows[0][0]):
         store.con.execute("UPDATE alerts SET next_flush_at = ? WHERE alert_id = ?", [now, alert_id])
 
 
@@ -659,11 +660,7 @@ def _enqueue(
         store.con.execute(
             "UPDATE alerts SET body = ? WHERE alert_id = ?", [body, alert["alert_id"]]
         )
-    severity = max(
-        (f["severity"] for f in findings),
-        key=lambda s: SEVERITY_IDS.get(s, 0),
-        default=alert["severity"],
-    )
+    severity = max((f["severity"] for f in findings), key=severity_rank, default=alert["severity"])
     rows = []
     for target in receiver.apprise:
         notify_type = "success" if action == "resolve" else _notify_type(severity)
@@ -686,7 +683,7 @@ def _notify_type(severity: str) -> str:
 
 
 def _by_severity(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(findings, key=lambda f: (-SEVERITY_IDS.get(f["severity"], 0), f["first_seen"]))
+    return sorted(findings, key=lambda f: (-severity_rank(f["severity"]), f["first_seen"]))
 
 
 # -- acknowledgement --------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from agentaudit.alert.evidence import rows_by_event_ids
 from agentaudit.alert.matchers import Labels
 from agentaudit.schema import stable_id
 from agentaudit.store import Store
+from agentaudit.taxonomy import ENVIRONMENTS, environment_rank
 
-_ENV_RANK = ("production", "staging", "development", "unknown")
 DESTRUCTION_FAMILY = "destruction"
 
 
@@ -66,7 +66,7 @@ def finding_labels(
         return next((str(e[column]) for e in events if e.get(column)), "")
 
     envs = {e.get("target_env") for e in events if e.get("destructive") and e.get("target_env")}
-    environment = next((env for env in _ENV_RANK if env in envs), "")
+    environment = min((e for e in envs if e in ENVIRONMENTS), key=environment_rank, default="")
     agents = [e["agent"] for e in events if e.get("agent") not in (None, "", "unknown")]
     return {
         "alertname": finding["rule_id"],

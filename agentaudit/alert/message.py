@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from agentaudit import taxonomy
 from agentaudit.alert.evidence import rows_by_event_ids
 from agentaudit.store import Store
 
 TIMELINE_LINES = 8
+_LOCAL_SCOPES = {"project", "temp", "home", "system"}  # files on the machine the agent ran on
 
 
 def render_title(findings: list[dict[str, Any]]) -> str:
@@ -55,9 +57,11 @@ def render_body(
         [session],
     )
     who_row = who[0] if who else {}
+    agent = taxonomy.agent(who_row.get("agent"))
     lines = [
         f"Severity: {top['severity']}",
-        f"Agent: {who_row.get('agent') or 'unknown'} (model {who_row.get('model') or 'unknown'})",
+        f"Agent: {agent.name if agent.id != 'unknown' else 'unknown'} "
+        f"(model {who_row.get('model') or 'unknown'})",
         f"Session: {session or 'none'}   User: {who_row.get('actor') or 'unknown'}   "
         f"Host: {who_row.get('host') or 'unknown'}   Project: {who_row.get('cwd') or 'unknown'}",
         "",
@@ -88,12 +92,14 @@ def render_body(
     if session:
         lines.append(f"  - Stop agent session {session}")
     if any("backup_destroy" in (e.get("categories") or []) for e in evidence) or target:
-        provider = _provider(store, findings)
-        lines.append(
-            f"  - Check {provider}'s restore options for {target or 'the target'} now"
-            if provider
-            else "  - Ask the provider about restore options for the target now"
-        )
+        provider, scopes = _destroyed_where(store, findings)
+        local = scopes & _LOCAL_SCOPES
+        if provider:
+            lines.append(f"  - Check {provider}'s restore options for {target or 'the target'} now")
+        elif not local or "remote" in scopes:
+            lines.append("  - Ask the provider about restore options for the target now")
+        if local:  # files on this machine: what the agent can undo, else git and backups
+            lines.append(f"  - Undo on this machine: {agent.undo}")
     lines += ["", f"Full timeline: agentaudit timeline --session {session}" if session else ""]
     if alert_id:
         lines += [
@@ -119,24 +125,21 @@ def render_resolved_body(
     return "\n".join(lines) + "\n"
 
 
-def _provider(store: Store, findings: list[dict[str, Any]]) -> str | None:
-    """The provider that holds the destroyed resource (railway.graphql:... -> Railway)."""
+def _destroyed_where(store: Store, findings: list[dict[str, Any]]) -> tuple[str | None, set[str]]:
+    """(the provider holding the destroyed resource, by its display name; the scopes of what
+    was destroyed) from the destructive evidence's `provider` and `scope` columns."""
     ids = sorted({i for f in findings for i in f["event_ids"]})
     rows = rows_by_event_ids(
         store,
-        """SELECT event_id, source, operation, destructive FROM events
+        """SELECT event_id, provider, scope, destructive FROM events
            WHERE event_id IN (SELECT unnest(?::VARCHAR[])) {span} ORDER BY time""",
         [ids],
         ids,
         findings,
     )
-    for row in (r for r in rows if r["destructive"]):
-        operation = row["operation"] or ""
-        if "." in operation.split(":", 1)[0] and ":" in operation:
-            return operation.split(".", 1)[0].capitalize()
-        if row["source"] and not row["source"].startswith(("shell.", "cursor.", "claude")):
-            return row["source"].split(".", 1)[0].capitalize()
-    return None
+    destroyed = [r for r in rows if r["destructive"]]
+    provider = next((r["provider"] for r in destroyed if r["provider"]), None)
+    return taxonomy.provider_name(provider), {r["scope"] for r in destroyed if r["scope"]}
 
 
 def _timeline_lines(store: Store, findings: list[dict[str, Any]]) -> list[str]:

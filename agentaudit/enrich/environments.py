@@ -1,4 +1,10 @@
-"""Naming environments: production, staging, development, unknown, from names and text."""
+"""Naming environments: production, staging, development, unknown, from names and text.
+
+Enrichment calls this once per event: the target's environment from the hints a collector
+passed (`env_hints`: ids looked up in the user's environments.yaml, names), and what a call
+says about the environment its session works in (`env_clues`: git branch, Railway
+environment, AWS profile). Collectors never read the environments file themselves.
+"""
 
 from __future__ import annotations
 
@@ -143,3 +149,64 @@ def mapped_env(ids: list[tuple[str, str | None]]) -> tuple[str, str] | None:
             env, source = mapping[str(value)]
             return env, f"{kind} {value} is listed as {env} in {source}"
     return None
+
+
+def target_env_from_hints(hints: list[str] | None, vendor: str | None) -> tuple[str, str] | None:
+    """(environment, evidence) from a collector's `env_hints` (`kind=value`, in its order).
+
+    The user's mapping of the ids wins; then a declared environment name (`environment=`,
+    normalised even when it names none); then the names, then the ids' own words.
+    """
+    ids: list[tuple[str, str | None]] = []
+    names: list[str] = []
+    declared: list[str] = []
+    for hint in hints or ():
+        kind, _, value = hint.partition("=")
+        if kind == "name":
+            names.append(value)
+        elif kind == "environment":
+            declared.append(value)
+        else:
+            ids.append((kind, value))
+    mapped = mapped_env(ids)
+    if mapped:
+        return mapped
+    if declared:
+        return normalize_env_name(declared[0]) or "unknown", (
+            f"{vendor or 'provider'} environment name {declared[0]!r}"
+        )
+    return infer_target_env([], [*names, *(v for _, v in ids)])
+
+
+# What a call says about the environment its session works in (a command and its output).
+_BRANCH = re.compile(r"On branch (\S+)|git (?:checkout|switch)(?: -[bc])? ([\w./-]+)")
+_RAILWAY_ENV = re.compile(
+    r"RAILWAY_ENVIRONMENT=([\w-]+)|Environment: ([\w-]+)|railway environment ([\w-]+)"
+)
+_AWS_PROFILE = re.compile(r"--profile[= ]([\w-]+)|AWS_PROFILE=([\w-]+)")
+# substrings the patterns need: most records hold none, and `in` is cheap on a large raw
+_BRANCH_MARKS = ("On branch ", "git checkout", "git switch")
+_RAILWAY_MARKS = ("RAILWAY_ENVIRONMENT=", "Environment: ", "railway environment ")
+_PROFILE_MARKS = ("--profile", "AWS_PROFILE=")
+
+
+def env_clues(command: str | None, raw: str | None) -> list[str]:
+    """`branch=`, `railway=`, `aws_profile=` (in that order): the first of each that the
+    command, else the record (a `git status` or `railway status` output), names."""
+    text = f"{command} {raw}" if command and raw else command or raw or ""
+    clues = (
+        ("branch", _clue(_BRANCH, _BRANCH_MARKS, text)),
+        ("railway", _clue(_RAILWAY_ENV, _RAILWAY_MARKS, text)),
+        ("aws_profile", _clue(_AWS_PROFILE, _PROFILE_MARKS, command or "")),
+    )
+    return [f"{kind}={value}" for kind, value in clues if value]
+
+
+def _clue(pattern: re.Pattern[str], marks: tuple[str, ...], text: str) -> str | None:
+    if not any(mark in text for mark in marks):
+        return None
+    return _first(pattern.search(text))
+
+
+def _first(match: re.Match[str] | None) -> str | None:
+    return next((g for g in match.groups() if g), None) if match else None

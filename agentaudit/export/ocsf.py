@@ -17,10 +17,12 @@ from typing import IO, Any
 from agentaudit import __version__
 from agentaudit.schema import earliest, latest, stable_id
 from agentaudit.store import Store, now
+from agentaudit.taxonomy import SEVERITIES, severity_rank
 
 OCSF_VERSION = "1.8.0"
 DETECTION_FINDING = 2004
-SEVERITY_IDS = {"info": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
+# OCSF severity_id: 1 Informational .. 5 Critical, in the taxonomy's order
+SEVERITY_IDS = {name: severity_rank(name) + 1 for name in SEVERITIES}
 ANALYTIC_TYPES = {
     "rule": (1, "Rule"),
     "correlation": (1, "Rule"),
@@ -223,8 +225,8 @@ def alert_finding(
     activity_id, activity_name = FINDING_ACTIVITIES[activity]
     status_id, status_name = ALERT_STATUS[status]
     live = [m for m in members if m["state"] != "resolved"] or members
-    severity = max((m["severity"] for m in live), key=lambda s: SEVERITY_IDS.get(s, 0))
-    top = max(findings, key=lambda f: SEVERITY_IDS.get(f["severity"], 0))
+    severity = max((m["severity"] for m in live), key=severity_rank)
+    top = max(findings, key=lambda f: severity_rank(f["severity"]))
     analytic_type_id, analytic_type = ANALYTIC_TYPES.get(top["kind"], (1, "Rule"))
     first = earliest(f["first_seen"] for f in findings)
     last = latest(f["last_seen"] for f in findings)

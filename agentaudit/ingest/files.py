@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 
 from agentaudit.collectors import sniff_collector
 from agentaudit.collectors.base import Collector, SourceInput
-from agentaudit.enrich.event import _REDACTED_COLUMNS, enrich
+from agentaudit.enrich.event import REDACTED_COLUMNS, REDACTED_LISTS, enrich
 from agentaudit.enrich.secrets import NoSecrets, Redactor, may_contain_secrets, redactor_for
 from agentaudit.schema import Quarantined, stable_id
 from agentaudit.store import Store, now
@@ -246,8 +246,8 @@ _NO_SECRETS = NoSecrets(b"")
 
 def _redactable_text(event: dict[str, Any]) -> str:
     """Every value enrichment redacts, joined: the prefilter's input for one event."""
-    values = [str(event[c]) for c in _REDACTED_COLUMNS if event.get(c)]
-    return "\n".join(values + [str(p) for p in event.get("paths") or []])
+    values = [str(event[c]) for c in REDACTED_COLUMNS if event.get(c)]
+    return "\n".join(values + [str(v) for c in REDACTED_LISTS for v in event.get(c) or []])
 
 
 def _batches(

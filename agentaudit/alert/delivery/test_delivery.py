@@ -66,7 +66,7 @@ def test_apprise_page_says_what_oncall_needs(pocketos):
     assert title.endswith("(production)") and body["type"] == "failure"
     for expected in (
         "Severity: critical",
-        "Agent: cursor",
+        "Agent: Cursor",
         "Session: 8f1d2c3b-5a6e-4f70-9b1c-2d3e4f5a6b7c",
         "User: dev@pocketos.example",
         "Host: ",

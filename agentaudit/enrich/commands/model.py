@@ -4,46 +4,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SEVERITIES = ("info", "low", "medium", "high", "critical")
-_RANK = {name: i for i, name in enumerate(SEVERITIES)}
-
-# Categories that destroy data, backups, history or audit trails (the `destructive` column).
-DESTRUCTIVE_CATEGORIES = frozenset(
-    {
-        "fs_delete",
-        "data_overwrite",
-        "disk_wipe",
-        "vcs_history_loss",
-        "db_destroy",
-        "cloud_delete",
-        "backup_destroy",
-        "k8s_delete",
-        "infra_destroy",
-        "container_delete",
-        "audit_tamper",
-        "config_delete",
-        "identity_delete",
-        "credential_reset",
-        "service_disrupt",
-    }
+from agentaudit.taxonomy import (
+    CATEGORIES,
+    DESTRUCTIVE_CATEGORIES,
+    SEVERITIES,
+    max_severity,
+    raise_severity,
+    severity_rank,
 )
-# Categories that are risky but destroy nothing by themselves.
-OTHER_CATEGORIES = frozenset(
-    {"credential_access", "safety_bypass", "remote_code_exec", "dynamic_exec", "privilege_change"}
-)
-CATEGORIES = DESTRUCTIVE_CATEGORIES | OTHER_CATEGORIES
 
+__all__ = [
+    "CATEGORIES",
+    "COMMAND_CATEGORIES",
+    "DESTRUCTIVE_CATEGORIES",
+    "SEVERITIES",
+    "CommandAnalysis",
+    "Finding",
+    "max_severity",
+    "raise_severity",
+    "rank",
+]
 
-def rank(severity: str | None) -> int:
-    return _RANK.get(severity or "info", 0)
-
-
-def raise_severity(severity: str, steps: int = 1) -> str:
-    return SEVERITIES[min(len(SEVERITIES) - 1, rank(severity) + steps)]
-
-
-def max_severity(*severities: str | None) -> str:
-    return max((s or "info" for s in severities), key=rank, default="info")
+# The vocabulary lives in agentaudit.taxonomy; these names are what command analysis uses.
+COMMAND_CATEGORIES = frozenset(n for n, c in CATEGORIES.items() if not c.provider_only)
+rank = severity_rank
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +63,8 @@ class CommandAnalysis:
     reasons: tuple[str, ...] = ()
     unparsed: bool = False
     findings: tuple[Finding, ...] = ()
+    # argv of each simple command that runs (wrappers stripped), for detectors to read stored
+    argvs: tuple[tuple[str, ...], ...] = ()
 
     @property
     def flagged(self) -> bool:

@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from agentaudit.enrich.commands.model import CATEGORIES, SEVERITIES, Finding, max_severity
+from agentaudit.enrich.commands.model import COMMAND_CATEGORIES, SEVERITIES, Finding, max_severity
 from agentaudit.enrich.commands.parse import SimpleCommand
 
 PACK_DIR = Path(__file__).with_name("packs")
@@ -92,7 +92,7 @@ def load_pack(path: Path) -> list[PackRule]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     rules = []
     for raw in data.get("rules", []):
-        if raw.get("category") not in CATEGORIES and not raw.get("allow"):
+        if raw.get("category") not in COMMAND_CATEGORIES and not raw.get("allow"):
             raise ValueError(
                 f"{path.name}: rule {raw.get('id')}: unknown category {raw.get('category')}"
             )

@@ -33,6 +33,7 @@ from agentaudit.detect.driver import builtin_detectors
 from agentaudit.detect.link import SHELL_WINDOW_SECONDS, link_events
 from agentaudit.schema import earliest, latest
 from agentaudit.store import Store, now
+from agentaudit.taxonomy import severity_rank
 
 # Context kept for the whole window: what a rule or correlation can build on.
 NOTABLE = (
@@ -45,7 +46,7 @@ RECENT_ALL_SECONDS = SHELL_WINDOW_SECONDS
 # What a link starts from (agentaudit/link.py): a sessionless shell line or provider record.
 # Once it has a link to an agent's call or session, linking it again adds nothing.
 _UNLINKED = "session_id IS NULL AND event_id NOT IN (SELECT event_id FROM {links} WHERE reason <> 'shell session')"
-_LINKABLE_SHELL = f"source LIKE 'shell.%' AND {_UNLINKED}"
+_LINKABLE_SHELL = f"origin = 'shell' AND {_UNLINKED}"
 _LINKABLE_PROVIDER = f"kind = 'api' AND {_UNLINKED}"
 
 
@@ -278,9 +279,6 @@ def _anchored(store: Store, detectors: list[Detector]) -> list[Detector]:
     return [d for d in detectors if not d.anchor or present[id(d)]]
 
 
-_SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
-
-
 def _record(store: Store, findings: list[dict[str, Any]]) -> tuple[list, list[str]]:
     """Store new findings; merge a known one's new evidence into it. Returns (new, updated ids).
 
@@ -325,7 +323,7 @@ def _record(store: Store, findings: list[dict[str, Any]]) -> tuple[list, list[st
 
 def _merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """`old` with `new`'s events added and `new`'s evidence; the span and severity widen."""
-    severity = max((old["severity"], new["severity"]), key=lambda s: _SEVERITY_RANK.get(s, 0))
+    severity = max((old["severity"], new["severity"]), key=severity_rank)
     return {
         **old,
         "event_ids": list(dict.fromkeys([*old["event_ids"], *new["event_ids"]])),
