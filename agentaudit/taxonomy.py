@@ -83,6 +83,18 @@ ORIGINS: dict[str, str] = {
     "provider": "a cloud, platform or SaaS audit log: the provider's own record",
     "agentaudit": "agentaudit's own records (guard decisions)",
 }
+# What a user's prompt can forbid (the `instructions` column; agentaudit/enrich/instructions.py).
+INSTRUCTIONS: dict[str, str] = {
+    "freeze": "no changes at all: a code, deploy or change freeze, hands off",
+    "no_delete": "do not delete, drop, wipe or destroy anything",
+    "no_prod": "do not touch production",
+}
+# What a call says about the environment its session works in (the `env_clues` column).
+ENV_CLUES: dict[str, str] = {
+    "branch": "the git branch checked out or switched to (read for environment words)",
+    "railway": "the Railway environment the CLI or RAILWAY_ENVIRONMENT names",
+    "aws_profile": "the AWS profile a command uses (--profile, AWS_PROFILE)",
+}
 FINDING_KINDS: dict[str, str] = {
     "rule": "one event matched a rule",
     "correlation": "several events matched together (a burst, a sequence)",
@@ -228,8 +240,8 @@ AGENTS: dict[str, Agent] = {
             "aider",
             "Aider",
             "Aider-AI",
-            "Aider commits each edit it makes: /undo in the chat reverts the last one, "
-            "`git reflog` finds earlier states",
+            "Aider commits each edit it makes (/undo in the chat reverts the last one); what "
+            f"its shell commands deleted is in no commit: {_GIT_FALLBACK}",
             ("aider",),
         ),
         Agent(

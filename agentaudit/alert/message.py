@@ -91,13 +91,23 @@ def render_body(
         lines.append(f"  - Revoke the credential with fingerprint {merged['credential_fp']}")
     if session:
         lines.append(f"  - Stop agent session {session}")
-    if any("backup_destroy" in (e.get("categories") or []) for e in evidence) or target:
-        provider, scopes = _destroyed_where(store, findings)
+    destroyed = _destroyed(store, findings)
+    if (
+        destroyed
+        or target
+        or any("backup_destroy" in (e.get("categories") or []) for e in evidence)
+    ):
+        what = target or next((r["target"] for r in destroyed if r["target"]), "the target")
+        held = next((r for r in destroyed if r["provider"]), None)  # by a provider
+        scopes = {r["scope"] for r in destroyed}
         local = scopes & _LOCAL_SCOPES
-        if provider:
-            lines.append(f"  - Check {provider}'s restore options for {target or 'the target'} now")
-        elif not local or "remote" in scopes:
-            lines.append("  - Ask the provider about restore options for the target now")
+        if held:
+            name = taxonomy.provider_name(held["provider"])
+            # with local damage too, `what` may name a local path: name the provider's own
+            where = held["target"] or ("the deleted resources" if local else what)
+            lines.append(f"  - Check {name}'s restore options for {where} now")
+        elif not local or "remote" in scopes:  # a remote resource, or not known where
+            lines.append(f"  - Ask the provider about restore options for {what} now")
         if local:  # files on this machine: what the agent can undo, else git and backups
             lines.append(f"  - Undo on this machine: {agent.undo}")
     lines += ["", f"Full timeline: agentaudit timeline --session {session}" if session else ""]
@@ -125,21 +135,19 @@ def render_resolved_body(
     return "\n".join(lines) + "\n"
 
 
-def _destroyed_where(store: Store, findings: list[dict[str, Any]]) -> tuple[str | None, set[str]]:
-    """(the provider holding the destroyed resource, by its display name; the scopes of what
-    was destroyed) from the destructive evidence's `provider` and `scope` columns."""
+def _destroyed(store: Store, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The findings' destructive evidence events, in time order: where each acted (`provider`,
+    `scope`) and on what (`target`)."""
     ids = sorted({i for f in findings for i in f["event_ids"]})
     rows = rows_by_event_ids(
         store,
-        """SELECT event_id, provider, scope, destructive FROM events
+        """SELECT event_id, provider, scope, target, destructive FROM events
            WHERE event_id IN (SELECT unnest(?::VARCHAR[])) {span} ORDER BY time""",
         [ids],
         ids,
         findings,
     )
-    destroyed = [r for r in rows if r["destructive"]]
-    provider = next((r["provider"] for r in destroyed if r["provider"]), None)
-    return taxonomy.provider_name(provider), {r["scope"] for r in destroyed if r["scope"]}
+    return [r for r in rows if r["destructive"]]
 
 
 def _timeline_lines(store: Store, findings: list[dict[str, Any]]) -> list[str]:

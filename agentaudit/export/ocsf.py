@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import IO, Any
 
 from agentaudit import __version__
+from agentaudit.collectors import collector_for_source
 from agentaudit.schema import earliest, latest, stable_id
 from agentaudit.store import Store, now
 from agentaudit.taxonomy import SEVERITIES, severity_rank
@@ -153,7 +154,7 @@ def _evidence(event: dict[str, Any]) -> dict[str, Any] | None:
         body = {
             "api": {
                 "operation": event["operation"],
-                "service": {"name": event["source"].split(".")[0]},
+                "service": {"name": service_name(event)},
             }
         }
     else:
@@ -179,6 +180,14 @@ def _resources(events: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
                 }
             )
     return list(targets.values()) or None
+
+
+def service_name(event: dict[str, Any]) -> str:
+    """The API's owner: the provider the call acts on, else the agent or kind of source that
+    recorded it (its collector says), else the source itself."""
+    collector = collector_for_source(event["source"])
+    described = collector and (collector.vendor or collector.agent or collector.origin)
+    return event.get("provider") or described or event["source"]
 
 
 def _drop_empty(value: Any) -> Any:

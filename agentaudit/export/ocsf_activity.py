@@ -14,7 +14,7 @@ from typing import Any
 
 from agentaudit import taxonomy
 from agentaudit.collectors import collector_for_source
-from agentaudit.export.ocsf import OCSF_VERSION, SEVERITY_IDS, _drop_empty, ms
+from agentaudit.export.ocsf import OCSF_VERSION, SEVERITY_IDS, _drop_empty, ms, service_name
 from agentaudit.taxonomy import SEVERITIES
 
 PROCESS, FILE_SYSTEM, API = 1007, 1001, 6003
@@ -178,7 +178,7 @@ def _api(event: dict[str, Any]) -> tuple[dict[str, Any], int, str]:
     body: dict[str, Any] = {
         "api": {
             "operation": op_name,
-            "service": {"name": service or event["source"].split(".")[0]},
+            "service": {"name": service or service_name(event)},
             "request": {"uid": event.get("tool_call_id")} if event.get("tool_call_id") else None,
         },
         "src_endpoint": _endpoint(event),
