@@ -64,8 +64,7 @@ def enrich(event: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
         event["provider"] = event.get("provider") or vendor
     if event["origin"] in ("agent", "shell"):
         event["env_clues"] = env_clues(event.get("command"), event.get("raw")) or None
-    if _is_user_prompt(event):
-        event["instructions"] = [k for k, p in _INSTRUCTIONS if p.search(event["text"])] or None
+    event["instructions"] = event.get("instructions") or user_prompt_instructions(event)
     # Reading or printing a secret is credential access; sending one is its use.
     revealed = set(event.get("secret_fps") or []) - {event.get("credential_fp")}
     if revealed and event["kind"] in ("file", "process"):
@@ -90,13 +89,17 @@ def enrich(event: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
     return event
 
 
-def _is_user_prompt(event: dict[str, Any]) -> bool:
+def user_prompt_instructions(event: dict[str, Any]) -> list[str] | None:
+    """What a user's prompt forbids (freeze, no_delete, no_prod); None for other events."""
     operation = (event.get("operation") or "").lower()
-    return (
-        event["kind"] == "message"
-        and bool(event.get("text"))
-        and ("user" in operation or "prompt" in operation)
-    )
+    text = event.get("text")
+    if (
+        event["kind"] != "message"
+        or not text
+        or ("user" not in operation and "prompt" not in operation)
+    ):
+        return None
+    return [kind for kind, pattern in _INSTRUCTIONS if pattern.search(text)] or None
 
 
 def _redact(event: dict[str, Any], redactor: Redactor) -> None:
