@@ -184,28 +184,28 @@ _RAILWAY_ENV = re.compile(
     r"RAILWAY_ENVIRONMENT=([\w-]+)|Environment: ([\w-]+)|railway environment ([\w-]+)"
 )
 _AWS_PROFILE = re.compile(r"--profile[= ]([\w-]+)|AWS_PROFILE=([\w-]+)")
-# substrings the patterns need: most records hold none, and `in` is cheap on a large raw
-_BRANCH_MARKS = ("On branch ", "git checkout", "git switch")
-_RAILWAY_MARKS = ("RAILWAY_ENVIRONMENT=", "Environment: ", "railway environment ")
-_PROFILE_MARKS = ("--profile", "AWS_PROFILE=")
+# One search says whether a command or record can hold any clue at all: most hold none, and
+# the patterns below then never run over a large record.
+ENV_CLUE_MARKERS = (
+    r"On branch |git checkout|git switch|RAILWAY_ENVIRONMENT=|Environment: "
+    r"|railway environment |--profile|AWS_PROFILE="
+)
+_ANY_CLUE = re.compile(ENV_CLUE_MARKERS)
 
 
 def env_clues(command: str | None, raw: str | None) -> list[str]:
     """`branch=`, `railway=`, `aws_profile=` (in that order): the first of each that the
     command, else the record (a `git status` or `railway status` output), names."""
+    in_command = bool(command and _ANY_CLUE.search(command))
+    if not in_command and not (raw and _ANY_CLUE.search(raw)):
+        return []
     text = f"{command} {raw}" if command and raw else command or raw or ""
     clues = (
-        ("branch", _clue(_BRANCH, _BRANCH_MARKS, text)),
-        ("railway", _clue(_RAILWAY_ENV, _RAILWAY_MARKS, text)),
-        ("aws_profile", _clue(_AWS_PROFILE, _PROFILE_MARKS, command or "")),
+        ("branch", _first(_BRANCH.search(text))),
+        ("railway", _first(_RAILWAY_ENV.search(text))),
+        ("aws_profile", _first(_AWS_PROFILE.search(command)) if in_command else None),
     )
     return [f"{kind}={value}" for kind, value in clues if value]
-
-
-def _clue(pattern: re.Pattern[str], marks: tuple[str, ...], text: str) -> str | None:
-    if not any(mark in text for mark in marks):
-        return None
-    return _first(pattern.search(text))
 
 
 def _first(match: re.Match[str] | None) -> str | None:

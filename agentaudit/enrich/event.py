@@ -30,8 +30,11 @@ _INSTRUCTIONS = (
 )
 
 
-def enrich(event: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
-    """Fill the analysis columns of one canonical event, in place; returns it."""
+def enrich(event: dict[str, Any], redactor: Redactor, clues: bool = True) -> dict[str, Any]:
+    """Fill the analysis columns of one canonical event, in place; returns it.
+
+    `clues=False`: a scan of the batch found no environment-clue marker in the event's text
+    (`ingest.files.enrich_events`), so its command and record are not searched again."""
     collector = collector_for_source(event["source"])
     event["origin"] = event.get("origin") or (collector.origin if collector else None)
     vendor = collector.vendor if collector else None
@@ -62,7 +65,7 @@ def enrich(event: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
         destructive = destructive or is_destructive(provider_categories)
     if vendor:
         event["provider"] = event.get("provider") or vendor
-    if event["origin"] in ("agent", "shell"):
+    if clues and event["origin"] in ("agent", "shell"):
         event["env_clues"] = env_clues(event.get("command"), event.get("raw")) or None
     event["instructions"] = event.get("instructions") or user_prompt_instructions(event)
     # Reading or printing a secret is credential access; sending one is its use.

@@ -16,8 +16,9 @@ from typing import Any, BinaryIO
 
 from agentaudit.collectors import sniff_collector
 from agentaudit.collectors.base import Collector, SourceInput
+from agentaudit.enrich.environments import ENV_CLUE_MARKERS
 from agentaudit.enrich.event import REDACTED_COLUMNS, REDACTED_LISTS, enrich
-from agentaudit.enrich.secrets import NoSecrets, Redactor, may_contain_secrets, redactor_for
+from agentaudit.enrich.secrets import NoSecrets, Redactor, redactor_for, scan_texts
 from agentaudit.schema import Quarantined, stable_id
 from agentaudit.store import Store, now
 
@@ -235,10 +236,11 @@ def enrich_events(events: list[dict[str, Any]], redactor: Redactor) -> None:
     detector can match (they skip the full scan)."""
     if not events:
         return
-    maybe = may_contain_secrets([_redactable_text(e) for e in events])
-    for event, scan in zip(events, maybe, strict=True):
+    texts = [_redactable_text(e) for e in events]
+    maybe, clues = scan_texts(texts, ENV_CLUE_MARKERS)  # one RE2 pass a text asks both
+    for event, scan, clue in zip(events, maybe, clues, strict=True):
         event["ingested_at"] = now()
-        enrich(event, redactor if scan else _NO_SECRETS)
+        enrich(event, redactor if scan else _NO_SECRETS, clues=clue)
 
 
 _NO_SECRETS = NoSecrets(b"")
