@@ -84,8 +84,11 @@ def test_one_scan_answers_the_prefilter_and_the_environment_clue_markers(corpus)
     for folder in ("claude-code", "codex"):
         for path in sorted((corpus / folder).glob("*.jsonl")):
             texts += path.read_text(errors="replace").splitlines()
-    with_clues = ["$ git status\nOn branch release/prod", "RAILWAY_ENVIRONMENT=staging npm run"]
-    texts += with_clues + ["aws s3 rm s3://b --recursive --profile prod-admin"]
+    texts += [
+        "$ git status\nOn branch release/prod",
+        "RAILWAY_ENVIRONMENT=staging npm run",
+        "aws s3 rm s3://b --recursive --profile prod-admin",
+    ]
     secrets, marked = scan_texts(texts, ENV_CLUE_MARKERS)
     assert secrets == may_contain_secrets(texts)
     assert [t for t, m in zip(texts, marked, strict=True) if env_clues(t, None) and not m] == []
