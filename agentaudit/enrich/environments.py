@@ -121,18 +121,9 @@ def _load_mapping(path: str, _mtime: int, _size: int) -> dict[str, tuple[str, st
     return mapping
 
 
-def infer_target_env(
-    ids: list[tuple[str, str | None]] = (), names: list[str | None] = ()
-) -> tuple[str, str] | None:
-    """(environment, evidence) for a provider record.
-
-    The user's mapping (known production account ids, project ids, Railway environment ids...)
-    wins; then a resource name, tag or account/project name that names one environment only.
-    """
-    mapped = mapped_env(ids)
-    if mapped:
-        return mapped
-    for value in [*names, *(v for _, v in ids)]:
+def _named_env(values: list[str | None]) -> tuple[str, str] | None:
+    """The first of these names (resources, tags, accounts) that names one environment."""
+    for value in values:
         guess = infer_env_from_text(value)
         if guess:
             return guess[0], f"{guess[1]} ({value})"
@@ -175,7 +166,7 @@ def target_env_from_hints(hints: list[str] | None, vendor: str | None) -> tuple[
         return normalize_env_name(declared[0]) or "unknown", (
             f"{vendor or 'provider'} environment name {declared[0]!r}"
         )
-    return infer_target_env([], [*names, *(v for _, v in ids)])
+    return _named_env([*names, *(v for _, v in ids)])
 
 
 # What a call says about the environment its session works in (a command and its output).

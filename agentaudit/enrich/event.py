@@ -94,14 +94,12 @@ def enrich(event: dict[str, Any], redactor: Redactor, clues: bool = True) -> dic
 
 def user_prompt_instructions(event: dict[str, Any]) -> list[str] | None:
     """What a user's prompt forbids (freeze, no_delete, no_prod); None for other events."""
-    operation = (event.get("operation") or "").lower()
-    text = event.get("text")
-    if (
-        event["kind"] != "message"
-        or not text
-        or ("user" not in operation and "prompt" not in operation)
-    ):
+    if event["kind"] != "message" or not event.get("text"):
         return None
+    operation = (event.get("operation") or "").lower()
+    if "user" not in operation and "prompt" not in operation:
+        return None
+    text = event["text"]
     return [kind for kind, pattern in _INSTRUCTIONS if pattern.search(text)] or None
 
 
