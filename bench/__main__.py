@@ -10,6 +10,7 @@ BENCHMARKS = [
     "bench.analyst",
     "bench.command_analysis",
     "bench.command_corpus",
+    "bench.command_labelled",
     "bench.sigma_rules",
     "bench.hook_latency",
     "bench.transcript_ingest",
@@ -19,6 +20,7 @@ BENCHMARKS = [
     "bench.detect_1m",
     "bench.realtime",
     "bench.guard",
+    "bench.otlp_serve",
 ]
 
 if __name__ == "__main__":

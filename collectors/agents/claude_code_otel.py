@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from agentaudit.collectors.agents._shared import exit_code_in, json_records, tool_columns
-from agentaudit.collectors.base import Collector, Location, Output, SourceInput
+from agentaudit.collectors.base import Collector, Location, OtlpInterest, Output, SourceInput
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json, stable_id
 
 PREFIX = "claude_code."
@@ -34,6 +34,12 @@ class ClaudeCodeOtel(Collector):
     agent = "claude-code"
     locations = (
         Location("Claude Code OTLP spool", ("{data}/otlp",), ("claude-code-otel-*.jsonl",)),
+    )
+    otlp = OtlpInterest(
+        signals=("logs",),
+        names=(PREFIX,),
+        scopes=("com.anthropic.claude_code",),
+        services=("claude-code",),
     )
 
     def sniff(self, path: Path, head: bytes) -> bool:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from agentaudit.taxonomy import CATEGORIES as TAXONOMY
 from agentaudit.taxonomy import (
-    CATEGORIES,
     DESTRUCTIVE_CATEGORIES,
     SEVERITIES,
     max_severity,
@@ -15,6 +15,7 @@ from agentaudit.taxonomy import (
 
 __all__ = [
     "CATEGORIES",
+    "CATEGORY_MEANINGS",
     "COMMAND_CATEGORIES",
     "DESTRUCTIVE_CATEGORIES",
     "SEVERITIES",
@@ -25,8 +26,11 @@ __all__ = [
     "rank",
 ]
 
-# The vocabulary lives in agentaudit.taxonomy; these names are what command analysis uses.
-COMMAND_CATEGORIES = frozenset(n for n, c in CATEGORIES.items() if not c.provider_only)
+# The vocabulary lives in agentaudit.taxonomy; these names are what command analysis uses:
+# the categories it may put on a command (provider audit logs have a few of their own).
+COMMAND_CATEGORIES = frozenset(n for n, c in TAXONOMY.items() if not c.provider_only)
+CATEGORIES = COMMAND_CATEGORIES
+CATEGORY_MEANINGS = {name: TAXONOMY[name].meaning for name in sorted(COMMAND_CATEGORIES)}
 rank = severity_rank
 
 

@@ -105,7 +105,8 @@ def evaluate(
         credential_fp=fp,
         redacted_command=redaction.text,
     )
-    if not found.destructive:
+    # high and above is asked or denied whatever its category: remote code, exfiltration, ...
+    if not found.destructive and severity_rank(found.severity) < severity_rank("high"):
         decision.reason = (
             f"agentaudit: no destructive operation in `{found.operation or 'this command'}`"
         )
