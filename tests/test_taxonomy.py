@@ -17,7 +17,7 @@ from agentaudit import taxonomy
 from agentaudit.collectors import all_collectors
 from agentaudit.detect.anomaly import features
 from agentaudit.detect.driver import builtin_detectors
-from agentaudit.detect.sigma.engine import BUILTIN_DIR
+from agentaudit.detect.sigma.loader import BUILTIN_DIR
 from agentaudit.enrich import catalog
 from agentaudit.enrich.catalog import providers
 from agentaudit.enrich.commands.packs import all_rules

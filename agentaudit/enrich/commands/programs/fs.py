@@ -123,7 +123,9 @@ def find(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
                 severity, scope = delete_severity(root, True, cmd, ctx)
                 if selective and severity == "critical":
                     severity = "high"
-                if scope == "project" and not scopes.is_regenerable(
+                if scope == "project" and name and scopes.is_regenerable(name):
+                    severity = "low"  # `find . -name '*.pyc' -delete`: only build output
+                elif scope == "project" and not scopes.is_regenerable(
                     scopes.resolve(root, cmd.env, ctx.cwd)
                 ):
                     severity = max_severity(severity, "medium")
