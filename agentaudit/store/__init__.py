@@ -2,8 +2,9 @@
 
 Every write is an Arrow batch appended with an anti-join on its key, so re-running an ingest
 or a detection adds nothing. Tables: events, quarantine, links, findings, alerts,
-deliveries, checkpoints, ingest_runs; alerting state (alert_members, notification_log,
-silences, outbox), the OCSF finding lifecycle (finding_log) and export_cursors.
+deliveries, checkpoints, ingest_runs; alerting state (alert_members, alert_groups,
+alert_group_members, nflog, silences, outbox), the OCSF finding lifecycle (finding_log) and
+export_cursors.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ CREATE TABLE IF NOT EXISTS alerts (
     status VARCHAR, session_id VARCHAR, first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ,
     finding_ids VARCHAR[], body VARCHAR, created_at TIMESTAMPTZ, updated_at TIMESTAMPTZ,
     notified_at TIMESTAMPTZ,
-    -- alert-group state (agentaudit/alert/engine.py): one row per group key
+    -- incident state (agentaudit/alert/): one row per incident (incident_by labels)
     route VARCHAR, receiver VARCHAR, group_labels VARCHAR, next_flush_at TIMESTAMPTZ,
     last_activity_at TIMESTAMPTZ, acknowledged_at TIMESTAMPTZ, acknowledged_by VARCHAR,
     resolved_at TIMESTAMPTZ
@@ -83,9 +84,20 @@ CREATE TABLE IF NOT EXISTS alert_members (
     first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ, starts_at TIMESTAMPTZ, updated_at TIMESTAMPTZ,
     PRIMARY KEY (alert_id, fingerprint)
 );
-CREATE TABLE IF NOT EXISTS notification_log (
-    alert_id VARCHAR, receiver VARCHAR, sent_at TIMESTAMPTZ, firing VARCHAR[],
-    resolved VARCHAR[], PRIMARY KEY (alert_id, receiver)
+ALTER TABLE alert_members ADD COLUMN IF NOT EXISTS ends_at TIMESTAMPTZ;
+-- Alertmanager's aggregation groups (route + group labels), their alerts, and its
+-- notification log: what each receiver was last told about each group key
+CREATE TABLE IF NOT EXISTS alert_groups (
+    group_id VARCHAR PRIMARY KEY, group_key VARCHAR, route VARCHAR, receiver VARCHAR,
+    alert_id VARCHAR, group_labels VARCHAR, created_at TIMESTAMPTZ, next_flush_at TIMESTAMPTZ,
+    flushed_at TIMESTAMPTZ
+);
+CREATE TABLE IF NOT EXISTS alert_group_members (
+    group_id VARCHAR, fingerprint VARCHAR, PRIMARY KEY (group_id, fingerprint)
+);
+CREATE TABLE IF NOT EXISTS nflog (
+    group_key VARCHAR, receiver VARCHAR, sent_at TIMESTAMPTZ, firing VARCHAR[],
+    resolved VARCHAR[], expires_at TIMESTAMPTZ, PRIMARY KEY (group_key, receiver)
 );
 CREATE TABLE IF NOT EXISTS silences (
     silence_id VARCHAR PRIMARY KEY, matchers VARCHAR, starts_at TIMESTAMPTZ,

@@ -45,7 +45,15 @@ def free_port() -> int:
 
 
 def dump(store: Store) -> str:
-    tables = ["alerts", "alert_members", "outbox", "deliveries", "notification_log", "finding_log"]
+    tables = [
+        "alerts",
+        "alert_members",
+        "alert_groups",
+        "outbox",
+        "deliveries",
+        "nflog",
+        "finding_log",
+    ]
     return json.dumps({t: store.rows(f"SELECT * FROM {t}") for t in tables}, default=str)
 
 

@@ -1,0 +1,122 @@
+"""A notification becomes outbox rows, one per target; acknowledgement.
+
+apprise targets get the page (`message.py`) for the group. PagerDuty gets one event for the
+incident (dedup_key = incident id): trigger while alerts of it fire, resolve once the incident
+has resolved (not when only this route's alerts have: another route may still page it). A
+team's own Alertmanager gets the alerts themselves (labels, startsAt, endsAt).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from agentaudit.alert.clock import Clock, SystemClock
+from agentaudit.alert.config import AlertingConfig
+from agentaudit.alert.delivery import alertmanager, outbox, pagerduty
+from agentaudit.alert.dispatch import Notification
+from agentaudit.alert.evidence import findings_of
+from agentaudit.alert.lifecycle import incident, record_finding
+from agentaudit.alert.membership import episode_members
+from agentaudit.alert.message import by_severity, render_body, render_resolved_body, render_title
+from agentaudit.export.ocsf import SEVERITY_IDS
+from agentaudit.store import Store
+
+
+def enqueue(
+    store: Store, config: AlertingConfig, note: Notification, now: datetime
+) -> list[dict[str, Any]]:
+    """Queue the notification for every target of its receiver; returns the outbox rows."""
+    receiver = config.receiver(note.receiver)
+    alert = incident(store, note.alert_id)
+    firing = by_severity(findings_of(store, note.firing()))
+    resolved = findings_of(store, [a for a in note.alerts if a["status"] == "resolved"])
+    muted = findings_of(store, [a for a in note.muted if a["status"] == "firing"])
+    action = "trigger" if firing else "resolve"
+    if firing:
+        title = render_title(firing)
+        body = render_body(
+            store, firing, muted=muted, alert_id=alert["alert_id"], resolved=resolved
+        )
+        store.con.execute(
+            "UPDATE alerts SET body = ? WHERE alert_id = ?", [body, alert["alert_id"]]
+        )
+    else:
+        title = f"[RESOLVED] {alert['title']}"
+        body = render_resolved_body(store, alert, resolved)
+    severity = max(
+        (f["severity"] for f in firing),
+        key=lambda s: SEVERITY_IDS.get(s, 0),
+        default=alert["severity"],
+    )
+    rows = []
+    for target in receiver.apprise:
+        notify_type = "failure" if severity in ("critical", "high") else "warning"
+        payload = {
+            "title": title,
+            "body": body,
+            "notify_type": "success" if action == "resolve" else notify_type,
+        }
+        rows.append(
+            outbox.enqueue(store, alert["alert_id"], receiver.name, target, action, payload, now)
+        )
+    pd_action = action if firing or alert["status"] == "resolved" else None
+    for target in receiver.pagerduty if pd_action else ():
+        findings = firing or findings_of(store, episode_members(store, alert))
+        payload = pagerduty.event_body(
+            alert, findings, action=pd_action, summary=title, body=body, source=target.source
+        )
+        rows.append(
+            outbox.enqueue(store, alert["alert_id"], receiver.name, target, pd_action, payload, now)
+        )
+    for target in receiver.alertmanager:
+        payload = alertmanager.alerts_body(
+            note.alerts, {f["finding_id"]: f for f in firing + resolved}
+        )
+        rows.append(
+            outbox.enqueue(store, alert["alert_id"], receiver.name, target, action, payload, now)
+        )
+    if rows:
+        store.con.execute(
+            "UPDATE alerts SET notified_at = ? WHERE alert_id = ?", [now, alert["alert_id"]]
+        )
+    return rows
+
+
+def acknowledge(
+    store: Store,
+    config: AlertingConfig,
+    alert_id: str,
+    *,
+    by: str,
+    clock: Clock | None = None,
+) -> dict[str, Any]:
+    """On-call has it: stop repeats, tell PagerDuty, record the finding as In Progress."""
+    now = (clock or SystemClock()).now()
+    rows = store.rows("SELECT alert_id FROM alerts WHERE alert_id LIKE ? || '%'", [alert_id])
+    if len(rows) != 1:
+        raise KeyError(f"{len(rows)} alerts match {alert_id!r}")
+    alert_id = rows[0]["alert_id"]
+    store.con.execute(
+        """UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ?, updated_at = ?
+           WHERE alert_id = ?""",
+        [now, by, now, alert_id],
+    )
+    record_finding(store, alert_id, activity="update", reason=f"acknowledged by {by}", at=now)
+    alert = incident(store, alert_id)
+    paged = store.rows(
+        "SELECT DISTINCT receiver, target_id FROM outbox WHERE alert_id = ? AND action = 'trigger'",
+        [alert_id],
+    )
+    findings = findings_of(store, episode_members(store, alert))
+    for row in paged:
+        receiver = config.receivers.get(row["receiver"])
+        for target in receiver.pagerduty if receiver else ():
+            if target.target_id != row["target_id"]:
+                continue
+            payload = pagerduty.event_body(
+                alert, findings, action="acknowledge", summary=alert["title"], body="",
+                source=target.source,
+            )  # fmt: skip
+            outbox.enqueue(store, alert_id, receiver.name, target, "acknowledge", payload, now)
+    return incident(store, alert_id)
