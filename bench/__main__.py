@@ -20,6 +20,7 @@ BENCHMARKS = [
     "bench.detect_1m",
     "bench.realtime",
     "bench.guard",
+    "bench.otlp_serve",
 ]
 
 if __name__ == "__main__":
