@@ -230,7 +230,7 @@ def parse_config(data: dict[str, Any], source: str = "") -> AlertingConfig:
             max_attempts=int(delivery.get("max_attempts", 12)),
         ),
         rule_families={str(k): str(v) for k, v in (data.get("rule_families") or {}).items()},
-        incident_by=tuple(data.get("incident_by") or route.group_by),
+        incident_by=tuple(data.get("incident_by", route.group_by)),
     )
 
 
@@ -312,7 +312,12 @@ def _route(item: dict[str, Any], parent: Route | None, index: int) -> Route:
         name=str(name),
         receiver=str(inherit("receiver", base.receiver)),
         matchers=matchers,
-        group_by=tuple(inherit("group_by", base.group_by)),
+        # at the root, an explicit `group_by: []` is Alertmanager's default: no grouping
+        group_by=tuple(
+            item["group_by"]
+            if parent is None and "group_by" in item
+            else inherit("group_by", base.group_by)
+        ),
         group_wait=parse_duration(inherit("group_wait", base.group_wait)),
         group_interval=parse_duration(inherit("group_interval", base.group_interval)),
         repeat_interval=parse_duration(inherit("repeat_interval", base.repeat_interval)),

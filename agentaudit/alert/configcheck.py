@@ -336,11 +336,11 @@ class Checker:
     def incident_labels_in_every_group(self, data: dict) -> None:
         """A page never mixes incidents: every route's group_by holds the incident labels."""
         root = data["route"]
-        default = root.get("group_by") or list(DEFAULT_GROUP_BY)
-        incident = data.get("incident_by") or default
+        default = root.get("group_by", list(DEFAULT_GROUP_BY))
+        incident = data.get("incident_by", default)
 
         def walk(route: dict, inherited: list[str], where: str, parent: Any, key: Any) -> None:
-            group_by = route.get("group_by") or inherited
+            group_by = route.get("group_by") or inherited  # (`[]` inherits, as in Alertmanager)
             if "..." not in group_by and ("..." in incident or not set(incident) <= set(group_by)):
                 self.fail(
                     f"group_by {group_by} leaves out incident labels {incident}: one page "

@@ -23,6 +23,7 @@ from typing import Any
 
 from agentaudit.alert.config import AlertingConfig, Receiver, Route
 from agentaudit.alert.grouping import after_flush, due_groups
+from agentaudit.alert.labels import label_value
 from agentaudit.alert.suppression import Muter, labels_from_json
 from agentaudit.store import Store
 
@@ -54,7 +55,7 @@ class Notification:
             "alerts": [
                 {
                     "status": a["status"],
-                    "labels": dict(labels_from_json(a["labels"])),
+                    "labels": {k: label_value(v) for k, v in labels_from_json(a["labels"]).items()},
                     "fingerprint": a["fingerprint"],
                 }
                 for a in self.alerts
@@ -71,38 +72,58 @@ class Flushed:
 def flush_due(store: Store, config: AlertingConfig, muter: Muter, now: datetime) -> Flushed:
     out = Flushed()
     routes = config.routes()
-    for group in due_groups(store, now):
+    groups = due_groups(store, now)
+    if not groups:
+        return out
+    ids = [g["group_id"] for g in groups]
+    members_of: dict[str, list[dict[str, Any]]] = {}
+    for m in store.rows(
+        """SELECT g.group_id, m.*, a.status AS incident_status,
+                  a.acknowledged_at IS NOT NULL AS acked
+           FROM alert_group_members g JOIN alert_members m USING (fingerprint)
+           JOIN alerts a ON a.alert_id = m.alert_id
+           WHERE g.group_id IN (SELECT unnest(?::VARCHAR[]))
+           ORDER BY m.starts_at, m.fingerprint""",
+        [ids],
+    ):
+        members_of.setdefault(m["group_id"], []).append(m)
+    entries = {
+        (e["group_key"], e["receiver"]): e
+        for e in store.rows(
+            """SELECT * FROM nflog WHERE expires_at > ?
+               AND group_key IN (SELECT unnest(?::VARCHAR[]))""",
+            [now, sorted({g["group_key"] for g in groups})],
+        )
+    }
+    for group in groups:
         route = routes.get(group["route"]) or config.route  # (a route since removed)
         receiver = config.receiver(group["receiver"])
-        members = store.rows(
-            """SELECT m.* FROM alert_members m JOIN alert_group_members g USING (fingerprint)
-               WHERE g.group_id = ? ORDER BY m.starts_at, m.fingerprint""",
-            [group["group_id"]],
-        )
+        members = members_of.get(group["group_id"], [])
         resolved = [m["fingerprint"] for m in members if _resolved(m, now)]
         shown, muted = [], []
         for m in members:
             status = "resolved" if m["fingerprint"] in resolved else "firing"
-            quiet = (
-                muter.mutes(labels_from_json(m["labels"]))
-                if status == "resolved"
-                else (m["state"] == "suppressed")
-            )
+            if status == "resolved":
+                quiet = muter.mutes(labels_from_json(m["labels"]))
+            else:
+                quiet = m["state"] == "suppressed"
             (muted if quiet else shown).append({**m, "status": status})
-        if any(m["fingerprint"] not in resolved for m in members):
+        if any(m["incident_status"] == "pending" for m in members) and len(resolved) < len(members):
             store.con.execute(
                 "UPDATE alerts SET status = 'firing' WHERE alert_id = ? AND status = 'pending'",
                 [group["alert_id"]],
             )
         if shown:
-            note = _notify(store, group, route, receiver, shown, now)
+            acked = any(m["acked"] for m in members)
+            entry = entries.get((group["group_key"], receiver.name))
+            note = _notify(store, group, route, receiver, shown, entry, acked, now)
             if note is not None:
                 note.muted = muted
                 if receiver.targets():
                     out.sent.append(note)
                 elif note.firing():
                     out.unsent.append(note)
-        after_flush(store, group, route, resolved, now)
+        after_flush(store, group, route, resolved, len(members) - len(resolved), now)
     return out
 
 
@@ -118,15 +139,12 @@ def _notify(
     route: Route,
     receiver: Receiver,
     shown: list[dict[str, Any]],
+    entry: dict[str, Any] | None,
+    acked: bool,
     now: datetime,
 ) -> Notification | None:
     firing = {a["fingerprint"] for a in shown if a["status"] == "firing"}
     resolved = {a["fingerprint"] for a in shown if a["status"] == "resolved"}
-    entry = _entry(store, group["group_key"], receiver.name, now)
-    acked = store.rows(
-        "SELECT 1 FROM alerts WHERE alert_id = ? AND acknowledged_at IS NOT NULL",
-        [group["alert_id"]],
-    )
     why = needs_update(entry, firing, resolved, receiver.send_resolved, route.repeat_interval, now)
     if why == "repeat" and acked:
         # agentaudit: an acknowledged incident does not repeat; its log entry is kept alive as
@@ -183,11 +201,3 @@ def needs_update(
     if send_resolved and not resolved <= set(entry["resolved"] or []):
         return "change"
     return "repeat" if entry["sent_at"] < now - repeat else None
-
-
-def _entry(store: Store, key: str, receiver: str, now: datetime) -> dict[str, Any] | None:
-    rows = store.rows(
-        "SELECT * FROM nflog WHERE group_key = ? AND receiver = ? AND expires_at > ?",
-        [key, receiver, now],
-    )
-    return rows[0] if rows else None

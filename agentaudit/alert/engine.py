@@ -24,9 +24,9 @@ from agentaudit.alert.clock import Clock, SystemClock
 from agentaudit.alert.config import AlertingConfig
 from agentaudit.alert.dispatch import Notification, flush_due
 from agentaudit.alert.grouping import join_groups
-from agentaudit.alert.lifecycle import incident, record_changes
+from agentaudit.alert.lifecycle import record_changes
 from agentaudit.alert.membership import Changes, post_findings, resolve_ended
-from agentaudit.alert.suppression import muter_now, update_states
+from agentaudit.alert.suppression import update_states
 from agentaudit.store import Store
 
 acknowledge = notify.acknowledge  # (its home is notify; callers import it from here)
@@ -73,10 +73,8 @@ def evaluate(
         resolve_ended(store, now, changes)
         posted = post_findings(store, config, now, changes, scope)
         join_groups(store, config, posted, now)
-        muter = muter_now(store, config.inhibit_rules, now)
-        update_states(store, muter, now, changes)
-        report.records = record_changes(store, now, changes)
-        report.changed = [incident(store, alert_id) for alert_id in changes]
+        muter = update_states(store, config.inhibit_rules, now, changes)
+        report.records, report.changed = record_changes(store, now, changes)
         flushed = flush_due(store, config, muter, now)
         for note in flushed.sent:
             report.notifications += notify.enqueue(store, config, note, now)
@@ -88,9 +86,12 @@ def evaluate(
     return report
 
 
-def next_wakeup(store: Store, after: datetime) -> datetime | None:
+def next_wakeup(store: Store, after: datetime, *, ticks_only: bool = False) -> datetime | None:
     """When something is next due after `after`: a group's tick, an alert's end, a silence
-    starting or ending. None when nothing is waiting."""
+    starting or ending (with `ticks_only`, a group's tick: the only moment anyone is told).
+    None when nothing is waiting."""
+    if ticks_only:
+        return store.con.execute("SELECT min(next_flush_at) FROM alert_groups").fetchall()[0][0]
     row = store.con.execute(
         """SELECT least((SELECT min(next_flush_at) FROM alert_groups),
                         (SELECT min(ends_at) FROM alert_members WHERE state <> 'resolved'),

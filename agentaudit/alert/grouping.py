@@ -148,22 +148,20 @@ def next_tick(due: datetime, interval: timedelta, now: datetime) -> datetime:
 
 
 def after_flush(
-    store: Store, group: dict[str, Any], route: Route, flushed: list[str], now: datetime
+    store: Store, group: dict[str, Any], route: Route, flushed: list[str], left: int, now
 ) -> None:
     """Alertmanager drops resolved alerts from a group once they were flushed; an empty group
     is removed (its next alert starts a new group, with a new group_wait)."""
+    if not left:
+        store.con.execute("DELETE FROM alert_groups WHERE group_id = ?", [group["group_id"]])
+        store.con.execute("DELETE FROM alert_group_members WHERE group_id = ?", [group["group_id"]])
+        return
     if flushed:
         store.con.execute(
             """DELETE FROM alert_group_members WHERE group_id = ?
                AND fingerprint IN (SELECT unnest(?::VARCHAR[]))""",
             [group["group_id"], flushed],
         )
-    left = store.con.execute(
-        "SELECT count(*) FROM alert_group_members WHERE group_id = ?", [group["group_id"]]
-    ).fetchall()[0][0]
-    if not left:
-        store.con.execute("DELETE FROM alert_groups WHERE group_id = ?", [group["group_id"]])
-        return
     store.con.execute(
         "UPDATE alert_groups SET next_flush_at = ?, flushed_at = ? WHERE group_id = ?",
         [next_tick(group["next_flush_at"], route.group_interval, now), now, group["group_id"]],

@@ -13,7 +13,9 @@ from typing import Any
 
 from agentaudit.alert.evidence import findings_of, rows_by_event_ids
 from agentaudit.alert.membership import Changes, episode_members
+from agentaudit.alert.message import by_severity, render_title
 from agentaudit.export.ocsf import alert_finding
+from agentaudit.schema import earliest, latest
 from agentaudit.store import Store
 
 _WHY = {
@@ -38,12 +40,19 @@ def record_finding(
     return record
 
 
-def record_changes(store: Store, now: datetime, changes: Changes) -> int:
+def record_changes(
+    store: Store, now: datetime, changes: Changes
+) -> tuple[int, list[dict[str, Any]]]:
     """One record per joining alert (the first a Create when the incident opened), then one
-    for the other changes of the incident (a Close when it closed)."""
+    for the other changes of the incident (a Close when it closed). Returns the number of
+    records and the incidents (rows) that changed."""
     pending: list[tuple[str, datetime, dict[str, Any]]] = []
+    changed = []
     for alert_id, items in changes.items():
         shot = snapshot(store, alert_id)
+        if any(kind in ("created", "joined", "refreshed") for kind, _ in items):
+            shot = (_refresh_summary(store, shot), *shot[1:])
+        changed.append(shot[0])
         rules = {m["fingerprint"]: m["rule_id"] for m in shot[1]}
         joins = [fp for kind, fp in items if kind == "joined"]
         created = any(kind == "created" for kind, _ in items)
@@ -82,7 +91,7 @@ def record_changes(store: Store, now: datetime, changes: Changes) -> int:
             )
             pending.append((alert_id, now, record))
     _append_records(store, pending)
-    return len(pending)
+    return len(pending), changed
 
 
 def snapshot(store: Store, alert_id: str) -> tuple:
@@ -99,6 +108,27 @@ def snapshot(store: Store, alert_id: str) -> tuple:
         findings,
     )
     return alert, members, findings, events
+
+
+def _refresh_summary(store: Store, shot: tuple) -> dict[str, Any]:
+    """The incident's title, severity, span and findings, from its current alerts."""
+    alert, _members, findings, _events = shot
+    findings = by_severity(findings)
+    if not findings:
+        return alert
+    summary = {
+        "title": render_title(findings),
+        "severity": findings[0]["severity"],
+        "first_seen": earliest(f["first_seen"] for f in findings),
+        "last_seen": latest(f["last_seen"] for f in findings),
+        "finding_ids": [f["finding_id"] for f in findings],
+    }
+    store.con.execute(
+        """UPDATE alerts SET title = ?, severity = ?, first_seen = ?, last_seen = ?,
+               finding_ids = ? WHERE alert_id = ?""",
+        [*summary.values(), alert["alert_id"]],
+    )
+    return {**alert, **summary}
 
 
 def _finding_record(

@@ -16,10 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from agentaudit.alert.config import AlertingConfig
-from agentaudit.alert.evidence import findings_of
 from agentaudit.alert.grouping import alert_id_for, group_labels
 from agentaudit.alert.labels import finding_labels, fingerprint, label_string, open_finding_events
-from agentaudit.alert.message import by_severity, render_title
 from agentaudit.alert.suppression import labels_json
 from agentaudit.export.ocsf import SEVERITY_IDS
 from agentaudit.schema import earliest, latest
@@ -99,8 +97,7 @@ def post_findings(
         store.con.execute(
             "UPDATE alerts SET last_activity_at = ?, updated_at = ? WHERE alert_id = ?",
             [now, now, alert_id],
-        )
-        refresh_summary(store, alert_id)
+        )  # (its title, severity and span follow from its alerts: lifecycle.record_changes)
     return list(posted.values())
 
 
@@ -205,36 +202,32 @@ def resolve_ended(store: Store, now: datetime, changes: Changes) -> None:
     """Alerts whose end has passed are resolved (and their findings); so is an incident whose
     alerts all are."""
     ended = store.rows(
-        """SELECT alert_id, fingerprint, finding_ids FROM alert_members
-           WHERE state <> 'resolved' AND (ends_at IS NULL OR ends_at <= ?)""",
-        [now],
+        """UPDATE alert_members SET state = 'resolved', updated_at = ?
+           WHERE state <> 'resolved' AND (ends_at IS NULL OR ends_at <= ?)
+           RETURNING alert_id, fingerprint, finding_ids""",
+        [now, now],
     )
     if not ended:
         return
     store.con.execute(
-        """UPDATE alert_members SET state = 'resolved', updated_at = ?
-           WHERE state <> 'resolved' AND (ends_at IS NULL OR ends_at <= ?)""",
-        [now, now],
-    )
-    store.con.execute(
         "UPDATE findings SET status = 'resolved' WHERE finding_id IN (SELECT unnest(?::VARCHAR[]))",
         [sorted({f for r in ended for f in r["finding_ids"] or []})],
     )
-    closing = store.rows(
-        """SELECT alert_id FROM alerts a WHERE status <> 'resolved'
-           AND NOT EXISTS (SELECT 1 FROM alert_members m
-                           WHERE m.alert_id = a.alert_id AND m.state <> 'resolved')"""
-    )
-    closed = {r["alert_id"] for r in closing}
+    closed = {
+        r["alert_id"]
+        for r in store.rows(
+            """UPDATE alerts a SET status = 'resolved', resolved_at = ?, updated_at = ?
+               WHERE status <> 'resolved' AND alert_id IN (SELECT unnest(?::VARCHAR[]))
+                 AND NOT EXISTS (SELECT 1 FROM alert_members m
+                                 WHERE m.alert_id = a.alert_id AND m.state <> 'resolved')
+               RETURNING alert_id""",
+            [now, now, sorted({r["alert_id"] for r in ended})],
+        )
+    }
     for row in ended:
         if row["alert_id"] not in closed:
             changes.setdefault(row["alert_id"], []).append(("resolved", row["fingerprint"]))
     for alert_id in sorted(closed):
-        store.con.execute(
-            """UPDATE alerts SET status = 'resolved', resolved_at = ?, updated_at = ?
-               WHERE alert_id = ?""",
-            [now, now, alert_id],
-        )
         changes.setdefault(alert_id, []).append(("closed", ""))
 
 
@@ -245,27 +238,6 @@ def episode_members(store: Store, alert: dict[str, Any]) -> list[dict[str, Any]]
         """SELECT * FROM alert_members WHERE alert_id = ? AND starts_at >= ?
            ORDER BY starts_at, fingerprint""",
         [alert["alert_id"], alert["created_at"]],
-    )
-
-
-def refresh_summary(store: Store, alert_id: str) -> None:
-    """The incident's title, severity, span and findings, from its current alerts."""
-    alert = store.rows("SELECT * FROM alerts WHERE alert_id = ?", [alert_id])[0]
-    members = episode_members(store, alert)
-    findings = by_severity(findings_of(store, members))
-    if not findings:
-        return
-    store.con.execute(
-        """UPDATE alerts SET title = ?, severity = ?, first_seen = ?, last_seen = ?,
-               finding_ids = ? WHERE alert_id = ?""",
-        [
-            render_title(findings),
-            findings[0]["severity"],
-            earliest(f["first_seen"] for f in findings),
-            latest(f["last_seen"] for f in findings),
-            [f["finding_id"] for f in findings],
-            alert_id,
-        ],
     )
 
 

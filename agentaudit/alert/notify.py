@@ -29,12 +29,36 @@ def enqueue(
     """Queue the notification for every target of its receiver; returns the outbox rows."""
     receiver = config.receiver(note.receiver)
     alert = incident(store, note.alert_id)
-    firing = by_severity(findings_of(store, note.firing()))
-    resolved = findings_of(store, [a for a in note.alerts if a["status"] == "resolved"])
-    muted = findings_of(store, [a for a in note.muted if a["status"] == "firing"])
+    findings = {f["finding_id"]: f for f in findings_of(store, [*note.alerts, *note.muted])}
+
+    def of(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        ids = {i for a in alerts for i in a["finding_ids"] or []}
+        return [f for f in findings.values() if f["finding_id"] in ids]
+
+    firing = by_severity(of(note.firing()))
     action = "trigger" if firing else "resolve"
+    rows = [
+        outbox.enqueue(
+            store, alert["alert_id"], receiver.name, target, action,
+            alertmanager.alerts_body(note.alerts, findings), now,
+        )
+        for target in receiver.alertmanager
+    ]  # fmt: skip
+    if receiver.apprise or receiver.pagerduty:
+        rows += _page(store, alert, receiver, note, firing, of, now)
+    if rows:
+        store.con.execute(
+            "UPDATE alerts SET notified_at = ? WHERE alert_id = ?", [now, alert["alert_id"]]
+        )
+    return rows
+
+
+def _page(store, alert, receiver, note, firing, of, now) -> list[dict[str, Any]]:
+    """The page for apprise targets and the PagerDuty event for the incident."""
+    resolved = of([a for a in note.alerts if a["status"] == "resolved"])
     if firing:
         title = render_title(firing)
+        muted = of([a for a in note.muted if a["status"] == "firing"])
         body = render_body(
             store, firing, muted=muted, alert_id=alert["alert_id"], resolved=resolved
         )
@@ -44,6 +68,7 @@ def enqueue(
     else:
         title = f"[RESOLVED] {alert['title']}"
         body = render_resolved_body(store, alert, resolved)
+    action = "trigger" if firing else "resolve"
     severity = max(
         (f["severity"] for f in firing),
         key=lambda s: SEVERITY_IDS.get(s, 0),
@@ -60,6 +85,7 @@ def enqueue(
         rows.append(
             outbox.enqueue(store, alert["alert_id"], receiver.name, target, action, payload, now)
         )
+    # PagerDuty's incident is ours: resolved when every alert of it has, not when one route's have
     pd_action = action if firing or alert["status"] == "resolved" else None
     for target in receiver.pagerduty if pd_action else ():
         findings = firing or findings_of(store, episode_members(store, alert))
@@ -68,17 +94,6 @@ def enqueue(
         )
         rows.append(
             outbox.enqueue(store, alert["alert_id"], receiver.name, target, pd_action, payload, now)
-        )
-    for target in receiver.alertmanager:
-        payload = alertmanager.alerts_body(
-            note.alerts, {f["finding_id"]: f for f in firing + resolved}
-        )
-        rows.append(
-            outbox.enqueue(store, alert["alert_id"], receiver.name, target, action, payload, now)
-        )
-    if rows:
-        store.con.execute(
-            "UPDATE alerts SET notified_at = ? WHERE alert_id = ?", [now, alert["alert_id"]]
         )
     return rows
 

@@ -113,7 +113,8 @@ def expire_silence(store: Store, silence_id: str, clock: Clock | None = None) ->
 
 
 def active_silences(store: Store, at: datetime) -> list[Silence]:
-    return [s for s in list_silences(store, include_expired=True) if s.state(at) == "active"]
+    rows = store.rows("SELECT * FROM silences WHERE starts_at <= ? AND ends_at > ?", [at, at])
+    return [_from_row(r) for r in rows]
 
 
 def _from_row(row: dict[str, Any]) -> Silence:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from agentaudit.alert.config import InhibitRule
@@ -28,11 +28,11 @@ class Muter:
     def __init__(
         self,
         rules: tuple[InhibitRule, ...],
-        silences: list[Silence],
+        silences: list[Silence] | Callable[[], list[Silence]],
         firing: Iterable[tuple[str, Labels]],
     ) -> None:
         self.rules = rules
-        self.silences = silences
+        self._silences = silences
         # per rule: equal-label values -> the firing sources (fingerprint, matches target too)
         self.sources: list[dict[tuple[str, ...], list[tuple[str, bool]]]] = []
         firing = list(firing)
@@ -43,6 +43,10 @@ class Muter:
                     two_sided = all_match(rule.target_matchers, labels)
                     by_key.setdefault(_equal_key(rule, labels), []).append((fp, two_sided))
             self.sources.append(by_key)
+
+    @functools.cached_property
+    def silences(self) -> list[Silence]:
+        return self._silences() if callable(self._silences) else self._silences
 
     def silenced_by(self, labels: Labels) -> list[str]:
         return sorted(s.silence_id for s in self.silences if all_match(s.matchers, labels))
@@ -79,28 +83,22 @@ def labels_json(labels: Labels) -> str:
     )
 
 
-def muter_now(store: Store, rules: tuple[InhibitRule, ...], now: datetime) -> Muter:
-    firing = store.rows(
-        "SELECT fingerprint, labels FROM alert_members WHERE state <> 'resolved' AND ends_at > ?",
-        [now],
-    )
-    return Muter(
-        rules,
-        active_silences(store, now),
-        ((r["fingerprint"], labels_from_json(r["labels"])) for r in firing),
-    )
-
-
 def update_states(
-    store: Store, muter: Muter, now: datetime, changes: dict[str, list[tuple[str, str]]]
-) -> None:
-    """Mark every firing alert active or suppressed (with who mutes it); record the changes."""
+    store: Store, rules: tuple[InhibitRule, ...], now: datetime, changes: dict[str, list]
+) -> Muter:
+    """Mark every firing alert active or suppressed (with who mutes it), record the changes;
+    return the Muter of this instant (the flush asks it about resolved alerts)."""
     members = store.rows(
         """SELECT alert_id, fingerprint, labels, state, silenced_by, inhibited_by
            FROM alert_members WHERE state <> 'resolved'"""
+    )  # (resolve_ended ran first: each of these fires until a later instant)
+    labelled = [(m, labels_from_json(m["labels"])) for m in members]
+    muter = Muter(
+        rules,
+        lambda: active_silences(store, now),  # read when first asked
+        ((m["fingerprint"], lb) for m, lb in labelled),
     )
-    for member in members:
-        labels = labels_from_json(member["labels"])
+    for member, labels in labelled:
         silenced_by = muter.silenced_by(labels)
         inhibited_by = muter.inhibited_by(labels)
         state = "suppressed" if silenced_by or inhibited_by else "active"
@@ -115,3 +113,4 @@ def update_states(
         if member["state"] != state:
             why = "silenced" if silenced_by else ("inhibited" if inhibited_by else "unmuted")
             changes.setdefault(member["alert_id"], []).append((why, member["fingerprint"]))
+    return muter

@@ -22,7 +22,7 @@ API_PATH = "/api/v2/alerts"
 
 
 def alerts_body(alerts: list[dict[str, Any]], findings: dict[str, dict[str, Any]]) -> dict:
-    """The request body (stored in the outbox; it holds only stored, redacted columns)."""
+    """`alerts`: alert_members rows (with `status`); `findings`: their findings by id."""
     out = []
     for alert in alerts:
         labels = {k: label_value(v) for k, v in labels_from_json(alert["labels"]).items()}
