@@ -320,7 +320,9 @@ class Checker:
 
     def duration(self, mapping: dict, key: str, where: str, *, nonzero: bool = False) -> None:
         value = mapping[key]
-        text = value if isinstance(value, str) else ""
+        text = (
+            value if isinstance(value, str) else ("0" if value == 0 and value is not False else "")
+        )
         found = _DURATION.fullmatch(text)
         if not text or not (text == "0" or found):
             self.fail(

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import duckdb
 import typer
+from rich.markup import escape
 
 from agentaudit.alert.config import AlertingConfig, from_urls, load_config, parse_duration
 from agentaudit.alert.delivery.outbox import deliver_due
@@ -47,7 +48,7 @@ def _config(path: Path | None) -> AlertingConfig:
     try:
         config = load_config(path)
     except (FileNotFoundError, ValueError) as exc:
-        fail(str(exc))
+        fail(escape(str(exc)))
         raise
     return config or from_urls([])
 
@@ -84,12 +85,15 @@ def alert_run(
             "finding_records": report.records,
             "attempts": len(attempts),
             "delivered": sum(a["ok"] for a in attempts),
+            "not_notified": sum(len(n.firing()) for n in report.unsent),
             **{f"outbox_{r['status']}": r["n"] for r in waiting},
         }
         if json:
             print_json(summary)
         else:
             console.print(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in summary.items()))
+            if report.unsent:
+                err_console.print(f"[bold red]{escape(report.unsent_summary())}[/]")
             if any(r["status"] in ("failed", "dead") for r in waiting):
                 err_console.print(
                     "[red]some notifications were refused or gave up:[/] agentaudit alert outbox"
@@ -223,7 +227,7 @@ def silence_add(
                 created_by=by or getpass.getuser(),
             )
         except ValueError as exc:
-            fail(str(exc))
+            fail(escape(str(exc)))
             return
     if json:
         print_json(silence.as_dict(silence.created_at))

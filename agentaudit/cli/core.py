@@ -8,13 +8,23 @@ from typing import Annotated
 
 import duckdb
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from agentaudit.alert.config import ConfigError
 from agentaudit.analyst import render
-from agentaudit.cli.common import DbOption, JsonOption, console, fail, open_store, print_json
+from agentaudit.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    err_console,
+    fail,
+    open_store,
+    print_json,
+)
 from agentaudit.collectors import all_collectors
 from agentaudit.ingest import expand_paths, ingest_paths
-from agentaudit.pipeline import detect_and_alert
+from agentaudit.pipeline import detect_alert_deliver
 
 NOTIFY_ENV = "AGENTAUDIT_NOTIFY"
 
@@ -125,9 +135,21 @@ def detect(
     """Run the detectors over the store, group findings into alerts, deliver new alerts."""
     urls = list(notify or []) + [u for u in os.environ.get(NOTIFY_ENV, "").split(",") if u]
     with open_store(db) as store:
-        report, alerts, deliveries = detect_and_alert(store, urls)
+        try:
+            run = detect_alert_deliver(store, urls)
+        except ConfigError as exc:
+            fail(escape(str(exc)))
+    report, alerts, deliveries = run.detect, run.evaluation.changed, run.deliveries
+    unsent = run.evaluation.unsent_summary()
     if json:
-        print_json({**report.as_dict(), "alerts_changed": len(alerts), "deliveries": deliveries})
+        print_json(
+            {
+                **report.as_dict(),
+                "alerts_changed": len(alerts),
+                "deliveries": deliveries,
+                "not_notified": [n.as_dict() for n in run.evaluation.unsent],
+            }
+        )
         return
     console.print(render.findings_table(report.findings))
     for reason in report.refused:
@@ -136,6 +158,8 @@ def detect(
         f"{report.findings_new} new findings, {len(alerts)} alerts changed, "
         f"{sum(d['ok'] for d in deliveries)}/{len(deliveries)} deliveries ok"
     )
+    if unsent:
+        err_console.print(f"[bold red]{escape(unsent)}[/]")
 
 
 def query(

@@ -60,6 +60,13 @@ def watch(
         f"agentaudit watch: {len(watcher.sources)} sources, store {watcher.store.path}"
         + (f", health on :{settings.health_port}" if settings.health_port else "")
     )
+    if watcher.alerting is None or not any(
+        r.targets() for r in watcher.alerting.receivers.values()
+    ):
+        err_console.print(
+            "[bold red]no alert target configured: findings will page NOBODY[/] "
+            "(write alerting.yml or pass --notify URL; README, Alerting)"
+        )
     watcher.run()
 
 
