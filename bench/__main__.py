@@ -7,6 +7,7 @@ import sys
 
 BENCHMARKS = [
     "bench.store_append",
+    "bench.store_format",
     "bench.analyst",
     "bench.command_analysis",
     "bench.command_corpus",
