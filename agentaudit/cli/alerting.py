@@ -93,7 +93,7 @@ def alert_run(
         else:
             console.print(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in summary.items()))
             if report.unsent:
-                err_console.print(f"[bold red]{escape(report.unsent_summary())}[/]")
+                err_console.print(f"[bold red]{escape(report.unsent_summary())}[/]", soft_wrap=True)
             if any(r["status"] in ("failed", "dead") for r in waiting):
                 err_console.print(
                     "[red]some notifications were refused or gave up:[/] agentaudit alert outbox"

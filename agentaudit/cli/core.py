@@ -159,7 +159,7 @@ def detect(
         f"{sum(d['ok'] for d in deliveries)}/{len(deliveries)} deliveries ok"
     )
     if unsent:
-        err_console.print(f"[bold red]{escape(unsent)}[/]")
+        err_console.print(f"[bold red]{escape(unsent)}[/]", soft_wrap=True)  # one greppable line
 
 
 def query(
