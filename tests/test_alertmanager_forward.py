@@ -115,11 +115,41 @@ def test_resolving_in_agentaudit_resolves_in_alertmanager(store):
         time.sleep(max(0.0, (ends_at - datetime.now(UTC)).total_seconds()) + 0.2)
         evaluate(store, cfg)  # past resolve_timeout: the alert has ended in agentaudit
         sent = deliver_due(store, cfg)
-        assert [(a["action"], a["ok"]) for a in sent] == [("resolve", True)]
+        assert [(a["action"], a["ok"]) for a in sent] == [("forward", True)]
         assert am.alerts() == []  # /api/v2/alerts lists only alerts that have not ended
         notes = am.wait_notifications(2, timeout=30)
         assert [n["status"] for n in notes] == ["firing", "resolved"]
         assert notes[-1]["alerts"][0]["labels"]["rule_id"] == "destroy-volume"
+
+
+def test_two_routes_to_one_alertmanager_forward_every_alert(store):
+    """Two groups of one incident (routes with `continue`) queued in the same tick: the
+    second outbox row carries the first one's alerts, so the team's Alertmanager gets both."""
+    with alertmanager(TEAM_AM) as am:
+        data = {
+            "inhibit_rules": [],
+            "receivers": [
+                {"name": "am-critical", "alertmanager": {"url": am.base}},
+                {"name": "am-rest", "alertmanager": {"url": am.base}},
+            ],
+            "route": {
+                "receiver": "am-rest",
+                "group_wait": "0s",
+                "group_by": ["session_id", "severity"],
+                "incident_by": ["session_id"],
+                "routes": [{"receiver": "am-critical", "matchers": ["severity=critical"]}],
+            },
+        }
+        data["incident_by"] = data["route"].pop("incident_by")
+        cfg = parse_config(data)
+        add_finding(store, "destroy-volume", "critical", seconds=seconds_ago(1))
+        add_finding(store, "env-file-read", "high", seconds=seconds_ago(0), key="k2")
+        report = evaluate(store, cfg)
+        assert sorted(n.receiver for n in report.dispatched) == ["am-critical", "am-rest"]
+        assert store.count("alerts") == 1  # one incident, two groups
+        (attempt,) = deliver_due(store, cfg)  # one row per incident and Alertmanager
+        assert attempt["ok"]
+        assert set(by_rule(am.alerts())) == {"destroy-volume", "env-file-read"}
 
 
 def test_an_alertmanager_that_is_down_is_retried_not_lost(store):

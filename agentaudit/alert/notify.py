@@ -3,11 +3,13 @@
 apprise targets get the page (`message.py`) for the group. PagerDuty gets one event for the
 incident (dedup_key = incident id): trigger while alerts of it fire, resolve once the incident
 has resolved (not when only this route's alerts have: another route may still page it). A
-team's own Alertmanager gets the alerts themselves (labels, startsAt, endsAt).
+team's own Alertmanager gets the alerts themselves (labels, startsAt, endsAt), one pending row
+per incident holding every alert not yet delivered.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -36,14 +38,11 @@ def enqueue(
         return [f for f in findings.values() if f["finding_id"] in ids]
 
     firing = by_severity(of(note.firing()))
-    action = "trigger" if firing else "resolve"
+    body = alertmanager.alerts_body(note.alerts, findings) if receiver.alertmanager else {}
     rows = [
-        outbox.enqueue(
-            store, alert["alert_id"], receiver.name, target, action,
-            alertmanager.alerts_body(note.alerts, findings), now,
-        )
-        for target in receiver.alertmanager
-    ]  # fmt: skip
+        _forward(store, alert["alert_id"], receiver.name, t, body, now)
+        for t in receiver.alertmanager
+    ]
     if receiver.apprise or receiver.pagerduty:
         rows += _page(store, alert, receiver, note, firing, of, now)
     if rows:
@@ -51,6 +50,19 @@ def enqueue(
             "UPDATE alerts SET notified_at = ? WHERE alert_id = ?", [now, alert["alert_id"]]
         )
     return rows
+
+
+def _forward(store: Store, alert_id: str, receiver: str, target, body: dict, now) -> dict:
+    """One pending row per incident and Alertmanager: a newer notification (another group of
+    the incident, a later tick) supersedes the pending one and carries its alerts too, each as
+    the newest notification has it, so no alert is dropped (Alertmanager merges by label set)."""
+    pending = store.rows(
+        """SELECT payload FROM outbox WHERE alert_id = ? AND target_id = ? AND action = ?
+           AND status = 'pending' ORDER BY created_at""",
+        [alert_id, target.target_id, alertmanager.ACTION],
+    )
+    merged = alertmanager.merge([*(json.loads(r["payload"]) for r in pending), body])
+    return outbox.enqueue(store, alert_id, receiver, target, alertmanager.ACTION, merged, now)
 
 
 def _page(store, alert, receiver, note, firing, of, now) -> list[dict[str, Any]]:

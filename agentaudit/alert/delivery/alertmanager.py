@@ -9,6 +9,7 @@ Alertmanager then groups, inhibits, silences and routes them by its own configur
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import requests
@@ -19,6 +20,16 @@ from agentaudit.alert.suppression import labels_from_json
 from agentaudit.retry import Outcome, outcome_for_status
 
 API_PATH = "/api/v2/alerts"
+ACTION = "forward"  # outbox action: each alert's endsAt says firing or resolved
+
+
+def merge(bodies: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several bodies as one: each alert (label set) once, as the latest body has it."""
+    latest = {}
+    for body in bodies:
+        for alert in body["alerts"]:
+            latest[json.dumps(alert["labels"], sort_keys=True)] = alert
+    return {"alerts": list(latest.values())}
 
 
 def alerts_body(alerts: list[dict[str, Any]], findings: dict[str, dict[str, Any]]) -> dict:
