@@ -154,10 +154,10 @@ def detect(
     console.print(render.findings_table(report.findings))
     for reason in report.refused:
         console.print(f"[red]refused:[/] {reason}")
-    console.print(
-        f"{report.findings_new} new findings, {len(alerts)} alerts changed, "
-        f"{sum(d['ok'] for d in deliveries)}/{len(deliveries)} deliveries ok"
-    )
+    sent = f"{sum(d['ok'] for d in deliveries)}/{len(deliveries)} deliveries ok"
+    if unsent and not deliveries:
+        sent = "no delivery"  # not "0/0 ok": the line below says nobody was notified
+    console.print(f"{report.findings_new} new findings, {len(alerts)} alerts changed, {sent}")
     if unsent:
         err_console.print(f"[bold red]{escape(unsent)}[/]", soft_wrap=True)  # one greppable line
 
