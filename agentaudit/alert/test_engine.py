@@ -175,6 +175,42 @@ def test_inhibited_alone_sends_nothing_and_records_suppressed(store, clock):
     assert burst_record["is_alert"] is False
 
 
+def test_an_alert_matching_both_sides_of_a_rule_is_not_inhibited(store, clock):
+    """Alertmanager's rule (the issue's PocketOS case): with target `critical|high`, the
+    critical alerts match source and target, so they stay; the high one is muted."""
+    cfg = config(
+        [URL],
+        group_wait="0s",
+        inhibit_rules=[
+            {
+                "source_matchers": ["severity=critical"],
+                "target_matchers": ["severity=~critical|high"],
+                "equal": ["session_id"],
+            }
+        ],
+    )
+    add_finding(store, "provider-delete", "critical", key="p")
+    add_finding(store, "scope-escape", "critical", key="s")
+    add_finding(store, "burst", "high", key="b")
+    evaluate(store, cfg, clock)
+    states = {r["rule_id"]: r["state"] for r in store.rows("SELECT * FROM alert_members")}
+    assert states == {"provider-delete": "active", "scope-escape": "active", "burst": "suppressed"}
+
+
+def test_equal_on_a_label_both_lack_inhibits(store, clock):
+    """`equal` compares a missing label as empty: missing on both sides is equal."""
+    rule = {"source_matchers": ["severity=critical"], "target_matchers": ["severity=high"]}
+    cfg = config([URL], group_wait="0s", inhibit_rules=[{**rule, "equal": ["environment"]}])
+    add_finding(store, "provider-delete", "critical", key="p", command="ls -la")
+    add_finding(store, "burst", "high", key="b", command="ls -la")
+    add_finding(store, "scope-escape", "high", key="s", session="other")  # in production
+    evaluate(store, cfg, clock)
+    rows = store.rows("SELECT rule_id, state, labels FROM alert_members")
+    assert all("environment" not in r["labels"] for r in rows if r["rule_id"] != "scope-escape")
+    states = {r["rule_id"]: r["state"] for r in rows}
+    assert states == {"provider-delete": "active", "burst": "suppressed", "scope-escape": "active"}
+
+
 def test_silence_mutes_until_it_expires(store, clock):
     cfg = config([URL], group_wait="0s", group_interval="5m", resolve_timeout="24h")
     silence = add_silence(
