@@ -152,12 +152,17 @@ def detect(
         )
         return
     console.print(render.findings_table(report.findings))
-    for reason in report.refused:
-        console.print(f"[red]refused:[/] {reason}")
+    for failure in report.failures:
+        # (markup off: a reason may hold brackets, e.g. a rule file's path or a SQL error)
+        console.print(f"[red]{failure.kind}:[/] ", end="")
+        console.print(str(failure), markup=False, highlight=False)
     sent = f"{sum(d['ok'] for d in deliveries)}/{len(deliveries)} deliveries ok"
     if unsent and not deliveries:
         sent = "no delivery"  # not "0/0 ok": the line below says nobody was notified
-    console.print(f"{report.findings_new} new findings, {len(alerts)} alerts changed, {sent}")
+    console.print(
+        f"{report.findings_new} new findings, {len(report.updated)} updated, "
+        f"{len(alerts)} alerts changed, {sent}"
+    )
     if unsent:
         err_console.print(f"[bold red]{escape(unsent)}[/]", soft_wrap=True)  # one greppable line
 
@@ -174,6 +179,7 @@ def query(
 ) -> None:
     """Run SQL over the store and print a table (or JSON)."""
     with open_store(db, read_only=True) as store:
+        store.sandbox()
         try:
             result = store.query(sql)
         except duckdb.Error as exc:
