@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import requests
-
 from agentaudit.alert.config import AlertmanagerTarget
 from agentaudit.alert.labels import label_value
 from agentaudit.alert.suppression import labels_from_json
@@ -54,6 +52,8 @@ def alerts_body(alerts: list[dict[str, Any]], findings: dict[str, dict[str, Any]
 
 
 def send_alerts(target: AlertmanagerTarget, payload: dict[str, Any], timeout: float) -> Outcome:
+    import requests  # here: the engine builds bodies without loading the HTTP stack
+
     try:
         response = requests.post(
             target.url + API_PATH,
