@@ -67,7 +67,8 @@ def seconds_ago(seconds: float) -> float:
     """`add_finding`'s time offset for evidence `seconds` before now. Alertmanager counts
     group_wait from an alert's startsAt (the first evidence): an alert older than group_wait
     is flushed at once (dispatch.go, aggrGroup.insert), before its inhibitor may have seen the
-    source. Recent evidence keeps group_wait, as for a live session."""
+    source. Recent evidence keeps group_wait, as for a live session (unless the machine is
+    slower than group_wait between posting and forwarding)."""
     return (datetime.now(UTC) - at(0)).total_seconds() - seconds
 
 
@@ -97,9 +98,15 @@ def test_alerts_are_forwarded_routed_and_inhibited_by_the_teams_alertmanager(sto
         assert crit["status"]["state"] == "active"
         assert alerts["env-file-read"]["status"]["inhibitedBy"] == [crit["fingerprint"]]
 
-        notes = am.wait_notifications(1, timeout=30)
-        assert {n["receiver"] for n in notes} == {"oncall"}
-        assert {a["labels"]["rule_id"] for n in notes for a in n["alerts"]} == {"destroy-volume"}
+        # routed by that Alertmanager's tree: the critical alert to on-call, never to tickets.
+        # (Whether the high one reaches tickets before its inhibitor has seen the source is
+        # Alertmanager's own race on a busy machine: SEMANTICS.md, "Timers"; not asserted.)
+        am.wait_notifications(1, timeout=30)
+        notes = am.wait_quiet(0.5, timeout=5)
+        got = {(n["receiver"], a["labels"]["rule_id"]) for n in notes for a in n["alerts"]}
+        assert ("oncall", "destroy-volume") in got
+        assert {rule for receiver, rule in got if receiver == "oncall"} == {"destroy-volume"}
+        assert ("tickets", "destroy-volume") not in got
 
 
 def test_resolving_in_agentaudit_resolves_in_alertmanager(store):
