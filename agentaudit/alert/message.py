@@ -8,9 +8,15 @@ from typing import Any
 from agentaudit import taxonomy
 from agentaudit.alert.evidence import rows_by_event_ids
 from agentaudit.store import Store
+from agentaudit.taxonomy import severity_rank
 
 TIMELINE_LINES = 8
 _LOCAL_SCOPES = {"project", "temp", "home", "system"}  # files on the machine the agent ran on
+
+
+def by_severity(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Most severe first, then oldest: the order a page lists findings in."""
+    return sorted(findings, key=lambda f: (-severity_rank(f["severity"]), f["first_seen"]))
 
 
 def render_title(findings: list[dict[str, Any]]) -> str:
@@ -43,6 +49,7 @@ def render_body(
     *,
     muted: list[dict[str, Any]] | None = None,
     alert_id: str | None = None,
+    resolved: list[dict[str, Any]] | None = None,
 ) -> str:
     """The page. Built only from stored (already redacted) columns: no secret can reach it."""
     top = findings[0]
@@ -71,6 +78,9 @@ def render_body(
     if muted:
         lines.append("Also matched (muted by inhibition or silence):")
         lines += [f"  - [{f['severity']}] {f['title']} ({f['rule_id']})" for f in muted]
+    if resolved:
+        lines.append("Resolved since the last notification:")
+        lines += [f"  - [{f['severity']}] {f['title']} ({f['rule_id']})" for f in resolved]
     if merged.get("command"):
         lines += [
             "",
