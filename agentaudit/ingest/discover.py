@@ -1,23 +1,23 @@
-"""`agentaudit ingest --discover`: every source the registry knows, where it lives on this machine.
+"""`agentaudit ingest --discover`: where each coding agent keeps its records on this machine.
 
-Each collector declares its own default locations (`Collector.locations`: Linux, macOS and
-Windows where documented, and the environment variables that move them, such as
-CLAUDE_CONFIG_DIR, CODEX_HOME, GEMINI_DIR, COPILOT_HOME, XDG_*); discovery resolves them for
-this platform and reads each file with the collector that declared it (no sniffing: a file
-in a known place is read by the right parser even when its first line is unusual). Sources
-with no files are reported with the places looked at.
+Each collector declares its default locations (`Collector.locations`); this module only
+expands them and globs. Each source names its collector explicitly (no sniffing), so a file
+in a known place is read by the right parser even when its first line is unusual. Roots
+follow the agents' defaults on Linux, macOS and Windows where documented (a location names
+its platforms) and the environment variables that move them (CLAUDE_CONFIG_DIR, CODEX_HOME,
+GEMINI_DIR, COPILOT_HOME, XDG_*); absent directories are reported as not found.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from agentaudit import collectors as registry  # looked up at each call: a patched one is seen
-from agentaudit.collectors.base import Location
 from agentaudit.enrich.secrets import Redactor, redactor_for
 from agentaudit.ingest import IngestReport, ingest_paths
 from agentaudit.paths import home as home_dir
@@ -28,59 +28,57 @@ from agentaudit.terminal import Column, FitTable, evidence
 
 @dataclass
 class DiscoveredSource:
-    name: str  # the collector's name: what `--source` takes
+    name: str  # what the user sees: "Claude Code transcripts"
     collector: str
     roots: list[Path]
     files: list[Path] = field(default_factory=list)
-    description: str = ""
+    description: str = ""  # the collector's
 
 
-def _places(home: Path, env: Mapping[str, str], cwd: Path) -> dict[str, Path]:
-    """What each root placeholder stands for (the platform decides which are used)."""
-
-    def xdg(name: str, default: str) -> Path:
-        return Path(env[name]).expanduser() if env.get(name) else home / default
-
-    return {
-        "xdg_data": xdg("XDG_DATA_HOME", ".local/share"),
-        "xdg_cache": xdg("XDG_CACHE_HOME", ".cache"),
-        "xdg_config": xdg("XDG_CONFIG_HOME", ".config"),
-        "mac_support": home / "Library" / "Application Support",
-        "mac_caches": home / "Library" / "Caches",
-        "appdata": Path(env["APPDATA"]) if env.get("APPDATA") else home / "AppData" / "Roaming",
-        "localappdata": (
-            Path(env["LOCALAPPDATA"]) if env.get("LOCALAPPDATA") else home / "AppData" / "Local"
-        ),
-        "cwd": cwd,
-        "agentaudit": home_dir(),
-        "hooks": hook_log_dir(),
-    }
+def _glob(roots: Iterable[Path], pattern: str, skip_dirs: tuple[str, ...] = ()) -> list[Path]:
+    found: list[Path] = []
+    for root in roots:
+        if root.is_file():  # a variable naming the log file itself
+            found.append(root)
+        elif root.is_dir():
+            found += [
+                p
+                for p in root.glob(pattern)
+                if p.is_file() and not any(part in skip_dirs for part in p.relative_to(root).parts)
+            ]
+    return sorted(set(found))
 
 
-def resolve_roots(location: Location, home: Path, env: Mapping[str, str], cwd: Path) -> list[Path]:
-    """The directories (or, from a variable naming a file, the file) a location points at."""
-    if location.env and env.get(location.env):
-        return [Path(p).expanduser() for p in env[location.env].split(",") if p]
-    root = location.root
-    if root.startswith("~"):
-        return [home / root[1:].lstrip("/")]
-    if root.startswith("{"):
-        name, _, rest = root[1:].partition("}")
-        base = _places(home, env, cwd)[name]
-        return [base / rest.lstrip("/")] if rest else [base]
+# `$VAR/rest` or `${VAR:-default}/rest` at the start of a root
+_VARIABLE = re.compile(
+    r"^\$(?:\{(?P<braced>\w+)(?::-(?P<default>[^}]*))?\}|(?P<bare>\w+))(?P<rest>.*)$"
+)
+
+
+def expand_root(root: str, places: Mapping[str, Path], env: Mapping[str, str]) -> list[Path]:
+    """The directories a `Location` root names (see `agentaudit.collectors.base.Location`).
+    `places` holds `home`, `cwd`, `hooks` and `data`."""
+    match = _VARIABLE.match(root)
+    if match and match["bare"]:  # every comma-separated entry; none when unset
+        return [
+            Path(p).expanduser() / match["rest"].lstrip("/")
+            for p in env.get(match["bare"], "").split(",")
+            if p
+        ]
+    if match:
+        value = env.get(match["braced"])
+        base = (
+            [Path(value).expanduser()]
+            if value
+            else expand_root(match["default"] or "", places, env)
+        )
+        return [b / match["rest"].lstrip("/") for b in base]
+    if root == "~" or root.startswith("~/"):
+        return [places["home"] / root[2:]]
+    for name in ("cwd", "hooks", "data"):
+        if root == f"{{{name}}}" or root.startswith(f"{{{name}}}/"):
+            return [places[name] / root[len(name) + 3 :]]
     return [Path(root)]
-
-
-def _glob(root: Path, location: Location) -> list[Path]:
-    if root.is_file():
-        return [root]
-    if not root.is_dir():
-        return []
-    return [
-        p
-        for p in root.glob(location.pattern)
-        if p.is_file() and not any(part in location.skip for part in p.relative_to(root).parts)
-    ]
 
 
 def discover_sources(
@@ -90,33 +88,42 @@ def discover_sources(
     platform: str | None = None,
     find: bool = True,
 ) -> list[DiscoveredSource]:
-    """One entry per collector with a location on this platform, with the files found
+    """Every registered collector's default locations on this platform, expanded and globbed
     (`find=False`: only the places, for `agentaudit sources`)."""
     env = os.environ if env is None else env
-    home = home or Path.home()
-    cwd = cwd or Path.cwd()
     platform = platform or sys.platform
+    places = {
+        "home": home or Path.home(),
+        "cwd": cwd or Path.cwd(),
+        "hooks": hook_log_dir(),
+        "data": home_dir(),
+    }
     sources = []
     for collector in registry.all_collectors().values():
-        roots: list[Path] = []
-        files: list[Path] = []
         for location in collector.locations:
-            if platform not in location.platforms:
+            if location.platforms and platform not in location.platforms:
                 continue
-            for root in resolve_roots(location, home, env, cwd):
-                roots.append(root)
-                files += _glob(root, location) if find else []
-        if roots:
-            source = DiscoveredSource(
-                collector.name, collector.name, list(dict.fromkeys(roots)), sorted(set(files))
+            roots = [p for root in location.roots for p in expand_root(root, places, env)]
+            roots = list(dict.fromkeys(roots))
+            files = [
+                f
+                for pattern in (location.patterns if find else ())
+                for f in _glob(roots, pattern, location.skip)
+            ]
+            sources.append(
+                DiscoveredSource(
+                    location.label,
+                    collector.name,
+                    roots,
+                    list(dict.fromkeys(files)),
+                    collector.description,
+                )
             )
-            source.description = collector.description
-            sources.append(source)
     return sources
 
 
 def ingest_discovered(
-    store: Store, sources: Iterable[DiscoveredSource], redactor: Redactor | None = None
+    store: Store, sources: list[DiscoveredSource], redactor: Redactor | None = None
 ) -> list[tuple[DiscoveredSource, IngestReport]]:
     """Ingest every discovered file with its source's collector; one report per source."""
     redactor = redactor or redactor_for()

@@ -106,6 +106,23 @@ def fake_shells(corpus: Path, home: Path) -> None:
     place(corpus / "fish" / "plaso-fish_history", home / ".local/share/fish/fish_history")
 
 
+def by_collector(rows: list[dict]) -> dict[str, tuple[int, int, int]]:
+    """(files, ingested, quarantined) by collector, over its locations' rows."""
+    out: dict[str, tuple[int, int, int]] = {}
+    for row in rows:
+        before = out.get(row["collector"], (0, 0, 0))
+        counts = (row["files"], row["ingested"], row["quarantined"])
+        out[row["collector"]] = tuple(a + b for a, b in zip(before, counts, strict=True))
+    return out
+
+
+def roots_by_collector(sources) -> dict[str, list[Path]]:
+    out: dict[str, list[Path]] = {}
+    for source in sources:
+        out.setdefault(source.collector, []).extend(source.roots)
+    return out
+
+
 def test_discover_finds_and_ingests_each_source(corpus, store, redactor, tmp_path):
     home = tmp_path / "home"
     fake_home(corpus, home)
@@ -132,10 +149,7 @@ def test_discover_finds_and_ingests_each_source(corpus, store, redactor, tmp_pat
                                      "agent": "claude-code", "command": "rm -rf /"}) + "\n")  # fmt: skip
     sources = discover_sources(home=home, env={}, cwd=home / "repo", platform="linux")
     results = ingest_discovered(store, sources, redactor)
-    summary = {
-        row["source"]: (row["files"], row["ingested"], row["quarantined"])
-        for row in discovery_summary(results)
-    }
+    summary = by_collector(discovery_summary(results))
     found = {name: counts for name, counts in summary.items() if counts[0]}
     assert found == {
         "claude-code.transcript": (2, 33 + 28, 0),  # tool-results/ is skipped
@@ -186,27 +200,26 @@ def test_discover_finds_and_ingests_each_source(corpus, store, redactor, tmp_pat
 
 def test_platforms_and_variables_move_the_roots(tmp_path):
     home = tmp_path / "home"
-    mac = {
-        s.collector: s.roots
-        for s in discover_sources(home=home, env={}, cwd=home, platform="darwin")
-    }
+    mac = roots_by_collector(discover_sources(home=home, env={}, cwd=home, platform="darwin"))
     assert (
         home / "Library/Application Support/Claude/local-agent-mode-sessions"
         in mac["claude-desktop.audit"]
     )
     assert home / "Library/Caches/claude-cli-nodejs" in mac["claude-code.mcp"]
-    win = {
-        s.collector: s.roots
-        for s in discover_sources(
+    win = roots_by_collector(
+        discover_sources(
             home=home, env={"APPDATA": "C:/Users/d/AppData/Roaming"}, cwd=home, platform="win32"
         )
-    }
+    )
     assert Path("C:/Users/d/AppData/Roaming/Code/User") in win["vscode-copilot.chat"]
-    moved = {s.collector: s.roots for s in discover_sources(
+    moved = roots_by_collector(discover_sources(
         home=home, env={"CODEX_HOME": "/srv/codex", "CLAUDE_CONFIG_DIR": "/a,/b", "XDG_DATA_HOME": "/x"},
-        cwd=home, platform="linux")}  # fmt: skip
-    assert moved["codex.rollout"] == [Path("/srv/codex")]
-    assert moved["claude-code.transcript"][:2] == [Path("/a"), Path("/b")]
+        cwd=home, platform="linux"))  # fmt: skip
+    assert moved["codex.rollout"] == [
+        Path("/srv/codex/sessions"),
+        Path("/srv/codex/archived_sessions"),
+    ]
+    assert moved["claude-code.transcript"][:2] == [Path("/a/projects"), Path("/b/projects")]
     assert moved["amp.thread"] == [Path("/x/amp/threads")]
 
 
@@ -223,10 +236,14 @@ def test_cli_ingest_discover_json(corpus, tmp_path):
         timeout=300,
         check=True,
     )
-    rows = {row["source"]: row for row in json.loads(done.stdout)}
-    assert rows["codex.rollout"]["ingested"] == 110 + 3
-    assert (rows["codex.session_json"]["files"], rows["codex.session_json"]["ingested"]) == (1, 3)
-    assert rows["openhands.trajectory"]["found"] is False
+    rows = {row["source"]: row for row in json.loads(done.stdout)}  # one row a location's label
+    assert rows["Codex rollouts"]["ingested"] == 110 + 3
+    assert (rows["Codex legacy sessions"]["files"], rows["Codex legacy sessions"]["ingested"]) == (
+        1,
+        3,
+    )
+    assert rows["OpenHands events"]["found"] is False
+    assert rows["Copilot CLI sessions"]["collector"] == "copilot.session"
 
 
 ISSUE_18 = {
@@ -245,6 +262,6 @@ def test_cli_sources_lists_every_agent_and_where_it_looks(tmp_path):
     )  # fmt: skip
     rows = {row["name"]: row for row in json.loads(done.stdout)}
     assert set(rows) >= ISSUE_18
-    assert str(tmp_path / ".copilot") in rows["copilot.session"]["locations"]
+    assert str(tmp_path / ".copilot/session-state") in rows["copilot.session"]["locations"]
     assert str(tmp_path / ".bash_history").rsplit("/", 1)[0] in rows["shell.bash"]["locations"]
     assert rows["codex.exec"]["locations"] == []  # its output goes where the user sends it

@@ -307,6 +307,7 @@ def sniffed_owner(head: bytes) -> str | None:
 class OtelLogCollector(Collector):
     """One agent's OTel log events. Subclasses map one record to columns (`columns`)."""
 
+    origin = "agent"
     agent: ClassVar[str]
 
     def sniff(self, path: Path, head: bytes) -> bool:

@@ -15,7 +15,16 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from agentaudit.collectors.base import Line, SourceInput, decode_json_line, loads_json
+from agentaudit.collectors.base import (
+    APPDATA,
+    MAC_SUPPORT,
+    XDG_CONFIG,
+    Line,
+    Location,
+    SourceInput,
+    decode_json_line,
+    loads_json,
+)
 from agentaudit.schema import EVENT_FIELDS, Quarantined, raw_json, stable_id
 
 # Shell and file tool names of every agent read here (Claude Code, Cursor, Gemini CLI, Copilot
@@ -79,6 +88,20 @@ CLAUDE_HOOK_EVENTS = (
     "FileChanged", "DirectoryAdded", "MessageDisplay",
 )  # fmt: skip
 EXIT_CODE = re.compile(r"(?:^|\n)\s*(?:Error: )?Exit [Cc]ode:? (-?\d+)")
+
+
+# The VS Code family of editors an extension (Cline, Roo Code, Copilot Chat) runs in
+EDITORS = ("Code", "Code - Insiders", "Cursor", "Windsurf", "VSCodium")
+
+
+def editor_locations(
+    label: str, editors: tuple[str, ...], patterns: tuple[str, ...]
+) -> tuple[Location, ...]:
+    """Where an editor extension keeps its files: each editor's `User` directory, by platform."""
+    return tuple(
+        Location(label, tuple(f"{base}/{e}/User" for e in editors), patterns, platforms=(platform,))
+        for base, platform in ((XDG_CONFIG, "linux"), (MAC_SUPPORT, "darwin"), (APPDATA, "win32"))
+    )
 
 
 def json_records(src: SourceInput) -> Iterator[tuple[Line, Any, str] | Quarantined]:

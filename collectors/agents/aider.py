@@ -35,10 +35,9 @@ class AiderChatHistory(Collector):
     source = "aider.history"
     version = "1"
     description = "Aider chat history (.aider.chat.history.md)"
-    locations = (
-        Location("{cwd}", ".aider.chat.history.md"),
-        Location("~", ".aider.chat.history.md"),
-    )
+    origin = "agent"
+    agent = "aider"
+    locations = (Location("Aider chat history", ("{cwd}", "~"), (".aider.chat.history.md",)),)
 
     def sniff(self, path: Path, head: bytes) -> bool:
         return path.name.endswith(".aider.chat.history.md") or (

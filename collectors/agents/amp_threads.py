@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from agentaudit.collectors.agents._shared import decided_by, text_of, tool_columns
-from agentaudit.collectors.base import Collector, Location, Output, SourceInput
+from agentaudit.collectors.base import XDG_DATA, Collector, Location, Output, SourceInput
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json
 
 
@@ -29,7 +29,9 @@ class AmpThread(Collector):
     source = "amp.thread"
     version = "1"
     description = "Amp threads (~/.local/share/amp/threads/T-*.json)"
-    locations = (Location("{xdg_data}/amp/threads", "T-*.json"),)
+    origin = "agent"
+    agent = "amp"
+    locations = (Location("Amp threads", (f"{XDG_DATA}/amp/threads",), ("T-*.json",)),)
     incremental = False
 
     def sniff(self, path: Path, head: bytes) -> bool:

@@ -33,8 +33,14 @@ class AntigravityTranscript(Collector):
     description = (
         "Google Antigravity transcripts (~/.gemini/antigravity/brain/*/…/transcript.jsonl)"
     )
+    origin = "agent"
+    agent = "antigravity"
     locations = (
-        Location("~/.gemini/antigravity/brain", "*/.system_generated/logs/transcript.jsonl"),
+        Location(
+            "Antigravity transcripts",
+            ("~/.gemini/antigravity/brain",),
+            ("*/.system_generated/logs/transcript.jsonl",),
+        ),
     )
 
     def sniff(self, path: Path, head: bytes) -> bool:

@@ -26,7 +26,9 @@ class AntigravityHooks(Collector):
     source = "antigravity.hooks"
     version = "1"
     description = "Google Antigravity hook payloads (`agentaudit hook antigravity`)"
-    locations = (Location("{hooks}", "antigravity-*.jsonl"),)
+    origin = "agent"
+    agent = "antigravity"
+    locations = (Location("Antigravity hook log", ("{hooks}",), ("antigravity-*.jsonl",)),)
 
     def sniff(self, path: Path, head: bytes) -> bool:
         first = head.split(b"\n", 1)[0]

@@ -58,14 +58,15 @@ class ClaudeCodeTranscript(Collector):
     source = "claude-code.transcript"
     version = "1"
     description = "Claude Code session transcripts (~/.claude/projects/**/*.jsonl)"
+    origin = "agent"
+    agent = "claude-code"
     locations = (
         Location(
-            "~/.claude",
-            "projects/**/*.jsonl",
-            env="CLAUDE_CONFIG_DIR",
+            "Claude Code transcripts",
+            ("$CLAUDE_CONFIG_DIR/projects", "~/.claude/projects", "~/.config/claude/projects"),
+            ("**/*.jsonl",),
             skip=("tool-results", "journal.jsonl"),
         ),
-        Location("~/.config/claude", "projects/**/*.jsonl", skip=("tool-results", "journal.jsonl")),
     )
 
     def sniff(self, path: Path, head: bytes) -> bool:

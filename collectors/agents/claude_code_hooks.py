@@ -58,7 +58,8 @@ class ClaudeCodeHooks(Collector):
     source = "claude-code.hooks"
     version = "2"
     description = "Claude Code hook payloads, all 33 events (`agentaudit hook claude-code`)"
-    locations = (Location("{hooks}", "claude-code-*.jsonl"),)
+    origin = "agent"
+    locations = (Location("Claude Code hook log", ("{hooks}",), ("claude-code-*.jsonl",)),)
     agent = "claude-code"  # the `agent` the hook command was given (and the canonical column)
     call_hooks = _CALL_HOOKS
     prompt_hooks = frozenset({"UserPromptSubmit"})

@@ -23,7 +23,16 @@ from pathlib import Path
 from typing import Any
 
 from agentaudit.collectors.agents._shared import json_records, mcp_columns
-from agentaudit.collectors.base import Collector, Line, Location, Output, SourceInput
+from agentaudit.collectors.base import (
+    LOCALAPPDATA,
+    MAC_CACHES,
+    XDG_CACHE,
+    Collector,
+    Line,
+    Location,
+    Output,
+    SourceInput,
+)
 from agentaudit.schema import Quarantined, new_event, parse_time
 
 _CALLING = re.compile(r"^Calling MCP tool: (?P<tool>\S+)")
@@ -45,11 +54,26 @@ class ClaudeCodeMcpLogs(Collector):
     source = "claude-code.mcp"
     version = "1"
     description = "Claude Code MCP server logs (mcp-logs-<server>/*.jsonl): every tools/call"
+    origin = "agent"
+    agent = "claude-code"
     locations = (
-        Location("{xdg_cache}/claude-cli-nodejs", "*/mcp-logs-*/*.jsonl", platforms=("linux",)),
-        Location("{mac_caches}/claude-cli-nodejs", "*/mcp-logs-*/*.jsonl", platforms=("darwin",)),
         Location(
-            "{localappdata}/claude-cli-nodejs/Cache", "*/mcp-logs-*/*.jsonl", platforms=("win32",)
+            "Claude Code MCP logs",
+            (f"{XDG_CACHE}/claude-cli-nodejs",),
+            ("*/mcp-logs-*/*.jsonl",),
+            platforms=("linux",),
+        ),
+        Location(
+            "Claude Code MCP logs",
+            (f"{MAC_CACHES}/claude-cli-nodejs",),
+            ("*/mcp-logs-*/*.jsonl",),
+            platforms=("darwin",),
+        ),
+        Location(
+            "Claude Code MCP logs",
+            (f"{LOCALAPPDATA}/claude-cli-nodejs/Cache",),
+            ("*/mcp-logs-*/*.jsonl",),
+            platforms=("win32",),
         ),
     )
 

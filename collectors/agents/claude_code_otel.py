@@ -37,10 +37,11 @@ class ClaudeCodeOtel(OtelLogCollector):
     source = "claude-code.otel"
     version = "2"
     description = "Claude Code OpenTelemetry log events (OTLP/JSON; `agentaudit serve`)"
-    locations = (
-        Location("{agentaudit}/otlp", "claude-code-otel-*.jsonl"),
-    )  # spools before serve's
+    origin = "agent"
     agent = "claude-code"
+    locations = (  # spools before serve's
+        Location("Claude Code OTLP spool", ("{data}/otlp",), ("claude-code-otel-*.jsonl",)),
+    )
     otlp = OtlpInterest(
         signals=("logs",),
         names=(PREFIX,),

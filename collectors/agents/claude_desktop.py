@@ -26,7 +26,15 @@ from agentaudit.collectors.agents._shared import (
     tool_columns,
 )
 from agentaudit.collectors.agents.claude_code import _outcome
-from agentaudit.collectors.base import Collector, Line, Location, Output, SourceInput
+from agentaudit.collectors.base import (
+    APPDATA,
+    MAC_SUPPORT,
+    Collector,
+    Line,
+    Location,
+    Output,
+    SourceInput,
+)
 from agentaudit.schema import Quarantined, new_event
 
 
@@ -35,14 +43,20 @@ class ClaudeDesktopAudit(Collector):
     source = "claude-desktop.audit"
     version = "1"
     description = "Claude Desktop / Cowork local agent mode audit.jsonl (Agent SDK messages)"
+    origin = "agent"
+    agent = "claude-desktop"
     locations = (
         Location(
-            "{mac_support}/Claude/local-agent-mode-sessions",
-            "**/audit.jsonl",
+            "Claude Desktop agent audit logs",
+            (f"{MAC_SUPPORT}/Claude/local-agent-mode-sessions",),
+            ("**/audit.jsonl",),
             platforms=("darwin",),
         ),
         Location(
-            "{appdata}/Claude/local-agent-mode-sessions", "**/audit.jsonl", platforms=("win32",)
+            "Claude Desktop agent audit logs",
+            (f"{APPDATA}/Claude/local-agent-mode-sessions",),
+            ("**/audit.jsonl",),
+            platforms=("win32",),
         ),
     )
 

@@ -20,7 +20,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from agentaudit.collectors.agents._shared import decided_by, mcp_columns, tool_columns
+from agentaudit.collectors.agents._shared import (
+    EDITORS,
+    decided_by,
+    editor_locations,
+    mcp_columns,
+    tool_columns,
+)
 from agentaudit.collectors.base import Collector, Location, Output, SourceInput, loads_json
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json
 
@@ -37,83 +43,14 @@ class ClineTask(Collector):
     source = "cline.task"
     version = "1"
     description = "Cline task folders (globalStorage/saoudrizwan.claude-dev/tasks/*)"
+    origin = "agent"
     locations = (
-        Location(
-            "{xdg_config}/Code/User",
-            "globalStorage/saoudrizwan.claude-dev/tasks/*/ui_messages.json",
-            platforms=("linux",),
+        *editor_locations(
+            "Cline tasks",
+            EDITORS,
+            ("globalStorage/saoudrizwan.claude-dev/tasks/*/ui_messages.json",),
         ),
-        Location(
-            "{xdg_config}/Code - Insiders/User",
-            "globalStorage/saoudrizwan.claude-dev/tasks/*/ui_messages.json",
-            platforms=("linux",),
-        ),
-        Location(
-            "{xdg_config}/Cursor/User",
-            "globalStorage/saoudrizwan.claude-dev/tasks/*/ui_messages.json",
-            platforms=("linux",),
-        ),
-        Location(
-            "{xdg_config}/Windsurf/User",
-            "globalStorage/saoudrizwan.claude-dev/tasks/*/ui_messages.json",
-            platforms=("linux",),
-        ),
-        Location(
-            "{xdg_config}/VSCodium/User",
-            "globalStorage/saoudrizwan.claude-dev/tasks/*/ui_messages.json",
-            platforms=("linux",),
-        ),
-        Location(
-            "{mac_support}/Code/User",
-            "globalStorage/saoudrizwan.claude-dev/tasks/*/ui_messages.json",
-            platforms=("darwin",),
-        ),
-        Location(
-            "{mac_support}/Code - Insiders/User",
-            "globalStorage/saoudrizwan.claude-dev/tasks/*/ui_messages.json",
-            platforms=("darwin",),
-        ),
-        Location(
-            "{mac_support}/Cursor/User",
-            "globalStorage/saoudrizwan.claude-dev/tasks/*/ui_messages.json",
-            platforms=("darwin",),
-        ),
-        Location(
-            "{mac_support}/Windsurf/User",
-            "globalStorage/saoudrizwan.claude-dev/tasks/*/ui_messages.json",
-            platforms=("darwin",),
-        ),
-        Location(
-            "{mac_support}/VSCodium/User",
-            "globalStorage/saoudrizwan.claude-dev/tasks/*/ui_messages.json",
-            platforms=("darwin",),
-        ),
-        Location(
-            "{appdata}/Code/User",
-            "globalStorage/saoudrizwan.claude-dev/tasks/*/ui_messages.json",
-            platforms=("win32",),
-        ),
-        Location(
-            "{appdata}/Code - Insiders/User",
-            "globalStorage/saoudrizwan.claude-dev/tasks/*/ui_messages.json",
-            platforms=("win32",),
-        ),
-        Location(
-            "{appdata}/Cursor/User",
-            "globalStorage/saoudrizwan.claude-dev/tasks/*/ui_messages.json",
-            platforms=("win32",),
-        ),
-        Location(
-            "{appdata}/Windsurf/User",
-            "globalStorage/saoudrizwan.claude-dev/tasks/*/ui_messages.json",
-            platforms=("win32",),
-        ),
-        Location(
-            "{appdata}/VSCodium/User",
-            "globalStorage/saoudrizwan.claude-dev/tasks/*/ui_messages.json",
-            platforms=("win32",),
-        ),
-        Location("~/.cline/data", "tasks/*/ui_messages.json"),
+        Location("Cline CLI tasks", ("~/.cline/data",), ("tasks/*/ui_messages.json",)),
     )
     incremental = False
     agent: ClassVar[str] = "cline"

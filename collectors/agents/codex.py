@@ -54,6 +54,7 @@ _OUTPUT_TYPES = {"function_call_output", "custom_tool_call_output", "local_shell
 _CALL_TYPES = {"function_call", "local_shell_call", "custom_tool_call"}
 _RESPONSE_TYPES = _CALL_TYPES | _OUTPUT_TYPES | {"message", "reasoning", "web_search_call"}
 _END_EVENTS = {"exec_command_end", "patch_apply_end", "mcp_tool_call_end"}
+_CODEX_ROOTS = ("${CODEX_HOME:-~/.codex}/sessions", "${CODEX_HOME:-~/.codex}/archived_sessions")
 
 
 class CodexRollout(Collector):
@@ -61,10 +62,9 @@ class CodexRollout(Collector):
     source = "codex.rollout"
     version = "1"
     description = "OpenAI Codex CLI rollouts (~/.codex/sessions/**/rollout-*.jsonl)"
-    locations = (
-        Location("~/.codex", "sessions/**/rollout-*.jsonl", env="CODEX_HOME"),
-        Location("~/.codex", "archived_sessions/**/rollout-*.jsonl", env="CODEX_HOME"),
-    )
+    origin = "agent"
+    agent = "codex"
+    locations = (Location("Codex rollouts", _CODEX_ROOTS, ("**/rollout-*.jsonl",)),)
 
     def sniff(self, path: Path, head: bytes) -> bool:
         first = head.split(b"\n", 1)[0]
@@ -107,11 +107,10 @@ class CodexLegacySession(Collector):
     source = "codex.rollout"  # same calls, same table rows as the JSONL rollouts
     version = "1"
     description = "Legacy Codex CLI session documents (~/.codex/sessions/rollout-*.json)"
-    locations = (
-        Location("~/.codex", "sessions/**/rollout-*.json", env="CODEX_HOME"),
-        Location("~/.codex", "archived_sessions/**/rollout-*.json", env="CODEX_HOME"),
-    )
     incremental = False  # the document is rewritten whole as the session grows
+    origin = "agent"
+    agent = "codex"
+    locations = (Location("Codex legacy sessions", _CODEX_ROOTS, ("**/rollout-*.json",)),)
 
     def sniff(self, path: Path, head: bytes) -> bool:
         compact = re.sub(rb"\s+", b"", head[:4096])

@@ -30,6 +30,8 @@ class CodexExec(Collector):
     source = "codex.exec"
     version = "1"
     description = "`codex exec --json` output (thread, turn and item events, JSON lines)"
+    origin = "agent"
+    agent = "codex"
 
     def sniff(self, path: Path, head: bytes) -> bool:
         first = head.split(b"\n", 1)[0].replace(b" ", b"")

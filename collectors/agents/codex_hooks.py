@@ -25,7 +25,7 @@ class CodexHooks(ClaudeCodeHooks):
     source = "codex.hooks"
     version = "1"
     description = "Codex hook payloads recorded by `agentaudit hook codex`"
-    locations = (Location("{hooks}", "codex-*.jsonl"),)
+    locations = (Location("Codex hook log", ("{hooks}",), ("codex-*.jsonl",)),)
     agent = "codex"
 
     def sniff_bare(self, first: bytes) -> bool:

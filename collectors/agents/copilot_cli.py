@@ -34,9 +34,14 @@ class CopilotCliSession(Collector):
     source = "copilot.session"
     version = "1"
     description = "GitHub Copilot CLI session events (~/.copilot/session-state/*/events.jsonl)"
+    origin = "agent"
+    agent = "copilot"
     locations = (
-        Location("~/.copilot", "session-state/*/events.jsonl", env="COPILOT_HOME"),
-        Location("~/.copilot", "session-state/*.jsonl", env="COPILOT_HOME"),
+        Location(
+            "Copilot CLI sessions",
+            ("${COPILOT_HOME:-~/.copilot}/session-state",),
+            ("*/events.jsonl", "*.jsonl"),
+        ),
     )
 
     def sniff(self, path: Path, head: bytes) -> bool:

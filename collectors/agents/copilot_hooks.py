@@ -40,7 +40,9 @@ class CopilotHooks(Collector):
     source = "copilot.hooks"
     version = "1"
     description = "GitHub Copilot CLI hook payloads (`agentaudit hook copilot <event>`)"
-    locations = (Location("{hooks}", "copilot-*.jsonl"),)
+    origin = "agent"
+    agent = "copilot"
+    locations = (Location("Copilot CLI hook log", ("{hooks}",), ("copilot-*.jsonl",)),)
 
     def sniff(self, path: Path, head: bytes) -> bool:
         first = head.split(b"\n", 1)[0]

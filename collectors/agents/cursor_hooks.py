@@ -28,7 +28,9 @@ class CursorHooks(Collector):
     source = "cursor.hooks"
     version = "1"
     description = "Cursor hook payloads recorded by `agentaudit hook cursor` (JSON lines)"
-    locations = (Location("{hooks}", "cursor-*.jsonl"),)
+    origin = "agent"
+    agent = "cursor"
+    locations = (Location("Cursor hook log", ("{hooks}",), ("cursor-*.jsonl",)),)
 
     def sniff(self, path: Path, head: bytes) -> bool:
         first = head.split(b"\n", 1)[0]

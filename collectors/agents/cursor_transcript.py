@@ -25,7 +25,13 @@ class CursorAgentTranscript(Collector):
     source = "cursor.transcript"
     version = "1"
     description = "Cursor agent transcripts (~/.cursor/projects/*/agent-transcripts/**/*.jsonl)"
-    locations = (Location("~/.cursor/projects", "*/agent-transcripts/**/*.jsonl"),)
+    origin = "agent"
+    agent = "cursor"
+    locations = (
+        Location(
+            "Cursor agent transcripts", ("~/.cursor/projects",), ("*/agent-transcripts/**/*.jsonl",)
+        ),
+    )
     incremental = False  # Cursor rewrites these files in place
 
     def sniff(self, path: Path, head: bytes) -> bool:

@@ -27,10 +27,14 @@ class GeminiChat(Collector):
     source = "gemini.chat"
     version = "1"
     description = "Gemini CLI chat sessions (~/.gemini/tmp/*/chats/session-*.json) and logs.json"
+    origin = "agent"
+    agent = "gemini"
     locations = (
-        Location("~/.gemini", "tmp/*/chats/session-*.json", env="GEMINI_DIR"),
-        Location("~/.gemini", "tmp/*/chats/session-*.jsonl", env="GEMINI_DIR"),
-        Location("~/.gemini", "tmp/*/logs.json", env="GEMINI_DIR"),
+        Location(
+            "Gemini CLI chats",
+            ("${GEMINI_DIR:-~/.gemini}/tmp",),
+            ("*/chats/session-*.json", "*/chats/session-*.jsonl", "*/logs.json"),
+        ),
     )
     incremental = False  # the JSON document is rewritten in place
 

@@ -23,7 +23,7 @@ class GeminiHooks(ClaudeCodeHooks):
     source = "gemini.hooks"
     version = "1"
     description = "Gemini CLI hook payloads recorded by `agentaudit hook gemini`"
-    locations = (Location("{hooks}", "gemini-*.jsonl"),)
+    locations = (Location("Gemini CLI hook log", ("{hooks}",), ("gemini-*.jsonl",)),)
     agent = "gemini"
     call_hooks = frozenset({"BeforeTool", "AfterTool"})
     prompt_hooks = frozenset({"BeforeAgent"})

@@ -26,9 +26,13 @@ class GeminiOtel(OtelLogCollector):
     source = "gemini.otel"
     version = "1"
     description = "Gemini CLI telemetry log events (gemini_cli.*; OTLP or telemetry.outfile)"
+    origin = "agent"
     locations = (
-        Location("~/.gemini", "telemetry.log", env="GEMINI_DIR"),
-        Location("{cwd}/.gemini", "telemetry.log"),
+        Location(
+            "Gemini CLI telemetry outfile",
+            ("${GEMINI_DIR:-~/.gemini}", "{cwd}/.gemini"),
+            ("telemetry.log",),
+        ),
     )
     agent = "gemini"
     otlp = OtlpInterest(signals=("logs",), names=(PREFIX,), services=("gemini-cli",))

@@ -23,7 +23,12 @@ class GuardDecisions(Collector):
     source = "agentaudit.guard"
     version = "1"
     description = "agentaudit guard decisions (allow / ask / deny, JSON lines)"
-    locations = (Location("{agentaudit}/guard", "decisions.jsonl", env="AGENTAUDIT_GUARD_LOG"),)
+    origin = "agentaudit"  # the guard's verdicts on agents' calls, not an agent's own record
+    locations = (  # AGENTAUDIT_GUARD_LOG names the log file itself
+        Location(
+            "Guard decisions", ("$AGENTAUDIT_GUARD_LOG", "{data}/guard"), ("decisions.jsonl",)
+        ),
+    )
 
     def sniff(self, path: Path, head: bytes) -> bool:
         return head.startswith(b'{"guard_decision"')

@@ -21,7 +21,7 @@ from agentaudit.collectors.agents._opencode import (
     part_columns,
     session_columns,
 )
-from agentaudit.collectors.base import Collector, Location, Output, SourceInput
+from agentaudit.collectors.base import XDG_DATA, Collector, Location, Output, SourceInput
 from agentaudit.schema import Quarantined, new_event, raw_json
 
 _SQLITE = b"SQLite format 3\x00"
@@ -32,7 +32,9 @@ class OpencodeSqlite(Collector):
     source = "opencode.db"
     version = "1"
     description = "opencode's SQLite store (~/.local/share/opencode/opencode*.db)"
-    locations = (Location("{xdg_data}/opencode", "opencode*.db"),)
+    origin = "agent"
+    agent = "opencode"
+    locations = (Location("OpenCode database", (f"{XDG_DATA}/opencode",), ("opencode*.db",)),)
     incremental = False
 
     def sniff(self, path: Path, head: bytes) -> bool:

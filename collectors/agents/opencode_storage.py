@@ -20,7 +20,7 @@ from agentaudit.collectors.agents._opencode import (
     part_columns,
     session_columns,
 )
-from agentaudit.collectors.base import Collector, Location, Output, SourceInput
+from agentaudit.collectors.base import XDG_DATA, Collector, Location, Output, SourceInput
 from agentaudit.schema import Quarantined, new_event, raw_json
 
 
@@ -37,9 +37,14 @@ class OpencodeStorage(Collector):
     source = "opencode.storage"
     version = "1"
     description = "opencode's JSON tree (~/.local/share/opencode/storage/{session,part}/...)"
+    origin = "agent"
+    agent = "opencode"
     locations = (
-        Location("{xdg_data}/opencode/storage", "session/*/*.json"),
-        Location("{xdg_data}/opencode/storage", "part/*/*.json"),
+        Location(
+            "OpenCode session files",
+            (f"{XDG_DATA}/opencode/storage",),
+            ("session/*/*.json", "part/*/*.json"),
+        ),
     )
     incremental = False
 

@@ -26,7 +26,9 @@ class OpenHandsTrajectory(Collector):
     source = "openhands.trajectory"
     version = "1"
     description = "OpenHands V0 trajectories (JSON array of action/observation events)"
-    locations = (Location("~/.openhands/sessions", "*/events/*.json"),)
+    origin = "agent"
+    agent = "openhands"
+    locations = (Location("OpenHands events", ("~/.openhands/sessions",), ("*/events/*.json",)),)
     incremental = False
 
     def sniff(self, path: Path, head: bytes) -> bool:

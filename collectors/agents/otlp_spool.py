@@ -25,7 +25,10 @@ class OtlpSpool(Collector):
     source = "otlp.spool"
     version = "1"
     description = "OTLP logs, metrics and traces spooled by `agentaudit serve --spool` or `watch`"
-    locations = (Location("{agentaudit}/otlp", "otlp-*.jsonl"),)
+    origin = "agent"  # any agent's telemetry: each event names its agent
+    locations = (
+        Location("OTLP spool (serve --spool, watch)", ("{data}/otlp",), ("otlp-*.jsonl",)),
+    )
 
     def sniff(self, path: Path, head: bytes) -> bool:
         return head.startswith(b'{"' + MARK.encode() + b'"')

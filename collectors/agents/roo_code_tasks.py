@@ -8,8 +8,8 @@ without it the model and version are unknown.
 
 from __future__ import annotations
 
+from agentaudit.collectors.agents._shared import EDITORS, editor_locations
 from agentaudit.collectors.agents.cline_tasks import ClineTask
-from agentaudit.collectors.base import Location
 
 
 class RooCodeTask(ClineTask):
@@ -17,82 +17,10 @@ class RooCodeTask(ClineTask):
     source = "roo-code.task"
     version = "1"
     description = "Roo Code task folders (globalStorage/rooveterinaryinc.roo-cline/tasks/*)"
-    locations = (
-        Location(
-            "{xdg_config}/Code/User",
-            "globalStorage/rooveterinaryinc.roo-cline/tasks/*/ui_messages.json",
-            platforms=("linux",),
-        ),
-        Location(
-            "{xdg_config}/Code - Insiders/User",
-            "globalStorage/rooveterinaryinc.roo-cline/tasks/*/ui_messages.json",
-            platforms=("linux",),
-        ),
-        Location(
-            "{xdg_config}/Cursor/User",
-            "globalStorage/rooveterinaryinc.roo-cline/tasks/*/ui_messages.json",
-            platforms=("linux",),
-        ),
-        Location(
-            "{xdg_config}/Windsurf/User",
-            "globalStorage/rooveterinaryinc.roo-cline/tasks/*/ui_messages.json",
-            platforms=("linux",),
-        ),
-        Location(
-            "{xdg_config}/VSCodium/User",
-            "globalStorage/rooveterinaryinc.roo-cline/tasks/*/ui_messages.json",
-            platforms=("linux",),
-        ),
-        Location(
-            "{mac_support}/Code/User",
-            "globalStorage/rooveterinaryinc.roo-cline/tasks/*/ui_messages.json",
-            platforms=("darwin",),
-        ),
-        Location(
-            "{mac_support}/Code - Insiders/User",
-            "globalStorage/rooveterinaryinc.roo-cline/tasks/*/ui_messages.json",
-            platforms=("darwin",),
-        ),
-        Location(
-            "{mac_support}/Cursor/User",
-            "globalStorage/rooveterinaryinc.roo-cline/tasks/*/ui_messages.json",
-            platforms=("darwin",),
-        ),
-        Location(
-            "{mac_support}/Windsurf/User",
-            "globalStorage/rooveterinaryinc.roo-cline/tasks/*/ui_messages.json",
-            platforms=("darwin",),
-        ),
-        Location(
-            "{mac_support}/VSCodium/User",
-            "globalStorage/rooveterinaryinc.roo-cline/tasks/*/ui_messages.json",
-            platforms=("darwin",),
-        ),
-        Location(
-            "{appdata}/Code/User",
-            "globalStorage/rooveterinaryinc.roo-cline/tasks/*/ui_messages.json",
-            platforms=("win32",),
-        ),
-        Location(
-            "{appdata}/Code - Insiders/User",
-            "globalStorage/rooveterinaryinc.roo-cline/tasks/*/ui_messages.json",
-            platforms=("win32",),
-        ),
-        Location(
-            "{appdata}/Cursor/User",
-            "globalStorage/rooveterinaryinc.roo-cline/tasks/*/ui_messages.json",
-            platforms=("win32",),
-        ),
-        Location(
-            "{appdata}/Windsurf/User",
-            "globalStorage/rooveterinaryinc.roo-cline/tasks/*/ui_messages.json",
-            platforms=("win32",),
-        ),
-        Location(
-            "{appdata}/VSCodium/User",
-            "globalStorage/rooveterinaryinc.roo-cline/tasks/*/ui_messages.json",
-            platforms=("win32",),
-        ),
+    locations = editor_locations(
+        "Roo Code tasks",
+        EDITORS,
+        ("globalStorage/rooveterinaryinc.roo-cline/tasks/*/ui_messages.json",),
     )
     agent = "roo-code"
     extension_dir = "rooveterinaryinc.roo-cline"

@@ -21,8 +21,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from agentaudit.collectors.agents._shared import decided_by, mcp_columns, tool_columns
-from agentaudit.collectors.base import Collector, Location, Output, SourceInput, loads_json
+from agentaudit.collectors.agents._shared import (
+    decided_by,
+    editor_locations,
+    mcp_columns,
+    tool_columns,
+)
+from agentaudit.collectors.base import Collector, Output, SourceInput, loads_json
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json
 
 _DECIDER = {0: "human", 1: "setting", 2: "setting", 3: "human", 4: "human"}
@@ -33,120 +38,16 @@ class VscodeCopilotChat(Collector):
     source = "vscode-copilot.chat"
     version = "1"
     description = "VS Code Copilot Chat agent sessions (workspaceStorage/*/chatSessions)"
-    locations = (
-        Location(
-            "{xdg_config}/Code/User", "workspaceStorage/*/chatSessions/*.json", platforms=("linux",)
-        ),
-        Location(
-            "{xdg_config}/Code/User",
-            "workspaceStorage/*/chatSessions/*.jsonl",
-            platforms=("linux",),
-        ),
-        Location(
-            "{xdg_config}/Code/User",
-            "globalStorage/emptyWindowChatSessions/*.json",
-            platforms=("linux",),
-        ),
-        Location(
-            "{xdg_config}/Code/User",
-            "globalStorage/emptyWindowChatSessions/*.jsonl",
-            platforms=("linux",),
-        ),
-        Location(
-            "{xdg_config}/Code - Insiders/User",
+    origin = "agent"
+    agent = "vscode-copilot"
+    locations = editor_locations(
+        "VS Code Copilot Chat sessions",
+        ("Code", "Code - Insiders"),
+        (
             "workspaceStorage/*/chatSessions/*.json",
-            platforms=("linux",),
-        ),
-        Location(
-            "{xdg_config}/Code - Insiders/User",
             "workspaceStorage/*/chatSessions/*.jsonl",
-            platforms=("linux",),
-        ),
-        Location(
-            "{xdg_config}/Code - Insiders/User",
             "globalStorage/emptyWindowChatSessions/*.json",
-            platforms=("linux",),
-        ),
-        Location(
-            "{xdg_config}/Code - Insiders/User",
             "globalStorage/emptyWindowChatSessions/*.jsonl",
-            platforms=("linux",),
-        ),
-        Location(
-            "{mac_support}/Code/User",
-            "workspaceStorage/*/chatSessions/*.json",
-            platforms=("darwin",),
-        ),
-        Location(
-            "{mac_support}/Code/User",
-            "workspaceStorage/*/chatSessions/*.jsonl",
-            platforms=("darwin",),
-        ),
-        Location(
-            "{mac_support}/Code/User",
-            "globalStorage/emptyWindowChatSessions/*.json",
-            platforms=("darwin",),
-        ),
-        Location(
-            "{mac_support}/Code/User",
-            "globalStorage/emptyWindowChatSessions/*.jsonl",
-            platforms=("darwin",),
-        ),
-        Location(
-            "{mac_support}/Code - Insiders/User",
-            "workspaceStorage/*/chatSessions/*.json",
-            platforms=("darwin",),
-        ),
-        Location(
-            "{mac_support}/Code - Insiders/User",
-            "workspaceStorage/*/chatSessions/*.jsonl",
-            platforms=("darwin",),
-        ),
-        Location(
-            "{mac_support}/Code - Insiders/User",
-            "globalStorage/emptyWindowChatSessions/*.json",
-            platforms=("darwin",),
-        ),
-        Location(
-            "{mac_support}/Code - Insiders/User",
-            "globalStorage/emptyWindowChatSessions/*.jsonl",
-            platforms=("darwin",),
-        ),
-        Location(
-            "{appdata}/Code/User", "workspaceStorage/*/chatSessions/*.json", platforms=("win32",)
-        ),
-        Location(
-            "{appdata}/Code/User", "workspaceStorage/*/chatSessions/*.jsonl", platforms=("win32",)
-        ),
-        Location(
-            "{appdata}/Code/User",
-            "globalStorage/emptyWindowChatSessions/*.json",
-            platforms=("win32",),
-        ),
-        Location(
-            "{appdata}/Code/User",
-            "globalStorage/emptyWindowChatSessions/*.jsonl",
-            platforms=("win32",),
-        ),
-        Location(
-            "{appdata}/Code - Insiders/User",
-            "workspaceStorage/*/chatSessions/*.json",
-            platforms=("win32",),
-        ),
-        Location(
-            "{appdata}/Code - Insiders/User",
-            "workspaceStorage/*/chatSessions/*.jsonl",
-            platforms=("win32",),
-        ),
-        Location(
-            "{appdata}/Code - Insiders/User",
-            "globalStorage/emptyWindowChatSessions/*.json",
-            platforms=("win32",),
-        ),
-        Location(
-            "{appdata}/Code - Insiders/User",
-            "globalStorage/emptyWindowChatSessions/*.jsonl",
-            platforms=("win32",),
         ),
     )
     incremental = False

@@ -31,7 +31,9 @@ class WindsurfHooks(Collector):
     source = "windsurf.hooks"
     version = "1"
     description = "Windsurf Cascade hook payloads (`agentaudit hook windsurf`; JSON lines)"
-    locations = (Location("{hooks}", "windsurf-*.jsonl"),)
+    origin = "agent"
+    agent = "windsurf"
+    locations = (Location("Windsurf hook log", ("{hooks}",), ("windsurf-*.jsonl",)),)
 
     def sniff(self, path: Path, head: bytes) -> bool:
         first = head.split(b"\n", 1)[0]

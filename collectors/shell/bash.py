@@ -29,7 +29,8 @@ class BashHistory(Collector):
     source = "shell.bash"
     version = "1"
     description = "bash history file (with HISTTIMEFORMAT `#<epoch>` lines or plain)"
-    locations = (Location("~", ".bash_history"),)
+    origin = "shell"
+    locations = (Location("bash history", ("~",), (".bash_history",)),)
 
     def sniff(self, path: Path, head: bytes) -> bool:
         lowered = path.name.lower()

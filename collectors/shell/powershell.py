@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from agentaudit.collectors.base import Collector, Line, Location, Output, SourceInput
+from agentaudit.collectors.base import (
+    APPDATA,
+    XDG_DATA,
+    Collector,
+    Line,
+    Location,
+    Output,
+    SourceInput,
+)
 from agentaudit.schema import new_event, raw_json, text_column
 
 _BOM = b"\xef\xbb\xbf"
@@ -22,15 +30,18 @@ class PSReadLineHistory(Collector):
     source = "shell.powershell"
     version = "1"
     description = "PowerShell PSReadLine history (ConsoleHost_history.txt)"
+    origin = "shell"
     locations = (
         Location(
-            "{xdg_data}/powershell/PSReadLine",
-            "ConsoleHost_history.txt",
+            "PowerShell history",
+            (f"{XDG_DATA}/powershell/PSReadLine",),
+            ("ConsoleHost_history.txt",),
             platforms=("linux", "darwin"),
         ),
         Location(
-            "{appdata}/Microsoft/Windows/PowerShell/PSReadLine",
-            "ConsoleHost_history.txt",
+            "PowerShell history",
+            (f"{APPDATA}/Microsoft/Windows/PowerShell/PSReadLine",),
+            ("ConsoleHost_history.txt",),
             platforms=("win32",),
         ),
     )

@@ -25,7 +25,10 @@ class PowerShellTranscript(Collector):
     source = "shell.powershell_transcript"
     version = "1"
     description = "PowerShell Start-Transcript text file (header and `PS <cwd>> command` lines)"
-    locations = (Location("~/Documents", "PowerShell_transcript.*.txt"),)
+    origin = "shell"
+    locations = (
+        Location("PowerShell transcripts", ("~/Documents",), ("PowerShell_transcript.*.txt",)),
+    )
 
     def sniff(self, path: Path, head: bytes) -> bool:
         return _START in head[:200].lower()

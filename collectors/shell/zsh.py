@@ -40,10 +40,8 @@ class ZshHistory(Collector):
     source = "shell.zsh"
     version = "1"
     description = "zsh history file (EXTENDED_HISTORY or plain)"
-    locations = (
-        Location("~", ".zsh_history", env="ZDOTDIR"),
-        Location("~", ".zhistory", env="ZDOTDIR"),
-    )
+    origin = "shell"
+    locations = (Location("zsh history", ("${ZDOTDIR:-~}",), (".zsh_history", ".zhistory")),)
 
     def sniff(self, path: Path, head: bytes) -> bool:
         return bool(_HEADER.match(head)) or "zsh" in path.name.lower() or path.name == ".zhistory"
