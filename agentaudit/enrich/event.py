@@ -13,13 +13,26 @@ from agentaudit.enrich.commands.model import max_severity
 from agentaudit.enrich.environments import infer_env_from_text
 from agentaudit.enrich.secrets import NoSecrets, Redactor
 
-_REDACTED_COLUMNS = ("command", "error", "url", "target", "text", "cwd", "raw")
+# Every column a source fills with free text (`paths` too, below); ids, enums and times are not.
+_REDACTED_COLUMNS = (
+    "command",
+    "error",
+    "url",
+    "target",
+    "text",
+    "cwd",
+    "raw",
+    "user_agent",
+    "actor",
+    "operation",
+    "env_evidence",
+)
 _CRITICAL_CATEGORIES = {"backup_destroy", "audit_tamper"}
 
 
 def enrich(event: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
     """Fill the analysis columns of one canonical event, in place; returns it."""
-    _redact(event, redactor)
+    weak = _redact(event, redactor)
     categories: list[str] = list(event.get("categories") or [])
     destructive = bool(event.get("destructive"))
     command_severity: str | None = None
@@ -39,7 +52,8 @@ def enrich(event: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
         categories += provider_categories
         destructive = destructive or bool(provider_categories)
     # Reading or printing a secret is credential access; sending one is its use.
-    revealed = set(event.get("secret_fps") or []) - {event.get("credential_fp")}
+    # (a random-looking string found by entropy alone is redacted, but reading it is not access)
+    revealed = set(event.get("secret_fps") or []) - {event.get("credential_fp")} - weak
     if revealed and event["kind"] in ("file", "process"):
         categories.append("credential_access")
     event["categories"] = list(dict.fromkeys(categories)) or None
@@ -62,25 +76,31 @@ def enrich(event: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
     return event
 
 
-def _redact(event: dict[str, Any], redactor: Redactor) -> None:
+def _redact(event: dict[str, Any], redactor: Redactor) -> set[str]:
+    """Redact every free-text column in place; the fingerprints found by entropy alone."""
     seen: list[str] = list(event.get("secret_fps") or [])
     credential = event.get("credential_fp")
     if isinstance(redactor, NoSecrets):  # the prefilter ruled every value out: nothing to do
         event["secret_fps"], event["credential_fp"] = seen or None, credential
-        return
+        return set()
+    weak: set[str] = set()
+    strong: set[str] = set()
     for column in _REDACTED_COLUMNS:
         value = event.get(column)
-        if not value:
+        if not value or not isinstance(value, str):
             continue
         result = redactor.redact(value)
         event[column] = result.text
         seen += [fp for fp in result.fingerprints if fp not in seen]
+        weak.update(result.weak)
+        strong.update(fp for fp in result.fingerprints if fp not in result.weak)
         if column == "command" and result.credentials and not credential:
             credential = result.credentials[0]
     if event.get("paths"):
         event["paths"] = [redactor.redact(p).text for p in event["paths"]]
     event["secret_fps"] = seen or None
     event["credential_fp"] = credential
+    return weak - strong
 
 
 def _command_severity(severity: str, categories: list[str]) -> str:

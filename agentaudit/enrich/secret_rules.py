@@ -1,0 +1,754 @@
+"""Where a secret sits, without dependencies: token shapes, key blocks, and named values.
+
+Standard library only, so the hook process (`agentaudit-hook`, which must stay fast) redacts
+payloads with the same rules before it writes a line; `secrets.Redactor` runs them together with
+detect-secrets' detectors. Every rule yields `(value, kind, used)`: the text to replace, its type,
+and whether it sits where a credential is used (a header, a flag, a variable set for a command).
+
+Three families:
+- SHAPES: formats a vendor fixed (a prefix, an alphabet, a length), found anywhere, even in a
+  sentence or a user agent. The prefixes are those the vendors document and secret scanners
+  check (gitleaks `cmd/generate/config/rules`, noseyparker's rules; no code copied).
+- KEY BLOCKS: a PEM private key is the whole block, not its header line; a truncated block
+  (an attribute cut at 512 characters) still has its body redacted.
+- NAMED VALUES: a value in the position of a secret: `NAME=value`, `name: value`, JSON
+  `"name": "value"`, `{"name": N, "value": V}` pairs, `--flag value`, headers, query
+  parameters, URL userinfo, `.netrc`/`.pgpass` lines, `mysql -pPASSWORD`, `curl -u user:pass`,
+  a user agent's `token/value` product, a sentence's "the API key is value". A name counts when
+  one of its words is a secret noun and its last word is not metadata (`secret_name`,
+  `key_id`); the value must look like a secret for that noun (see `_VALUE_CHECKS`).
+
+Patterns tolerate JSON escaping (`\\"`, `\\n`), so they also match inside a record's raw JSON;
+`views` gives the unescaped text for what only line structure shows.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import itertools
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+PLACEHOLDER_RE = re.compile(r"\[SECRET:([a-z0-9_]+):([0-9a-f]{16})\]")
+
+Found = tuple[str, str, bool]
+
+# -- token shapes ------------------------------------------------------------------------------
+_B = r"(?<![\w-])"  # not inside a longer token (a lookbehind: dropped by the RE2 prefilter)
+_E = r"(?![\w-])"
+
+# (kind, literals one of which every match contains, pattern)
+SHAPES: list[tuple[str, tuple[str, ...], str]] = [
+    (
+        "aws_access_key_id",
+        ("A3T", "AKIA", "ASIA", "ABIA", "ACCA"),
+        r"(?<![A-Za-z0-9])(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}(?![A-Za-z0-9])",
+    ),
+    # STS session tokens start with these heads (base64 of their binary header) in every sample
+    (
+        "aws_session_token",
+        ("IQoJb3JpZ2luX2V", "FwoGZXIvYXdzE"),
+        r"(?<![A-Za-z0-9+/])(?:IQoJb3JpZ2luX2V|FwoGZXIvYXdzE)[A-Za-z0-9+/]{60,}={0,2}",
+    ),
+    ("github_token", ("gh",), rf"{_B}gh[pousr]_[A-Za-z0-9]{{36,251}}{_E}"),
+    ("github_token", ("github_pat_",), rf"{_B}github_pat_[A-Za-z0-9_]{{40,251}}{_E}"),
+    ("gitlab_token", ("gl",), rf"{_B}gl(?:pat|ptt|dt|rt|oas|cbt|soat|ft)-[\w-]{{20,}}"),
+    ("slack_token", ("xox",), rf"{_B}xox[abposre]-(?:\d+-)+[A-Za-z0-9-]{{10,}}"),
+    (
+        "slack_webhook",
+        ("hooks.slack.com",),
+        r"(?<=hooks\.slack\.com/)(?:services|workflows|triggers)/[A-Za-z0-9_/+-]{20,}",
+    ),
+    (
+        "stripe_key",
+        ("sk_", "rk_", "whsec_"),
+        rf"{_B}(?:(?:sk|rk)_(?:live|test|prod)_|whsec_)[A-Za-z0-9]{{20,247}}{_E}",
+    ),
+    ("openai_key", ("sk-",), rf"{_B}sk-(?:proj|svcacct|admin)-[\w-]{{40,}}"),
+    ("openai_key", ("sk-",), rf"{_B}sk-[A-Za-z0-9]{{20}}T3BlbkFJ[A-Za-z0-9]{{20}}{_E}"),
+    ("anthropic_key", ("sk-ant-",), rf"{_B}sk-ant-[a-z]{{2,6}}\d{{2}}-[\w-]{{40,}}"),
+    ("google_api_key", ("AIza",), rf"{_B}AIza[\w-]{{35}}{_E}"),
+    ("google_oauth_token", ("ya29.",), rf"{_B}ya29\.[\w-]{{20,}}"),
+    ("google_refresh_token", ("1//0",), rf"{_B}1//0[\w-]{{40,}}"),
+    (
+        "jwt",
+        ("eyJ", "eyA"),
+        rf"{_B}ey[JA][\w-]{{8,}}={{0,2}}\.ey[\w-]{{6,}}={{0,2}}\.[\w-]{{8,}}={{0,2}}",
+    ),
+    ("vault_token", ("hvs.", "hvb.", "hvr."), rf"{_B}hv[sbr]\.[\w-]{{24,}}"),
+    ("heroku_key", ("HRKU-",), rf"{_B}HRKU-[\w-]{{20,}}"),
+    ("fly_token", ("fo1_", "fm1", "fm2"), rf"{_B}(?:fo1_[\w-]{{40,}}|fm[12][ar]?_[\w+/=-]{{40,}})"),
+    (
+        "supabase_token",
+        ("sbp_", "sb_secret_"),
+        rf"{_B}(?:sbp_(?:oauth_)?[a-f0-9]{{40}}|sb_secret_[\w-]{{20,}}){_E}",
+    ),
+    ("npm_token", ("npm_",), rf"{_B}npm_[A-Za-z0-9]{{36}}{_E}"),
+    ("pypi_token", ("pypi-AgE",), rf"{_B}pypi-AgE[\w-]{{50,}}"),
+    ("sendgrid_key", ("SG.",), rf"{_B}SG\.[\w-]{{22}}\.[\w-]{{43}}{_E}"),
+    ("twilio_key", ("SK",), rf"{_B}SK[0-9a-fA-F]{{32}}{_E}"),
+    ("digitalocean_token", ("_v1_",), rf"{_B}do[opr]_v1_[a-f0-9]{{64}}{_E}"),
+    ("shopify_token", ("shp",), rf"{_B}shp(?:at|ca|pa|ss)_[a-fA-F0-9]{{32}}{_E}"),
+    ("databricks_token", ("dapi",), rf"{_B}dapi[a-f0-9]{{32}}(?:-\d)?{_E}"),
+    ("huggingface_token", ("hf_",), rf"{_B}hf_[A-Za-z0-9]{{34}}{_E}"),
+    ("linear_key", ("lin_api_",), rf"{_B}lin_api_[A-Za-z0-9]{{40}}{_E}"),
+    ("doppler_token", ("dp.",), rf"{_B}dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{{40,}}"),
+    (
+        "grafana_token",
+        ("glsa_", "glc_"),
+        rf"{_B}(?:glsa_[A-Za-z0-9]{{32}}_[A-Fa-f0-9]{{8}}|glc_[A-Za-z0-9+/]{{32,}}={{0,2}})",
+    ),
+    ("sentry_token", ("sntr",), rf"{_B}sntr[ysu]_[A-Za-z0-9+/=_]{{40,}}"),
+    ("atlassian_token", ("ATATT3",), rf"{_B}ATATT3[\w=-]{{150,}}"),
+    ("postman_key", ("PMAK-",), rf"{_B}PMAK-[a-f0-9]{{24}}-[a-f0-9]{{34}}{_E}"),
+    ("age_secret_key", ("AGE-SECRET-KEY-1",), r"AGE-SECRET-KEY-1[0-9A-Z]{58}"),
+    ("newrelic_key", ("NRAK-",), rf"{_B}NRAK-[A-Z0-9]{{27}}{_E}"),
+    ("azure_ad_secret", ("Q~",), rf"{_B}[\w~.]{{3}}\dQ~[\w~.-]{{31,34}}{_E}"),
+]
+
+# -- key blocks ----------------------------------------------------------------------------------
+# A body line break is a newline, or one escaped once or more (`\n`, `\\n` in nested JSON).
+_BODY = r"(?:[A-Za-z0-9+/=]|[ \t\r\n]|\\+[nrt])"
+_PEM_RE = re.compile(
+    r"-----BEGIN[A-Z0-9 ]{0,30}PRIVATE KEY(?: BLOCK)?-----"
+    rf"(?:(?:[ \t\r\n]|\\+[nrt])*(?:Proc-Type|DEK-Info|Comment|Version):[^\n\\]*)*{_BODY}+"
+    r"(?:-----END[A-Z0-9 ]{0,30}-----)?"
+)
+_PUTTY_RE = re.compile(
+    rf"PuTTY-User-Key-File-\d:[^\n\\]*(?:(?:\n|\\+n)[^\n\\]*){{0,12}}?Private-Lines: *\d+{_BODY}+"
+)
+# base64 of a PEM private key (kubeconfig client-key-data, Kubernetes Secret data)
+_B64_PEM_RE = re.compile(r"LS0tLS1CRUdJTi[A-Za-z0-9+/]{20,}={0,2}")
+KEY_BLOCKS = (_PEM_RE, _PUTTY_RE, _B64_PEM_RE)
+
+# -- named values --------------------------------------------------------------------------------
+# Long nouns count as a word's ending (PGPASSWORD, authtoken); short ones as a whole word.
+_LONG_NOUNS = (
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "apikey",
+    "credential",
+    "credentials",
+)
+_SHORT_NOUNS = {
+    "key": "key",
+    "pass": "password",
+    "pwd": "password",
+    "pw": "password",
+    "auth": "key",
+    "sas": "key",
+    "pat": "token",
+    "jwt": "token",
+    "dsn": "url",
+    "url": "url",
+    "uri": "url",
+}
+# the last word names something about the secret, not the secret itself
+_METADATA = frozenset(
+    [
+        "name",
+        "names",
+        "id",
+        "ids",
+        "arn",
+        "ref",
+        "refs",
+        "path",
+        "paths",
+        "file",
+        "files",
+        "dir",
+        "type",
+        "types",
+        "length",
+        "len",
+        "count",
+        "size",
+        "version",
+        "env",
+        "var",
+        "vars",
+        "field",
+        "prefix",
+        "suffix",
+        "format",
+        "hash",
+        "fingerprint",
+        "fp",
+        "fps",
+        "expiry",
+        "expires",
+        "expiration",
+        "ttl",
+        "timeout",
+        "at",
+        "time",
+        "date",
+        "header",
+        "policy",
+        "scope",
+        "scopes",
+        "endpoint",
+        "host",
+        "method",
+        "provider",
+        "source",
+        "mode",
+        "location",
+        "region",
+        "label",
+        "description",
+        "usage",
+        "limit",
+        "rotation",
+        "encoding",
+        "algorithm",
+        "alg",
+        "kind",
+        "status",
+        "required",
+        "enabled",
+        "exists",
+        "reset",
+        "changed",
+        "updated",
+        "created",
+        "manager",
+        "store",
+        "command",
+        "cmd",
+        "helper",
+        "hint",
+        "rule",
+        "rules",
+        "pattern",
+        "patterns",
+        "regex",
+        "tokens",
+        "index",
+        "stdin",
+        "prompt",
+        "input",
+    ]
+)
+_WORDS_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+
+
+# a word before the noun that makes it something else: a page or idempotency token, a hash of
+# a token, a public key
+_NOT_CREDENTIALS = {
+    "token": frozenset(
+        [
+            "next",
+            "page",
+            "nextpage",
+            "continuation",
+            "client",
+            "clientrequest",
+            "request",
+            "idempotency",
+            "sync",
+            "resume",
+            "cancel",
+            "csrf",
+            "max",
+        ]
+    ),
+    "key": frozenset(
+        [
+            "public",
+            "tag",
+            "attribute",
+            "sort",
+            "partition",
+            "primary",
+            "foreign",
+            "cache",
+            "idempotency",
+        ]
+    ),
+}
+_HASHED = frozenset(["hashed", "hash", "digest"])
+
+
+def noun_of(name: str) -> str | None:
+    """`password`, `token` or `url` (how strictly to judge its value) when `name` names a
+    secret; None when it does not."""
+    words = [w.lower() for w in _WORDS_RE.findall(name)]
+    if not words or words[-1] in _METADATA or _HASHED.intersection(words):
+        return None
+    if words == ["key"]:  # `{"Key": "Name", "Value": ...}`: a tag, a map entry
+        return None
+    for noun, qualifiers in _NOT_CREDENTIALS.items():
+        for before, word in itertools.pairwise(words):
+            if word.startswith(noun) and before in qualifiers:
+                return None
+    joined = "".join(words)
+    if ("connection" in words and "string" in words) or joined.endswith("connstr"):
+        return "url"
+    found: str | None = None
+    for word in words:
+        for noun in _LONG_NOUNS:
+            if word.endswith(noun):
+                return "password" if noun.startswith("pass") else "token"
+        short = _SHORT_NOUNS.get(word)
+        if short == "password":
+            return "password"
+        if short and found in (None, "url"):
+            found = "token" if short == "key" else short
+    return found
+
+
+_NOT_VALUES = frozenset(
+    [
+        "true",
+        "false",
+        "null",
+        "none",
+        "nil",
+        "yes",
+        "no",
+        "undefined",
+        "redacted",
+        "hidden",
+        "masked",
+        "changeme",
+        "example",
+        "string",
+        "required",
+        "optional",
+        "secret",
+        "password",
+        "token",
+        "value",
+        "env",
+        "default",
+        "empty",
+    ]
+)
+_PATH_RE = re.compile(r"(?:~|\.{1,2})?/(?:[\w.@-]+/)*[\w.@-]*")
+_REFERENCE_RE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")  # os.environ, self.token
+
+
+def _is_reference(value: str) -> bool:
+    """A variable, template or placeholder naming a secret, not one."""
+    if value[0] in "$%<{*" or value.startswith(("[SECRET:", "...", "ENC[", "vault:", "arn:")):
+        return True
+    return value.lower() in _NOT_VALUES or _REFERENCE_RE.fullmatch(value) is not None
+
+
+def _classes(value: str) -> tuple[bool, bool, bool]:
+    return (
+        any(c.isupper() for c in value),
+        any(c.islower() for c in value),
+        any(c.isdigit() for c in value),
+    )
+
+
+def _pathlike(value: str) -> bool:
+    return "://" in value or (
+        _PATH_RE.fullmatch(value) is not None and not re.fullmatch(r"[A-Za-z0-9/+]{40}", value)
+    )
+
+
+# words joined as a program names things: getUserUrl, ReadOnly, HIDDEN_DUE_TO_SECURITY_REASONS
+_IDENTIFIER_RE = re.compile(
+    r"(?:[A-Z]?[a-z]{2,}|[A-Z]{2,}(?![a-z]))(?:[_.-]?(?:[A-Z]?[a-z]{2,}|[A-Z]{2,}(?![a-z])))*"
+)
+
+
+def tokenish(value: str, min_len: int = 8) -> bool:
+    """Looks like a credential: long enough, and mixed (digits with letters, or both cases),
+    not a word, an identifier, a slug, a number, a path or a URL."""
+    if len(value) < min_len or _is_reference(value) or _pathlike(value):
+        return False
+    upper, lower, digit = _classes(value)
+    if not digit and _IDENTIFIER_RE.fullmatch(value):
+        return False
+    return (digit and (upper or lower)) or (upper and lower)
+
+
+def random_looking(value: str) -> bool:
+    """Stricter, for weak contexts (a URL-named variable, a sentence): 16+ characters of
+    mixed classes that change often (a CamelCase identifier changes once a word)."""
+    if not tokenish(value, 16) or not re.fullmatch(r"[\w+/=.~%-]+", value):
+        return False
+    kinds = [
+        "u" if c.isupper() else "l" if c.islower() else "d" if c.isdigit() else "s" for c in value
+    ]
+    changes = sum(a != b for a, b in itertools.pairwise(kinds))
+    return sum(_classes(value)) == 3 or changes >= len(value) // 4
+
+
+def _password_like(value: str) -> bool:
+    # 6+: a shorter value would be replaced inside unrelated words too
+    return len(value) >= 6 and not _is_reference(value) and not _pathlike(value)
+
+
+# strictness by noun, for a strong context (an assignment) and a weak one (a space, a sentence)
+_VALUE_CHECKS: dict[str, tuple[Callable[[str], bool], Callable[[str], bool]]] = {
+    "password": (_password_like, lambda v: tokenish(v, 6)),
+    "token": (tokenish, tokenish),
+    "url": (random_looking, random_looking),
+}
+
+# A value runs until whitespace, a quote, an escape or a delimiter of its container.
+_PH = r"\[SECRET:[a-z0-9_]+:[0-9a-f]{16}\]"  # a value redacted before (the hook log)
+_VC = r"[^\s'\"`\\,;&<>|(){}\[\]]"  # a value's character
+_VN = r"[^\s'\"`\\,;&<>|(){}\[\]0-9]"  # ... other than a digit: a value is not a number
+# 6+ characters, not all digits (`true` and `3600` are no secrets)
+_V = r"(?P<v>" + _PH + "|" + _VN + _VC + "{5,}|[0-9]" + _VC + "*" + _VN + _VC + "*)"
+# after a space (weaker than `=`): with a digit, or a lower-case letter then an upper-case one
+_VW = r"(?P<v>" + _PH + "|" + _VC + "*(?:[0-9]" + _VC + "*|[a-z]" + _VC + "*[A-Z]" + _VC + "*))"
+# a token, not a URL or a path: no `:` or `@`, no leading `/`
+_VR = r"(?P<v>[A-Za-z0-9+=_.~%-][A-Za-z0-9+/=_.~%-]{15,})(?![A-Za-z0-9+/=_.~%:@-])"
+_Q = r"\\*[\"'`]?"  # an optional quote, escaped or not
+
+
+def _name(nouns: str, group: str = "name") -> str:
+    """A name with one of `nouns` ending a word in it (`path`, `author`, `keyword` do not
+    count: the noun is followed by nothing, a plural s, a separator or a capital); `noun_of`
+    judges the whole name."""
+    tail = r"(?:s|[_.-][A-Za-z0-9_.-]{0,40}|[A-Z][A-Za-z0-9_.-]{0,40})?"
+    return rf"(?P<{group}>[A-Za-z0-9_.-]{{0,60}}?(?i:{nouns}){tail})"
+
+
+# `key` alone names a map entry (`{"Key": "Name", "Value": ...}`): it counts after a word
+_SECRET_NOUNS = (
+    r"passw(?:or)?d|passphrase|pass|pwd|pw|secret|token|auth|credentials?|sas|pat|jwt"
+    r"|[A-Za-z0-9][_.-]?key"
+)
+_URL_NOUNS = r"url|uri|dsn|connection_?string|conn_?str"
+_NAME = _name(_SECRET_NOUNS)
+_URL_NAME = _name(_URL_NOUNS)
+_OP = r"\\*[\"']?\]?[ \t]*(?P<op>:=|=>|==?|:(?!//))[ \t]*"  # closing quote, operator
+
+NAMED: list[tuple[str, re.Pattern[str], bool, str]] = [
+    # (kind, pattern, used, strength); groups: v (or v2) the value, name when there is one
+    (
+        "bearer_token",  # Authorization: Bearer|token|Basic ..., also as a JSON field
+        re.compile(
+            r"(?i)(?<![\w-])(?:proxy-)?authorization\\*[\"']?\s*[:=]\s*\\*[\"']?"
+            r"(?:(?:bearer|token|basic|bot|apikey|api-key|sso-key|key)\s+)?(?P<v>[^\s'\"`\\,;]{6,})"
+        ),
+        True,
+        "header",
+    ),
+    (
+        "bearer_token",
+        re.compile(r"(?i)(?<![\w-])bearer\s+(?P<v>[A-Za-z0-9._~+/=-]{8,})"),
+        True,
+        "token",
+    ),
+    (
+        "api_token_header",  # X-Vault-Token:, DD-API-KEY:, PRIVATE-TOKEN:, Project-Access-Token:
+        re.compile(
+            r"(?i)(?<![\w-])(?P<name>(?:[a-z0-9]+-)+(?:token|key|secret|password|passwd|auth|apikey|credential|pat))"
+            r"\\*[\"']?\s*:\s*\\*[\"']?(?P<v>[^\s'\"`\\,;]{6,})"
+        ),
+        True,
+        "header",
+    ),
+    ("cli_secret", re.compile(r"(?<![\w-])--?" + _NAME + r"(?:=|\s+)" + _Q + _V), True, "weak"),
+    # the boundary is matched, not looked behind: the RE2 prefilter keeps it (ARNs' `:secret:`)
+    ("env_secret", re.compile(r"(?:^|[^\w.:-])" + _NAME + _OP + _Q + _V), True, "strong"),
+    ("env_secret", re.compile(r"(?:^|[^\w.:-])" + _URL_NAME + _OP + _Q + _VR), True, "strong"),
+    (
+        "query_secret",  # Azure SAS `&sig=`, presigned URLs' signatures
+        re.compile(
+            r"(?i)[?&;#](?P<name>(?:x-(?:amz|goog)-)?sig(?:nature)?)=(?P<v>[^&\s'\"\\#<>]{8,})"
+        ),
+        True,
+        "query",
+    ),
+    (
+        "named_value",  # {"name": "X_TOKEN", "value": "..."}, YAML `- name: X_TOKEN\n  value: ...`
+        re.compile(
+            r"(?i)(?<![\w-])name\\*[\"']?\s*[:=]\s*\\*[\"']?(?P<name>[\w.-]{1,100})\\*[\"']?\s*(?:,|\s|\\+[nrt])*"
+            r"(?:-\s*)?\\*[\"']?value\\*[\"']?\s*[:=]\s*" + _Q + _V
+        ),
+        False,
+        "strong",
+    ),
+    # .netrc `password X`, `aws configure set aws_secret_access_key X`
+    ("spaced_secret", re.compile(r"(?<![\w./-])" + _NAME + r"[ \t]+" + _Q + _VW), False, "weak"),
+    # a user agent's `x-token/VALUE` product
+    (
+        "user_agent_secret",
+        re.compile(r"(?:^|[\s\(;])" + _NAME + r"/(?P<v>[^\s;()'\"\\]{12,})"),
+        True,
+        "weak",
+    ),
+    (
+        "prose_secret",  # "the DATABASE_URL is X", "my API key was X"
+        re.compile(
+            r"(?<![\w-])(?:" + _NAME + "|" + _name(_URL_NOUNS, "uname") + r")"
+            r"\s+(?i:is|was|=)\s+" + _Q + r"(?P<v>[^\s'\"`\\,;<>|(){}\[\]]{8,})"
+        ),
+        False,
+        "weak",
+    ),
+    (
+        "url_password",
+        re.compile(
+            r"(?i)(?<![\w+.-])[a-z][a-z0-9+.-]{1,20}://[^\s:/@'\"\\]*:(?P<v>[^\s@/'\"\\]{3,})@"
+        ),
+        True,
+        "password",
+    ),
+    (
+        "cli_password",  # mysql -pPASSWORD (no space: with one, -p prompts), sshpass -p X
+        re.compile(
+            r"(?<![\w-])(?:(?:mysql\w*|mariadb[\w-]*)\b[^\n|;&]*?\s-p(?P<v>[^\s'\"`\\-][^\s'\"`\\]{2,})"
+            r"|sshpass\s+-p\s*" + _Q + r"(?P<v2>[^\s'\"`\\]{4,}))"
+        ),
+        True,
+        "password",
+    ),
+    (
+        "basic_auth",  # curl -u user:password, --user, --proxy-user
+        re.compile(
+            r"(?<![\w-])(?:-u|-U|--user|--proxy-user)[ \t]*"
+            + _Q
+            + r"[^\s:'\"`\\]+:(?P<v>[^\s'\"`\\]{4,})"
+        ),
+        True,
+        "weak-password",
+    ),
+    (
+        "pgpass_password",  # ~/.pgpass: host:port:database:user:password
+        re.compile(
+            r"(?<![\w.:-])[\w.*-]+:(?:\d{1,5}|\*):[\w.*-]+:[\w.*@-]+:(?P<v>[^\s:'\"`\\]{4,})"
+        ),
+        False,
+        "password",
+    ),
+    (
+        "encoded_secret",  # echo <base64> | base64 -d
+        re.compile(
+            r"(?<![\w-])echo\s+(?:-n\s+)?"
+            + _Q
+            + r"(?P<v>[A-Za-z0-9+/]{16,}={0,2})"
+            + _Q
+            + r"\s*\|\s*base64\s+(?:-d|--decode|-D)"
+        ),
+        False,
+        "any",
+    ),
+]
+
+# For the RE2 prefilter, one witness stands for every rule keyed on a name: the noun, what can
+# follow it in a name, a separator, a value. (Each rule widened on its own repeats the name's
+# open prefix, and their DFA grows with every copy.)
+NAME_RULES = frozenset({"cli_secret", "env_secret", "spaced_secret", "user_agent_secret", "prose_secret"})
+_TAIL = r"(?:s|[_.-][A-Za-z0-9_.-]*|[A-Z][A-Za-z0-9_.-]*)?\\*[\"']?\]?[ \t]*"
+_V6 = r"(?:" + _PH + "|" + _VN + _VC + "{5,}|[0-9]" + _VC + "*" + _VN + _VC + "*)"
+NAME_WITNESS = "|".join(
+    (
+        r"(?i:" + _SECRET_NOUNS + ")" + _TAIL + r"(?::=|=>|==?|:)[ \t]*" + _Q + _V6,
+        r"(?i:" + _SECRET_NOUNS + ")" + _TAIL + r"[ \t]+" + _Q + _VW.replace("?P<v>", ""),
+        r"[\s\(;][A-Za-z0-9_.-]*(?i:" + _SECRET_NOUNS + ")" + _TAIL + r"/[^\s;()'\"\\]{8,}",
+        r"(?i:" + _SECRET_NOUNS + "|" + _URL_NOUNS + ")" + _TAIL + r"(?i:is|was|=)[ \t]+" + _Q + _VC + "{8,}",
+        r"(?i:" + _URL_NOUNS + ")" + _TAIL + r"(?::=|=>|==?|:)[ \t]*" + _Q
+        + r"[A-Za-z0-9+=_.~%-][A-Za-z0-9+/=_.~%-]{8,}",
+    )
+)
+
+# cheap literals a rule cannot match without (any of them, in the case-folded text)
+NAMED_LITERALS: dict[str, tuple[str, ...]] = {
+    "bearer_token": ("authorization", "bearer"),
+    "api_token_header": ("-",),
+    "cli_secret": ("-",),
+    "query_secret": ("sig",),
+    "named_value": ("value",),
+    "url_password": ("://",),
+    "cli_password": ("mysql", "mariadb", "sshpass"),
+    "basic_auth": ("-u", "--user", "--proxy-user"),
+    "pgpass_password": (":",),
+    "encoded_secret": ("base64",),
+    "user_agent_secret": ("/",),
+}
+
+
+def _accept(strength: str, match: re.Match[str], value: str) -> bool:
+    """Does the match's name and value make it a secret? (strength: see NAMED)"""
+    end = match.end("v") if match.groupdict().get("v") else match.end()
+    if match.string[end : end + 1] in ("(", "["):
+        return False  # os.getenv(...), config[...]: an indirect reference
+    if strength in ("any", "header"):
+        return not _is_reference(value)
+    if strength == "password":
+        return _password_like(value)
+    if strength == "weak-password":
+        return tokenish(value, 6)
+    name = match.groupdict().get("name") or match.groupdict().get("uname")
+    if strength in ("token", "query") or name is None:
+        return tokenish(value)
+    noun = noun_of(name)
+    if noun is None:
+        return False
+    strong, weak = _VALUE_CHECKS[noun]
+    return strong(value) if strength == "strong" else weak(value)
+
+
+def find_named(text: str, lowered: str, shortcuts: bool = True) -> Iterator[Found]:
+    """Values that sit in a secret's position (see NAMED)."""
+    for kind, pattern, used, strength in NAMED:
+        literals = NAMED_LITERALS.get(kind)
+        if shortcuts and literals and not any(x in lowered for x in literals):
+            continue
+        pos = 0
+        while (match := pattern.search(text, pos)) is not None:
+            groups = match.groupdict()
+            slot = "v" if groups.get("v") else "v2"
+            value = (groups.get(slot) or "").rstrip(".:,*")
+            if PLACEHOLDER_RE.fullmatch(value):  # redacted before (the hook log): keep its fp
+                yield value, kind, used
+            elif value and _accept(strength, match, value):
+                named = kind
+                if kind == "env_secret" and text[match.start("name") - 1 : match.start("name")] == '"':
+                    named = "json_secret"  # a JSON object's field
+                yield value, named, used and groups.get("op") in (None, "=", ":=")
+            else:  # not a secret: what it took for a value may hold one (`https://...?token=`)
+                pos = max(match.start(slot), match.start() + 1) if value else match.start() + 1
+                continue
+            pos = match.end()
+
+
+_SHAPE_RES = [(kind, hints, re.compile(pattern)) for kind, hints, pattern in SHAPES]
+
+
+def find_shapes(text: str, shortcuts: bool = True) -> Iterator[Found]:
+    for kind, hints, pattern in _SHAPE_RES:
+        if shortcuts and not any(h in text for h in hints):
+            continue
+        for match in pattern.finditer(text):
+            yield match.group(0), kind, False
+    for pattern in (_PEM_RE, _PUTTY_RE):
+        for match in pattern.finditer(text):
+            yield match.group(0).rstrip(" \t\r\n"), "private_key", False
+    for match in _B64_PEM_RE.finditer(text):
+        head = match.group(0)[:64]
+        try:
+            decoded = base64.b64decode(head[: len(head) // 4 * 4])
+        except (binascii.Error, ValueError):
+            continue
+        if b"PRIVATE KEY" in decoded:
+            yield match.group(0), "private_key", False
+
+
+def canonical(value: str) -> str:
+    """What is fingerprinted: a key block's body alone (line breaks, indentation and escaping
+    differ between the file, a JSON record and a YAML block), else the value itself."""
+    if value.startswith(("-----BEGIN", "PuTTY-User-Key-File")):
+        if value.startswith("PuTTY"):
+            value = value[value.find("Private-Lines:") :]
+        body = re.sub(r"\\+[nrt]", "", value)
+        body = re.sub(r"-----(?:BEGIN|END)[A-Z0-9 ]*-----|[A-Za-z-]+:[^\n]*\n", "", body)
+        return re.sub(r"[^A-Za-z0-9+/=]", "", body)
+    return value
+
+
+# -- views ----------------------------------------------------------------------------------------
+_ESCAPE_RE = re.compile(r"\\(?:([\"\\/bfnrt])|u([0-9a-fA-F]{4}))")
+_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+def _unescape_once(text: str) -> str:
+    return _ESCAPE_RE.sub(
+        lambda m: _ESCAPES[m.group(1)] if m.group(1) else chr(int(m.group(2), 16)), text
+    )
+
+
+def escape_once(text: str) -> str:
+    """JSON string escaping, as a record's raw JSON holds a value (no quotes around it)."""
+    return (
+        text.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+        .replace("\t", "\\t")
+    )
+
+
+def views(text: str, depth: int = 2) -> list[str]:
+    """The text, then its JSON-unescaped forms (a file's content inside a record's raw JSON,
+    a JSON document inside a JSON string), as long as unescaping changes something."""
+    out = [text]
+    while len(out) <= depth and "\\" in out[-1]:
+        unescaped = _unescape_once(out[-1])
+        if unescaped == out[-1]:
+            break
+        out.append(unescaped)
+    return out
+
+
+def find_core(text: str, shortcuts: bool = True) -> list[Found]:
+    """Every secret the rules of this module find in one view of a text."""
+    # what (?i) folds: ſ->s, K->k (casefold), ı->i
+    lowered = text.casefold().replace("\u0131", "i") if shortcuts else ""
+    return [*find_shapes(text, shortcuts), *find_named(text, lowered, shortcuts)]
+
+
+# -- fingerprints and replacement (shared by `secrets.Redactor` and the hook) ---------------------
+def fingerprint(key: bytes, value: str) -> str:
+    """HMAC-SHA256 of the value's canonical form under the install's key, 16 hex digits."""
+    data = canonical(value).encode("utf-8", "surrogateescape")
+    return hmac.new(key, data, hashlib.sha256).hexdigest()[:16]
+
+
+def replace_found(
+    text: str, found: list[Found], fingerprint_of: Callable[[str], str]
+) -> tuple[str, list[tuple[str, str, bool]]]:
+    """The text with every found value (and its JSON-escaped forms, as a value found in an
+    unescaped view appears in the text) replaced by `[SECRET:<kind>:<fp>]`, longest first so a
+    secret that contains another is replaced whole; and (fp, kind, used) per value. A value
+    that is a placeholder already keeps its fingerprint."""
+    out: list[tuple[str, str, bool]] = []
+    for value, kind, used in sorted(found, key=lambda f: -len(f[0])):
+        placeholder = PLACEHOLDER_RE.fullmatch(value)
+        if placeholder:
+            out.append((placeholder.group(2), kind, used))
+            continue
+        fp = fingerprint_of(value)
+        replacement = f"[SECRET:{kind}:{fp}]"
+        once = escape_once(value)
+        for form in dict.fromkeys((value, once, escape_once(once))):
+            if form in text:
+                text = text.replace(form, replacement)
+        out.append((fp, kind, used))
+    return text, out
+
+
+def redact_text(text: str, key: bytes) -> str:
+    """`text` redacted by these rules alone (no detect-secrets): for the hook process."""
+    found: list[Found] = []
+    for view in views(text):
+        found += find_core(view)
+    if not found:
+        return text
+    return replace_found(text, list(dict.fromkeys(found)), lambda v: fingerprint(key, v))[0]
+
+
+def load_or_create_key(path: Path) -> bytes:
+    """The per-install HMAC key: 32 random bytes, created once with mode 0600."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    key = os.urandom(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race: use its key
+        return path.read_bytes()
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key)
+    return key
