@@ -548,7 +548,9 @@ NAMED: list[tuple[str, re.Pattern[str], bool, str]] = [
 # For the RE2 prefilter, one witness stands for every rule keyed on a name: the noun, what can
 # follow it in a name, a separator, a value. (Each rule widened on its own repeats the name's
 # open prefix, and their DFA grows with every copy.)
-NAME_RULES = frozenset({"cli_secret", "env_secret", "spaced_secret", "user_agent_secret", "prose_secret"})
+NAME_RULES = frozenset(
+    {"cli_secret", "env_secret", "spaced_secret", "user_agent_secret", "prose_secret"}
+)
 _TAIL = r"(?:s|[_.-][A-Za-z0-9_.-]*|[A-Z][A-Za-z0-9_.-]*)?\\*[\"']?\]?[ \t]*"
 _V6 = r"(?:" + _PH + "|" + _VN + _VC + "{5,}|[0-9]" + _VC + "*" + _VN + _VC + "*)"
 NAME_WITNESS = "|".join(
@@ -556,8 +558,22 @@ NAME_WITNESS = "|".join(
         r"(?i:" + _SECRET_NOUNS + ")" + _TAIL + r"(?::=|=>|==?|:)[ \t]*" + _Q + _V6,
         r"(?i:" + _SECRET_NOUNS + ")" + _TAIL + r"[ \t]+" + _Q + _VW.replace("?P<v>", ""),
         r"[\s\(;][A-Za-z0-9_.-]*(?i:" + _SECRET_NOUNS + ")" + _TAIL + r"/[^\s;()'\"\\]{8,}",
-        r"(?i:" + _SECRET_NOUNS + "|" + _URL_NOUNS + ")" + _TAIL + r"(?i:is|was|=)[ \t]+" + _Q + _VC + "{8,}",
-        r"(?i:" + _URL_NOUNS + ")" + _TAIL + r"(?::=|=>|==?|:)[ \t]*" + _Q
+        r"(?i:"
+        + _SECRET_NOUNS
+        + "|"
+        + _URL_NOUNS
+        + ")"
+        + _TAIL
+        + r"(?i:is|was|=)[ \t]+"
+        + _Q
+        + _VC
+        + "{8,}",
+        r"(?i:"
+        + _URL_NOUNS
+        + ")"
+        + _TAIL
+        + r"(?::=|=>|==?|:)[ \t]*"
+        + _Q
         + r"[A-Za-z0-9+=_.~%-][A-Za-z0-9+/=_.~%-]{8,}",
     )
 )
@@ -614,7 +630,10 @@ def find_named(text: str, lowered: str, shortcuts: bool = True) -> Iterator[Foun
                 yield value, kind, used
             elif value and _accept(strength, match, value):
                 named = kind
-                if kind == "env_secret" and text[match.start("name") - 1 : match.start("name")] == '"':
+                if (
+                    kind == "env_secret"
+                    and text[match.start("name") - 1 : match.start("name")] == '"'
+                ):
                     named = "json_secret"  # a JSON object's field
                 yield value, named, used and groups.get("op") in (None, "=", ":=")
             else:  # not a secret: what it took for a value may hold one (`https://...?token=`)

@@ -363,7 +363,9 @@ def _prefilter_pattern() -> str:
             parts.append(f"(?{flags}:{body})" if flags else f"(?:{body})")
     rules = [p for _kind, _hints, p in secret_rules.SHAPES]
     rules += [p.pattern for p in secret_rules.KEY_BLOCKS]
-    rules += [p.pattern for kind, p, _u, _s in secret_rules.NAMED if kind not in secret_rules.NAME_RULES]
+    rules += [
+        p.pattern for kind, p, _u, _s in secret_rules.NAMED if kind not in secret_rules.NAME_RULES
+    ]
     rules.append(secret_rules.NAME_WITNESS)
     rules += list(_KEYWORD_WITNESSES)
     parts += [f"(?:{_widened(p)})" for p in rules]
