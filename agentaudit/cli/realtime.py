@@ -47,10 +47,14 @@ def watch(
     import logging
     import os
 
+    from agentaudit.enrich.secrets import SecretFilter
+
     logging.basicConfig(
         level=os.environ.get("AGENTAUDIT_LOG_LEVEL", "WARNING").upper(),
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
+    for handler in logging.getLogger().handlers:  # no secret in the log, whatever a message quotes
+        handler.addFilter(SecretFilter())
     watcher = Watcher(settings)
     err_console.print(
         f"agentaudit watch: {len(watcher.sources)} sources, store {watcher.store.path}"

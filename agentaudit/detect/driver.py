@@ -11,7 +11,7 @@ from typing import Any
 
 from agentaudit.detect import anomaly, behaviours, sql
 from agentaudit.detect.anomaly.forest import ModelRefused
-from agentaudit.detect.base import Detector
+from agentaudit.detect.base import Detector, scrubbed
 from agentaudit.detect.link import link_events
 from agentaudit.detect.sigma.detector import SigmaRules
 from agentaudit.store import Store
@@ -73,5 +73,6 @@ def run_detection(store: Store, detectors: list[Detector] | None = None) -> Dete
             findings += detector.run(store)
         except ModelRefused as exc:  # a stale model is reported, never silently used
             refused.append(f"{detector.info.id}: {exc}")
+    findings = scrubbed(findings)
     new = store.append_findings(findings) if findings else 0
     return DetectReport(links, new, findings, refused)

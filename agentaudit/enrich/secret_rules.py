@@ -36,6 +36,29 @@ from pathlib import Path
 
 PLACEHOLDER_RE = re.compile(r"\[SECRET:([a-z0-9_]+):([0-9a-f]{16})\]")
 
+
+class _Lazy:
+    """A pattern compiled on first use: the hook process (a new one for every tool call) pays
+    only for the rules whose literals its payload holds."""
+
+    __slots__ = ("_compiled", "pattern")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._compiled: re.Pattern[str] | None = None
+
+    def _re(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern)
+        return self._compiled
+
+    def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        return self._re().search(text, pos)
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self._re().finditer(text)
+
+
 Found = tuple[str, str, bool]
 
 # -- token shapes ------------------------------------------------------------------------------
@@ -114,16 +137,16 @@ SHAPES: list[tuple[str, tuple[str, ...], str]] = [
 # -- key blocks ----------------------------------------------------------------------------------
 # A body line break is a newline, or one escaped once or more (`\n`, `\\n` in nested JSON).
 _BODY = r"(?:[A-Za-z0-9+/=]|[ \t\r\n]|\\+[nrt])"
-_PEM_RE = re.compile(
+_PEM_RE = _Lazy(
     r"-----BEGIN[A-Z0-9 ]{0,30}PRIVATE KEY(?: BLOCK)?-----"
     rf"(?:(?:[ \t\r\n]|\\+[nrt])*(?:Proc-Type|DEK-Info|Comment|Version):[^\n\\]*)*{_BODY}+"
     r"(?:-----END[A-Z0-9 ]{0,30}-----)?"
 )
-_PUTTY_RE = re.compile(
+_PUTTY_RE = _Lazy(
     rf"PuTTY-User-Key-File-\d:[^\n\\]*(?:(?:\n|\\+n)[^\n\\]*){{0,12}}?Private-Lines: *\d+{_BODY}+"
 )
 # base64 of a PEM private key (kubeconfig client-key-data, Kubernetes Secret data)
-_B64_PEM_RE = re.compile(r"LS0tLS1CRUdJTi[A-Za-z0-9+/]{20,}={0,2}")
+_B64_PEM_RE = _Lazy(r"LS0tLS1CRUdJTi[A-Za-z0-9+/]{20,}={0,2}")
 KEY_BLOCKS = (_PEM_RE, _PUTTY_RE, _B64_PEM_RE)
 
 # -- named values --------------------------------------------------------------------------------
@@ -151,94 +174,22 @@ _SHORT_NOUNS = {
     "url": "url",
     "uri": "url",
 }
-# the last word names something about the secret, not the secret itself
-_METADATA = frozenset(
-    [
-        "name",
-        "names",
-        "id",
-        "ids",
-        "arn",
-        "ref",
-        "refs",
-        "path",
-        "paths",
-        "file",
-        "files",
-        "dir",
-        "type",
-        "types",
-        "length",
-        "len",
-        "count",
-        "size",
-        "version",
-        "env",
-        "var",
-        "vars",
-        "field",
-        "prefix",
-        "suffix",
-        "format",
-        "hash",
-        "fingerprint",
-        "fp",
-        "fps",
-        "expiry",
-        "expires",
-        "expiration",
-        "ttl",
-        "timeout",
-        "at",
-        "time",
-        "date",
-        "header",
-        "policy",
-        "scope",
-        "scopes",
-        "endpoint",
-        "host",
-        "method",
-        "provider",
-        "source",
-        "mode",
-        "location",
-        "region",
-        "label",
-        "description",
-        "usage",
-        "limit",
-        "rotation",
-        "encoding",
-        "algorithm",
-        "alg",
-        "kind",
-        "status",
-        "required",
-        "enabled",
-        "exists",
-        "reset",
-        "changed",
-        "updated",
-        "created",
-        "manager",
-        "store",
-        "command",
-        "cmd",
-        "helper",
-        "hint",
-        "rule",
-        "rules",
-        "pattern",
-        "patterns",
-        "regex",
-        "tokens",
-        "index",
-        "stdin",
-        "prompt",
-        "input",
-    ]
-)
+# the last word names something about the secret, not the secret itself (or a file's name:
+# `src/auth.ts:9:` in grep output)
+_METADATA = frozenset((
+    "name", "names", "id", "ids", "arn", "ref", "refs", "path", "paths", "file", "files", "dir",
+    "type", "types", "length", "len", "count", "size", "version", "env", "var", "vars", "field",
+    "prefix", "suffix", "format", "hash", "fingerprint", "fp", "fps", "expiry", "expires",
+    "expiration", "ttl", "timeout", "at", "time", "date", "header", "policy", "scope", "scopes",
+    "endpoint", "host", "method", "provider", "source", "mode", "location", "region", "label",
+    "description", "usage", "limit", "rotation", "encoding", "algorithm", "alg", "kind",
+    "status", "required", "enabled", "exists", "reset", "changed", "updated", "created",
+    "manager", "store", "command", "cmd", "helper", "hint", "rule", "rules", "pattern",
+    "patterns", "regex", "tokens", "index", "stdin", "prompt", "input", "ts", "tsx", "js", "jsx",
+    "mjs", "py", "go", "rb", "rs", "java", "kt", "c", "h", "cpp", "cs", "php", "ex", "exs",
+    "json", "yaml", "yml", "toml", "txt", "md", "sh", "cfg", "conf", "lock", "log", "html",
+    "css", "xml", "sql", "tf",
+))  # fmt: skip
 _WORDS_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
@@ -353,10 +304,13 @@ def _classes(value: str) -> tuple[bool, bool, bool]:
     )
 
 
+_RELATIVE_FILE_RE = re.compile(r"[\w.@-]+(?:/[\w.@-]+)+\.[A-Za-z]{1,5}")  # e2e/invoices.e2e.ts
+
+
 def _pathlike(value: str) -> bool:
-    return "://" in value or (
-        _PATH_RE.fullmatch(value) is not None and not re.fullmatch(r"[A-Za-z0-9/+]{40}", value)
-    )
+    if "://" in value or _RELATIVE_FILE_RE.fullmatch(value):
+        return True
+    return _PATH_RE.fullmatch(value) is not None and not re.fullmatch(r"[A-Za-z0-9/+]{40}", value)
 
 
 # words joined as a program names things: getUserUrl, ReadOnly, HIDDEN_DUE_TO_SECURITY_REASONS
@@ -431,11 +385,11 @@ _NAME = _name(_SECRET_NOUNS)
 _URL_NAME = _name(_URL_NOUNS)
 _OP = r"\\*[\"']?\]?[ \t]*(?P<op>:=|=>|==?|:(?!//))[ \t]*"  # closing quote, operator
 
-NAMED: list[tuple[str, re.Pattern[str], bool, str]] = [
+NAMED: list[tuple[str, _Lazy, bool, str]] = [
     # (kind, pattern, used, strength); groups: v (or v2) the value, name when there is one
     (
         "bearer_token",  # Authorization: Bearer|token|Basic ..., also as a JSON field
-        re.compile(
+        _Lazy(
             r"(?i)(?<![\w-])(?:proxy-)?authorization\\*[\"']?\s*[:=]\s*\\*[\"']?"
             r"(?:(?:bearer|token|basic|bot|apikey|api-key|sso-key|key)\s+)?(?P<v>[^\s'\"`\\,;]{6,})"
         ),
@@ -444,69 +398,34 @@ NAMED: list[tuple[str, re.Pattern[str], bool, str]] = [
     ),
     (
         "bearer_token",
-        re.compile(r"(?i)(?<![\w-])bearer\s+(?P<v>[A-Za-z0-9._~+/=-]{8,})"),
+        _Lazy(r"(?i)(?<![\w-])bearer\s+(?P<v>[A-Za-z0-9._~+/=-]{8,})"),
         True,
         "token",
     ),
     (
-        "api_token_header",  # X-Vault-Token:, DD-API-KEY:, PRIVATE-TOKEN:, Project-Access-Token:
-        re.compile(
-            r"(?i)(?<![\w-])(?P<name>(?:[a-z0-9]+-)+(?:token|key|secret|password|passwd|auth|apikey|credential|pat))"
-            r"\\*[\"']?\s*:\s*\\*[\"']?(?P<v>[^\s'\"`\\,;]{6,})"
-        ),
-        True,
-        "header",
-    ),
-    ("cli_secret", re.compile(r"(?<![\w-])--?" + _NAME + r"(?:=|\s+)" + _Q + _V), True, "weak"),
-    # the boundary is matched, not looked behind: the RE2 prefilter keeps it (ARNs' `:secret:`)
-    ("env_secret", re.compile(r"(?:^|[^\w.:-])" + _NAME + _OP + _Q + _V), True, "strong"),
-    ("env_secret", re.compile(r"(?:^|[^\w.:-])" + _URL_NAME + _OP + _Q + _VR), True, "strong"),
-    (
         "query_secret",  # Azure SAS `&sig=`, presigned URLs' signatures
-        re.compile(
-            r"(?i)[?&;#](?P<name>(?:x-(?:amz|goog)-)?sig(?:nature)?)=(?P<v>[^&\s'\"\\#<>]{8,})"
-        ),
+        _Lazy(r"(?i)[?&;#](?P<name>(?:x-(?:amz|goog)-)?sig(?:nature)?)=(?P<v>[^&\s'\"\\#<>]{8,})"),
         True,
         "query",
     ),
     (
         "named_value",  # {"name": "X_TOKEN", "value": "..."}, YAML `- name: X_TOKEN\n  value: ...`
-        re.compile(
+        _Lazy(
             r"(?i)(?<![\w-])name\\*[\"']?\s*[:=]\s*\\*[\"']?(?P<name>[\w.-]{1,100})\\*[\"']?\s*(?:,|\s|\\+[nrt])*"
             r"(?:-\s*)?\\*[\"']?value\\*[\"']?\s*[:=]\s*" + _Q + _V
         ),
         False,
         "strong",
     ),
-    # .netrc `password X`, `aws configure set aws_secret_access_key X`
-    ("spaced_secret", re.compile(r"(?<![\w./-])" + _NAME + r"[ \t]+" + _Q + _VW), False, "weak"),
-    # a user agent's `x-token/VALUE` product
-    (
-        "user_agent_secret",
-        re.compile(r"(?:^|[\s\(;])" + _NAME + r"/(?P<v>[^\s;()'\"\\]{12,})"),
-        True,
-        "weak",
-    ),
-    (
-        "prose_secret",  # "the DATABASE_URL is X", "my API key was X"
-        re.compile(
-            r"(?<![\w-])(?:" + _NAME + "|" + _name(_URL_NOUNS, "uname") + r")"
-            r"\s+(?i:is|was|=)\s+" + _Q + r"(?P<v>[^\s'\"`\\,;<>|(){}\[\]]{8,})"
-        ),
-        False,
-        "weak",
-    ),
     (
         "url_password",
-        re.compile(
-            r"(?i)(?<![\w+.-])[a-z][a-z0-9+.-]{1,20}://[^\s:/@'\"\\]*:(?P<v>[^\s@/'\"\\]{3,})@"
-        ),
+        _Lazy(r"(?i)(?<![\w+.-])[a-z][a-z0-9+.-]{1,20}://[^\s:/@'\"\\]*:(?P<v>[^\s@/'\"\\]{3,})@"),
         True,
         "password",
     ),
     (
         "cli_password",  # mysql -pPASSWORD (no space: with one, -p prompts), sshpass -p X
-        re.compile(
+        _Lazy(
             r"(?<![\w-])(?:(?:mysql\w*|mariadb[\w-]*)\b[^\n|;&]*?\s-p(?P<v>[^\s'\"`\\-][^\s'\"`\\]{2,})"
             r"|sshpass\s+-p\s*" + _Q + r"(?P<v2>[^\s'\"`\\]{4,}))"
         ),
@@ -515,7 +434,7 @@ NAMED: list[tuple[str, re.Pattern[str], bool, str]] = [
     ),
     (
         "basic_auth",  # curl -u user:password, --user, --proxy-user
-        re.compile(
+        _Lazy(
             r"(?<![\w-])(?:-u|-U|--user|--proxy-user)[ \t]*"
             + _Q
             + r"[^\s:'\"`\\]+:(?P<v>[^\s'\"`\\]{4,})"
@@ -524,16 +443,17 @@ NAMED: list[tuple[str, re.Pattern[str], bool, str]] = [
         "weak-password",
     ),
     (
-        "pgpass_password",  # ~/.pgpass: host:port:database:user:password
-        re.compile(
-            r"(?<![\w.:-])[\w.*-]+:(?:\d{1,5}|\*):[\w.*-]+:[\w.*@-]+:(?P<v>[^\s:'\"`\\]{4,})"
+        "pgpass_password",  # ~/.pgpass: a whole line host:port:database:user:password
+        _Lazy(
+            r"(?:^|(?<=[\n\"\t→])|(?<=\\[nt]))[\w.*-]+:(?:\d{1,5}|\*):[\w.*-]+:[\w.*@-]+:"
+            r"(?P<v>[^\s:'\"`\\]{4,})(?=$|[\r\n]|\\[rn])"
         ),
         False,
         "password",
     ),
     (
         "encoded_secret",  # echo <base64> | base64 -d
-        re.compile(
+        _Lazy(
             r"(?<![\w-])echo\s+(?:-n\s+)?"
             + _Q
             + r"(?P<v>[A-Za-z0-9+/]{16,}={0,2})"
@@ -545,12 +465,158 @@ NAMED: list[tuple[str, re.Pattern[str], bool, str]] = [
     ),
 ]
 
+# Rules keyed on a name are found from the noun out, not by a regex that tries every position
+# (a name's open prefix made that the costliest scan): each occurrence of a noun is widened to
+# the whole name, the name judged (`noun_of`), then what follows it matched in place.
+_NOUN_RE = re.compile(
+    r"(?i:" + _SECRET_NOUNS.replace("[A-Za-z0-9][_.-]?key", "key") + "|" + _URL_NOUNS + ")"
+)
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_WORD_CHARS = _NAME_CHARS - {".", "-"}
+
+
+_HEADER_END = re.compile(r"(?i)(?:token|key|secret|passw(?:or)?d|auth|apikey|credential|pat)$")
+
+
+def _before_ok(kind: str, before: str) -> bool:
+    """Is the character before a name (`""` at the start) a boundary for this rule?"""
+    if not before:
+        return True
+    if kind == "env_secret":
+        return before not in _WORD_CHARS and before not in ".:-"
+    if kind == "user_agent_secret":
+        return before.isspace() or before in "(;"
+    if kind == "spaced_secret":
+        return before not in _WORD_CHARS and before not in "./-"
+    return before not in _WORD_CHARS and before not in "-:"  # prose, headers (not an ARN's)
+
+
+# (kind, what follows the name, used, strength, whether url nouns count)
+AFTER_NAME: list[tuple[str, re.Pattern[str], bool, str, bool]] = [
+    ("env_secret", re.compile(_OP + _Q + _V), True, "strong", False),
+    ("env_secret", re.compile(_OP + _Q + _VR), True, "strong", True),
+    ("cli_secret", re.compile(r"(?:=|\s+)" + _Q + _V), True, "weak", False),
+    # X-Vault-Token:, DD-API-KEY:, PRIVATE-TOKEN:, Project-Access-Token: (a hyphenated name)
+    (
+        "api_token_header",
+        re.compile(r"\\*[\"']?\s*:\s*\\*[\"']?(?P<v>[^\s'\"`\\,;]{6,})"),
+        True,
+        "header",
+        False,
+    ),
+    # .netrc `password X`, `aws configure set aws_secret_access_key X`
+    ("spaced_secret", re.compile(r"[ \t]+" + _Q + _VW), False, "weak", False),
+    # a user agent's `x-token/VALUE` product
+    ("user_agent_secret", re.compile(r"/(?P<v>[^\s;()'\"\\]{12,})"), True, "weak", False),
+    # "the DATABASE_URL is X", "my API key was X"
+    (
+        "prose_secret",
+        re.compile(r"\s+(?i:is|was|=)\s+" + _Q + r"(?P<v>[^\s'\"`\\,;<>|(){}\[\]]{8,})"),
+        False,
+        "weak",
+        True,
+    ),
+]
+
+
+_NOUN_LITERALS = (
+    "pass", "pwd", "pw", "secret", "token", "auth", "credential", "sas", "pat", "jwt", "key",
+    "url", "uri", "dsn", "conn",
+)  # fmt: skip
+
+
+def _noun_spans(text: str) -> list[tuple[int, int]]:
+    """Where the nouns are: `str.find` on the lower-cased text (C speed; a case-insensitive
+    alternation tried at every position was the costliest step), the regex to confirm."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a character that lower-cases to two: positions shift
+        return [m.span() for m in _NOUN_RE.finditer(text)]
+    starts = set()
+    for literal in _NOUN_LITERALS:
+        at = lowered.find(literal)
+        while at >= 0:
+            starts.add(at)
+            at = lowered.find(literal, at + 1)
+    spans = []
+    for at in sorted(starts):
+        match = _NOUN_RE.match(text, at)
+        if match:
+            spans.append(match.span())
+    return spans
+
+
+def _names(text: str) -> Iterator[tuple[int, int, int]]:
+    """(start, end, how many leading dashes) of each name holding a secret noun, once each."""
+    seen: set[tuple[int, int]] = set()
+    for noun_start, noun_end in _noun_spans(text):
+        after = text[noun_end : noun_end + 1]
+        if after and after.islower() and after != "s":
+            continue  # the noun does not end a word: path, author, keyword
+        if text[noun_start:noun_end].lower() == "key" and (
+            noun_start == 0 or text[noun_start - 1] not in _NAME_CHARS
+        ):
+            continue  # `key` alone names a map entry
+        start = noun_start
+        while start > 0 and noun_start - start < 60 and text[start - 1] in _NAME_CHARS:
+            start -= 1
+        end = noun_end
+        while end < len(text) and end - noun_end < 40 and text[end] in _NAME_CHARS:
+            end += 1
+        if (start, end) not in seen:
+            seen.add((start, end))
+            name = text[start:end]
+            yield start, end, len(name) - len(name.lstrip("-"))
+
+
+class _NameMatch:
+    """What `_accept` reads of a match, for a name found from its noun."""
+
+    def __init__(self, text: str, name: str, value_match: re.Match[str]) -> None:
+        self.string, self._name, self._value = text, name, value_match
+
+    def groupdict(self) -> dict[str, str | None]:
+        return {"name": self._name, "v": self._value.group("v")}
+
+    def end(self, group: str = "v") -> int:
+        return self._value.end("v")
+
+
+def find_names(text: str) -> Iterator[Found]:
+    """Values after a name that holds a secret noun (`NAME=v`, `--name v`, `name: v`, ...)."""
+    for start, end, dashes in _names(text):
+        name = text[start + dashes : end].rstrip(".")
+        if not name:
+            continue
+        noun = noun_of(name)
+        if noun is None:
+            continue
+        before = text[start - 1 : start] if start else ""
+        for kind, after, used, strength, url_ok in AFTER_NAME:
+            if (noun == "url") != url_ok and not (kind == "prose_secret" and noun != "url"):
+                continue
+            if kind == "cli_secret":
+                if not 1 <= dashes <= 2 or before in _WORD_CHARS:
+                    continue
+            elif dashes or not _before_ok(kind, before):
+                continue
+            if kind == "api_token_header" and ("-" not in name or not _HEADER_END.search(name)):
+                continue
+            match = after.match(text, start + dashes + len(name))
+            if match is None:
+                continue
+            value = match.group("v").rstrip(".:,*")
+            if PLACEHOLDER_RE.fullmatch(value):
+                yield value, kind, used
+            elif value and _accept(strength, _NameMatch(text, name, match), value):
+                named = "json_secret" if kind == "env_secret" and before == '"' else kind
+                op = match.groupdict().get("op")
+                yield value, named, used and op in (None, "=", ":=")
+                break
+
+
 # For the RE2 prefilter, one witness stands for every rule keyed on a name: the noun, what can
 # follow it in a name, a separator, a value. (Each rule widened on its own repeats the name's
 # open prefix, and their DFA grows with every copy.)
-NAME_RULES = frozenset(
-    {"cli_secret", "env_secret", "spaced_secret", "user_agent_secret", "prose_secret"}
-)
 _TAIL = r"(?:s|[_.-][A-Za-z0-9_.-]*|[A-Z][A-Za-z0-9_.-]*)?\\*[\"']?\]?[ \t]*"
 _V6 = r"(?:" + _PH + "|" + _VN + _VC + "{5,}|[0-9]" + _VC + "*" + _VN + _VC + "*)"
 NAME_WITNESS = "|".join(
@@ -599,8 +665,10 @@ def _accept(strength: str, match: re.Match[str], value: str) -> bool:
     end = match.end("v") if match.groupdict().get("v") else match.end()
     if match.string[end : end + 1] in ("(", "["):
         return False  # os.getenv(...), config[...]: an indirect reference
-    if strength in ("any", "header"):
+    if strength == "any":
         return not _is_reference(value)
+    if strength == "header":
+        return tokenish(value, 6)
     if strength == "password":
         return _password_like(value)
     if strength == "weak-password":
@@ -642,7 +710,7 @@ def find_named(text: str, lowered: str, shortcuts: bool = True) -> Iterator[Foun
             pos = match.end()
 
 
-_SHAPE_RES = [(kind, hints, re.compile(pattern)) for kind, hints, pattern in SHAPES]
+_SHAPE_RES = [(kind, hints, _Lazy(pattern)) for kind, hints, pattern in SHAPES]
 
 
 def find_shapes(text: str, shortcuts: bool = True) -> Iterator[Found]:
@@ -714,7 +782,7 @@ def find_core(text: str, shortcuts: bool = True) -> list[Found]:
     """Every secret the rules of this module find in one view of a text."""
     # what (?i) folds: ſ->s, K->k (casefold), ı->i
     lowered = text.casefold().replace("\u0131", "i") if shortcuts else ""
-    return [*find_shapes(text, shortcuts), *find_named(text, lowered, shortcuts)]
+    return [*find_shapes(text, shortcuts), *find_names(text), *find_named(text, lowered, shortcuts)]
 
 
 # -- fingerprints and replacement (shared by `secrets.Redactor` and the hook) ---------------------

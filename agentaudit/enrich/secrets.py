@@ -17,6 +17,7 @@ Detection, on the text and on its JSON-unescaped forms (`secret_rules.views`):
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -152,6 +153,8 @@ def _detector_values(detector: RegexBasedDetector, text: str) -> list[str]:
 _KEYWORD = KeywordDetector()
 _ENTROPY = Base64HighEntropyString()  # detect-secrets' default limit, 4.5 bits per character
 _MIN_ENTROPY_LENGTH = 20
+_KEYWORD_HINT = re.compile(r"(?i)key|pass|pwd|secret|contrase")  # detect-secrets' DENYLIST stems
+_QUOTED_RUN = re.compile(r"[\"'][A-Za-z0-9+/=_-]{20}")
 
 
 def _line_of(text: str, value: str) -> str:
@@ -161,7 +164,34 @@ def _line_of(text: str, value: str) -> str:
     return text[start : end if end >= 0 else len(text)]
 
 
-_JSON_STRING_RE = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
+def _unescaped_quote(text: str, at: int, step: int) -> int:
+    """The position of the next `"` from `at` (step 1) or before it (step -1) that no odd run
+    of backslashes escapes; -1 when there is none."""
+    while True:
+        at = text.find('"', at) if step > 0 else text.rfind('"', 0, at)
+        if at < 0:
+            return -1
+        run = 0
+        while at - run > 0 and text[at - run - 1] == "\\":
+            run += 1
+        if run % 2 == 0:
+            return at
+        at = at + 1 if step > 0 else at
+
+
+def _json_strings_with_line_breaks(text: str) -> list[str]:
+    """The contents of the JSON string literals in `text` that hold an escaped line break
+    (`\\n`, at this level or deeper): found from each `\\n` out to the quotes around it (a
+    regex over every literal of a large record was the costly way)."""
+    out: list[str] = []
+    at = text.find("\\n")
+    while at >= 0:
+        start, end = _unescaped_quote(text, at, -1), _unescaped_quote(text, at, 1)
+        if start < 0 or end < 0:
+            break
+        out.append(text[start + 1 : end])
+        at = text.find("\\n", end + 1)
+    return out
 
 
 def file_contents(text: str, depth: int = 2) -> list[str]:
@@ -170,9 +200,8 @@ def file_contents(text: str, depth: int = 2) -> list[str]:
     (a file printed inside a record's raw JSON), to `depth` levels of nesting."""
     out = [text] if "\n" in text else []
     if depth and "\\n" in text:
-        for match in _JSON_STRING_RE.finditer(text):
-            if "\\n" in match.group(1):  # an escaped line break, at this level or deeper
-                out += file_contents(views(match.group(1), depth=1)[-1], depth - 1)
+        for literal in _json_strings_with_line_breaks(text):
+            out += file_contents(views(literal, depth=1)[-1], depth - 1)
     return out
 
 
@@ -181,7 +210,12 @@ def _file_content(text: str) -> list[Found]:
     file's content sits. Their own false-positive filters apply (templates, `$VAR`, indirect
     references, UUIDs, sequences, `*_id = ...`)."""
     found: list[Found] = []
-    for value in _KEYWORD.analyze_string(text):
+    lines = text.split("\n")
+    # only the lines a detector can match (its regexes are the costly part): a denylist word
+    # for the keyword detector, a quoted run of 20 charset characters for the entropy one
+    keyed = "\n".join(ln for ln in lines if _KEYWORD_HINT.search(ln))
+    quoted = "\n".join(ln for ln in lines if _QUOTED_RUN.search(ln))
+    for value in _KEYWORD.analyze_string(keyed) if keyed else ():
         line = _line_of(text, value)
         if (
             value
@@ -192,7 +226,7 @@ def _file_content(text: str) -> list[Found]:
             and secret_rules.tokenish(value, 6)
         ):
             found.append((value, "secret_keyword", False))
-    for value in _ENTROPY.analyze_string(text):
+    for value in _ENTROPY.analyze_string(quoted) if quoted else ():
         if (
             len(value) >= _MIN_ENTROPY_LENGTH
             and "SECRET:" not in value
@@ -223,10 +257,14 @@ class Redactor:
         unescaped forms. Values are as they appear in the view they were found in."""
         found: list[Found] = []
         text = mask_key_id_fields(text)
-        for view in views(text):
+        every = views(text)
+        for depth, view in enumerate(every):
             view = mask_key_id_fields(view)  # an escaped record inside a record
             found += secret_rules.find_core(view, SHORTCUTS)
-            found += self._library(view)
+            # detect-secrets' patterns are token shapes, which unescaping leaves whole (and
+            # quotes it makes plain): its most unescaped form is enough
+            if depth == len(every) - 1:
+                found += self._library(view)
         for content in file_contents(text):
             found += _file_content(content)
         return list(dict.fromkeys(found))
@@ -270,12 +308,24 @@ class Redactor:
 
 def scrub(text: str | None, redactor: Redactor | None = None) -> str | None:
     """Text leaving the tool (a page, an export line, a log line) with any secret redacted:
-    the second gate, behind the redaction at ingest. Cheap when the prefilter rules it out."""
+    the second gate, behind the redaction at ingest. Placeholders already there are left as
+    they are and cost nothing: only a text the prefilter flags without them is scanned."""
     if not text:
         return text
-    if not may_contain_secrets([text])[0]:
+    if not may_contain_secrets([PLACEHOLDER_RE.sub("", text)])[0]:
         return text
     return (redactor or redactor_for()).redact(text).text
+
+
+class SecretFilter(logging.Filter):
+    """A logging filter that scrubs each record's message and traceback (the watch's log)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = scrub(record.getMessage()), None
+        if record.exc_info:
+            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
 
 
 # -- batch prefilter ---------------------------------------------------------------------------
@@ -363,9 +413,7 @@ def _prefilter_pattern() -> str:
             parts.append(f"(?{flags}:{body})" if flags else f"(?:{body})")
     rules = [p for _kind, _hints, p in secret_rules.SHAPES]
     rules += [p.pattern for p in secret_rules.KEY_BLOCKS]
-    rules += [
-        p.pattern for kind, p, _u, _s in secret_rules.NAMED if kind not in secret_rules.NAME_RULES
-    ]
+    rules += [p.pattern for _kind, p, _used, _strength in secret_rules.NAMED]
     rules.append(secret_rules.NAME_WITNESS)
     rules += list(_KEYWORD_WITNESSES)
     parts += [f"(?:{_widened(p)})" for p in rules]

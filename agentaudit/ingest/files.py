@@ -279,7 +279,7 @@ def _quarantine_row(
         "source_path": path,
         "line": q.line,
         "byte_offset": q.byte_offset,
-        "reason": q.reason,
+        "reason": redactor.redact(q.reason).text,  # a parser's message may quote the input
         "raw": redactor.redact(text).text,
         "parser_version": collector.parser_version,
         "ingested_at": now(),

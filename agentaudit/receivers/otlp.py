@@ -199,8 +199,10 @@ class OtlpReceiver:
         line = request_to_otlp_json(request)
         quarantined = 0
         with self._lock:
-            if self.spool_dir is not None:
-                spool_append(self.spool_dir, line)
+            if self.spool_dir is not None:  # spooled redacted: placeholders keep fingerprints
+                spool_append(
+                    self.spool_dir, self.redactor.redact(line.decode("utf-8")).text.encode("utf-8")
+                )
                 stored = records
             else:
                 assert self.store is not None

@@ -11,6 +11,7 @@ The store holds the target's id and a redacted URL, never the URL or routing key
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
@@ -20,6 +21,7 @@ from typing import Any
 
 from agentaudit.alert.clock import Clock, SystemClock
 from agentaudit.alert.config import AlertingConfig, AppriseTarget, DeliveryPolicy, PagerDutyTarget
+from agentaudit.enrich.secrets import scrub
 from agentaudit.retry import Outcome
 from agentaudit.schema import stable_id
 from agentaudit.store import Store
@@ -65,7 +67,7 @@ def enqueue(
         "target_id": target.target_id,
         "target": describe(target),
         "action": action,
-        "payload": json.dumps(payload, sort_keys=True, ensure_ascii=False),
+        "payload": scrub(json.dumps(payload, sort_keys=True, ensure_ascii=False)),
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": now,
@@ -142,6 +144,8 @@ def _attempt(
             outcome = _send(target, row, policy)
         except Exception as exc:  # a transport bug must not stop the other deliveries
             outcome = Outcome(False, None, True, f"{type(exc).__name__}: {exc}"[:200])
+    # a receiver's reply may echo what it was sent
+    outcome = dataclasses.replace(outcome, detail=scrub(outcome.detail) or "")
     if outcome.ok:
         status = "delivered"
     elif not outcome.retryable:

@@ -28,7 +28,7 @@ from typing import Any
 
 import duckdb
 
-from agentaudit.detect.base import Detector
+from agentaudit.detect.base import Detector, scrubbed
 from agentaudit.detect.driver import builtin_detectors
 from agentaudit.detect.link import SHELL_WINDOW_SECONDS, link_events
 from agentaudit.schema import earliest, latest
@@ -291,6 +291,7 @@ def _record(store: Store, findings: list[dict[str, Any]]) -> tuple[list, list[st
     """
     if not findings:
         return [], []
+    findings = scrubbed(findings)
     merged: dict[str, dict[str, Any]] = {}
     for finding in findings:
         same = merged.get(finding["finding_id"])
