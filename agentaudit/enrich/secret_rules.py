@@ -493,9 +493,6 @@ def _before_ok(kind: str, before: str) -> bool:
 
 # (kind, what follows the name, used, strength, whether url nouns count)
 AFTER_NAME: list[tuple[str, re.Pattern[str], bool, str, bool]] = [
-    ("env_secret", re.compile(_OP + _Q + _V), True, "strong", False),
-    ("env_secret", re.compile(_OP + _Q + _VR), True, "strong", True),
-    ("cli_secret", re.compile(r"(?:=|\s+)" + _Q + _V), True, "weak", False),
     # X-Vault-Token:, DD-API-KEY:, PRIVATE-TOKEN:, Project-Access-Token: (a hyphenated name)
     (
         "api_token_header",
@@ -504,6 +501,9 @@ AFTER_NAME: list[tuple[str, re.Pattern[str], bool, str, bool]] = [
         "header",
         False,
     ),
+    ("env_secret", re.compile(_OP + _Q + _V), True, "strong", False),
+    ("env_secret", re.compile(_OP + _Q + _VR), True, "strong", True),
+    ("cli_secret", re.compile(r"(?:=|\s+)" + _Q + _V), True, "weak", False),
     # .netrc `password X`, `aws configure set aws_secret_access_key X`
     ("spaced_secret", re.compile(r"[ \t]+" + _Q + _VW), False, "weak", False),
     # a user agent's `x-token/VALUE` product
@@ -546,9 +546,13 @@ def _noun_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _names(text: str) -> Iterator[tuple[int, int, int]]:
-    """(start, end, how many leading dashes) of each name holding a secret noun, once each."""
+    """(start, end, how many leading dashes) of each name holding a secret noun, once each
+    (the `SECRET` of a placeholder is none)."""
     seen: set[tuple[int, int]] = set()
+    redacted = [m.span() for m in PLACEHOLDER_RE.finditer(text)] if "[SECRET:" in text else []
     for noun_start, noun_end in _noun_spans(text):
+        if any(a <= noun_start < b for a, b in redacted):
+            continue
         after = text[noun_end : noun_end + 1]
         if after and after.islower() and after != "s":
             continue  # the noun does not end a word: path, author, keyword
