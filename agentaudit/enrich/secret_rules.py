@@ -224,6 +224,14 @@ _NOT_CREDENTIALS = {
             "foreign",
             "cache",
             "idempotency",
+            "dedup",
+            "dedupe",
+            "group",
+            "object",
+            "row",
+            "lookup",
+            "unique",
+            "composite",
         ]
     ),
 }
@@ -391,7 +399,9 @@ NAMED: list[tuple[str, _Lazy, bool, str]] = [
         "bearer_token",  # Authorization: Bearer|token|Basic ..., also as a JSON field
         _Lazy(
             r"(?i)(?<![\w-])(?:proxy-)?authorization\\*[\"']?\s*[:=]\s*\\*[\"']?"
-            r"(?:(?:bearer|token|basic|bot|apikey|api-key|sso-key|key)\s+)?(?P<v>[^\s'\"`\\,;]{6,})"
+            r"(?:(?:bearer|token|basic|bot|apikey|api-key|sso-key|key)\s+(?P<v>[^\s'\"`\\,;]{6,})"
+            # with no scheme, a raw token: it has a digit (`Bearer` alone is no value)
+            r"|(?P<v2>[^\s'\"`\\,;]*[0-9][^\s'\"`\\,;]*))"
         ),
         True,
         "header",
@@ -411,7 +421,9 @@ NAMED: list[tuple[str, _Lazy, bool, str]] = [
     (
         "named_value",  # {"name": "X_TOKEN", "value": "..."}, YAML `- name: X_TOKEN\n  value: ...`
         _Lazy(
-            r"(?i)(?<![\w-])name\\*[\"']?\s*[:=]\s*\\*[\"']?(?P<name>[\w.-]{1,100})\\*[\"']?\s*(?:,|\s|\\+[nrt])*"
+            r"(?i)(?<![\w-])name\\*[\"']?\s*[:=]\s*\\*[\"']?"
+            r"(?P<name>[\w.-]{0,60}?(?:" + _SECRET_NOUNS + "|" + _URL_NOUNS + r")[\w.-]{0,40})"
+            r"\\*[\"']?\s*(?:,|\s|\\+[nrt])*"
             r"(?:-\s*)?\\*[\"']?value\\*[\"']?\s*[:=]\s*" + _Q + _V
         ),
         False,
@@ -419,7 +431,10 @@ NAMED: list[tuple[str, _Lazy, bool, str]] = [
     ),
     (
         "url_password",
-        _Lazy(r"(?i)(?<![\w+.-])[a-z][a-z0-9+.-]{1,20}://[^\s:/@'\"\\]*:(?P<v>[^\s@/'\"\\]{3,})@"),
+        _Lazy(
+            r"(?i)(?<![\w+.-])[a-z][a-z0-9+.-]{1,20}://(?:" + _PH + r"|[^\s:/@'\"\\]*)"
+            r":(?P<v>[^\s@/'\"\\]{3,})@"
+        ),
         True,
         "password",
     ),
@@ -437,7 +452,9 @@ NAMED: list[tuple[str, _Lazy, bool, str]] = [
         _Lazy(
             r"(?<![\w-])(?:-u|-U|--user|--proxy-user)[ \t]*"
             + _Q
-            + r"[^\s:'\"`\\]+:(?P<v>[^\s'\"`\\]{4,})"
+            + r"(?:"
+            + _PH
+            + r"|[^\s:'\"`\\]+):(?P<v>[^\s'\"`\\]{4,})"
         ),
         True,
         "weak-password",
@@ -611,6 +628,8 @@ def find_names(text: str) -> Iterator[Found]:
             value = match.group("v").rstrip(".:,*")
             if PLACEHOLDER_RE.fullmatch(value):
                 yield value, kind, used
+            elif "[SECRET:" in value:
+                continue
             elif value and _accept(strength, _NameMatch(text, name, match), value):
                 named = "json_secret" if kind == "env_secret" and before == '"' else kind
                 op = match.groupdict().get("op")
@@ -671,8 +690,8 @@ def _accept(strength: str, match: re.Match[str], value: str) -> bool:
         return False  # os.getenv(...), config[...]: an indirect reference
     if strength == "any":
         return not _is_reference(value)
-    if strength == "header":
-        return tokenish(value, 6)
+    if strength == "header":  # a header's value is what it sends, but not a placeholder word
+        return not _is_reference(value) and not _IDENTIFIER_RE.fullmatch(value)
     if strength == "password":
         return _password_like(value)
     if strength == "weak-password":
@@ -700,6 +719,9 @@ def find_named(text: str, lowered: str, shortcuts: bool = True) -> Iterator[Foun
             value = (groups.get(slot) or "").rstrip(".:,*")
             if PLACEHOLDER_RE.fullmatch(value):  # redacted before (the hook log): keep its fp
                 yield value, kind, used
+            elif "[SECRET:" in value:  # part of one: redaction must be idempotent
+                pos = match.start() + 1
+                continue
             elif value and _accept(strength, match, value):
                 named = kind
                 if (

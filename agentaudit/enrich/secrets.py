@@ -257,16 +257,20 @@ class Redactor:
         unescaped forms. Values are as they appear in the view they were found in."""
         found: list[Found] = []
         text = mask_key_id_fields(text)
+        # each family of detectors runs only where its part of the prefilter matches
+        core, library, content = (not SHORTCUTS or _family_matches(f, text) for f in _FAMILIES)
         every = views(text)
         for depth, view in enumerate(every):
             view = mask_key_id_fields(view)  # an escaped record inside a record
-            found += secret_rules.find_core(view, SHORTCUTS)
+            if core:
+                found += secret_rules.find_core(view, SHORTCUTS)
             # detect-secrets' patterns are token shapes, which unescaping leaves whole (and
             # quotes it makes plain): its most unescaped form is enough
-            if depth == len(every) - 1:
+            if library and depth == len(every) - 1:
                 found += self._library(view)
-        for content in file_contents(text):
-            found += _file_content(content)
+        if content:
+            for part in file_contents(text):
+                found += _file_content(part)
         return list(dict.fromkeys(found))
 
     def _library(self, text: str) -> list[Found]:
@@ -284,7 +288,7 @@ class Redactor:
         return found
 
     def redact(self, text: str | None) -> Redaction:
-        if not text:
+        if not text or (SHORTCUTS and not may_contain_secrets([text])[0]):
             return Redaction(text or "")
         found = self.find(text)
         earlier = [m.group(2) for m in PLACEHOLDER_RE.finditer(text)]
@@ -306,13 +310,21 @@ class Redactor:
         return result
 
 
+_FINGERPRINT_FIELDS = re.compile(
+    r'\\*"(?:credential_fp|secret_fps)\\*"\s*:\s*(?:\[[^\]]*\]|\\*"[0-9a-f]{16}\\*"|null)'
+)
+
+
 def scrub(text: str | None, redactor: Redactor | None = None) -> str | None:
     """Text leaving the tool (a page, an export line, a log line) with any secret redacted:
     the second gate, behind the redaction at ingest. Placeholders already there are left as
     they are and cost nothing: only a text the prefilter flags without them is scanned."""
     if not text:
         return text
-    if not may_contain_secrets([PLACEHOLDER_RE.sub("", text)])[0]:
+    # a placeholder stands as `()`, which no rule reads as a value or as part of one, and
+    # agentaudit's own fingerprint fields are no secret: only what is left can flag the text
+    neutral = _FINGERPRINT_FIELDS.sub("", PLACEHOLDER_RE.sub("()", text))
+    if not may_contain_secrets([neutral])[0]:
         return text
     return (redactor or redactor_for()).redact(text).text
 
@@ -403,22 +415,52 @@ def _widened(pattern: str, open_counts: bool = True) -> str:
     return re.sub(r"\(\?P<\w+>", "(", re.sub(r"\{(\d+),(\d{4,})\}", r"{\1,}", body))
 
 
+_FAMILIES = ("core", "library", "content")
+
+
 @lru_cache(maxsize=1)
-def _prefilter_pattern() -> str:
-    parts = []
+def _family_parts() -> dict[str, list[str]]:
+    """The prefilter's alternatives by the family of detectors they stand for."""
+    library = []
     for detector in _library_detectors():
         for pattern in detector.denylist:
             flags = "".join(c for c, f in (("i", re.I), ("s", re.S)) if pattern.flags & f)
             body = _widened(pattern.pattern, open_counts=False)
-            parts.append(f"(?{flags}:{body})" if flags else f"(?:{body})")
-    rules = [p for _kind, _hints, p in secret_rules.SHAPES]
-    rules += [p.pattern for p in secret_rules.KEY_BLOCKS]
-    rules += [p.pattern for _kind, p, _used, _strength in secret_rules.NAMED]
-    rules.append(secret_rules.NAME_WITNESS)
-    rules += list(_KEYWORD_WITNESSES)
-    parts += [f"(?:{_widened(p)})" for p in rules]
-    parts.append(re.escape("[SECRET:"))  # already redacted text keeps its fingerprints
-    return "(?m)" + "|".join(parts)
+            library.append(f"(?{flags}:{body})" if flags else f"(?:{body})")
+    core = [p for _kind, _hints, p in secret_rules.SHAPES]
+    core += [p.pattern for p in secret_rules.KEY_BLOCKS]
+    core += [p.pattern for _kind, p, _used, _strength in secret_rules.NAMED]
+    core.append(secret_rules.NAME_WITNESS)
+    return {
+        # already redacted text keeps its fingerprints: the core rules read placeholders
+        "core": [f"(?:{_widened(p)})" for p in core] + [re.escape("[SECRET:")],
+        "library": library,
+        "content": [f"(?:{_widened(p)})" for p in _KEYWORD_WITNESSES],
+    }
+
+
+@lru_cache(maxsize=1)
+def _prefilter_pattern() -> str:
+    return "(?m)" + "|".join(p for f in _FAMILIES for p in _family_parts()[f])
+
+
+@lru_cache(maxsize=4)
+def _family_prefilter(family: str) -> Any:
+    return _compiled("(?m)" + "|".join(_family_parts()[family]))
+
+
+def _family_matches(family: str, text: str) -> bool:
+    """May this family of detectors find something in `text`? (True when RE2 cannot say.)"""
+    pattern = _family_prefilter(family)
+    try:
+        if pattern is not None and pattern.search(text) is not None:
+            return True
+        if family == "content":
+            entropy = _entropy_prefilter()
+            return entropy is None or entropy.search(text) is not None
+        return pattern is None
+    except UnicodeEncodeError:
+        return True
 
 
 # RE2 builds its DFA lazily as it scans; one compiled object per process keeps that DFA warm

@@ -67,7 +67,8 @@ def enqueue(
         "target_id": target.target_id,
         "target": describe(target),
         "action": action,
-        "payload": scrub(json.dumps(payload, sort_keys=True, ensure_ascii=False)),
+        # not scrubbed whole: its texts are (message.py), and its ids must reach the receiver
+        "payload": json.dumps(payload, sort_keys=True, ensure_ascii=False),
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": now,
