@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -80,6 +81,9 @@ def _run(work: Path, home: Path) -> dict:
     with Store.open(out["db"]) as store:
         files = [p for p in inputs.iterdir() if p.name != "otlp"]
         out["ingest"] = ingest_paths(store, [*files, home / "hooks"], redactor=redactor)
+        # the hook log alone in a store of its own, to compare with the clear logs' events
+        with Store.open(work / "recorded.duckdb") as recorded:
+            ingest_paths(recorded, [home / "hooks"], redactor=redactor)
 
         # OTLP over HTTP: stored by the receiver, and spooled by a second one
         requests = (inputs / "otlp" / "claude-code-logs.json").read_bytes().splitlines()
@@ -163,13 +167,23 @@ def test_the_run_produced_every_kind_of_output(planted):
 
 
 def test_the_hook_log_keeps_fingerprints_for_ingest(planted):
-    """Redacted when written, the hook log still says which secret a call used: the events
-    ingested from it carry credential fingerprints, as those from the clear logs do."""
+    """Redacted when written, the hook log still says which secrets a call held and which it
+    used: each call read from it carries the same fingerprints as the same call read from the
+    clear logs (Claude Code's and Cursor's)."""
+    query = """SELECT source, session_id, command, credential_fp, list_sort(secret_fps) AS fps
+               FROM {table} WHERE source LIKE '%hooks' AND command IS NOT NULL
+               AND source_path NOT LIKE ? ORDER BY ALL"""
+    recorded_db = planted["work"] / "recorded.duckdb"
     with Store.open(planted["db"], read_only=True) as store:
-        rows = store.rows(
-            """SELECT source_path LIKE ? AS recorded, count(*) FILTER (credential_fp IS NOT NULL) AS n
-               FROM events WHERE source LIKE '%hooks%' GROUP BY 1 ORDER BY 1""",
-            [str(planted["home"] / "hooks") + "%"],
-        )
-    used = {row["recorded"]: row["n"] for row in rows}
-    assert used.get(True, 0) > 0 and used[True] == used.get(False)
+        store.con.execute(f"ATTACH '{recorded_db}' AS recorded (READ_ONLY)")
+        clear = store.rows(query.format(table="events"), [str(planted["home"]) + "%"])
+        recorded = store.rows(query.format(table="recorded.events"), ["-"])
+    assert len(recorded) > 2000 and sum(1 for r in recorded if r["credential_fp"]) > 400
+    assert {r["source"] for r in recorded} == {"claude-code.hooks", "cursor.hooks"}
+
+    def calls(rows: list[dict]) -> Counter:
+        return Counter((*(r[k] for k in list(r)[:4]), tuple(r["fps"] or ())) for r in rows)
+
+    clear_calls, recorded_calls = calls(clear), calls(recorded)
+    assert list((recorded_calls - clear_calls).items()) == []
+    assert list((clear_calls - recorded_calls).items()) == []

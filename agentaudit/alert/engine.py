@@ -42,7 +42,6 @@ from agentaudit.alert.labels import (
 from agentaudit.alert.matchers import Labels, all_match
 from agentaudit.alert.message import render_body, render_resolved_body, render_title
 from agentaudit.alert.silences import active_silences
-from agentaudit.enrich.secrets import scrub
 from agentaudit.export.ocsf import SEVERITY_IDS, alert_finding
 from agentaudit.schema import earliest, latest
 from agentaudit.store import Store
@@ -462,7 +461,9 @@ def _append_records(store: Store, records: list[tuple[str, datetime, dict[str, A
             alert_id,
             record["activity_id"],
             at,
-            scrub(json.dumps(record, sort_keys=True, ensure_ascii=False)),
+            # not scrubbed whole (its uids must stay as they are): built from stored,
+            # redacted columns and scrubbed findings (detect/base.py)
+            json.dumps(record, sort_keys=True, ensure_ascii=False),
         ]
     rows = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(records))
     store.con.execute(f"INSERT INTO finding_log VALUES {rows}", values)

@@ -26,9 +26,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
+import functools
 import hashlib
 import hmac
 import itertools
+import json
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -58,6 +61,9 @@ class _Lazy:
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         return self._re().finditer(text)
 
+    def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        return self._re().match(text, pos)
+
 
 Found = tuple[str, str, bool]
 
@@ -85,7 +91,8 @@ SHAPES: list[tuple[str, tuple[str, ...], str]] = [
     (
         "slack_webhook",
         ("hooks.slack.com",),
-        r"(?<=hooks\.slack\.com/)(?:services|workflows|triggers)/[A-Za-z0-9_/+-]{20,}",
+        # the whole URL, as detect-secrets takes it: the URL is the credential
+        r"(?:https?://)?hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/+-]{20,}",
     ),
     (
         "stripe_key",
@@ -115,7 +122,11 @@ SHAPES: list[tuple[str, tuple[str, ...], str]] = [
     ("pypi_token", ("pypi-AgE",), rf"{_B}pypi-AgE[\w-]{{50,}}"),
     ("sendgrid_key", ("SG.",), rf"{_B}SG\.[\w-]{{22}}\.[\w-]{{43}}{_E}"),
     ("twilio_key", ("SK",), rf"{_B}SK[0-9a-fA-F]{{32}}{_E}"),
-    ("digitalocean_token", ("_v1_",), rf"{_B}do[opr]_v1_[a-f0-9]{{64}}{_E}"),
+    (
+        "digitalocean_token",
+        ("dop_v1_", "doo_v1_", "dor_v1_"),
+        rf"{_B}do[opr]_v1_[a-f0-9]{{64}}{_E}",
+    ),
     ("shopify_token", ("shp",), rf"{_B}shp(?:at|ca|pa|ss)_[a-fA-F0-9]{{32}}{_E}"),
     ("databricks_token", ("dapi",), rf"{_B}dapi[a-f0-9]{{32}}(?:-\d)?{_E}"),
     ("huggingface_token", ("hf_",), rf"{_B}hf_[A-Za-z0-9]{{34}}{_E}"),
@@ -136,10 +147,12 @@ SHAPES: list[tuple[str, tuple[str, ...], str]] = [
 
 # -- key blocks ----------------------------------------------------------------------------------
 # A body line break is a newline, or one escaped once or more (`\n`, `\\n` in nested JSON).
-_BODY = r"(?:[A-Za-z0-9+/=]|[ \t\r\n]|\\+[nrt])"
+# (and `→`: Claude Code's Read prints each line after its number and an arrow)
+_BODY = r"(?:[A-Za-z0-9+/=→]|[ \t\r\n]|\\+[nrt]|\\+u2192)"
 _PEM_RE = _Lazy(
     r"-----BEGIN[A-Z0-9 ]{0,30}PRIVATE KEY(?: BLOCK)?-----"
-    rf"(?:(?:[ \t\r\n]|\\+[nrt])*(?:Proc-Type|DEK-Info|Comment|Version):[^\n\\]*)*{_BODY}+"
+    # a body of 40 characters at least: a header and a line number are no key
+    rf"(?:(?:[ \t\r\n]|\\+[nrt])*(?:Proc-Type|DEK-Info|Comment|Version):[^\n\\]*)*{_BODY}{{40,}}"
     r"(?:-----END[A-Z0-9 ]{0,30}-----)?"
 )
 _PUTTY_RE = _Lazy(
@@ -238,6 +251,7 @@ _NOT_CREDENTIALS = {
 _HASHED = frozenset(["hashed", "hash", "digest"])
 
 
+@functools.lru_cache(maxsize=4096)  # names repeat: a record's field names, a file's keys
 def noun_of(name: str) -> str | None:
     """`password`, `token` or `url` (how strictly to judge its value) when `name` names a
     secret; None when it does not."""
@@ -371,7 +385,7 @@ _V = r"(?P<v>" + _PH + "|" + _VN + _VC + "{5,}|[0-9]" + _VC + "*" + _VN + _VC + 
 # after a space (weaker than `=`): with a digit, or a lower-case letter then an upper-case one
 _VW = r"(?P<v>" + _PH + "|" + _VC + "*(?:[0-9]" + _VC + "*|[a-z]" + _VC + "*[A-Z]" + _VC + "*))"
 # a token, not a URL or a path: no `:` or `@`, no leading `/`
-_VR = r"(?P<v>[A-Za-z0-9+=_.~%-][A-Za-z0-9+/=_.~%-]{15,})(?![A-Za-z0-9+/=_.~%:@-])"
+_VR = r"(?P<v>" + _PH + r"|[A-Za-z0-9+=_.~%-][A-Za-z0-9+/=_.~%-]{15,}(?![A-Za-z0-9+/=_.~%:@-]))"
 _Q = r"\\*[\"'`]?"  # an optional quote, escaped or not
 
 
@@ -408,7 +422,7 @@ NAMED: list[tuple[str, _Lazy, bool, str]] = [
     ),
     (
         "bearer_token",
-        _Lazy(r"(?i)(?<![\w-])bearer\s+(?P<v>[A-Za-z0-9._~+/=-]{8,})"),
+        _Lazy(r"(?i)(?<![\w-])bearer\s+(?P<v>" + _PH + r"|[A-Za-z0-9._~+/=-]{8,})"),
         True,
         "token",
     ),
@@ -567,8 +581,10 @@ def _names(text: str) -> Iterator[tuple[int, int, int]]:
     (the `SECRET` of a placeholder is none)."""
     seen: set[tuple[int, int]] = set()
     redacted = [m.span() for m in PLACEHOLDER_RE.finditer(text)] if "[SECRET:" in text else []
+    starts = [a for a, _b in redacted]
     for noun_start, noun_end in _noun_spans(text):
-        if any(a <= noun_start < b for a, b in redacted):
+        inside = bisect.bisect_right(starts, noun_start) - 1
+        if inside >= 0 and noun_start < redacted[inside][1]:
             continue
         after = text[noun_end : noun_end + 1]
         if after and after.islower() and after != "s":
@@ -626,11 +642,14 @@ def find_names(text: str) -> Iterator[Found]:
             if match is None:
                 continue
             value = match.group("v").rstrip(".:,*")
-            if PLACEHOLDER_RE.fullmatch(value):
-                yield value, kind, used
-            elif "[SECRET:" in value:
-                continue
-            elif value and _accept(strength, _NameMatch(text, name, match), value):
+            if not PLACEHOLDER_RE.fullmatch(value) and (
+                "[SECRET:" in value or _cuts_placeholder(text, match.start("v"), match.end("v"))
+            ):
+                continue  # part of one: redaction must be idempotent
+            # a placeholder (redacted before: the hook log) counts as its clear value would
+            if PLACEHOLDER_RE.fullmatch(value) or (
+                value and _accept(strength, _NameMatch(text, name, match), value)
+            ):
                 named = "json_secret" if kind == "env_secret" and before == '"' else kind
                 op = match.groupdict().get("op")
                 yield value, named, used and op in (None, "=", ":=")
@@ -706,45 +725,164 @@ def _accept(strength: str, match: re.Match[str], value: str) -> bool:
     return strong(value) if strength == "strong" else weak(value)
 
 
+def _starts_at(*literals: str, back: tuple[int, ...] = (0,)) -> Callable[[str, str], set[int]]:
+    """Where a rule's match can start: each occurrence of a literal (lower-cased text), moved
+    back by each of `back`."""
+
+    def starts(text: str, lowered: str) -> set[int]:
+        return {
+            max(0, at - b) for lit in literals for at in _occurrences(lowered, lit) for b in back
+        }
+
+    return starts
+
+
+def _starts_before(regex: str, chars: str, limit: int) -> Callable[[str, str], set[int]]:
+    """Where a rule's match can start: back over `chars` (at most `limit`) from each match of
+    `regex` (the scheme before `://`, the host before a .pgpass line's `:port:`)."""
+    compiled, allowed = re.compile(regex), frozenset(chars)
+
+    def starts(text: str, lowered: str) -> set[int]:
+        out = set()
+        for match in compiled.finditer(text):
+            at = match.start()
+            while at > 0 and match.start() - at < limit and text[at - 1] in allowed:
+                at -= 1
+            out.add(at)
+        return out
+
+    return starts
+
+
+_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+# Each NAMED rule is tried where its literal is, not at every position: these patterns open
+# with a lookbehind, which keeps the regex engine from skipping ahead (ten times slower).
+NAMED_STARTS: list[Callable[[str, str], set[int]]] = [
+    _starts_at("proxy-authorization", "authorization"),
+    _starts_at("bearer"),
+    _starts_at("sig", back=(1, 7, 8)),  # [?&;#], then x-amz- / x-goog-
+    _starts_at("name"),
+    _starts_before(r"://", _ALNUM + "+.-", 21),
+    _starts_at("mysql", "mariadb", "sshpass"),
+    _starts_at("-u", "--user", "--proxy-user"),  # (-U is -u lower-cased)
+    _starts_before(r":(?:\d{1,5}|\*):[^:\s]+:[^:\s]+:", _ALNUM + "_.*-", 255),
+    _starts_at("echo"),
+]
+
+
 def find_named(text: str, lowered: str, shortcuts: bool = True) -> Iterator[Found]:
     """Values that sit in a secret's position (see NAMED)."""
-    for kind, pattern, used, strength in NAMED:
+    low = text.lower()
+    anchored = shortcuts and len(low) == len(text)  # else positions shift: scan every one
+    for (kind, pattern, used, strength), starts in zip(NAMED, NAMED_STARTS, strict=True):
         literals = NAMED_LITERALS.get(kind)
         if shortcuts and literals and not any(x in lowered for x in literals):
             continue
-        pos = 0
-        while (match := pattern.search(text, pos)) is not None:
-            groups = match.groupdict()
-            slot = "v" if groups.get("v") else "v2"
-            value = (groups.get(slot) or "").rstrip(".:,*")
-            if PLACEHOLDER_RE.fullmatch(value):  # redacted before (the hook log): keep its fp
-                yield value, kind, used
-            elif "[SECRET:" in value:  # part of one: redaction must be idempotent
-                pos = match.start() + 1
-                continue
-            elif value and _accept(strength, match, value):
-                named = kind
-                if (
-                    kind == "env_secret"
-                    and text[match.start("name") - 1 : match.start("name")] == '"'
-                ):
-                    named = "json_secret"  # a JSON object's field
-                yield value, named, used and groups.get("op") in (None, "=", ":=")
-            else:  # not a secret: what it took for a value may hold one (`https://...?token=`)
-                pos = max(match.start(slot), match.start() + 1) if value else match.start() + 1
-                continue
-            pos = match.end()
+        matches = _anchored(pattern, text, starts(text, low)) if anchored else None
+        yield from _named_values(kind, pattern, used, strength, text, matches)
+
+
+def _cuts_placeholder(text: str, start: int, end: int) -> bool:
+    """Does [start, end) hold part of a placeholder (`stripe_key:0123...]` after `[SECRET:`)?"""
+    if "[SECRET:" not in text:
+        return False
+    at = text.rfind("[SECRET:", 0, end)
+    while at >= 0:
+        placeholder = PLACEHOLDER_RE.match(text, at)
+        if placeholder and placeholder.end() > start:
+            return (at, placeholder.end()) != (start, end)
+        if placeholder and placeholder.end() <= start:
+            return False
+        at = text.rfind("[SECRET:", 0, at)
+    return False
+
+
+def used_placeholders(text: str) -> list[str]:
+    """The fingerprints of the placeholders in `text` (and its unescaped forms) that sit in a
+    position of use (`Authorization: Bearer [SECRET:...]`, `TOKEN=[SECRET:...] cmd`): whether a
+    secret was used is judged on the redacted text, the same whether it was redacted at ingest
+    or before (the hook log)."""
+    out: list[str] = []
+    for view in views(text):
+        lowered = view.casefold().replace("\u0131", "i")
+        for value, _kind, used in (*find_names(view), *find_named(view, lowered)):
+            placeholder = PLACEHOLDER_RE.fullmatch(value)
+            if used and placeholder and placeholder.group(2) not in out:
+                out.append(placeholder.group(2))
+    return out
+
+
+def _anchored(pattern: _Lazy, text: str, starts: set[int]) -> Iterator[re.Match[str]]:
+    for at in sorted(starts):
+        if (match := pattern.match(text, at)) is not None:
+            yield match
+
+
+def _named_values(
+    kind: str,
+    pattern: _Lazy,
+    used: bool,
+    strength: str,
+    text: str,
+    matches: Iterator[re.Match[str]] | None,
+) -> Iterator[Found]:
+    pos = 0
+    while True:
+        match = next(matches, None) if matches is not None else pattern.search(text, pos)
+        if match is None:
+            return
+        if match.start() < pos:  # inside a value taken before (as `search` from pos skips it)
+            continue
+        groups = match.groupdict()
+        slot = "v" if groups.get("v") else "v2"
+        value = (groups.get(slot) or "").rstrip(".:,*")
+        if PLACEHOLDER_RE.fullmatch(value):  # redacted before (the hook log): keep its fp
+            yield value, kind, used
+        elif "[SECRET:" in value or _cuts_placeholder(text, match.start(slot), match.end(slot)):
+            pos = match.start() + 1  # part of one: redaction must be idempotent
+            continue
+        elif value and _accept(strength, match, value):
+            yield value, kind, used
+        else:  # not a secret: what it took for a value may hold one
+            pos = max(match.start(slot), match.start() + 1) if value else match.start() + 1
+            continue
+        pos = match.end()
 
 
 _SHAPE_RES = [(kind, hints, _Lazy(pattern)) for kind, hints, pattern in SHAPES]
+# shapes whose literal is not where a match starts
+_UNANCHORED = frozenset({"slack_webhook", "azure_ad_secret"})
+
+
+def _occurrences(text: str, literal: str) -> Iterator[int]:
+    at = text.find(literal)
+    while at >= 0:
+        yield at
+        at = text.find(literal, at + 1)
 
 
 def find_shapes(text: str, shortcuts: bool = True) -> Iterator[Found]:
     for kind, hints, pattern in _SHAPE_RES:
-        if shortcuts and not any(h in text for h in hints):
+        if not shortcuts:
+            yield from ((m.group(0), kind, False) for m in pattern.finditer(text))
             continue
-        for match in pattern.finditer(text):
-            yield match.group(0), kind, False
+        present = [h for h in hints if h in text]
+        if not present:
+            continue
+        if kind in _UNANCHORED:
+            yield from ((m.group(0), kind, False) for m in pattern.finditer(text))
+            continue
+        # the literal opens the match: try the pattern where it occurs, not at every position
+        # (a leading lookbehind keeps the regex engine from skipping ahead to it)
+        starts = sorted({at for h in present for at in _occurrences(text, h)})
+        end = -1
+        for at in starts:
+            if at < end:
+                continue
+            match = pattern.match(text, at)
+            if match:
+                end = match.end()
+                yield match.group(0), kind, False
     for pattern in (_PEM_RE, _PUTTY_RE):
         for match in pattern.finditer(text):
             yield match.group(0).rstrip(" \t\r\n"), "private_key", False
@@ -761,12 +899,21 @@ def find_shapes(text: str, shortcuts: bool = True) -> Iterator[Found]:
 def canonical(value: str) -> str:
     """What is fingerprinted: a key block's body alone (line breaks, indentation and escaping
     differ between the file, a JSON record and a YAML block), else the value itself."""
+    host = value.lower().find("hooks.slack.com/", 0, 24)
+    if host >= 0:  # a webhook, with its scheme or without
+        return value[host + 16 :]
     if value.startswith(("-----BEGIN", "PuTTY-User-Key-File")):
         if value.startswith("PuTTY"):
             value = value[value.find("Private-Lines:") :]
-        body = re.sub(r"\\+[nrt]", "", value)
-        body = re.sub(r"-----(?:BEGIN|END)[A-Z0-9 ]*-----|[A-Za-z-]+:[^\n]*\n", "", body)
-        return re.sub(r"[^A-Za-z0-9+/=]", "", body)
+        text = re.sub(r"\\+u2192", "→", value)
+        text = re.sub(r"\\+n", "\n", re.sub(r"\\+[rt]", " ", text))
+        text = re.sub(r"-----(?:BEGIN|END)[A-Z0-9 ]*-----", "\n", text)
+        body = []
+        for line in text.split("\n"):
+            line = re.sub(r"^\s*\d+(?:→|\t)", "", line)  # a numbered listing (Read, cat -n)
+            if not re.match(r"\s*[A-Za-z-]+:", line):  # Proc-Type:, DEK-Info:, Private-Lines:
+                body.append(line)
+        return re.sub(r"[^A-Za-z0-9+/=]", "", "".join(body))
     return value
 
 
@@ -834,10 +981,14 @@ def replace_found(
         fp = fingerprint_of(value)
         replacement = f"[SECRET:{kind}:{fp}]"
         once = escape_once(value)
-        for form in dict.fromkeys((value, once, escape_once(once))):
+        ascii_once = json.dumps(value)[1:-1]  # as JSON written with non-ASCII escaped (`\u2192`)
+        forms = (value, once, escape_once(once), ascii_once, json.dumps(ascii_once)[1:-1])
+        replaced = False
+        for form in dict.fromkeys(forms):
             if form in text:
-                text = text.replace(form, replacement)
-        out.append((fp, kind, used))
+                text, replaced = text.replace(form, replacement), True
+        if replaced:  # else it was part of a longer secret, replaced whole before
+            out.append((fp, kind, used))
     return text, out
 
 

@@ -255,23 +255,38 @@ class Redactor:
     def find(self, text: str) -> list[Found]:
         """(secret value, type, used-as-credential) for every secret in text and in its
         unescaped forms. Values are as they appear in the view they were found in."""
+        families = self._families(text)
+        return list(
+            dict.fromkeys([*self._find_core(text, families), *self._find_rest(text, families)])
+        )
+
+    @staticmethod
+    def _families(text: str) -> tuple[bool, bool, bool]:
+        """Which families of detectors to run: each only where its part of the prefilter
+        matches (core, library, content)."""
+        masked = mask_key_id_fields(text)
+        core, library, content = (not SHORTCUTS or _family_matches(f, masked) for f in _FAMILIES)
+        return core, library, content
+
+    def _find_core(self, text: str, families: tuple[bool, bool, bool]) -> list[Found]:
+        found: list[Found] = []
+        if families[0]:
+            for view in views(mask_key_id_fields(text)):
+                # mask again: an escaped record inside a record
+                found += secret_rules.find_core(mask_key_id_fields(view), SHORTCUTS)
+        return found
+
+    def _find_rest(self, text: str, families: tuple[bool, bool, bool]) -> list[Found]:
         found: list[Found] = []
         text = mask_key_id_fields(text)
-        # each family of detectors runs only where its part of the prefilter matches
-        core, library, content = (not SHORTCUTS or _family_matches(f, text) for f in _FAMILIES)
-        every = views(text)
-        for depth, view in enumerate(every):
-            view = mask_key_id_fields(view)  # an escaped record inside a record
-            if core:
-                found += secret_rules.find_core(view, SHORTCUTS)
+        if families[1]:
             # detect-secrets' patterns are token shapes, which unescaping leaves whole (and
             # quotes it makes plain): its most unescaped form is enough
-            if library and depth == len(every) - 1:
-                found += self._library(view)
-        if content:
+            found += self._library(mask_key_id_fields(views(text)[-1]))
+        if families[2]:
             for part in file_contents(text):
                 found += _file_content(part)
-        return list(dict.fromkeys(found))
+        return found
 
     def _library(self, text: str) -> list[Found]:
         lowered = text.casefold().replace("\u0131", "i")  # what (?i) folds: ſ->s, K->k, ı->i
@@ -290,17 +305,26 @@ class Redactor:
     def redact(self, text: str | None) -> Redaction:
         if not text or (SHORTCUTS and not may_contain_secrets([text])[0]):
             return Redaction(text or "")
-        found = self.find(text)
         earlier = [m.group(2) for m in PLACEHOLDER_RE.finditer(text)]
-        if not found and not earlier:
-            return Redaction(text)
+        # this module's rules first, as the hook redacts its log, so a secret gets the same
+        # placeholder and fingerprint both ways; detect-secrets then on what they left
+        families = self._families(text)
+        found = list(dict.fromkeys(self._find_core(text, families)))
         redacted, hits = secret_rules.replace_found(text, found, self.fingerprint)
+        rest = list(dict.fromkeys(self._find_rest(redacted, families)))
+        redacted, more = secret_rules.replace_found(redacted, rest, self.fingerprint)
+        hits += more
+        if not hits and not earlier:
+            return Redaction(text)
         result = Redaction(redacted)
-        for fp, _kind, used in hits:
+        for fp, _kind, _used in hits:
             if fp not in result.fingerprints:
                 result.fingerprints.append(fp)
-            if used and fp not in result.credentials:
-                result.credentials.append(fp)
+        # used: in a position of use in the clear text or, as a placeholder, in the redacted
+        # one (as the hook log holds it), in order of appearance
+        used = {fp for fp, _kind, used in hits if used}
+        used.update(secret_rules.used_placeholders(redacted))
+        result.credentials = sorted(used, key=lambda fp: _first_at(redacted, fp))
         result.fingerprints += [
             fp for fp in dict.fromkeys(earlier) if fp not in result.fingerprints
         ]
@@ -308,6 +332,11 @@ class Redactor:
         result.weak = [fp for fp, kind, _u in hits if fp not in strong and fp not in earlier]
         result.weak = list(dict.fromkeys(result.weak))
         return result
+
+
+def _first_at(text: str, fp: str) -> int:
+    at = text.find(f":{fp}]")
+    return at if at >= 0 else len(text)
 
 
 _FINGERPRINT_FIELDS = re.compile(
@@ -356,11 +385,6 @@ _LOOKAROUND = re.compile(r"\(\?<?[=!](?:[^()\\]|\\.|\((?:[^()\\]|\\.)*\))*\)")
 # keeps RE2's DFA counting at every position of every text; dropping the count leaves a
 # pattern that every match of the original still contains (a superset), a quarter faster.
 _LEADING_COUNT = re.compile(r"^\[[^\]\\]+\]\{\d+(?:,\d*)?\}(?=-)")
-_COUNT = re.compile(r"(?<!\\)\{(\d+)(?:(,)(\d*))?\}")
-# RE2's DFA unrolls counts: ranges such as `{0,60}` or `{36,251}` in a few patterns exhaust
-# its memory and it falls back to the NFA, a hundred times slower. Upper bounds are dropped
-# and lower bounds kept up to `_MAX_COUNT` (both widen the match).
-_MAX_COUNT = 24
 
 
 # Superset witnesses for the file-content detectors, which run on text with line structure: a

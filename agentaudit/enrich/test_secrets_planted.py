@@ -56,14 +56,20 @@ def test_the_prefilter_lets_every_carrier_through():
 
 def test_a_private_key_has_one_fingerprint_however_it_is_written():
     """The file, the file inside a record's raw JSON, an indented YAML block, a .env value
-    with escaped line breaks and an attribute cut at 512 characters: one key, one fingerprint."""
+    with escaped line breaks, a numbered listing, and an attribute cut at 512 characters: one
+    key, one fingerprint."""
     pem = SHAPES_BY_NAME["pem_rsa_private_key"].value
+    numbered = "\n".join(f"{n:>6}\u2192{line}" for n, line in enumerate(pem.split("\n"), 1))
     redactor = Redactor(KEY)
     forms = [
         pem + "\n",
         json.dumps({"content": pem}),
         "key: |\n" + "\n".join("    " + line for line in pem.splitlines()) + "\n",
         'KEY="' + pem.replace("\n", "\\n") + '"\n',
+        # as Claude Code's Read prints a file: a line number and an arrow before each line,
+        # inside the record's JSON with non-ASCII escaped or not
+        json.dumps({"content": numbered}),
+        json.dumps({"content": numbered}, ensure_ascii=False),
     ]
     fps = set()
     for text in forms:
@@ -87,6 +93,30 @@ def test_a_secret_redacted_by_the_hook_keeps_its_fingerprint_at_ingest():
     assert token not in hooked.text
     assert hooked.fingerprints == direct.fingerprints
     assert hooked.credentials == direct.credentials == direct.fingerprints
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: s.name)
+def test_the_hook_log_and_the_clear_text_give_the_same_fingerprints(shape):
+    """Every carrier, as the hook writes it (its rules alone) and as ingest sees it in clear:
+    the same secrets, the same credential in the same order, and the same redacted text."""
+    redactor = Redactor(KEY)
+    for where, text in _texts(shape):
+        direct = redactor.redact(text)
+        hooked = redactor.redact(redact_text(text, KEY))
+        assert sorted(hooked.fingerprints) == sorted(direct.fingerprints), where
+        assert hooked.credentials == direct.credentials, where
+        assert hooked.text == direct.text, where
+
+
+def test_a_placeholder_is_never_read_as_part_of_a_value():
+    """`-u "<key>:"` (Stripe's key as the user name) once redacted: the user-name rule must not
+    take the placeholder's tail for a password (it nested placeholders), and redacting again
+    changes nothing."""
+    key = SHAPES_BY_NAME["stripe_secret_key"].value
+    redactor = Redactor(KEY)
+    once = redactor.redact(f'curl -sS -X DELETE -u "{key}:" https://api.stripe.com/v1/customers/x')
+    assert once.text.count("[SECRET:") == 1 and "[SECRET:[SECRET:" not in once.text
+    assert redactor.redact(once.text).text == once.text
 
 
 def test_same_token_same_fingerprint_in_a_file_and_in_a_header():
