@@ -650,8 +650,9 @@ def find_names(text: str) -> Iterator[Found]:
             if PLACEHOLDER_RE.fullmatch(value) or (
                 value and _accept(strength, _NameMatch(text, name, match), value)
             ):
-                named = "json_secret" if kind == "env_secret" and before == '"' else kind
                 op = match.groupdict().get("op")
+                # `"name": value` is a JSON object's field (`"NAME=value` opens a JSON string)
+                named = "json_secret" if kind == "env_secret" and before + op == '":' else kind
                 yield value, named, used and op in (None, "=", ":=")
                 break
 
