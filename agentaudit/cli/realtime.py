@@ -55,7 +55,11 @@ def watch(
     )
     for handler in logging.getLogger().handlers:  # no secret in the log, whatever a message quotes
         handler.addFilter(SecretFilter())
-    watcher = Watcher(settings)
+    try:
+        watcher = Watcher(settings)
+    except ValueError as exc:  # a source's settings (or a missing extra) as one line
+        fail(str(exc))
+        raise
     err_console.print(
         f"agentaudit watch: {len(watcher.sources)} sources, store {watcher.store.path}"
         + (f", health on :{settings.health_port}" if settings.health_port else "")
