@@ -32,7 +32,7 @@ from agentaudit.pipeline import detect_and_alert
 from agentaudit.realtime.guard.service import Guard
 from agentaudit.receiver import LocalReceiver
 from agentaudit.receivers.hook import record_hook
-from agentaudit.receivers.otlp import OtlpReceiver
+from agentaudit.receivers.otlp.server import OtlpReceiver
 from agentaudit.store import Store
 from tests.planted_secrets import SHAPES, scan_paths, scan_store, write_sources
 

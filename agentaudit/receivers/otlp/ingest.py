@@ -169,7 +169,7 @@ def quarantine_rows(
                     "source_path": path,
                     "line": outcome.index + 1,  # the record's number in the request
                     "byte_offset": None,
-                    "reason": reason,
+                    "reason": redactor.redact(reason).text,  # a message may quote the input
                     "raw": redactor.redact(text).text,
                     "parser_version": version,
                     "ingested_at": now(),
