@@ -522,6 +522,18 @@ def _before_ok(kind: str, before: str) -> bool:
     return before not in _WORD_CHARS and before not in "-:"  # prose, headers (not an ARN's)
 
 
+# `path:12:` or `path:` before a line, as grep and ripgrep print a match
+_GREP_PREFIX = re.compile(r"(?:^|[\s\"]|\\n)[\w~.-]*[/.][\w/~.-]*:(?:\d+:)?$")
+
+
+def _after_grep_prefix(kind: str, text: str, start: int) -> bool:
+    """Does the name open a line grep printed (`./.env:2:RAILWAY_TOKEN=...`)? The `:` before
+    it is then no part of a longer name (as in an ARN or a URL)."""
+    if kind != "env_secret" or text[start - 1 : start] != ":":
+        return False
+    return _GREP_PREFIX.search(text, max(0, start - 300), start) is not None
+
+
 # (kind, what follows the name, used, strength, whether url nouns count)
 AFTER_NAME: list[tuple[str, re.Pattern[str], bool, str, bool]] = [
     # X-Vault-Token:, DD-API-KEY:, PRIVATE-TOKEN:, Project-Access-Token: (a hyphenated name)
@@ -634,7 +646,7 @@ def find_names(text: str) -> Iterator[Found]:
             if kind == "cli_secret":
                 if not 1 <= dashes <= 2 or before in _WORD_CHARS:
                     continue
-            elif dashes or not _before_ok(kind, before):
+            elif dashes or not (_before_ok(kind, before) or _after_grep_prefix(kind, text, start)):
                 continue
             if kind == "api_token_header" and ("-" not in name or not _HEADER_END.search(name)):
                 continue
