@@ -767,7 +767,8 @@ def _starts_before(regex: str, chars: str, limit: int) -> Callable[[str, str], s
     return starts
 
 
-_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+# (and what (?i) matches as a letter: ı, ſ and the Kelvin sign)
+_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789\u0131\u017f\u212a"
 # Each NAMED rule is tried where its literal is, not at every position: these patterns open
 # with a lookbehind, which keeps the regex engine from skipping ahead (ten times slower).
 NAMED_STARTS: list[Callable[[str, str], set[int]]] = [
@@ -785,13 +786,13 @@ NAMED_STARTS: list[Callable[[str, str], set[int]]] = [
 
 def find_named(text: str, lowered: str, shortcuts: bool = True) -> Iterator[Found]:
     """Values that sit in a secret's position (see NAMED)."""
-    low = text.lower()
-    anchored = shortcuts and len(low) == len(text)  # else positions shift: scan every one
+    # positions in `lowered` (case-folded as (?i) folds) are the text's while lengths agree
+    anchored = shortcuts and len(lowered) == len(text)  # else positions shift: scan every one
     for (kind, pattern, used, strength), starts in zip(NAMED, NAMED_STARTS, strict=True):
         literals = NAMED_LITERALS.get(kind)
         if shortcuts and literals and not any(x in lowered for x in literals):
             continue
-        matches = _anchored(pattern, text, starts(text, low)) if anchored else None
+        matches = _anchored(pattern, text, starts(text, lowered)) if anchored else None
         yield from _named_values(kind, pattern, used, strength, text, matches)
 
 

@@ -473,9 +473,19 @@ def _family_prefilter(family: str) -> Any:
     return _compiled("(?m)" + "|".join(_family_parts()[family]))
 
 
+# Python's (?i) matches `ı`, `ſ` and the Kelvin sign as i, s and k; RE2's does not: fold them
+# before an RE2 search, or the prefilter would rule out what the rules then match
+_RE2_FOLD = str.maketrans({"\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+def _re2_text(text: str) -> str:
+    return text if text.isascii() else text.translate(_RE2_FOLD)
+
+
 def _family_matches(family: str, text: str) -> bool:
     """May this family of detectors find something in `text`? (True when RE2 cannot say.)"""
     pattern = _family_prefilter(family)
+    text = _re2_text(text)
     try:
         if pattern is not None and pattern.search(text) is not None:
             return True
@@ -522,7 +532,7 @@ def may_contain_secrets(texts: list[str]) -> list[bool]:
         return [True] * len(texts)
     flags = []
     for text in texts:
-        text = mask_key_id_fields(text)
+        text = _re2_text(mask_key_id_fields(text))
         try:
             found = pattern.search(text) is not None or (
                 ("\\" in text or "'" in text or "\n" in text) and entropy.search(text) is not None
