@@ -543,6 +543,46 @@ def may_contain_secrets(texts: list[str]) -> list[bool]:
     return flags
 
 
+@lru_cache(maxsize=4)
+def _prefilter_and(markers: str) -> Any:
+    """The prefilter and `markers` as one RE2 set: one scan answers both."""
+    import re2
+
+    options = re2.Options()
+    options.max_mem = _PREFILTER_MEMORY
+    options.never_capture = True
+    try:
+        both = re2.Set.SearchSet(options)
+        both.Add(_prefilter_pattern())
+        both.Add(markers)
+        both.Compile()
+    except re2.error:
+        return None
+    return both
+
+
+def scan_texts(texts: list[str], markers: str) -> tuple[list[bool], list[bool]]:
+    """For each text: whether it may contain a secret (as `may_contain_secrets`) and whether
+    it matches `markers` (another cheap question enrichment asks of the same texts), in one
+    RE2 pass per text. Texts it cannot scan answer True to both."""
+    pattern, entropy = _prefilter_and(markers), _entropy_prefilter()
+    if pattern is None or entropy is None:
+        return [True] * len(texts), [True] * len(texts)
+    secrets, marked = [], []
+    for text in texts:
+        text = _re2_text(mask_key_id_fields(text))
+        try:
+            found = pattern.Match(text) or ()
+            secret = 0 in found or (  # the entropy witness, as in `may_contain_secrets`
+                ("\\" in text or "'" in text or "\n" in text) and entropy.search(text) is not None
+            )
+        except UnicodeEncodeError:  # lone surrogates: RE2 takes UTF-8 only, so scan it
+            found, secret = (0, 1), True
+        secrets.append(secret)
+        marked.append(1 in found)
+    return secrets, marked
+
+
 class NoSecrets(Redactor):
     """For texts `may_contain_secrets` ruled out: returns them as they are, without scanning."""
 
