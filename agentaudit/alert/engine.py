@@ -28,6 +28,7 @@ from agentaudit.alert.lifecycle import record_changes
 from agentaudit.alert.membership import Changes, post_findings, resolve_ended
 from agentaudit.alert.suppression import update_states
 from agentaudit.store import Store
+from agentaudit.taxonomy import severity_rank
 
 acknowledge = notify.acknowledge  # (its home is notify; callers import it from here)
 
@@ -46,15 +47,12 @@ class EvalReport:
             return ""
         alerts = [a for n in self.unsent for a in n.firing()]
         receivers = sorted({n.receiver for n in self.unsent})
-        worst = sorted({a["severity"] for a in alerts}, key=_SEVERITY_ORDER.index)
+        worst = sorted({a["severity"] for a in alerts}, key=lambda s: -severity_rank(s))
         return (
             f"{len(alerts)} firing alert(s) ({', '.join(worst)}) went to receiver "
             f"{', '.join(receivers)}, which has no target: NOBODY WAS NOTIFIED. Configure "
             "alerting.yml (README, Alerting) or pass --notify URL."
         )
-
-
-_SEVERITY_ORDER = ["critical", "high", "medium", "low", "info"]
 
 
 def evaluate(
