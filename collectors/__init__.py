@@ -2,6 +2,9 @@
 `Collector` subclass, plus `agentaudit.collectors` entry points.
 
 Adding a source is adding a file to one of those folders (or registering an entry point).
+Each collector describes itself (origin, agent or vendor, default locations, whether its
+records can be split): every other layer asks `collector_for_source` instead of reading
+meaning into a source's name.
 In a checkout this folder sits at the repository's top level; `agentaudit/collectors` is a
 symlink to it, so the checkout and the wheel both import it as `agentaudit.collectors`.
 """
@@ -18,7 +21,15 @@ from pathlib import Path
 from agentaudit.collectors import agents, providers, shell
 from agentaudit.collectors.base import Collector, SourceInput
 
-__all__ = ["Collector", "SourceInput", "all_collectors", "get_collector", "sniff_collector"]
+__all__ = [
+    "Collector",
+    "SourceInput",
+    "all_collectors",
+    "collector_for_source",
+    "companion_of",
+    "get_collector",
+    "sniff_collector",
+]
 
 
 @lru_cache(maxsize=1)
@@ -40,6 +51,19 @@ def all_collectors() -> dict[str, Collector]:
     return dict(sorted(found.items()))
 
 
+@lru_cache(maxsize=1)
+def _by_source() -> dict[str, Collector]:
+    found: dict[str, Collector] = {}
+    for collector in all_collectors().values():
+        found.setdefault(collector.source, collector)  # two formats of one source agree
+    return found
+
+
+def collector_for_source(source: str | None) -> Collector | None:
+    """The collector that writes this `source` column value (None for an unknown source)."""
+    return _by_source().get(source or "")
+
+
 def get_collector(name: str) -> Collector:
     collectors = all_collectors()
     if name not in collectors:
@@ -53,4 +77,13 @@ def sniff_collector(path: Path, head: bytes) -> Collector | None:
     for collector in all_collectors().values():
         if collector.sniff(path, head):
             return collector
+    return None
+
+
+def companion_of(path: Path) -> tuple[Collector, str] | None:
+    """(collector, why) when a collector says this file is a companion of its format."""
+    for collector in all_collectors().values():
+        why = collector.companion(path)
+        if why:
+            return collector, why
     return None

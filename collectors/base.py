@@ -85,8 +85,39 @@ class SourceInput:
         return data
 
 
+class Location(NamedTuple):
+    """Where a collector's files are by default (`ingest --discover` looks there).
+
+    A root is a path with `~` (the home directory), `{cwd}`, `{hooks}` (agentaudit's hook
+    logs), `{data}` (agentaudit's data directory), `$VAR` (each comma-separated entry of an
+    environment variable; none when unset) or `${VAR:-default}` at its start. A root that
+    names a file (a variable set to the log file itself) is that file.
+    """
+
+    label: str  # what the user sees: "Claude Code transcripts"
+    roots: tuple[str, ...]
+    patterns: tuple[str, ...]  # globs below each root
+    skip: tuple[str, ...] = ()  # directory names whose files are not this format
+    # `sys.platform` values it applies to (linux, darwin, win32); empty: every platform
+    platforms: tuple[str, ...] = ()
+
+
+# Roots the platforms' conventions name (a `Location` root starts with one of these)
+XDG_DATA = "${XDG_DATA_HOME:-~/.local/share}"
+XDG_CONFIG = "${XDG_CONFIG_HOME:-~/.config}"
+XDG_CACHE = "${XDG_CACHE_HOME:-~/.cache}"
+MAC_SUPPORT = "~/Library/Application Support"
+MAC_CACHES = "~/Library/Caches"
+APPDATA = "${APPDATA:-~/AppData/Roaming}"
+LOCALAPPDATA = "${LOCALAPPDATA:-~/AppData/Local}"
+
+
 class Collector(ABC):
-    """One source format. Subclasses set the class attributes and implement `collect`."""
+    """One source format. Subclasses set the class attributes and implement `collect`.
+
+    Every other layer asks the registry (`agentaudit.collectors`) what a source is, through
+    these attributes: never by matching its name.
+    """
 
     name: ClassVar[str]  # registry name, used by `ingest --source NAME`
     source: ClassVar[str]  # value of the canonical `source` column
@@ -94,6 +125,13 @@ class Collector(ABC):
     description: ClassVar[str] = ""
     # Tailing by offset is only safe for append-only line formats.
     incremental: ClassVar[bool] = True
+    origin: ClassVar[str]  # agent, shell, provider or agentaudit (agentaudit.taxonomy.ORIGINS)
+    agent: ClassVar[str | None] = None  # whose records: an id of agentaudit.taxonomy.AGENTS
+    vendor: ClassVar[str | None] = None  # whose audit log: an id of agentaudit.taxonomy.PROVIDERS
+    locations: ClassVar[tuple[Location, ...]] = ()  # default places of its files
+    # `collect` yields one output per record of one `{"<key>": [...]}` document: a big file can
+    # be cut into chunks of records read in parallel (agentaudit/ingest/parallel.py).
+    splittable: ClassVar[bool] = False
     # Which OTLP records `agentaudit serve` hands this collector (see `OtlpInterest`).
     otlp: ClassVar[OtlpInterest | None] = None
 
@@ -108,6 +146,12 @@ class Collector(ABC):
     @abstractmethod
     def collect(self, src: SourceInput) -> Iterator[Output]:
         """Yield canonical events and quarantine records; never raise on bad input."""
+
+    def companion(self, path: Path) -> str | None:
+        """Why a file that lives beside this format's files holds no events of its own
+        (metadata read with them, bookkeeping), or None. Ingest reports such a file as a
+        companion instead of quarantining it as unrecognised."""
+        return None
 
 
 _DECODER = msgspec.json.Decoder()

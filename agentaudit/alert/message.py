@@ -6,11 +6,26 @@ import json
 from collections import Counter
 from typing import Any
 
+from agentaudit import taxonomy
 from agentaudit.alert.evidence import rows_by_event_ids
 from agentaudit.alert.who import Burst, burst_lines, incident_burst
+from agentaudit.enrich.secrets import scrub
 from agentaudit.store import Store
+from agentaudit.taxonomy import severity_rank
 
 TIMELINE_LINES = 8
+_LOCAL_SCOPES = {"project", "temp", "home", "system"}  # files on the machine the agent ran on
+
+
+def by_severity(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Most severe first, then oldest: the order a page lists findings in."""
+    return sorted(findings, key=lambda f: (-severity_rank(f["severity"]), *when(f["first_seen"])))
+
+
+def when(first_seen: Any) -> tuple[bool, Any]:
+    """Sort key for a finding's time: a finding over untimed events only (Codex exec, Claude
+    Desktop, bash history without times) has none and sorts after the timed ones."""
+    return (first_seen is None, first_seen or 0)
 
 
 def render_title(findings: list[dict[str, Any]]) -> str:
@@ -21,8 +36,8 @@ def render_title(findings: list[dict[str, Any]]) -> str:
     if operation and evidence.get("target"):
         env = evidence.get("target_env")
         where = f" ({env})" if env and env != "unknown" else ""
-        return f"[{top['severity'].upper()}] {operation} on {evidence['target']}{where}"
-    return f"[{top['severity'].upper()}] {top['title']}"
+        return scrub(f"[{top['severity'].upper()}] {operation} on {evidence['target']}{where}")
+    return scrub(f"[{top['severity'].upper()}] {top['title']}")
 
 
 def merged_evidence(findings: list[dict[str, Any]]) -> dict[str, Any]:
@@ -43,18 +58,22 @@ def render_body(
     *,
     muted: list[dict[str, Any]] | None = None,
     alert_id: str | None = None,
+    resolved: list[dict[str, Any]] | None = None,
 ) -> str:
-    """The page. Built only from stored (already redacted) columns: no secret can reach it."""
+    """The page. Built only from stored (already redacted) columns, and scrubbed again."""
     top = findings[0]
     evidence = [json.loads(f["evidence"]) for f in findings]
     merged = merged_evidence(findings)
     session = top["session_id"]
     burst = incident_burst(store, findings, session)
+    agent = taxonomy.agent(burst.top("agent"))
     lines = [
         f"Severity: {top['severity']}",
-        f"Agent: {burst.top('agent') or 'unknown'} (model {burst.top('model') or 'unknown'})",
-        f"Session: {session or 'none'}   User: {burst.named('actor') or burst.top('os_user') or 'unknown'}"
-        f"   Host: {burst.top('host') or 'unknown'}   Project: {burst.top('cwd') or 'unknown'}",
+        f"Agent: {agent.name if agent.id != 'unknown' else 'unknown'} "
+        f"(model {burst.top('model') or 'unknown'})",
+        f"Session: {session or 'none'}   "
+        f"User: {burst.named('actor') or burst.top('os_user') or 'unknown'}   "
+        f"Host: {burst.top('host') or 'unknown'}   Project: {burst.top('cwd') or 'unknown'}",
         *_who_lines(burst),
         "",
         "Findings:",
@@ -63,6 +82,9 @@ def render_body(
     if muted:
         lines.append("Also matched (muted by inhibition or silence):")
         lines += _finding_lines(muted)
+    if resolved:
+        lines.append("Resolved since the last notification:")
+        lines += _finding_lines(resolved)
     lines += burst_lines(burst)
     if merged.get("command"):
         lines += [
@@ -86,7 +108,36 @@ def render_body(
     if merged.get("untimed"):
         lines.append(f"Time: unknown ({merged['untimed']})")
     lines += ["", "Timeline:", *_timeline_lines(store, findings)]
-    lines += ["", "Suggested actions:", *_actions(store, findings, evidence, merged, burst)]
+    lines += ["", "Suggested actions:"]
+    if merged.get("credential_fp"):
+        lines.append(f"  - Revoke the credential with fingerprint {merged['credential_fp']}")
+    for key, _ in (burst.who.get("credential_id") or Counter()).most_common(2):
+        lines.append(f"  - Deactivate or rotate key {key} (used by {burst.top('actor') or '?'})")
+    if session and session.startswith("principal:"):
+        lines.append(
+            f"  - Confirm with {burst.top('actor') or 'the principal'} that this was planned"
+        )
+    elif session:
+        lines.append(f"  - Stop agent session {session}")
+    destroyed = _destroyed(store, findings)
+    if (
+        destroyed
+        or target
+        or any("backup_destroy" in (e.get("categories") or []) for e in evidence)
+    ):
+        what = target or next((r["target"] for r in destroyed if r["target"]), "the target")
+        held = next((r for r in destroyed if r["provider"]), None)  # by a provider
+        scopes = {r["scope"] for r in destroyed}
+        local = scopes & _LOCAL_SCOPES
+        if held:
+            name = taxonomy.provider_name(held["provider"])
+            # with local damage too, `what` may name a local path: name the provider's own
+            where = held["target"] or ("the deleted resources" if local else what)
+            lines.append(f"  - Check {name}'s restore options for {where} now")
+        elif not local or "remote" in scopes:  # a remote resource, or not known where
+            lines.append(f"  - Ask the provider about restore options for {what} now")
+        if local:  # files on this machine: what the agent can undo, else git and backups
+            lines.append(f"  - Undo on this machine: {agent.undo}")
     lines += ["", f"Full timeline: agentaudit timeline --session {session}" if session else ""]
     if alert_id:
         lines += [
@@ -94,7 +145,7 @@ def render_body(
             f"Mute: agentaudit silence add --match rule_id={top['rule_id']} --for 2h "
             '--comment "..."',
         ]
-    return "\n".join(lines).rstrip() + "\n"
+    return scrub("\n".join(lines).rstrip() + "\n")
 
 
 FINDING_LINES = 8
@@ -148,36 +199,6 @@ def _clip(text: str, width: int = 160) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def _actions(
-    store: Store,
-    findings: list[dict[str, Any]],
-    evidence: list[dict[str, Any]],
-    merged: dict[str, Any],
-    burst: Burst,
-) -> list[str]:
-    session = findings[0]["session_id"]
-    target = merged.get("target")
-    out = []
-    if merged.get("credential_fp"):
-        out.append(f"  - Revoke the credential with fingerprint {merged['credential_fp']}")
-    for key, _ in (burst.who.get("credential_id") or Counter()).most_common(2):
-        out.append(f"  - Deactivate or rotate key {key} (used by {burst.top('actor') or '?'})")
-    if session and session.startswith("principal:"):
-        out.append(
-            f"  - Confirm with {burst.top('actor') or 'the principal'} that this was planned"
-        )
-    elif session:
-        out.append(f"  - Stop agent session {session}")
-    if any("backup_destroy" in (e.get("categories") or []) for e in evidence) or target:
-        provider = _provider(store, findings)
-        out.append(
-            f"  - Check {provider}'s restore options for {target or 'the target'} now"
-            if provider
-            else "  - Ask the provider about restore options for the target now"
-        )
-    return out
-
-
 def render_resolved_body(
     store: Store, alert: dict[str, Any], findings: list[dict[str, Any]]
 ) -> str:
@@ -190,27 +211,22 @@ def render_resolved_body(
     ]
     if session:
         lines += ["", f"Full timeline: agentaudit timeline --session {session}"]
-    return "\n".join(lines) + "\n"
+    return scrub("\n".join(lines) + "\n")
 
 
-def _provider(store: Store, findings: list[dict[str, Any]]) -> str | None:
-    """The provider that holds the destroyed resource (railway.graphql:... -> Railway)."""
+def _destroyed(store: Store, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The findings' destructive evidence events, in time order: where each acted (`provider`,
+    `scope`) and on what (`target`)."""
     ids = sorted({i for f in findings for i in f["event_ids"]})
     rows = rows_by_event_ids(
         store,
-        """SELECT event_id, source, operation, destructive FROM events
+        """SELECT event_id, provider, scope, target, destructive FROM events
            WHERE event_id IN (SELECT unnest(?::VARCHAR[])) {span} ORDER BY time""",
         [ids],
         ids,
         findings,
     )
-    for row in (r for r in rows if r["destructive"]):
-        operation = row["operation"] or ""
-        if "." in operation.split(":", 1)[0] and ":" in operation:
-            return operation.split(".", 1)[0].capitalize()
-        if row["source"] and not row["source"].startswith(("shell.", "cursor.", "claude")):
-            return row["source"].split(".", 1)[0].capitalize()
-    return None
+    return [r for r in rows if r["destructive"]]
 
 
 def _timeline_lines(store: Store, findings: list[dict[str, Any]]) -> list[str]:

@@ -11,8 +11,8 @@ from agentaudit.store import Store
 
 @dataclass(frozen=True, slots=True)
 class TimelineRow:
-    offset_ms: int
-    time: datetime
+    offset_ms: int  # an untimed row (Codex exec, Claude Desktop) keeps the offset before it
+    time: datetime | None
     source: str
     kind: str
     what: str
@@ -24,10 +24,11 @@ class TimelineRow:
     event_id: str
     call_key: str
     fired: tuple[str, ...]  # findings that fire at this row
+    origin: str | None = None  # agent, shell, provider, agentaudit (the source's collector says)
 
     def as_dict(self) -> dict[str, Any]:
         row = asdict(self)
-        row["time"] = self.time.isoformat(timespec="milliseconds")
+        row["time"] = self.time.isoformat(timespec="milliseconds") if self.time else None
         return row
 
 
@@ -63,13 +64,13 @@ def _rows(events: list[dict[str, Any]], fired: dict[str, list[str]]) -> list[Tim
         return []
     first = next((e["step_time"] for e in events if e["step_time"] is not None), None)
     offsets, offset = [], 0
-    for e in events:  # an untimed row (ordered by seq) stands at the step before it
-        if e["step_time"] is not None:
+    for e in events:  # a row without a time stays where it is, at the offset before it
+        if e["step_time"] is not None and first is not None:
             offset = round((e["step_time"] - first).total_seconds() * 1000)
         offsets.append(offset)
     return [
         TimelineRow(
-            offset_ms=offset,
+            offset_ms=offsets[i],
             time=e["step_time"],
             source=e["source"],
             kind=e["kind"],
@@ -82,8 +83,9 @@ def _rows(events: list[dict[str, Any]], fired: dict[str, list[str]]) -> list[Tim
             event_id=e["event_id"],
             call_key=e["call_key"],
             fired=tuple(fired.get(e["event_id"], ())),
+            origin=e.get("origin"),
         )
-        for e, offset in zip(events, offsets, strict=True)
+        for i, e in enumerate(events)
     ]
 
 

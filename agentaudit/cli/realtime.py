@@ -17,6 +17,7 @@ from agentaudit.cli.common import (
     label_store_process,
     print_json,
 )
+from agentaudit.terminal import styled
 
 
 def register(app: typer.Typer) -> None:
@@ -69,10 +70,14 @@ def watch(
     import logging
     import os
 
+    from agentaudit.enrich.secrets import SecretFilter
+
     logging.basicConfig(
         level=os.environ.get("AGENTAUDIT_LOG_LEVEL", "WARNING").upper(),
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
+    for handler in logging.getLogger().handlers:  # no secret in the log, whatever a message quotes
+        handler.addFilter(SecretFilter())
     label_store_process()
     try:
         watcher = Watcher(settings)
@@ -89,6 +94,16 @@ def watch(
         err_console.print(
             f"agentaudit watch: {len(watcher.sources)} sources, store {watcher.store.path}"
             + (f", health on :{settings.health_port}" if settings.health_port else "")
+        )
+    if watcher.alerting is None or not any(
+        r.targets() for r in watcher.alerting.receivers.values()
+    ):
+        err_console.print(
+            styled(
+                ("no alert target configured: findings will page NOBODY", "bold red"),
+                " (write alerting.yml or pass --notify URL; README, Alerting)",
+            ),
+            soft_wrap=True,
         )
     watcher.run()
 

@@ -20,6 +20,8 @@
 - sessionless provider records are grouped by principal (actor, else credential id) into
   bursts split where the gap exceeds PRINCIPAL_GAP_SECONDS ('principal:<hash>'); a burst
   one of whose records is linked to an agent session joins that session;
+- an MCP call from Claude Code's MCP server log (which has no call id) is the transcript or
+  hook call of the same session and tool nearest in time (within MCP_WINDOW_SECONDS);
 - shell lines are grouped into shell sessions: the history's own session column (atuin) when
   the collector filled `session_id`, else runs of one history file split where the gap
   between commands exceeds SHELL_GAP_SECONDS (a file without times is one session); a line
@@ -35,6 +37,7 @@ found in.
 from __future__ import annotations
 
 from agentaudit.store import Store
+from agentaudit.taxonomy import agent_programs
 
 SHELL_WINDOW_SECONDS = 10
 PROVIDER_WINDOW_SECONDS = 300
@@ -44,7 +47,8 @@ LAUNCH_WINDOW_SECONDS = 600
 PRINCIPAL_GAP_SECONDS = 1800
 # Links that only say which inferred session a line is in (not which agent call it is).
 PROVISIONAL_REASONS = "('shell session', 'principal session')"
-AGENT_CLIS = ("claude", "codex", "gemini", "q", "cursor-agent", "aider", "opencode", "goose")
+MCP_WINDOW_SECONDS = 300
+AGENT_CLIS = agent_programs()  # the programs that start a coding agent (agentaudit.taxonomy)
 
 _SHELL_TO_AGENT = f"""
 SELECT md5(s.event_id || a.event_id) AS link_id, s.event_id, a.event_id AS linked_event_id,
@@ -53,7 +57,7 @@ FROM events s
 JOIN events a ON a.command = s.command AND a.session_id IS NOT NULL AND a.kind = 'process'
      AND a.time BETWEEN s.time - INTERVAL {SHELL_WINDOW_SECONDS} SECOND
                     AND s.time + INTERVAL {SHELL_WINDOW_SECONDS} SECOND
-WHERE s.source LIKE 'shell.%' AND s.session_id IS NULL AND s.command IS NOT NULL
+WHERE s.origin = 'shell' AND s.session_id IS NULL AND s.command IS NOT NULL
 QUALIFY row_number() OVER (PARTITION BY s.event_id
                            ORDER BY abs(epoch(a.time) - epoch(s.time)), a.time) = 1
 """
@@ -92,9 +96,9 @@ QUALIFY row_number() OVER (PARTITION BY p.event_id
 _PROVIDER_BY_USER_AGENT = f"""
 WITH tagged AS (
     SELECT event_id, time,
-           regexp_extract(raw, '[ "]app/([A-Za-z0-9._:#-]+)', 1) AS app_id
+           regexp_extract(user_agent, '(?:^| )app/([A-Za-z0-9._:#-]+)', 1) AS app_id
     FROM events
-    WHERE kind = 'api' AND session_id IS NULL AND raw LIKE '%app/%'
+    WHERE kind = 'api' AND session_id IS NULL AND contains(user_agent, 'app/')
 ), matched AS (  -- two equi-joins (the session's own id, an id a command set), not one OR join
     SELECT t.event_id AS tagged_id, t.time AS tagged_time, e.session_id, e.event_id, e.time
     FROM tagged t JOIN events e ON e.session_id = t.app_id
@@ -237,7 +241,7 @@ QUALIFY row_number() OVER (PARTITION BY p.event_id
 _AGENTS_SQL = ", ".join(f"'{a}'" for a in AGENT_CLIS)
 # A sessionless shell line that launched an agent CLI (SQL on one event).
 LAUNCH_LINE = (
-    "source LIKE 'shell.%' AND session_id IS NULL AND command IS NOT NULL AND "
+    "origin = 'shell' AND session_id IS NULL AND command IS NOT NULL AND "
     f"regexp_extract(command, '^\\s*(?:\\S+=\\S+\\s+)*(?:\\S*/)?([\\w-]+)', 1) IN ({_AGENTS_SQL})"
 )
 _AGENT_LAUNCH = f"""
@@ -247,13 +251,30 @@ WITH launches AS (
       AND event_id NOT IN (SELECT event_id FROM links WHERE reason = 'same command')
 ), starts AS (
     SELECT session_id, min(time) AS started FROM events
-    WHERE session_id IS NOT NULL AND source NOT LIKE 'shell.%' GROUP BY session_id
+    WHERE session_id IS NOT NULL AND origin IS DISTINCT FROM 'shell' GROUP BY session_id
 )
 SELECT md5(l.event_id || s.session_id || 'launch') AS link_id, l.event_id,
        NULL AS linked_event_id, s.session_id, 'agent launch' AS reason, now() AS created_at
 FROM launches l JOIN starts s
   ON s.started BETWEEN l.time AND l.time + INTERVAL {LAUNCH_WINDOW_SECONDS} SECOND
 QUALIFY row_number() OVER (PARTITION BY l.event_id ORDER BY s.started) = 1
+"""
+
+# A call from Claude Code's MCP server log, which carries no call id (SQL on one event; the
+# query below says the same of `m`).
+MCP_LOG_CALL = "source = 'claude-code.mcp' AND tool_call_id IS NULL AND tool_name IS NOT NULL"
+_MCP_LOG_TO_CALL = f"""
+SELECT md5(m.event_id || a.event_id || 'mcp') AS link_id, m.event_id,
+       a.event_id AS linked_event_id, a.session_id, 'same mcp call' AS reason,
+       now() AS created_at
+FROM events m
+JOIN events a ON a.session_id = m.session_id AND a.tool_name = m.tool_name
+     AND a.tool_call_id IS NOT NULL AND a.source <> m.source
+     AND a.time BETWEEN m.time - INTERVAL {MCP_WINDOW_SECONDS} SECOND
+                    AND m.time + INTERVAL {MCP_WINDOW_SECONDS} SECOND
+WHERE m.source = 'claude-code.mcp' AND m.tool_call_id IS NULL AND m.tool_name IS NOT NULL
+QUALIFY row_number() OVER (PARTITION BY m.event_id
+                           ORDER BY abs(epoch(a.time) - epoch(m.time)), a.time) = 1
 """
 
 # Every sessionless shell line gets its shell session once: runs of one history file split
@@ -269,7 +290,7 @@ WITH lines AS (
     FROM events e
     LEFT JOIN (SELECT event_id, any_value(session_id) AS session_id FROM links
                WHERE reason = 'shell session' GROUP BY event_id) k USING (event_id)
-    WHERE e.source LIKE 'shell.%' AND e.session_id IS NULL
+    WHERE e.origin = 'shell' AND e.session_id IS NULL
 ), gaps AS (
     SELECT *, CASE WHEN time - lag(time) OVER w > INTERVAL {SHELL_GAP_SECONDS} SECOND
                    THEN 1 ELSE 0 END AS new_session
@@ -376,6 +397,7 @@ PROVIDER_LINKS = (
     _PRINCIPAL_SESSIONS,
     _PRINCIPAL_JOINS_AGENT,
 )
+AGENT_LINKS = (_MCP_LOG_TO_CALL,)  # one agent's records of one call, from two of its logs
 
 
 def link_events(store: Store, shell: bool = True, provider: bool = True) -> int:
@@ -394,7 +416,12 @@ def link_events(store: Store, shell: bool = True, provider: bool = True) -> int:
         _SHELL_SESSIONS,
         _PRINCIPAL_SESSIONS,
         _PRINCIPAL_JOINS_AGENT,
+        _MCP_LOG_TO_CALL,
     ):
-        if (sql in SHELL_LINKS and shell) or (sql in PROVIDER_LINKS and provider):
+        if (
+            sql in AGENT_LINKS
+            or (sql in SHELL_LINKS and shell)
+            or (sql in PROVIDER_LINKS and provider)
+        ):
             added += store.append("links", store.query(sql))
     return added

@@ -7,6 +7,7 @@ are deterministic) and append-only files are read from their checkpointed offset
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 from collections.abc import Iterable, Iterator
@@ -14,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from agentaudit.collectors import sniff_collector
+from agentaudit.collectors import companion_of, sniff_collector
 from agentaudit.collectors.base import Collector, SourceInput
-from agentaudit.enrich.event import _REDACTED_COLUMNS, enrich
-from agentaudit.enrich.secrets import NoSecrets, Redactor, may_contain_secrets, redactor_for
+from agentaudit.enrich.environments import ENV_CLUE_MARKERS
+from agentaudit.enrich.event import REDACTED_COLUMNS, REDACTED_LISTS, enrich
+from agentaudit.enrich.secrets import NoSecrets, Redactor, redactor_for, scan_texts
 from agentaudit.schema import Quarantined, stable_id
 from agentaudit.store import Store, now
 
@@ -35,7 +37,7 @@ class FileReport:
     ingested: int = 0
     duplicate: int = 0
     quarantined: int = 0
-    status: str = "read"  # read, unchanged, skipped, error
+    status: str = "read"  # read, unchanged, skipped (unrecognised: quarantined), companion, error
     detail: str | None = None
 
 
@@ -120,7 +122,12 @@ class FilePlan:
         )
 
 
-def plan_file(store: Store, path: Path, forced: Collector | None) -> FilePlan | FileReport:
+UNRECOGNISED = "no collector recognises this file"
+
+
+def plan_file(
+    store: Store, path: Path, forced: Collector | None, redactor: Redactor | None = None
+) -> FilePlan | FileReport:
     """The plan for reading a file, or its final report when there is nothing to read."""
     try:
         with path.open("rb") as fh:
@@ -130,9 +137,10 @@ def plan_file(store: Store, path: Path, forced: Collector | None) -> FilePlan | 
         return FileReport(str(path), None, status="error", detail=str(exc))
     collector = forced or sniff_collector(path, head)
     if collector is None:
-        return FileReport(
-            str(path), None, status="skipped", detail="no collector recognises this file"
-        )
+        companion = companion_of(path)
+        if companion:
+            return FileReport(str(path), companion[0].name, status="companion", detail=companion[1])
+        return _unrecognised(store, path, head, stat.st_size, redactor or redactor_for())
     identity = {
         "collector": collector.name,
         "device": stat.st_dev,
@@ -147,6 +155,29 @@ def plan_file(store: Store, path: Path, forced: Collector | None) -> FilePlan | 
     return FilePlan(path, collector, identity, start_offset, start_line, still_writing)
 
 
+def _unrecognised(
+    store: Store, path: Path, head: bytes, size: int, redactor: Redactor
+) -> FileReport:
+    """A file no collector reads is one quarantine row (its size and first bytes), never a
+    silent zero; the same unchanged file is not added twice."""
+    shown = head[:512].decode("utf-8", "backslashreplace")
+    raw = json.dumps({"size": size, "head": shown}, ensure_ascii=False)
+    row = {
+        "quarantine_id": stable_id("unrecognised", str(path), size, _head_hash(head)),
+        "source": None,
+        "source_path": str(path),
+        "line": None,
+        "byte_offset": 0,
+        "reason": UNRECOGNISED,
+        "raw": redactor.redact(raw).text,
+        "parser_version": None,
+        "ingested_at": now(),
+    }
+    added = store.append_quarantine([row])
+    detail = f"{UNRECOGNISED} ({size} bytes; quarantined)"
+    return FileReport(str(path), None, quarantined=added, status="skipped", detail=detail)
+
+
 def ingest_file(
     store: Store,
     path: Path,
@@ -154,7 +185,7 @@ def ingest_file(
     redactor: Redactor,
     max_bytes: int | None = None,
 ) -> FileReport:
-    plan = plan_file(store, path, forced)
+    plan = plan_file(store, path, forced, redactor)
     if isinstance(plan, FileReport):
         return plan
     return ingest_planned(store, plan, redactor, max_bytes)
@@ -235,19 +266,21 @@ def enrich_events(events: list[dict[str, Any]], redactor: Redactor) -> None:
     detector can match (they skip the full scan)."""
     if not events:
         return
-    maybe = may_contain_secrets([_redactable_text(e) for e in events])
-    for event, scan in zip(events, maybe, strict=True):
+    texts = [_redactable_text(e) for e in events]
+    maybe, clues = scan_texts(texts, ENV_CLUE_MARKERS)  # one RE2 pass a text asks both
+    for event, scan, clue in zip(events, maybe, clues, strict=True):
         event["ingested_at"] = now()
-        enrich(event, redactor if scan else _NO_SECRETS)
+        enrich(event, redactor if scan else _NO_SECRETS, clues=clue)
 
 
 _NO_SECRETS = NoSecrets(b"")
 
 
 def _redactable_text(event: dict[str, Any]) -> str:
-    """Every value enrichment redacts, joined: the prefilter's input for one event."""
-    values = [str(event[c]) for c in _REDACTED_COLUMNS if event.get(c)]
-    return "\n".join(values + [str(p) for p in event.get("paths") or []])
+    """Every value enrichment redacts, joined: the prefilter's input for one event. The
+    separator is no line break: the prefilter reads line breaks as file content."""
+    values = [str(event[c]) for c in REDACTED_COLUMNS if event.get(c)]
+    return "\x1e".join(values + [str(v) for c in REDACTED_LISTS for v in event.get(c) or []])
 
 
 def _batches(
@@ -278,7 +311,7 @@ def _quarantine_row(
         "source_path": path,
         "line": q.line,
         "byte_offset": q.byte_offset,
-        "reason": q.reason,
+        "reason": redactor.redact(q.reason).text,  # a parser's message may quote the input
         "raw": redactor.redact(text).text,
         "parser_version": collector.parser_version,
         "ingested_at": now(),

@@ -14,6 +14,7 @@ from typing import Any
 
 from agentaudit.collectors.agents._shared import exit_code_in, text_of
 from agentaudit.collectors.agents.claude_code_hooks import ClaudeCodeHooks
+from agentaudit.collectors.base import Location
 from agentaudit.schema import parse_time
 
 
@@ -22,9 +23,20 @@ class GeminiHooks(ClaudeCodeHooks):
     source = "gemini.hooks"
     version = "1"
     description = "Gemini CLI hook payloads recorded by `agentaudit hook gemini`"
+    locations = (Location("Gemini CLI hook log", ("{hooks}",), ("gemini-*.jsonl",)),)
     agent = "gemini"
     call_hooks = frozenset({"BeforeTool", "AfterTool"})
     prompt_hooks = frozenset({"BeforeAgent"})
+
+    def sniff_bare(self, first: bytes) -> bool:
+        """A bare Gemini CLI payload: a `timestamp` and a transcript path (Copilot's
+        Claude-compatible payloads have the timestamp but no transcript path)."""
+        return (
+            b'"hook_event_name"' in first
+            and b'"timestamp"' in first
+            and b'"transcript_path"' in first
+            and b"/.copilot/" not in first
+        )
 
     def hook_time(self, record: dict[str, Any], payload: dict[str, Any]) -> tuple[Any, str]:
         stamped = parse_time(payload.get("timestamp"))

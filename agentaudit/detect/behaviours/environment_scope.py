@@ -19,7 +19,6 @@ from agentaudit.enrich.environments import infer_env_from_text, normalize_env_na
 from agentaudit.schema import latest, time_key
 from agentaudit.store import Store
 
-_PROFILE = re.compile(r"--profile[= ]([\w-]+)|AWS_PROFILE=([\w-]+)")
 _KUBE_CLI = re.compile(r"(?:^|[\s;&|(/])(?:kubectl|helm)\s")
 _CONTEXT_FLAG = re.compile(r"--(?:kube-)?context[= ]['\"]?([\w:./@-]+)")
 _USE_CONTEXT = re.compile(r"kubectl\s+config\s+use-context\s+['\"]?([\w:./@-]+)")
@@ -52,8 +51,10 @@ class EnvironmentScope(Detector):
         where = (
             "(target_env <> 'unknown' OR target IN (SELECT target FROM events "
             "WHERE target IS NOT NULL AND target_env <> 'unknown') "
+            "OR list_has_any(list_transform(env_clues, lambda c: split_part(c, '=', 1)), "
+            "['aws_profile']) "
             "OR regexp_matches(coalesce(command, ''), "
-            "'--profile|AWS_PROFILE|--context|--kube-context|(^|[\\s;&|])(kubectl|helm)\\s'))"
+            "'--context|--kube-context|(^|[\\s;&|])(kubectl|helm)\\s'))"
         )
         for session, rows in destructive_sessions_rows(store, where).items():
             ctx = session_context(session, rows)
@@ -145,9 +146,10 @@ def _target_env(
         if env and env != "unknown":
             return env, why
     for row in rows:
-        match = _PROFILE.search(row.get("command") or "")
-        if match:
-            name = next(g for g in match.groups() if g)
+        name = next(
+            (c[12:] for c in row.get("env_clues") or [] if c.startswith("aws_profile=")), None
+        )
+        if name:
             env = normalize_env_name(name)
             if env != "unknown":
                 return env, f"AWS profile {name}"
