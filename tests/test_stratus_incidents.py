@@ -2,8 +2,8 @@
 simulation) is a handful of incidents under the README's alerting.yml, not a page storm.
 
 Before issue 16: 299 findings, 202 alert groups, 76 of them critical (every sessionless
-provider record was its own group). Each page must name the IAM user, the access key id and
-the source IP, and summarise the burst (operations with counts, targets) instead of repeating
+provider record was its own group). Each page must name the IAM user, the access key (by its
+keyed fingerprint: the page's redaction gate treats key ids as secret-shaped) and the source IP, and summarise the burst (operations with counts, targets) instead of repeating
 one call; `incidents show` names the key, and the timeline says what the records destroyed.
 """
 
@@ -15,8 +15,7 @@ import pytest
 from rich.console import Console
 
 from agentaudit.alert.config import parse_config
-from agentaudit.alert.engine import _by_severity
-from agentaudit.alert.message import render_body
+from agentaudit.alert.message import by_severity, render_body
 from agentaudit.analyst import incidents, render_steps
 from agentaudit.analyst.timeline_render import gap_sentence
 from agentaudit.analyst.timeline_steps import report_for
@@ -58,9 +57,13 @@ def test_the_user_s_page_names_who_and_summarises_the_burst(stratus):
         "SELECT * FROM findings WHERE finding_id IN (SELECT unnest(?::VARCHAR[]))",
         [burst[0]["finding_ids"]],
     )
-    body = render_body(stratus, _by_severity(findings), alert_id=burst[0]["alert_id"])
-    for who in (USER, KEY, SOURCE_IP):
+    body = render_body(stratus, by_severity(findings), alert_id=burst[0]["alert_id"])
+    for who in (USER, SOURCE_IP):
         assert who in body
+    # the key is named: by its keyed fingerprint, as the page's redaction gate (enrich/secrets
+    # `scrub`) treats an access key id as secret-shaped; `incidents show` names the id itself
+    key_line = next(line for line in body.splitlines() if line.startswith("Key id: "))
+    assert KEY not in body and "[SECRET:" in key_line and "(198)" in key_line
     assert "Burst: " in body and "operations: DeleteParameter x" in body
     findings_part = body.split("Findings:")[1].split("Burst:")[0]
     assert len(findings_part.splitlines()) < 12, "one line per rule, with counts"

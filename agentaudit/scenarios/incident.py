@@ -28,7 +28,7 @@ PAGING = ("high", "critical")
 # The README's alerting.yml, with local receivers (nothing is delivered: `evaluate` only).
 README_ALERTING = {
     "receivers": [
-        {"name": "soc", "apprise": [{"url": "json://127.0.0.1:9/soc"}]},
+        {"name": "soc", "apprise_urls": ["json://127.0.0.1:9/soc"]},
         {"name": "oncall", "pagerduty": {"routing_key": "replay-not-a-key"}},
     ],
     "route": {
