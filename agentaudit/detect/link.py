@@ -147,6 +147,8 @@ records AS (
     SELECT p.event_id, p.time, c.cli
     FROM events p JOIN clis c ON contains(coalesce(p.user_agent, ''), c.marker)
     WHERE p.kind = 'api' AND p.session_id IS NULL AND p.time IS NOT NULL
+      -- a user agent naming its session (`app/<id>`) is attributed by that id alone
+      AND NOT contains(coalesce(p.user_agent, ''), ' app/')
 ), calls AS (
     SELECT a.event_id, a.session_id, a.time, a.status, c.cli
     FROM events a JOIN (SELECT DISTINCT cli FROM clis) c
