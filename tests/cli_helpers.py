@@ -1,0 +1,16 @@
+"""`agentaudit ARGS...` run in process for tests: typer's CliRunner over the real app."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from agentaudit.cli import app
+
+_runner = CliRunner()
+
+
+def run_cli(*args: object, code: int = 0, input: str | None = None, env=None) -> str:
+    """The command's output (stdout and stderr), once it exited with `code`."""
+    result = _runner.invoke(app, [str(arg) for arg in args], input=input, env=env)
+    assert result.exit_code == code, result.output
+    return result.output
