@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict, cast
 
 import pyarrow as pa
 
@@ -99,6 +99,81 @@ EVENT_COLUMNS: list[tuple[str, pa.DataType, str]] = [
     ),
 ]
 
+
+class EventRow(TypedDict):
+    """One `events` row as Python values: what `new_event` builds and enrichment fills.
+
+    Kept equal to EVENT_COLUMNS by agentaudit/test_schema.py (names, order and types).
+    """
+
+    event_id: str
+    source: str
+    source_path: str | None
+    source_offset: int | None
+    parser_version: str | None
+    ingested_at: datetime | None
+    time: datetime | None
+    time_precision: str | None
+    seq: int | None
+    host: str | None
+    os_user: str | None
+    agent: str | None
+    agent_version: str | None
+    model: str | None
+    session_id: str | None
+    parent_session_id: str | None
+    tool_call_id: str | None
+    actor: str | None
+    credential_fp: str | None
+    secret_fps: list[str] | None
+    kind: str | None
+    tool_name: str | None
+    operation: str | None
+    command: str | None
+    cwd: str | None
+    paths: list[str] | None
+    url: str | None
+    text: str | None
+    target: str | None
+    target_env: str | None
+    env_evidence: str | None
+    status: str | None
+    exit_code: int | None
+    error: str | None
+    destructive: bool | None
+    categories: list[str] | None
+    severity: str | None
+    scope: str | None
+    raw: str | None
+    credential_id: str | None
+    source_ip: str | None
+    user_agent: str | None
+    on_behalf_of: str | None
+    operation_id: str | None
+    repeat: bool | None
+
+
+class FindingRow(TypedDict):
+    """One `findings` row as Python values: what a detector makes (agentaudit/detect/base.py).
+
+    Kept equal to the store's `findings` table by agentaudit/test_schema.py.
+    """
+
+    finding_id: str  # hash(rule, session, the detector's key): stable across runs
+    rule_id: str
+    title: str
+    severity: str
+    kind: str  # rule, correlation, behaviour, model
+    first_seen: datetime | None  # None: every event of it is untimed
+    last_seen: datetime | None
+    event_ids: list[str]
+    session_id: str | None
+    group_key: str
+    status: str
+    evidence: str  # JSON
+    created_at: datetime
+
+
 EVENT_SCHEMA = pa.schema([pa.field(name, typ) for name, typ, _ in EVENT_COLUMNS])
 EVENT_FIELDS = tuple(EVENT_SCHEMA.names)
 _FIELD_SET = frozenset(EVENT_FIELDS)
@@ -136,12 +211,12 @@ def stable_id(*parts: str | bytes | int | None) -> str:
     return hashlib.sha256(b"\x1f".join(encoded) + b"\x1f").hexdigest()[:32]
 
 
-def new_event(source: str, record_key: str | bytes, **columns: Any) -> dict[str, Any]:
+def new_event(source: str, record_key: str | bytes, **columns: Any) -> EventRow:
     """A canonical event dict; `record_key` is the record's own id or its raw bytes."""
     return event_from(source, record_key, columns)
 
 
-def event_from(source: str, record_key: str | bytes, columns: dict[str, Any]) -> dict[str, Any]:
+def event_from(source: str, record_key: str | bytes, columns: Mapping[str, Any]) -> EventRow:
     """`new_event` for columns already in a dict (saves the keyword copy on hot paths)."""
     if not _FIELD_SET.issuperset(columns):
         unknown = sorted(set(columns) - _FIELD_SET)
@@ -150,7 +225,7 @@ def event_from(source: str, record_key: str | bytes, columns: dict[str, Any]) ->
     event.update(columns)
     event["source"] = source
     event["event_id"] = stable_id(source, record_key)
-    return event
+    return cast(EventRow, event)
 
 
 def raw_json(record: Any) -> str:
@@ -212,7 +287,7 @@ def text_column(value: str | None) -> str | None:
     return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def to_arrow(events: list[dict[str, Any]]) -> pa.Table:
+def to_arrow(events: Sequence[Mapping[str, Any]]) -> pa.Table:
     """Canonical event dicts to one Arrow table with the canonical schema."""
     # column by column: three times faster than `from_pylist` (one dict lookup per cell)
     try:

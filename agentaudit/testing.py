@@ -4,7 +4,7 @@ them, one detector's findings, one collector's output, a free port."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentaudit.enrich.event import enrich
 from agentaudit.enrich.secrets import Redactor
-from agentaudit.schema import Quarantined, new_event
+from agentaudit.schema import EventRow, FindingRow, Quarantined, new_event
 from agentaudit.store import Store
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def at(seconds: float) -> datetime:
     return BASE_TIME + timedelta(seconds=seconds)
 
 
-def event(seconds: float, source: str = "cursor.hooks", **columns: Any) -> dict[str, Any]:
+def event(seconds: float, source: str = "cursor.hooks", **columns: Any) -> EventRow:
     """An enriched canonical event `seconds` after BASE_TIME (kind defaults to process)."""
     seq = next(_seq)
     columns.setdefault("kind", "process")
@@ -48,13 +48,13 @@ def event(seconds: float, source: str = "cursor.hooks", **columns: Any) -> dict[
     return enrich(ev, Redactor(TEST_KEY))
 
 
-def store_with(events: list[dict[str, Any]]) -> Store:
+def store_with(events: Sequence[EventRow]) -> Store:
     store = Store.open(":memory:")
     store.append_events(events)
     return store
 
 
-def findings_of(detector_class: Callable[..., Detector]) -> Callable[..., list[dict[str, Any]]]:
+def findings_of(detector_class: Callable[..., Detector]) -> Callable[..., list[FindingRow]]:
     """`findings(events, **options)`: what one detector finds in the events, stored afresh.
 
     Each call builds `detector_class(**options)` and runs it through the detection driver on a
@@ -62,7 +62,7 @@ def findings_of(detector_class: Callable[..., Detector]) -> Callable[..., list[d
     """
     from agentaudit.detect.driver import run_detection
 
-    def findings(events: list[dict[str, Any]], **options: Any) -> list[dict[str, Any]]:
+    def findings(events: Sequence[EventRow], **options: Any) -> list[FindingRow]:
         with store_with(events) as store:
             return run_detection(store, [detector_class(**options)]).findings
 
@@ -71,7 +71,7 @@ def findings_of(detector_class: Callable[..., Detector]) -> Callable[..., list[d
 
 def collect(
     collector: str, path: str | Path = "mem", data: bytes | None = None, **source_options: Any
-) -> tuple[list[dict[str, Any]], list[Quarantined]]:
+) -> tuple[list[EventRow], list[Quarantined]]:
     """One collector over a file (or over `data` as if read from `path`): (events, quarantined)."""
     from agentaudit.collectors import get_collector
     from agentaudit.collectors.base import SourceInput

@@ -14,9 +14,9 @@ from typing import Any, BinaryIO, ClassVar, NamedTuple
 
 import msgspec
 
-from agentaudit.schema import Quarantined
+from agentaudit.schema import EventRow, Quarantined
 
-Output = dict[str, Any] | Quarantined
+Output = EventRow | Quarantined
 
 
 class Line(NamedTuple):  # a named tuple: built per line, 3x cheaper than a frozen dataclass

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from agentaudit.schema import stable_id
+from agentaudit.schema import FindingRow, stable_id
 from agentaudit.store import Store, now
 
 # Columns a detector's query returns (a `severity` column, when present, overrides the default).
@@ -46,11 +46,11 @@ class Detector(ABC):
     def title(self, evidence: dict[str, Any]) -> str:
         return self.info.title
 
-    def run(self, store: Store) -> list[dict[str, Any]]:
+    def run(self, store: Store) -> list[FindingRow]:
         rows = store.rows(self.query())
         return [self._finding(row) for row in rows]
 
-    def _finding(self, row: dict[str, Any]) -> dict[str, Any]:
+    def _finding(self, row: dict[str, Any]) -> FindingRow:
         evidence = (
             json.loads(row["evidence"]) if isinstance(row["evidence"], str) else row["evidence"]
         )

@@ -14,6 +14,7 @@ from agentaudit.detect.anomaly.forest import ModelRefused
 from agentaudit.detect.base import Detector
 from agentaudit.detect.link import link_events
 from agentaudit.detect.sigma.detector import SigmaRules
+from agentaudit.schema import FindingRow
 from agentaudit.store import Store
 
 DETECTOR_PACKAGES = (sql, behaviours, anomaly)
@@ -47,7 +48,7 @@ def builtin_detectors() -> list[Detector]:
 class DetectReport:
     links_added: int
     findings_new: int
-    findings: list[dict[str, Any]]
+    findings: list[FindingRow]
     refused: list[str] = field(default_factory=list)  # detectors that refused to run, and why
 
     def as_dict(self) -> dict[str, Any]:
@@ -64,7 +65,7 @@ class DetectReport:
 
 def run_detection(store: Store, detectors: list[Detector] | None = None) -> DetectReport:
     links = link_events(store)
-    findings: list[dict[str, Any]] = []
+    findings: list[FindingRow] = []
     if detectors is None:
         detectors = builtin_detectors()
     refused: list[str] = []

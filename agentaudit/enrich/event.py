@@ -5,19 +5,29 @@ Detection reads the columns filled here; it never re-parses raw text.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 
 from agentaudit.enrich import catalog
 from agentaudit.enrich.commands import analyze_command
 from agentaudit.enrich.commands.model import max_severity
 from agentaudit.enrich.environments import infer_env_from_text
 from agentaudit.enrich.secrets import NoSecrets, Redactor
+from agentaudit.schema import EventRow
 
-_REDACTED_COLUMNS = ("command", "error", "url", "target", "text", "cwd", "raw")
+RedactedColumn = Literal["command", "error", "url", "target", "text", "cwd", "raw"]
+_REDACTED_COLUMNS: tuple[RedactedColumn, ...] = (
+    "command",
+    "error",
+    "url",
+    "target",
+    "text",
+    "cwd",
+    "raw",
+)
 _CRITICAL_CATEGORIES = {"backup_destroy", "audit_tamper"}
 
 
-def enrich(event: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
+def enrich(event: EventRow, redactor: Redactor) -> EventRow:
     """Fill the analysis columns of one canonical event, in place; returns it."""
     _redact(event, redactor)
     categories: list[str] = list(event.get("categories") or [])
@@ -62,7 +72,7 @@ def enrich(event: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
     return event
 
 
-def _redact(event: dict[str, Any], redactor: Redactor) -> None:
+def _redact(event: EventRow, redactor: Redactor) -> None:
     seen: list[str] = list(event.get("secret_fps") or [])
     credential = event.get("credential_fp")
     if isinstance(redactor, NoSecrets):  # the prefilter ruled every value out: nothing to do
@@ -77,8 +87,8 @@ def _redact(event: dict[str, Any], redactor: Redactor) -> None:
         seen += [fp for fp in result.fingerprints if fp not in seen]
         if column == "command" and result.credentials and not credential:
             credential = result.credentials[0]
-    if event.get("paths"):
-        event["paths"] = [redactor.redact(p).text for p in event["paths"]]
+    if paths := event.get("paths"):
+        event["paths"] = [redactor.redact(p).text for p in paths]
     event["secret_fps"] = seen or None
     event["credential_fp"] = credential
 

@@ -70,7 +70,7 @@ def event_to_ocsf(event: dict[str, Any]) -> dict[str, Any] | None:
     severity_id, severity = _SEVERITY.get(event.get("severity") or "info", (1, "Informational"))
     status_id, status = _STATUS.get(event.get("status") or "", (0, "Unknown"))
     when: datetime = event.get("time") or event["ingested_at"]
-    profiles = []
+    profiles: list[str] = []
     record: dict[str, Any] = {
         "class_uid": class_uid,
         "class_name": class_name,
@@ -172,7 +172,7 @@ def _file(event: dict[str, Any]) -> tuple[dict[str, Any], int, str]:
 
 
 def _api(event: dict[str, Any]) -> tuple[dict[str, Any], int, str]:
-    operation = event.get("operation") or event.get("tool_name")
+    operation = event.get("operation") or event.get("tool_name") or ""  # one is set (class_for)
     service, _, op_name = operation.rpartition(":") if ":" in operation else ("", "", operation)
     verbs = _words(op_name)
     activity_id, activity_name = 99, op_name

@@ -187,7 +187,16 @@ def export_to(
     return report
 
 
-def _write(store, fmt, fh, cursor, since, what, index, report) -> None:
+def _write(
+    store: Store,
+    fmt: str,
+    fh: IO[str],
+    cursor: Cursor,
+    since: datetime | None,
+    what: str,
+    index: str | None,
+    report: ExportReport,
+) -> None:
     for position, record in iter_records(store, cursor, since=since, what=what):
         line = render(record, fmt, index=index) if record is not None else None
         if line is None:

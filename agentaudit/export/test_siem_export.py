@@ -140,6 +140,8 @@ def _flatten(doc, prefix=""):
 
 
 def test_ecs_lines_use_only_ecs_fields_and_allowed_values(loaded):
+    if not ECS_FLAT.is_file():
+        pytest.skip(f"ECS schema not found at {ECS_FLAT} (../shared beside the checkout)")
     ecs = yaml.safe_load(ECS_FLAT.read_text())
     allowed = {
         field: {v["name"]: v.get("expected_event_types") for v in ecs[field]["allowed_values"]}

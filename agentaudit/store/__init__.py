@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +21,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from agentaudit import paths
-from agentaudit.schema import EVENT_SCHEMA, QUARANTINE_SCHEMA, TIME, to_arrow
+from agentaudit.schema import (
+    EVENT_SCHEMA,
+    QUARANTINE_SCHEMA,
+    TIME,
+    EventRow,
+    FindingRow,
+    to_arrow,
+)
 from agentaudit.store import views
 
 LINK_SCHEMA = pa.schema(
@@ -306,17 +313,11 @@ class Store:
             if self._all_new("events", "event_id"):
                 self.con.execute("INSERT INTO events SELECT * FROM _batch")
                 paths = batch["source_path"]
-            else:
-                with warnings.catch_warnings():  # the copy is of one column of the new rows
-                    warnings.simplefilter("ignore", UserWarning)
-                    paths = (
-                        self.con.execute(
-                            "INSERT INTO events SELECT * FROM _batch "
-                            "ANTI JOIN events USING (event_id) RETURNING source_path"
-                        )
-                        .to_arrow_table()
-                        .column(0)
-                    )
+            else:  # the copy DuckDB warns of is of one column of the new rows
+                paths = self.query(
+                    "INSERT INTO events SELECT * FROM _batch "
+                    "ANTI JOIN events USING (event_id) RETURNING source_path"
+                ).column(0)
         finally:
             self.con.unregister("_batch")
         self.appended_rows += len(paths)
@@ -334,7 +335,7 @@ class Store:
         ).fetchall()
         return not found[0][0]
 
-    def append_events(self, events: list[dict[str, Any]]) -> int:
+    def append_events(self, events: Sequence[EventRow]) -> int:
         return self.append("events", to_arrow(events))
 
     def append_quarantine(self, rows: list[dict[str, Any]]) -> int:
@@ -343,7 +344,7 @@ class Store:
     def append_links(self, rows: list[dict[str, Any]]) -> int:
         return self.append("links", pa.Table.from_pylist(rows, schema=LINK_SCHEMA))
 
-    def append_findings(self, rows: list[dict[str, Any]]) -> int:
+    def append_findings(self, rows: Sequence[FindingRow]) -> int:
         return self.append("findings", pa.Table.from_pylist(rows, schema=FINDING_SCHEMA))
 
     # -- checkpoints -----------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 from agentaudit.detect.base import Detector, DetectorInfo
 from agentaudit.detect.behaviours._session import destructive_sessions_rows, session_context
 from agentaudit.enrich.environments import normalize_env_name
+from agentaudit.schema import FindingRow
 from agentaudit.store import Store
 
 _PROFILE = re.compile(r"--profile[= ]([\w-]+)|AWS_PROFILE=([\w-]+)")
@@ -39,7 +40,7 @@ class EnvironmentScope(Detector):
         GROUP BY target
         """
 
-    def run(self, store: Store) -> list[dict[str, Any]]:
+    def run(self, store: Store) -> list[FindingRow]:
         known = {r["target"]: (r["env"], r["why"]) for r in store.rows(self.query())}
         findings = []
         # Only destructive calls whose target's environment anything names can be out of scope.
@@ -108,7 +109,7 @@ def _target_env(
         match = _PROFILE.search(row.get("command") or "")
         if match:
             name = next(g for g in match.groups() if g)
-            env = normalize_env_name(name)
-            if env != "unknown":
-                return env, f"AWS profile {name}"
+            named = normalize_env_name(name)
+            if named not in (None, "unknown"):
+                return named, f"AWS profile {name}"
     return None, None
