@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from agentaudit.detect.anomaly import forest
 from agentaudit.detect.anomaly.synthetic import SessionGenerator
 from agentaudit.scenarios import scenario_files
@@ -11,6 +13,7 @@ from agentaudit.store import Store
 from tests.cli_helpers import run_cli
 
 
+@pytest.mark.slow  # trains the model
 def test_train_then_detect_scores_new_windows(tmp_path):
     db, model = str(tmp_path / "s.duckdb"), str(tmp_path / "m.skops")
     with Store.open(db) as store:

@@ -10,6 +10,7 @@ from agentaudit.scenarios import scenario_files
 from tests.cli_helpers import run_cli
 
 
+@pytest.mark.slow  # every rule test again, through the CLI
 def test_rules_test_passes_on_the_builtin_pack():
     assert "0 broken files" in run_cli("rules", "test")
 

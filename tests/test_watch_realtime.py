@@ -18,6 +18,8 @@ from agentaudit.receiver import LocalReceiver
 from agentaudit.store import Store
 from tests.pocketos_expected import pages_of_one_incident
 
+pytestmark = pytest.mark.slow  # watch as a subprocess, fed in real time
+
 # Among what a one-shot `agentaudit detect` finds on the replay (agentaudit/scenarios/pocketos):
 # environment-scope fires twice, on the refused CLI delete and on the curl. Watch must yield
 # exactly what one-shot detection of the same files yields (whatever rules are installed).

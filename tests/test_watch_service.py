@@ -41,6 +41,12 @@ def metric_points(reader: InMemoryMetricReader) -> dict[str, list]:
     return out
 
 
+def pages_recorded(reader: InMemoryMetricReader) -> int:
+    """How many alert deliveries the latency histogram has recorded so far."""
+    latency = metric_points(reader).get("agentaudit.alert.latency", [])
+    return sum(point.count for point in latency)
+
+
 def one_shot_rules(tmp_path, logs) -> Counter:
     """Findings per rule of a one-shot ingest + detect of the files (watch must match it)."""
     with Store.open(tmp_path / "oneshot.duckdb") as store:
@@ -93,7 +99,11 @@ def test_telemetry_counts_sources_findings_latency_and_lag(tmp_path):
                 reference,
                 stored_rules(store),
             )
-            time.sleep(0.5)
+            # the pass that completes the findings pages after counting them: wait for its
+            # page's latency to be recorded, not for a fixed time (the machine may be busy)
+            assert wait_for(
+                lambda: pages_recorded(reader) == len(receiver.received) > 0, timeout=15
+            ), (pages_recorded(reader), len(receiver.received))
             points = metric_points(reader)
         finally:
             watcher.stop()
@@ -234,7 +244,7 @@ def test_hook_log_is_tailed_and_pull_sources_keep_their_interval(tmp_path):
         with (paths.hook_log_dir() / "cursor.jsonl").open("a") as fh:
             fh.write(first + "\n")
         assert wait_for(lambda: watcher.state["events_ingested"] == 1, timeout=10)
-        time.sleep(1.0)
+        assert wait_for(lambda: len(pull.pulls) >= 3, timeout=10), pull.pulls
     finally:
         watcher.stop()
         thread.join(30)

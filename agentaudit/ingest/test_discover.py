@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from agentaudit.ingest.discover import discover_sources, discovery_summary, ingest_discovered
 from agentaudit.paths import hook_log_dir
 from agentaudit.receivers.hook import record_hook
@@ -109,6 +111,7 @@ def test_discover_finds_and_ingests_each_source(corpus, store, redactor, tmp_pat
     assert hook_log_dir().is_dir()
 
 
+@pytest.mark.slow  # the corpus through the CLI
 def test_cli_ingest_discover_json(corpus, tmp_path):
     home = tmp_path / "home"
     fake_home(corpus, home)

@@ -26,6 +26,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from agentaudit.testing import free_port
 
+pytestmark = pytest.mark.slow  # Streamlit server and Chromium
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 TITLE = (

@@ -175,6 +175,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow  # real retries across two processes
 def test_receiver_down_then_up_across_a_restart_delivers_each_alert_once(tmp_path):
     port = free_port()
     db, cfg_path = tmp_path / "a.duckdb", tmp_path / "alerting.yml"
