@@ -23,7 +23,8 @@ def run_hook(agent: str, payload: bytes, *, cli: bool = False) -> subprocess.Com
         if cli
         else [sys.executable, "-m", "agentaudit.receivers.hook", agent]
     )
-    return subprocess.run(command, input=payload, capture_output=True, timeout=60)
+    # a bound for a hang: on a busy machine the full CLI's start-up alone passed 60 s
+    return subprocess.run(command, input=payload, capture_output=True, timeout=300)
 
 
 def pre_tool_use(call_id: str, command: str, **extra) -> dict:

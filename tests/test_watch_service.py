@@ -14,7 +14,7 @@ from agentaudit.detect.driver import run_detection
 from agentaudit.enrich.secrets import Redactor
 from agentaudit.ingest import IngestReport, ingest_paths
 from agentaudit.realtime.watch.config import config_from_dict
-from agentaudit.realtime.watch.harness import wait_for
+from agentaudit.realtime.watch.harness import GIVE_UP_SECONDS, wait_for
 from agentaudit.realtime.watch.replay import pocketos_records, replay, write_record
 from agentaudit.realtime.watch.service import Watcher
 from agentaudit.realtime.watch.sources import (
@@ -84,17 +84,17 @@ def test_telemetry_counts_sources_findings_latency_and_lag(tmp_path):
         thread = threading.Thread(target=watcher.run)
         thread.start()
         try:
-            assert wait_for(lambda: watcher.state["status"] == "ok", timeout=10)
+            assert wait_for(lambda: watcher.state["status"] == "ok", timeout=GIVE_UP_SECONDS)
             replay(logs, pocketos_records(), speed=1000, max_gap=0.01)
             reference = one_shot_rules(tmp_path, logs)  # what `detect` finds in these files
-            assert wait_for(lambda: len(receiver.received) >= 1, timeout=15)
+            assert wait_for(lambda: len(receiver.received) >= 1, timeout=GIVE_UP_SECONDS)
             # a half-written line is lag: bytes on disk not read yet
             with (logs / "cursor-hooks.jsonl").open("ab") as fh:
                 fh.write(b'{"received_at": "2026-04-24T19:30:00Z", "payl')
-            assert wait_for(lambda: watcher.state["passes"] > 3, timeout=5)
+            assert wait_for(lambda: watcher.state["passes"] > 3, timeout=GIVE_UP_SECONDS)
             # the provider's record (and the findings it completes) may land a pass later
             total = sum(reference.values())
-            assert wait_for(lambda: watcher.state["findings"] == total, timeout=15), (
+            assert wait_for(lambda: watcher.state["findings"] == total, timeout=GIVE_UP_SECONDS), (
                 watcher.state,
                 reference,
                 stored_rules(store),
@@ -102,12 +102,13 @@ def test_telemetry_counts_sources_findings_latency_and_lag(tmp_path):
             # the pass that completes the findings pages after counting them: wait for its
             # page's latency to be recorded, not for a fixed time (the machine may be busy)
             assert wait_for(
-                lambda: pages_recorded(reader) == len(receiver.received) > 0, timeout=15
+                lambda: pages_recorded(reader) == len(receiver.received) > 0,
+                timeout=GIVE_UP_SECONDS,
             ), (pages_recorded(reader), len(receiver.received))
             points = metric_points(reader)
         finally:
             watcher.stop()
-            thread.join(30)
+            thread.join(GIVE_UP_SECONDS)
     assert not thread.is_alive() and watcher.state["status"] == "stopped"
     ingested = {
         p.attributes["agentaudit.source"]: p.value for p in points["agentaudit.events.ingested"]
@@ -151,11 +152,11 @@ def test_sigterm_equivalent_stop_flushes_what_was_written(tmp_path):
         watcher.config.debounce_ms = 5000  # the loop will not wake for these writes by itself
         thread = threading.Thread(target=watcher.run)
         thread.start()
-        assert wait_for(lambda: watcher.state["status"] == "ok", timeout=10)
+        assert wait_for(lambda: watcher.state["status"] == "ok", timeout=GIVE_UP_SECONDS)
         for record in pocketos_records():
             write_record(logs, record)
         watcher.stop()
-        thread.join(30)
+        thread.join(GIVE_UP_SECONDS)
     assert len(receiver.received) == 1
     with Store.open(tmp_path / "w.duckdb", read_only=True) as store:
         rules = Counter(r["rule_id"] for r in store.rows("SELECT rule_id FROM findings"))
@@ -172,6 +173,7 @@ def test_a_restart_detects_what_was_ingested_but_not_detected_before_a_kill(tmp_
         write_record(logs, record)
     with Store.open(tmp_path / "w.duckdb") as store:  # ingested, checkpointed, never detected
         ingest_paths(store, [logs], redactor=Redactor(TEST_KEY), record_run=False)
+    reference = one_shot_rules(tmp_path, logs)
     with LocalReceiver() as receiver:
         config = config_from_dict(
             {"paths": [str(logs)], "notify": [receiver.url()], "guard": None,
@@ -182,17 +184,19 @@ def test_a_restart_detects_what_was_ingested_but_not_detected_before_a_kill(tmp_
         thread = threading.Thread(target=watcher.run)
         thread.start()
         try:
-            assert wait_for(lambda: watcher.state["status"] == "ok", timeout=10)
-            assert wait_for(lambda: len(receiver.received) >= 1, timeout=15)
-            time.sleep(1)
+            assert wait_for(lambda: watcher.state["status"] == "ok", timeout=GIVE_UP_SECONDS)
+            assert wait_for(lambda: len(receiver.received) >= 1, timeout=GIVE_UP_SECONDS)
+            # the resumed window is detected whole (not merely a second older)
+            total = sum(reference.values())
+            assert wait_for(lambda: watcher.state["findings"] == total, timeout=GIVE_UP_SECONDS)
         finally:
             watcher.stop()
-            thread.join(30)
+            thread.join(GIVE_UP_SECONDS)
         assert watcher.state["events_ingested"] == 0  # nothing was read again
         assert len(pages_of_one_incident(receiver)) == len(receiver.received) >= 1
     with Store.open(tmp_path / "w.duckdb", read_only=True) as store:
         rules = Counter(r["rule_id"] for r in store.rows("SELECT rule_id FROM findings"))
-    assert rules == one_shot_rules(tmp_path, logs) and len(rules) >= 7
+    assert rules == reference and len(rules) >= 7
 
 
 def test_config_validation_and_sources(tmp_path):
@@ -238,16 +242,16 @@ def test_hook_log_is_tailed_and_pull_sources_keep_their_interval(tmp_path):
     thread = threading.Thread(target=watcher.run)
     thread.start()
     try:
-        assert wait_for(lambda: watcher.state["status"] == "ok", timeout=10)
+        assert wait_for(lambda: watcher.state["status"] == "ok", timeout=GIVE_UP_SECONDS)
         # what `agentaudit hook cursor` appends (issue 3) is read like any tailed file
         first = (scenario_path("pocketos") / "cursor-hooks.jsonl").read_text().splitlines()[0]
         with (paths.hook_log_dir() / "cursor.jsonl").open("a") as fh:
             fh.write(first + "\n")
-        assert wait_for(lambda: watcher.state["events_ingested"] == 1, timeout=10)
-        assert wait_for(lambda: len(pull.pulls) >= 3, timeout=10), pull.pulls
+        assert wait_for(lambda: watcher.state["events_ingested"] == 1, timeout=GIVE_UP_SECONDS)
+        assert wait_for(lambda: len(pull.pulls) >= 3, timeout=GIVE_UP_SECONDS), pull.pulls
     finally:
         watcher.stop()
-        thread.join(30)
+        thread.join(GIVE_UP_SECONDS)
     gaps = [b - a for a, b in zip(pull.pulls, pull.pulls[1:], strict=False)]
     assert len(pull.pulls) >= 3 and min(gaps) >= 0.3
 
@@ -271,12 +275,12 @@ def test_otlp_logs_posted_to_watch_are_stored(tmp_path):
     thread = threading.Thread(target=watcher.run)
     thread.start()
     try:
-        assert wait_for(lambda: watcher.state["status"] == "ok", timeout=10)
+        assert wait_for(lambda: watcher.state["status"] == "ok", timeout=GIVE_UP_SECONDS)
         emit_claude_code_events(exporter("json", f"http://127.0.0.1:{port}/v1/logs", False))
-        assert wait_for(lambda: watcher.state["events_ingested"] >= 3, timeout=10)
+        assert wait_for(lambda: watcher.state["events_ingested"] >= 3, timeout=GIVE_UP_SECONDS)
     finally:
         watcher.stop()
-        thread.join(30)
+        thread.join(GIVE_UP_SECONDS)
     with Store.open(tmp_path / "w.duckdb", read_only=True) as store:
         rows = store.rows("SELECT DISTINCT source, session_id FROM events")
     assert rows == [
@@ -330,19 +334,19 @@ def test_otlp_metric_export_reaches_a_receiver(tmp_path):
         thread = threading.Thread(target=watcher.run)
         thread.start()
         try:
-            assert wait_for(lambda: watcher.state["status"] == "ok", timeout=10)
+            assert wait_for(lambda: watcher.state["status"] == "ok", timeout=GIVE_UP_SECONDS)
             replay(logs, pocketos_records(), speed=1000, max_gap=0.01)
             reference = one_shot_rules(tmp_path, logs)
-            assert wait_for(lambda: len(pager.received) >= 1, timeout=15)
+            assert wait_for(lambda: len(pager.received) >= 1, timeout=GIVE_UP_SECONDS)
             total = sum(reference.values())
-            assert wait_for(lambda: watcher.state["findings"] == total, timeout=15), (
+            assert wait_for(lambda: watcher.state["findings"] == total, timeout=GIVE_UP_SECONDS), (
                 watcher.state,
                 reference,
                 stored_rules(store),
             )
         finally:
             watcher.stop()
-            thread.join(30)
+            thread.join(GIVE_UP_SECONDS)
         assert not thread.is_alive()
         requests = [
             (r, raw)
