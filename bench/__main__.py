@@ -7,9 +7,11 @@ import sys
 
 BENCHMARKS = [
     "bench.store_append",
+    "bench.store_format",
     "bench.analyst",
     "bench.command_analysis",
     "bench.command_corpus",
+    "bench.command_labelled",
     "bench.sigma_rules",
     "bench.hook_latency",
     "bench.transcript_ingest",
@@ -19,6 +21,7 @@ BENCHMARKS = [
     "bench.detect_1m",
     "bench.realtime",
     "bench.guard",
+    "bench.otlp_serve",
 ]
 
 if __name__ == "__main__":

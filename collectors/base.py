@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar, NamedTuple
 
@@ -93,6 +94,8 @@ class Collector(ABC):
     description: ClassVar[str] = ""
     # Tailing by offset is only safe for append-only line formats.
     incremental: ClassVar[bool] = True
+    # Which OTLP records `agentaudit serve` hands this collector (see `OtlpInterest`).
+    otlp: ClassVar[OtlpInterest | None] = None
 
     @property
     def parser_version(self) -> str:
@@ -156,3 +159,25 @@ def _split_spliced(text: str) -> list[Any]:
         out.append(obj)
         pos = text.find("{", end)
     return out if out and isinstance(out[0], dict) else []
+
+
+@dataclass(frozen=True)
+class OtlpInterest:
+    """The OTLP records a collector reads, declared on the class (`otlp = OtlpInterest(...)`).
+
+    `agentaudit serve` splits each request into records (a log record, a metric data point,
+    a span) and hands each to the collector whose declaration matches it most specifically:
+    a record `names` prefix (log `event.name` / event name / string body, metric name, span
+    name; the longest wins), then an attribute key in `attributes`, then a `scopes` prefix
+    (instrumentation scope name), then a `services` prefix (resource `service.name`). The
+    collector receives the record as a one-record OTLP/JSON request line (`{"resourceLogs":
+    ...}`, `{"resourceMetrics": ...}` or `{"resourceSpans": ...}`, ids in hex, enums as
+    integers) and must yield an event or a `Quarantined` for it: a record it yields nothing
+    for is reported to the client as rejected.
+    """
+
+    signals: tuple[str, ...] = ("logs",)  # logs, metrics, traces
+    names: tuple[str, ...] = ()
+    attributes: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()

@@ -40,3 +40,12 @@ def corpus() -> Path:
     if not path.is_dir():
         pytest.skip(f"corpus not found at {path} (set AGENTAUDIT_CORPUS)")
     return path
+
+
+@pytest.fixture(scope="session")
+def shared(corpus) -> Path:
+    """The shared reference folder beside the corpus (schemas: OCSF, ECS, Sigma)."""
+    path = Path(os.environ.get("AGENTAUDIT_SHARED", corpus.parent))
+    if not (path / "ecs-schema").is_dir():
+        pytest.skip(f"shared schemas not found at {path} (set AGENTAUDIT_SHARED)")
+    return path

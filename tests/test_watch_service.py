@@ -259,7 +259,7 @@ def test_hook_log_is_tailed_and_pull_sources_keep_their_interval(tmp_path):
 def test_otlp_logs_posted_to_watch_are_stored(tmp_path):
     """A real OTLP/HTTP log exporter posts Claude Code events to the receiver inside watch."""
     from agentaudit.realtime.watch.harness import free_port
-    from agentaudit.receivers.test_otlp import emit_claude_code_events, exporter
+    from tests.otlp_clients import emit_claude_code_events, exporter
 
     port = free_port()
     config = config_from_dict(

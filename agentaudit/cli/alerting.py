@@ -119,7 +119,7 @@ def alert_deliver(config: ConfigOption = None, db: DbOption = None, json: JsonOp
 @alert_app.command("list")
 def alert_list(db: DbOption = None, json: JsonOption = False) -> None:
     """Alert groups with their state."""
-    with open_store(db) as store:
+    with open_store(db, read_only=True) as store:
         rows = store.rows(
             """SELECT alert_id, status, severity, title, session_id, route, receiver,
                       acknowledged_by, created_at, notified_at, resolved_at
@@ -159,7 +159,7 @@ def alert_outbox(
     json: JsonOption = False,
 ) -> None:
     """What is queued, delivered, failed or dead; with --attempts, every attempt made."""
-    with open_store(db) as store:
+    with open_store(db, read_only=True) as store:
         if attempts:
             rows = store.rows(
                 """SELECT attempted_at, alert_id, receiver, target, action, attempt, ok,
@@ -240,7 +240,7 @@ def silence_list(
     """Active and pending silences (with --all, expired ones too)."""
     from agentaudit.store import now
 
-    with open_store(db) as store:
+    with open_store(db, read_only=True) as store:
         rows = [s.as_dict(now()) for s in list_silences(store, include_expired=all_)]
     if json:
         print_json(rows)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from agentaudit.store import Store
+from agentaudit.store import Store, StoreError
 
 DbOption = Annotated[
     Path | None,
@@ -23,11 +23,18 @@ err_console = Console(stderr=True)
 
 
 def open_store(db: Path | None, read_only: bool = False) -> Store:
+    """The store, migrated if older; waiting (and saying so) while another process holds it.
+    Every way it cannot be opened ends the command with one line."""
     try:
-        return Store.open(db, read_only=read_only)
-    except FileNotFoundError as exc:
+        return Store.open(db, read_only=read_only, on_notice=notice)
+    except (FileNotFoundError, StoreError) as exc:
         fail(str(exc))
         raise
+
+
+def notice(message: str) -> None:
+    """A one-line message about the store (waiting for its lock, migrated) on stderr."""
+    err_console.print(message, markup=False, highlight=False, soft_wrap=True)
 
 
 def print_json(value: Any) -> None:
@@ -35,5 +42,5 @@ def print_json(value: Any) -> None:
 
 
 def fail(message: str, code: int = 2) -> None:
-    err_console.print(f"[red]error:[/] {message}")
+    err_console.print(f"[red]error:[/] {message}", soft_wrap=True)  # one line, however long
     raise typer.Exit(code)

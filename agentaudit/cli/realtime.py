@@ -51,7 +51,11 @@ def watch(
         level=os.environ.get("AGENTAUDIT_LOG_LEVEL", "WARNING").upper(),
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
-    watcher = Watcher(settings)
+    try:
+        watcher = Watcher(settings)
+    except ValueError as exc:  # a source's settings (or a missing extra) as one line
+        fail(str(exc))
+        raise
     err_console.print(
         f"agentaudit watch: {len(watcher.sources)} sources, store {watcher.store.path}"
         + (f", health on :{settings.health_port}" if settings.health_port else "")

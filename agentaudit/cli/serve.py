@@ -1,15 +1,17 @@
-"""serve: receive Claude Code OpenTelemetry events over OTLP/HTTP (POST /v1/logs)."""
+"""serve: receive coding agents' OpenTelemetry logs, metrics and traces over OTLP/HTTP."""
 
 from __future__ import annotations
 
 import signal
 from pathlib import Path
-from typing import Annotated
+from types import ModuleType
+from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from agentaudit.cli.common import DbOption, console, fail, open_store
-from agentaudit.receivers.otlp import OtlpReceiver, default_spool_dir
+from agentaudit.receivers.otlp import default_spool_dir, load_server
 from agentaudit.store import Store
 
 
@@ -36,13 +38,38 @@ def serve(
             "instead of holding the store open.",
         ),
     ] = False,
+    max_body_mb: Annotated[
+        float, typer.Option(help="Largest request body accepted, after decompression (MB).")
+    ] = 8.0,
+    request_timeout: Annotated[
+        float, typer.Option(help="Seconds a client has to send a whole request.")
+    ] = 30.0,
+    idle_timeout: Annotated[
+        float, typer.Option(help="Seconds an idle keep-alive connection is kept open.")
+    ] = 15.0,
 ) -> None:
-    """Store claude_code.* OTLP log events (protobuf or JSON, gzip or not) as canonical events."""
+    """Store coding agents' OTLP logs, metrics and traces (protobuf or JSON; gzip, zstd or
+    none) as canonical events; each record goes to the collector that reads it, and what none
+    reads is answered in `partial_success` and quarantined. One process owns a store: run
+    several instances with a store (or --spool directory) each."""
+    try:
+        server = load_server()
+    except ImportError as exc:
+        fail(escape(str(exc)))  # escaped: `[otlp]` is not console markup
+        raise
+    options = {
+        "host": host,
+        "port": port,
+        "token": token,
+        "max_body": int(max_body_mb * 1024 * 1024),
+        "request_timeout": request_timeout,
+        "idle_timeout": idle_timeout,
+    }
     if spool:
-        _serve(None, host, port, token, default_spool_dir())
+        _serve(server, None, default_spool_dir(), options)
         return
     with open_store(db) as store:
-        _serve(store, host, port, token, None)
+        _serve(server, store, None, options)
 
 
 def _stop(signum: int, frame: object) -> None:
@@ -50,21 +77,27 @@ def _stop(signum: int, frame: object) -> None:
 
 
 def _serve(
-    store: Store | None, host: str, port: int, token: str | None, spool_dir: Path | None
+    server: ModuleType, store: Store | None, spool_dir: Path | None, options: dict[str, Any]
 ) -> None:
     try:
-        receiver = OtlpReceiver(store, host=host, port=port, token=token, spool_dir=spool_dir)
+        receiver = server.OtlpReceiver(store, spool_dir=spool_dir, **options).start()
     except (ValueError, OSError) as exc:
-        fail(str(exc))
+        fail(escape(str(exc)))
         raise
     signal.signal(signal.SIGTERM, _stop)  # a service manager's stop ends it like Ctrl-C
     where = f", spooling to {spool_dir}" if spool_dir else ""
-    console.print(f"listening on {receiver.url}{where} (Ctrl-C to stop)")
+    base = receiver.endpoint("").removesuffix("/")
+    console.print(f"listening on {base}/{{logs,metrics,traces}}{where} (Ctrl-C to stop)")
     try:
         receiver.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         receiver.close()
+    stats = receiver.stats
     verb = "spooled" if spool_dir else "stored"
-    console.print(f"{verb} {receiver.stats.stored} events from {receiver.stats.requests} requests")
+    refused = sum(stats.rejected_requests.values())
+    console.print(
+        f"{verb} {stats.stored} events from {stats.requests} requests; "
+        f"{stats.rejected_records} records rejected (quarantined), {refused} requests refused"
+    )

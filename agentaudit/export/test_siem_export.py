@@ -30,7 +30,6 @@ from agentaudit.store import Store
 from agentaudit.testing import TEST_KEY, event
 from tests.ocsf_validation import ocsf_errors
 
-ECS_FLAT = Path(__file__).resolve().parents[3] / "shared" / "ecs-schema" / "9.4.0" / "ecs_flat.yml"
 POCKETOS_SESSION = "8f1d2c3b-5a6e-4f70-9b1c-2d3e4f5a6b7c"
 TOKEN = "6f0c2b9e-41d7-4c3a-a8e5-d2b7f19c0e84"  # the PocketOS replay's (fake) Railway token
 CORPUS_FILES = [
@@ -139,10 +138,8 @@ def _flatten(doc, prefix=""):
             yield path, value
 
 
-def test_ecs_lines_use_only_ecs_fields_and_allowed_values(loaded):
-    if not ECS_FLAT.is_file():
-        pytest.skip(f"ECS schema not found at {ECS_FLAT} (../shared beside the checkout)")
-    ecs = yaml.safe_load(ECS_FLAT.read_text())
+def test_ecs_lines_use_only_ecs_fields_and_allowed_values(loaded, shared):
+    ecs = yaml.safe_load((shared / "ecs-schema" / "9.4.0" / "ecs_flat.yml").read_text())
     allowed = {
         field: {v["name"]: v.get("expected_event_types") for v in ecs[field]["allowed_values"]}
         for field in ("event.kind", "event.category", "event.type", "event.outcome")

@@ -96,6 +96,7 @@ def test_discover_finds_and_ingests_each_source(corpus, store, redactor, tmp_pat
         "Claude Code transcripts": (2, 33 + 28, 0),  # tool-results/ is skipped
         "Claude Code hook log": (1, 1, 0),
         "Claude Code OTLP spool": (0, 0, 0),
+        "OTLP spool (serve --spool, watch)": (0, 0, 0),
         "Cursor hook log": (0, 0, 0),
         "Codex hook log": (1, 1, 0),
         "Gemini CLI hook log": (1, 1, 0),

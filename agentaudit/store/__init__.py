@@ -1,16 +1,17 @@
-"""The DuckDB store: append-only, idempotent, private to its owner.
+"""The DuckDB store: append-only, idempotent, private to its owner, versioned.
 
-Every write is an Arrow batch appended with an anti-join on its key, so re-running an ingest
-or a detection adds nothing. Tables: events, quarantine, links, findings, alerts,
-deliveries, checkpoints, ingest_runs; alerting state (alert_members, notification_log,
-silences, outbox), the OCSF finding lifecycle (finding_log) and export_cursors.
+Every append is an Arrow batch with an anti-join on its key, so re-running an ingest or a
+detection adds nothing. Which tables exist and who declares them: `tables.py`; how a store made
+by an older agentaudit is brought up to date: `migrations.py`; waiting for a store another
+process holds: `lock.py`; the files on disk: `files.py`; the analyst views: `views.py`.
 """
 
 from __future__ import annotations
 
-import os
+import logging
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,128 +22,27 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from agentaudit import paths
-from agentaudit.schema import (
-    EVENT_SCHEMA,
-    QUARANTINE_SCHEMA,
-    TIME,
-    EventRow,
-    FindingRow,
-    to_arrow,
-)
-from agentaudit.store import views
+from agentaudit.schema import QUARANTINE_SCHEMA, EventRow, FindingRow, to_arrow
+from agentaudit.store import files, lock, migrations, tables, views
+from agentaudit.store.errors import StoreError, StoreLocked, StoreTooNew
+from agentaudit.store.tables import LINK_SCHEMA
 
-LINK_SCHEMA = pa.schema(
-    [
-        ("link_id", pa.string()),
-        ("event_id", pa.string()),
-        ("linked_event_id", pa.string()),
-        ("session_id", pa.string()),
-        ("reason", pa.string()),
-        ("created_at", TIME),
-    ]
-)
+__all__ = [
+    "LINK_SCHEMA",
+    "Store",
+    "StoreError",
+    "StoreLocked",
+    "StoreTooNew",
+    "now",
+]
 
-FINDING_SCHEMA = pa.schema(
-    [
-        ("finding_id", pa.string()),
-        ("rule_id", pa.string()),
-        ("title", pa.string()),
-        ("severity", pa.string()),
-        ("kind", pa.string()),
-        ("first_seen", TIME),
-        ("last_seen", TIME),
-        ("event_ids", pa.list_(pa.string())),
-        ("session_id", pa.string()),
-        ("group_key", pa.string()),
-        ("status", pa.string()),
-        ("evidence", pa.string()),
-        ("created_at", TIME),
-    ]
-)
+log = logging.getLogger(__name__)
 
-_TABLES = {
-    "events": (EVENT_SCHEMA, "event_id"),
-    "quarantine": (QUARANTINE_SCHEMA, "quarantine_id"),
-    "links": (LINK_SCHEMA, "link_id"),
-    "findings": (FINDING_SCHEMA, "finding_id"),
+# the tables `append` writes to, with the key it deduplicates on
+_APPEND_KEYS: dict[str, str] = {
+    **{name: key for name, (_schema, key) in tables.CORE_TABLES.items()},
+    "findings": "finding_id",
 }
-
-_DDL = """
-CREATE TABLE IF NOT EXISTS alerts (
-    alert_id VARCHAR PRIMARY KEY, group_key VARCHAR, title VARCHAR, severity VARCHAR,
-    status VARCHAR, session_id VARCHAR, first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ,
-    finding_ids VARCHAR[], body VARCHAR, created_at TIMESTAMPTZ, updated_at TIMESTAMPTZ,
-    notified_at TIMESTAMPTZ,
-    -- alert-group state (agentaudit/alert/engine.py): one row per group key
-    route VARCHAR, receiver VARCHAR, group_labels VARCHAR, next_flush_at TIMESTAMPTZ,
-    last_activity_at TIMESTAMPTZ, acknowledged_at TIMESTAMPTZ, acknowledged_by VARCHAR,
-    resolved_at TIMESTAMPTZ
-);
-CREATE TABLE IF NOT EXISTS deliveries (
-    delivery_id VARCHAR, alert_id VARCHAR, target VARCHAR, attempt INTEGER, ok BOOLEAN,
-    detail VARCHAR, attempted_at TIMESTAMPTZ,
-    outbox_id VARCHAR, receiver VARCHAR, action VARCHAR, status_code INTEGER, retryable BOOLEAN
-);
--- alerting (agentaudit/alert/): group members, notification log, silences, outbox
-CREATE TABLE IF NOT EXISTS alert_members (
-    alert_id VARCHAR, fingerprint VARCHAR, rule_id VARCHAR, severity VARCHAR, labels VARCHAR,
-    finding_ids VARCHAR[], state VARCHAR, silenced_by VARCHAR[], inhibited_by VARCHAR[],
-    first_seen TIMESTAMPTZ, last_seen TIMESTAMPTZ, starts_at TIMESTAMPTZ, updated_at TIMESTAMPTZ,
-    PRIMARY KEY (alert_id, fingerprint)
-);
-CREATE TABLE IF NOT EXISTS notification_log (
-    alert_id VARCHAR, receiver VARCHAR, sent_at TIMESTAMPTZ, firing VARCHAR[],
-    resolved VARCHAR[], PRIMARY KEY (alert_id, receiver)
-);
-CREATE TABLE IF NOT EXISTS silences (
-    silence_id VARCHAR PRIMARY KEY, matchers VARCHAR, starts_at TIMESTAMPTZ,
-    ends_at TIMESTAMPTZ, created_by VARCHAR, comment VARCHAR, created_at TIMESTAMPTZ
-);
-CREATE TABLE IF NOT EXISTS outbox (
-    outbox_id VARCHAR PRIMARY KEY, alert_id VARCHAR, receiver VARCHAR, target_id VARCHAR,
-    target VARCHAR, action VARCHAR, payload VARCHAR, status VARCHAR, attempts INTEGER,
-    next_attempt_at TIMESTAMPTZ, created_at TIMESTAMPTZ, updated_at TIMESTAMPTZ,
-    last_error VARCHAR
-);
--- OCSF Detection Finding lifecycle (create/update/close) and export cursors
-CREATE TABLE IF NOT EXISTS finding_log (
-    seq BIGINT PRIMARY KEY, record_id VARCHAR, alert_id VARCHAR, activity_id INTEGER,
-    time TIMESTAMPTZ, ocsf VARCHAR
-);
-CREATE TABLE IF NOT EXISTS export_cursors (
-    name VARCHAR PRIMARY KEY, events_ingested_at TIMESTAMPTZ, events_event_id VARCHAR,
-    finding_seq BIGINT, updated_at TIMESTAMPTZ
-);
-CREATE TABLE IF NOT EXISTS checkpoints (
-    path VARCHAR PRIMARY KEY, collector VARCHAR, device BIGINT, inode BIGINT, size BIGINT,
-    head_hash VARCHAR, byte_offset BIGINT, line BIGINT, updated_at TIMESTAMPTZ
-);
-CREATE OR REPLACE VIEW event_sessions AS
-    SELECT e.*, coalesce(e.session_id, l.session_id) AS session_key, l.linked_event_id,
-           coalesce(e.tool_call_id, l.linked_call_id, e.event_id) AS call_key,
-           -- a whole-second shell line sits at the time of the agent call it is
-           CASE WHEN e.time_precision IN ('s', 'none') AND l.linked_time IS NOT NULL
-                THEN l.linked_time ELSE e.time END AS step_time
-    FROM events e
-    -- the linked event's call id and time are looked up for the links only: joining every
-    -- event to the events table again cost detectors 3-4x the scan
-    LEFT JOIN (SELECT l.event_id, l.session_id, l.linked_event_id,
-                      a.tool_call_id AS linked_call_id, a.time AS linked_time
-               FROM (SELECT event_id,
-                            -- a link to the same call (linked event) wins over a
-                            -- session-only link, and any link over an inferred shell session
-                            arg_max(session_id, CASE WHEN linked_event_id IS NOT NULL THEN 2
-                                                     WHEN reason <> 'shell session' THEN 1
-                                                     ELSE 0 END) AS session_id,
-                            any_value(linked_event_id) AS linked_event_id
-                     FROM links GROUP BY event_id) l
-               LEFT JOIN events a ON a.event_id = l.linked_event_id) l USING (event_id);
-CREATE TABLE IF NOT EXISTS ingest_runs (
-    run_id VARCHAR, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, files INTEGER,
-    ingested BIGINT, duplicate BIGINT, quarantined BIGINT
-);
-"""
-
 
 # During an ingest DuckDB's buffer pool is held to this size (default: 80% of RAM, which the
 # pool fills as the events table grows, since every append's anti-join reads its event_id
@@ -156,19 +56,6 @@ INGEST_CHECKPOINT_THRESHOLD = "1GB"
 # what is not yet checkpointed (measured at 300 MB of transcripts: 5.7 -> 4.9 parent CPU-s;
 # every 50,000 cost more than none).
 BULK_CHECKPOINT_EVERY_ROWS = 100_000
-
-
-# `raw` (the whole source record, as big as the input) is stored with zstd: DuckDB's default
-# analysis (dictionary / FSST) costs a third more CPU per append and writes a file twice the size
-# (bench/RESULTS.md, transcript ingest); the columns detection filters on keep the defaults.
-_ZSTD_COLUMNS = frozenset({"raw"})
-
-
-def _columns_ddl(columns: list[tuple[Any, ...]]) -> str:
-    return ", ".join(
-        f'"{name}" {type_}' + (" USING COMPRESSION zstd" if name in _ZSTD_COLUMNS else "")
-        for name, type_, *_rest in columns
-    )
 
 
 def _first_occurrences(column: pa.ChunkedArray) -> pa.Array:
@@ -191,31 +78,97 @@ class Store:
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
         self.con = con
         self.path = path
+        self.read_only = False
+        self.migration: migrations.MigrationReport | None = None  # what opening did
         self.appended_rows = 0  # rows appended since `bulk_append` began
         self._bulk, self._since_checkpoint = False, 0
+        self._holds_umask = False
 
     @classmethod
-    def open(cls, path: str | Path | None = None, *, read_only: bool = False) -> Store:
-        """Open (or create, mode 0600) the store; `:memory:` for a throwaway one."""
+    def open(
+        cls,
+        path: str | Path | None = None,
+        *,
+        read_only: bool = False,
+        lock_timeout: float | None = None,
+        on_notice: Callable[[str], None] | None = None,
+    ) -> Store:
+        """Open (or create, mode 0600) the store; `:memory:` for a throwaway one.
+
+        An older store is migrated first (a read-only open migrates through a short writable
+        one); a newer one raises `StoreTooNew` untouched. While another process holds the file,
+        waits up to `lock_timeout` seconds (default: `AGENTAUDIT_LOCK_TIMEOUT`, else 60) and
+        then raises `StoreLocked`. `on_notice` gets the one-line messages (waiting, migrated);
+        by default they are logged as warnings."""
+        notice = on_notice or log.warning
         if str(path) == ":memory:":
             store = cls(duckdb.connect(":memory:"), None)
-        else:
-            db_path = Path(path) if path else paths.default_db_path()
-            if read_only and not db_path.exists():
-                raise FileNotFoundError(
-                    f"no agentaudit store at {db_path}; run `agentaudit ingest`"
-                )
-            paths.ensure_private_dir(db_path.parent)
-            with paths.private_umask():
-                con = duckdb.connect(str(db_path), read_only=read_only)
-            os.chmod(db_path, 0o600)
-            store = cls(con, db_path)
-        store.con.execute("SET TimeZone = 'UTC'")
-        if not read_only:
-            store._create_tables()
-        elif views.missing_views(store.con):
-            views.create_views(store.con, temporary=True)  # a store older than the views
+            store.con.execute("SET TimeZone = 'UTC'")
+            store.migration = migrations.create(store.con, None)
+            views.create_views(store.con)
+            return store
+        db_path = Path(path) if path else paths.default_db_path()
+        if read_only and not db_path.exists():
+            raise FileNotFoundError(f"no agentaudit store at {db_path}; run `agentaudit ingest`")
+        paths.ensure_private_dir(db_path.parent)
+        files.hold_private_umask()
+        try:
+            store = cls._open_file(db_path, read_only, lock_timeout, notice)
+        except BaseException:
+            files.release_private_umask()
+            raise
+        store._holds_umask = True
         return store
+
+    @classmethod
+    def _open_file(
+        cls, db: Path, read_only: bool, timeout: float | None, notice: Callable[[str], None]
+    ) -> Store:
+        if not read_only and not db.exists():
+            files.create_empty(db)
+        files.make_private(db)
+        con = lock.connect(db, read_only=read_only, timeout=timeout, on_wait=notice)
+        store = cls(con, db)
+        store.read_only = read_only
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            version = migrations.stored_version(con)
+            migrations.refuse_newer(version, db)
+            if read_only and version != migrations.LATEST:
+                con.close()  # migrate through a writer, then read
+                report = cls._migrate_for_reading(db, version, timeout, notice)
+                store = cls._open_file(db, True, timeout, notice)
+                store.migration = report
+                return store
+            if read_only:
+                if views.missing_views(con):  # views changed since the last writable open
+                    views.create_views(con, temporary=True)
+                return store
+            store.migration = migrations.upgrade(con, db)
+            views.create_views(con)
+            lock.write_holder(db)
+            # a process that ends without closing the store leaves no stale holder file
+            weakref.finalize(store, lock.remove_holder, db)
+        except BaseException:
+            con.close()
+            raise
+        if store.migration.migrated:
+            notice(store.migration.summary())
+        return store
+
+    @classmethod
+    def _migrate_for_reading(
+        cls, db: Path, version: int | None, timeout: float | None, notice: Callable[[str], None]
+    ) -> migrations.MigrationReport | None:
+        try:
+            with cls.open(db, lock_timeout=timeout, on_notice=notice) as writer:
+                return writer.migration
+        except (duckdb.IOException, PermissionError) as exc:  # a file we may only read
+            reason = str(exc).splitlines()[0]
+            raise StoreError(
+                f"the store {db} is at schema version {version} and needs a writable open to "
+                f"migrate it to {migrations.LATEST} first: {reason}"
+            ) from None
 
     def __enter__(self) -> Store:
         return self
@@ -225,19 +178,11 @@ class Store:
 
     def close(self) -> None:
         self.con.close()
-
-    def _create_tables(self) -> None:
-        for table, (schema, _key) in _TABLES.items():
-            empty = schema.empty_table()  # noqa: F841 - referenced by name in SQL
-            columns = self.con.execute("DESCRIBE SELECT * FROM empty").fetchall()
-            try:
-                self.con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({_columns_ddl(columns)})")
-            except duckdb.Error:  # a DuckDB without per-column compression
-                self.con.execute(
-                    f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM empty LIMIT 0"
-                )
-        self.con.execute(_DDL)
-        views.create_views(self.con)
+        if self.path is not None and not self.read_only:
+            lock.remove_holder(self.path)
+        if self._holds_umask:
+            self._holds_umask = False
+            files.release_private_umask()
 
     # -- appends ---------------------------------------------------------------------------
 
@@ -273,10 +218,11 @@ class Store:
                 self._since_checkpoint = 0
 
     def append(self, table: str, batch: pa.Table) -> int:
-        """Append rows whose key is new (in the table and within the batch); return how many."""
+        """Append rows whose key is new (in the table and within the batch); return how many.
+        Columns are matched by name (BY NAME), so a migrated table's column order is no risk."""
         if batch.num_rows == 0:
             return 0
-        _schema, key = _TABLES[table]
+        key = _APPEND_KEYS[table]
         unique = pc.count_distinct(batch[key]).as_py() == batch.num_rows
         source = (
             "_batch"
@@ -286,11 +232,12 @@ class Store:
         self.con.register("_batch", batch)
         try:
             if unique and self._all_new(table, key):
-                self.con.execute(f"INSERT INTO {table} SELECT * FROM _batch")
+                self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _batch")
                 inserted = [(batch.num_rows,)]
             else:
                 inserted = self.con.execute(
-                    f"INSERT INTO {table} SELECT * FROM {source} ANTI JOIN {table} USING ({key})"
+                    f"INSERT INTO {table} BY NAME "
+                    f"SELECT * FROM {source} ANTI JOIN {table} USING ({key})"
                 ).fetchall()
         finally:
             self.con.unregister("_batch")
@@ -311,11 +258,11 @@ class Store:
         self.con.register("_batch", batch)
         try:
             if self._all_new("events", "event_id"):
-                self.con.execute("INSERT INTO events SELECT * FROM _batch")
+                self.con.execute("INSERT INTO events BY NAME SELECT * FROM _batch")
                 paths = batch["source_path"]
             else:  # the copy DuckDB warns of is of one column of the new rows
                 paths = self.query(
-                    "INSERT INTO events SELECT * FROM _batch "
+                    "INSERT INTO events BY NAME SELECT * FROM _batch "
                     "ANTI JOIN events USING (event_id) RETURNING source_path"
                 ).column(0)
         finally:
@@ -345,7 +292,8 @@ class Store:
         return self.append("links", pa.Table.from_pylist(rows, schema=LINK_SCHEMA))
 
     def append_findings(self, rows: Sequence[FindingRow]) -> int:
-        return self.append("findings", pa.Table.from_pylist(rows, schema=FINDING_SCHEMA))
+        schema = tables.arrow_schema("findings")
+        return self.append("findings", pa.Table.from_pylist(rows, schema=schema))
 
     # -- checkpoints -----------------------------------------------------------------------
 
@@ -390,5 +338,5 @@ class Store:
         return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
     def counts(self) -> dict[str, int]:
-        names = [*_TABLES, "alerts", "deliveries", "checkpoints", "outbox", "finding_log"]
-        return {name: self.count(name) for name in names}
+        """Rows in every registered table."""
+        return {name: self.count(name) for name in tables.table_names()}

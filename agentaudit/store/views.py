@@ -1,4 +1,5 @@
-"""Analyst views over the store, created with it (and as temporary views on an older read-only one).
+"""The store's views, created with it (and as temporary views on an older read-only one):
+`event_sessions`, which detectors and the analyst views read, and the analyst views.
 
 Each view is documented here (name, one line, SQL); `agentaudit views` and docs/ARCHITECTURE.md
 show the same descriptions. They are plain SQL over `event_sessions`, `findings` and `alerts`, so
@@ -25,6 +26,35 @@ class View:
     description: str
     sql: str
 
+
+# events with the session and call each belongs to, across sources: what detectors and the
+# analyst views read
+EVENT_SESSIONS = View(
+    "event_sessions",
+    "every event with session_key (its own session or the one a link gives it), call_key (the "
+    "agent call it is part of) and step_time (a whole-second shell line at its call's time)",
+    """
+        SELECT e.*, coalesce(e.session_id, l.session_id) AS session_key, l.linked_event_id,
+               coalesce(e.tool_call_id, l.linked_call_id, e.event_id) AS call_key,
+               -- a whole-second shell line sits at the time of the agent call it is
+               CASE WHEN e.time_precision IN ('s', 'none') AND l.linked_time IS NOT NULL
+                    THEN l.linked_time ELSE e.time END AS step_time
+        FROM events e
+        -- the linked event's call id and time are looked up for the links only: joining every
+        -- event to the events table again cost detectors 3-4x the scan
+        LEFT JOIN (SELECT l.event_id, l.session_id, l.linked_event_id,
+                          a.tool_call_id AS linked_call_id, a.time AS linked_time
+                   FROM (SELECT event_id,
+                                -- a link to the same call (linked event) wins over a
+                                -- session-only link, and any link over an inferred shell session
+                                arg_max(session_id, CASE WHEN linked_event_id IS NOT NULL THEN 2
+                                                         WHEN reason <> 'shell session' THEN 1
+                                                         ELSE 0 END) AS session_id,
+                                any_value(linked_event_id) AS linked_event_id
+                         FROM links GROUP BY event_id) l
+                   LEFT JOIN events a ON a.event_id = l.linked_event_id) l USING (event_id)
+    """,
+)
 
 VIEWS: tuple[View, ...] = (
     View(
@@ -155,7 +185,7 @@ VIEW_NAMES = tuple(v.name for v in VIEWS)
 def create_views(con: duckdb.DuckDBPyConnection, *, temporary: bool = False) -> None:
     """(Re)create every view; `temporary` for a read-only store that predates them."""
     kind = "TEMP VIEW" if temporary else "VIEW"
-    for view in VIEWS:
+    for view in (EVENT_SESSIONS, *VIEWS):
         con.execute(f"CREATE OR REPLACE {kind} {view.name} AS {view.sql}")
 
 
@@ -164,11 +194,11 @@ def missing_views(con: duckdb.DuckDBPyConnection) -> list[str]:
     present = {row[0] for row in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
     return [
         view.name
-        for view in VIEWS
+        for view in (EVENT_SESSIONS, *VIEWS)
         if view.name not in present or _columns(con, view.name) != _columns(con, view.sql)
     ]
 
 
 def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
-    source = relation if relation in VIEW_NAMES else f"({relation})"
+    source = relation if relation in (*VIEW_NAMES, EVENT_SESSIONS.name) else f"({relation})"
     return [d[0] for d in con.execute(f"SELECT * FROM {source} LIMIT 0").description]

@@ -9,11 +9,13 @@ well, and its findings are raised one severity level: unparsed is never "safe".
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 from functools import lru_cache
 
 from agentaudit.enrich.catalog import providers
-from agentaudit.enrich.commands import packs
+from agentaudit.enrich.commands import flows, locality, packs
+from agentaudit.enrich.commands.argv import invocation
 from agentaudit.enrich.commands.model import (
     CommandAnalysis,
     Finding,
@@ -21,9 +23,11 @@ from agentaudit.enrich.commands.model import (
     raise_severity,
     rank,
 )
+from agentaudit.enrich.commands.modes import harmless_mode
 from agentaudit.enrich.commands.normalize import canonicalize
 from agentaudit.enrich.commands.parse import SimpleCommand, fallback_split, parse
 from agentaudit.enrich.commands.programs import (
+    aws,
     control,
     db,
     fs,
@@ -31,7 +35,10 @@ from agentaudit.enrich.commands.programs import (
     http,
     hygiene,
     inline,
+    migrations,
+    persistence,
     railway_cli,
+    settings,
 )
 from agentaudit.enrich.commands.programs.base import Analyser, Context
 
@@ -44,12 +51,17 @@ _PROGRAMS: dict[str, Analyser] = {
     **control.PROGRAMS,
     **inline.PROGRAMS,
     **railway_cli.PROGRAMS,
+    **aws.PROGRAMS,
+    **settings.PROGRAMS,
+    "awslocal": aws.aws,
 }
 _ALWAYS: tuple[Analyser, ...] = (
     hygiene.secret_reads,
     hygiene.audit_tamper,
     hygiene.safety_bypass,
     fs.redirect_overwrites,
+    persistence.persistence,
+    persistence.watcher_kill,
 )
 # Programs whose arguments are data (text to print, search or count), never commands.
 _DATA_ONLY = {
@@ -88,7 +100,7 @@ def analyze_command(
 
 
 def _analyze_script(
-    script: str, depth: int, cwd: str | None, home: str | None
+    script: str, depth: int, cwd: str | None, home: str | None, remote: bool = False
 ) -> tuple[list[Finding], list[str], bool]:
     if depth > MAX_DEPTH:
         return (
@@ -98,11 +110,16 @@ def _analyze_script(
         )
 
     def recurse(inner: str, inner_depth: int) -> list[Finding]:
-        return _analyze_script(inner, inner_depth, cwd, home)[0]
+        return _analyze_script(inner, inner_depth, cwd, home, remote)[0]
 
-    ctx = Context(cwd, home, recurse, cwd)
+    def recurse_remote(inner: str, inner_depth: int) -> list[Finding]:
+        return _analyze_script(inner, inner_depth, cwd, home, True)[0]
+
+    ctx = Context(cwd, home, recurse, cwd, recurse_remote)
     parsed = parse(script, depth)
     commands = parsed.commands
+    for command in commands if remote else ():
+        command.remote = True
     if parsed.has_error:
         for argv in fallback_split(script):
             while argv and argv[0] in _RESERVED:
@@ -111,12 +128,19 @@ def _analyze_script(
                 commands = [*commands, SimpleCommand(argv, depth=depth)]
     findings: list[Finding] = []
     programs: list[str] = []
+    canonical: list[SimpleCommand] = []
     for raw in commands:
         for cmd in canonicalize(raw):
+            canonical.append(cmd)
             programs.append(cmd.program)
             findings += analyse_simple(cmd, ctx)
             if cmd.program in ("cd", "pushd") and len(cmd.argv) > 1:
-                ctx = Context(_changed_dir(ctx.cwd, cmd.argv[-1]), home, recurse, cwd)
+                ctx = Context(
+                    _changed_dir(ctx.cwd, cmd.argv[-1]), home, recurse, cwd, recurse_remote
+                )
+    findings += flows.credential_exfil(canonical)
+    findings += flows.downloaded_then_run(canonical, recurse)
+    findings += flows.destroy_plan_applied(canonical)
     if parsed.has_error:
         findings += inline.api_calls(script, None, ctx)  # SDK calls typed as a command
         findings = [_raised(f) for f in findings]
@@ -124,10 +148,15 @@ def _analyze_script(
 
 
 def analyse_simple(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
+    if cmd.remote and ctx.analyze_remote is not None:
+        ctx = dataclasses.replace(ctx, analyze_script=ctx.analyze_remote)
+    mode = harmless_mode(invocation(cmd.program, cmd.argv[1:]))
+    if mode == "help":
+        return []  # a help page runs nothing
     findings: list[Finding] = []
     for check in _ALWAYS:
         findings += check(cmd, ctx)
-    if cmd.program in _DATA_ONLY:
+    if cmd.program in _DATA_ONLY or mode:
         return findings
     handler = _PROGRAMS.get(cmd.program)
     if handler is None:
@@ -147,20 +176,47 @@ def analyse_simple(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
         findings += [
             _with(f, provider=provider, scope="remote" if provider else f.scope) for f in matched
         ]
+    if cmd.program not in inline.PROGRAMS and not inline.interpreter_of(cmd.program):
+        findings += settings.destructive_settings(cmd, ctx)
+        findings += db.embedded_sql(cmd, ctx)
+    findings += migrations.schema_task(cmd, ctx)
     if any(f.destructive for f in findings) and hygiene.assume_yes(cmd.argv):
         top = max((f for f in findings if f.destructive), key=lambda f: rank(f.severity))
         findings.append(
             _with(top, category="safety_bypass", rule_id="bypass.assume-yes",
                   reason=f"confirmation skipped on a destructive command ({top.operation})")
         )  # fmt: skip
-    if cmd.remote:  # on another host: scope there is unknown, and it is often a server
+    if cmd.local or (not cmd.remote and any(_service_finding(f) for f in findings)):
+        findings = _local_target(cmd, findings)
+    if cmd.via:  # run by another command: the outer one says where (host, pod, app)
         findings = [
-            _with(f, scope="remote", severity=max_severity(f.severity, "medium"))
-            if f.destructive
-            else _with(f, scope="remote")
+            _with(f, reason=f"{f.reason} [via {cmd.via}]",
+                  scope=f.scope if f.scope in ("temp",) else "remote" if cmd.remote else f.scope)
             for f in findings
-        ]
+        ]  # fmt: skip
     return findings
+
+
+def _service_finding(finding: Finding) -> bool:
+    """Its target is a service (a database, a cluster, a cloud account's trail), not a path."""
+    return finding.category in locality.RESOURCE_CATEGORIES or (
+        finding.category == "audit_tamper" and finding.scope == "remote"
+    )
+
+
+def _local_target(cmd: SimpleCommand, findings: list[Finding]) -> list[Finding]:
+    """Destruction of a local or test service is low (issue 15); paths keep their own rating."""
+    why = cmd.local or locality.local_target(invocation(cmd.program, cmd.argv[1:]), cmd.env)
+    if why is None:
+        return findings
+    lowered = [
+        _with(f, severity=min(f.severity, "low", key=rank), scope="local",
+              reason=f"{f.reason} [local target: {why}]")
+        if cmd.local or _service_finding(f) or f.rule_id == "bypass.assume-yes"
+        else f
+        for f in findings
+    ]  # fmt: skip
+    return lowered
 
 
 def _changed_dir(cwd: str | None, target: str) -> str | None:

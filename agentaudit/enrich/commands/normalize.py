@@ -13,6 +13,7 @@ import shlex
 from dataclasses import replace
 
 from agentaudit.enrich.commands.parse import SimpleCommand
+from agentaudit.enrich.commands.remote import unwrap_remote
 
 # wrapper -> options that consume the next word (short options may also be glued: -uroot)
 _WRAPPERS: dict[str, set[str]] = {
@@ -43,6 +44,36 @@ _WRAPPERS: dict[str, set[str]] = {
     "strace": {"-e", "-o", "-p", "-s"},
     "torsocks": set(),
     "proxychains": {"-f"},
+    # transient units and timers: the command runs now or on a schedule, as the unit
+    "systemd-run": {
+        "-u",
+        "--unit",
+        "-p",
+        "--property",
+        "--description",
+        "--slice",
+        "-E",
+        "--setenv",
+        "--uid",
+        "--gid",
+        "--nice",
+        "--working-directory",
+        "-M",
+        "--machine",
+        "-H",
+        "--host",
+        "--on-active",
+        "--on-boot",
+        "--on-startup",
+        "--on-unit-active",
+        "--on-unit-inactive",
+        "--on-calendar",
+        "--timer-property",
+        "--path-property",
+        "--socket-property",
+        "--service-type",
+        "-t",
+    },
 }
 _POSITIONAL_BEFORE_COMMAND = {"timeout": 1, "flock": 1, "chrt": 1, "taskset": 1}
 _XARGS_VALUE_OPTIONS = {"-I", "-J", "-L", "-n", "-P", "-s", "-d", "-E", "-a", "-e", "-l"}
@@ -78,17 +109,29 @@ def canonicalize(command: SimpleCommand) -> list[SimpleCommand]:
 
 def _unwrap_once(command: SimpleCommand) -> list[SimpleCommand] | None:
     argv = command.argv
+    assigned = {}
     while argv and _ASSIGNMENT_WORD.match(argv[0]) and len(argv) > 1:
+        name, _, value = argv[0].partition("=")
+        assigned[name] = value  # `sudo RAILS_ENV=test rails ...`: the command's environment
         argv = argv[1:]  # `A-B=2 git ...`: bash would not run it, but the intent is clear
+    if assigned:
+        command = replace(command, env={**command.env, **assigned})
     if not argv:
         return None
     name = program_name(argv[0])
+    remote = unwrap_remote(replace(command, argv=argv) if argv is not command.argv else command)
+    if remote is not None:
+        return remote
     if name in _WRAPPERS:
         if name == "busybox" and len(argv) > 1 and program_name(argv[1]) in ("sh", "ash"):
             return [_child(command, argv[1:], name)]
         rest = _skip_options(name, argv[1:])
         if rest is None:
             return None
+        skipped = argv[1 : len(argv) - len(rest)]
+        assigned = dict(w.split("=", 1) for w in skipped if _ASSIGNMENT_WORD.match(w) and "=" in w)
+        if assigned:  # `env RAILS_ENV=test rails ...`, `sudo FOO=1 cmd`
+            command = replace(command, env={**command.env, **assigned})
         return [_child(command, rest, name)] if rest else None
     if name == "java" and "-jar" in argv[1:-1]:  # java -jar jenkins-cli.jar ... -> jenkins-cli
         jar = argv.index("-jar") + 1
@@ -273,8 +316,8 @@ def _ssh(command: SimpleCommand, argv: list[str]) -> list[SimpleCommand] | None:
     if not remote:
         return None
     script = " ".join(remote)
+    host = args[i] if i < len(args) else ""
     return [
-        replace(
-            command, argv=["sh", "-c", script], wrappers=[*command.wrappers, "ssh"], remote=True
-        )
-    ]
+        replace(command, argv=["sh", "-c", script], wrappers=[*command.wrappers, "ssh"],
+                remote=True, via=f"ssh {host}")
+    ]  # fmt: skip

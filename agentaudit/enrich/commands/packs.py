@@ -11,6 +11,7 @@ A rule matches a canonical command by program, the leading subcommand words, and
       severity: high
       why: removes volumes and the data in them
 
+`operands:` is a regex every word after `words` must match (pod names a controller recreates).
 `verbs:` instead of `words:` matches a destructive verb among the first three subcommand
 words split at `-`, `:` and `.` (`delete-db-instance`, `apps:destroy`), for CLIs that follow
 the noun/verb convention. `escalate:` maps a flag to a raised severity and extra category.
@@ -27,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from agentaudit.enrich.commands.argv import invocation
 from agentaudit.enrich.commands.model import CATEGORIES, SEVERITIES, Finding, max_severity
 from agentaudit.enrich.commands.parse import SimpleCommand
 
@@ -49,6 +51,7 @@ class PackRule:
     any_flags: tuple[str, ...] = ()
     none_flags: tuple[str, ...] = ()
     allow: bool = False
+    operands: re.Pattern[str] | None = None  # every word after `words` must match
     escalate: dict[str, tuple[str, str | None]] = field(default_factory=dict)
 
     def matches(
@@ -71,17 +74,19 @@ class PackRule:
             pieces = {p for w in words for p in _SPLIT.split(w)} | set(words)
             if not pieces & self.verbs and not any(_EMBEDDED.search(p) for p in [*pieces, program]):
                 return False
+        if self.operands is not None:
+            rest = positional[len(self.words) :]
+            if not rest or not all(self.operands.fullmatch(w) for w in rest):
+                return False
         if self.any_flags and not any(_has_flag(f, flags, args) for f in self.any_flags):
             return False
         return not any(_has_flag(f, flags, args) for f in self.none_flags)
 
 
 def _has_flag(flag: str, flags: set[str], args: list[str]) -> bool:
-    if flag in flags:
-        return True
-    if len(flag) == 2 and flag[0] == "-":  # bundled short flags: -rf has -f
-        return any(a.startswith("-") and not a.startswith("--") and flag[1] in a[1:] for a in args)
-    return False
+    """Flags come from `argv.invocation`: bundles split, `-destroy` read as `--destroy` where
+    the program reads single-dash long options."""
+    return flag in flags or (flag[:1] == "-" and flag[1:2] != "-" and "-" + flag in flags)
 
 
 def _as_words(spec: list[Any]) -> tuple[tuple[str, ...], ...]:
@@ -110,6 +115,7 @@ def load_pack(path: Path) -> list[PackRule]:
                 any_flags=tuple(raw.get("any_flags", [])),
                 none_flags=tuple(raw.get("none_flags", [])),
                 allow=bool(raw.get("allow")),
+                operands=re.compile(raw["operands"]) if raw.get("operands") else None,
                 escalate={
                     k: (v["severity"], v.get("category"))
                     for k, v in (raw.get("escalate") or {}).items()
@@ -126,23 +132,24 @@ def all_rules() -> tuple[tuple[PackRule, ...], tuple[PackRule, ...]]:
     return tuple(r for r in rules if r.allow), tuple(r for r in rules if not r.allow)
 
 
-def match(cmd: SimpleCommand) -> list[Finding]:
+def match(cmd: SimpleCommand, generic: bool = True) -> list[Finding]:
     args = cmd.argv[1:]
-    positional = [a for a in args if not a.startswith("-")]
-    flags = {a.split("=", 1)[0] for a in args if a.startswith("-")}
+    inv = invocation(cmd.program, args)
+    positional = list(inv.words)
+    flags = set(inv.options)
     allow, deny = all_rules()
     if any(r.matches(cmd.program, positional, flags, args) for r in allow):
         return []
     findings: list[Finding] = []
     # specific rules first; the generic verb/flag rules only speak when none did
-    for generic in (False, True):
+    for is_generic in (False, True) if generic else (False,):
         for rule in deny:
-            if ("*" in rule.programs) != generic or not rule.matches(
+            if ("*" in rule.programs) != is_generic or not rule.matches(
                 cmd.program, positional, flags, args
             ):
                 continue
             findings += _findings(rule, cmd.program, positional, flags, args)
-            if generic:
+            if is_generic:
                 break  # one generic finding is enough
         if findings:
             break

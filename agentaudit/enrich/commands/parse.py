@@ -44,6 +44,9 @@ class SimpleCommand:
     wrappers: list[str] = field(default_factory=list)  # sudo, env, xargs... stripped off
     remote: bool = False  # runs on another host (ssh host cmd)
     piped_from: str | None = None  # program of the previous pipeline stage
+    via: str | None = None  # where it runs when another command runs it (kubectl exec pod ...)
+    local: str | None = None  # why that place is this machine or a test setup (kind context)
+    upstream: list[list[str]] = field(default_factory=list)  # argv of earlier pipeline stages
 
     @property
     def program(self) -> str:
@@ -109,6 +112,14 @@ def _unescape_double(text: str) -> str:
     return re.sub(r'\\([$`"\\])', r"\1", text.replace("\\\n", ""))
 
 
+def _decode_escapes(text: str) -> str:
+    """printf's escapes: \\n, \\t, \\xHH, \\NNN (octal), \\uHHHH."""
+    try:
+        return codecs.decode(text.encode("latin-1", "backslashreplace"), "unicode_escape")
+    except (UnicodeDecodeError, ValueError):
+        return text.replace("\\n", "\n")
+
+
 def literal_output(command: SimpleCommand) -> str | None:
     """What a command prints, when that is knowable from its words alone."""
     argv = command.argv
@@ -122,7 +133,9 @@ def literal_output(command: SimpleCommand) -> str | None:
         words = [a for a in args if a not in ("-n", "-e", "-E")]
         return " ".join(words) + "\n"
     if name == "printf" and args:
-        fmt = args[0].replace("\\n", "\n")
+        fmt = _decode_escapes(args[0])
+        if "%b" in fmt:  # %b: the argument's own escapes are decoded too
+            return fmt.replace("%b", " ".join(_decode_escapes(a) for a in args[1:]))
         return fmt.replace("%s", " ".join(args[1:])) if "%s" in fmt else fmt
     if (
         name in ("cat", "tee")
@@ -203,16 +216,25 @@ class _Walker:
     def _pipeline(self, node: Node) -> None:
         previous: SimpleCommand | None = None
         piped = False
+        upstream: list[list[str]] = []
+        group_output: str | None = None  # what a `( ...; echo x )` stage prints, when known
         for child in node.children:
             if child.type in ("|", "|&"):
                 piped = True
                 continue
             if not child.is_named:
                 continue
-            stdin = literal_output(previous) if previous is not None else None
+            stdin = literal_output(previous) if previous is not None else group_output
+            start = len(self.commands)
             stage = self._stage(child, stdin, piped)
+            emitted = self.commands[start:]
+            for command in emitted:
+                command.upstream = [*upstream, *command.upstream]
             if stage is not None and previous is not None:
                 stage.piped_from = previous.program
+            outputs = [o for o in (literal_output(c) for c in emitted) if o]
+            group_output = "".join(outputs) if stage is None and outputs else None
+            upstream += [c.argv for c in emitted]
             previous = stage
 
     def _stage(self, node: Node, stdin: str | None, piped: bool) -> SimpleCommand | None:
@@ -323,7 +345,22 @@ class _Walker:
             self.env.update(env)
             words = ["export", *(f"{k}={v}" for k, v in env.items())]
             return SimpleCommand(words, depth=self.depth)
+        if words[0] == "read" and stdin is not None:
+            self._read(words[1:], stdin, env.get("IFS", self.env.get("IFS")))
         return SimpleCommand(words, env, stdin, piped, redirects, self.depth)
+
+    def _read(self, args: list[str], text: str, ifs: str | None) -> None:
+        """`IFS=_ read -r a b c <<< 'kubectl_delete_namespace'` assigns the fields."""
+        names = [a for a in args if not a.startswith("-")]
+        if not names:
+            return
+        line = text.splitlines()[0] if text else ""
+        fields = re.split("[" + re.escape(ifs or " \t") + "]+", line.strip(ifs or None))
+        for i, name in enumerate(names):
+            last = i == len(names) - 1
+            self.env[name] = (
+                (ifs or " ")[0].join(fields[i:]) if last else (fields[i] if i < len(fields) else "")
+            )
 
     def _nested(self, node: Node) -> None:
         """Commands inside substitutions run before the command that contains them."""
@@ -384,7 +421,11 @@ class _Walker:
             if name == "IFS":
                 return _SPLIT
             if name in self.env:
-                return self.env[name]
+                value = self.env[name]
+                ifs = self.env.get("IFS")
+                for separator in ifs or "":  # `IFS=,; x=rm,-rf,/; $x`: split where IFS says
+                    value = value.replace(separator, _SPLIT)
+                return value
         return _text(node)
 
     def _substitution(self, node: Node) -> str:

@@ -25,6 +25,7 @@ REGENERABLE = frozenset(
         ".gradle", ".eggs", "tmp", "temp", ".tmp", "logs", ".angular", "bower_components",
         ".expo", ".vercel", ".netlify", "storybook-static", ".docusaurus", "_build", "bin", "obj",
         "deps", ".dart_tool", "Pods", "DerivedData", ".build", "*.egg-info", "lib-cov",
+        ".terraform",
     }
 )  # fmt: skip
 _REGENERABLE_SUFFIX = (".pyc", ".pyo", ".o", ".class", ".egg-info", ".tsbuildinfo", ".log")
@@ -102,3 +103,38 @@ def is_regenerable(path: str) -> bool:
     if not parts:
         return False
     return any(p in REGENERABLE for p in parts) or parts[-1].endswith(_REGENERABLE_SUFFIX)
+
+
+_RUN_SUFFIX = re.compile(r"[-_.]([0-9a-f]{4,}|\d+)$")
+
+
+def is_scratch_name(path: str) -> bool:
+    """The last component names build output or a cache (`build-7f3a9c`, `cache`, `x.tmp`):
+    on another host, where we cannot see what /tmp holds, only such names are housekeeping."""
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    stem = _RUN_SUFFIX.sub("", last)
+    return stem in REGENERABLE or last.endswith((".tmp", ".log")) or stem.startswith("tmp")
+
+
+# Caches under $HOME that their tools rebuild on demand (XDG: ~/.cache is "non-essential data")
+_HOME_CACHES = re.compile(
+    r"^(~|\$HOME|\$\{HOME\}|/home/[^/]+|/Users/[^/]+|/root)/(\.cache|Library/Caches|\.npm/_cacache|"
+    r"\.npm/_npx|\.cargo/registry|\.cargo/git|\.gradle/caches|\.gradle/wrapper/dists|"
+    r"\.m2/repository|go/pkg/mod|\.pnpm-store|\.local/share/pnpm/store|\.yarn/cache|"
+    r"\.yarn/berry/cache|\.bun/install/cache|\.nuget/packages|\.composer/cache|\.ivy2/cache|"
+    r"\.sbt/boot|\.rustup/downloads|\.deno/deps|\.expo/cache|\.node-gyp|\.electron)(/|$)"
+)
+
+
+def is_home_cache(path: str) -> bool:
+    return bool(_HOME_CACHES.match(path)) and ".." not in path.split("/")
+
+
+def is_cache(path: str) -> bool:
+    """A cache or compiled file by its name (`.pytest_cache`, `__pycache__`, `*.o`): regenerable
+    wherever it is, unlike build output, which a server may be serving."""
+    parts = [p for p in path.rstrip("/").split("/") if p not in ("", ".")]
+    return bool(parts) and (
+        any("cache" in p.lower() for p in parts)
+        or parts[-1].endswith((".pyc", ".pyo", ".o", ".class"))
+    )

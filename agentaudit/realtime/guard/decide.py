@@ -26,6 +26,10 @@ _CATEGORY_WORDS = {
     "infra_destroy": "destroys infrastructure",
     "vcs_history_loss": "discards version-control history",
     "audit_tamper": "tampers with audit trails",
+    "remote_code_exec": "runs code fetched from the network",
+    "credential_exfil": "sends a credential off the machine",
+    "persistence": "installs itself to run again later",
+    "dynamic_exec": "runs code hidden from review",
 }
 _ENV_RANK = ("production", "staging", "development")
 
@@ -117,7 +121,8 @@ def evaluate(
         credential_fp=fp,
         redacted_command=redaction.text,
     )
-    if not found.destructive:
+    # high and above is asked or denied whatever its category: remote code, exfiltration, ...
+    if not found.destructive and rank(found.severity) < rank("high"):
         decision.reason = (
             f"agentaudit: no destructive operation in `{found.operation or 'this command'}`"
         )

@@ -139,16 +139,21 @@ def _files(spec: dict[str, Any]) -> WatchSource:
 
 
 class OtlpSpoolSource(FileTailSource):
-    """`agentaudit serve`'s OTLP/HTTP logs receiver (issue 3) inside watch, in spool mode.
+    """`agentaudit serve`'s OTLP/HTTP receiver (logs, metrics, traces) inside watch, spooling.
 
-    The receiver appends each request as one OTLP/JSON line to its spool directory (it never
-    takes the store's lock); the directory is tailed like any other, so a request is stored,
-    detected and paged on the next pass.
+    The receiver runs in this process (uvicorn on its own thread) and appends each request
+    as one line to its spool directory (it never takes the store's lock), after answering
+    what it will not store in `partial_success`; the directory is tailed like any other
+    (collector `otlp.spool`), so a request is stored, detected and paged on the next pass.
     """
 
     def __init__(self, spec: dict[str, Any]) -> None:
-        from agentaudit.receivers.otlp import default_spool_dir
+        from agentaudit.receivers.otlp import default_spool_dir, load_server
 
+        try:
+            self.server_module = load_server()
+        except ImportError as exc:
+            raise ValueError(f"watch source otlp: {exc}") from exc
         self.spool = Path(os.path.expanduser(str(spec.get("spool") or default_spool_dir())))
         self.spool.mkdir(mode=0o700, parents=True, exist_ok=True)
         super().__init__([self.spool], name=spec.get("name", "otlp"))
@@ -158,11 +163,9 @@ class OtlpSpoolSource(FileTailSource):
         self.receiver: Any = None
 
     def start(self) -> None:
-        from agentaudit.receivers.otlp import OtlpReceiver
-
-        self.receiver = OtlpReceiver(
+        self.receiver = self.server_module.OtlpReceiver(
             None, self.host, self.port, token=self.token, spool_dir=self.spool
-        ).__enter__()
+        ).start()
 
     def stop(self) -> None:
         if self.receiver is not None:

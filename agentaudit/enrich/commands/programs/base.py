@@ -16,6 +16,8 @@ class Context:
     # analyse code found inside a command (bash -c, eval, heredoc fed to a shell)
     analyze_script: Callable[[str, int], list[Finding]]
     project: str | None = None  # the project root: the cwd the command line started in
+    # the same, for code that runs on another host (ssh, kubectl exec): paths are not ours
+    analyze_remote: Callable[[str, int], list[Finding]] | None = None
 
 
 Analyser = Callable[[SimpleCommand, Context], list[Finding]]

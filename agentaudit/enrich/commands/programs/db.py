@@ -13,7 +13,7 @@ _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 _SQL_RULES: list[tuple[str, re.Pattern[str], str, str, str]] = [
     ("sql.drop", re.compile(r"\bdrop\s+(table|database|schema|collection|keyspace|index|view|user|role|tablespace|materialized\s+view)\b", re.I), "db_destroy", "high", "DROP removes a database object and its data"),
     ("sql.truncate", re.compile(r"\btruncate\s+(table\s+)?[\w.\"`]+", re.I), "db_destroy", "high", "TRUNCATE empties a table"),
-    ("sql.delete-all", re.compile(r"\bdelete\s+from\s+[\w.\"`]+\s*(;|$|\))(?![^;]*\bwhere\b)", re.I), "db_destroy", "high", "DELETE without WHERE removes every row"),
+    ("sql.delete-all", re.compile(r"\bdelete\s+from\s+[\w.\"`-]+\s*(;|$|\))(?![^;]*\bwhere\b)", re.I), "db_destroy", "high", "DELETE without WHERE removes every row"),
     ("sql.update-all", re.compile(r"\bupdate\s+[\w.\"`]+\s+set\s+[^;]*?(;|$)(?<!where)", re.I), "data_overwrite", "medium", "UPDATE without WHERE rewrites every row"),
     ("sql.alter-drop", re.compile(r"\balter\s+table\s+[\w.\"`]+\s+drop\b", re.I), "db_destroy", "medium", "ALTER TABLE ... DROP removes a column or constraint"),
     ("sql.grant-all", re.compile(r"\bgrant\s+all\b[^;]*\bon\s+\*\.\*", re.I), "privilege_change", "medium", "GRANT ALL hands out every privilege"),
@@ -38,8 +38,16 @@ _SQL_FLAGS = {
 }
 
 
+_EXPLAIN_ONLY = re.compile(r"(?is)^\s*explain\b(?!\s*(\(\s*)?analy[sz]e)[^;]*(;|$)")
+# WHERE clauses every row satisfies: WHERE TRUE, WHERE 1=1, WHERE 'a'='a', WHERE 1
+_TAUTOLOGY = re.compile(r"(?i)\bwhere\s+(true|1|(\w+|''|\d+)\s*=\s*\2|not\s+false)\s*(;|$|\))")
+
+
 def classify_sql(text: str, rule_prefix: str = "") -> list[Finding]:
+    text = _TAUTOLOGY.sub(r"\3", text)  # a WHERE that keeps nothing out is no WHERE
     body = _COMMENTS.sub(" ", _STRINGS.sub("''", text))
+    # EXPLAIN without ANALYZE only plans the statement
+    body = ";".join(s for s in body.split(";") if not _EXPLAIN_ONLY.match(s + ";"))
     findings = []
     for rule_id, pattern, category, severity, reason in _SQL_RULES:
         for statement in re.split(r";", body) if rule_id == "sql.delete-all" else [body]:
@@ -82,6 +90,12 @@ def sql_client(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
     return findings
 
 
+def bq(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
+    from agentaudit.enrich.commands import packs
+
+    return sql_client(cmd, ctx) + packs.match(cmd)
+
+
 def redis_cli(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
     words = [a.lower() for a in cmd.argv[1:]]
     value_flags = {"-h", "-p", "-a", "-n", "-u", "--user", "--pass", "-s", "-r", "-i"}
@@ -111,6 +125,7 @@ def bare_sql(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
 
 
 PROGRAMS = {name: sql_client for name in [*_SQL_FLAGS, "sqlite3", "sqlite"]} | {
+    "bq": bq,
     "redis-cli": redis_cli,
     "valkey-cli": redis_cli,
     "drop": bare_sql,
@@ -119,3 +134,31 @@ PROGRAMS = {name: sql_client for name in [*_SQL_FLAGS, "sqlite3", "sqlite"]} | {
     "flushall": bare_sql,
     "flushdb": bare_sql,
 }
+
+
+# options that carry a SQL statement in tools that are not SQL clients themselves
+_SQL_OPTIONS = ("--command", "--query", "--sql", "--execute", "--statement", "-e", "-c", "-q")
+_SQL_START = re.compile(r"(?is)^\s*(with\b.*?\)\s*)?(drop|truncate|delete|update|alter|grant|"
+                        r"explain|select|insert|create)\b")  # fmt: skip
+_DB_PROGRAM = re.compile(r"(?i)(sql|db|turso|bq|d1|click|mongo|redis|cockroach|snow|athena|"
+                         r"spanner|libsql|neon|pscale|supabase|hasura|prisma|wrangler|duck|trino|"
+                         r"presto|cql|influx|surreal|planetscale|xata|fauna|dolt|litestream)")  # fmt: skip
+
+
+def embedded_sql(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
+    """SQL passed to another tool: `wrangler d1 execute --command`, `turso db shell DB 'SQL'`,
+    `bq query 'SQL'`, `prisma db execute --stdin`, `supabase db ... --command`."""
+    if cmd.program in PROGRAMS:
+        return []
+    from agentaudit.enrich.commands.argv import invocation
+
+    inv = invocation(cmd.program, cmd.argv[1:])
+    texts = [v for n, v in inv.values if n in _SQL_OPTIONS and _SQL_START.match(v)]
+    if _DB_PROGRAM.search(cmd.program) or any(_DB_PROGRAM.search(w) for w in inv.words[:2]):
+        texts += [w for w in inv.words[1:] if " " in w and _SQL_START.match(w)]
+        if cmd.stdin and inv.has("--stdin", "-"):
+            texts.append(cmd.stdin)
+    findings = []
+    for text in texts:
+        findings += classify_sql(text)
+    return findings

@@ -14,6 +14,7 @@ from agentaudit.enrich.commands.programs.base import Context, parse_args, wants_
 
 _RECURSIVE_BY_SCOPE = {"system": "high", "home": "high", "unknown": "medium", "temp": "low"}
 _FILE_BY_SCOPE = {"system": "low", "home": "low", "unknown": "low", "temp": "low", "project": "low"}
+_PRECIOUS = re.compile(r"(^|/)([\w.-]*\.tfstate(\.backup)?|\.git)$")
 _SYSTEM_FILES = ("/etc/", "/boot/", "/usr/", "/bin/", "/sbin/", "/lib", "/var/lib/", "/dev/sd")
 
 
@@ -22,9 +23,17 @@ def delete_severity(
 ) -> tuple[str, str]:
     """(severity, scope) of deleting one target."""
     path = scopes.resolve(target, cmd.env, ctx.cwd)
-    scope = "remote" if cmd.remote else scopes.classify(path, ctx.project, ctx.home)
-    if cmd.remote:
-        return "high", scope
+    scope = scopes.classify(path, ctx.project, ctx.home)
+    if cmd.remote and scope == "project":
+        if scopes.is_cache(path):
+            return "low", "remote"  # a cache is a cache anywhere
+        scope = "unknown"  # relative to the remote working directory; a server's build/ is live
+    if cmd.remote and scope == "temp" and not scopes.is_scratch_name(path):
+        return "medium", "remote"  # a server's /tmp may hold its data: we cannot see it
+    if scope in ("home", "system") and scopes.is_home_cache(path):
+        return "low", scope  # a package manager's cache: rebuilt on demand
+    if _PRECIOUS.search(path.rstrip("/")):
+        return "high", scope  # Terraform state or a repository's history: not regenerable
     whole = scopes.is_root_of_scope(path) or scopes.is_root_of_scope(target)
     if ctx.project and path.rstrip("/") == ctx.project.rstrip("/"):
         whole = True  # the project directory itself
@@ -100,8 +109,11 @@ def find(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
     roots = roots or ["."]
     findings: list[Finding] = []
     selective = False
+    name = ""
     while i < len(args):
         arg = args[i]
+        if arg in ("-name", "-iname") and i + 1 < len(args) and "/" not in args[i + 1]:
+            name = args[i + 1]
         if arg in _FIND_VALUE_TESTS:
             selective = selective or arg not in ("-maxdepth", "-mindepth", "-printf", "-fprint")
             i += 2
@@ -111,7 +123,10 @@ def find(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
                 severity, scope = delete_severity(root, True, cmd, ctx)
                 if selective and severity == "critical":
                     severity = "high"
-                severity = max_severity(severity, "medium") if scope == "project" else severity
+                if scope == "project" and not scopes.is_regenerable(
+                    scopes.resolve(root, cmd.env, ctx.cwd)
+                ):
+                    severity = max_severity(severity, "medium")
                 findings.append(
                     Finding("fs.find-delete", "fs_delete", severity,
                             f"find -delete removes files under {root} ({scope})",
@@ -123,7 +138,8 @@ def find(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
             end = i + 1
             while end < len(args) and args[end] not in (";", "\\;", "+"):
                 end += 1
-            inner = [a.replace("{}", roots[0]) for a in args[i + 1 : end]]
+            matched = roots[0].rstrip("/") + "/" + name if name else roots[0]
+            inner = [a.replace("{}", matched) for a in args[i + 1 : end]]
             if inner:
                 script = " ".join(_quote(a) for a in inner)
                 findings += ctx.analyze_script(script, cmd.depth + 1)

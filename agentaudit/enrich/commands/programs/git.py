@@ -82,7 +82,12 @@ def _push(sub: str, rest: list[str]) -> list[Finding]:
     # exact lease options make a forced push conditional
     other_force = any(a.startswith("--force") and a != "--force" and not _is_lease(a) for a in rest)
     refs = parsed.positional[1:]
+    if "n" in parsed.short or "--dry-run" in parsed.long:
+        return []  # git-push(1): -n/--dry-run does everything except send the updates
     forced = "f" in parsed.short or "--force" in parsed.long or "--mirror" in parsed.long
+    # With both, git still checks the lease (remote.c: the expected value is compared before
+    # force applies), though git-push(1) says --force disables "these checks": safety-net
+    # reads it as git runs it, and so do we.
     if (forced and not lease) or other_force:
         return [_finding("push-force", "high", "git push --force rewrites remote history", sub,
                          " ".join(parsed.positional) or None)]  # fmt: skip

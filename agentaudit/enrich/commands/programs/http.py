@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from agentaudit.enrich.catalog import providers
+from agentaudit.enrich.commands import packs
+from agentaudit.enrich.commands.argv import invocation
 from agentaudit.enrich.commands.model import Finding
 from agentaudit.enrich.commands.parse import SimpleCommand
 from agentaudit.enrich.commands.programs.base import Context
@@ -80,10 +83,20 @@ def http_client(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
             method = positional[0].upper()
     bodies = _flag_values(argv, _DATA_FLAGS)
     method = method or ("POST" if bodies else "GET")
+    return request_findings(method, url, bodies)
+
+
+def request_findings(
+    method: str, url: str | None, bodies: list[str], provider: str | None = None
+) -> list[Finding]:
+    """What one HTTP request destroys: a DELETE, a destructive GraphQL mutation or endpoint.
+
+    Shared by curl/wget, `gh api` and HTTP calls written as code (python -c, node -e)."""
+    method = method.upper()
     host = (
         urlsplit(url if "://" in (url or "") else f"http://{url}").hostname if url else None
     ) or ""
-    provider = providers.provider_of_host(host)
+    provider = provider_of_host(host) or provider
     findings: list[Finding] = []
     for body in bodies:
         mutation, target = graphql_mutation(body)
@@ -127,4 +140,34 @@ def http_client(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
     return findings
 
 
-PROGRAMS = {name: http_client for name in ("curl", "wget", "http", "https", "xh", "xhs", "httpie")}
+def provider_of_host(host: str) -> str | None:
+    return providers.provider_of_host(host)
+
+
+_API_HOSTS = {"gh": ("api.github.com", "github"), "glab": ("gitlab.com", "gitlab")}
+
+
+def forge_api(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
+    """`gh api` / `glab api`: REST paths and GraphQL, the method from -X or implied by fields."""
+    inv = invocation(cmd.program, cmd.argv[1:])
+    if inv.words[:1] != ("api",) or len(inv.words) < 2:
+        return []
+    endpoint = inv.words[1]
+    fields = inv.all_values("-f", "--raw-field", "-F", "--field")
+    method = inv.value("-X", "--method") or ("POST" if fields or inv.has("--input") else "GET")
+    host, provider = _API_HOSTS[cmd.program]
+    hostname = inv.value("--hostname") or host
+    bodies = [f.split("=", 1)[1] for f in fields if f.startswith("query=")]
+    url = endpoint if "://" in endpoint else f"https://{hostname}/{endpoint.lstrip('/')}"
+    return request_findings(method, url, bodies, provider)
+
+
+def forge_cli(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
+    if invocation(cmd.program, cmd.argv[1:]).words[:1] == ("api",):
+        return forge_api(cmd, ctx)
+    return [replace(f, provider=_API_HOSTS[cmd.program][1]) for f in packs.match(cmd)]
+
+
+PROGRAMS = {"gh": forge_cli, "glab": forge_cli} | {
+    name: http_client for name in ("curl", "wget", "http", "https", "xh", "xhs", "httpie")
+}

@@ -29,6 +29,11 @@ _HISTORY = re.compile(
     r"(^|/)(\.?(bash|zsh|fish|sh|python|node_repl|psql|mysql)_history|\.histfile|fish_history)$"
 )
 _LOGS = re.compile(r"^(/var/log(/|$)|/var/audit|/var/spool/mail|/private/var/log)")
+# agents' own transcripts: the record of what the agent did
+_AGENT_LOGS = re.compile(
+    r"(^|/)\.(claude/(projects|history\.jsonl|todos)|codex/(sessions|history\.jsonl|log)|"
+    r"gemini/tmp|aider\.chat\.history\.md|cursor/(logs|chats)|continue/sessions)(/|$)"
+)
 _OUR_STORE = re.compile(r"(agentaudit[\w./-]*\.duckdb|/agentaudit(/|$)|\.agentaudit(/|$))")
 _BYPASS_FLAGS = {
     "--dangerously-skip-permissions", "--allow-dangerously-skip-permissions", "--yolo",
@@ -39,7 +44,12 @@ _BYPASS_ENV = {"PRISMA_USER_CONSENT_FOR_DANGEROUS_AI_ACTION", "CLAUDE_CODE_SKIP_
 _HISTORY_ENV = {"HISTFILE", "HISTSIZE", "HISTFILESIZE", "SAVEHIST"}
 
 
+_PUBLIC_SSH = re.compile(r"(^|/)\.ssh/(authorized_keys2?|known_hosts(\.old)?|config|[\w.-]+\.pub)$")
+
+
 def is_secret_path(path: str) -> bool:
+    if _PUBLIC_SSH.search(path):
+        return False  # public keys, host keys and client config hold no secret
     return bool(_SECRET_FILE.search(path)) or any(d in "/" + path.lstrip("~") for d in _SECRET_DIRS)
 
 
@@ -101,8 +111,18 @@ def audit_tamper(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
         reason = "history variables set to drop the shell history"
     elif name == "set" and args[:2] == ["+o", "history"]:
         reason = "set +o history stops recording"
+    elif (
+        name in ("sed", "gsed", "perl")
+        and any(
+            a.startswith("-i") or a.startswith("--in-place") or (name == "perl" and "i" in a[1:3])
+            for a in args
+            if a.startswith("-")
+        )
+        and any(_HISTORY.search(a) or _LOGS.match(a) or _AGENT_LOGS.search(a) for a in args)
+    ):
+        reason = f"{name} -i edits shell history, system logs or agent transcripts in place"
     elif name in ("rm", "shred", "truncate", "unlink", "srm", "mv", "ln", "cp") and any(
-        _HISTORY.search(a) or _LOGS.match(a) or _OUR_STORE.search(a)
+        _HISTORY.search(a) or _LOGS.match(a) or _OUR_STORE.search(a) or _AGENT_LOGS.search(a)
         for a in args
         if not a.startswith("-")
     ):

@@ -18,6 +18,7 @@ from agentaudit.enrich.commands.normalize import INPUT_AS_CODE
 from agentaudit.enrich.commands.parse import SimpleCommand, is_dynamic
 from agentaudit.enrich.commands.programs.base import Context
 from agentaudit.enrich.commands.programs.fs import delete_severity
+from agentaudit.enrich.commands.programs.http import request_findings
 
 SHELLS = {"bash", "sh", "zsh", "dash", "ksh", "fish", "ash", "mksh", "csh", "tcsh", "busybox"}
 _FETCHERS = {"curl", "wget", "fetch", "http", "https", "xh", "aria2c"}
@@ -71,6 +72,8 @@ def shell(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
             break
         i += 1
     rest = args[i:]
+    if not command_mode and rest and rest[0].startswith(("<(", "$(")):
+        return code_from_command(cmd, rest[0])
     if command_mode:
         script = rest[0] if rest else None
     elif not rest or rest[0] == "-" or rest[0] == "-s":
@@ -112,10 +115,56 @@ def _dynamic(cmd: SimpleCommand, script: str) -> Finding:
                    operation=cmd.program)  # fmt: skip
 
 
+_SUBSTITUTED = re.compile(r"^\s*[<$]\((?P<inner>.*)\)\s*$|^\s*`(?P<tick>[^`]*)`\s*$", re.S)
+
+
+def code_from_command(cmd: SimpleCommand, text: str) -> list[Finding]:
+    """Code that is another command's output: `bash <(curl ...)`, `source <(...)`,
+    `eval "$(curl ...)"`. Fetched from the network: remote code; decoded: hidden code; a
+    local tool's setup output (`ssh-agent -s`, `direnv hook bash`, completions): nothing."""
+    match = _SUBSTITUTED.match(text)
+    inner = (match.group("inner") or match.group("tick") or "") if match else text
+    programs = {w.rsplit("/", 1)[-1] for w in re.findall(r"(?:^|[|;&(]\s*)([\w./-]+)", inner)}
+    if programs & _FETCHERS:
+        return [Finding("exec.remote-script", "remote_code_exec", "high",
+                        f"{cmd.program} runs code fetched from the network ({inner.strip()[:60]})",
+                        operation=f"{cmd.program} <(fetch)")]  # fmt: skip
+    if programs & _DECODERS:
+        return [Finding("exec.decoded-script", "dynamic_exec", "high",
+                        f"{cmd.program} runs decoded code ({inner.strip()[:60]})",
+                        operation=f"{cmd.program} <(decode)")]  # fmt: skip
+    if match is None:
+        return [_dynamic(cmd, text)]
+    return []
+
+
+def scheduled(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
+    """`echo CMD | at now + 1 minute`, `batch`: the job text runs later, outside the session."""
+    if cmd.stdin is None:
+        return []
+    return [
+        _with_reason(f, f" [scheduled with {cmd.program}]")
+        for f in ctx.analyze_script(cmd.stdin, cmd.depth + 1)
+    ]
+
+
+def _with_reason(finding: Finding, suffix: str) -> Finding:
+    return replace(finding, reason=finding.reason + suffix)
+
+
+def source(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
+    args = [a for a in cmd.argv[1:] if not a.startswith("-")]
+    if args and args[0].startswith(("<(", "$(")):
+        return code_from_command(cmd, args[0])
+    return []
+
+
 def eval_(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
     script = " ".join(cmd.argv[1:])
     if not script:
         return []
+    if _SUBSTITUTED.match(script):
+        return code_from_command(cmd, script)
     if is_dynamic(script) and not ctx.analyze_script(script, cmd.depth + 1):
         return [_dynamic(cmd, script)]
     return ctx.analyze_script(script, cmd.depth + 1)
@@ -145,10 +194,11 @@ def interpreter(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
         if len(arg) > 2 and arg[:2] in flags and not arg.startswith("--"):
             code = arg[2:]
             break
-    if code is None:
-        positional = [a for a in args if not a.startswith("-")]
-        if (not positional or positional[0] == "-") and cmd.stdin:
-            code = cmd.stdin
+    positional = [a for a in args if not a.startswith("-")]
+    if code is None and positional and positional[0].startswith("<("):
+        return code_from_command(cmd, positional[0])
+    if code is None and (not positional or positional[0] == "-") and cmd.stdin:
+        code = cmd.stdin
     if code is None:
         # `python manage.py flush`: a script with arguments; the packs know some of them
         return _piped_code(cmd) + packs.match(replace(cmd, argv=[language, *args]))
@@ -184,7 +234,45 @@ def python_code(code: str, cmd: SimpleCommand, ctx: Context) -> list[Finding]:
             script = _command_text(node)
             if script:
                 findings += ctx.analyze_script(script, cmd.depth + 1)
+        else:
+            findings += _python_http(node, name)
     return findings
+
+
+_HTTP_VERBS = {"delete": "DELETE", "post": "POST", "put": "PUT", "patch": "PATCH"}
+
+
+def _python_http(call: ast.Call, name: str) -> list[Finding]:
+    """requests/httpx/session `.delete(url)`, `.request('DELETE', url)`, `Request(url,
+    method='DELETE')` (urllib), and GraphQL bodies posted with them."""
+    last = name.rsplit(".", 1)[-1].lower()
+    literals = [_literal(a) or "" for a in call.args]
+    keywords = {k.arg: _literal(k.value) for k in call.keywords if k.arg}
+    method = keywords.get("method") or _HTTP_VERBS.get(last)
+    if last == "request" and literals and literals[0].upper() in _HTTP_VERBS.values():
+        method, literals = literals[0], literals[1:]
+    url = next((t for t in [*literals, keywords.get("url") or ""] if "://" in t), None)
+    if not method or not url:
+        return []
+    bodies = [ast.unparse(k.value) for k in call.keywords if k.arg in ("json", "data", "content")]
+    return request_findings(method, url, bodies)
+
+
+_JS_METHOD = re.compile(r"""method\s*:\s*['"`](DELETE|POST|PUT|PATCH)['"`]""", re.I)
+_URL_LITERAL = re.compile(r"""['"`](https?://[^'"`\s]+)['"`]""")
+
+
+def _code_http(code: str) -> list[Finding]:
+    """fetch(url, {method: 'DELETE'}), axios.delete(url), GraphQL mutations in the body."""
+    method = _JS_METHOD.search(code)
+    axios = re.search(
+        r"\b(axios|got|ky|superagent|\$http|http)\.(delete|post|put|patch)\s*\(", code
+    )
+    verb = method.group(1) if method else axios.group(2) if axios else None
+    url = _URL_LITERAL.search(code)
+    if not verb or not url:
+        return []
+    return request_findings(verb, url.group(1), [code] if "mutation" in code else [])
 
 
 def _call_name(func: ast.expr) -> str:
@@ -264,7 +352,7 @@ def api_calls(code: str, cmd: SimpleCommand | None, ctx: Context) -> list[Findin
 
 
 def other_code(code: str, cmd: SimpleCommand, ctx: Context) -> list[Finding]:
-    findings: list[Finding] = api_calls(code, cmd, ctx)
+    findings: list[Finding] = _code_http(code) or api_calls(code, cmd, ctx)
     literals = [next(g for g in m.groups() if g is not None) for m in _STRING.finditer(code)]
     for pattern, recursive in _API_DELETES:
         match = pattern.search(code)
@@ -293,6 +381,10 @@ def other_code(code: str, cmd: SimpleCommand, ctx: Context) -> list[Finding]:
 
 PROGRAMS = {name: shell for name in SHELLS} | {
     "eval": eval_,
+    "source": source,
+    ".": source,
+    "at": scheduled,
+    "batch": scheduled,
     "rails": rails_runner,
     "gitlab-rails": rails_runner,
 }
