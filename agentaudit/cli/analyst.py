@@ -165,6 +165,7 @@ def sql(
     """An SQL prompt over the store (read-only). Not on a terminal: runs the SQL on stdin."""
     interactive = sys.stdin.isatty() if interactive is None else interactive
     with open_store(db, read_only=True) as store:
+        store.sandbox()
         if interactive:
             with contextlib.suppress(ImportError):
                 import readline  # noqa: F401 - line editing and history for input()

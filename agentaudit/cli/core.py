@@ -130,10 +130,13 @@ def detect(
         print_json({**report.as_dict(), "alerts_changed": len(alerts), "deliveries": deliveries})
         return
     console.print(render.findings_table(report.findings))
-    for reason in report.refused:
-        console.print(f"[red]refused:[/] {reason}")
+    for failure in report.failures:
+        # (markup off: a reason may hold brackets, e.g. a rule file's path or a SQL error)
+        console.print(f"[red]{failure.kind}:[/] ", end="")
+        console.print(str(failure), markup=False, highlight=False)
     console.print(
-        f"{report.findings_new} new findings, {len(alerts)} alerts changed, "
+        f"{report.findings_new} new findings, {len(report.updated)} updated, "
+        f"{len(alerts)} alerts changed, "
         f"{sum(d['ok'] for d in deliveries)}/{len(deliveries)} deliveries ok"
     )
 
@@ -150,6 +153,7 @@ def query(
 ) -> None:
     """Run SQL over the store and print a table (or JSON)."""
     with open_store(db, read_only=True) as store:
+        store.sandbox()
         try:
             result = store.query(sql)
         except duckdb.Error as exc:

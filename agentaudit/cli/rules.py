@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
 @rules_app.command("test")
 def rules_test(dirs: DirsOption = None) -> None:
     """Run the tests beside every rule; exit 1 on any failure or broken rule file."""
-    from agentaudit.detect.sigma.engine import load_rules
+    from agentaudit.detect.sigma.loader import load_rules
     from agentaudit.detect.sigma.testing import run_tests
 
     directories = dirs or configured_rule_dirs()
@@ -70,7 +70,7 @@ def rules_run(
 @rules_app.command("list")
 def rules_list(dirs: DirsOption = None, as_json: bool = typer.Option(False, "--json")) -> None:
     """id, title, level and tags of every loaded rule."""
-    from agentaudit.detect.sigma.engine import level_of, load_rules
+    from agentaudit.detect.sigma.loader import level_of, load_rules
 
     ruleset = load_rules(dirs or configured_rule_dirs())
     rows = [
@@ -97,7 +97,8 @@ def rules_convert(
     """Print each rule converted for a target (DuckDB SQL here, or e.g. splunk when installed)."""
     from sigma.correlations import SigmaCorrelationRule
 
-    from agentaudit.detect.sigma.engine import RuleCompiler, load_rules
+    from agentaudit.detect.sigma.loader import load_rules
+    from agentaudit.detect.sigma.run import RuleCompiler
 
     ruleset = load_rules(dirs or configured_rule_dirs())
     if target == "duckdb":
