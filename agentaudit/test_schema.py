@@ -17,6 +17,7 @@ PYTHON_TYPE = {  # the Python value an Arrow column type holds
     pa.bool_(): bool,
     pa.timestamp("us", tz="UTC"): datetime,
     pa.list_(pa.string()): list[str],
+    pa.list_(pa.list_(pa.string())): list[list[str]],
 }
 DUCKDB_TYPE = {
     "VARCHAR": str,

@@ -8,8 +8,9 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from agentaudit.collectors import collector_for_source
 from agentaudit.enrich.event import enrich
 from agentaudit.enrich.secrets import Redactor
 from agentaudit.schema import EventRow, FindingRow, Quarantined, new_event
@@ -32,7 +33,8 @@ def event(seconds: float, source: str = "cursor.hooks", **columns: Any) -> Event
     seq = next(_seq)
     columns.setdefault("kind", "process")
     columns.setdefault("status", "unknown")
-    columns.setdefault("agent", "cursor" if source.startswith("cursor") else "unknown")
+    collector = collector_for_source(source)
+    columns.setdefault("agent", (collector.agent if collector else None) or "unknown")
     precision = columns.pop("time_precision", "ms")  # "none": a source without times
     ev = new_event(
         source,
@@ -45,7 +47,8 @@ def event(seconds: float, source: str = "cursor.hooks", **columns: Any) -> Event
         ingested_at=at(seconds),
         **columns,
     )
-    return enrich(ev, Redactor(TEST_KEY))
+    # (enrich is typed over plain dicts since enrich-once; the row it fills is an EventRow)
+    return cast(EventRow, enrich(cast(dict[str, Any], ev), Redactor(TEST_KEY)))
 
 
 def store_with(events: Sequence[EventRow]) -> Store:

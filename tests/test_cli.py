@@ -6,7 +6,7 @@ import json
 
 from agentaudit.scenarios import scenario_files
 from agentaudit.scenarios.replay import load_spec
-from tests.cli_helpers import run_cli
+from tests.cli_helpers import invoke_cli, run_cli
 
 
 def test_ingest_detect_query_timeline_export(tmp_path):
@@ -37,3 +37,19 @@ def test_errors_are_clear(tmp_path):
     output = run_cli("query", "SELECT 1", "--db", tmp_path / "none.duckdb", code=2)
     assert "no agentaudit store" in output
     run_cli("ingest", tmp_path / "missing", code=2)
+
+
+def test_detect_fail_on_gates_ci_only_when_asked(tmp_path):
+    db = str(tmp_path / "s.duckdb")
+    files = [str(p) for p in scenario_files("pocketos")]
+    run_cli("ingest", *files, "--db", db, "--json")
+    report = json.loads(run_cli("detect", "--db", db, "--json"))  # findings alone never fail
+    critical = sum(f["severity"] == "critical" for f in report["findings"])
+    assert critical > 0
+    gated = invoke_cli("detect", "--fail-on", "critical", "--db", db, "--json")
+    assert gated.exit_code == 3, gated.output
+    assert json.loads(gated.stdout)["failing_findings"] == critical
+    words = run_cli("detect", "--fail-on", "high", "--db", db, code=3)
+    assert "findings at high or above" in words
+    bad = run_cli("detect", "--fail-on", "severe", "--db", db, code=2)
+    assert "--fail-on must be one of" in bad

@@ -65,8 +65,8 @@ FILES = repository_files()
 
 
 def exists(path: str, folder: str) -> bool:
-    if path.startswith(TOP_LEVEL):
-        return path in FILES
+    if path.startswith(TOP_LEVEL):  # (data folders are not listed: looked up on disk)
+        return path in FILES or (REPO / path).exists()
     if folder:
         return folder + path in FILES
     return any(name.endswith("/" + path) for name in FILES)

@@ -11,10 +11,6 @@ COLLECTORS = "agentaudit.collectors"
 # What a collector may import besides the standard library, third-party libraries and
 # agentaudit.collectors itself (its base and shared helpers).
 COLLECTOR_MAY_IMPORT = {"agentaudit.schema", "agentaudit.taxonomy"}
-# Provider collectors still look ids up in the user's environments file themselves; enrich-once
-# (issue 14, branch arch-taxonomy) moves that lookup to enrichment. Not to be extended.
-COLLECTOR_PENDING = {"agentaudit.enrich.environments"}
-
 GUARD_CLIENT = "agentaudit.realtime.guard.client"
 # The client's one heavy import: with no helper listening it decides in-process (documented).
 GUARD_CLIENT_FALLBACK = "in_process"
@@ -72,7 +68,7 @@ def test_the_cycle_finder_finds_a_cycle_through_a_function_level_import(graph):
 
 
 def test_collectors_import_only_the_schema_taxonomy_and_their_own_helpers(graph):
-    allowed = COLLECTOR_MAY_IMPORT | COLLECTOR_PENDING
+    allowed = COLLECTOR_MAY_IMPORT
     found = [
         f"{module}:{imp.line} imports {imp.target}"
         for module in graph.values()

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from agentaudit.scenarios import scenario_files
-from tests.cli_helpers import run_cli
+from tests.cli_helpers import invoke_cli, run_cli
 
 
 @pytest.mark.slow  # every rule test again, through the CLI
@@ -43,6 +43,38 @@ def test_rules_convert_to_duckdb_sql_and_unknown_target():
     assert "RANGE BETWEEN INTERVAL 60 SECOND PRECEDING" in sql
     missing = run_cli("rules", "convert", "--target", "nosuchsiem", code=2)
     assert "no pySigma backend 'nosuchsiem'" in missing
+
+
+def test_piped_rules_convert_is_the_compiled_sql_unwrapped():
+    """Piped output (CliRunner is not a terminal) is each query byte for byte, never wrapped
+    at 80 columns, so every one still parses."""
+    import duckdb
+    from sigma.correlations import SigmaCorrelationRule
+
+    from agentaudit.detect.sigma.detector import configured_rule_dirs
+    from agentaudit.detect.sigma.loader import load_rules
+    from agentaudit.detect.sigma.run import RuleCompiler
+
+    compiler = RuleCompiler()
+    expected = [
+        f"-- {rule.title}\n"
+        + (
+            compiler.correlation_query(rule)
+            if isinstance(rule, SigmaCorrelationRule)
+            else compiler.base_query(rule)
+        ).strip()
+        for rule in load_rules(configured_rule_dirs()).rules
+    ]
+    result = invoke_cli("rules", "convert")
+    assert result.exit_code == 0, result.output
+    blocks = result.stdout.strip().split("\n\n-- ")
+    assert ["-- " + b if i else b for i, b in enumerate(blocks)] == expected
+    assert any(len(line) > 80 for line in result.stdout.splitlines())  # long lines kept whole
+    con = duckdb.connect()
+    for block in expected:
+        assert len(con.extract_statements(block.split("\n", 1)[1])) == 1
+    as_json = json.loads(invoke_cli("rules", "convert", "--json").stdout)
+    assert [f"-- {q['title']}\n{q['query']}" for q in as_json] == expected
 
 
 def test_eval_commands_on_a_labeled_file(tmp_path):

@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from agentaudit.enrich.secrets import scrub
 from agentaudit.schema import FindingRow, stable_id
 from agentaudit.store import Store, now
 
@@ -25,6 +26,16 @@ class DetectorInfo:
     severity: str
     kind: str  # rule, correlation, behaviour, model
     description: str
+
+
+def scrubbed(findings: list[FindingRow]) -> list[FindingRow]:
+    """Findings with title and evidence scrubbed before they are stored: evidence quotes
+    stored (redacted) columns, and this is the second gate (`secrets.scrub`)."""
+    # (`or ""`: scrub keeps a text a text; the None it allows is for None in)
+    return [
+        {**f, "title": scrub(f["title"]) or "", "evidence": scrub(f["evidence"]) or ""}
+        for f in findings
+    ]
 
 
 class DetectorRefused(Exception):

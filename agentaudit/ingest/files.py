@@ -16,8 +16,9 @@ from typing import Any, BinaryIO
 
 from agentaudit.collectors import sniff_collector
 from agentaudit.collectors.base import Collector, SourceInput
-from agentaudit.enrich.event import _REDACTED_COLUMNS, enrich
-from agentaudit.enrich.secrets import NoSecrets, Redactor, may_contain_secrets, redactor_for
+from agentaudit.enrich.environments import ENV_CLUE_MARKERS
+from agentaudit.enrich.event import REDACTED_COLUMNS, REDACTED_LISTS, enrich
+from agentaudit.enrich.secrets import NoSecrets, Redactor, redactor_for, scan_texts
 from agentaudit.schema import Quarantined, stable_id
 from agentaudit.store import Store, now
 
@@ -235,19 +236,21 @@ def enrich_events(events: list[dict[str, Any]], redactor: Redactor) -> None:
     detector can match (they skip the full scan)."""
     if not events:
         return
-    maybe = may_contain_secrets([_redactable_text(e) for e in events])
-    for event, scan in zip(events, maybe, strict=True):
+    texts = [_redactable_text(e) for e in events]
+    maybe, clues = scan_texts(texts, ENV_CLUE_MARKERS)  # one RE2 pass a text asks both
+    for event, scan, clue in zip(events, maybe, clues, strict=True):
         event["ingested_at"] = now()
-        enrich(event, redactor if scan else _NO_SECRETS)
+        enrich(event, redactor if scan else _NO_SECRETS, clues=clue)
 
 
 _NO_SECRETS = NoSecrets(b"")
 
 
 def _redactable_text(event: dict[str, Any]) -> str:
-    """Every value enrichment redacts, joined: the prefilter's input for one event."""
-    values = [str(event[c]) for c in _REDACTED_COLUMNS if event.get(c)]
-    return "\n".join(values + [str(p) for p in event.get("paths") or []])
+    """Every value enrichment redacts, joined: the prefilter's input for one event. The
+    separator is no line break: the prefilter reads line breaks as file content."""
+    values = [str(event[c]) for c in REDACTED_COLUMNS if event.get(c)]
+    return "\x1e".join(values + [str(v) for c in REDACTED_LISTS for v in event.get(c) or []])
 
 
 def _batches(
@@ -278,7 +281,7 @@ def _quarantine_row(
         "source_path": path,
         "line": q.line,
         "byte_offset": q.byte_offset,
-        "reason": q.reason,
+        "reason": redactor.redact(q.reason).text,  # a parser's message may quote the input
         "raw": redactor.redact(text).text,
         "parser_version": collector.parser_version,
         "ingested_at": now(),

@@ -92,18 +92,39 @@ def analyze_command(
 ) -> CommandAnalysis:
     """Analyse one command line (cached: agents repeat themselves)."""
     cwd = cwd.rstrip("/") or "/" if cwd else None
+    argvs: list[list[str]] = []
     try:
-        findings, programs, unparsed = _analyze_script(command, 0, cwd, home)
+        findings, programs, unparsed = _analyze_script(command, 0, cwd, home, argvs=argvs)
     except (RecursionError, ValueError, IndexError, KeyError, TypeError) as exc:
         # one odd command must never stop an ingest: it is unparsed, not safe
         reason = f"analyser error {type(exc).__name__}: {exc}"[:200]
-        return CommandAnalysis(severity="low", unparsed=True, reasons=(reason,))
-    return _roll_up(findings, programs, unparsed)
+        words = _token_argvs(command)
+        return CommandAnalysis(severity="low", unparsed=True, reasons=(reason,), argvs=words)
+    analysis = _roll_up(findings, programs, unparsed)
+    return dataclasses.replace(analysis, argvs=tuple(tuple(argv) for argv in argvs))
+
+
+def _token_argvs(script: str) -> tuple[tuple[str, ...], ...]:
+    """argv of each command by the token fallback, the common wrappers dropped."""
+    found = []
+    for argv in fallback_split(script):
+        while argv and (argv[0] in ("sudo", "env", "command", "exec", "nohup") or "=" in argv[0]):
+            argv = argv[1:]
+        if argv:
+            found.append(tuple(argv))
+    return tuple(found)
 
 
 def _analyze_script(
-    script: str, depth: int, cwd: str | None, home: str | None, remote: bool = False
+    script: str,
+    depth: int,
+    cwd: str | None,
+    home: str | None,
+    remote: bool = False,
+    argvs: list[list[str]] | None = None,
 ) -> tuple[list[Finding], list[str], bool]:
+    """Findings, programs and whether the grammar rejected it; `argvs` (top level only)
+    receives the argv of each simple command that runs, wrappers stripped."""
     if depth > MAX_DEPTH:
         return (
             [Finding("exec.too-deep", "dynamic_exec", "medium", "code nested too deep to follow")],
@@ -131,9 +152,13 @@ def _analyze_script(
     findings: list[Finding] = []
     programs: list[str] = []
     canonical: list[SimpleCommand] = []
+    if argvs is not None and parsed.has_error:
+        argvs += [list(argv) for argv in _token_argvs(script)]
     for raw in commands:
         for cmd in canonicalize(raw):
             canonical.append(cmd)
+            if argvs is not None and not parsed.has_error and cmd.argv:
+                argvs.append(list(cmd.argv))
             programs.append(cmd.program)
             findings += analyse_simple(cmd, ctx)
             if cmd.program in ("cd", "pushd") and len(cmd.argv) > 1:
