@@ -28,7 +28,7 @@ from agentaudit.receiver import LocalReceiver
 from agentaudit.scenarios import scenario_path
 from agentaudit.store import Store
 from agentaudit.testing import TEST_KEY
-from tests.pocketos_expected import pages_of_one_incident
+from tests.pocketos_expected import critical_paged, pages_of_one_incident
 
 
 def metric_points(reader: InMemoryMetricReader) -> dict[str, list]:
@@ -99,6 +99,7 @@ def test_telemetry_counts_sources_findings_latency_and_lag(tmp_path):
                 reference,
                 stored_rules(store),
             )
+            assert wait_for(lambda: critical_paged(receiver), timeout=GIVE_UP_SECONDS)
             # the pass that completes the findings pages after counting them: wait for its
             # page's latency to be recorded, not for a fixed time (the machine may be busy)
             assert wait_for(
@@ -189,6 +190,7 @@ def test_a_restart_detects_what_was_ingested_but_not_detected_before_a_kill(tmp_
             # the resumed window is detected whole (not merely a second older)
             total = sum(reference.values())
             assert wait_for(lambda: watcher.state["findings"] == total, timeout=GIVE_UP_SECONDS)
+            assert wait_for(lambda: critical_paged(receiver), timeout=GIVE_UP_SECONDS)
         finally:
             watcher.stop()
             thread.join(GIVE_UP_SECONDS)
@@ -344,6 +346,7 @@ def test_otlp_metric_export_reaches_a_receiver(tmp_path):
                 reference,
                 stored_rules(store),
             )
+            assert wait_for(lambda: critical_paged(pager), timeout=GIVE_UP_SECONDS), pager.received
         finally:
             watcher.stop()
             thread.join(GIVE_UP_SECONDS)
