@@ -170,8 +170,11 @@ def egress(
         if _LOOPBACK.match(host or ""):
             continue
         sent = [f for f in files if _norm(f) in copies or is_secret_path(f)]
-        if how == "git push":
+        if how == "git push":  # it sends commits; a token in its URL is its own auth
             sent = sorted(committed)
+            if sent:
+                out.append(Egress(call, how, host, set(), sent, False))
+            continue
         if carried or sent:
             only_auth = bool(carried) and carried == {credential} and not sent
             out.append(Egress(call, how, host, carried, sent, only_auth))

@@ -6,7 +6,8 @@ command appears in the later call: a header, a URL, an environment assignment) o
 tool (a read of `~/.aws/`, `~/.config/gh/`, `~/.kube/`... then that tool's CLI). The call is
 out of scope when it names another environment than the session's (its target's, the AWS
 profile's, Railway's; the session's from `_session.py`), or a repository that is not the
-session's project (`github.com/<owner>/<repo>`, `gh --repo`, `gh api repos/...`). High.
+session's project (`github.com/<owner>/<repo>`, `gh --repo`, `gh api repos/...`). High. A
+destructive call on another environment is left to `environment-scope` (critical).
 Using the project's own credential in the session's own environment is ordinary work.
 """
 
@@ -130,7 +131,9 @@ def _credential_reads(call: Call, tool: str, reads: list[Read]) -> list[Read]:
 
 def _outside(call: Call, session_env: str | None, projects: set[str]) -> str | None:
     env = _call_env(call)
-    if env and session_env and env != session_env:
+    destructive = any(r.get("destructive") for r in call.rows)
+    # a destructive call on another environment is environment-scope's (critical)
+    if env and session_env and env != session_env and not destructive:
         return f"{env}, the session works in {session_env}"
     repo = _repository(call)
     if repo and projects and not _same_project(repo[1], projects):
