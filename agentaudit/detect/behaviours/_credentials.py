@@ -23,7 +23,7 @@ from agentaudit.enrich.commands.flows import (
 from agentaudit.enrich.commands.programs.hygiene import is_secret_path
 from agentaudit.store import Store
 
-COLUMNS = f"{SESSION_COLUMNS}, argvs, url, provider, seq"
+COLUMNS = f"{SESSION_COLUMNS}, argvs, url, provider, tool_name, seq"
 # One event that may start a credential flow (SQL over `event_sessions`); Python decides.
 CREDENTIAL_HINT = r"""(list_contains(categories, 'credential_access') OR len(secret_fps) > 0
     OR regexp_matches(coalesce(command, '') || ' ' || array_to_string(coalesce(paths, []), ' '),
@@ -123,6 +123,8 @@ def credential_read(call: Call, staged: set[str]) -> Read | None:
             read.files += [p for p in row.get("paths") or [] if is_secret_path(p)]
     printed = False
     for argv in call.argvs:
+        if argv[:2] == ["git", "add"]:  # a credential file staged for a commit: a copy to push
+            read.copies |= {_norm(a) for a in argv[2:] if is_secret_path(a)}
         inputs = [a for a in argv[1:] if not a.startswith("-")]
         copied_from_stage = [a for a in inputs if _norm(a) in staged]
         if credential_source(argv) is not None or copied_from_stage:
@@ -137,7 +139,7 @@ def credential_read(call: Call, staged: set[str]) -> Read | None:
     categories = {c for r in call.rows for c in r.get("categories") or []}
     if "credential_access" in categories and not (read.fingerprints or read.files or printed):
         read.sources.append(call.command[:200] or (call.first.get("operation") or ""))
-    if not (read.fingerprints or read.files or read.sources):
+    if not (read.fingerprints or read.files or read.sources or read.copies):
         return None
     read.files = list(dict.fromkeys(read.files))
     return read
@@ -164,8 +166,12 @@ def egress(
     carried = call.fingerprints() & secrets
     credential = call.credential()
     sinks = [s for argv in call.argvs if (s := _sink(argv))]
-    if not sinks and call.first["kind"] == "api" and call.value("url"):
-        sinks = [("web request", host_of(call.value("url")), [])]
+    if not sinks and call.first["kind"] == "api":
+        # a web or MCP call: what it sent is in its request (not the result it got back)
+        carried = _request_fingerprints(call) & secrets
+        url = call.value("url")
+        where = host_of(url) if url else (call.value("operation") or call.value("tool_name"))
+        sinks = [("web request" if url else "tool call", where or "", [])]
     for how, host, files in sinks:
         if _LOOPBACK.match(host or ""):
             continue
@@ -179,6 +185,15 @@ def egress(
             only_auth = bool(carried) and carried == {credential} and not sent
             out.append(Egress(call, how, host, carried, sent, only_auth))
     return out
+
+
+def _request_fingerprints(call: Call) -> set[str]:
+    """Secrets in an API call's request: its URL, or the rows recorded before it returned."""
+    found = set()
+    for row in call.rows:
+        if row.get("status") == "unknown" or "[SECRET:" in (row.get("url") or ""):
+            found |= set(row.get("secret_fps") or [])
+    return found
 
 
 def _sink(argv: list[str]) -> tuple[str, str, list[str]] | None:

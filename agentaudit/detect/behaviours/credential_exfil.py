@@ -116,7 +116,9 @@ def _row(session: str, sent: Egress, reads: list[Read], seen_hosts: set[str]) ->
         if r.fingerprints & sent.fingerprints or r.copies & set(sent.files) or not sent.fingerprints
     ] or reads
     raw_ip = bool(RAW_IP.match(sent.host or ""))
-    new_host = bool(sent.host) and sent.host not in seen_hosts
+    # a push to a named remote (origin) goes where the project's pushes go
+    named_remote = sent.how == "git push" and "." not in sent.host
+    new_host = bool(sent.host) and sent.host not in seen_hosts and not named_remote
     severity = "critical" if raw_ip or new_host else "high"
     call = sent.call
     return {

@@ -6,7 +6,8 @@ command appears in the later call: a header, a URL, an environment assignment) o
 tool (a read of `~/.aws/`, `~/.config/gh/`, `~/.kube/`... then that tool's CLI). The call is
 out of scope when it names another environment than the session's (its target's, the AWS
 profile's, Railway's; the session's from `_session.py`), or a repository that is not the
-session's project (`github.com/<owner>/<repo>`, `gh --repo`, `gh api repos/...`). High. A
+session's project (`github.com/<owner>/<repo>`, `gh --repo`, `gh api repos/...`), or when
+the secret itself, read from a file outside the project, is pasted into the call. High. A
 destructive call on another environment is left to `environment-scope` (critical).
 Using the project's own credential in the session's own environment is ordinary work.
 """
@@ -40,7 +41,10 @@ _TOOL_FILES = {
 }  # fmt: skip
 _CLOUD_CLIS = set(_TOOL_FILES) | {"terraform", "tofu", "pulumi", "flyctl", "fly", "heroku"}
 _VCS_HOSTS = ("github.com", "gitlab.com", "bitbucket.org")
-_REPO_URL = re.compile(r"(?:github\.com|gitlab\.com|bitbucket\.org)[/:]([\w.-]+)/([\w.-]+)")
+# a repository's web or git address (not an API host's path: api.github.com/user/repos)
+_REPO_URL = re.compile(
+    r"(?<![\w.])(?:github\.com|gitlab\.com|bitbucket\.org)[/:]([\w.-]+)/([\w.-]+)"
+)
 _REPO_API = re.compile(r"\brepos/([\w.-]+)/([\w.-]+)")
 _REPO_FLAG = re.compile(r"(?:-R|--repo)[= ]([\w.-]+)/([\w.-]+)")
 
@@ -74,9 +78,10 @@ class CredentialScope(Detector):
 
     def title(self, evidence: dict[str, Any]) -> str:
         where = evidence.get("repository") or evidence.get("call_env")
+        on = f" on {where}" if where else ""
         return (
-            f"Credential used outside the session's scope: {evidence.get('tool') or 'a call'} "
-            f"on {where} ({evidence.get('why')})"
+            f"Credential used outside the session's scope: {evidence.get('tool') or 'a call'}"
+            f"{on} ({evidence.get('why')})"
         )
 
 
@@ -90,7 +95,7 @@ def out_of_scope(session: str, calls: list[Call], ctx) -> list[dict[str, Any]]:
             tool = _api_tool(call)
             used = _credential_reads(call, tool, reads) if tool else []
             if used:
-                why = _outside(call, ctx.env, projects)
+                why = _outside(call, ctx.env, projects) or _foreign(call, used, ctx.roots)
                 if why:
                     out.append(_row(session, call, tool, used, why, ctx.env))
         read = credential_read(call, copies)
@@ -139,6 +144,22 @@ def _outside(call: Call, session_env: str | None, projects: set[str]) -> str | N
     if repo and projects and not _same_project(repo[1], projects):
         return f"repository {'/'.join(repo)}, the session works in {', '.join(sorted(projects))}"
     return None
+
+
+def _foreign(call: Call, used: list[Read], roots: set[str]) -> str | None:
+    """The secret itself, read from a file outside the project, pasted into the call."""
+    carried = call.fingerprints()
+    for read in used:
+        if not read.fingerprints & carried:
+            continue
+        outside = [f for f in read.files if f.startswith(("/", "~")) and not _inside(f, roots)]
+        if outside:
+            return f"a secret read from {outside[0]}, outside the project"
+    return None
+
+
+def _inside(path: str, roots: set[str]) -> bool:
+    return any(path == r or path.startswith(r + "/") for r in roots)
 
 
 def _call_env(call: Call) -> str | None:

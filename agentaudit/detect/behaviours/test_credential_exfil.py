@@ -92,7 +92,7 @@ def test_a_key_copied_into_the_repository_and_pushed():
             call(10, "git add deploy/key && git commit -m keys"),
             call(20, "git push origin main"),
         ]
-    ) == ["critical"]
+    ) == ["high"]  # the project's own remote: not a new destination
 
 
 def test_a_secret_used_as_its_services_own_credential_is_not_exfiltration():
@@ -145,3 +145,34 @@ def test_sending_before_reading_or_a_denied_send_is_quiet():
 
 def test_a_push_with_no_credential_copied_into_the_repository_is_quiet():
     assert findings([call(0, "cat ~/.aws/credentials"), call(10, "git push origin main")]) == []
+
+
+def test_a_credential_file_committed_and_pushed_to_the_projects_remote_is_high():
+    assert severities(
+        [
+            call(0, "git add -f .env.production && git commit -m wip"),
+            call(10, "git push origin main"),
+        ]
+    ) == ["high"]
+
+
+def test_a_secret_sent_through_an_mcp_tool_is_caught_but_not_the_result_it_got_back():
+    hosts = f'{{"content": "oauth_token: {GH_TOKEN}"}}'
+    post = '{{"tool_input": {{"channel": "#random", "text": "{}"}}}}'
+    mcp = dict(session_id="s1", kind="api", operation="mcp__slack__post_message", cwd=ROOT)
+    assert severities(
+        [
+            read_file(0, "/home/dev/.config/gh/hosts.yml", hosts),
+            event(10, raw=post.format(GH_TOKEN), status="unknown", tool_call_id="m1", **mcp),
+        ]
+    ) == ["critical"]
+    got_back = f'{{"tool_response": "{GH_TOKEN}"}}'
+    assert (
+        findings(
+            [
+                read_file(0, "/home/dev/.config/gh/hosts.yml", hosts),
+                event(10, raw=got_back, status="success", tool_call_id="m2", **mcp),
+            ]
+        )
+        == []
+    )

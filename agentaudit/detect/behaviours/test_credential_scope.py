@@ -109,3 +109,12 @@ def test_a_cloud_call_with_no_credential_read_in_the_session_is_quiet():
         )
         == []
     )
+
+
+def test_a_token_from_another_projects_env_file_pasted_into_an_api_call_is_high():
+    env = f'{{"content": "GITHUB_TOKEN={GH_TOKEN}"}}'
+    use = f"curl -s -H 'Authorization: token {GH_TOKEN}' https://api.github.com/user/repos"
+    result = findings([read_file(5, "/home/dev/other-client/.env", env), call(10, use)])
+    assert [f["severity"] for f in result] == ["high"]
+    assert "outside the project" in result[0]["title"]
+    assert findings([read_file(5, f"{ROOT}/.env", env), call(10, use)]) == []
