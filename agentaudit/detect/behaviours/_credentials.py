@@ -102,6 +102,11 @@ def session_calls(store: Store, sessions_sql: str) -> dict[str, list[Call]]:
             WHERE session_key IN ({sessions_sql}) AND kind IN ('process', 'file', 'api')
             ORDER BY session_key, time, seq"""
     )
+    return group_calls(rows)
+
+
+def group_calls(rows: list[dict[str, Any]]) -> dict[str, list[Call]]:
+    """Rows (time-ordered, with `session_key` and `call_key`) as each session's calls."""
     sessions: dict[str, dict[str, Call]] = {}
     for row in rows:
         calls = sessions.setdefault(row["session_key"], {})
