@@ -31,6 +31,11 @@ CREDENTIAL_HINT = r"""(list_contains(categories, 'credential_access') OR len(sec
         || 'credential|secret|token|\.env\b|\bprintenv\b|\benv\b|\.pem\b|\.key\b|id_(rsa|ed25519|ecdsa))'))"""
 # Output redirections of a stored command (`> /tmp/c`, `>> out`), not `2>` or `&>` to a null.
 _REDIRECT = re.compile(r"(?<![\d&<>])>>?\|?\s*([^\s;&|<>()]+)")
+_HOME = re.compile(r"^(/home/[^/]+|/Users/[^/]+|/root)(?=/|$)")
+# `export KEY=$(...)`, `TOKEN=\`...\``: a variable that holds what a credential command printed
+_ASSIGNED = re.compile(
+    r"(?:^|[\s;&|(])(?:export\s+|local\s+|declare\s+)?([A-Za-z_]\w*)=[\"']?(?:\$\(|`)"
+)
 RAW_IP = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$|^\[?[0-9a-f:]+:[0-9a-f:]*\]?$", re.I)
 _LOOPBACK = re.compile(r"^(localhost|127\.|\[?::1\]?$|0\.0\.0\.0)")
 # Hosts of the services a credential is meant for: a credential sent there as the call's own
@@ -93,6 +98,7 @@ class Read:
     files: list[str] = field(default_factory=list)  # credential files or directories read
     sources: list[str] = field(default_factory=list)  # commands that printed a credential
     copies: set[str] = field(default_factory=set)  # files it wrote them to (archive, cp, >)
+    variables: set[str] = field(default_factory=set)  # shell variables it assigned them to
 
 
 def session_calls(store: Store, sessions_sql: str) -> dict[str, list[Call]]:
@@ -126,23 +132,26 @@ def credential_read(call: Call, staged: set[str]) -> Read | None:
             read.fingerprints |= set(row.get("secret_fps") or []) - {row.get("credential_fp")}
         if row["kind"] == "file":
             read.files += [p for p in row.get("paths") or [] if is_secret_path(p)]
+    # the analyser's verdict covers readers this module does not list (grep, rg, strings...)
+    analysed = any("credential_access" in (r.get("categories") or []) for r in call.rows)
     printed = False
     for argv in call.argvs:
         if argv[:2] == ["git", "add"]:  # a credential file staged for a commit: a copy to push
-            read.copies |= {_norm(a) for a in argv[2:] if is_secret_path(a)}
+            read.copies |= {norm_path(a) for a in argv[2:] if is_secret_path(a)}
         inputs = [a for a in argv[1:] if not a.startswith("-")]
-        copied_from_stage = [a for a in inputs if _norm(a) in staged]
-        if credential_source(argv) is not None or copied_from_stage:
+        copied_from_stage = [a for a in inputs if norm_path(a) in staged]
+        secret_inputs = [a for a in inputs if is_secret_path(a) or is_secret_path(a + "/")]
+        if credential_source(argv) is not None or copied_from_stage or (analysed and secret_inputs):
             printed = True
             read.sources.append(" ".join(argv)[:200])
-            read.files += [a for a in inputs if is_secret_path(a) or is_secret_path(a + "/")]
+            read.files += secret_inputs
             output = archive_output(argv)
             if output:
-                read.copies.add(_norm(output))
-    if printed:
-        read.copies |= {_norm(t) for t in _REDIRECT.findall(call.command) if t != "/dev/null"}
-    categories = {c for r in call.rows for c in r.get("categories") or []}
-    if "credential_access" in categories and not (read.fingerprints or read.files or printed):
+                read.copies.add(norm_path(output))
+    if printed or (analysed and call.first["kind"] == "process"):
+        read.copies |= {norm_path(t) for t in _REDIRECT.findall(call.command) if t != "/dev/null"}
+        read.variables |= set(_ASSIGNED.findall(call.command))
+    if analysed and not (read.fingerprints or read.files or printed):
         read.sources.append(call.command[:200] or (call.first.get("operation") or ""))
     if not (read.fingerprints or read.files or read.sources or read.copies):
         return None
@@ -163,12 +172,19 @@ class Egress:
 
 
 def egress(
-    call: Call, secrets: set[str], copies: set[str], committed: set[str] = frozenset()
+    call: Call,
+    secrets: set[str],
+    copies: set[str],
+    committed: set[str] = frozenset(),
+    variables: set[str] = frozenset(),
 ) -> list[Egress]:
-    """Each network sink of `call` that carries a secret of `secrets` or a file of `copies`
-    (a `git push`: the copies in the repository, `committed`)."""
+    """Each network sink of `call` that carries a secret of `secrets`, a file of `copies`
+    (credential files read earlier, their copies) or a shell variable of `variables` (a
+    `git push`: the copies in the repository, `committed`)."""
     out = []
     carried = call.fingerprints() & secrets
+    command = call.command
+    held = sorted(v for v in variables if re.search(rf"\$\{{?{v}\b", command))
     credential = call.credential()
     sinks = [s for argv in call.argvs if (s := _sink(argv))]
     if not sinks and call.first["kind"] == "api":
@@ -180,7 +196,7 @@ def egress(
     for how, host, files in sinks:
         if _LOOPBACK.match(host or ""):
             continue
-        sent = [f for f in files if _norm(f) in copies or is_secret_path(f)]
+        sent = [f for f in files if norm_path(f) in copies] + [f"${v}" for v in held]
         if how == "git push":  # it sends commits; a token in its URL is its own auth
             sent = sorted(committed)
             if sent:
@@ -206,9 +222,32 @@ def _sink(argv: list[str]) -> tuple[str, str, list[str]] | None:
     if found:
         return found[0], found[1], sent_files(argv)
     if argv[:1] == ["git"] and "push" in argv:
-        remote = next((a for a in argv[2:] if "://" in a or re.match(r"^[\w.-]+@[\w.-]+:", a)), "")
-        return "git push", host_of(remote) if remote else "origin", []
+        words = [a for a in argv[argv.index("push") + 1 :] if not a.startswith("-")]
+        remote = words[0] if words else "origin"
+        url = "://" in remote or re.match(r"^[\w.-]+@[\w.-]+:", remote)
+        return "git push", host_of(remote) if url else remote, []
+    upload = _storage_upload(argv)
+    if upload:
+        return upload
     return None
+
+
+def _storage_upload(argv: list[str]) -> tuple[str, str, list[str]] | None:
+    """`aws s3 cp f s3://b/`, `gsutil cp f gs://b`, `gcloud storage cp`, `rclone copy f r:`."""
+    words = [a for a in argv[1:] if not a.startswith("-")]
+    program = argv[0] if argv else ""
+    if (program, words[:1]) in (("aws", ["s3"]), ("gcloud", ["storage"])):
+        words = words[1:]
+    elif program not in ("gsutil", "rclone", "azcopy"):
+        return None
+    if not words or words[0] not in ("cp", "mv", "sync", "copy", "copyto", "move"):
+        return None
+    paths = words[1:]
+    remote = next((p for p in paths if re.match(r"^(s3|gs|az|https?)://|^[\w-]+:", p)), None)
+    if remote is None:
+        return None
+    local = [p for p in paths if p is not remote]
+    return "storage upload", host_of(remote) or remote.split(":", 1)[0], local
 
 
 def host_of(url: str | None) -> str:
@@ -233,5 +272,6 @@ def hosts_of(call: Call) -> set[str]:
     return {h for h in hosts if h}
 
 
-def _norm(path: str) -> str:
-    return path.rstrip("/") or path
+def norm_path(path: str) -> str:
+    """One spelling of a path: no trailing slash, a home directory as `~`."""
+    return _HOME.sub("~", path.rstrip("/") or path)

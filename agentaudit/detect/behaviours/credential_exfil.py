@@ -23,8 +23,10 @@ from agentaudit.detect.behaviours._credentials import (
     Read,
     credential_read,
     egress,
+    host_of,
     hosts_of,
     is_service_host,
+    norm_path,
     session_calls,
 )
 from agentaudit.store import Store
@@ -68,14 +70,19 @@ def exfiltrations(session: str, calls: list) -> list[dict[str, Any]]:
     """Finding rows for the session's calls that send a credential an earlier call read."""
     reads: list[Read] = []
     secrets: set[str] = set()
-    copies: set[str] = set()
+    copies: set[str] = set()  # credential files read and their copies
+    variables: set[str] = set()
     seen_hosts: set[str] = set()
+    remotes: dict[str, str] = {}  # git remotes added in the session -> their host
     roots = {c.value("cwd").rstrip("/") for c in calls if c.value("cwd")}
     out = []
     for call in calls:
         if reads and not call.denied:
             committed = {c for c in copies if _in_project(c, roots)}
-            for sent in egress(call, secrets, copies, committed):
+            for sent in egress(call, secrets, copies, committed, variables):
+                sent.host = (
+                    remotes.get(sent.host, sent.host) if sent.how == "git push" else sent.host
+                )
                 if sent.as_credential and is_service_host(sent.host):
                     continue
                 out.append(_row(session, sent, reads, seen_hosts))
@@ -87,8 +94,12 @@ def exfiltrations(session: str, calls: list) -> list[dict[str, Any]]:
             else:
                 reads.append(read)
                 secrets |= read.fingerprints
-                copies |= read.copies
+                copies |= read.copies | {norm_path(f) for f in read.files}
+                variables |= read.variables
         seen_hosts |= hosts_of(call)
+        for argv in call.argvs:
+            if argv[:3] == ["git", "remote", "add"] and len(argv) > 4:
+                remotes[argv[3]] = host_of(argv[4])
     return _one_per_call(out)
 
 
