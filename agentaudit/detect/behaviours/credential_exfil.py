@@ -6,7 +6,8 @@ call sends it: the same secret (its fingerprint) in a network call's text, the f
 copy uploaded (`curl -F f=@/tmp/k.tgz`, `scp -r /tmp/k host:`), or a copy placed in the
 repository and pushed. Severity: high; critical when the destination is new for the session
 (no earlier call talked to it) or a raw IP. A secret sent as the call's own credential to a
-known service (a token in the Authorization header of its API) is its use, weighed by
+known service (a token in the Authorization header of its API), or a secret of the project's
+own files sent as the credential of a call (its `.env` token to its own API), is its use, weighed by
 `credential-scope` and `credential-provenance`, not exfiltration. Within one command line the
 command analyser already classes it (`credential_exfil`); this detector needs two calls.
 """
@@ -83,8 +84,10 @@ def exfiltrations(session: str, calls: list) -> list[dict[str, Any]]:
                 sent.host = (
                     remotes.get(sent.host, sent.host) if sent.how == "git push" else sent.host
                 )
-                if sent.as_credential and is_service_host(sent.host):
-                    continue
+                if sent.as_credential and (
+                    is_service_host(sent.host) or _projects_own(sent, reads, roots)
+                ):
+                    continue  # a credential used as such: credential-scope weighs it
                 out.append(_row(session, sent, reads, seen_hosts))
         read = credential_read(call, copies)
         if read is not None:
@@ -103,6 +106,14 @@ def exfiltrations(session: str, calls: list) -> list[dict[str, Any]]:
     return _one_per_call(out)
 
 
+def _projects_own(sent: Egress, reads: list[Read], roots: set[str]) -> bool:
+    """The secret came only from the project's own files (its `.env` for its own API)."""
+    sources = [r for r in reads if r.fingerprints & sent.fingerprints]
+    return bool(sources) and all(
+        r.files and all(_in_project(f, roots) for f in r.files) for r in sources
+    )
+
+
 def _written_secrets(call, secrets: set[str]) -> set[str]:
     """Files a file tool wrote a secret of the session into (a copy, not a new read)."""
     first = call.first
@@ -117,7 +128,8 @@ def _written_secrets(call, secrets: set[str]) -> set[str]:
 def _in_project(path: str, roots: set[str]) -> bool:
     if not path.startswith(("/", "~")):
         return True  # relative to the session's cwd
-    return any(path == r or path.startswith(r + "/") for r in roots)
+    path = norm_path(path)
+    return any(path == r or path.startswith(r + "/") for r in map(norm_path, roots))
 
 
 def _row(session: str, sent: Egress, reads: list[Read], seen_hosts: set[str]) -> dict[str, Any]:
