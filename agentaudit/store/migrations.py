@@ -118,6 +118,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "(what detection reads, enriched once), filled for the stored rows",
         enriched_columns,
     ),
+    Migration(
+        3,
+        "events: decided_by (who let an agent's call run; stored rows stay NULL: not recorded)",
+        add_columns("events", "decided_by VARCHAR"),
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 

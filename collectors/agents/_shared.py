@@ -42,6 +42,47 @@ _WEB_TOOLS = {
     "WebSearch": "search",
     "google_web_search": "search",
 }
+# Who decided a call (the `decided_by` column, vocabulary in taxonomy.DECIDERS), from what
+# each agent records (tests/data/agents/FORMATS.md, section 0): its permission or approval
+# mode, the source of a decision, or the hook event itself.
+_MODE_DECIDER = {
+    "bypasspermissions": "bypass", "yolo": "bypass", "never": "bypass",
+    "danger-full-access": "bypass", "auto": "classifier", "dontask": "setting",
+}  # fmt: skip
+_EDIT_MODES = {"acceptedits", "auto_edit", "autoedit"}  # edits allowed by a setting
+_SOURCE_DECIDER = {
+    "config": "setting", "setting": "setting", "user": "human", "user_temporary": "human",
+    "user_permanent": "human", "user_reject": "human", "user_abort": "human",
+    "automatedreviewer": "classifier", "classifier": "classifier", "hook": "hook",
+}  # fmt: skip
+_EDIT_TOOLS = {"Edit", "MultiEdit", "Write", "NotebookEdit", "apply_patch", "replace", "write_file"}
+
+
+def decided_by(
+    hook: str | None, payload: dict[str, Any], tool_name: Any = None, source: Any = None
+) -> str:
+    """Who let the call of a hook payload (or telemetry record) run, or stopped it: setting,
+    human, classifier, hook, bypass or unknown. Every agent collector calls this one mapping."""
+    if hook == "PermissionDenied":
+        return "classifier"  # Claude Code fires it for auto mode's classifier only
+    if hook == "PermissionRequest":
+        return "human"  # a person is asked
+    decided = _SOURCE_DECIDER.get(str(source or "").lower())
+    if decided:
+        return decided
+    mode = str(
+        payload.get("permission_mode")
+        or payload.get("approval_policy")
+        or payload.get("approval_mode")
+        or ""
+    ).lower()
+    if mode in _MODE_DECIDER:
+        return _MODE_DECIDER[mode]
+    if mode in _EDIT_MODES and tool_name in _EDIT_TOOLS:
+        return "setting"
+    return "unknown"
+
+
 EXIT_CODE = re.compile(r"(?:^|\n)\s*(?:Error: )?Exit [Cc]ode:? (-?\d+)")
 
 

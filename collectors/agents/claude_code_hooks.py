@@ -15,7 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from agentaudit.collectors.agents._shared import exit_code_in, json_records, tool_columns
+from agentaudit.collectors.agents._shared import (
+    decided_by,
+    exit_code_in,
+    json_records,
+    tool_columns,
+)
 from agentaudit.collectors.base import Collector, Location, Output, SourceInput
 from agentaudit.schema import Quarantined, new_event, parse_time
 
@@ -105,6 +110,7 @@ class ClaudeCodeHooks(Collector):
             columns.update(
                 tool_name=payload.get("tool_name"),
                 tool_call_id=payload.get("tool_use_id"),
+                decided_by=decided_by(hook, payload, payload.get("tool_name")),
                 **self.call_outcome(hook, payload),
             )
             if columns["kind"] == "other":
