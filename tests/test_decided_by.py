@@ -126,3 +126,25 @@ def test_a_human_approved_destructive_call_raises_nothing_of_ours(tmp_path):
     with ingest(tmp_path, "claude-code", bypassed) as store:
         rules = [f["rule_id"] for f in run_detection(store).findings]
     assert "unattended-destruction" in rules
+
+
+def test_pages_timelines_and_exports_say_who_decided(tmp_path):
+    from agentaudit.alert.message import render_body
+    from agentaudit.analyst.timeline import session_timeline
+    from agentaudit.analyst.timeline_render import to_markdown
+    from agentaudit.analyst.timeline_steps import build_report
+    from agentaudit.export.ecs import ocsf_to_ecs
+    from agentaudit.export.ocsf_activity import event_to_ocsf
+
+    payloads = fixture("claude-code/hooks/pocketos-pre-post-batch.jsonl")
+    with ingest(tmp_path, "claude-code", payloads) as store:
+        findings = [f for f in run_detection(store).findings if f["rule_id"] in OURS]
+        page = render_body(store, findings)
+        session = findings[0]["session_id"]
+        markdown = to_markdown(build_report("t", {}, session_timeline(store, session)))
+        event = store.rows("SELECT * FROM events WHERE decided_by = 'bypass' LIMIT 1")[0]
+    assert "[decided by bypass]" in page
+    assert "[decided by bypass]" in markdown
+    ocsf = event_to_ocsf(event)
+    assert ocsf["unmapped"]["agentaudit"]["decided_by"] == "bypass"
+    assert ocsf_to_ecs(ocsf)["agentaudit"]["decided_by"] == "bypass"
