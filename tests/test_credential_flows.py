@@ -1,7 +1,7 @@
 """Credential flows and downloads across a session, read from real hook formats.
 
 tests/data/credflow/ holds the same five sessions written as Claude Code, Codex and Cursor
-hook logs (generate.py): each is ingested into a DuckDB file and every detector runs on it.
+hook logs and as Claude Code transcripts (generate.py): each is ingested into a DuckDB file and every detector runs on it.
 The must-fire sessions raise their finding at the stated severity whatever the agent; the
 benign sibling (a deploy with the project's own token in its own environment, a release
 archive verified by checksum and not run) raises nothing high from any detector.
@@ -33,14 +33,25 @@ EXPECTED = {
 SESSIONS = {f"{n + 1:08x}": name for n, name in enumerate(EXPECTED)}
 
 
-@pytest.fixture(scope="module", params=["claude-code", "codex", "cursor"])
+# format -> (files, the collector that must read each)
+FORMATS = {
+    "claude-code": ([DATA / "claude-code-hooks.jsonl"], "claude-code.hooks"),
+    "codex": ([DATA / "codex-hooks.jsonl"], "codex.hooks"),
+    "cursor": ([DATA / "cursor-hooks.jsonl"], "cursor.hooks"),
+    "claude-code-transcript": (
+        sorted((DATA / "claude-code-transcripts").glob("*.jsonl")),
+        "claude-code.transcript",
+    ),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(FORMATS))
 def detected(request, tmp_path_factory):
     path = tmp_path_factory.mktemp(request.param) / "store.duckdb"
+    files, source = FORMATS[request.param]
     with Store.open(path) as store:
-        report = ingest_paths(
-            store, [DATA / f"{request.param}-hooks.jsonl"], redactor=Redactor(TEST_KEY)
-        )
-        assert [(f.source, f.status) for f in report.files] == [(f"{request.param}.hooks", "read")]
+        report = ingest_paths(store, files, redactor=Redactor(TEST_KEY))
+        assert {(f.source, f.status) for f in report.files} == {(source, "read")}
         assert store.count("quarantine") == 0
         findings = run_detection(store).findings
     by_session: dict[str, list[dict]] = {name: [] for name in EXPECTED}

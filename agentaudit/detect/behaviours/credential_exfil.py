@@ -71,7 +71,8 @@ def exfiltrations(session: str, calls: list) -> list[dict[str, Any]]:
     """Finding rows for the session's calls that send a credential an earlier call read."""
     reads: list[Read] = []
     secrets: set[str] = set()
-    copies: set[str] = set()  # credential files read and their copies
+    copies: set[str] = set()  # copies of credentials: archives, cp, redirects, git add, writes
+    read_files: set[str] = set()  # credential files read
     variables: set[str] = set()
     seen_hosts: set[str] = set()
     remotes: dict[str, str] = {}  # git remotes added in the session -> their host
@@ -80,7 +81,7 @@ def exfiltrations(session: str, calls: list) -> list[dict[str, Any]]:
     for call in calls:
         if reads and not call.denied:
             committed = {c for c in copies if _in_project(c, roots)}
-            for sent in egress(call, secrets, copies, committed, variables):
+            for sent in egress(call, secrets, copies | read_files, committed, variables):
                 sent.host = (
                     remotes.get(sent.host, sent.host) if sent.how == "git push" else sent.host
                 )
@@ -97,7 +98,8 @@ def exfiltrations(session: str, calls: list) -> list[dict[str, Any]]:
             else:
                 reads.append(read)
                 secrets |= read.fingerprints
-                copies |= read.copies | {norm_path(f) for f in read.files}
+                copies |= read.copies
+                read_files |= {norm_path(f) for f in read.files}
                 variables |= read.variables
         seen_hosts |= hosts_of(call)
         for argv in call.argvs:

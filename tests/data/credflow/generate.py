@@ -2,7 +2,8 @@
 
 Each session is a list of abstract steps written in three agents' hook formats (the wrapped
 lines `agentaudit hook <agent>` records): Claude Code and Codex hooks (PreToolUse/PostToolUse,
-Claude's Read tool), Cursor hooks (beforeShellExecution/afterShellExecution, beforeReadFile).
+Claude's Read tool), Cursor hooks (beforeShellExecution/afterShellExecution, beforeReadFile);
+and as Claude Code transcripts (one file a session, claude-code-transcripts/).
 Field shapes follow tests/data/agents/ (FORMATS.md). Every token is invented.
 """
 
@@ -137,6 +138,58 @@ def write(agent: str) -> Path:
     return path
 
 
+def _transcript_lines(session: str, steps: list[tuple], t: datetime) -> list[dict]:
+    """A Claude Code transcript: user prompts, assistant tool_use, user tool_result."""
+    common = {"isSidechain": False, "userType": "external", "cwd": ROOT, "sessionId": session,
+              "version": "2.1.92", "gitBranch": "main"}  # fmt: skip
+    lines, parent = [], None
+    for n, step in enumerate(steps):
+        when = t + timedelta(seconds=20 * n)
+        stamp = when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        uid = f"{session[:8]}-{n:04d}-4000-8000-000000000000"
+        if step[0] == "prompt":
+            message = {"role": "user", "content": step[1]}
+            lines.append(common | {"parentUuid": parent, "type": "user", "uuid": uid,
+                                   "timestamp": stamp, "message": message})  # fmt: skip
+            parent = uid
+            continue
+        call_id = f"toolu_{session[:8]}{n:03d}"
+        if step[0] == "shell":
+            name, tool_input = "Bash", {"command": step[1], "description": "run"}
+            result = {"stdout": step[2], "stderr": "", "interrupted": False, "isImage": False}
+        else:
+            name, tool_input = "Read", {"file_path": step[1]}
+            result = {"type": "text", "file": {"filePath": step[1], "content": step[2]}}
+        use = {
+            "role": "assistant",
+            "type": "message",
+            "model": "claude-opus-4-6",
+            "content": [{"type": "tool_use", "id": call_id, "name": name, "input": tool_input}],
+        }
+        lines.append(common | {"parentUuid": parent, "type": "assistant", "uuid": uid + "a",
+                               "timestamp": stamp, "message": use})  # fmt: skip
+        back = {"role": "user", "content": [{"tool_use_id": call_id, "type": "tool_result",
+                                              "content": step[2], "is_error": False}]}  # fmt: skip
+        later = (when + timedelta(seconds=1)).isoformat(timespec="milliseconds")
+        lines.append(common | {"parentUuid": uid + "a", "type": "user", "uuid": uid + "u",
+                               "timestamp": later.replace("+00:00", "Z"), "message": back,
+                               "toolUseResult": result})  # fmt: skip
+        parent = uid + "u"
+    return lines
+
+
+def write_transcripts() -> Path:
+    folder = HERE / "claude-code-transcripts"
+    folder.mkdir(exist_ok=True)
+    for s, (name, steps) in enumerate(SESSIONS.items()):
+        session = f"{s + 1:08x}-cf00-4000-8000-{name.encode().hex()[:12]}"
+        lines = _transcript_lines(session, steps, START + timedelta(hours=s))
+        text = "\n".join(json.dumps(line, separators=(",", ":")) for line in lines)
+        (folder / f"{session}.jsonl").write_text(text + "\n")
+    return folder
+
+
 if __name__ == "__main__":
     for agent in ("claude-code", "codex", "cursor"):
         print(write(agent))
+    print(write_transcripts())
