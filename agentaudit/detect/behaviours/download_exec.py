@@ -89,6 +89,7 @@ def downloads_run(session: str, calls: list[Call]) -> list[dict[str, Any]]:
             continue
         earlier = [d for d in downloads if d.call is not call]
         for argv in call.argvs:
+            downloads += _extracted(argv, earlier, call)
             for download in earlier:
                 if _verifies(argv, download.path):
                     download.verified = True
@@ -116,6 +117,26 @@ def _downloads(call: Call) -> list[Download]:
             url = url or "https://pypi.org"
         if path:
             found.append(Download(call, path.rstrip("/") or path, url))
+    return found
+
+
+def _extracted(argv: list[str], downloads: list[Download], call: Call) -> list[Download]:
+    """A downloaded archive unpacked into a named directory (`tar xzf a.tgz -C d`, `unzip a.zip
+    -d d`): the directory's files came from the same place (unpacked into the cwd, their
+    names are not known)."""
+    if not argv or argv[0] not in ("tar", "unzip", "bsdtar", "7z"):
+        return []
+    folder = _option(argv, "-C", "--directory") or (
+        _option(argv, "-d", "-d") if argv[0] == "unzip" else None
+    )
+    if not folder:
+        return []
+    found = []
+    for download in downloads:
+        if any(_same(download.path, a) for a in argv[1:] if not a.startswith("-")):
+            found.append(
+                Download(download.call, folder.rstrip("/"), download.url, download.verified)
+            )
     return found
 
 

@@ -76,3 +76,11 @@ def test_a_denied_run_is_quiet():
         call(10, "bash /tmp/.u", status="denied"),
     ]
     assert run_detection(store_with(events), [DownloadExec()]).findings == []
+
+
+def test_a_binary_from_a_downloaded_archive_unpacked_into_a_directory_is_high():
+    assert severities(
+        "wget https://get.example.com/tool-v3.tar.gz",
+        "tar xzf tool-v3.tar.gz -C /opt/tool",
+        "/opt/tool/bin/tool serve",
+    ) == ["high"]
