@@ -46,6 +46,10 @@ _REPO_URL = re.compile(
     r"(?<![\w.])(?:github\.com|gitlab\.com|bitbucket\.org)[/:]([\w.-]+)/([\w.-]+)"
 )
 _REPO_API = re.compile(r"\brepos/([\w.-]+)/([\w.-]+)")
+# `gh auth status` prints who is logged in, not the token (unless asked to)
+_NO_TOKEN = re.compile(r"^gh auth status(?!.*(\s-t\b|--show-token))")
+_GH_WRITES = {"create", "delete", "edit", "merge", "close", "comment", "set", "upload",
+              "transfer", "archive", "rename", "sync", "push", "review", "lock"}  # fmt: skip
 _REPO_FLAG = re.compile(r"(?:-R|--repo)[= ]([\w.-]+)/([\w.-]+)")
 
 
@@ -95,7 +99,7 @@ def out_of_scope(session: str, calls: list[Call], ctx) -> list[dict[str, Any]]:
             tool = _api_tool(call)
             used = _credential_reads(call, tool, reads) if tool else []
             if used:
-                why = _outside(call, ctx.env, projects) or _foreign(call, used, ctx.roots)
+                why = _outside(call, ctx.env, projects, used) or _foreign(call, used, ctx.roots)
                 if why:
                     out.append(_row(session, call, tool, used, why, ctx.env))
         read = credential_read(call, copies)
@@ -130,18 +134,23 @@ def _credential_reads(call: Call, tool: str, reads: list[Read]) -> list[Read]:
         for r in reads
         if r.fingerprints & carried
         or any(p in "/" + f.lstrip("~") for f in r.files for p in places)
-        or any(s.split(" ", 1)[0] == tool for s in r.sources)
+        or any(s.split(" ", 1)[0] == tool and not _NO_TOKEN.search(s) for s in r.sources)
     ]
 
 
-def _outside(call: Call, session_env: str | None, projects: set[str]) -> str | None:
+def _outside(
+    call: Call, session_env: str | None, projects: set[str], used: list[Read]
+) -> str | None:
     env = _call_env(call)
     destructive = any(r.get("destructive") for r in call.rows)
     # a destructive call on another environment is environment-scope's (critical)
     if env and session_env and env != session_env and not destructive:
         return f"{env}, the session works in {session_env}"
     repo = _repository(call)
-    if repo and projects and not _same_project(repo[1], projects):
+    # reading another repository (an upstream's issues) is ordinary; writing to it, or
+    # carrying the secret itself there, is not
+    carried = bool(call.fingerprints() & {fp for r in used for fp in r.fingerprints})
+    if repo and projects and not _same_project(repo[1], projects) and (carried or _writes(call)):
         return f"repository {'/'.join(repo)}, the session works in {', '.join(sorted(projects))}"
     return None
 
@@ -160,6 +169,26 @@ def _foreign(call: Call, used: list[Read], roots: set[str]) -> str | None:
 
 def _inside(path: str, roots: set[str]) -> bool:
     return any(path == r or path.startswith(r + "/") for r in roots)
+
+
+def _writes(call: Call) -> bool:
+    """A call that changes a repository: a push, or a gh command or API call that writes."""
+    for argv in call.argvs:
+        words = [a for a in argv[1:] if not a.startswith("-")]
+        if argv[:1] == ["git"] and words[:1] == ["push"]:
+            return True
+        if argv[:1] == ["gh"]:
+            if words[:1] == ["api"]:
+                method = next(
+                    (argv[i + 1] for i, a in enumerate(argv[:-1]) if a in ("-X", "--method")), ""
+                )
+                if method.upper() in ("POST", "PUT", "PATCH", "DELETE") or any(
+                    a in ("-f", "-F", "--field", "--raw-field", "--input") for a in argv
+                ):
+                    return True
+            elif len(words) > 1 and words[1] in _GH_WRITES:
+                return True
+    return False
 
 
 def _call_env(call: Call) -> str | None:

@@ -42,14 +42,24 @@ def test_a_token_read_then_pushed_to_another_repository_is_high():
     assert "someone-else/payroll" in result[0]["title"]
 
 
-def test_a_printed_token_used_against_another_repositorys_api_is_high():
+def test_a_printed_token_writing_to_another_repository_or_carried_there_is_high():
     result = findings(
         [
-            call(0, "gh auth token"),
-            call(10, "gh api repos/acme/infra-secrets/contents/prod.tfvars"),
+            call(0, "gh auth token", raw=f'{{"stdout": "{GH_TOKEN}"}}'),
+            call(10, "gh api -X PUT repos/acme/infra/contents/ci.yml -f content=eA=="),
+            call(20, "gh api repos/acme/infra-secrets/contents/prod.tfvars"),  # a read: quiet
+            call(
+                30,
+                f"curl -H 'Authorization: token {GH_TOKEN}' "
+                "https://api.github.com/repos/acme/infra-secrets/contents/prod.tfvars",
+            ),
         ]
     )
-    assert [f["severity"] for f in result] == ["high"]
+    assert [f["severity"] for f in result] == ["high", "high"]
+    assert [f["title"].split(": ")[1].split(" on ")[1].split(" ")[0] for f in result] == [
+        "acme/infra",
+        "acme/infra-secrets",
+    ]
 
 
 def test_cloud_credentials_read_then_used_on_another_environment_is_high():
@@ -118,3 +128,19 @@ def test_a_token_from_another_projects_env_file_pasted_into_an_api_call_is_high(
     assert [f["severity"] for f in result] == ["high"]
     assert "outside the project" in result[0]["title"]
     assert findings([read_file(5, f"{ROOT}/.env", env), call(10, use)]) == []
+
+
+def test_reading_another_repository_after_checking_the_login_is_quiet():
+    assert (
+        findings(
+            [
+                call(0, "gh auth status"),
+                call(5, "gh auth token"),
+                call(10, "gh issue view 812 --repo cli/cli"),
+                call(20, "gh api repos/cli/cli/releases/latest"),
+            ]
+        )
+        == []
+    )
+    result = findings([call(5, "gh auth token"), call(10, "gh pr merge 3 --repo acme/payroll")])
+    assert [f["severity"] for f in result] == ["high"]
