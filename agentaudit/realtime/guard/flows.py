@@ -25,14 +25,16 @@ _CALLS_SQL = """
 _RUNS_A_PATH = re.compile(r"(^|[\s;&|(])\.{0,2}/[\w.-]")
 _LAUNCHERS = {"sh", "bash", "zsh", "dash", "source", ".", "python", "python3", "node", "perl",
               "ruby", "php", "pwsh", "dpkg", "rpm", "pip", "pip3", "npm", "apt", "apt-get",
-              "installer", "git"}  # fmt: skip
+              "installer"}  # fmt: skip
 
 
 def may_flow(argvs: list[list[str]], command: str) -> bool:
     """Whether the call could finish a flow (sends data, runs a file): worth a store lookup."""
-    return any(network_sink(argv) or (argv and argv[0] in _LAUNCHERS) for argv in argvs) or bool(
-        _RUNS_A_PATH.search(command)
+    sends_or_runs = any(
+        network_sink(argv) or (argv and argv[0] in _LAUNCHERS) or argv[:2] == ["git", "push"]
+        for argv in argvs
     )
+    return sends_or_runs or bool(_RUNS_A_PATH.search(command))
 
 
 def session_calls(con: Any, session_id: str | None) -> list:
