@@ -247,9 +247,10 @@ _NO_SECRETS = NoSecrets(b"")
 
 
 def _redactable_text(event: dict[str, Any]) -> str:
-    """Every value enrichment redacts, joined: the prefilter's input for one event."""
+    """Every value enrichment redacts, joined: the prefilter's input for one event. The
+    separator is no line break: the prefilter reads line breaks as file content."""
     values = [str(event[c]) for c in REDACTED_COLUMNS if event.get(c)]
-    return "\n".join(values + [str(v) for c in REDACTED_LISTS for v in event.get(c) or []])
+    return "\x1e".join(values + [str(v) for c in REDACTED_LISTS for v in event.get(c) or []])
 
 
 def _batches(
@@ -280,7 +281,7 @@ def _quarantine_row(
         "source_path": path,
         "line": q.line,
         "byte_offset": q.byte_offset,
-        "reason": q.reason,
+        "reason": redactor.redact(q.reason).text,  # a parser's message may quote the input
         "raw": redactor.redact(text).text,
         "parser_version": collector.parser_version,
         "ingested_at": now(),

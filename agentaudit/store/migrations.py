@@ -120,6 +120,25 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         3,
+        "alerting as Alertmanager (issue 20): alert_members.ends_at; alert_groups, "
+        "alert_group_members, nflog (notification_log is kept, no longer read)",
+        run_sql(
+            """
+            ALTER TABLE alert_members ADD COLUMN IF NOT EXISTS ends_at TIMESTAMPTZ;
+            CREATE TABLE IF NOT EXISTS alert_groups (
+                group_id VARCHAR PRIMARY KEY, group_key VARCHAR, route VARCHAR,
+                receiver VARCHAR, alert_id VARCHAR, group_labels VARCHAR,
+                created_at TIMESTAMPTZ, next_flush_at TIMESTAMPTZ, flushed_at TIMESTAMPTZ);
+            CREATE TABLE IF NOT EXISTS alert_group_members (
+                group_id VARCHAR, fingerprint VARCHAR, PRIMARY KEY (group_id, fingerprint));
+            CREATE TABLE IF NOT EXISTS nflog (
+                group_key VARCHAR, receiver VARCHAR, sent_at TIMESTAMPTZ, firing VARCHAR[],
+                resolved VARCHAR[], expires_at TIMESTAMPTZ, PRIMARY KEY (group_key, receiver));
+            """
+        ),
+    ),
+    Migration(
+        4,
         "events: decided_by (who let an agent's call run; stored rows stay NULL: not recorded)",
         add_columns("events", "decided_by VARCHAR"),
     ),

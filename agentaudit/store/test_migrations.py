@@ -115,10 +115,13 @@ def test_a_failing_migration_changes_nothing(tmp_path, monkeypatch):
         con.execute("ALTER TABLE events ADD COLUMN half VARCHAR")
         con.execute("SELECT * FROM no_such_table")
 
+    following = migrations.LATEST + 1
     monkeypatch.setattr(
-        migrations, "MIGRATIONS", (*migrations.MIGRATIONS, Migration(2, "broken", half_done))
+        migrations,
+        "MIGRATIONS",
+        (*migrations.MIGRATIONS, Migration(following, "broken", half_done)),
     )
-    monkeypatch.setattr(migrations, "LATEST", 2)
+    monkeypatch.setattr(migrations, "LATEST", following)
     with pytest.raises(duckdb.CatalogException):
         Store.open(path)
     con = duckdb.connect(str(path), read_only=True)

@@ -11,6 +11,7 @@ The store holds the target's id and a redacted URL, never the URL or routing key
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
@@ -19,14 +20,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agentaudit.alert.clock import Clock, SystemClock
-from agentaudit.alert.config import AlertingConfig, AppriseTarget, DeliveryPolicy, PagerDutyTarget
+from agentaudit.alert.config import (
+    AlertingConfig,
+    AlertmanagerTarget,
+    DeliveryPolicy,
+    PagerDutyTarget,
+    Target,
+)
+from agentaudit.enrich.secrets import scrub
 from agentaudit.retry import Outcome
 from agentaudit.schema import stable_id
 from agentaudit.store import Store
 
 _URL_SECRET = re.compile(r"(?<=://)[^/@]+@")
-
-Target = AppriseTarget | PagerDutyTarget
 
 
 def redact_url(url: str) -> str:
@@ -40,6 +46,8 @@ def redact_url(url: str) -> str:
 def describe(target: Target) -> str:
     if isinstance(target, PagerDutyTarget):
         return f"pagerduty {redact_url(target.url)}"
+    if isinstance(target, AlertmanagerTarget):
+        return f"alertmanager {redact_url(target.url)}"
     return redact_url(target.url)
 
 
@@ -65,6 +73,7 @@ def enqueue(
         "target_id": target.target_id,
         "target": describe(target),
         "action": action,
+        # not scrubbed whole: its texts are (message.py), and its ids must reach the receiver
         "payload": json.dumps(payload, sort_keys=True, ensure_ascii=False),
         "status": "pending",
         "attempts": 0,
@@ -142,6 +151,8 @@ def _attempt(
             outcome = _send(target, row, policy)
         except Exception as exc:  # a transport bug must not stop the other deliveries
             outcome = Outcome(False, None, True, f"{type(exc).__name__}: {exc}"[:200])
+    # a receiver's reply may echo what it was sent
+    outcome = dataclasses.replace(outcome, detail=scrub(outcome.detail) or "")
     if outcome.ok:
         status = "delivered"
     elif not outcome.retryable:
@@ -177,6 +188,7 @@ def _attempt(
 
 def _send(target: Target, row: dict[str, Any], policy: DeliveryPolicy) -> Outcome:
     # imported here: the transports pull in apprise/requests only when something is sent
+    from agentaudit.alert.delivery.alertmanager import send_alerts
     from agentaudit.alert.delivery.pagerduty import send_event
     from agentaudit.alert.delivery.transport import send_apprise
 
@@ -184,6 +196,8 @@ def _send(target: Target, row: dict[str, Any], policy: DeliveryPolicy) -> Outcom
     timeout = policy.timeout.total_seconds()
     if isinstance(target, PagerDutyTarget):
         return send_event(target, payload, timeout)
+    if isinstance(target, AlertmanagerTarget):
+        return send_alerts(target, payload, timeout)
     return send_apprise(
         target.url, payload["title"], payload["body"], payload["notify_type"], timeout
     )

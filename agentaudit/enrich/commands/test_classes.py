@@ -109,22 +109,11 @@ PAIRS = [
     ("local_target", "RAILS_ENV=production rails db:drop", "db_destroy", "RAILS_ENV=test rails db:drop"),
     ("local_target", "sqlite3 /var/lib/app/orders.db 'DELETE FROM sessions'", "db_destroy",
      "sqlite3 tests/fixtures/orders_test.db 'DELETE FROM sessions'"),
-    ("build_output", "find . -name '*.py' -delete", "fs_delete", "find . -name '*.pyc' -delete"),
     # regenerable caches
     ("caches", "rm -rf ~/.config", "fs_delete", "rm -rf ~/.cache/pip"),
     ("caches", "docker system prune -a --volumes -f", "container_delete", "docker builder prune -af"),
     ("caches", "rm -f infra/terraform.tfstate", "fs_delete", "rm -rf infra/.terraform/providers"),
-    # a secret manager's read or a freshly minted key puts a credential in the agent's context
-    ("credential_access", "aws --profile prod secretsmanager get-secret-value --secret-id prod/db/master",
-     "credential_access", "aws --profile prod secretsmanager describe-secret --secret-id prod/db/master"),
-    ("credential_access", "aws ssm get-parameters-by-path --path /prod --recursive --with-decryption",
-     "credential_access", "aws ssm get-parameters-by-path --path /prod --recursive"),
-    ("credential_access", "gcloud secrets versions access latest --secret=stripe-key --project acme",
-     "credential_access", "gcloud secrets versions list stripe-key --project acme"),
-    ("credential_access", "vault kv get -field=password secret/prod/db",
-     "credential_access", "vault kv list secret/prod"),
-    ("credential_access", "kubectl get secret db-creds -n prod -o jsonpath='{.data.password}'",
-     "credential_access", "kubectl get secret db-creds -n prod"),
+    # a freshly minted long-lived key puts a credential in the agent's hands
     ("credential_access", "aws iam create-access-key --user-name deployer",
      "credential_access", "aws iam list-access-keys --user-name deployer"),
     ("credential_access", "grep -rn STRIPE_ --include=*.env .",
@@ -186,3 +175,30 @@ def test_argv_reads_options_the_way_each_program_does():
     assert {"-r", "-f"} <= rm.options
     kubectl = invocation("kubectl", ["-n", "prod", "delete", "pod", "x", "--grace-period=0"])
     assert kubectl.words == ("delete", "pod", "x") and kubectl.value("--grace-period") == "0"
+
+
+@pytest.mark.parametrize(
+    ("reads", "sibling"),
+    [
+        ("aws --profile prod secretsmanager get-secret-value --secret-id prod/db/master",
+         "aws --profile prod secretsmanager describe-secret --secret-id prod/db/master"),
+        ("aws ssm get-parameters-by-path --path /prod --recursive --with-decryption",
+         "aws ssm get-parameters-by-path --path /prod --recursive"),
+        ("gcloud secrets versions access latest --secret=stripe-key --project acme",
+         "gcloud secrets versions list stripe-key --project acme"),
+        ("vault kv get -field=password secret/prod/db", "vault kv list secret/prod"),
+        ("kubectl get secret db-creds -n prod -o jsonpath='{.data.password}'",
+         "kubectl get secret db-creds -n prod"),
+    ],
+)  # fmt: skip
+def test_secret_store_reads_are_credential_access_but_not_paged_alone(reads, sibling):
+    read = analyze_command(reads)
+    assert "credential_access" in read.categories, (reads, read.categories)
+    assert read.severity == "low", (reads, read.severity)
+    assert "credential_access" not in analyze_command(sibling).categories, sibling
+
+
+def test_deleting_build_output_by_name_is_flagged_but_never_high():
+    assert analyze_command("find . -name '*.py' -delete").severity == "high"
+    for command in ("find . -name '*.pyc' -delete", "find . -name __pycache__ -type d -delete"):
+        assert analyze_command(command).severity == "medium", command

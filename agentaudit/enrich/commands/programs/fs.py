@@ -124,7 +124,9 @@ def find(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
                 if selective and severity == "critical":
                     severity = "high"
                 if scope == "project" and name and scopes.is_regenerable(name):
-                    severity = "low"  # `find . -name '*.pyc' -delete`: only build output
+                    # `find . -name '*.pyc' -delete`: build output only, though under the
+                    # whole project (peers block it: flagged, never high)
+                    severity = "medium"
                 elif scope == "project" and not scopes.is_regenerable(
                     scopes.resolve(root, cmd.env, ctx.cwd)
                 ):

@@ -1,9 +1,12 @@
 """Commands that print a stored secret or mint a credential (`credential_access`).
 
 A secret manager's read (`aws secretsmanager get-secret-value`, `vault kv get`, `op read`,
-`kubectl get secret -o yaml`) puts a production secret in the agent's context: that is
-credential access whatever happens next (`flows.py` decides whether it then leaves the
-machine). Token printers that feed a login of the same issuer (`aws ecr get-login-password |
+`kubectl get secret -o yaml`) puts a production secret in the agent's context: it is classed
+as credential access whatever happens next, rated low on its own (reading a secret through
+the tool made for it is how applications are configured; the peers' corpora label it safe)
+so that the session analysis, not this line, decides: `flows.py` when it leaves the machine
+in the same line, the credential detectors when it is used later. Minting a long-lived key
+is medium. Token printers that feed a login of the same issuer (`aws ecr get-login-password |
 docker login`) are how those tools are meant to be used and are left to `flows.py`.
 Hand-written table: no CLI publishes which of its operations reveal a secret.
 """
@@ -53,7 +56,9 @@ def secret_store_reads(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
     words = read.words
     for name, lead, option, what in _READS:
         if program == name and _starts(words, lead) and (not option or read.has(option)):
-            return [_finding("secrets.store-read", f"{' '.join(lead)} prints {what}", cmd, lead)]
+            return [
+                _finding("secrets.store-read", f"{' '.join(lead)} prints {what}", cmd, lead, "low")
+            ]
     for name, lead, what in _MINTS:
         if program == name and _starts(words, lead):
             return [_finding("secrets.mint", f"{' '.join(lead)} creates {what}", cmd, lead)]
@@ -63,7 +68,9 @@ def secret_store_reads(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
         and any(w.startswith("secret") for w in words[1:2])
         and _KUBE_SECRET_OUTPUT.search(text)
     ):
-        return [_finding("secrets.store-read", "get secret -o prints its data", cmd, words[:2])]
+        return [
+            _finding("secrets.store-read", "get secret -o prints its data", cmd, words[:2], "low")
+        ]
     return []
 
 
@@ -75,6 +82,8 @@ def _starts(words: tuple[str, ...], lead: tuple[str, ...]) -> bool:
     )
 
 
-def _finding(rule: str, reason: str, cmd: SimpleCommand, lead: tuple[str, ...]) -> Finding:
-    return Finding(rule, "credential_access", "medium", reason,
+def _finding(
+    rule: str, reason: str, cmd: SimpleCommand, lead: tuple[str, ...], severity: str = "medium"
+) -> Finding:
+    return Finding(rule, "credential_access", severity, reason,
                    operation=f"{cmd.program} {' '.join(lead)}")  # fmt: skip
