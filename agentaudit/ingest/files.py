@@ -7,6 +7,7 @@ are deterministic) and append-only files are read from their checkpointed offset
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 from collections.abc import Iterable, Iterator
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from agentaudit.collectors import sniff_collector
+from agentaudit.collectors import companion_of, sniff_collector
 from agentaudit.collectors.base import Collector, SourceInput
 from agentaudit.enrich.environments import ENV_CLUE_MARKERS
 from agentaudit.enrich.event import REDACTED_COLUMNS, REDACTED_LISTS, enrich
@@ -36,7 +37,7 @@ class FileReport:
     ingested: int = 0
     duplicate: int = 0
     quarantined: int = 0
-    status: str = "read"  # read, unchanged, skipped, error
+    status: str = "read"  # read, unchanged, skipped (unrecognised: quarantined), companion, error
     detail: str | None = None
 
 
@@ -121,7 +122,12 @@ class FilePlan:
         )
 
 
-def plan_file(store: Store, path: Path, forced: Collector | None) -> FilePlan | FileReport:
+UNRECOGNISED = "no collector recognises this file"
+
+
+def plan_file(
+    store: Store, path: Path, forced: Collector | None, redactor: Redactor | None = None
+) -> FilePlan | FileReport:
     """The plan for reading a file, or its final report when there is nothing to read."""
     try:
         with path.open("rb") as fh:
@@ -131,9 +137,10 @@ def plan_file(store: Store, path: Path, forced: Collector | None) -> FilePlan | 
         return FileReport(str(path), None, status="error", detail=str(exc))
     collector = forced or sniff_collector(path, head)
     if collector is None:
-        return FileReport(
-            str(path), None, status="skipped", detail="no collector recognises this file"
-        )
+        companion = companion_of(path)
+        if companion:
+            return FileReport(str(path), companion[0].name, status="companion", detail=companion[1])
+        return _unrecognised(store, path, head, stat.st_size, redactor or redactor_for())
     identity = {
         "collector": collector.name,
         "device": stat.st_dev,
@@ -148,6 +155,29 @@ def plan_file(store: Store, path: Path, forced: Collector | None) -> FilePlan | 
     return FilePlan(path, collector, identity, start_offset, start_line, still_writing)
 
 
+def _unrecognised(
+    store: Store, path: Path, head: bytes, size: int, redactor: Redactor
+) -> FileReport:
+    """A file no collector reads is one quarantine row (its size and first bytes), never a
+    silent zero; the same unchanged file is not added twice."""
+    shown = head[:512].decode("utf-8", "backslashreplace")
+    raw = json.dumps({"size": size, "head": shown}, ensure_ascii=False)
+    row = {
+        "quarantine_id": stable_id("unrecognised", str(path), size, _head_hash(head)),
+        "source": None,
+        "source_path": str(path),
+        "line": None,
+        "byte_offset": 0,
+        "reason": UNRECOGNISED,
+        "raw": redactor.redact(raw).text,
+        "parser_version": None,
+        "ingested_at": now(),
+    }
+    added = store.append_quarantine([row])
+    detail = f"{UNRECOGNISED} ({size} bytes; quarantined)"
+    return FileReport(str(path), None, quarantined=added, status="skipped", detail=detail)
+
+
 def ingest_file(
     store: Store,
     path: Path,
@@ -155,7 +185,7 @@ def ingest_file(
     redactor: Redactor,
     max_bytes: int | None = None,
 ) -> FileReport:
-    plan = plan_file(store, path, forced)
+    plan = plan_file(store, path, forced, redactor)
     if isinstance(plan, FileReport):
         return plan
     return ingest_planned(store, plan, redactor, max_bytes)

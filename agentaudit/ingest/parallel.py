@@ -232,7 +232,7 @@ def ingest_parallel(
     jobs: int,
     on_file: Callable[[FileReport], None] | None = None,
 ) -> list[FileReport]:
-    plans = [plan_file(store, path, forced) for path in files]
+    plans = [plan_file(store, path, forced, redactor) for path in files]
     reports: list[FileReport] = []
 
     def done(report: FileReport) -> None:

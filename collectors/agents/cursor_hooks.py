@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from agentaudit.collectors.agents._shared import decided_by
 from agentaudit.collectors.base import Collector, Location, Output, SourceInput, decode_json_line
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json, stable_id
 
@@ -121,8 +120,6 @@ class CursorHooks(Collector):
         else:
             columns.update(kind="other", operation=hook)
         columns.setdefault("operation", None)
-        if columns["kind"] in ("process", "file", "api"):
-            columns["decided_by"] = decided_by(hook, payload, columns.get("tool_name"))
         return new_event(self.source, record_key=raw_json(record), **columns)
 
 
