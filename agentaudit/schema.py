@@ -187,6 +187,7 @@ class EventRow(TypedDict):
     env_hints: list[str] | None
     env_clues: list[str] | None
     instructions: list[str] | None
+    decided_by: str | None  # who let the call run or stopped it (setting, human, ...)
 
 
 class FindingRow(TypedDict):

@@ -9,6 +9,7 @@ column, read with the command analyser's own facts (`enrich/commands/flows.py`).
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -175,8 +176,8 @@ def egress(
     call: Call,
     secrets: set[str],
     copies: set[str],
-    committed: set[str] = frozenset(),
-    variables: set[str] = frozenset(),
+    committed: AbstractSet[str] = frozenset(),
+    variables: AbstractSet[str] = frozenset(),
 ) -> list[Egress]:
     """Each network sink of `call` that carries a secret of `secrets`, a file of `copies`
     (credential files read earlier, their copies) or a shell variable of `variables` (a

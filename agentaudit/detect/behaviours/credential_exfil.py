@@ -20,6 +20,7 @@ from agentaudit.detect.base import Detector, DetectorInfo
 from agentaudit.detect.behaviours._credentials import (
     CREDENTIAL_HINT,
     RAW_IP,
+    Call,
     Egress,
     Read,
     credential_read,
@@ -30,6 +31,7 @@ from agentaudit.detect.behaviours._credentials import (
     norm_path,
     session_calls,
 )
+from agentaudit.schema import FindingRow
 from agentaudit.store import Store
 
 _WRITES = ("write", "edit", "create", "multiedit", "patch")
@@ -54,7 +56,7 @@ class CredentialExfil(Detector):
             f"WHERE session_key IS NOT NULL AND kind IN ('file', 'process') AND {CREDENTIAL_HINT}"
         )
 
-    def run(self, store: Store) -> list[dict[str, Any]]:
+    def run(self, store: Store) -> list[FindingRow]:
         findings = []
         for session, calls in session_calls(store, self.query()).items():
             for row in exfiltrations(session, calls):
@@ -116,7 +118,7 @@ def _projects_own(sent: Egress, reads: list[Read], roots: set[str]) -> bool:
     )
 
 
-def _written_secrets(call, secrets: set[str]) -> set[str]:
+def _written_secrets(call: Call, secrets: set[str]) -> set[str]:
     """Files a file tool wrote a secret of the session into (a copy, not a new read)."""
     first = call.first
     operation = (first.get("operation") or "").lower()

@@ -29,6 +29,7 @@ from agentaudit.detect.behaviours._credentials import (
 )
 from agentaudit.detect.behaviours._session import session_context, sessions_rows, words
 from agentaudit.enrich.environments import normalize_env_name
+from agentaudit.schema import FindingRow
 from agentaudit.store import Store
 
 # CLI -> where its credentials live and the token commands that print them
@@ -71,7 +72,7 @@ class CredentialScope(Detector):
             f"WHERE session_key IS NOT NULL AND kind IN ('file', 'process') AND {CREDENTIAL_HINT}"
         )
 
-    def run(self, store: Store) -> list[dict[str, Any]]:
+    def run(self, store: Store) -> list[FindingRow]:
         contexts = sessions_rows(store, self.query())
         findings = []
         for session, calls in session_calls(store, self.query()).items():
@@ -89,7 +90,7 @@ class CredentialScope(Detector):
         )
 
 
-def out_of_scope(session: str, calls: list[Call], ctx) -> list[dict[str, Any]]:
+def out_of_scope(session: str, calls: list[Call], ctx: Any) -> list[dict[str, Any]]:
     reads: list[Read] = []
     copies: set[str] = set()
     projects = {r.rsplit("/", 1)[-1] for r in ctx.roots if r}
@@ -219,7 +220,9 @@ def _same_project(repo: str, projects: set[str]) -> bool:
     return repo.lower() in names or bool(words(repo) & {w for p in projects for w in words(p)})
 
 
-def _row(session, call: Call, tool: str, used: list[Read], why: str, env) -> dict[str, Any]:
+def _row(
+    session: str, call: Call, tool: str | None, used: list[Read], why: str, env: str | None
+) -> dict[str, Any]:
     repo = _repository(call)
     return {
         "session_key": session,

@@ -18,6 +18,7 @@ from typing import Any
 from agentaudit.detect.base import Detector, DetectorInfo
 from agentaudit.detect.behaviours._credentials import RAW_IP, Call, host_of, session_calls
 from agentaudit.enrich.commands.flows import download_target
+from agentaudit.schema import FindingRow
 from agentaudit.store import Store
 
 _RUNNERS = {"sh", "bash", "zsh", "dash", "ksh", "fish", "source", ".", "python", "python3",
@@ -68,7 +69,7 @@ class DownloadExec(Detector):
             f"WHERE session_key IS NOT NULL AND {_DOWNLOAD_HINT}"
         )
 
-    def run(self, store: Store) -> list[dict[str, Any]]:
+    def run(self, store: Store) -> list[FindingRow]:
         findings = []
         for session, calls in session_calls(store, self.query()).items():
             findings += [self._finding(r) for r in downloads_run(session, calls)]
