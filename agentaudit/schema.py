@@ -170,12 +170,14 @@ def parse_time(value: str | int | float | None) -> datetime | None:
     """ISO-8601 text or epoch seconds to an aware UTC datetime; None when absent or unreadable."""
     if value is None or value == "":
         return None
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(float(value), tz=UTC)
-    text = value.strip().replace("Z", "+00:00")
     try:
+        if isinstance(value, int | float):
+            return datetime.fromtimestamp(float(value), tz=UTC)
+        if not isinstance(value, str):
+            return None  # a wrong JSON type is no time
+        text = value.strip().replace("Z", "+00:00")
         parsed = datetime.fromisoformat(text)
-    except ValueError:
+    except (ValueError, OverflowError, OSError):  # unreadable or beyond year 1..9999
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 

@@ -311,7 +311,8 @@ def side_pipeline(folder: Path, db: Path) -> dict:
     from agentaudit.collectors.base import SourceInput
     from agentaudit.enrich.event import enrich
     from agentaudit.enrich.secrets import Redactor, may_contain_secrets
-    from agentaudit.ingest.files import _NO_SECRETS, _batches, _redactable_text
+    from agentaudit.ingest.records import _NO_SECRETS, _redactable_text
+    from agentaudit.ingest.records import batches as _batches
     from agentaudit.testing import TEST_KEY
 
     redactor, collector = Redactor(TEST_KEY), get_collector("claude-code.transcript")

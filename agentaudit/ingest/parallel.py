@@ -37,18 +37,23 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from agentaudit.collectors import get_collector
-from agentaudit.collectors.base import Collector, SourceInput
+from agentaudit.collectors.base import Collector, SourceInput, guarded_collect
 from agentaudit.enrich.secrets import Redactor
 from agentaudit.ingest.files import (
-    BATCH_SIZE,
     FilePlan,
     FileReport,
-    _batches,
-    _quarantine_row,
-    enrich_events,
     ingest_planned,
+    note_damage,
     plan_file,
+    read_error,
+)
+from agentaudit.ingest.records import (
+    BATCH_SIZE,
+    batches,
+    enrich_events,
     prepare_batches,
+    quarantine_row,
+    storable,
 )
 from agentaudit.schema import EVENT_SCHEMA, to_arrow
 from agentaudit.store import Store
@@ -149,11 +154,11 @@ class _SpooledTable:
 
 def _collect(collector: Collector, src: SourceInput) -> UnitResult:
     tables, result = [], UnitResult()
-    for events, rows in prepare_batches(collector, src, _worker["redactor"]):
-        if events:
-            tables.append(to_arrow(events))
+    for table, rows in prepare_batches(collector, src, _worker["redactor"]):
+        if table is not None:
+            tables.append(table)
         result.quarantine += rows
-        result.outputs += len(events) + len(rows)
+        result.outputs += (table.num_rows if table is not None else 0) + len(rows)
     result.events = pa.concat_tables(tables) if tables else None
     return result
 
@@ -164,7 +169,7 @@ def _run_file(plan: FilePlan, max_bytes: int | None) -> UnitResult:
             src = plan.source_input(fh, max_bytes)
             result = _collect(plan.collector, src)
     except OSError as exc:
-        return UnitResult(error=str(exc))
+        return UnitResult(error=read_error(exc, plan.path))
     result.end_offset, result.end_line = src.end_offset, src.end_line
     return result
 
@@ -172,30 +177,37 @@ def _run_file(plan: FilePlan, max_bytes: int | None) -> UnitResult:
 def _run_files(plans: list[FilePlan], max_bytes: int | None) -> list[UnitResult]:
     """Small files: collect each, then enrich the group's events together, in batches."""
     redactor = _worker["redactor"]
-    results: list[tuple[UnitResult, list[dict[str, Any]]]] = []
+    results: list[tuple[UnitResult, list[dict[str, Any]], FilePlan]] = []
     for plan in plans:
         events: list[dict[str, Any]] = []
         result = UnitResult()
         try:
             with plan.open() as fh:
                 src = plan.source_input(fh, max_bytes)
-                for batch, quarantined in _batches(plan.collector.collect(src)):
+                for batch, quarantined in batches(guarded_collect(plan.collector, src)):
                     events += batch
                     result.quarantine += [
-                        _quarantine_row(q, plan.collector, src.path, redactor) for q in quarantined
+                        quarantine_row(q, plan.collector, src.path, redactor) for q in quarantined
                     ]
         except OSError as exc:
-            results.append((UnitResult(error=str(exc)), []))
+            results.append((UnitResult(error=read_error(exc, plan.path)), [], plan))
             continue
         result.outputs = len(events) + len(result.quarantine)
         result.end_offset, result.end_line = src.end_offset, src.end_line
-        results.append((result, events))
-    group = [event for _result, events in results for event in events]
-    for start in range(0, len(group), BATCH_SIZE):
-        enrich_events(group[start : start + BATCH_SIZE], redactor)
-    for result, events in results:
-        result.events = to_arrow(events) if events else None
-    return [result for result, _events in results]
+        results.append((result, events, plan))
+    group = [event for _result, events, _plan in results for event in events]
+    try:
+        for start in range(0, len(group), BATCH_SIZE):
+            enrich_events(group[start : start + BATCH_SIZE], redactor)
+        for result, events, _plan in results:
+            result.events = to_arrow(events) if events else None
+    except Exception:  # a malformed event: each file's events are checked on their own
+        for result, events, plan in results:
+            result.events, refused = storable(events, redactor)
+            result.quarantine += [
+                quarantine_row(q, plan.collector, str(plan.path), redactor) for q in refused
+            ]
+    return [result for result, _events, _plan in results]
 
 
 def _run_chunk(collector_name: str, path: str, document: bytes) -> UnitResult:
@@ -441,6 +453,7 @@ class _Appender:
         if result.quarantine:
             self.store.append_quarantine(result.quarantine)
             report.quarantined += len(result.quarantine)
+            note_damage(report, result.quarantine)
         self.seq_base += result.outputs
         if unit.last:
             if unit.chunk is None:

@@ -10,9 +10,9 @@ the checkpointed offset); or one pretty-printed record. Panther's rule-test wrap
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
+import tempfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +22,7 @@ import ijson
 from ijson.backends import python as ijson_python
 
 from agentaudit.collectors.base import SourceInput, decode_json_line, loads_json
+from agentaudit.collectors.providers._resync import record_marker, resync_records
 from agentaudit.schema import Quarantined, raw_json
 
 PEEK = 65536
@@ -52,15 +53,57 @@ def head_text(head: bytes) -> bytes:
 
 
 def json_records(src: SourceInput, list_keys: tuple[str, ...]) -> Iterator[Record | Quarantined]:
-    """Every record in the file, in order; what cannot be read is quarantined, never raised."""
+    """Every record in the file, in order; what cannot be read is quarantined, never raised.
+    A damaged gzip gives the records it still inflates to, then one quarantined record saying
+    where the compressed data broke (with the compressed bytes from there)."""
     src.stream.seek(0)
     if src.stream.read(2) == _GZIP:
-        src.stream.seek(0)
-        with gzip.GzipFile(fileobj=src.stream) as inflated:
+        with tempfile.SpooledTemporaryFile(max_size=INFLATED_IN_MEMORY) as inflated:
+            problem = _inflate(src.stream, inflated)
             yield from _document_or_lines(inflated, list_keys, src, compressed=True)
+        if problem is not None:
+            reason, at = problem
+            src.stream.seek(at)
+            kept = src.stream.read(DAMAGED_TAIL_BYTES)
+            yield Quarantined(reason, kept, None, at, {"damaged_file": True})
         _consumed_all(src)
         return
     yield from _document_or_lines(src.stream, list_keys, src, compressed=False)
+
+
+INFLATED_IN_MEMORY = 64_000_000  # inflated bytes kept in memory; more go to a temporary file
+DAMAGED_TAIL_BYTES = 4096
+
+
+def _inflate(compressed: BinaryIO, out: BinaryIO) -> tuple[str, int] | None:
+    """Inflate every gzip member into `out`; (reason, compressed offset) where it broke.
+    Zero padding after the last member is ignored, as gzip itself does."""
+    compressed.seek(0)
+    position, pending, member_done = 0, b"", False
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    while True:
+        data = pending or compressed.read(1 << 20)
+        pending = b""
+        if not data:
+            break
+        if member_done and not data.strip(b"\x00"):
+            position += len(data)
+            continue
+        try:
+            out.write(inflater.decompress(data))
+        except zlib.error as exc:
+            return f"corrupt gzip data ({exc}); the records before it are kept", position
+        member_done = inflater.eof
+        if member_done:
+            pending = inflater.unused_data  # a next member (concatenated gzip) or padding
+            position += len(data) - len(pending)
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        else:
+            position += len(data)
+    if not member_done:
+        out.write(inflater.flush())
+        return "truncated gzip file: the records before the cut are kept", position
+    return None
 
 
 def _document_or_lines(
@@ -73,7 +116,7 @@ def _document_or_lines(
     if peek.startswith(b"[") or listed:
         prefix = f"{listed.group(1).decode()}.item" if listed else "item"
         key = listed.group(1).decode() if listed else None
-        yield from _small_document(stream, key) or _stream_items(stream, prefix)
+        yield from _array_records(stream, key, prefix)
         if not compressed:
             _consumed_all(src)
         return
@@ -91,6 +134,41 @@ def _document_or_lines(
             yield from _whole(src, list_keys)
             return
     yield from _lines(src, list_keys)
+
+
+def _array_records(
+    stream: BinaryIO, key: str | None, prefix: str
+) -> Iterator[Record | Quarantined]:
+    """The records of a `[...]` or `{"<key>": [...]}` document: decoded whole when small,
+    streamed when big; past damage, resynchronised at the next record (`_resync`)."""
+    whole = _small_document(stream, key)
+    if whole is not None:
+        yield from whole
+        return
+    for given, item in enumerate(_stream_items(stream, prefix)):
+        if isinstance(item, Quarantined):
+            yield from _resynced(stream, skip=given)
+            return
+        yield item
+
+
+def _resynced(stream: BinaryIO, skip: int) -> Iterator[Record | Quarantined]:
+    """Records of a damaged document after the first `skip` (already given)."""
+    stream.seek(0)
+    marker = record_marker(stream.read(PEEK))
+    if marker is None:
+        stream.seek(0)
+        head = stream.read(DAMAGED_TAIL_BYTES)
+        yield Quarantined(f"invalid JSON document after record {skip}", head, None, 0)
+        return
+    index = 0
+    for found in resync_records(stream, marker):
+        if isinstance(found, Quarantined):
+            yield found
+            continue
+        if index >= skip:
+            yield Record(unwrap(found[0]), index, None, found[1])
+        index += 1
 
 
 def _small_document(stream: BinaryIO, key: str | None) -> list[Record] | None:
@@ -134,12 +212,30 @@ def _stream_items(
 def _whole(src: SourceInput, list_keys: tuple[str, ...]) -> Iterator[Record | Quarantined]:
     data = src.read_all()
     try:
-        document = json.loads(data)
+        document = loads_json(data)
     except (ValueError, UnicodeDecodeError) as exc:
+        if _later_lines_are_json(data):  # one record a line, the first one damaged
+            yield from _lines(src, list_keys)
+            return
+        if record_marker(data[:PEEK]) is not None:
+            yield from _resynced(src.stream, skip=0)
+            return
         yield Quarantined(f"invalid JSON document: {exc}", data[:4096], 1, 0)
         return
     for index, item in enumerate(_expand(document, list_keys)):
         yield Record(item, index)
+
+
+def _later_lines_are_json(data: bytes, looked_at: int = 20) -> bool:
+    """Whether a line after the first of these bytes is a whole JSON object."""
+    for line in data[:PEEK].split(b"\n")[1 : looked_at + 1]:
+        if line.strip().startswith(b"{"):
+            try:
+                if isinstance(loads_json(line), dict):
+                    return True
+            except ValueError:
+                continue
+    return False
 
 
 def _lines(src: SourceInput, list_keys: tuple[str, ...]) -> Iterator[Record | Quarantined]:
