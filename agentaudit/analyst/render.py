@@ -33,7 +33,9 @@ def ingest_table(report: IngestReport) -> Table:
             str(f.ingested),
             str(f.duplicate),
             str(f.quarantined),
-            f.detail or f.status,
+            f"{f.status}: {f.detail}"
+            if f.failed or f.status == "interrupted"
+            else f.detail or f.status,
         )
     table.add_row(
         "[bold]total[/]",

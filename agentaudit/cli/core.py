@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -11,9 +15,17 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from agentaudit.analyst import render
-from agentaudit.cli.common import DbOption, JsonOption, console, fail, open_store, print_json
+from agentaudit.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    err_console,
+    fail,
+    open_store,
+    print_json,
+)
 from agentaudit.collectors import all_collectors
-from agentaudit.ingest import expand_paths, ingest_paths
+from agentaudit.ingest import IngestReport, expand_paths, ingest_paths
 from agentaudit.pipeline import detect_and_alert
 
 NOTIFY_ENV = "AGENTAUDIT_NOTIFY"
@@ -71,9 +83,9 @@ def ingest(
         from agentaudit.ingest.parallel import default_jobs
 
         jobs = default_jobs()
-    with open_store(db) as store:
+    with open_store(db) as store, _stop_on_ctrl_c() as stop:
         if json:
-            report = ingest_paths(store, files, source=source, jobs=jobs)
+            report = ingest_paths(store, files, source=source, jobs=jobs, stop=stop)
         else:
             with Progress(
                 TextColumn("{task.description}"),
@@ -89,11 +101,49 @@ def ingest(
                     source=source,
                     on_file=lambda f: progress.advance(task),
                     jobs=jobs,
+                    stop=stop,
                 )
     if json:
         print_json(report.as_dict())
     else:
         console.print(render.ingest_table(report))
+    _exit_for(report)
+
+
+INTERRUPTED_EXIT, FAILED_FILES_EXIT = 130, 1
+
+
+def _exit_for(report: IngestReport) -> None:
+    """Exit 130 when stopped by Ctrl-C, 1 when a file could not be read whole, else 0."""
+    for failed in report.failed:
+        err_console.print(
+            f"[red]{failed.status}:[/] {failed.path}: {failed.detail}", soft_wrap=True
+        )
+    if report.interrupted:
+        err_console.print(f"[yellow]interrupted:[/] {report.interrupted}", soft_wrap=True)
+        raise typer.Exit(INTERRUPTED_EXIT)
+    if report.failed:
+        raise typer.Exit(FAILED_FILES_EXIT)
+
+
+@contextmanager
+def _stop_on_ctrl_c() -> Iterator[threading.Event]:
+    """The first Ctrl-C (or SIGTERM) asks the ingest to stop at its next batch boundary; a
+    second one interrupts at once."""
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        err_console.print("stopping at the next batch boundary (Ctrl-C again to abort)")
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _ingest_discovered(db: Path | None, json: bool) -> None:

@@ -25,7 +25,10 @@ import ctypes
 import multiprocessing
 import os
 import re
+import signal
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
@@ -87,9 +90,38 @@ def default_jobs() -> int:
 _worker: dict[str, Any] = {}
 
 
-def _init_worker(redactor: Redactor, spool: str | None = None) -> None:
+def _init_worker(redactor: Redactor, spool: str | None = None, parent: int | None = None) -> None:
     _worker["redactor"], _worker["spool"] = redactor, spool
+    _die_with_parent(parent)
+    # Ctrl-C reaches the whole process group: the parent stops at a batch boundary and
+    # ends the pool; a worker interrupted mid-unit would only print a traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _keep_freed_memory()
+
+
+def _die_with_parent(parent: int | None) -> None:
+    """A worker is killed when the ingest that started it dies, even by SIGKILL (Linux's
+    PR_SET_PDEATHSIG; elsewhere a thread that watches the parent's pid)."""
+    if parent is None:
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+            if os.getppid() != parent:  # the parent died before the request took hold
+                os._exit(1)
+            return
+    except (OSError, AttributeError):
+        pass
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
 
 
 def _keep_freed_memory() -> None:
@@ -246,9 +278,11 @@ def ingest_parallel(
     max_bytes: int | None,
     jobs: int,
     on_file: Callable[[FileReport], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> list[FileReport]:
     plans = [plan_file(store, path, forced) for path in files]
     reports: list[FileReport] = []
+    stopping = stop.is_set if stop is not None else lambda: False
 
     def done(report: FileReport) -> None:
         reports.append(report)
@@ -258,7 +292,12 @@ def ingest_parallel(
     to_read = sum(p.to_read for p in plans if isinstance(p, FilePlan))
     if to_read < PARALLEL_MIN_BYTES:
         for plan in plans:
-            done(plan if isinstance(plan, FileReport) else ingest_planned(store, plan, redactor))
+            if stopping():
+                break
+            if isinstance(plan, FileReport):
+                done(plan)
+            else:
+                done(ingest_planned(store, plan, redactor, stop=stop))
         return reports
     context = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else None
@@ -268,28 +307,44 @@ def ingest_parallel(
             prefix="agentaudit-ingest-", ignore_cleanup_errors=True
         ) as spool,
         ProcessPoolExecutor(
-            jobs, context, initializer=_init_worker, initargs=(redactor, spool)
+            jobs, context, initializer=_init_worker, initargs=(redactor, spool, os.getpid())
         ) as pool,
         _one_thread(store),
     ):
-        state = _Appender(store, redactor, max_bytes, done)
+        state = _Appender(store, redactor, max_bytes, done, stop)
         window: list[_Unit | FileReport] = []
         for item in _units(plans, pool, max_bytes, state.broken_files):
+            if stopping():
+                break
             window.append(item)
             # keep the pool busy while this process appends, with at most 2 * jobs in memory
             while (
                 len({id(u.future) for u in window if isinstance(u, _Unit) and u.future}) > 2 * jobs
             ):
                 state.take(window.pop(0))
-        while window:
+        while window and not stopping():
             unit = window.pop(0)
             if isinstance(unit, _Unit) and unit.future is not None and not unit.future.done():
                 # the last units are still being read: append what is here meanwhile, so
                 # less is left to append once the workers are done
                 state.flush()
             state.take(unit)
+        if stopping():  # what is appended stays; files not finished are read next run
+            pool.shutdown(wait=False, cancel_futures=True)
         store.con.execute("RESET threads")  # the workers are done: every core for the last append
         state.flush()
+    if stopping():
+        finished = {r.path for r in reports}
+        for plan in plans:
+            if isinstance(plan, FilePlan) and str(plan.path) not in finished:
+                reports.append(
+                    FileReport(
+                        str(plan.path),
+                        plan.collector.name,
+                        status="interrupted",
+                        detail="not read to its end: read again next run",
+                    )
+                )
     return reports
 
 
@@ -413,8 +468,10 @@ class _Appender:
         redactor: Redactor,
         max_bytes: int | None,
         done: Callable[[FileReport], None],
+        stop: threading.Event | None = None,
     ) -> None:
         self.store, self.redactor, self.max_bytes, self.done = store, redactor, max_bytes, done
+        self.stop = stop
         self.broken_files: set[str] = set()
         self.report: FileReport | None = None
         self.seq_base = 0
@@ -503,7 +560,7 @@ class _Appender:
     def _read_serially(self, plan: FilePlan, partial: FileReport) -> None:
         """The whole file again in this process; rows from its clean chunks count once."""
         self.flush()
-        again = ingest_planned(self.store, plan, self.redactor, self.max_bytes)
+        again = ingest_planned(self.store, plan, self.redactor, self.max_bytes, self.stop)
         again.duplicate -= partial.ingested
         again.ingested += partial.ingested
         self.done(again)

@@ -77,33 +77,39 @@ DAMAGED_TAIL_BYTES = 4096
 
 def _inflate(compressed: BinaryIO, out: BinaryIO) -> tuple[str, int] | None:
     """Inflate every gzip member into `out`; (reason, compressed offset) where it broke.
-    Zero padding after the last member is ignored, as gzip itself does."""
+    Output is taken `INFLATE_STEP` bytes at a time, so corruption costs at most that much of
+    what came before it. Zero padding after the last member is ignored, as gzip does."""
     compressed.seek(0)
-    position, pending, member_done = 0, b"", False
+    position, member_done = 0, False
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    data = b""
     while True:
-        data = pending or compressed.read(1 << 20)
-        pending = b""
         if not data:
-            break
+            data = compressed.read(1 << 20)
+            if not data:
+                break
         if member_done and not data.strip(b"\x00"):
             position += len(data)
+            data = b""
             continue
+        before = len(data)
         try:
-            out.write(inflater.decompress(data))
+            out.write(inflater.decompress(data, INFLATE_STEP))
         except zlib.error as exc:
             return f"corrupt gzip data ({exc}); the records before it are kept", position
+        data = inflater.unconsumed_tail
         member_done = inflater.eof
         if member_done:
-            pending = inflater.unused_data  # a next member (concatenated gzip) or padding
-            position += len(data) - len(pending)
+            data = inflater.unused_data  # a next member (concatenated gzip) or padding
             inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        else:
-            position += len(data)
+        position += before - len(data)
     if not member_done:
         out.write(inflater.flush())
         return "truncated gzip file: the records before the cut are kept", position
     return None
+
+
+INFLATE_STEP = 4096
 
 
 def _document_or_lines(
