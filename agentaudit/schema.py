@@ -119,18 +119,23 @@ QUARANTINE_SCHEMA = pa.schema(
 )
 
 
+def _encoded(text: str) -> bytes:
+    """UTF-8, undecodable bytes (surrogate escapes) back as they were; a lone UTF-16 surrogate
+    (a cut emoji in JSON) as its 3 bytes, so it is an id, not a crash."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
 def stable_id(*parts: str | bytes | int | None) -> str:
     """A short deterministic id (sha256, 32 hex chars) over the given parts."""
     # one buffer, one update: the digest of each part followed by 0x1f, as ever (ids are stable)
     if len(parts) == 2 and type(parts[0]) is str and type(parts[1]) is str:  # the usual call
-        data = f"{parts[0]}\x1f{parts[1]}\x1f".encode("utf-8", "surrogateescape")
+        data = _encoded(f"{parts[0]}\x1f{parts[1]}\x1f")
         return hashlib.sha256(data).hexdigest()[:32]
     encoded = [
-        b"\x00none"
-        if part is None
-        else part
-        if isinstance(part, bytes)
-        else str(part).encode("utf-8", "surrogateescape")
+        b"\x00none" if part is None else part if isinstance(part, bytes) else _encoded(str(part))
         for part in parts
     ]
     return hashlib.sha256(b"\x1f".join(encoded) + b"\x1f").hexdigest()[:32]

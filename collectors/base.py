@@ -195,6 +195,8 @@ def decode_json_line(line: Line) -> tuple[list[Any], str | None]:
         if recovered:
             return recovered, None
         return [], f"invalid JSON: {exc.msg} at column {exc.colno}"
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        return [], f"invalid JSON: {str(exc)[:200]}"
 
 
 _FIRST_KEY = re.compile(r'\{\s*"([^"\\]{1,64})"\s*:')

@@ -12,14 +12,13 @@ Attribute values may be typed (`intValue` as number or string) or pre-stringifie
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from agentaudit.collectors.agents._shared import exit_code_in, json_records, tool_columns
-from agentaudit.collectors.base import Collector, OtlpInterest, Output, SourceInput
+from agentaudit.collectors.base import Collector, OtlpInterest, Output, SourceInput, loads_json
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json, stable_id
 
 PREFIX = "claude_code."
@@ -49,11 +48,11 @@ class ClaudeCodeOtel(Collector):
             if not isinstance(request, dict) or not isinstance(request.get("resourceLogs"), list):
                 yield Quarantined("not an OTLP logs request", line.data, line.number, line.offset)
                 continue
-            for resource_logs in request["resourceLogs"]:
-                resource = attributes((resource_logs.get("resource") or {}).get("attributes"))
-                for scope_logs in resource_logs.get("scopeLogs") or []:
-                    scope = scope_logs.get("scope") or {}
-                    for record in scope_logs.get("logRecords") or []:
+            for resource_logs in _objects(request["resourceLogs"]):
+                resource = attributes(_object(resource_logs.get("resource")).get("attributes"))
+                for scope_logs in _objects(resource_logs.get("scopeLogs")):
+                    scope = _object(scope_logs.get("scope"))
+                    for record in _objects(scope_logs.get("logRecords")):
                         event = self._event(
                             resource, scope, record, src.path, line.number, line.offset
                         )
@@ -170,18 +169,27 @@ def value_of(value: Any) -> Any:
     if "boolValue" in value:
         return value["boolValue"]
     if "arrayValue" in value:
-        return [value_of(v) for v in (value["arrayValue"] or {}).get("values") or []]
+        return [value_of(v) for v in _objects(_object(value["arrayValue"]).get("values"))]
     if "kvlistValue" in value:
-        return attributes((value["kvlistValue"] or {}).get("values"))
+        return attributes(_object(value["kvlistValue"]).get("values"))
     if "bytesValue" in value:
         return value["bytesValue"]
     return None
 
 
+def _objects(value: Any) -> list[dict[str, Any]]:
+    """The objects of a JSON list (a sender's wrong types are skipped, not a crash)."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def attributes(items: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for item in items or []:
-        if isinstance(item, dict) and "key" in item:
+    for item in _objects(items):
+        if "key" in item:
             out[str(item["key"])] = value_of(item.get("value"))
     return out
 
@@ -209,7 +217,7 @@ def _json_object(value: Any) -> dict[str, Any]:
         return value
     if isinstance(value, str) and value.startswith("{"):
         try:
-            parsed = json.loads(value)
+            parsed = loads_json(value)
         except ValueError:
             return {}
         return parsed if isinstance(parsed, dict) else {}

@@ -10,7 +10,6 @@ the checkpointed offset); or one pretty-printed record. Panther's rule-test wrap
 
 from __future__ import annotations
 
-import json
 import re
 import tempfile
 import zlib
@@ -134,7 +133,7 @@ def _document_or_lines(
     stream.seek(0)
     first_line = stream.readline()
     try:
-        json.loads(first_line)
+        loads_json(first_line)
     except ValueError:
         if peek.startswith(b"{"):  # one pretty-printed document
             yield from _whole(src, list_keys)

@@ -7,12 +7,11 @@ acted is read from the free-form `context` JSON.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from agentaudit.collectors.base import Collector, Output, SourceInput
+from agentaudit.collectors.base import Collector, Output, SourceInput, loads_json
 from agentaudit.enrich.environments import mapped_env, normalize_env_name
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json
 
@@ -32,8 +31,8 @@ class RailwayAuditLog(Collector):
     def collect(self, src: SourceInput) -> Iterator[Output]:
         data = src.read_all()
         try:
-            pages = [json.loads(data)]
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            pages = [loads_json(data)]
+        except ValueError:
             pages = None
         if pages is None:  # one response a line
             yield from self._lines(data, src.path)
@@ -48,8 +47,8 @@ class RailwayAuditLog(Collector):
         for number, raw in enumerate(data.split(b"\n"), start=1):
             if raw.strip():
                 try:
-                    page = json.loads(raw)
-                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                    page = loads_json(raw)
+                except ValueError as exc:
                     yield Quarantined(f"invalid JSON: {exc}", raw, number, offset)
                 else:
                     yield from self._page(page, line=number, offset=offset, index=number, path=path)

@@ -27,6 +27,7 @@ from agentaudit.schema import Quarantined, new_event, raw_json, text_column
 _SQLITE = b"SQLite format 3\x00"
 _AGENT_KIND = 2
 _USER_KIND = 1
+_MIN_NS, _MAX_NS = 0, 253_402_300_799 * 10**9  # 1970 to 9999-12-31: what a datetime holds
 _COLUMNS = (
     "id",
     "timestamp",
@@ -74,6 +75,8 @@ class AtuinHistory(Collector):
     def _event(self, row: dict[str, Any], rowid: int, path: str) -> Output:
         if not row.get("id") or not isinstance(row.get("timestamp"), int):
             return Quarantined("row without id or timestamp", raw_json(row).encode(), rowid, None)
+        if not _MIN_NS <= row["timestamp"] <= _MAX_NS:
+            return Quarantined("timestamp out of range", raw_json(row).encode(), rowid, None)
         command = _text(row.get("command"))
         host, _, user = (_text(row.get("hostname")) or "").partition(":")
         exit_code = row.get("exit")

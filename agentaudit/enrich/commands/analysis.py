@@ -43,7 +43,8 @@ from agentaudit.enrich.commands.programs import (
 from agentaudit.enrich.commands.programs.base import Analyser, Context
 
 MAX_DEPTH = 5
-MAX_ANALYSED_CHARS = 16_384  # of one command line (a 400 KB line took 12.5 s whole)
+MAX_ANALYSED_CHARS = 8192  # of one command line's head and tail (a 400 KB line took 12.5 s)
+MAX_SIMPLE_COMMANDS = 1000  # per script: each costs ~1 ms in the packs, `$(` x 8192 took 5 s
 _PROGRAMS: dict[str, Analyser] = {
     **fs.PROGRAMS,
     **git.PROGRAMS,
@@ -93,6 +94,8 @@ def analyze_command(
     `MAX_ANALYSED_CHARS` only its head and its tail of that size are analysed (the analysis
     is not linear in the length): the result is marked unparsed and says so, never safe."""
     cwd = cwd.rstrip("/") or "/" if cwd else None
+    # bash drops NUL bytes from a command line; the grammar's error recovery is slow on them
+    command = command.replace("\x00", "")
     cut = len(command) > MAX_ANALYSED_CHARS
     try:
         findings, programs, unparsed = _analyze_script(command[:MAX_ANALYSED_CHARS], 0, cwd, home)
@@ -139,6 +142,8 @@ def _analyze_script(
                 argv = argv[1:]
             if argv:
                 commands = [*commands, SimpleCommand(argv, depth=depth)]
+    too_many = len(commands) > MAX_SIMPLE_COMMANDS
+    commands = commands[:MAX_SIMPLE_COMMANDS]
     findings: list[Finding] = []
     programs: list[str] = []
     canonical: list[SimpleCommand] = []
@@ -157,7 +162,7 @@ def _analyze_script(
     if parsed.has_error:
         findings += inline.api_calls(script, None, ctx)  # SDK calls typed as a command
         findings = [_raised(f) for f in findings]
-    return _dedup(findings), list(dict.fromkeys(programs)), parsed.has_error
+    return _dedup(findings), list(dict.fromkeys(programs)), parsed.has_error or too_many
 
 
 def analyse_simple(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
