@@ -87,6 +87,11 @@ class _Pending:
             yield from self.flush()
             yield record, offset
             return
+        leading, end = _leading_record(piece)
+        if leading is not _BAD:  # an intact record, then the damage (the next one's marker)
+            yield from self.flush()
+            yield leading, offset
+            piece, offset = piece[end:], offset + end
         self.pieces.append((piece, offset))
         if len(self.pieces) == 1:
             return
@@ -122,6 +127,17 @@ def _parse(piece: bytes) -> Any:
         return _BAD
     stray = text[end:].encode().strip(_JUNK)
     return value if isinstance(value, dict) and len(stray) <= 4 else _BAD
+
+
+def _leading_record(piece: bytes) -> tuple[Any, int]:
+    """The whole record a piece starts with and the byte where it ends, or (_BAD, 0)."""
+    try:
+        text = piece.decode("utf-8", "surrogateescape")  # damage after the record may be any
+        value, end = json.JSONDecoder().raw_decode(text)
+    except (ValueError, RecursionError):
+        return _BAD, 0
+    size = len(text[:end].encode("utf-8", "surrogateescape"))
+    return (value, size) if isinstance(value, dict) else (_BAD, 0)
 
 
 def _quarantined(piece: bytes, offset: int) -> Quarantined:

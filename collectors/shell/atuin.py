@@ -27,6 +27,7 @@ from agentaudit.schema import Quarantined, new_event, raw_json, text_column
 _SQLITE = b"SQLite format 3\x00"
 _AGENT_KIND = 2
 _USER_KIND = 1
+_DAMAGED = {"damaged_file": True}
 _MIN_NS, _MAX_NS = 0, 253_402_300_799 * 10**9  # 1970 to 9999-12-31: what a datetime holds
 _COLUMNS = (
     "id",
@@ -70,7 +71,8 @@ class AtuinHistory(Collector):
                     values = dict(zip(columns, map(_text_or_value, row[1:]), strict=True))
                     yield self._event(values, row[0], src.path)
         except sqlite3.Error as exc:
-            yield Quarantined(f"unreadable SQLite database: {exc}", b"", None, 0)
+            # the whole file is damaged, not one row: ingest reports it (exit 1)
+            yield Quarantined(f"unreadable SQLite database: {exc}", b"", None, 0, _DAMAGED)
 
     def _event(self, row: dict[str, Any], rowid: int, path: str) -> Output:
         if not row.get("id") or not isinstance(row.get("timestamp"), int):
