@@ -4,7 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench fuzz clean
+FUZZ_INPUTS ?= 100000
+FUZZ_JOBS ?= 2
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +27,10 @@ format: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# bounded fuzzing campaign outside the unit suite (tests/fuzzing; a slice runs in `make test`)
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzzing --per-collector $(FUZZ_INPUTS) --jobs $(FUZZ_JOBS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -38,6 +38,8 @@ class PowerShellTranscript(Collector):
             if _START in data.lower():
                 in_header, header = True, {}
                 continue
+            if in_header and _PROMPT.match(data):
+                in_header = False  # a damaged closing row of stars must not hide the commands
             if in_header:
                 if data.startswith(b"*****"):
                     in_header = not header  # the first row of stars opens, the next closes

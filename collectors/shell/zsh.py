@@ -16,7 +16,7 @@ from typing import Any
 from agentaudit.collectors.base import Collector, Line, Output, SourceInput
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json, text_column
 
-_HEADER = re.compile(rb"^:\s*(-?\d+):(-?\d+);")
+_HEADER = re.compile(rb"^:\s*(-?\d{1,20}):(-?\d{1,20});")  # bounded: int() refuses 4300 digits
 _META = 0x83
 
 

@@ -12,7 +12,7 @@ from agentaudit.collectors import all_collectors
 from tests.fuzzing.run import ANALYSER, Tally, run_task
 from tests.fuzzing.seeds import all_seeds
 
-CHUNK = 5000
+CHUNK = 1000
 
 
 def main(argv: list[str] | None = None) -> int:

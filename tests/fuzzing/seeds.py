@@ -15,6 +15,7 @@ import gzip
 import json
 import os
 import random
+import tempfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -60,7 +61,23 @@ def all_seeds() -> dict[str, tuple[Seed, ...]]:
     found["railway.audit"] += _railway_pages()
     found["cursor.transcript"] += _cursor_transcripts(roots)
     found["codex.session_json"] += _codex_session_documents(found["codex.rollout"])
-    return {name: tuple(seeds) for name, seeds in found.items()}
+    return {name: tuple(s for s in seeds if _yields(name, s)) for name, seeds in found.items()}
+
+
+def _yields(collector_name: str, seed: Seed) -> bool:
+    """Whether the collector makes anything of the intact sample (an OTLP request of another
+    agent is no sample of Claude Code's logs)."""
+    from agentaudit.collectors import get_collector
+    from agentaudit.collectors.base import SourceInput
+
+    data = gzip.compress(seed.data, mtime=0) if seed.gzip else seed.data
+    suffix = ".gz" if seed.gzip else ""
+    with tempfile.TemporaryDirectory(prefix="agentaudit-seed-") as work:
+        path = Path(work) / (seed.name + suffix)
+        path.write_bytes(data)
+        with path.open("rb") as stream:
+            source = SourceInput(str(path), stream)
+            return any(True for _ in get_collector(collector_name).collect(source))
 
 
 def _windows(path: Path, data: bytes) -> list[Seed]:
