@@ -165,3 +165,46 @@ def test_ctrl_c_stops_at_a_batch_boundary_and_the_rerun_resumes(tmp_path):
     with Store.open(db, read_only=True) as store:
         assert store.count("events") == 150_000
         assert store.rows("SELECT count(DISTINCT event_id) AS n FROM events")[0]["n"] == 150_000
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
+def test_the_workers_of_a_sigkilled_parallel_ingest_die_with_it(tmp_path):
+    logs = tmp_path / "trail"
+    logs.mkdir()
+    for part in range(4):
+        lines = [json.dumps(r) for r in _cloudtrail_records(25_000, part * 25_000)]
+        (logs / f"part{part}.jsonl").write_text("\n".join(lines) + "\n")
+    run = _cli("ingest", "--db", str(tmp_path / "s.duckdb"), "--jobs", "2", str(logs))
+    deadline = time.monotonic() + 240
+    workers: set[int] = set()
+    while len(workers) < 2 and run.poll() is None and time.monotonic() < deadline:
+        workers = _children(run.pid)
+        time.sleep(0.05)
+    if run.poll() is not None:
+        pytest.skip("the ingest finished before its workers were seen (a very fast machine)")
+    run.kill()
+    run.wait(30)
+    deadline = time.monotonic() + 30
+    while workers and time.monotonic() < deadline:
+        workers = {w for w in workers if Path(f"/proc/{w}").exists() and not _zombie(w)}
+        time.sleep(0.1)
+    assert not workers, f"workers left alive after their parent was killed: {workers}"
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return False
