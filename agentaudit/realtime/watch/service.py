@@ -94,6 +94,7 @@ class Watcher:
             "quarantined": 0,
             "findings": 0,
             "alerts_delivered": 0,
+            "failing_files": {},  # path -> why its last read failed
             "last_pass_at": None,
         }
         self._detect_since: datetime | None = None
@@ -412,6 +413,7 @@ class Watcher:
         self._progress.update(
             {Path(f.path): f.ingested + f.duplicate + f.quarantined for f in report.files}
         )
+        self._note_failures(report)
         for f in report.files:  # learnt once per file, from what it stored
             if f.ingested and Path(f.path) not in self._has_sessions:
                 rows = self.store.con.execute(
@@ -420,6 +422,16 @@ class Watcher:
                 ).fetchall()
                 self._has_sessions[Path(f.path)] = bool(rows[0][0])
         return report.ingested
+
+    def _note_failures(self, report: IngestReport) -> None:
+        """A file whose last read failed (unreadable, damaged) is named on /healthz until it
+        is read whole again: the loop goes on, but a damaged audit log must not look fine."""
+        failing = self.state["failing_files"]
+        for f in report.files:
+            if f.failed:
+                failing[f.path] = f"{f.status}: {f.detail}"
+            elif f.status == "read":
+                failing.pop(f.path, None)
 
     def _pending(self) -> bool:
         """Something was ingested, or held back to settle, since the last detection."""
