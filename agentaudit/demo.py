@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
-from rich.panel import Panel
 
 from agentaudit.analyst import render
 from agentaudit.analyst.render_steps import steps_table
@@ -21,6 +19,7 @@ from agentaudit.pipeline import PipelineResult, run_pipeline
 from agentaudit.receiver import LocalReceiver
 from agentaudit.scenarios import scenario_files
 from agentaudit.store import Store
+from agentaudit.terminal import evidence, make_console
 
 SCENARIO = "pocketos"
 
@@ -38,15 +37,15 @@ class DemoResult:
 
 def run_demo(workdir: Path | None = None, console: Console | None = None) -> DemoResult:
     started = time.perf_counter()
-    console = console or Console()
+    console = console or make_console()
     workdir = workdir or Path(tempfile.mkdtemp(prefix="agentaudit-demo-"))
     db_path = workdir / "agentaudit.duckdb"
     export_path = workdir / "findings.ocsf.ndjson"
     redactor = Redactor(load_or_create_key(workdir / "fingerprint.key"))
-    console.rule("[bold]agentaudit demo: PocketOS, April 2026[/]")
-    console.print(f"Fresh store: {db_path}")
+    console.rule(evidence("agentaudit demo: PocketOS, April 2026", "bold"))
+    console.print(evidence(f"Fresh store: {db_path}"))
     with LocalReceiver() as receiver, Store.open(db_path) as store:
-        console.print(f"Alert receiver listening on http://127.0.0.1:{receiver.port}/alerts\n")
+        console.print(evidence(f"Alert receiver on http://127.0.0.1:{receiver.port}/alerts\n"))
         result = run_pipeline(
             store,
             scenario_files(SCENARIO),
@@ -58,14 +57,15 @@ def run_demo(workdir: Path | None = None, console: Console | None = None) -> Dem
         console.print(render.findings_table(result.detect.findings))
         for item in receiver.received:
             body = item["body"]
-            console.print(
-                Panel(
-                    f"[bold]{escape(body['title'])}[/]\n\n{escape(body['message'])}",
-                    title=f"receiver got POST {item['path']} (type {body.get('type')})",
-                    border_style="red",
-                )
-            )
-        console.print(f"OCSF 1.8.0 export: {result.exported} Detection Findings -> {export_path}\n")
+            # a rule, not a panel: the message is evidence, shown whole on its own lines
+            where = f"receiver got POST {item['path']} (type {body.get('type')})"
+            console.rule(evidence(where, "red"), style="red")
+            console.print(evidence(body["title"], "bold"))
+            console.print(evidence(body["message"]))
+            console.print()
+        console.print(
+            evidence(f"OCSF 1.8.0 export: {result.exported} Detection Findings -> {export_path}\n")
+        )
         alert = result.alerts[0] if result.alerts else None
         timeline = incident_timeline(store, alert["alert_id"]) if alert else []
         title = f"Incident timeline (session {alert['session_id'] if alert else '-'})"
@@ -74,7 +74,9 @@ def run_demo(workdir: Path | None = None, console: Console | None = None) -> Dem
         received = list(receiver.received)
     seconds = time.perf_counter() - started
     console.print(
-        f"\nDone in {seconds:.2f} s. Explore: agentaudit query --db {db_path} "
-        '"SELECT source, count(*) FROM events GROUP BY ALL"'
+        evidence(
+            f"\nDone in {seconds:.2f} s. Explore: agentaudit query --db {db_path} "
+            '"SELECT source, count(*) FROM events GROUP BY ALL"'
+        )
     )
     return DemoResult(workdir, db_path, export_path, result, received, timeline, seconds)

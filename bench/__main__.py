@@ -14,6 +14,7 @@ BENCHMARKS = [
     "bench.command_labelled",
     "bench.sigma_rules",
     "bench.hook_latency",
+    "bench.cli_startup",
     "bench.transcript_ingest",
     "bench.export_formats",
     "bench.cloudtrail_ingest",

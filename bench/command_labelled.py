@@ -104,10 +104,12 @@ def main() -> None:
     development = [r for i, r in enumerate(labelled) if i % 5 != 4]
     held_out = [r for i, r in enumerate(labelled) if i % 5 == 4]
     own = load(DATA / "own.jsonl") if (DATA / "own.jsonl").exists() else []
+    blind = load(DATA / "lead-blind.jsonl") if (DATA / "lead-blind.jsonl").exists() else []
     table, wrong_rows, classes = [], [], {}
     for name, rows in (("labelled, development rows", development),
                        ("labelled, held-out rows (every 5th)", held_out),
-                       ("labelled, all rows", labelled), ("own rows (tests/data/commands/own.jsonl)", own)):  # fmt: skip
+                       ("labelled, all rows", labelled), ("own rows (tests/data/commands/own.jsonl)", own),
+                       ("lead's rows (tests/data/commands/lead-blind.jsonl)", blind)):  # fmt: skip
         if not rows:
             continue
         ours, regex, by_class, wrong = score(rows)
@@ -134,6 +136,19 @@ written from the programs' documentation by another engineer; its every 5th row 
 out of development and scored only at the end. `own.jsonl` rows were written from
 documentation after the analyser and scored once, not tuned to. Baseline: the naive keyword
 regex of the peers reference (§1.1), on the same rows.
+
+**The lead's rows** (`lead-blind.jsonl`, 125 commands of a busy agent session written from the
+programs' documentation on 2026-12-07 and scored once before any change): recall **0.897** at
+FPR **0.119** (52 TP, 6 FN, 8 FP, 59 TN). The misses were classes, fixed as classes: secret
+manager reads and minted keys were not credential access (`aws secretsmanager
+get-secret-value`, `vault kv get`, `kubectl get secret -o jsonpath`, `aws iam
+create-access-key`), credentials piped into `ssh host 'cat > f'` were not a sink, `find . -name
+'*.pyc' -delete` was high, `sqlite3 test.db` was not a test database, and `grep aws_db_instance`
+was a secret search. Ten rows stay apart by policy (their `why` says so: `npm publish`, `git
+stash drop`, `git branch -D`, `docker system prune`, `docker compose down -v`, `docker rm -f`,
+and three secret-store reads, now classed `credential_access` but rated low so that the peers'
+corpora, which label them safe, keep their scores); `find . -name '*.pyc' -delete` is now
+medium, not high (the peers flag it).
 
 **First scores, before their misses were looked at** (2026-12-07, the analyser as developed on
 the development rows only): held-out rows recall **0.922** at FPR **0.029** (59 TP, 5 FN, 2 FP,

@@ -6,7 +6,7 @@ The store: generated normal sessions (`agentaudit.model.synthetic`) up to N even
 scenario replay, linked as `agentaudit detect` links them. Each side runs in its own process on
 the same store (read only: findings are not stored). Timed: `run_rules` on the whole store,
 and on a watch-sized window (the last W events, shadowing `events` with a TEMP view as
-`agentaudit.watch.incremental` does). Loading the pack (YAML, JSON Schema, pySigma) is timed
+`agentaudit.detect.window` does). Loading the pack (YAML, JSON Schema, pySigma) is timed
 apart: the detector caches it per process while the rule files are unchanged.
 """
 
@@ -57,7 +57,8 @@ def _timed(fn, repeat: int) -> tuple[float, object]:
 
 
 def side(db: Path, strategy: str, window: int, repeat: int) -> dict:
-    from agentaudit.detect.sigma.engine import OneScan, load_rules, run_rules
+    from agentaudit.detect.sigma.loader import load_rules
+    from agentaudit.detect.sigma.run import OneScan, run_rules
     from agentaudit.store import Store
 
     one_scan = strategy == "one_scan"
@@ -127,7 +128,7 @@ def main() -> None:
 
 `python -m bench.sigma_rules --events {args.events} --window {args.window} --repeat {args.repeat}`:
 a store of {built["events"]:,} events ({built["sessions"]:,} generated normal sessions and the
-scenario replays, linked). Each side runs `agentaudit.sigma.engine.run_rules` over the built-in
+scenario replays, linked). Each side runs `agentaudit.detect.sigma.run.run_rules` over the built-in
 pack in its own process (per rule: `one_scan=False`, each rule converted and run as its own
 query, the engine before this change; one scan: `OneScan`) (median of {args.repeat} runs; the window median of at least 5), on the
 whole store and on the last {args.window:,} events shadowing `events` through a TEMP view as

@@ -36,7 +36,7 @@ def db_path() -> Path:
 @contextmanager
 def store():
     with Store.open(db_path(), read_only=True) as opened:
-        yield opened
+        yield opened.sandbox()
 
 
 def with_store(fn: Callable[[Store], T]) -> T:

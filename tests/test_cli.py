@@ -47,3 +47,19 @@ def test_errors_are_clear(tmp_path):
     assert "no agentaudit store" in result.output
     result = runner.invoke(app, ["ingest", str(tmp_path / "missing")])
     assert result.exit_code == 2
+
+
+def test_detect_fail_on_gates_ci_only_when_asked(tmp_path):
+    db = str(tmp_path / "s.duckdb")
+    files = [str(p) for p in scenario_files("pocketos")]
+    run("ingest", *files, "--db", db, "--json")
+    report = json.loads(run("detect", "--db", db, "--json"))  # findings alone never fail
+    critical = sum(f["severity"] == "critical" for f in report["findings"])
+    assert critical > 0
+    gated = runner.invoke(app, ["detect", "--fail-on", "critical", "--db", db, "--json"])
+    assert gated.exit_code == 3, gated.output
+    assert json.loads(gated.stdout)["failing_findings"] == critical
+    words = runner.invoke(app, ["detect", "--fail-on", "high", "--db", db])
+    assert words.exit_code == 3 and "findings at high or above" in words.output
+    bad = runner.invoke(app, ["detect", "--fail-on", "severe", "--db", db])
+    assert bad.exit_code == 2 and "--fail-on must be one of" in bad.output

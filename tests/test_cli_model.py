@@ -44,7 +44,7 @@ def test_train_then_detect_scores_new_windows(tmp_path):
     detected = json.loads(run("detect", "--db", db, "--json", env={"AGENTAUDIT_MODEL": model}))
     assert "model-isolation-forest" in {f["rule_id"] for f in detected["findings"]}
     assert detected["refused"] == []
-    info = json.loads(run("model", "info", "--model", model))
+    info = json.loads(run("model", "info", "--model", model, "--json"))
     assert info["contamination"] == forest.DEFAULT_CONTAMINATION and "baseline_programs" not in info
 
 

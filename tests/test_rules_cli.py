@@ -55,6 +55,38 @@ def test_rules_convert_to_duckdb_sql_and_unknown_target():
     assert "no pySigma backend 'nosuchsiem'" in missing.output
 
 
+def test_piped_rules_convert_is_the_compiled_sql_unwrapped():
+    """Piped output (CliRunner is not a terminal) is each query byte for byte, never wrapped
+    at 80 columns, so every one still parses."""
+    import duckdb
+    from sigma.correlations import SigmaCorrelationRule
+
+    from agentaudit.detect.sigma.detector import configured_rule_dirs
+    from agentaudit.detect.sigma.loader import load_rules
+    from agentaudit.detect.sigma.run import RuleCompiler
+
+    compiler = RuleCompiler()
+    expected = [
+        f"-- {rule.title}\n"
+        + (
+            compiler.correlation_query(rule)
+            if isinstance(rule, SigmaCorrelationRule)
+            else compiler.base_query(rule)
+        ).strip()
+        for rule in load_rules(configured_rule_dirs()).rules
+    ]
+    result = runner.invoke(app, ["rules", "convert"])
+    assert result.exit_code == 0, result.output
+    blocks = result.stdout.strip().split("\n\n-- ")
+    assert ["-- " + b if i else b for i, b in enumerate(blocks)] == expected
+    assert any(len(line) > 80 for line in result.stdout.splitlines())  # long lines kept whole
+    con = duckdb.connect()
+    for block in expected:
+        assert len(con.extract_statements(block.split("\n", 1)[1])) == 1
+    as_json = json.loads(runner.invoke(app, ["rules", "convert", "--json"]).stdout)
+    assert [f"-- {q['title']}\n{q['query']}" for q in as_json] == expected
+
+
 def test_eval_commands_on_a_labeled_file(tmp_path):
     corpus = tmp_path / "mine.jsonl"
     rows = [

@@ -1,5 +1,5 @@
-"""Incremental detection in-process: however the writes fall into passes, watch records what
-a one-shot `detect` of the final files records, each finding exactly once."""
+"""Windowed detection in-process (what `watch` runs): however the writes fall into passes,
+the one driver records what a one-shot `detect` of the final files records, each once."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
-from agentaudit.detect.driver import run_detection
+from agentaudit.detect.driver import builtin_detectors, run_detection
+from agentaudit.detect.window import Window
 from agentaudit.ingest import ingest_paths
-from agentaudit.realtime.watch.incremental import detect_recent
 from agentaudit.realtime.watch.replay import pocketos_records, write_record
 from agentaudit.store import Store, now
 
@@ -29,8 +29,8 @@ def one_shot(tmp_path, logs) -> list[dict]:
 def test_passes_of_any_size_record_each_finding_once(tmp_path, chunk):
     """The service's loop, pass by pass: ingest a chunk, detect over it and its window; a
     sessionless line waits for its agent call (settling) and comes back in the next passes
-    until it is linked. The pass that sees the refused CLI delete before its refusal arrives, and later
-    passes that see more of the same session, must not add a second finding."""
+    until it is linked. The pass that sees the refused CLI delete before its refusal arrives,
+    and later passes that see more of the same session, must not add a second finding."""
     logs = tmp_path / "logs"
     logs.mkdir()
     records = pocketos_records()
@@ -43,15 +43,14 @@ def test_passes_of_any_size_record_each_finding_once(tmp_path, chunk):
                 write_record(logs, record)
             began = now()
             ingest_paths(store, [logs], record_run=False)
-            result = detect_recent(
-                store, began, held_since=held, window_seconds=600, settle_seconds=60
-            )
-            recorded += result.new_findings
+            window = Window(began, held_since=held, seconds=600, settle_seconds=60)
+            result = run_detection(store, window=window)
+            recorded += result.new
             updated |= set(result.updated)
             held = result.unsettled_since
         # the last lines have settled (the service's timer): detected on their own if unlinked
-        result = detect_recent(store, None, held_since=held, window_seconds=600, settle_seconds=0)
-        recorded += result.new_findings
+        result = run_detection(store, window=Window(None, held_since=held, settle_seconds=0))
+        recorded += result.new
         stored = store.rows("SELECT rule_id, session_id, severity, title, event_ids FROM findings")
     assert len({f["finding_id"] for f in recorded}) == len(recorded) == len(stored)
     assert keys(stored) == keys(one_shot(tmp_path, logs))
@@ -62,48 +61,42 @@ def test_passes_of_any_size_record_each_finding_once(tmp_path, chunk):
         assert updated
 
 
-def test_a_page_first_and_a_postponed_sigma_pass_record_what_one_shot_detect_records(tmp_path):
+def test_a_page_comes_before_the_sigma_pack_and_the_findings_are_one_shots(tmp_path):
     """The service's page-first order: the built-in detectors' high or critical findings are
-    handed over (paged) before the Sigma pack runs; when newer lines wait, the Sigma pack's
-    pass is postponed and the batch is detected again by the next pass. However the passes
-    fall, the findings are one-shot detection's, each recorded once."""
-    from agentaudit.detect.driver import builtin_detectors
-    from agentaudit.detect.sigma.detector import SigmaRules
-
+    recorded and handed over (paged) before the Sigma pack runs, whose findings are recorded
+    right after. However the passes fall, the findings are one-shot detection's, each once."""
     logs = tmp_path / "logs"
     logs.mkdir()
     records = pocketos_records()
     detectors = builtin_detectors()
-    sigma = [d for d in detectors if isinstance(d, SigmaRules)]
     paged: list[list[str]] = []
     recorded: list[dict] = []
-    postponed = 0
-    held = since = None
+    held = None
     with Store.open(tmp_path / "watch.duckdb") as store:
+
+        def page(new: list[dict]) -> None:
+            # the page reads the store's own tables: the findings are there already
+            ids = [f["finding_id"] for f in new]
+            stored = store.rows(
+                "SELECT rule_id FROM findings WHERE finding_id IN (SELECT unnest(?::VARCHAR[]))",
+                [ids],
+            )
+            assert len(stored) == len(ids)
+            paged.append([f["rule_id"] for f in new])
+
         for start in range(0, len(records), 3):
             for record in records[start : start + 3]:
                 write_record(logs, record)
-            since = since or now()
+            began = now()
             ingest_paths(store, [logs], record_run=False)
-            result = detect_recent(
-                store, since, held_since=held, window_seconds=600, settle_seconds=60,
-                detectors=detectors, deferred=sigma,
-                on_urgent=lambda new: paged.append([f["rule_id"] for f in new]),
-                postpone=lambda: True,  # newer lines always wait here
-            )  # fmt: skip
-            recorded += result.new_findings
+            window = Window(began, held_since=held, seconds=600, settle_seconds=60)
+            result = run_detection(store, detectors, window=window, on_urgent=page)
+            recorded += result.new
             held = result.unsettled_since
-            if result.postponed:
-                postponed += 1  # `since` stays: the batch comes again
-            else:
-                since = None
-        result = detect_recent(
-            store, since, held_since=held, window_seconds=600, settle_seconds=0,
-            detectors=detectors, deferred=sigma,
-        )  # fmt: skip
-        recorded += result.new_findings
+        result = run_detection(store, detectors, window=Window(None, held, settle_seconds=0))
+        recorded += result.new
         stored = store.rows("SELECT rule_id, session_id, severity, title FROM findings")
-    assert postponed >= 1 and paged
+    assert paged
     # the first page names the built-in detectors' findings only: the Sigma pack came after
     assert paged[0] and not any(r.startswith("sigma:") for r in paged[0])
     assert len({f["finding_id"] for f in recorded}) == len(recorded) == len(stored)

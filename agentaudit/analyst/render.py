@@ -1,16 +1,19 @@
-"""Rich renderings shared by the CLI and the demo."""
+"""Rich renderings shared by the CLI and the demo (store text through `agentaudit.terminal`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-from rich.markup import escape
-from rich.table import Table
+from rich.text import Text
 
-from agentaudit.ingest import IngestReport
+from agentaudit.terminal import Column, FitTable, evidence, styled
 
-_SEVERITY_STYLE = {
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from agentaudit.ingest import IngestReport
+
+SEVERITY_STYLE = {
     "critical": "bold red",
     "high": "red",
     "medium": "yellow",
@@ -19,13 +22,22 @@ _SEVERITY_STYLE = {
 }
 
 
-def ingest_table(report: IngestReport) -> Table:
-    table = Table(title="Ingest", title_justify="left")
-    for column in ("file", "source", "ingested", "duplicate", "quarantined", "status"):
-        table.add_column(
-            column,
-            justify="right" if column in ("ingested", "duplicate", "quarantined") else "left",
-        )
+def severity(value: str) -> Text:
+    return evidence(value, SEVERITY_STYLE.get(value, ""))
+
+
+def ingest_table(report: IngestReport) -> FitTable:
+    table = FitTable(
+        [
+            Column("file", shrink_first=True),
+            Column("source", whole=True),
+            Column("ingested", whole=True, justify="right"),
+            Column("duplicate", whole=True, justify="right"),
+            Column("quarantined", whole=True, justify="right"),
+            Column("status"),
+        ],
+        title="Ingest",
+    )
     for f in report.files:
         table.add_row(
             f.path.rsplit("/", 1)[-1],
@@ -38,7 +50,7 @@ def ingest_table(report: IngestReport) -> Table:
             else f.detail or f.status,
         )
     table.add_row(
-        "[bold]total[/]",
+        styled(("total", "bold")),
         "",
         str(report.ingested),
         str(report.duplicate),
@@ -48,26 +60,37 @@ def ingest_table(report: IngestReport) -> Table:
     return table
 
 
-def findings_table(findings: list[dict[str, Any]]) -> Table:
-    table = Table(title=f"Findings ({len(findings)})", title_justify="left")
-    for column in ("severity", "rule", "title", "first seen (UTC)", "events"):
-        table.add_column(column, ratio=2 if column == "title" else None)
+def findings_table(findings: list[dict[str, Any]]) -> FitTable:
+    table = FitTable(
+        [
+            Column("severity", whole=True),
+            Column("rule", whole=True),
+            Column("title", shrink_first=True),
+            Column("first seen (UTC)", whole=True, optional=True),
+            Column("events", whole=True, justify="right", optional=True),
+        ],
+        title=f"Findings ({len(findings)})",
+    )
     for f in findings:
-        style = _SEVERITY_STYLE.get(f["severity"], "")
         table.add_row(
-            f"[{style}]{f['severity']}[/]",
+            severity(f["severity"]),
             f["rule_id"],
-            escape(f["title"]),
-            f["first_seen"].strftime("%H:%M:%S.%f")[:-3],
+            f["title"],
+            f["first_seen"].strftime("%H:%M:%S.%f")[:-3] if f.get("first_seen") else "-",
             str(len(f["event_ids"])),
         )
     return table
 
 
-def arrow_table(result: pa.Table, title: str | None = None, limit: int = 200) -> Table:
-    table = Table(title=title, title_justify="left")
-    for name in result.column_names:
-        table.add_column(name, overflow="fold")
+def is_id_column(name: str) -> bool:
+    """Query columns shown whole: ids (event_id, alert_id, ...) and ids lists' names."""
+    return name == "id" or name.endswith("_id")
+
+
+def arrow_table(result: pa.Table, title: str | None = None, limit: int = 200) -> FitTable:
+    table = FitTable(
+        [Column(name, whole=is_id_column(name)) for name in result.column_names], title=title
+    )
     for row in result.slice(0, limit).to_pylist():
         table.add_row(*("" if v is None else str(v) for v in row.values()))
     if result.num_rows > limit:

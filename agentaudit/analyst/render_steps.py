@@ -2,67 +2,85 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from agentaudit.analyst.incidents import Incident
-from agentaudit.analyst.render import findings_table
+from agentaudit.analyst.render import SEVERITY_STYLE, findings_table, severity
 from agentaudit.analyst.timeline_render import gap_sentence
-from agentaudit.analyst.timeline_steps import TimelineReport, row_note
+from agentaudit.terminal import Column, FitTable, evidence, stacked, styled
 
-_SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
+if TYPE_CHECKING:
+    from agentaudit.analyst.incidents import Incident
+    from agentaudit.analyst.timeline_steps import Step, TimelineReport
+
+
+def _env_style(env: str) -> str:
+    return "bold red" if env == "production" else "cyan"
+
+
+def step_cell(step: Step) -> Text:
+    """What the step did (red when destructive), its outcome and environment, its detail and
+    the other records of the same call, dimmed."""
+    from agentaudit.analyst.timeline_steps import row_note
+
+    what = evidence(step.what, "bold red" if step.destructive else "")
+    if step.status in ("failure", "denied"):
+        what.append(" (refused)" if step.status == "failure" else " (denied)", style="yellow")
+    if step.target_env not in (None, "unknown"):
+        what.append(f" [{step.target_env}]", style=_env_style(step.target_env))
+    cell = [what]
+    if step.detail and step.detail != step.what:
+        cell.append(evidence(step.detail, "dim"))
+    cell += [styled(("  ", "dim"), (row_note(row), "dim")) for row in step.rows[1:]]
+    return stacked(cell)
 
 
 def steps_table(report: TimelineReport) -> Group:
-    table = Table(title=report.title, title_justify="left")
-    table.add_column("T+ ms", justify="right", no_wrap=True)
-    table.add_column("sources", no_wrap=True)
-    table.add_column("step", overflow="fold", ratio=3)
-    table.add_column("fires", overflow="fold", ratio=1)
+    table = FitTable(
+        [
+            Column("T+ ms", whole=True, justify="right"),
+            Column("sources", whole=True),
+            Column("step", shrink_first=True),
+            Column("fires", whole=True, optional=True),
+        ],
+        title=report.title,
+    )
     for step in report.steps:
-        what = escape(step.what)
-        if step.status == "failure":
-            what += " [yellow](refused)[/]"
-        elif step.status == "denied":
-            what += " [yellow](denied)[/]"
-        if step.destructive:
-            what = f"[bold red]{what}[/]"
-        if step.target_env not in (None, "unknown"):
-            what += f" [{'bold red' if step.target_env == 'production' else 'cyan'}]"
-            what += f"\\[{step.target_env}][/]"
-        lines = [what]
-        if step.detail and step.detail != step.what:
-            lines.append(f"[dim]{escape(step.detail)}[/]")
-        lines += [f"[dim]  {escape(row_note(row))}[/]" for row in step.rows[1:]]
         table.add_row(
             f"{step.offset_ms:,}",
-            "\n".join(step.sources),
-            "\n".join(lines),
-            f"[bold red]{escape(chr(10).join(step.fired))}[/]" if step.fired else "",
+            stacked(step.sources),
+            step_cell(step),
+            stacked(evidence(rule, "bold red") for rule in step.fired),
         )
     start = report.start.isoformat(timespec="milliseconds") if report.start else "-"
-    summary = Text(f"T+0 = {start} UTC. {gap_sentence(report)}")
-    return Group(table, summary)
+    return Group(table, evidence(f"T+0 = {start} UTC. {gap_sentence(report)}"))
 
 
-def incidents_table(rows: list[dict[str, Any]]) -> Table:
-    table = Table(title=f"Incidents ({len(rows)})", title_justify="left")
-    for column in ("id", "severity", "status", "started (UTC)", "duration", "findings", "title"):
-        table.add_column(column, overflow="fold", ratio=3 if column == "title" else None)
+def incidents_table(rows: list[dict[str, Any]]) -> FitTable:
+    table = FitTable(
+        [
+            Column("id", whole=True),
+            Column("severity", whole=True),
+            Column("status", whole=True),
+            Column("started (UTC)", whole=True),
+            Column("duration", whole=True, justify="right", optional=True),
+            Column("findings", whole=True, justify="right", optional=True),
+            Column("title", shrink_first=True),
+        ],
+        title=f"Incidents ({len(rows)})",
+    )
     for row in rows:
-        style = _SEVERITY_STYLE.get(row["severity"], "")
         table.add_row(
-            row["incident_id"][:12],
-            f"[{style}]{row['severity']}[/]" if style else row["severity"],
+            row["incident_id"][:12],  # the prefix every command accepts
+            severity(row["severity"]),
             row["status"],
             row["started"].strftime("%Y-%m-%d %H:%M:%S") if row["started"] else "-",
             f"{(row['duration_ms'] or 0) / 1000:,.1f} s",
             str(row["findings"]),
-            escape(row["title"]),
+            row["title"],
         )
     return table
 
@@ -72,23 +90,26 @@ def _session_label(session_id: str) -> str:
 
 
 def incident_view(incident: Incident) -> Group:
-    style = _SEVERITY_STYLE.get(incident.severity, "")
+    """The incident's head as label/value lines (values wrap at spaces; ids stay on one
+    line), then its findings."""
+    style = SEVERITY_STYLE.get(incident.severity, "")
     head = Table.grid(padding=(0, 2))
-    head.add_column(style="bold")
-    head.add_column()
-    head.add_row("incident", incident.incident_id)
-    head.add_row("title", f"[{style}]{escape(incident.title)}[/]")
-    head.add_row("status", f"{incident.status} ({incident.severity})")
+    head.add_column(style="bold", no_wrap=True)
+    head.add_column(overflow="ellipsis")
+    head.add_row("incident", evidence(incident.incident_id))
+    head.add_row("title", evidence(incident.title, style))
+    head.add_row("status", evidence(f"{incident.status} ({incident.severity})"))
     if incident.started and incident.ended:
-        head.add_row(
-            "window",
+        window = styled(
             f"{incident.started.isoformat(timespec='milliseconds')} → "
-            f"{incident.ended.isoformat(timespec='milliseconds')} "
-            f"([bold]{incident.duration_ms:,} ms[/])",
+            f"{incident.ended.isoformat(timespec='milliseconds')} (",
+            (f"{incident.duration_ms:,} ms", "bold"),
+            ")",
         )
     else:  # findings on untimed history lines (bash without timestamps)
-        head.add_row("window", "unknown (untimed events)")
-    head.add_row("sessions", "\n".join(map(_session_label, incident.sessions)) or "-")
+        window = evidence("unknown (untimed events)")
+    head.add_row("window", window)
+    head.add_row("sessions", stacked(map(_session_label, incident.sessions)) or evidence("-"))
     first = incident.first_destructive
     if first:
         when = "at an unknown time"
@@ -96,23 +117,28 @@ def incident_view(incident: Incident) -> Group:
             when = f"at T+{round((first['time'] - incident.started).total_seconds() * 1000):,} ms"
         head.add_row(
             "first destructive call",
-            f"[bold red]{escape(first['operation'] or '')}[/] {when} "
-            f"on {escape(first['target'] or '-')} ({first['status']})",
+            styled(
+                (first["operation"] or "", "bold red"),
+                f" {when} on {first['target'] or '-'} ({first['status']})",
+            ),
         )
     radius = [
-        f"[{'bold red' if env == 'production' else 'cyan'}]{env}[/]: "
-        + ", ".join(
-            f"{escape(t['target'])} ({', '.join(t['operations'])}"
-            f"{'; provider confirmed' if t['provider_confirmed'] else ''})"
-            for t in targets
+        styled(
+            (env, _env_style(env)),
+            ": "
+            + ", ".join(
+                f"{t['target']} ({', '.join(t['operations'])}"
+                f"{'; provider confirmed' if t['provider_confirmed'] else ''})"
+                for t in targets
+            ),
         )
         for env, targets in incident.blast_radius.items()
     ]
-    head.add_row("blast radius", "\n".join(radius) or "nothing destroyed")
+    head.add_row("blast radius", stacked(radius) if radius else evidence("nothing destroyed"))
     creds = [
         f"{c['fingerprint']}: seen in {', '.join(c['seen_in'] or ['-'])}; "
         f"used by {', '.join(c['used_by'] or ['-'])}"
         for c in incident.credentials
     ]
-    head.add_row("credentials", escape("\n".join(creds)) or "none seen")
+    head.add_row("credentials", stacked(creds) if creds else evidence("none seen"))
     return Group(head, findings_table(incident.findings))

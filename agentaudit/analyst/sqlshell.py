@@ -7,15 +7,16 @@ Statements are split by DuckDB's own parser (`extract_statements`), not by hand.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 
 import duckdb
 from rich.console import Console
-from rich.markup import escape
 
 from agentaudit.analyst import render
 from agentaudit.store import Store
 from agentaudit.store.views import VIEWS
+from agentaudit.terminal import evidence, styled
 
 HELP = """Statements end with ';'. Dot-commands:
   .tables   tables and views in the store
@@ -27,25 +28,41 @@ PROMPT = "agentaudit> "
 CONTINUE = "       ...> "
 
 
-def run_sql(store: Store, text: str, console: Console, limit: int = 200) -> int:
-    """Run every statement in `text`, printing each result; returns how many failed."""
+def run_sql(
+    store: Store, text: str, console: Console, limit: int = 200, as_json: bool = False
+) -> int:
+    """Run every statement in `text`, printing each result; returns how many failed.
+
+    With `as_json`, one JSON object per statement (JSON Lines): {"rows": [...]} or
+    {"error": "..."}; every row, no limit."""
+
+    def error(exc: duckdb.Error) -> None:
+        message = str(exc).splitlines()[0]
+        if as_json:
+            console.file.write(json.dumps({"error": message}) + "\n")
+        else:
+            console.print(styled(("error: ", "red"), message))
+
     try:
         statements = store.con.extract_statements(text)
     except duckdb.Error as exc:
-        console.print(f"[red]error:[/] {escape(str(exc).splitlines()[0])}")
+        error(exc)
         return 1
     failed = 0
     for statement in statements:
         try:
             relation = store.con.sql(statement.query)
         except duckdb.Error as exc:
-            console.print(f"[red]error:[/] {escape(str(exc).splitlines()[0])}")
+            error(exc)
             failed += 1
             continue
-        if relation is None:  # a statement with no result set (SET, PRAGMA ...)
-            console.print("[dim]ok[/]")
-            continue
-        console.print(render.arrow_table(relation.to_arrow_table(), limit=limit))
+        if as_json:
+            rows = [] if relation is None else relation.to_arrow_table().to_pylist()
+            console.file.write(json.dumps({"rows": rows}, default=str, ensure_ascii=False) + "\n")
+        elif relation is None:  # a statement with no result set (SET, PRAGMA ...)
+            console.print(styled(("ok", "dim")))
+        else:
+            console.print(render.arrow_table(relation.to_arrow_table(), limit=limit))
     return failed
 
 
@@ -61,19 +78,23 @@ def dot_command(store: Store, command: str, console: Console) -> bool:
         )
         for row in rows:
             kind = "view" if "VIEW" in row["type"] else "table"
-            console.print(f"{row['name']:<24} [dim]{kind}[/]")
+            console.print(styled(f"{row['name']:<24} ", (kind, "dim")))
     elif name == ".views":
         for view in VIEWS:
-            console.print(f"[bold]{view.name}[/]: {escape(view.description)}")
+            console.print(styled((view.name, "bold"), f": {view.description}"))
     else:
-        console.print(HELP)
+        console.print(evidence(HELP))
     return True
 
 
 def repl(store: Store, console: Console, read_line: Callable[[str], str] = input) -> None:
     """The interactive loop: `read_line(prompt)` raises EOFError at the end of input."""
     console.print(
-        "agentaudit SQL over the store (read-only). Try: [bold]SELECT * FROM incidents;[/] or .help"
+        styled(
+            "agentaudit SQL over the store (read-only). Try: ",
+            ("SELECT * FROM incidents;", "bold"),
+            " or .help",
+        )
     )
     buffer: list[str] = []
     while True:
@@ -95,7 +116,7 @@ def repl(store: Store, console: Console, read_line: Callable[[str], str] = input
             buffer.clear()
 
 
-def run_script(store: Store, lines: Iterable[str], console: Console) -> int:
+def run_script(store: Store, lines: Iterable[str], console: Console, as_json: bool = False) -> int:
     """Non-interactive: dot-commands on their own line, SQL in between; returns failures."""
     failed = 0
     chunk: list[str] = []
@@ -106,8 +127,8 @@ def run_script(store: Store, lines: Iterable[str], console: Console) -> int:
             continue
         chunk.append(line)
         if line.rstrip().endswith(";"):
-            failed += run_sql(store, "".join(chunk), console)
+            failed += run_sql(store, "".join(chunk), console, as_json=as_json)
             chunk.clear()
     if "".join(chunk).strip():
-        failed += run_sql(store, "".join(chunk), console)
+        failed += run_sql(store, "".join(chunk), console, as_json=as_json)
     return failed

@@ -1,7 +1,9 @@
 """The `agentaudit` command: a thin typer layer over library functions.
 
 Each module in this package registers its commands with `register(app)`; adding a command
-group is adding a module.
+group is adding a module. Command modules import only typer, rich and `cli.common` at the
+top: `--help`, `--version` and `hook` must not load the store, the model or the rule engine
+(tests/test_cli_startup.py checks it); each command imports what it needs when it runs.
 """
 
 from __future__ import annotations
@@ -9,19 +11,44 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
+import sys
 from typing import Annotated
 
 import typer
 
-from agentaudit.cli import common
-from agentaudit.store import StoreError, lock
+from agentaudit.cli import common, errors
+from agentaudit.cli.common import EXIT_USAGE, err_console
+from agentaudit.terminal import styled
+
+LOCK_TIMEOUT_ENV = "AGENTAUDIT_LOCK_TIMEOUT"  # agentaudit.store.lock.TIMEOUT_ENV, not imported here
 
 app = typer.Typer(
     name="agentaudit",
     help="Audit logs and alerts for AI coding agents on real infrastructure.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    epilog="Exit codes: 0 ok, 1 the command reports a failure, 2 bad usage, input or "
+    "configuration, 3 `detect --fail-on` found findings at that severity.",
 )
+
+
+def version_text() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    def of(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    python = ".".join(map(str, sys.version_info[:3]))
+    return f"agentaudit {of('agentaudit')} (duckdb {of('duckdb')}, Python {python})"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(version_text() + "\n")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -31,17 +58,27 @@ def _options(
         float | None,
         typer.Option(
             help="Seconds to wait while another process holds the store "
-            f"(default 60; also ${lock.TIMEOUT_ENV}).",
+            f"(default 60; also ${LOCK_TIMEOUT_ENV}).",
             show_default=False,
         ),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_show_version,
+            is_eager=True,
+            help="Print the version (and DuckDB's) and exit.",
+        ),
+    ] = False,
 ) -> None:
-    lock.process_label = f"agentaudit {ctx.invoked_subcommand}"  # named in the holder file
+    # named in the store's lock holder file when the command opens the store
+    common.command_label = f"agentaudit {ctx.invoked_subcommand}"
     if lock_timeout is not None:
-        os.environ[lock.TIMEOUT_ENV] = str(lock_timeout)  # read by every Store.open in here
+        os.environ[LOCK_TIMEOUT_ENV] = str(lock_timeout)  # read by every Store.open in here
 
 
-_NOT_COMMANDS = {"common"}
+_NOT_COMMANDS = {"common", "errors"}
 for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
     if _info.name not in _NOT_COMMANDS:
         importlib.import_module(f"{__name__}.{_info.name}").register(app)
@@ -50,6 +87,9 @@ for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
 def main() -> None:
     try:
         app()
-    except StoreError as exc:  # a store opened outside `open_store` (watch, serve): one line
-        common.err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise SystemExit(2) from None
+    except Exception as exc:
+        message = None if errors.debugging() else errors.describe(exc)
+        if message is None:
+            raise  # a bug: its traceback (typer's) is what to report
+        err_console.print(styled(("error: ", "red"), message))
+        sys.exit(EXIT_USAGE)

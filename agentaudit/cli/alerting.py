@@ -5,25 +5,25 @@ from __future__ import annotations
 import getpass
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import duckdb
 import typer
 
-from agentaudit.alert.config import AlertingConfig, from_urls, load_config, parse_duration
-from agentaudit.alert.delivery.outbox import deliver_due
-from agentaudit.alert.delivery.testsend import send_test
-from agentaudit.alert.engine import acknowledge, evaluate
-from agentaudit.alert.silences import add_silence, expire_silence, list_silences
 from agentaudit.cli.common import (
+    EXIT_FAILED,
     DbOption,
     JsonOption,
-    console,
     err_console,
+    example,
     fail,
     open_store,
     print_json,
+    say,
 )
+from agentaudit.terminal import styled
+
+if TYPE_CHECKING:
+    from agentaudit.alert.config import AlertingConfig
 
 ConfigOption = Annotated[
     Path | None,
@@ -44,6 +44,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _config(path: Path | None) -> AlertingConfig:
+    from agentaudit.alert.config import from_urls, load_config
+
     try:
         config = load_config(path)
     except (FileNotFoundError, ValueError) as exc:
@@ -52,7 +54,10 @@ def _config(path: Path | None) -> AlertingConfig:
     return config or from_urls([])
 
 
-@alert_app.command("run")
+@alert_app.command(
+    "run",
+    epilog=example("agentaudit alert run", "agentaudit alert run --every 30 --config alerting.yml"),
+)
 def alert_run(
     config: ConfigOption = None,
     db: DbOption = None,
@@ -62,6 +67,11 @@ def alert_run(
     json: JsonOption = False,
 ) -> None:
     """Evaluate alert groups (timers, silences, inhibition, resolve) and deliver what is due."""
+    import duckdb
+
+    from agentaudit.alert.delivery.outbox import deliver_due
+    from agentaudit.alert.engine import evaluate
+
     cfg = _config(config)
     while True:
         try:
@@ -75,7 +85,9 @@ def alert_run(
         except duckdb.IOException as exc:  # another agentaudit process holds the store
             if not every:
                 raise
-            err_console.print(f"[yellow]store busy, retrying in {every:g} s:[/] {exc}")
+            err_console.print(
+                styled((f"store busy, retrying in {every:g} s: ", "yellow"), str(exc))
+            )
             time.sleep(every)
             continue
         summary = {
@@ -89,19 +101,26 @@ def alert_run(
         if json:
             print_json(summary)
         else:
-            console.print(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in summary.items()))
+            say(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in summary.items()))
             if any(r["status"] in ("failed", "dead") for r in waiting):
                 err_console.print(
-                    "[red]some notifications were refused or gave up:[/] agentaudit alert outbox"
+                    styled(
+                        ("some notifications were refused or gave up: ", "red"),
+                        "agentaudit alert outbox",
+                    )
                 )
         if not every:
             return
         time.sleep(every)
 
 
-@alert_app.command("deliver")
+@alert_app.command(
+    "deliver", epilog=example("agentaudit alert deliver", "agentaudit alert deliver --json")
+)
 def alert_deliver(config: ConfigOption = None, db: DbOption = None, json: JsonOption = False):
     """Send the outbox rows that are due (retries included)."""
+    from agentaudit.alert.delivery.outbox import deliver_due
+
     cfg = _config(config)
     with open_store(db) as store:
         attempts = deliver_due(store, cfg)
@@ -110,13 +129,11 @@ def alert_deliver(config: ConfigOption = None, db: DbOption = None, json: JsonOp
         return
     for a in attempts:
         state = "ok" if a["ok"] else f"failed ({a['detail']})"
-        console.print(
-            f"{a['alert_id'][:12]} {a['action']:<8} {a['target']} attempt {a['attempt']}: {state}"
-        )
-    console.print(f"{sum(a['ok'] for a in attempts)}/{len(attempts)} delivered")
+        say(f"{a['alert_id'][:12]} {a['action']:<8} {a['target']} attempt {a['attempt']}: {state}")
+    say(f"{sum(a['ok'] for a in attempts)}/{len(attempts)} delivered")
 
 
-@alert_app.command("list")
+@alert_app.command("list", epilog=example("agentaudit alert list", "agentaudit alert list --json"))
 def alert_list(db: DbOption = None, json: JsonOption = False) -> None:
     """Alert groups with their state."""
     with open_store(db, read_only=True) as store:
@@ -130,17 +147,23 @@ def alert_list(db: DbOption = None, json: JsonOption = False) -> None:
         return
     for r in rows:
         ack = f" ack by {r['acknowledged_by']}" if r["acknowledged_by"] else ""
-        console.print(f"{r['alert_id']} {r['status']:<9} {r['severity']:<8} {r['title']}{ack}")
+        say(f"{r['alert_id']} {r['status']:<9} {r['severity']:<8} {r['title']}{ack}")
 
 
-@alert_app.command("ack")
+@alert_app.command(
+    "ack", epilog=example("agentaudit alert ack 2ea4881e", "agentaudit alert ack 2ea4 --by alice")
+)
 def alert_ack(
     alert_id: Annotated[str, typer.Argument(help="Alert id (a unique prefix is enough).")],
     by: Annotated[str | None, typer.Option(help="Who acknowledges (default: your login).")] = None,
     config: ConfigOption = None,
     db: DbOption = None,
+    json: JsonOption = False,
 ) -> None:
     """Acknowledge an alert: no more repeats; PagerDuty receivers get `acknowledge`."""
+    from agentaudit.alert.delivery.outbox import deliver_due
+    from agentaudit.alert.engine import acknowledge
+
     cfg = _config(config)
     with open_store(db) as store:
         try:
@@ -148,11 +171,17 @@ def alert_ack(
         except KeyError as exc:
             fail(str(exc.args[0]))
             return
-        deliver_due(store, cfg)
-    console.print(f"acknowledged {alert['alert_id']} by {alert['acknowledged_by']}")
+        attempts = deliver_due(store, cfg)
+    if json:
+        print_json({"alert_id": alert["alert_id"], "acknowledged_by": alert["acknowledged_by"],
+                    "deliveries": attempts})  # fmt: skip
+    else:
+        say(f"acknowledged {alert['alert_id']} by {alert['acknowledged_by']}")
 
 
-@alert_app.command("outbox")
+@alert_app.command(
+    "outbox", epilog=example("agentaudit alert outbox", "agentaudit alert outbox --attempts --json")
+)
 def alert_outbox(
     db: DbOption = None,
     attempts: Annotated[bool, typer.Option(help="List every delivery attempt.")] = False,
@@ -174,10 +203,12 @@ def alert_outbox(
         print_json(rows)
         return
     for r in rows:
-        console.print("  ".join(str(v) for v in r.values()))
+        say("  ".join(str(v) for v in r.values()))
 
 
-@alert_app.command("test")
+@alert_app.command(
+    "test", epilog=example("agentaudit alert test --route default --config alerting.yml")
+)
 def alert_test(
     route: Annotated[str, typer.Option(help="Route name from the alerting config.")],
     config: ConfigOption = None,
@@ -185,6 +216,8 @@ def alert_test(
     json: JsonOption = False,
 ) -> None:
     """Send a test notification through a route's receiver (apprise targets and PagerDuty)."""
+    from agentaudit.alert.delivery.testsend import send_test
+
     cfg = _config(config)
     with open_store(db) as store:
         try:
@@ -196,12 +229,18 @@ def alert_test(
         print_json(results)
     else:
         for r in results:
-            console.print(f"{r['target']} {r['action']}: {'ok' if r['ok'] else r['detail']}")
+            say(f"{r['target']} {r['action']}: {'ok' if r['ok'] else r['detail']}")
     if not all(r["ok"] for r in results):
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
-@silence_app.command("add")
+@silence_app.command(
+    "add",
+    epilog=example(
+        "agentaudit silence add --match rule_id=destructive-burst --for 2h --comment 'migration'",
+        "agentaudit silence add --match 'host=~ci-.*' --for 30m --comment 'CI rebuild' --json",
+    ),
+)
 def silence_add(
     match: Annotated[
         list[str], typer.Option("--match", help="Matcher: name=value, !=, =~ or !~ (repeatable).")
@@ -213,6 +252,9 @@ def silence_add(
     json: JsonOption = False,
 ) -> None:
     """Mute alerts whose labels match every matcher, from now for the given duration."""
+    from agentaudit.alert.config import parse_duration
+    from agentaudit.alert.silences import add_silence
+
     with open_store(db) as store:
         try:
             silence = add_silence(
@@ -228,16 +270,19 @@ def silence_add(
     if json:
         print_json(silence.as_dict(silence.created_at))
     else:
-        console.print(f"silence {silence.silence_id} until {silence.ends_at.isoformat()}")
+        say(f"silence {silence.silence_id} until {silence.ends_at.isoformat()}")
 
 
-@silence_app.command("list")
+@silence_app.command(
+    "list", epilog=example("agentaudit silence list", "agentaudit silence list --all --json")
+)
 def silence_list(
     all_: Annotated[bool, typer.Option("--all", help="Include expired silences.")] = False,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
     """Active and pending silences (with --all, expired ones too)."""
+    from agentaudit.alert.silences import list_silences
     from agentaudit.store import now
 
     with open_store(db, read_only=True) as store:
@@ -246,22 +291,28 @@ def silence_list(
         print_json(rows)
         return
     for r in rows:
-        console.print(
+        say(
             f"{r['id']} {r['state']:<8} {' '.join(r['matchers'])} until {r['ends_at']} "
             f"by {r['created_by']}: {r['comment']}"
         )
 
 
-@silence_app.command("expire")
+@silence_app.command("expire", epilog=example("agentaudit silence expire 7c1f0e"))
 def silence_expire(
     silence_id: Annotated[str, typer.Argument(help="Silence id (a unique prefix is enough).")],
     db: DbOption = None,
+    json: JsonOption = False,
 ) -> None:
     """End a silence now."""
+    from agentaudit.alert.silences import expire_silence
+
     with open_store(db) as store:
         try:
             silence = expire_silence(store, silence_id)
         except KeyError as exc:
             fail(str(exc.args[0]))
             return
-    console.print(f"silence {silence.silence_id} expired at {silence.ends_at.isoformat()}")
+    if json:
+        print_json({"id": silence.silence_id, "ends_at": silence.ends_at.isoformat()})
+    else:
+        say(f"silence {silence.silence_id} expired at {silence.ends_at.isoformat()}")

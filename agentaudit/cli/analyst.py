@@ -11,17 +11,19 @@ from typing import Annotated
 
 import typer
 
-from agentaudit.analyst import render_steps
-from agentaudit.analyst.hints import empty_store_hint
-from agentaudit.analyst.incidents import IncidentNotFound, get_incident, list_incidents
-from agentaudit.analyst.sqlshell import repl, run_script
-from agentaudit.analyst.timeline_render import to_html, to_markdown
-from agentaudit.analyst.timeline_steps import report_for
-from agentaudit.cli.common import DbOption, JsonOption, console, fail, open_store, print_json
-from agentaudit.schema import parse_time
-from agentaudit.store.views import VIEWS
+from agentaudit.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    example,
+    fail,
+    open_store,
+    print_json,
+    say,
+)
 
 incidents_app = typer.Typer(help="Incidents (alert groups): list them, or show one whole.")
+DASHBOARD_TOKEN_ENV = "AGENTAUDIT_DASHBOARD_TOKEN"
 
 
 class Format(StrEnum):
@@ -32,11 +34,28 @@ class Format(StrEnum):
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(timeline)
+    app.command(
+        epilog=example(
+            "agentaudit timeline --incident 2ea4881e",
+            "agentaudit timeline --session 8f1d2c3b-5a6e-4f70-9b1c-2d3e4f5a6b7c -f markdown",
+            "agentaudit timeline --from 2026-04-24T19:00Z --to 2026-04-24T20:00Z --host ci-7",
+        )
+    )(timeline)
     app.add_typer(incidents_app, name="incidents")
-    app.command()(views)
-    app.command()(sql)
-    app.command()(dashboard)
+    app.command(epilog=example("agentaudit views", "agentaudit views --json"))(views)
+    app.command(
+        epilog=example(
+            "agentaudit sql",
+            "echo 'SELECT * FROM incidents;' | agentaudit sql --json",
+        )
+    )(sql)
+    app.command(
+        epilog=example(
+            "agentaudit dashboard",
+            "AGENTAUDIT_DASHBOARD_TOKEN=$(openssl rand -hex 16) "
+            "agentaudit dashboard --address 0.0.0.0",
+        )
+    )(dashboard)
 
 
 def timeline(
@@ -53,6 +72,13 @@ def timeline(
     json: JsonOption = False,
 ) -> None:
     """One ordered timeline across agent, shell and provider sources, T+ in ms, as steps."""
+    from agentaudit.analyst import render_steps
+    from agentaudit.analyst.hints import empty_store_hint
+    from agentaudit.analyst.incidents import IncidentNotFound
+    from agentaudit.analyst.timeline_render import to_html, to_markdown
+    from agentaudit.analyst.timeline_steps import report_for
+    from agentaudit.schema import parse_time
+
     if json:
         format = Format.json
     if not (incident or session or (start and end)):
@@ -91,26 +117,33 @@ def timeline(
         if out is None:
             console.print(render_steps.steps_table(report))
             return
-        from rich.console import Console
+        from agentaudit.terminal import make_console
 
         with out.open("w", encoding="utf-8") as fh:
-            Console(file=fh, width=140).print(render_steps.steps_table(report))
-        console.print(f"timeline written to {out}")
+            make_console(file=fh, width=140).print(render_steps.steps_table(report))
+        say(f"timeline written to {out}")
         return
     if out is None:
         sys.stdout.write(text)
     else:
         out.write_text(text, encoding="utf-8")
-        console.print(f"{format.value} timeline ({len(report.steps)} steps) written to {out}")
+        say(f"{format.value} timeline ({len(report.steps)} steps) written to {out}")
 
 
-@incidents_app.command("list")
+@incidents_app.command(
+    "list",
+    epilog=example("agentaudit incidents list", "agentaudit incidents list --status firing --json"),
+)
 def incidents_list(
     status: Annotated[str | None, typer.Option(help="Only this status (firing, ...).")] = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
     """Every incident, newest first: severity, status, start, duration, findings."""
+    from agentaudit.analyst import render_steps
+    from agentaudit.analyst.hints import empty_store_hint
+    from agentaudit.analyst.incidents import list_incidents
+
     with open_store(db, read_only=True) as store:
         rows = list_incidents(store, status)
         hint = empty_store_hint(store) if not rows else None
@@ -118,18 +151,25 @@ def incidents_list(
         print_json(rows)
         return
     if hint:
-        console.print(hint)
+        say(hint)
         return
     console.print(render_steps.incidents_table(rows))
 
 
-@incidents_app.command("show")
+@incidents_app.command(
+    "show",
+    epilog=example("agentaudit incidents show 2ea4881e", "agentaudit incidents show 2ea4 --json"),
+)
 def incidents_show(
     incident_id: Annotated[str, typer.Argument(help="Incident id, or an unambiguous prefix.")],
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
     """One incident: duration, first destructive call, blast radius, credentials, sessions."""
+    from agentaudit.analyst import render_steps
+    from agentaudit.analyst.hints import empty_store_hint
+    from agentaudit.analyst.incidents import IncidentNotFound, get_incident
+
     with open_store(db, read_only=True) as store:
         hint = empty_store_hint(store)
         if hint:
@@ -146,11 +186,13 @@ def incidents_show(
 
 def views(json: JsonOption = False) -> None:
     """The analyst views in every store (use them in `query`, `sql`, notebooks)."""
+    from agentaudit.store.views import VIEWS
+
     if json:
         print_json([{"name": v.name, "description": v.description} for v in VIEWS])
         return
     for view in VIEWS:
-        console.print(f"[bold]{view.name}[/]: {view.description}")
+        say((view.name, "bold"), f": {view.description}")
 
 
 def sql(
@@ -161,32 +203,56 @@ def sql(
             "--interactive/--script", help="Prompt (default on a terminal) or read stdin."
         ),
     ] = None,
+    json: Annotated[
+        bool,
+        typer.Option("--json", help="Run the SQL on stdin; one JSON object per statement."),
+    ] = False,
 ) -> None:
     """An SQL prompt over the store (read-only). Not on a terminal: runs the SQL on stdin."""
-    interactive = sys.stdin.isatty() if interactive is None else interactive
+    from agentaudit.analyst.sqlshell import repl, run_script
+
+    interactive = (sys.stdin.isatty() and not json) if interactive is None else interactive
+    if interactive and json:
+        fail("--json reads the SQL from stdin: drop --interactive")
     with open_store(db, read_only=True) as store:
+        store.sandbox()
         if interactive:
             with contextlib.suppress(ImportError):
                 import readline  # noqa: F401 - line editing and history for input()
             repl(store, console)
             return
-        failed = run_script(store, sys.stdin, console)
+        failed = run_script(store, sys.stdin, console, as_json=json)
     if failed:
         raise typer.Exit(1)
 
 
 def dashboard(
     db: DbOption = None,
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
-    address: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
+    address: Annotated[
+        str, typer.Option(help="Address to bind (loopback by default; others need --token).")
+    ] = "127.0.0.1",
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar=DASHBOARD_TOKEN_ENV,
+            help="Token a browser must enter before any data is shown (required off loopback).",
+        ),
+    ] = None,
+    json: JsonOption = False,
 ) -> None:
     """Open the read-only Streamlit dashboard over the store (needs the `dashboard` extra)."""
-    try:
-        import streamlit  # noqa: F401
-    except ImportError:
-        fail("the dashboard needs Streamlit: pip install 'agentaudit[dashboard]'")
-    from agentaudit.dashboards import app_path
+    import importlib.util
 
+    from agentaudit.dashboards import app_path, is_loopback
+
+    if importlib.util.find_spec("streamlit") is None:
+        fail("the dashboard needs Streamlit: pip install 'agentaudit[dashboard]'")
+    if not is_loopback(address) and not token:
+        fail(
+            f"refusing to serve the dashboard on {address} without a token "
+            f"(set --token or {DASHBOARD_TOKEN_ENV})"
+        )
     store_path = _store_path(db)
     command = [
         sys.executable, "-m", "streamlit", "run", str(app_path()),
@@ -195,10 +261,18 @@ def dashboard(
         "--client.toolbarMode", "viewer",
         "--", "--db", str(store_path),
     ]  # fmt: skip
-    console.print(f"agentaudit dashboard on http://{address}:{port} (store {store_path})")
+    url = f"http://{address}:{port}"
+    if json:
+        print_json({"url": url, "store": str(store_path), "token_required": bool(token)})
+    else:
+        say(f"agentaudit dashboard on {url} (store {store_path})")
     sys.stdout.flush()
+    env = {**os.environ, "AGENTAUDIT_DB": str(store_path)}
+    env.pop(DASHBOARD_TOKEN_ENV, None)
+    if token:
+        env[DASHBOARD_TOKEN_ENV] = token  # read by dashboards/access.py; not on the command line
     # become the Streamlit server, so signals (Ctrl-C, a test's terminate) reach it directly
-    os.execve(sys.executable, command, {**os.environ, "AGENTAUDIT_DB": str(store_path)})
+    os.execve(sys.executable, command, env)
 
 
 def _store_path(db: Path | None) -> Path:

@@ -8,42 +8,78 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import duckdb
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from agentaudit.analyst import render
 from agentaudit.cli.common import (
+    EXIT_FINDINGS,
     DbOption,
     JsonOption,
     console,
     err_console,
+    example,
     fail,
     open_store,
     print_json,
+    say,
 )
-from agentaudit.collectors import all_collectors
-from agentaudit.ingest import IngestReport, expand_paths, ingest_paths
-from agentaudit.pipeline import detect_and_alert
+
+if TYPE_CHECKING:
+    from agentaudit.ingest import IngestReport
 
 NOTIFY_ENV = "AGENTAUDIT_NOTIFY"
+SEVERITIES = ("info", "low", "medium", "high", "critical")  # agentaudit.schema.SEVERITIES
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(demo)
-    app.command()(ingest)
-    app.command()(detect)
-    app.command()(query)
-    app.command()(sources)
+    app.command(epilog=example("agentaudit demo", "agentaudit demo --json"))(demo)
+    app.command(
+        epilog=example(
+            "agentaudit ingest ~/.claude/projects ~/.zsh_history",
+            "agentaudit ingest cloudtrail/ --source cloudtrail --json",
+            "agentaudit ingest --discover",
+        )
+    )(ingest)
+    app.command(
+        epilog=example(
+            "agentaudit detect",
+            "agentaudit detect --notify 'slack://T000/B000/XXXX'",
+            "agentaudit detect --fail-on high   # CI gate: exit 3 on high or critical findings",
+        )
+    )(detect)
+    app.command(
+        epilog=example(
+            'agentaudit query "SELECT source, count(*) AS n FROM events GROUP BY ALL"',
+            "agentaudit query \"SELECT * FROM findings WHERE severity = 'critical'\" --json",
+        )
+    )(query)
+    app.command(epilog=example("agentaudit sources", "agentaudit sources --json"))(sources)
 
 
-def demo() -> None:
+def demo(json: JsonOption = False) -> None:
     """Replay the April 2026 Railway incident through every stage, in a fresh store."""
-    from agentaudit.demo import run_demo
+    import io
 
-    run_demo(console=console)
+    from agentaudit.demo import run_demo
+    from agentaudit.terminal import make_console
+
+    if not json:
+        run_demo(console=console)
+        return
+    result = run_demo(console=make_console(file=io.StringIO()))
+    print_json(
+        {
+            "store": str(result.db_path),
+            "export": str(result.export_path),
+            "ingest": result.pipeline.ingest.as_dict(),
+            "detect": result.pipeline.detect.as_dict(),
+            "alerts_changed": len(result.pipeline.alerts),
+            "notifications_received": len(result.received),
+            "exported_findings": result.pipeline.exported,
+            "seconds": round(result.seconds, 3),
+        }
+    )
 
 
 def ingest(
@@ -66,6 +102,9 @@ def ingest(
     ] = 0,
 ) -> None:
     """Read files into the store; report ingested / duplicate / quarantined per file."""
+    from agentaudit.collectors import all_collectors
+    from agentaudit.ingest import expand_paths, ingest_paths
+
     if discover:
         _ingest_discovered(db, json)
         if not paths:
@@ -87,6 +126,8 @@ def ingest(
         if json:
             report = ingest_paths(store, files, source=source, jobs=jobs, stop=stop)
         else:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
             with Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
@@ -106,6 +147,8 @@ def ingest(
     if json:
         print_json(report.as_dict())
     else:
+        from agentaudit.analyst import render
+
         console.print(render.ingest_table(report))
     _exit_for(report)
 
@@ -169,23 +212,53 @@ def detect(
             help=f"apprise URL to page (repeatable; also ${NOTIFY_ENV}, comma-separated)."
         ),
     ] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on",
+            metavar="SEVERITY",
+            help="Exit 3 when a finding is at this severity or above "
+            f"({', '.join(SEVERITIES)}); for CI gates. Without it, findings never fail.",
+        ),
+    ] = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
     """Run the detectors over the store, group findings into alerts, deliver new alerts."""
+    from agentaudit.detect.gate import at_or_above
+
+    if fail_on is not None and fail_on.lower() not in SEVERITIES:
+        fail(f"--fail-on must be one of {', '.join(SEVERITIES)} (got {fail_on!r})")
+    from agentaudit.pipeline import detect_and_alert
+
     urls = list(notify or []) + [u for u in os.environ.get(NOTIFY_ENV, "").split(",") if u]
     with open_store(db) as store:
         report, alerts, deliveries = detect_and_alert(store, urls)
+    gated = at_or_above(report.findings, fail_on) if fail_on else []
     if json:
-        print_json({**report.as_dict(), "alerts_changed": len(alerts), "deliveries": deliveries})
-        return
-    console.print(render.findings_table(report.findings))
-    for reason in report.refused:
-        console.print(f"[red]refused:[/] {reason}")
-    console.print(
-        f"{report.findings_new} new findings, {len(alerts)} alerts changed, "
-        f"{sum(d['ok'] for d in deliveries)}/{len(deliveries)} deliveries ok"
-    )
+        print_json(
+            {
+                **report.as_dict(),
+                "alerts_changed": len(alerts),
+                "deliveries": deliveries,
+                **({"fail_on": fail_on.lower(), "failing_findings": len(gated)} if fail_on else {}),
+            }
+        )
+    else:
+        from agentaudit.analyst import render
+
+        console.print(render.findings_table(report.findings))
+        for failure in report.failures:
+            say((f"{failure.kind}: ", "red"), str(failure))
+        say(
+            f"{report.findings_new} new findings, {len(report.updated)} updated, "
+            f"{len(alerts)} alerts changed, "
+            f"{sum(d['ok'] for d in deliveries)}/{len(deliveries)} deliveries ok"
+        )
+        if gated:
+            say((f"{len(gated)} findings at {fail_on.lower()} or above", "bold red"))
+    if gated:
+        raise typer.Exit(EXIT_FINDINGS)
 
 
 def query(
@@ -199,7 +272,10 @@ def query(
     json: JsonOption = False,
 ) -> None:
     """Run SQL over the store and print a table (or JSON)."""
+    import duckdb
+
     with open_store(db, read_only=True) as store:
+        store.sandbox()
         try:
             result = store.query(sql)
         except duckdb.Error as exc:
@@ -207,11 +283,15 @@ def query(
     if json:
         print_json(result.to_pylist())
     else:
+        from agentaudit.analyst import render
+
         console.print(render.arrow_table(result))
 
 
 def sources(json: JsonOption = False) -> None:
     """List the collectors (input formats) agentaudit reads."""
+    from agentaudit.collectors import all_collectors
+
     rows = [
         {"name": c.name, "incremental": c.incremental, "description": c.description}
         for c in all_collectors().values()
@@ -220,4 +300,4 @@ def sources(json: JsonOption = False) -> None:
         print_json(rows)
         return
     for row in rows:
-        console.print(f"[bold]{row['name']:<16}[/] {row['description']}")
+        say((f"{row['name']:<16}", "bold"), f" {row['description']}")

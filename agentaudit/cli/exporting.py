@@ -10,20 +10,28 @@ from typing import Annotated
 import typer
 
 from agentaudit.cli.common import (
+    EXIT_FAILED,
     DbOption,
     JsonOption,
-    console,
     err_console,
+    example,
     fail,
     open_store,
     print_json,
+    say,
 )
-from agentaudit.export.hec import TOKEN_ENV
-from agentaudit.export.stream import FORMATS, WHAT, export_to, parse_since, post_hec
+
+TOKEN_ENV = "AGENTAUDIT_HEC_TOKEN"  # agentaudit.export.hec.TOKEN_ENV, without its imports
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(export)
+    app.command(
+        epilog=example(
+            "agentaudit export --format ocsf --out agentaudit.ocsf.ndjson",
+            "agentaudit export --format ecs --what events --since 7d --no-cursor > events.ndjson",
+            f"{TOKEN_ENV}=... agentaudit export --format hec --hec-url https://splunk:8088",
+        )
+    )(export)
 
 
 def export(
@@ -53,6 +61,8 @@ def export(
     json: JsonOption = False,
 ) -> None:
     """Export activity (OCSF 1007/1001/6003) and Detection Finding lifecycle records (2004)."""
+    from agentaudit.export.stream import FORMATS, WHAT, export_to, parse_since, post_hec
+
     if format not in FORMATS:
         fail(f"unknown format {format!r}; supported: {', '.join(FORMATS)}")
     if what not in WHAT:
@@ -104,7 +114,7 @@ def export(
     elif json:
         print_json(report.as_dict())
     elif out != "-" or hec_url:
-        console.print(
+        say(
             f"{report.written} records ({report.events} activity, {report.findings} findings) "
             f"-> {hec_url or out}" + (f"; cursor {cursor_name!r} saved" if cursor_name else "")
         )
@@ -113,4 +123,7 @@ def export(
             f"{report.written} records" + (f"; cursor {cursor_name!r} saved" if cursor_name else "")
         )
     if report.errors:
-        fail("HEC refused a batch: " + report.errors[-1] + " (cursor kept before it)", code=1)
+        fail(
+            "HEC refused a batch: " + report.errors[-1] + " (cursor kept before it)",
+            code=EXIT_FAILED,
+        )

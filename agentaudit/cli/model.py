@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from agentaudit.cli.common import DbOption, JsonOption, console, fail, open_store, print_json
-from agentaudit.detect.anomaly import forest
+from agentaudit.cli.common import DbOption, JsonOption, example, fail, open_store, print_json, say
+
+DEFAULT_CONTAMINATION = 0.001  # forest.DEFAULT_CONTAMINATION, without importing scikit-learn
 
 model_app = typer.Typer(
     help="Train and inspect the anomaly model (IsolationForest).", no_args_is_help=True
@@ -37,7 +38,12 @@ def _when(value: str | None) -> datetime | None:
         raise
 
 
-@model_app.command()
+@model_app.command(
+    epilog=example(
+        "agentaudit model train",
+        "agentaudit model train --since 2026-03-01 --until 2026-04-01 --json",
+    )
+)
 def train(
     since: Annotated[
         str | None, typer.Option(help="Baseline start (ISO-8601; default: first event).")
@@ -47,12 +53,14 @@ def train(
     ] = None,
     contamination: Annotated[
         float, typer.Option(help="Expected share of anomalous windows in the baseline.")
-    ] = forest.DEFAULT_CONTAMINATION,
+    ] = DEFAULT_CONTAMINATION,
     model: ModelOption = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
     """Fit the IsolationForest on the baseline window of the store and save it (skops)."""
+    from agentaudit.detect.anomaly import forest
+
     if not 0 < contamination <= 0.5:
         fail("--contamination must be in (0, 0.5]")
     with open_store(db, read_only=True) as store:
@@ -68,16 +76,18 @@ def train(
     if json:
         print_json({"model": str(path), **summary})
     else:
-        console.print(
+        say(
             f"Model saved to {path}: {summary['training_windows']} windows, "
             f"{summary['training_window']['since']} .. {summary['training_window']['until']}, "
             f"contamination {contamination}, scikit-learn {summary['sklearn_version']}"
         )
 
 
-@model_app.command()
-def info(model: ModelOption = None) -> None:
+@model_app.command(epilog=example("agentaudit model info", "agentaudit model info --json"))
+def info(model: ModelOption = None, json: JsonOption = False) -> None:
     """Show the saved model's metadata, or why it would be refused."""
+    from agentaudit.detect.anomaly import forest
+
     try:
         trained = forest.load(model)
     except forest.ModelRefused as exc:
@@ -87,4 +97,8 @@ def info(model: ModelOption = None) -> None:
         fail("no model trained yet; run `agentaudit model train`")
         raise typer.Exit(2)
     meta = {k: v for k, v in trained.metadata.items() if not k.startswith("baseline_")}
-    print_json(meta)
+    if json:
+        print_json(meta)
+        return
+    for key, value in meta.items():
+        say((f"{key}: ", "bold"), str(value))

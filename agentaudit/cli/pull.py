@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from agentaudit.cli.common import DbOption, JsonOption, console, fail, open_store, print_json
-from agentaudit.receivers.pull.railway import (
-    ENDPOINT,
-    PAGE_SIZE,
-    TOKEN_ENV,
-    PullError,
-    PullReport,
-    poll_railway,
-    pull_railway,
-)
+from agentaudit.cli.common import DbOption, JsonOption, example, fail, open_store, print_json, say
+
+if TYPE_CHECKING:
+    from agentaudit.receivers.pull.railway import PullReport
+
+# agentaudit.receivers.pull.railway's, without importing the ingest pipeline for `--help`
+ENDPOINT = "https://backboard.railway.com/graphql/v2"
+TOKEN_ENV = "RAILWAY_API_TOKEN"
+PAGE_SIZE = 100
 
 pull_app = typer.Typer(help="Fetch provider audit logs through their APIs.", no_args_is_help=True)
 
@@ -24,7 +23,13 @@ def register(app: typer.Typer) -> None:
     app.add_typer(pull_app, name="pull")
 
 
-@pull_app.command("railway")
+@pull_app.command(
+    "railway",
+    epilog=example(
+        "RAILWAY_API_TOKEN=... agentaudit pull railway --workspace ws_123",
+        "agentaudit pull railway --workspace ws_123 --interval 600 --json",
+    ),
+)
 def railway(
     workspace: Annotated[str, typer.Option(help="Railway workspace id.")],
     token_env: Annotated[
@@ -46,14 +51,15 @@ def railway(
     json: JsonOption = False,
 ) -> None:
     """Pull the Railway workspace audit log from the stored cursor and ingest it."""
+    from agentaudit.receivers.pull.railway import PullError, poll_railway, pull_railway
 
     def show(report: PullReport) -> None:
         if json:
             print_json(report.as_dict())
         elif report.errors:
-            console.print(f"[red]pull failed:[/] {'; '.join(report.errors)}")
+            say(("pull failed: ", "red"), "; ".join(report.errors))
         else:
-            console.print(
+            say(
                 f"{report.pages} pages, {report.events} events: {report.ingested} new, "
                 f"{report.duplicate} already stored, {report.quarantined} quarantined"
             )

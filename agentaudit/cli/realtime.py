@@ -8,13 +8,32 @@ from typing import Annotated
 
 import typer
 
-from agentaudit.cli.common import DbOption, err_console, fail
+from agentaudit.cli.common import (
+    DbOption,
+    JsonOption,
+    err_console,
+    example,
+    fail,
+    label_store_process,
+    print_json,
+)
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(watch)
-    app.command()(guard)
-    app.command("guard-serve")(guard_serve)
+    app.command(
+        epilog=example(
+            "agentaudit watch --path ~/.claude/projects --notify 'ntfy://alerts'",
+            "agentaudit watch --config watch.yml --health-port 9464",
+        )
+    )(watch)
+    app.command(
+        epilog=example(
+            "agentaudit guard --agent claude-code   # in .claude/settings.json PreToolUse hooks"
+        )
+    )(guard)
+    app.command(
+        "guard-serve", epilog=example("agentaudit guard-serve", "agentaudit guard-serve --json")
+    )(guard_serve)
 
 
 def watch(
@@ -27,6 +46,9 @@ def watch(
     notify: Annotated[list[str] | None, typer.Option(help="apprise URL to page.")] = None,
     health_port: Annotated[int | None, typer.Option(help="Serve GET /healthz here.")] = None,
     db: DbOption = None,
+    json: Annotated[
+        bool, typer.Option("--json", help="Print the start-up line as JSON (stdout).")
+    ] = False,
 ) -> None:
     """Tail sources as they grow, detect on each batch, page at once; SIGTERM stops cleanly."""
     from agentaudit.realtime.watch.config import WatchConfig, load_config
@@ -51,15 +73,23 @@ def watch(
         level=os.environ.get("AGENTAUDIT_LOG_LEVEL", "WARNING").upper(),
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
+    label_store_process()
     try:
         watcher = Watcher(settings)
     except ValueError as exc:  # a source's settings (or a missing extra) as one line
         fail(str(exc))
         raise
-    err_console.print(
-        f"agentaudit watch: {len(watcher.sources)} sources, store {watcher.store.path}"
-        + (f", health on :{settings.health_port}" if settings.health_port else "")
-    )
+    if json:
+        print_json(
+            {"sources": len(watcher.sources), "store": str(watcher.store.path),
+             "health_port": settings.health_port}
+        )  # fmt: skip
+        sys.stdout.flush()
+    else:
+        err_console.print(
+            f"agentaudit watch: {len(watcher.sources)} sources, store {watcher.store.path}"
+            + (f", health on :{settings.health_port}" if settings.health_port else "")
+        )
     watcher.run()
 
 
@@ -69,8 +99,9 @@ def guard(
 ) -> None:
     """Hook: read the pending call on stdin, answer allow/ask/deny in the agent's format.
 
-    For the lowest latency install the `agentaudit-guard` script in hooks instead (same
-    arguments, no CLI start-up cost)."""
+    Its stdout is the agent's hook protocol (already JSON), so it has no --json. For the
+    lowest latency install the `agentaudit-guard` script in hooks instead (same arguments,
+    no CLI start-up cost)."""
     from agentaudit.realtime.guard.client import main as guard_main
 
     args = ["--agent", agent] + (["--timeout", str(timeout)] if timeout else [])
@@ -79,6 +110,7 @@ def guard(
 
 def guard_serve(
     socket: Annotated[Path | None, typer.Option(help="Socket path (default: per-user).")] = None,
+    json: JsonOption = False,
 ) -> None:
     """Run the resident guard helper alone (when `watch` is not running)."""
     import signal
@@ -96,6 +128,10 @@ def guard_serve(
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     server.start()
-    print(f"agentaudit guard helper listening on {path}", file=sys.stderr, flush=True)
+    if json:
+        print_json({"socket": str(path)})
+        sys.stdout.flush()
+    else:
+        print(f"agentaudit guard helper listening on {path}", file=sys.stderr, flush=True)
     stop.wait()
     server.stop()

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from agentaudit.cli.common import DbOption, console, open_store, print_json
-from agentaudit.detect.sigma.detector import configured_rule_dirs
+from agentaudit.cli.common import (
+    EXIT_FAILED,
+    DbOption,
+    example,
+    fail,
+    open_store,
+    print_json,
+    say,
+)
 
 rules_app = typer.Typer(help="Sigma rules: test, list, convert.", no_args_is_help=True)
 eval_app = typer.Typer(help="Score the analysers on labeled corpora.", no_args_is_help=True)
@@ -23,30 +31,70 @@ def register(app: typer.Typer) -> None:
     app.add_typer(eval_app, name="eval")
 
 
-@rules_app.command("test")
-def rules_test(dirs: DirsOption = None) -> None:
+def configured_rule_dirs() -> list[Path]:
+    from agentaudit.detect.sigma.detector import configured_rule_dirs as configured
+
+    return configured()
+
+
+def rule_dirs(dirs: list[Path] | None) -> list[Path]:
+    """The --dir directories (each must exist), else the configured ones."""
+    missing = [str(d) for d in dirs or [] if not d.is_dir()]
+    if missing:
+        fail(f"no such rule directory: {', '.join(missing)}")
+    return dirs or configured_rule_dirs()
+
+
+def _broken(error: object) -> None:
+    say(("BROKEN ", "red"), str(error))
+
+
+@rules_app.command(
+    "test", epilog=example("agentaudit rules test", "agentaudit rules test --dir my-rules --json")
+)
+def rules_test(
+    dirs: DirsOption = None, as_json: bool = typer.Option(False, "--json", help="Print JSON.")
+) -> None:
     """Run the tests beside every rule; exit 1 on any failure or broken rule file."""
-    from agentaudit.detect.sigma.engine import load_rules
+    from agentaudit.detect.sigma.loader import load_rules
     from agentaudit.detect.sigma.testing import run_tests
 
-    directories = dirs or configured_rule_dirs()
+    directories = rule_dirs(dirs)
     ruleset = load_rules(directories)
     results = run_tests(directories, ruleset)
-    for error in ruleset.errors:
-        console.print(f"[red]BROKEN[/red] {error}")
-    for r in results:
-        mark = "[green]ok[/green]" if r.passed else "[red]FAIL[/red]"
-        console.print(f"{mark} {r.rule}: {r.name} (expected {'match' if r.expected else 'no match'})"
-                      + (f" [red]{r.error}[/red]" if r.error else ""))  # fmt: skip
     failed = sum(not r.passed for r in results)
-    console.print(
-        f"{len(results) - failed}/{len(results)} rule tests passed, {len(ruleset.errors)} broken files"
-    )
+    if as_json:
+        print_json(
+            {
+                "passed": len(results) - failed,
+                "failed": failed,
+                "broken": [str(e) for e in ruleset.errors],
+                "tests": [
+                    {"rule": r.rule, "name": r.name, "expected": r.expected,
+                     "passed": r.passed, "error": r.error}
+                    for r in results
+                ],
+            }
+        )  # fmt: skip
+    else:
+        for error in ruleset.errors:
+            _broken(error)
+        for r in results:
+            mark = ("ok", "green") if r.passed else ("FAIL", "red")
+            expected = "match" if r.expected else "no match"
+            say(mark, f" {r.rule}: {r.name} (expected {expected})",
+                (f" {r.error}" if r.error else "", "red"))  # fmt: skip
+        say(
+            f"{len(results) - failed}/{len(results)} rule tests passed, "
+            f"{len(ruleset.errors)} broken files"
+        )
     if failed or ruleset.errors:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
-@rules_app.command("run")
+@rules_app.command(
+    "run", epilog=example("agentaudit rules run", "agentaudit rules run --dir my-rules --json")
+)
 def rules_run(
     db: DbOption = None, dirs: DirsOption = None, as_json: bool = typer.Option(False, "--json")
 ) -> None:
@@ -54,25 +102,25 @@ def rules_run(
     from agentaudit.detect.driver import run_detection
     from agentaudit.detect.sigma.detector import SigmaRules
 
-    detector = SigmaRules(dirs or None)
+    detector = SigmaRules(rule_dirs(dirs) if dirs else None)
     with open_store(db) as store:
         report = run_detection(store, [detector])
-    for error in detector.errors:
-        console.print(f"[red]BROKEN[/red] {error}")
     if as_json:
-        print_json(report.as_dict())
+        print_json({**report.as_dict(), "broken": [str(e) for e in detector.errors]})
         return
-    console.print(f"{len(report.findings)} findings from Sigma rules, {report.findings_new} new")
+    for error in detector.errors:
+        _broken(error)
+    say(f"{len(report.findings)} findings from Sigma rules, {report.findings_new} new")
     for f in report.findings:
-        console.print(f"  {f['severity']:<8} {f['kind']:<11} {f['rule_id']}  {f['title']}")
+        say(f"  {f['severity']:<8} {f['kind']:<11} {f['rule_id']}  {f['title']}")
 
 
-@rules_app.command("list")
+@rules_app.command("list", epilog=example("agentaudit rules list", "agentaudit rules list --json"))
 def rules_list(dirs: DirsOption = None, as_json: bool = typer.Option(False, "--json")) -> None:
     """id, title, level and tags of every loaded rule."""
-    from agentaudit.detect.sigma.engine import level_of, load_rules
+    from agentaudit.detect.sigma.loader import level_of, load_rules
 
-    ruleset = load_rules(dirs or configured_rule_dirs())
+    ruleset = load_rules(rule_dirs(dirs))
     rows = [
         {"id": str(r.id), "name": r.name, "title": r.title, "level": level_of(r),
          "tags": [str(t) for t in (r.tags or [])]}
@@ -82,49 +130,75 @@ def rules_list(dirs: DirsOption = None, as_json: bool = typer.Option(False, "--j
         print_json(rows)
         return
     for row in rows:
-        console.print(f"{row['id']}  {row['level']:<8} {row['title']}  {' '.join(row['tags'])}")
+        say(f"{row['id']}  {row['level']:<8} {row['title']}  {' '.join(row['tags'])}")
     for error in ruleset.errors:
-        console.print(f"[red]BROKEN[/red] {error}")
+        _broken(error)
 
 
-@rules_app.command("convert")
+@rules_app.command(
+    "convert",
+    epilog=example(
+        "agentaudit rules convert > rules.sql",
+        "agentaudit rules convert --target splunk --json",
+    ),
+)
 def rules_convert(
     target: str = typer.Option(
         "duckdb", "--target", help="duckdb, or any installed pySigma backend"
     ),
     dirs: DirsOption = None,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON: rule id, title, query."),
 ) -> None:
-    """Print each rule converted for a target (DuckDB SQL here, or e.g. splunk when installed)."""
+    """Print each rule converted for a target (DuckDB SQL here, or e.g. splunk when installed).
+
+    Queries are written as they are, never wrapped, so piped output runs as it is."""
     from sigma.correlations import SigmaCorrelationRule
 
-    from agentaudit.detect.sigma.engine import RuleCompiler, load_rules
+    from agentaudit.detect.sigma.loader import load_rules
+    from agentaudit.detect.sigma.run import RuleCompiler
 
-    ruleset = load_rules(dirs or configured_rule_dirs())
+    ruleset = load_rules(rule_dirs(dirs))
     if target == "duckdb":
         compiler = RuleCompiler()
-        for rule in ruleset.rules:
-            sql = (
+        converted = [
+            (
+                rule,
                 compiler.correlation_query(rule)
                 if isinstance(rule, SigmaCorrelationRule)
-                else compiler.base_query(rule)
+                else compiler.base_query(rule),
             )
-            console.print(f"-- {rule.title}\n{sql.strip()}\n", markup=False, highlight=False)
+            for rule in ruleset.rules
+        ]
+        if as_json:
+            print_json([{"id": str(r.id), "title": r.title, "query": q.strip()}
+                        for r, q in converted])  # fmt: skip
+            return
+        for rule, sql in converted:  # plain writes: a terminal or pipe gets each line whole
+            sys.stdout.write(f"-- {rule.title}\n{sql.strip()}\n\n")
         return
     from sigma.plugins import InstalledSigmaPlugins
 
     backends = InstalledSigmaPlugins.autodiscover().backends
     if target not in backends:
-        console.print(f"no pySigma backend '{target}' installed (installed: {', '.join(backends) or 'none'}); "
-                      f"install e.g. pysigma-backend-{target}")  # fmt: skip
-        raise typer.Exit(2)
+        fail(f"no pySigma backend '{target}' installed (installed: {', '.join(backends) or 'none'}); "
+             f"install e.g. pysigma-backend-{target}")  # fmt: skip
     from sigma.collection import SigmaCollection
 
     backend = backends[target]()
-    for query in backend.convert(SigmaCollection(ruleset.rules)):
-        console.print(str(query), markup=False, highlight=False)
+    queries = [str(q) for q in backend.convert(SigmaCollection(ruleset.rules))]
+    if as_json:
+        print_json(queries)
+        return
+    for query in queries:
+        sys.stdout.write(query + "\n")
 
 
-@eval_app.command("commands")
+@eval_app.command(
+    "commands",
+    epilog=example(
+        "agentaudit eval commands labelled.jsonl", "agentaudit eval commands a.jsonl --json"
+    ),
+)
 def eval_commands(
     files: list[Path],
     as_json: bool = typer.Option(False, "--json"),
@@ -139,17 +213,13 @@ def eval_commands(
         return
     for r in results:
         cf = r["context_free"]
-        console.print(f"[bold]{r['file']}[/bold]: n={cf['n']} recall={cf['recall']:.4f} FPR={cf['fpr']:.4f} "
+        say((r["file"], "bold"), f": n={cf['n']} recall={cf['recall']:.4f} FPR={cf['fpr']:.4f} "
                       f"(TP {cf['tp']} FN {cf['fn']} FP {cf['fp']} TN {cf['tn']}); with condition: "
                       f"{json.dumps(r['with_condition'])}; unsupported conditions: {r['unsupported_conditions']}")  # fmt: skip
         for name, s in r["by_category"].items():
             if s["fn"] or s["fp"]:
-                console.print(
-                    f"  {name:<48} n={s['n']:<4} recall={s['recall']:.2f} fpr={s['fpr']:.2f}"
-                )
+                say(f"  {name:<48} n={s['n']:<4} recall={s['recall']:.2f} fpr={s['fpr']:.2f}")
         for m in r["misses"][:misses]:
-            console.print(f"  MISS {m['severity']:<7} {m['command'][:100]!r}", markup=False)
+            say(f"  MISS {m['severity']:<7} {m['command'][:100]!r}")
         for m in r["false_alarms"][:misses]:
-            console.print(
-                f"  FP   {m['severity']:<7} {m['command'][:100]!r} {m['rules']}", markup=False
-            )
+            say(f"  FP   {m['severity']:<7} {m['command'][:100]!r} {m['rules']}")

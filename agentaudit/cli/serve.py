@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import signal
+import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
-from agentaudit.cli.common import DbOption, console, fail, open_store
-from agentaudit.receivers.otlp import default_spool_dir, load_server
-from agentaudit.store import Store
+from agentaudit.cli.common import DbOption, JsonOption, example, fail, open_store, print_json, say
+
+if TYPE_CHECKING:
+    from agentaudit.store import Store
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(serve)
+    app.command(
+        epilog=example(
+            "agentaudit serve",
+            "AGENTAUDIT_OTLP_TOKEN=... agentaudit serve --host 0.0.0.0 --spool --json",
+        )
+    )(serve)
 
 
 def serve(
@@ -47,15 +53,18 @@ def serve(
     idle_timeout: Annotated[
         float, typer.Option(help="Seconds an idle keep-alive connection is kept open.")
     ] = 15.0,
+    json: JsonOption = False,
 ) -> None:
     """Store coding agents' OTLP logs, metrics and traces (protobuf or JSON; gzip, zstd or
     none) as canonical events; each record goes to the collector that reads it, and what none
     reads is answered in `partial_success` and quarantined. One process owns a store: run
     several instances with a store (or --spool directory) each."""
+    from agentaudit.receivers.otlp import default_spool_dir, load_server
+
     try:
         server = load_server()
     except ImportError as exc:
-        fail(escape(str(exc)))  # escaped: `[otlp]` is not console markup
+        fail(str(exc))
         raise
     options = {
         "host": host,
@@ -66,10 +75,10 @@ def serve(
         "idle_timeout": idle_timeout,
     }
     if spool:
-        _serve(server, None, default_spool_dir(), options)
+        _serve(server, None, default_spool_dir(), options, json)
         return
     with open_store(db) as store:
-        _serve(server, store, None, options)
+        _serve(server, store, None, options, json)
 
 
 def _stop(signum: int, frame: object) -> None:
@@ -77,17 +86,25 @@ def _stop(signum: int, frame: object) -> None:
 
 
 def _serve(
-    server: ModuleType, store: Store | None, spool_dir: Path | None, options: dict[str, Any]
+    server: ModuleType,
+    store: Store | None,
+    spool_dir: Path | None,
+    options: dict[str, Any],
+    json: bool,
 ) -> None:
     try:
         receiver = server.OtlpReceiver(store, spool_dir=spool_dir, **options).start()
     except (ValueError, OSError) as exc:
-        fail(escape(str(exc)))
+        fail(str(exc))
         raise
     signal.signal(signal.SIGTERM, _stop)  # a service manager's stop ends it like Ctrl-C
     where = f", spooling to {spool_dir}" if spool_dir else ""
     base = receiver.endpoint("").removesuffix("/")
-    console.print(f"listening on {base}/{{logs,metrics,traces}}{where} (Ctrl-C to stop)")
+    if json:
+        print_json({"listening": base, "spool": str(spool_dir) if spool_dir else None})
+        sys.stdout.flush()
+    else:
+        say(f"listening on {base}/{{logs,metrics,traces}}{where} (Ctrl-C to stop)")
     try:
         receiver.serve_forever()
     except KeyboardInterrupt:
@@ -97,7 +114,13 @@ def _serve(
     stats = receiver.stats
     verb = "spooled" if spool_dir else "stored"
     refused = sum(stats.rejected_requests.values())
-    console.print(
+    if json:
+        print_json(
+            {"events": stats.stored, "requests": stats.requests, "spooled": bool(spool_dir),
+             "rejected_records": stats.rejected_records, "refused_requests": refused}
+        )  # fmt: skip
+        return
+    say(
         f"{verb} {stats.stored} events from {stats.requests} requests; "
         f"{stats.rejected_records} records rejected (quarantined), {refused} requests refused"
     )

@@ -27,12 +27,20 @@ class DetectorInfo:
     description: str
 
 
+class DetectorRefused(Exception):
+    """The detector will not run as it is (a model that does not fit this code): the run
+    reports it with this message, never uses it silently."""
+
+
 class Detector(ABC):
     info: ClassVar[DetectorInfo]
     # A condition on one event (SQL over `events`) that every finding of this detector needs
-    # somewhere in its input: incremental detection (`watch`) skips the detector on a window
-    # with no such event. None: always run.
+    # somewhere in its input: the driver skips the detector when no event in scope meets it
+    # (a `watch` window of benign lines runs none). None: always run.
     anchor: ClassVar[str | None] = None
+    # Restates what the others find, at a cost: with a page waiting (`watch`), it runs after
+    # the others' urgent findings are recorded and paged.
+    runs_after_page: ClassVar[bool] = False
 
     @abstractmethod
     def query(self) -> str:
@@ -45,6 +53,10 @@ class Detector(ABC):
 
     def title(self, evidence: dict[str, Any]) -> str:
         return self.info.title
+
+    def problems(self) -> list[str]:
+        """What went wrong in its last run without stopping it (a broken rule of a pack)."""
+        return []
 
     def run(self, store: Store) -> list[dict[str, Any]]:
         rows = store.rows(self.query())

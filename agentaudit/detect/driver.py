@@ -1,30 +1,52 @@
-"""Detection: link the stored events, run every detector, store new findings."""
+"""The one detection driver: link, run every detector isolated, record through one policy.
+
+`detect`, `watch`, the demo, the scenario replays, `rules run` and the notebooks all call
+`run_detection`. One run:
+1. links what the events in scope imply (`detect/link.py`);
+2. (a `Window`) holds back sessionless lines still settling (`detect/window.py`);
+3. skips the detectors whose anchor event is not in scope (`Detector.anchor`);
+4. runs each detector on its own: one that raises, or refuses to run (a model trained by
+   another scikit-learn), is reported in the result with its id and reason, and the others'
+   findings are stored as usual;
+5. records findings through the finding policy (`detect/record.py`: identity, merge,
+   supersede).
+With `on_urgent` (what `watch` passes), the detectors marked `runs_after_page` (the Sigma
+pack) run after the others' new high or critical findings are recorded and handed to it, so
+a page does not wait for them; their findings are recorded right after.
+"""
 
 from __future__ import annotations
 
 import importlib
 import inspect
+import logging
 import os
 import pkgutil
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from agentaudit.detect import anomaly, behaviours, sql
-from agentaudit.detect.anomaly.forest import ModelRefused
-from agentaudit.detect.base import Detector
-from agentaudit.detect.link import link_events
+from agentaudit.detect.base import Detector, DetectorRefused
+from agentaudit.detect.record import Recorded, record_findings, supersede_relinked
 from agentaudit.detect.sigma.detector import SigmaRules
-from agentaudit.store import Store
+from agentaudit.detect.window import Scope, Window, scope_for
+from agentaudit.store import Store, now
+
+log = logging.getLogger("agentaudit.detect")
 
 DETECTOR_PACKAGES = (sql, behaviours, anomaly)
-
-
 SIGMA_OPT_OUT_ENV = "AGENTAUDIT_SIGMA"  # "0" leaves the Sigma pack out (e.g. to compare runs)
+URGENT = ("high", "critical")
+
+OnUrgent = Callable[[list[dict[str, Any]]], None]
 
 
 def builtin_detectors() -> list[Detector]:
-    """One instance of every detector class in `agentaudit.detect.rules`, `.behaviours`,
-    `.models`, plus the Sigma rule pack (`SigmaRules`) unless AGENTAUDIT_SIGMA=0."""
+    """One instance of every detector class in `agentaudit.detect.sql`, `.behaviours` and
+    `.anomaly`, plus the Sigma rule pack (`SigmaRules`) unless AGENTAUDIT_SIGMA=0."""
     found: list[Detector] = []
     if os.environ.get(SIGMA_OPT_OUT_ENV) != "0":
         found.append(SigmaRules())
@@ -43,35 +65,166 @@ def builtin_detectors() -> list[Detector]:
     return sorted(found, key=lambda d: d.info.id)
 
 
+@dataclass(frozen=True)
+class DetectorFailure:
+    detector: str
+    kind: str  # refused (will not run as it is), error (raised), rules (some of its rules broke)
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.detector}: {self.reason}"
+
+
 @dataclass
 class DetectReport:
-    links_added: int
-    findings_new: int
-    findings: list[dict[str, Any]]
-    refused: list[str] = field(default_factory=list)  # detectors that refused to run, and why
+    links_added: int = 0
+    findings: list[dict[str, Any]] = field(default_factory=list)  # what this run found
+    new: list[dict[str, Any]] = field(default_factory=list)  # of those, not stored before
+    updated: list[str] = field(default_factory=list)  # stored findings given more evidence
+    superseded: list[str] = field(default_factory=list)  # resolved: a late link re-homed them
+    failures: list[DetectorFailure] = field(default_factory=list)
+    ran: list[str] = field(default_factory=list)  # ids of the detectors run (anchors present)
+    events_in_scope: int | None = None  # a window's size (None: the whole store)
+    unsettled_until: datetime | None = None  # run again then: lines are still settling
+    unsettled_since: datetime | None = None  # the next window's `held_since`
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
+
+    @property
+    def detectors_run(self) -> int:
+        return len(self.ran)
+
+    @property
+    def findings_new(self) -> int:
+        return len(self.new)
+
+    @property
+    def refused(self) -> list[str]:
+        return [str(f) for f in self.failures if f.kind == "refused"]
+
+    def add(self, recorded: Recorded) -> None:
+        self.new += recorded.new
+        self.updated += recorded.updated
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "links_added": self.links_added,
             "findings_new": self.findings_new,
+            "findings_updated": len(self.updated),
+            "findings_superseded": len(self.superseded),
             "findings": [
                 {k: f[k] for k in ("finding_id", "rule_id", "severity", "title", "session_id")}
                 for f in self.findings
+            ],
+            "detector_failures": [
+                {"detector": f.detector, "kind": f.kind, "reason": f.reason} for f in self.failures
             ],
             "refused": self.refused,
         }
 
 
-def run_detection(store: Store, detectors: list[Detector] | None = None) -> DetectReport:
-    links = link_events(store)
-    findings: list[dict[str, Any]] = []
-    if detectors is None:
-        detectors = builtin_detectors()
-    refused: list[str] = []
-    for detector in detectors:
+class _Laps:
+    """Seconds per phase of a run, summed when a phase comes back."""
+
+    def __init__(self, into: dict[str, float]) -> None:
+        self.into = into
+        self.clock = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        at = time.perf_counter()
+        self.into[name] = self.into.get(name, 0.0) + at - self.clock
+        self.clock = at
+
+
+def run_detection(
+    store: Store,
+    detectors: list[Detector] | None = None,
+    *,
+    window: Window | None = None,
+    on_urgent: OnUrgent | None = None,
+) -> DetectReport:
+    """Link, detect and record over the whole store, or over `window` (see module doc)."""
+    detectors = builtin_detectors() if detectors is None else detectors
+    report = DetectReport()
+    lap = _Laps(report.timings)
+    started = now()
+    scope = scope_for(store, window)
+    try:
+        scope.open()
+        lap("window")
+        report.links_added = scope.link()
+        scope.hold_unsettled()
+        lap("link")
+        scope.narrow_sessions()
+        first = [d for d in detectors if not (on_urgent and d.runs_after_page)]
+        runnable = scope.anchored(first)
+        lap("prepare")
+        found = _run_each(store, runnable, report)
+        lap("detectors")
+        later = [d for d in detectors if d not in first]
+        if later and any(f["severity"] in URGENT for f in found):
+            _record_and_page(store, scope, found, report, on_urgent)
+            found = []
+            lap("page")
+        if later:
+            later = scope.anchored(later)  # (after the page: the Sigma pack's anchor is costly)
+            runnable += later
+            found += _run_each(store, later, report)
+            lap("detectors")
+        report.findings += _unique(found)
+        report.add(record_findings(store, found, scope.in_scope))
+    finally:
+        scope.close()
+    if report.links_added:
+        report.superseded = supersede_relinked(store, started)
+    lap("store")
+    report.ran = [d.info.id for d in runnable]
+    report.events_in_scope = scope.size
+    report.unsettled_until, report.unsettled_since = scope.settling.until, scope.settling.since
+    return report
+
+
+def _record_and_page(
+    store: Store,
+    scope: Scope,
+    found: list[dict[str, Any]],
+    report: DetectReport,
+    on_urgent: OnUrgent | None,
+) -> None:
+    """Record what was found so far; hand the new urgent findings over (with the store's
+    own tables in view: a page reads the store, not the window)."""
+    recorded = record_findings(store, found, scope.in_scope)
+    report.findings += _unique(found)
+    report.add(recorded)
+    if on_urgent is not None and any(f["severity"] in URGENT for f in recorded.new):
+        scope.unshadow()
         try:
-            findings += detector.run(store)
-        except ModelRefused as exc:  # a stale model is reported, never silently used
-            refused.append(f"{detector.info.id}: {exc}")
-    new = store.append_findings(findings) if findings else 0
-    return DetectReport(links, new, findings, refused)
+            on_urgent(recorded.new)
+        finally:
+            scope.reshadow()
+
+
+def _run_each(
+    store: Store, detectors: list[Detector], report: DetectReport
+) -> list[dict[str, Any]]:
+    """Every detector on its own: a failure is reported, the others' findings stand."""
+    found: list[dict[str, Any]] = []
+    for detector in detectors:
+        detector_id = detector.info.id
+        try:
+            found += detector.run(store)
+        except DetectorRefused as exc:  # a stale model is reported, never silently used
+            report.failures.append(DetectorFailure(detector_id, "refused", str(exc)))
+        except Exception as exc:  # one broken detector must not silence the others
+            log.debug("detector %s failed", detector_id, exc_info=True)
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            report.failures.append(DetectorFailure(detector_id, "error", reason))
+        report.failures += [DetectorFailure(detector_id, "rules", p) for p in detector.problems()]
+    return found
+
+
+def _unique(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One finding per id (the last a detector stated), in the order first found."""
+    by_id: dict[str, dict[str, Any]] = {}
+    for finding in findings:
+        by_id[finding["finding_id"]] = finding
+    return list(by_id.values())

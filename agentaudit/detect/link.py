@@ -11,12 +11,16 @@
 - a shell line that launched an agent CLI (`claude --dangerously-skip-permissions`, `codex`,
   `gemini --yolo`, `q chat`...) belongs to the agent session that starts within
   LAUNCH_WINDOW_SECONDS after it: how the session was started is part of the session;
-- shell lines no agent ran are grouped into shell sessions: the history's own session column
-  (atuin) when the collector filled `session_id`, else runs of one history file split where
-  the gap between commands exceeds SHELL_GAP_SECONDS (a file without times is one session).
+- shell lines are grouped into shell sessions: the history's own session column (atuin) when
+  the collector filled `session_id`, else runs of one history file split where the gap
+  between commands exceeds SHELL_GAP_SECONDS (a file without times is one session); a line
+  an agent ran is the agent's (its link to the agent wins).
 
-In `event_sessions` a link with a linked event (same call) wins over a session-only link, and
-any link wins over a shell session.
+A query links each line to its best candidate among the events it sees; run again when more
+have arrived, it may add a better one. `event_sessions` picks one link per line by a fixed
+order (a link to a call over a session-only link over a shell session, then each query's
+own preference), so a line's session and call do not depend on the order its links were
+found in.
 """
 
 from __future__ import annotations
@@ -102,11 +106,15 @@ QUALIFY row_number() OVER (PARTITION BY tagged_id ORDER BY time DESC) = 1
 """
 
 _AGENTS_SQL = ", ".join(f"'{a}'" for a in AGENT_CLIS)
+# A sessionless shell line that launched an agent CLI (SQL on one event).
+LAUNCH_LINE = (
+    "source LIKE 'shell.%' AND session_id IS NULL AND command IS NOT NULL AND "
+    f"regexp_extract(command, '^\\s*(?:\\S+=\\S+\\s+)*(?:\\S*/)?([\\w-]+)', 1) IN ({_AGENTS_SQL})"
+)
 _AGENT_LAUNCH = f"""
 WITH launches AS (
     SELECT event_id, time FROM events
-    WHERE source LIKE 'shell.%' AND session_id IS NULL AND command IS NOT NULL
-      AND regexp_extract(command, '^\\s*(?:\\S+=\\S+\\s+)*(?:\\S*/)?([\\w-]+)', 1) IN ({_AGENTS_SQL})
+    WHERE {LAUNCH_LINE}
       AND event_id NOT IN (SELECT event_id FROM links WHERE reason = 'same command')
 ), starts AS (
     SELECT session_id, min(time) AS started FROM events
@@ -119,11 +127,19 @@ FROM launches l JOIN starts s
 QUALIFY row_number() OVER (PARTITION BY l.event_id ORDER BY s.started) = 1
 """
 
-# Shell lines no agent ran: sessions split on time gaps within one history file.
+# Every sessionless shell line gets its shell session once: runs of one history file split
+# where the gap between commands exceeds SHELL_GAP_SECONDS (a file without times is one
+# session), named by the run's first line. A line an agent ran still counts in the run (its
+# link to the agent wins in `event_sessions`), so a link found later changes no other line's
+# shell session. A run continues the shell session of its latest line already placed: linked
+# a batch at a time (`watch`, whose window holds each file's line before the batch), lines
+# get the sessions one pass over the whole file gives.
 _SHELL_SESSIONS = f"""
 WITH lines AS (
-    SELECT e.event_id, e.source_path, e.time, e.seq
+    SELECT e.event_id, e.source_path, e.time, e.seq, k.session_id AS known
     FROM events e
+    LEFT JOIN (SELECT event_id, any_value(session_id) AS session_id FROM links
+               WHERE reason = 'shell session' GROUP BY event_id) k USING (event_id)
     WHERE e.source LIKE 'shell.%' AND e.session_id IS NULL
 ), gaps AS (
     SELECT *, CASE WHEN time - lag(time) OVER w > INTERVAL {SHELL_GAP_SECONDS} SECOND
@@ -134,17 +150,19 @@ WITH lines AS (
                                      ROWS UNBOUNDED PRECEDING) AS n
     FROM gaps
 ), sessions AS (
-    SELECT *, 'shell:' || substr(md5(source_path || ':' ||
-                                     first_value(event_id) OVER (PARTITION BY source_path, n
-                                                                 ORDER BY seq)), 1, 16)
+    SELECT *, coalesce(
+                last_value(known IGNORE NULLS) OVER (PARTITION BY source_path, n ORDER BY seq
+                                                     ROWS UNBOUNDED PRECEDING),
+                'shell:' || substr(md5(source_path || ':' ||
+                                       first_value(event_id) OVER (PARTITION BY source_path, n
+                                                                   ORDER BY seq)), 1, 16))
               AS shell_session
     FROM numbered
 )
 SELECT md5(event_id || shell_session) AS link_id, event_id, NULL AS linked_event_id,
        shell_session AS session_id, 'shell session' AS reason, now() AS created_at
 FROM sessions
-WHERE event_id NOT IN (SELECT event_id FROM links
-                       WHERE reason IN ('same command', 'agent launch'))
+WHERE known IS NULL
 """
 
 

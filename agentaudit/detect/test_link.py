@@ -109,9 +109,10 @@ def test_the_shell_line_that_launched_an_agent_belongs_to_its_session():
     unrelated = event(5000, source="shell.zsh", command="codex")
     store = store_with([launch, later, first, unrelated])
     link_events(store)
-    assert session_of(store, launch["event_id"]) == [
-        {"session_key": "cc-1", "reason": "agent launch"}
-    ]
+    # (it is in its shell session's run too: the link to the agent wins)
+    assert {"session_key": "cc-1", "reason": "agent launch"} in session_of(
+        store, launch["event_id"]
+    )
     keys = {
         r["event_id"]: r["session_key"]
         for r in store.rows("SELECT event_id, session_key FROM event_sessions")
@@ -135,8 +136,12 @@ def test_each_family_of_links_runs_on_its_own():
         credential_fp=use["credential_fp"], actor="dev",
     )  # fmt: skip
     store = store_with([agent, shell, use, provider])
-    assert link_events(store, provider=False) == 1
-    assert [r["reason"] for r in session_of(store, shell["event_id"])] == ["same command"]
+    assert link_events(store, provider=False) == 2  # its agent call, and its shell session
+    assert {r["reason"] for r in session_of(store, shell["event_id"])} == {
+        "same command",
+        "shell session",
+    }
+    assert {r["session_key"] for r in session_of(store, shell["event_id"])} == {"agent-1"}
     assert session_of(store, provider["event_id"]) == []
     assert link_events(store, shell=False) == 1
     assert session_of(store, provider["event_id"]) == [

@@ -13,13 +13,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rich.table import Table
-
 from agentaudit.enrich.secrets import Redactor, redactor_for
 from agentaudit.ingest import IngestReport, ingest_paths
 from agentaudit.paths import home as home_dir
 from agentaudit.paths import hook_log_dir
 from agentaudit.store import Store
+from agentaudit.terminal import Column, FitTable, evidence
 
 
 @dataclass
@@ -140,18 +139,26 @@ def discovery_summary(results: list[tuple[DiscoveredSource, IngestReport]]) -> l
     ]
 
 
-def discovery_table(results: list[tuple[DiscoveredSource, IngestReport]]) -> Table:
-    table = Table(title="Discovered sources", title_justify="left")
-    for column in ("source", "files", "ingested", "duplicate", "quarantined", "where"):
-        table.add_column(column, justify="left" if column in ("source", "where") else "right")
+def discovery_table(results: list[tuple[DiscoveredSource, IngestReport]]) -> FitTable:
+    table = FitTable(
+        [
+            Column("source", whole=True),
+            Column("files", whole=True, justify="right"),
+            Column("ingested", whole=True, justify="right"),
+            Column("duplicate", whole=True, justify="right"),
+            Column("quarantined", whole=True, justify="right"),
+            Column("where", shrink_first=True),
+        ],
+        title="Discovered sources",
+    )
     for row in discovery_summary(results):
-        where = ", ".join(row["roots"]) if not row["found"] else "found"
+        where = ", ".join(row["roots"])
         table.add_row(
             row["source"],
             str(row["files"]),
             str(row["ingested"]),
             str(row["duplicate"]),
             str(row["quarantined"]),
-            where if row["found"] else f"[dim]none in {where}[/]",
+            evidence("found") if row["found"] else evidence(f"none in {where}", "dim"),
         )
     return table

@@ -176,6 +176,14 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def sandbox(self) -> Store:
+        """Free-form SQL from an analyst (`query`, `sql`, the dashboard) reaches the store and
+        nothing else: no file read or written (`read_text`, `COPY ... TO`), no extension
+        loaded, and no statement can turn that back on."""
+        self.con.execute("SET enable_external_access = false")
+        self.con.execute("SET lock_configuration = true")
+        return self
+
     def close(self) -> None:
         self.con.close()
         if self.path is not None and not self.read_only:
@@ -308,9 +316,6 @@ class Store:
 
     def append_quarantine(self, rows: list[dict[str, Any]]) -> int:
         return self.append("quarantine", pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA))
-
-    def append_links(self, rows: list[dict[str, Any]]) -> int:
-        return self.append("links", pa.Table.from_pylist(rows, schema=LINK_SCHEMA))
 
     def append_findings(self, rows: list[dict[str, Any]]) -> int:
         schema = tables.arrow_schema("findings")

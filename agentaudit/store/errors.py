@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from agentaudit.errors import UserError
 
-class StoreError(Exception):
+
+class StoreError(UserError):
     """A store that cannot be used as it is; `str()` is the one line to show."""
 
 

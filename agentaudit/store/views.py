@@ -44,15 +44,31 @@ EVENT_SESSIONS = View(
         -- event to the events table again cost detectors 3-4x the scan
         LEFT JOIN (SELECT l.event_id, l.session_id, l.linked_event_id,
                           a.tool_call_id AS linked_call_id, a.time AS linked_time
-                   FROM (SELECT event_id,
-                                -- a link to the same call (linked event) wins over a
-                                -- session-only link, and any link over an inferred shell session
-                                arg_max(session_id, CASE WHEN linked_event_id IS NOT NULL THEN 2
-                                                         WHEN reason <> 'shell session' THEN 1
-                                                         ELSE 0 END) AS session_id,
-                                any_value(linked_event_id) AS linked_event_id
-                         FROM links GROUP BY event_id) l
-                   LEFT JOIN events a ON a.event_id = l.linked_event_id) l USING (event_id)
+                   FROM links l
+                   LEFT JOIN events a ON a.event_id = l.linked_event_id
+                   LEFT JOIN (SELECT event_id, time FROM events) s ON s.event_id = l.event_id
+                   -- One link per line, the same whatever order its links were found in (a
+                   -- later pass may find a better candidate): a link to a call wins over a
+                   -- session-only link, any link over an inferred shell session; then the
+                   -- same target over the same command over the same credential; then each
+                   -- link query's own preference (detect/link.py): the provider's record to
+                   -- the latest call that was not refused, the shell line to the closest
+                   -- call, the credential to the latest destructive call; then a fixed order.
+                   QUALIFY row_number() OVER (
+                       PARTITION BY l.event_id
+                       ORDER BY CASE WHEN l.linked_event_id IS NOT NULL THEN 2
+                                     WHEN l.reason <> 'shell session' THEN 1 ELSE 0 END DESC,
+                                CASE l.reason WHEN 'same target' THEN 0
+                                              WHEN 'same command' THEN 1
+                                              WHEN 'same credential' THEN 2 ELSE 3 END,
+                                CASE l.reason WHEN 'same target' THEN (a.status = 'failure')::INT
+                                              WHEN 'same credential'
+                                              THEN (NOT a.destructive)::INT
+                                              WHEN 'same command'
+                                              THEN abs(epoch(a.time) - epoch(s.time)) END,
+                                CASE WHEN l.reason = 'same command' THEN epoch(a.time)
+                                     ELSE -epoch(a.time) END,
+                                l.session_id, l.link_id) = 1) l USING (event_id)
     """,
 )
 

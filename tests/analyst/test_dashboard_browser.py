@@ -23,6 +23,7 @@ pytest.importorskip("selenium", reason="selenium is in the dev extra")
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -45,11 +46,27 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(demo_db):
+    yield from dashboard_server(demo_db)
+
+
+TOKEN = "a-token-only-the-test-knows"
+
+
+@pytest.fixture(scope="module")
+def gated_server(demo_db):
+    """Bound beyond loopback, which `agentaudit dashboard` allows only with a token."""
+    yield from dashboard_server(
+        demo_db, "--address", "0.0.0.0", env={"AGENTAUDIT_DASHBOARD_TOKEN": TOKEN}
+    )
+
+
+def dashboard_server(demo_db, *args: str, env: dict[str, str] | None = None):
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-c", "from agentaudit.cli import main; main()", "dashboard",
-         "--db", str(demo_db), "--port", str(port)],
+         "--db", str(demo_db), "--port", str(port), *args],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, **(env or {})},
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -125,6 +142,27 @@ def test_page_in_chromium(server, browser, shots, page, path, expected):
     shot = shots / f"dashboard-{page}.png"
     assert browser.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000
+
+
+def test_token_gate_in_chromium(gated_server, browser):
+    text = load(browser, gated_server, "Access token")
+    assert TITLE not in text and "railway" not in text  # nothing from the store before it
+    field = browser.find_element(By.CSS_SELECTOR, 'input[type="password"]')
+    field.send_keys("not-the-token" + Keys.ENTER)
+    WebDriverWait(browser, 30).until(
+        lambda d: "not the one this dashboard was started with" in d.find_element(
+            By.TAG_NAME, "body").text
+    )  # fmt: skip
+    assert TITLE not in browser.find_element(By.TAG_NAME, "body").text
+    field = browser.find_element(By.CSS_SELECTOR, 'input[type="password"]')
+    field.send_keys(Keys.CONTROL + "a", Keys.DELETE)  # React keeps its value through .clear()
+    field.send_keys(TOKEN + Keys.ENTER)
+    try:
+        WebDriverWait(browser, 45).until(
+            lambda d: TITLE in d.find_element(By.TAG_NAME, "body").text
+        )  # the incidents page, for this browser session only
+    except Exception:
+        pytest.fail(browser.find_element(By.TAG_NAME, "body").text[-2000:])
 
 
 def test_timeline_html_opens_offline(demo_db, browser, tmp_path):

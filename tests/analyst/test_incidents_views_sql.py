@@ -149,8 +149,15 @@ def test_sql_reads_statements_from_stdin(demo_db):
     result = runner.invoke(app, ["sql", "--db", str(demo_db)], input=script)
     assert result.exit_code == 0, result.output
     assert "credential_uses" in result.output  # .views
-    assert "steps" in result.output and "│ 2 " in result.output.replace("│     2 ", "│ 2 ")
-    assert "1117" in result.output
+    cells = [line.strip() for line in result.output.splitlines()]
+    assert cells[cells.index("steps") + 2] == "2"  # header, rule, the one row
+    assert cells[cells.index("lag_ms") + 2] == "1117"
+    result = runner.invoke(app, ["sql", "--json", "--db", str(demo_db)], input=script)
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line) for line in result.output.splitlines()[-2:]] == [
+        {"rows": [{"steps": 2}]},
+        {"rows": [{"lag_ms": 1117}]},
+    ]
     result = runner.invoke(
         app, ["sql", "--db", str(demo_db)], input="SELECT nope;\nSELECT 41+1 AS x;\n"
     )

@@ -34,6 +34,7 @@ from agentaudit.detect.anomaly.features import (
     baseline_of,
     window_features,
 )
+from agentaudit.detect.base import DetectorRefused
 from agentaudit.store import Store, now
 
 # The forest alone flags the 0.1% most isolated windows of a baseline like the training one.
@@ -48,7 +49,7 @@ MODEL_FORMAT = 2  # 2: context and risk features, out-of-range term on risk feat
 _TRUSTED = ["sklearn.tree._tree.Tree"]  # the only non-default type an IsolationForest holds
 
 
-class ModelRefused(Exception):
+class ModelRefused(DetectorRefused):
     """The saved model does not fit this code (feature set, format or scikit-learn version)."""
 
 

@@ -1,4 +1,16 @@
-"""AgentAuditDuckDBBackend: Sigma detection -> a DuckDB WHERE clause over `event_sessions`."""
+"""Our pySigma backend: Sigma detections -> DuckDB WHERE clauses over `event_sessions`;
+correlations -> window queries, written as pySigma's correlation templates.
+
+A correlation's `timespan` bounds a RANGE frame, so three events an hour apart never count
+as three within a minute. Its finding is one per group (never per window, so it keeps its id
+however the events arrive): every event of every window in which the condition held, first
+seen at the first such window's start; the group's session when it is grouped by session,
+else none (the group itself is the anchor).
+
+`MatchesBackend` writes the same correlations over the one-scan table of matches
+(`sigma_matches`, see `run.py`), where "rule r matched this row" is a lookup in the row's
+list of matched rule names instead of r's clause.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +25,7 @@ from sigma.conditions import (
 )
 from sigma.conversion.base import TextQueryBackend
 from sigma.conversion.state import ConversionState
+from sigma.correlations import SigmaCorrelationConditionOperator, SigmaCorrelationRule
 from sigma.processing.conditions import IncludeFieldCondition
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import FieldMappingTransformation
@@ -34,6 +47,32 @@ FIELD_MAPPING = {
     "eventSource": "source",
 }
 _FIELD = re.compile(r"^[a-z_][a-z0-9_]*$")
+# Columns of `event_sessions` beyond the event's: what a correlation may group by.
+SESSION_COLUMNS = ("session_key", "call_key")
+
+# The frame of every correlation query (pySigma's {search}, {typing}, {aggregate},
+# {condition}, {groupby}, {timespan}; {source} and {session} are ours, see
+# `convert_correlation_rule_from_template`).
+CORRELATION_FRAME = """
+WITH base AS (
+    SELECT *, {typing} AS matched FROM {source}
+    -- a timespan needs real times: untimed history lines share a placeholder time
+    WHERE {search} AND time_precision IS DISTINCT FROM 'none'
+), w AS (
+    SELECT *, {aggregate} AS n, min(time) OVER win AS window_start,
+           list(event_id) OVER win AS window_ids, {groupby} AS group_key
+    FROM base
+    WINDOW win AS (PARTITION BY {groupby} ORDER BY time
+                   RANGE BETWEEN INTERVAL {timespan} SECOND PRECEDING AND CURRENT ROW)
+)
+SELECT {session} AS session_key, group_key AS finding_key,
+       list_distinct(flatten(list(window_ids ORDER BY time))) AS event_ids,
+       min(window_start) AS first_seen, max(time) AS last_seen,
+       to_json({{"count": max(n), "group_key": group_key, timespan_seconds: {timespan}}})
+           AS evidence
+FROM w WHERE {condition}
+GROUP BY 1, 2
+"""
 
 
 def agentaudit_pipeline() -> ProcessingPipeline:
@@ -117,6 +156,57 @@ class AgentAuditDuckDBBackend(TextQueryBackend):
         "concat_ws(' ', command, text, url, operation, target, error, raw) ILIKE '%{value}%'"
     )
 
+    # -- correlations (pySigma's templates) --------------------------------------------------
+    correlation_methods: ClassVar[dict[str, str]] = {
+        "default": "window queries over event_sessions (RANGE frames bounded by the timespan)"
+    }
+    correlation_source = "event_sessions"
+    default_correlation_query: ClassVar[dict[str, str]] = {"default": CORRELATION_FRAME}
+    timespan_seconds: ClassVar[bool] = True
+    # search: the rows any referenced rule matches; typing: the names of those it matches
+    correlation_search_multi_rule_expression = "({queries})"
+    correlation_search_multi_rule_query_expression = "({query})"
+    correlation_search_multi_rule_query_expression_joiner = " OR "
+    typing_expression = "list_filter([{queries}], lambda x: x IS NOT NULL)"
+    typing_rule_query_expression = "CASE WHEN {query} THEN '{ruleid}' END"
+    typing_rule_query_expression_joiner = ", "
+    # the group as one text key (the window's partition and the finding's key)
+    groupby_expression: ClassVar[dict[str, str]] = {"default": "{fields}"}
+    groupby_field_expression: ClassVar[dict[str, str]] = {
+        "default": "coalesce(CAST({field} AS VARCHAR), '')"
+    }
+    groupby_field_expression_joiner: ClassVar[dict[str, str]] = {"default": " || '|' || "}
+    groupby_expression_nofield: ClassVar[dict[str, str]] = {"default": "'all'"}
+    referenced_rules_expression: ClassVar[dict[str, str]] = {"default": "'{ruleid}'"}
+    referenced_rules_expression_joiner: ClassVar[dict[str, str]] = {"default": ", "}
+    # calls, not rows: a hook's before/after records and the shell line count once
+    event_count_aggregation_expression: ClassVar[dict[str, str]] = {
+        "default": "len(list_distinct(list(call_key) OVER win))"
+    }
+    value_count_aggregation_expression: ClassVar[dict[str, str]] = {
+        "default": "len(list_distinct(list({field}) OVER win))"
+    }
+    temporal_aggregation_expression: ClassVar[dict[str, str]] = {
+        "default": "len(list_distinct(flatten(list(matched) OVER win)))"
+    }
+    # (temporal_ordered: per rule chain, `_ordered_measure`)
+    event_count_condition_expression: ClassVar[dict[str, str]] = {"default": "n {op} {count}"}
+    value_count_condition_expression: ClassVar[dict[str, str]] = {"default": "n {op} {count}"}
+    temporal_condition_expression: ClassVar[dict[str, str]] = {
+        "default": "n >= len([{referenced_rules}])"
+    }
+    temporal_ordered_condition_expression: ClassVar[dict[str, str]] = {
+        "default": "n >= len([{referenced_rules}])"
+    }
+    correlation_condition_mapping: ClassVar[dict[SigmaCorrelationConditionOperator, str | None]] = {
+        SigmaCorrelationConditionOperator.LT: "<",
+        SigmaCorrelationConditionOperator.LTE: "<=",
+        SigmaCorrelationConditionOperator.GT: ">",
+        SigmaCorrelationConditionOperator.GTE: ">=",
+        SigmaCorrelationConditionOperator.EQ: "=",
+        SigmaCorrelationConditionOperator.NEQ: "<>",
+    }
+
     def __init__(
         self, processing_pipeline: ProcessingPipeline | None = None, **kwargs: Any
     ) -> None:
@@ -173,3 +263,62 @@ class AgentAuditDuckDBBackend(TextQueryBackend):
         self, rule: Any, query: Any, index: int, state: ConversionState
     ) -> Any:
         return query
+
+    def convert_correlation_rule_from_template(
+        self, rule: SigmaCorrelationRule, correlation_type: Any, method: str
+    ) -> list[str]:
+        """pySigma's, with our two placeholders: the table read and the finding's session."""
+        for name in [*(rule.group_by or []), getattr(rule.condition, "fieldref", None)]:
+            if name is not None and name not in EVENT_FIELDS and name not in SESSION_COLUMNS:
+                raise ValueError(f"unknown field {name!r}: not a canonical column")
+        session = "session_key" if "session_key" in (rule.group_by or []) else "NULL"
+        frame = self.default_correlation_query["default"]
+        self.default_correlation_query = {
+            "default": frame.replace("{source}", self.correlation_source).replace(
+                "{session}", session
+            )
+        }
+        try:
+            return super().convert_correlation_rule_from_template(rule, correlation_type, method)
+        finally:
+            self.default_correlation_query = {"default": frame}
+
+    def convert_correlation_aggregation_from_template(
+        self, rule: SigmaCorrelationRule, correlation_type: Any, method: str, search: str
+    ) -> str:
+        if correlation_type == "temporal_ordered":
+            return self._ordered_measure(rule)
+        return super().convert_correlation_aggregation_from_template(
+            rule, correlation_type, method, search
+        )
+
+    def _ordered_measure(self, rule: SigmaCorrelationRule) -> str:
+        """Every rule matched in the window, each (first) before the next one's last match:
+        exact for two rules, a necessary condition for longer chains. The rule count when
+        ordered, else 0."""
+        names = [self.convert_correlation_ruleid(r.rule.name or r.rule.id, "'{ruleid}'")
+                 for r in rule.referenced_rules]  # fmt: skip
+        firsts = [f"min(CASE WHEN list_contains(matched, '{n}') THEN time END) OVER win"
+                  for n in names]  # fmt: skip
+        lasts = [f"max(CASE WHEN list_contains(matched, '{n}') THEN time END) OVER win"
+                 for n in names]  # fmt: skip
+        ordered = " AND ".join(
+            [f"({f}) IS NOT NULL" for f in firsts]
+            + [f"({firsts[i]}) <= ({lasts[i + 1]})" for i in range(len(names) - 1)]
+        )
+        return f"CASE WHEN {ordered} THEN {len(names)} ELSE 0 END"
+
+    def convert_correlation_ruleid(self, ruleid: str | object | None, template: str) -> str:
+        """A rule's name inside a quoted SQL string (a name, not a LIKE pattern)."""
+        return "" if ruleid is None else str(ruleid).replace("'", "''")
+
+
+class MatchesBackend(AgentAuditDuckDBBackend):
+    """Correlations over the one-scan table of matches: a rule matched a row when its name is
+    in the row's `sigma_rules`."""
+
+    correlation_source = "sigma_matches"
+    correlation_search_multi_rule_query_expression = "list_contains(sigma_rules, '{ruleid}')"
+    typing_rule_query_expression = (
+        "CASE WHEN list_contains(sigma_rules, '{ruleid}') THEN '{ruleid}' END"
+    )

@@ -10,7 +10,8 @@ from sigma.collection import SigmaCollection
 from agentaudit.detect.driver import run_detection
 from agentaudit.detect.sigma.backend import AgentAuditDuckDBBackend
 from agentaudit.detect.sigma.detector import SigmaRules
-from agentaudit.detect.sigma.engine import load_rules, run_rules
+from agentaudit.detect.sigma.loader import load_rules
+from agentaudit.detect.sigma.run import run_rules
 from agentaudit.detect.sigma.testing import run_tests
 from agentaudit.testing import event, store_with
 
@@ -120,7 +121,7 @@ def test_rules_are_validated_against_the_sigma_json_schema(tmp_path: Path):
 
 
 def test_pack_covers_every_command_category_and_the_railway_catalog():
-    from agentaudit.detect.sigma.engine import BUILTIN_DIR
+    from agentaudit.detect.sigma.loader import BUILTIN_DIR
     from agentaudit.enrich.catalog import railway
     from agentaudit.enrich.commands.model import CATEGORIES
 
@@ -172,20 +173,15 @@ def test_one_scan_finds_what_one_query_per_rule_finds():
     }
 
 
-def test_one_statement_finds_what_the_steps_find():
-    """The pack's one statement (matches, base findings and correlations) runs as is (no
-    fallback) and finds what its steps (a matches table, then one query per output) find."""
-    from agentaudit.detect.sigma.engine import OneScan
+def test_the_packs_one_statement_runs_as_is():
+    """The pack's one statement (matches, base findings and correlations) runs without the
+    per-rule fallback and finds both kinds."""
+    from agentaudit.detect.sigma.run import OneScan
 
-    events = three_sessions()
     scan = OneScan.of(load_rules())
-    assert scan.combined_sql
-    together, _ = scan.run(store_with(events))
-    in_steps, _ = scan.run_in_steps(store_with(events))
-    key = lambda f: (f["finding_id"], f["rule_id"], f["kind"], tuple(f["event_ids"]), f["evidence"])  # noqa: E731
-    assert sorted(map(key, together)) == sorted(map(key, in_steps))
-    kinds = {f["kind"] for f in together}
-    assert kinds == {"rule", "correlation"}
+    together, errors = scan.run(store_with(three_sessions()))
+    assert errors == []
+    assert {f["kind"] for f in together} == {"rule", "correlation"}
 
 
 def test_one_scan_reports_a_rule_that_cannot_convert_and_runs_the_others(tmp_path):
@@ -206,7 +202,7 @@ def test_one_scan_reports_a_rule_that_cannot_convert_and_runs_the_others(tmp_pat
 def test_the_pack_is_parsed_once_until_a_rule_file_changes(tmp_path):
     import os
 
-    from agentaudit.detect.sigma.engine import load_rules_cached
+    from agentaudit.detect.sigma.loader import load_rules_cached
 
     rule = tmp_path / "r.yml"
     rule.write_text(

@@ -10,7 +10,8 @@ from typing import Any
 
 import yaml
 
-from agentaudit.detect.sigma.engine import BUILTIN_DIR, RuleSet, load_rules, run_rules
+from agentaudit.detect.sigma.loader import BUILTIN_DIR, RuleSet, load_rules
+from agentaudit.detect.sigma.run import run_rules
 from agentaudit.testing import event, store_with
 
 

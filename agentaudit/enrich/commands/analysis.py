@@ -38,6 +38,7 @@ from agentaudit.enrich.commands.programs import (
     migrations,
     persistence,
     railway_cli,
+    secret_stores,
     settings,
 )
 from agentaudit.enrich.commands.programs.base import Analyser, Context
@@ -59,6 +60,7 @@ _PROGRAMS: dict[str, Analyser] = {
 }
 _ALWAYS: tuple[Analyser, ...] = (
     hygiene.secret_reads,
+    secret_stores.secret_store_reads,
     hygiene.audit_tamper,
     hygiene.safety_bypass,
     fs.redirect_overwrites,

@@ -15,6 +15,7 @@ import re
 import shlex
 from urllib.parse import urlsplit
 
+from agentaudit.enrich.commands.argv import invocation
 from agentaudit.enrich.commands.model import Finding
 from agentaudit.enrich.commands.parse import SimpleCommand
 from agentaudit.enrich.commands.programs.hygiene import is_secret_path
@@ -141,6 +142,13 @@ def _sink(cmd: SimpleCommand) -> tuple[str, str] | None:
         if remote:
             return ("copy", remote.split(":", 1)[0].split("@")[-1])
         return None
+    if cmd.remote and cmd.stdin_piped and cmd.via:
+        # `... | ssh host 'cat > f'`: what the pipe carries reaches the other host
+        outer = cmd.via.split()
+        if outer[0] != "ssh":
+            return ("remote shell", cmd.via)
+        words = invocation("ssh", outer[1:]).words
+        return ("ssh", words[0].split("@")[-1]) if words else None
     if program in _DNS:
         return ("dns", next((a for a in args if not a.startswith("-")), ""))
     if program in _INTERPRETERS and _UPLOAD.search(text):

@@ -82,6 +82,11 @@ def local_target(inv: Invocation, env: dict[str, str]) -> str | None:
     test_only = bool(names) and all(_TEST_NAME.search(w) for w in names)
     if inv.program in ("dropdb", "createdb", "mysqladmin") and test_only:
         return f"test database {names[-1]}"
+    if inv.program in ("sqlite3", "sqlite", "duckdb") and inv.words:
+        # the database is the first operand, a file: `sqlite3 test.db 'DELETE FROM t'`
+        stem = inv.words[0].rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        if inv.words[0] == ":memory:" or _TEST_NAME.search(stem) or stem == "test":
+            return f"test database file {inv.words[0]}"
     databases = inv.all_values(*_DB_OPTIONS)
     if databases and all(_TEST_NAME.search(d) for d in databases):
         return f"test database {databases[0]}"

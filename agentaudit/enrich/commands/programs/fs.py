@@ -123,7 +123,11 @@ def find(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
                 severity, scope = delete_severity(root, True, cmd, ctx)
                 if selective and severity == "critical":
                     severity = "high"
-                if scope == "project" and not scopes.is_regenerable(
+                if scope == "project" and name and scopes.is_regenerable(name):
+                    # `find . -name '*.pyc' -delete`: build output only, though under the
+                    # whole project (peers block it: flagged, never high)
+                    severity = "medium"
+                elif scope == "project" and not scopes.is_regenerable(
                     scopes.resolve(root, cmd.env, ctx.cwd)
                 ):
                     severity = max_severity(severity, "medium")

@@ -11,7 +11,11 @@ from agentaudit.enrich.commands.programs.base import Context, parse_args
 
 SECRET_WORDS = re.compile(
     r"(?i)(token|secret|passw|api[_-]?key|access[_-]?key|credential|private[_-]?key|"
-    r"railway|aws_|ghp_|bearer|BEGIN (RSA|OPENSSH|EC) PRIVATE)"
+    r"aws_(secret|access|session)|ghp_|github_pat_|bearer|BEGIN (RSA|OPENSSH|EC) PRIVATE)"
+    # an upper-case environment-variable name of a platform that authenticates with a token
+    # (`grep -rn RAILWAY .`): upper case only, so `grep aws_db_instance` is a code search
+    r"|(?-i:\b(AWS_|RAILWAY|VERCEL_|NETLIFY_|HEROKU_|FLY_|GH_|GITHUB_|GITLAB_|STRIPE_|"
+    r"OPENAI_|ANTHROPIC_|DATABASE_URL|DB_PASS|SUPABASE_|CLOUDFLARE_|DIGITALOCEAN_))"
 )
 _SECRET_FILE = re.compile(
     r"(?i)(^|/)(\.env(\.(?!example|sample|template|dist)[\w.-]+)?|\.envrc|\.netrc|\.npmrc|\.pypirc|"
