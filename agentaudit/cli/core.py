@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from agentaudit.cli.common import (
+    EXIT_FAILED,
     EXIT_FINDINGS,
     DbOption,
     JsonOption,
@@ -24,6 +25,7 @@ from agentaudit.cli.common import (
     print_json,
     say,
 )
+from agentaudit.terminal import styled
 
 if TYPE_CHECKING:
     from agentaudit.ingest import IngestReport
@@ -153,20 +155,20 @@ def ingest(
     _exit_for(report)
 
 
-INTERRUPTED_EXIT, FAILED_FILES_EXIT = 130, 1
+INTERRUPTED_EXIT = 130  # what a shell reports for a command ended by Ctrl-C
 
 
 def _exit_for(report: IngestReport) -> None:
     """Exit 130 when stopped by Ctrl-C, 1 when a file could not be read whole, else 0."""
     for failed in report.failed:
-        err_console.print(
-            f"[red]{failed.status}:[/] {failed.path}: {failed.detail}", soft_wrap=True
-        )
+        line = styled((f"{failed.status}: ", "red"), f"{failed.path}: {failed.detail}")
+        err_console.print(line, soft_wrap=True)
     if report.interrupted:
-        err_console.print(f"[yellow]interrupted:[/] {report.interrupted}", soft_wrap=True)
+        line = styled(("interrupted: ", "yellow"), report.interrupted)
+        err_console.print(line, soft_wrap=True)
         raise typer.Exit(INTERRUPTED_EXIT)
     if report.failed:
-        raise typer.Exit(FAILED_FILES_EXIT)
+        raise typer.Exit(EXIT_FAILED)
 
 
 @contextmanager

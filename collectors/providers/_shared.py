@@ -147,6 +147,9 @@ def _array_records(
     """The records of a `[...]` or `{"<key>": [...]}` document: decoded whole when small,
     streamed when big; past damage, resynchronised at the next record (`_resync`)."""
     whole = _small_document(stream, key)
+    if whole is _DAMAGED:  # small: straight to resynchronisation (ijson's item builder has
+        yield from _resynced(stream, skip=0)  # no depth limit: deep nesting took gigabytes)
+        return
     if whole is not None:
         yield from whole
         return
@@ -155,6 +158,9 @@ def _array_records(
             yield from _resynced(stream, skip=given)
             return
         yield item
+
+
+_DAMAGED = object()
 
 
 def _resynced(stream: BinaryIO, skip: int) -> Iterator[Record | Quarantined]:
@@ -176,10 +182,10 @@ def _resynced(stream: BinaryIO, skip: int) -> Iterator[Record | Quarantined]:
         index += 1
 
 
-def _small_document(stream: BinaryIO, key: str | None) -> list[Record] | None:
+def _small_document(stream: BinaryIO, key: str | None) -> list[Record] | object | None:
     """A document of at most `WHOLE_DOCUMENT_BYTES` decoded in one call (msgspec: about 8x
-    faster than ijson's item stream, e.g. the parallel ingest's 8 MB chunks); None for a
-    bigger or damaged one, which is streamed (records before the damage are kept)."""
+    faster than ijson's item stream, e.g. the parallel ingest's 8 MB chunks); `_DAMAGED` for
+    a small one that does not decode (resynchronised); None for a bigger one (streamed)."""
     stream.seek(0)
     data = stream.read(WHOLE_DOCUMENT_BYTES + 1)
     if len(data) > WHOLE_DOCUMENT_BYTES:
@@ -187,10 +193,10 @@ def _small_document(stream: BinaryIO, key: str | None) -> list[Record] | None:
     try:
         document = loads_json(data)
     except ValueError:
-        return None
+        return _DAMAGED
     items = document.get(key) if key and isinstance(document, dict) else document
     if not isinstance(items, list):
-        return None
+        return _DAMAGED
     return [Record(unwrap(item), index) for index, item in enumerate(items)]
 
 

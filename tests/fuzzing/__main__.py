@@ -7,6 +7,8 @@ import argparse
 import multiprocessing
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 
 from agentaudit.collectors import all_collectors
 from tests.fuzzing.run import ANALYSER, Tally, run_task
@@ -32,9 +34,18 @@ def main(argv: list[str] | None = None) -> int:
     ]
     totals = {t: Tally(t) for t in targets}
     started = time.monotonic()
-    # spawn, not fork: a worker forked from the pool's threads deadlocked on a held lock
-    with multiprocessing.get_context("spawn").Pool(args.jobs, maxtasksperchild=4) as pool:
-        for tally in pool.imap_unordered(run_task, tasks):
+    # spawn, not fork: a worker forked from the pool's threads deadlocked on a held lock;
+    # futures, not Pool: a worker that dies (a crash in C) fails its chunk instead of hanging
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(args.jobs, mp_context=context, max_tasks_per_child=4) as pool:
+        futures = {pool.submit(run_task, task): task for task in tasks}
+        for future in as_completed(futures):
+            target, seed, count = futures[future]
+            try:
+                tally = future.result()
+            except BrokenProcessPool as exc:
+                tally = Tally(target, inputs=count, crashes=1)
+                tally.note("worker died", f"{target} seed {seed}", str(exc))
             totals[tally.target].add(tally)
             print(f"  {tally.target}: {totals[tally.target].inputs} inputs", file=sys.stderr)
     elapsed = time.monotonic() - started

@@ -100,8 +100,14 @@ def inputs(target: str, count: int, seed: int) -> Iterator[tuple[int, Seed, byte
         yield index, sample, data
 
 
+MEMORY_LIMIT = 2 << 30  # per worker: a memory blow-up is a MemoryError (a crash), not OOM
+
+
 def run_task(task: tuple[str, int, int]) -> Tally:
     """One chunk of a campaign, (target, seed, count): what a pool worker runs."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     target, seed, count = task
     return fuzz_analyser(count, seed) if target == ANALYSER else fuzz_collector(target, count, seed)
 
@@ -123,7 +129,7 @@ def fuzz_collector(target: str, count: int, seed: int = 0) -> Tally:
                 tally.hangs += 1
                 tally.note("hang", where, f"over {HANG_SECONDS} s")
                 continue
-            except Exception as exc:
+            except (Exception, MemoryError) as exc:
                 tally.crashes += 1
                 tally.note("crash", where, _last_frame(exc))
                 continue
