@@ -148,7 +148,10 @@ def _array_records(
     streamed when big; past damage, resynchronised at the next record (`_resync`)."""
     whole = _small_document(stream, key)
     if whole is _DAMAGED:  # small: straight to resynchronisation (ijson's item builder has
-        yield from _resynced(stream, skip=0)  # no depth limit: deep nesting took gigabytes)
+        # no depth limit: deep nesting took gigabytes). Its records carry no offset, as those
+        # of a whole or streamed document (the parallel path's chunks store the same rows).
+        for found in _resynced(stream, skip=0):
+            yield found if isinstance(found, Quarantined) else Record(found.value, found.index)
         return
     if whole is not None:
         yield from whole
