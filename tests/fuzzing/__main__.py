@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     # spawn, not fork: a worker forked from the pool's threads deadlocked on a held lock;
     # futures, not Pool: a worker that dies (a crash in C) fails its chunk instead of hanging
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(args.jobs, mp_context=context, max_tasks_per_child=4) as pool:
+    with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:  # no max_tasks: 3.11 hangs
         futures = {pool.submit(run_task, task): task for task in tasks}
         for future in as_completed(futures):
             target, seed, count = futures[future]
