@@ -65,7 +65,7 @@ def json_records(src: SourceInput) -> Iterator[tuple[Line, Any, str] | Quarantin
 def tool_columns(name: str | None, tool_input: Any) -> dict[str, Any]:
     """Canonical columns of one agent tool call from its name and input."""
     args = tool_input if isinstance(tool_input, dict) else {}
-    name = name or ""
+    name = name if isinstance(name, str) else ""
     if name in _SHELL_TOOLS:
         command = args.get("command")
         if isinstance(command, list):

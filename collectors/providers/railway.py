@@ -63,12 +63,17 @@ class RailwayAuditLog(Collector):
             return
         if page.get("errors"):
             yield Quarantined(f"GraphQL errors: {page['errors']}", raw_page, line, offset)
-        logs = (page.get("data") or {}).get("auditLogs")
-        if logs is None:
+        data = page.get("data")
+        logs = data.get("auditLogs") if isinstance(data, dict) else None
+        if not isinstance(logs, dict):
             if not page.get("errors"):
                 yield Quarantined("no data.auditLogs in response", raw_page, line, offset)
             return
-        for position, edge in enumerate(logs.get("edges") or []):
+        edges = logs.get("edges")
+        if not isinstance(edges, list):
+            yield Quarantined("data.auditLogs.edges is not a list", raw_page, line, offset)
+            return
+        for position, edge in enumerate(edges):
             node = edge.get("node") if isinstance(edge, dict) else None
             if not isinstance(node, dict) or not node.get("id"):
                 yield Quarantined(
@@ -86,7 +91,8 @@ class RailwayAuditLog(Collector):
         actor = context.get("actor") if isinstance(context.get("actor"), dict) else {}
         environment = node.get("environment") if isinstance(node.get("environment"), dict) else {}
         target = next((payload[k] for k in _TARGET_KEYS if payload.get(k)), None)
-        env_name = (environment.get("name") or "").lower() or None
+        name = environment.get("name")
+        env_name = name.lower() or None if isinstance(name, str) else None
         # The user's mapping (known production environment / project ids) wins over the name.
         mapped = mapped_env(
             [

@@ -70,7 +70,7 @@ class AtuinHistory(Collector):
                 for row in con.execute(query):
                     values = dict(zip(columns, map(_text_or_value, row[1:]), strict=True))
                     yield self._event(values, row[0], src.path)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, UnicodeDecodeError) as exc:  # sqlite3 decodes its schema text
             # the whole file is damaged, not one row: ingest reports it (exit 1)
             yield Quarantined(f"unreadable SQLite database: {exc}", b"", None, 0, _DAMAGED)
 

@@ -58,7 +58,11 @@ class PowerShellTranscript(Collector):
             yield new_event(
                 self.source,
                 record_key=b"%s\x1f%d\x1f%s"
-                % (header.get("Start time", "").encode(), line.offset, data),
+                % (
+                    header.get("Start time", "").encode("utf-8", "surrogateescape"),
+                    line.offset,
+                    data,
+                ),
                 source_path=src.path,
                 source_offset=line.offset,
                 seq=line.number,
