@@ -10,7 +10,7 @@ from typing import Any
 from agentaudit.alert.clock import Clock
 from agentaudit.alert.config import AlertingConfig, from_urls, load_config
 from agentaudit.alert.delivery.outbox import deliver_due
-from agentaudit.alert.engine import evaluate
+from agentaudit.alert.engine import EvalReport, evaluate
 from agentaudit.detect.driver import DetectReport, run_detection
 from agentaudit.enrich.secrets import Redactor
 from agentaudit.export.ocsf import export_ocsf
@@ -31,6 +31,38 @@ class PipelineResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class AlertRun:
+    detect: DetectReport
+    evaluation: EvalReport
+    deliveries: list[dict[str, Any]]
+
+
+def detect_alert_deliver(
+    store: Store,
+    notify_urls: list[str],
+    *,
+    config: AlertingConfig | None = None,
+    clock: Clock | None = None,
+    deliver: bool = True,
+) -> AlertRun:
+    """Detect, then evaluate alert groups (into the outbox), then try what is due.
+
+    Findings and outbox rows are committed before any network call, so a slow or dead
+    receiver never holds detection back; what fails stays in the outbox for the next run.
+    The alerting config is loaded first: a broken one is a ConfigError before anything runs.
+    `evaluation.unsent` holds firing alerts that reached a receiver without targets.
+    """
+    if config is None:
+        config = from_urls(notify_urls) if notify_urls else (load_config() or from_urls([]))
+    detect = run_detection(store)
+    evaluation = evaluate(store, config, clock)
+    deliveries = (
+        deliver_due(store, config, clock, budget_seconds=DELIVERY_BUDGET) if deliver else []
+    )
+    return AlertRun(detect, evaluation, deliveries)
+
+
 def detect_and_alert(
     store: Store,
     notify_urls: list[str],
@@ -39,19 +71,9 @@ def detect_and_alert(
     clock: Clock | None = None,
     deliver: bool = True,
 ) -> tuple[DetectReport, list[dict[str, Any]], list[dict[str, Any]]]:
-    """Detect, then evaluate alert groups (into the outbox), then try what is due.
-
-    Findings and outbox rows are committed before any network call, so a slow or dead
-    receiver never holds detection back; what fails stays in the outbox for the next run.
-    """
-    detect = run_detection(store)
-    if config is None:
-        config = from_urls(notify_urls) if notify_urls else (load_config() or from_urls([]))
-    alerts = evaluate(store, config, clock).changed
-    deliveries = (
-        deliver_due(store, config, clock, budget_seconds=DELIVERY_BUDGET) if deliver else []
-    )
-    return detect, alerts, deliveries
+    """`detect_alert_deliver` as (detection report, incidents changed, delivery attempts)."""
+    run = detect_alert_deliver(store, notify_urls, config=config, clock=clock, deliver=deliver)
+    return run.detect, run.evaluation.changed, run.deliveries
 
 
 def run_pipeline(

@@ -16,10 +16,8 @@ from typing import Any
 
 import pyarrow as pa
 
-KINDS = ("process", "api", "file", "message", "auth", "other")
-STATUSES = ("success", "failure", "denied", "unknown")
-SEVERITIES = ("info", "low", "medium", "high", "critical")
-ENVIRONMENTS = ("production", "staging", "development", "unknown")
+# The values of kind, status, severity, target_env, scope, origin and categories, and what
+# each means: agentaudit.taxonomy.
 
 TIME = pa.timestamp("us", tz="UTC")
 STR = pa.string()
@@ -97,6 +95,33 @@ EVENT_COLUMNS: list[tuple[str, pa.DataType, str]] = [
         pa.bool_(),
         "another entry of an operation already counted (GCP last, Azure later status, k8s other stage): count rows WHERE NOT coalesce(repeat, false)",
     ),
+    # enriched once, before storage, for detection and linking to read (issue 14)
+    (
+        "origin",
+        STR,
+        "agent, shell, provider or agentaudit: what kind of source wrote the row (from its collector)",
+    ),
+    (
+        "provider",
+        STR,
+        "provider whose resource the call acts on: the audit log's vendor, or the one a command's URL or CLI names",
+    ),
+    (
+        "argvs",
+        pa.list_(STRS),
+        "argv of each simple command of `command` that runs, wrappers stripped, as command analysis parsed it",
+    ),
+    (
+        "env_hints",
+        STRS,
+        "kind=value the collector found for the target's environment: ids looked up in environments.yaml (aws_account=...), name=..., environment=...",
+    ),
+    (
+        "env_clues",
+        STRS,
+        "kind=value the call says about the environment its session works in: branch=..., railway=..., aws_profile=...",
+    ),
+    ("instructions", STRS, "what a user's prompt forbids: freeze, no_delete, no_prod"),
 ]
 
 EVENT_SCHEMA = pa.schema([pa.field(name, typ) for name, typ, _ in EVENT_COLUMNS])

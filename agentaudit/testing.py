@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 
+from agentaudit.collectors import collector_for_source
 from agentaudit.enrich.event import enrich
 from agentaudit.enrich.secrets import Redactor
 from agentaudit.schema import new_event
@@ -25,7 +26,8 @@ def event(seconds: float, source: str = "cursor.hooks", **columns: Any) -> dict[
     seq = next(_seq)
     columns.setdefault("kind", "process")
     columns.setdefault("status", "unknown")
-    columns.setdefault("agent", "cursor" if source.startswith("cursor") else "unknown")
+    collector = collector_for_source(source)
+    columns.setdefault("agent", (collector.agent if collector else None) or "unknown")
     precision = columns.pop("time_precision", "ms")  # "none": a source without times
     ev = new_event(
         source,

@@ -309,10 +309,9 @@ def side_pipeline(folder: Path, db: Path) -> dict:
     """Ours without the store: read, join, redact, analyse; events dropped after each batch."""
     from agentaudit.collectors import get_collector
     from agentaudit.collectors.base import SourceInput
-    from agentaudit.enrich.event import enrich
-    from agentaudit.enrich.secrets import Redactor, may_contain_secrets
-    from agentaudit.ingest.records import _NO_SECRETS, _redactable_text
+    from agentaudit.enrich.secrets import Redactor
     from agentaudit.ingest.records import batches as _batches
+    from agentaudit.ingest.records import enrich_events
     from agentaudit.testing import TEST_KEY
 
     redactor, collector = Redactor(TEST_KEY), get_collector("claude-code.transcript")
@@ -321,9 +320,7 @@ def side_pipeline(folder: Path, db: Path) -> dict:
     for path in files_of(folder):
         with path.open("rb") as fh:
             for events, _bad in _batches(collector.collect(SourceInput(str(path), fh))):
-                maybe = may_contain_secrets([_redactable_text(e) for e in events])
-                for event, scan in zip(events, maybe, strict=True):
-                    enrich(event, redactor if scan else _NO_SECRETS)
+                enrich_events(events, redactor)  # the prefilter and enrichment, as ingest does
                 rows += len(events)
     return {
         "seconds": time.perf_counter() - started,

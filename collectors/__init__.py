@@ -2,6 +2,9 @@
 `Collector` subclass, plus `agentaudit.collectors` entry points.
 
 Adding a source is adding a file to one of those folders (or registering an entry point).
+Each collector describes itself (origin, agent or vendor, default locations, whether its
+records can be split): every other layer asks `collector_for_source` instead of reading
+meaning into a source's name.
 In a checkout this folder sits at the repository's top level; `agentaudit/collectors` is a
 symlink to it, so the checkout and the wheel both import it as `agentaudit.collectors`.
 """
@@ -18,7 +21,14 @@ from pathlib import Path
 from agentaudit.collectors import agents, providers, shell
 from agentaudit.collectors.base import Collector, SourceInput
 
-__all__ = ["Collector", "SourceInput", "all_collectors", "get_collector", "sniff_collector"]
+__all__ = [
+    "Collector",
+    "SourceInput",
+    "all_collectors",
+    "collector_for_source",
+    "get_collector",
+    "sniff_collector",
+]
 
 
 @lru_cache(maxsize=1)
@@ -38,6 +48,19 @@ def all_collectors() -> dict[str, Collector]:
         cls = ep.load()
         found[cls.name] = cls()
     return dict(sorted(found.items()))
+
+
+@lru_cache(maxsize=1)
+def _by_source() -> dict[str, Collector]:
+    found: dict[str, Collector] = {}
+    for collector in all_collectors().values():
+        found.setdefault(collector.source, collector)  # two formats of one source agree
+    return found
+
+
+def collector_for_source(source: str | None) -> Collector | None:
+    """The collector that writes this `source` column value (None for an unknown source)."""
+    return _by_source().get(source or "")
 
 
 def get_collector(name: str) -> Collector:

@@ -102,8 +102,26 @@ class SourceInput:
         return data
 
 
+class Location(NamedTuple):
+    """Where a collector's files are by default (`ingest --discover` looks there).
+
+    A root is a path with `~` (the home directory), `{cwd}`, `{hooks}` (agentaudit's hook
+    logs), `{data}` (agentaudit's data directory), `$VAR` (each comma-separated entry of an
+    environment variable; none when unset) or `${VAR:-default}` at its start.
+    """
+
+    label: str  # what the user sees: "Claude Code transcripts"
+    roots: tuple[str, ...]
+    patterns: tuple[str, ...]  # globs below each root
+    skip: tuple[str, ...] = ()  # directory names whose files are not this format
+
+
 class Collector(ABC):
-    """One source format. Subclasses set the class attributes and implement `collect`."""
+    """One source format. Subclasses set the class attributes and implement `collect`.
+
+    Every other layer asks the registry (`agentaudit.collectors`) what a source is, through
+    these attributes: never by matching its name.
+    """
 
     name: ClassVar[str]  # registry name, used by `ingest --source NAME`
     source: ClassVar[str]  # value of the canonical `source` column
@@ -111,6 +129,13 @@ class Collector(ABC):
     description: ClassVar[str] = ""
     # Tailing by offset is only safe for append-only line formats.
     incremental: ClassVar[bool] = True
+    origin: ClassVar[str]  # agent, shell, provider or agentaudit (agentaudit.taxonomy.ORIGINS)
+    agent: ClassVar[str | None] = None  # whose records: an id of agentaudit.taxonomy.AGENTS
+    vendor: ClassVar[str | None] = None  # whose audit log: an id of agentaudit.taxonomy.PROVIDERS
+    locations: ClassVar[tuple[Location, ...]] = ()  # default places of its files
+    # `collect` yields one output per record of one `{"<key>": [...]}` document: a big file can
+    # be cut into chunks of records read in parallel (agentaudit/ingest/parallel.py).
+    splittable: ClassVar[bool] = False
     # Which OTLP records `agentaudit serve` hands this collector (see `OtlpInterest`).
     otlp: ClassVar[OtlpInterest | None] = None
 

@@ -198,3 +198,26 @@ def test_ingest_detect_and_alert_work_on_a_migrated_store(old_store, monkeypatch
     assert json.loads(queried.stdout)[0]["n"] == after["events"]
     for result in (ingested, detected, alerted, queried):
         assert "migrated" not in result.output  # once only, by the first command
+
+
+def test_a_migrated_store_holds_the_columns_detection_reads(old_store, tmp_path):
+    """The columns enrichment fills since schema version 2 are filled for the old rows as a new
+    ingest of the same files fills them (origin, provider, argvs, env_clues, instructions)."""
+    from agentaudit.enrich.secrets import Redactor, load_or_create_key
+    from agentaudit.ingest import ingest_paths
+    from agentaudit.store import Store
+
+    # the old store's own fingerprint key: redacted commands then read the same
+    redactor = Redactor(load_or_create_key(old_store.parent / "old-home" / "fingerprint.key"))
+
+    columns = "event_id, origin, provider, argvs, env_clues, instructions"
+    with Store.open(old_store) as migrated:
+        old = {r["event_id"]: r for r in migrated.rows(f"SELECT {columns} FROM events")}
+    with Store.open(tmp_path / "fresh.duckdb") as fresh:
+        ingest_paths(fresh, scenario_files("pocketos"), redactor=redactor)
+        new = {r["event_id"]: r for r in fresh.rows(f"SELECT {columns} FROM events")}
+    shared = sorted(set(old) & set(new))
+    assert len(shared) >= len(new) - 1  # the same records (ids are deterministic)
+    assert all(old[e]["origin"] for e in shared)
+    assert {e: old[e] for e in shared} == {e: new[e] for e in shared}
+    assert any(new[e]["argvs"] for e in shared) and any(new[e]["env_clues"] for e in shared)

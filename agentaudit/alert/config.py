@@ -2,8 +2,10 @@
 
 The shape follows Alertmanager's (`route` tree with `matchers`, `group_by`, `group_wait`,
 `group_interval`, `repeat_interval`, `continue`; `receivers`; `inhibit_rules`) so on-call
-teams can read it without a manual. Secrets (PagerDuty routing keys, apprise URLs with tokens)
-live only here or in the environment, never in the store: the outbox keeps a target id.
+teams can read it without a manual; `configcheck` rejects anything else with file:line and a
+hint. Receivers take apprise URLs, PagerDuty (Events v2) and `alertmanager` (forward to a
+team's own Alertmanager). Secrets (PagerDuty routing keys, apprise URLs with tokens) live only
+here or in the environment, never in the store: the outbox keeps a target id.
 """
 
 from __future__ import annotations
@@ -15,16 +17,17 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from agentaudit import paths
-from agentaudit.alert.matchers import Labels, Matcher, all_match, parse_matchers
+from agentaudit.alert.configcheck import check_config
+from agentaudit.alert.labels import DEFAULT_GROUP_BY
+from agentaudit.alert.matchers import Labels, Matcher, all_match, parse_matchers, sort_key
+from agentaudit.alert.yamlfile import ConfigError, load_yaml
 from agentaudit.schema import stable_id
 
 CONFIG_ENV = "AGENTAUDIT_ALERTING"
 CONFIG_FILENAME = "alerting.yml"
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
-DEFAULT_GROUP_BY = ("session_id", "rule_family")
+__all__ = ["ConfigError"]  # re-exported: callers catch config errors from here
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -69,14 +72,30 @@ class PagerDutyTarget:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertmanagerTarget:
+    """A team's own Alertmanager: alerts are forwarded to its /api/v2/alerts."""
+
+    url: str
+    timeout: float = 10.0
+
+    @property
+    def target_id(self) -> str:
+        return "alertmanager:" + stable_id("alertmanager-target", self.url)[:16]
+
+
+Target = AppriseTarget | PagerDutyTarget | AlertmanagerTarget
+
+
+@dataclass(frozen=True, slots=True)
 class Receiver:
     name: str
     apprise: tuple[AppriseTarget, ...] = ()
     pagerduty: tuple[PagerDutyTarget, ...] = ()
+    alertmanager: tuple[AlertmanagerTarget, ...] = ()
     send_resolved: bool = True
 
-    def targets(self) -> list[AppriseTarget | PagerDutyTarget]:
-        return [*self.apprise, *self.pagerduty]
+    def targets(self) -> list[Target]:
+        return [*self.apprise, *self.pagerduty, *self.alertmanager]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +109,8 @@ class Route:
     repeat_interval: timedelta = timedelta(hours=4)
     continue_: bool = False
     routes: tuple[Route, ...] = ()
+    key: str = "{}"  # Alertmanager's route key: the matchers of each route from the root
+    flush_on_escalation: bool = False  # agentaudit's option: a rise in severity is sent at once
 
     def match(self, labels: Labels) -> list[Route]:
         """Alertmanager's tree walk: the deepest matching routes; first match wins unless
@@ -138,6 +159,7 @@ class AlertingConfig:
     resolve_timeout: timedelta = timedelta(minutes=30)
     delivery: DeliveryPolicy = DeliveryPolicy()
     rule_families: dict[str, str] = field(default_factory=dict)
+    incident_by: tuple[str, ...] = DEFAULT_GROUP_BY  # the labels that name an incident
 
     def routes(self) -> dict[str, Route]:
         return {r.name: r for r in self.route.walk()}
@@ -162,25 +184,28 @@ def default_config_path() -> Path:
 
 
 def load_config(path: str | Path | None = None) -> AlertingConfig | None:
-    """The YAML config at `path` (or $AGENTAUDIT_ALERTING, or the data dir); None if absent."""
+    """The YAML config at `path` (or $AGENTAUDIT_ALERTING, or the data dir); None if absent.
+    Any problem in it is one ConfigError naming file:line."""
     config_path = Path(path) if path else default_config_path()
     if not config_path.exists():
         if path:
             raise FileNotFoundError(f"no alerting config at {config_path}")
         return None
-    return parse_config(yaml.safe_load(config_path.read_text(encoding="utf-8")) or {})
+    return parse_config(load_yaml(config_path), source=str(config_path))
 
 
-def parse_config(data: dict[str, Any]) -> AlertingConfig:
+def parse_config(data: dict[str, Any], source: str = "") -> AlertingConfig:
+    """Check `data` strictly (ConfigError on any problem), then build the config."""
+    check_config(data, source)
     shared = [_apprise_target(item) for item in data.get("apprise") or []]
     receivers = {}
     for item in data.get("receivers") or []:
-        receiver = _receiver(item, shared)
+        try:
+            receiver = _receiver(item, shared)
+        except ValueError as exc:
+            raise ConfigError(str(exc), source=source, line=getattr(item, "line", None)) from None
         receivers[receiver.name] = receiver
-    route = _route(data.get("route") or {}, parent=None, index=0)
-    unknown = {r.receiver for r in route.walk()} - set(receivers)
-    if unknown:
-        raise ValueError(f"routes name unknown receivers: {sorted(unknown)}")
+    route = _route(data["route"], parent=None, index=0)
     glob = data.get("global") or {}
     delivery = glob.get("delivery") or {}
     inhibit = data.get("inhibit_rules")
@@ -205,6 +230,7 @@ def parse_config(data: dict[str, Any]) -> AlertingConfig:
             max_attempts=int(delivery.get("max_attempts", 12)),
         ),
         rule_families={str(k): str(v) for k, v in (data.get("rule_families") or {}).items()},
+        incident_by=tuple(data.get("incident_by", route.group_by)),
     )
 
 
@@ -231,6 +257,7 @@ def _receiver(item: dict[str, Any], shared: list[AppriseTarget]) -> Receiver:
         if not key:
             raise ValueError(
                 f"receiver {item['name']!r}: pagerduty needs routing_key or a set routing_key_env"
+                f" (${pd.get('routing_key_env')} is not set)"
             )
         pagerduty.append(
             PagerDutyTarget(
@@ -240,17 +267,25 @@ def _receiver(item: dict[str, Any], shared: list[AppriseTarget]) -> Receiver:
                 timeout=parse_duration(pd.get("timeout", "10s")).total_seconds(),
             )
         )
+    forward = tuple(
+        AlertmanagerTarget(
+            str(am["url"]).rstrip("/"), parse_duration(am.get("timeout", "10s")).total_seconds()
+        )
+        for am in _as_list(item.get("alertmanager"))
+    )
     apprise_targets = tuple(dict.fromkeys([*inline, *selected]))
     # Alertmanager's defaults: resolved messages for webhooks and pagers, not for email/Slack
     quiet_by_default = (
         bool(apprise_targets)
         and not pagerduty
+        and not forward
         and all(t.url.split("://", 1)[0] in _NO_RESOLVED_SCHEMES for t in apprise_targets)
     )
     return Receiver(
         name=str(item["name"]),
         apprise=apprise_targets,
         pagerduty=tuple(pagerduty),
+        alertmanager=forward,
         send_resolved=bool(item.get("send_resolved", not quiet_by_default)),
     )
 
@@ -266,19 +301,29 @@ def _as_list(value: Any) -> list[dict[str, Any]]:
 
 def _route(item: dict[str, Any], parent: Route | None, index: int) -> Route:
     def inherit(key: str, default: Any) -> Any:
-        return item.get(key, default)
+        value = item.get(key)
+        return default if value in (None, []) else value  # `[]` inherits, as in Alertmanager
 
     name = item.get("name") or ("default" if parent is None else f"{parent.name}.{index}")
     base = parent or Route("default", "default")
+    matchers = parse_matchers(item.get("matchers"))
+    in_key = "{" + ",".join(str(m) for m in sorted(matchers, key=sort_key)) + "}"
     route = Route(
         name=str(name),
         receiver=str(inherit("receiver", base.receiver)),
-        matchers=parse_matchers(item.get("matchers")),
-        group_by=tuple(inherit("group_by", base.group_by)),
+        matchers=matchers,
+        # at the root, an explicit `group_by: []` is Alertmanager's default: no grouping
+        group_by=tuple(
+            item["group_by"]
+            if parent is None and "group_by" in item
+            else inherit("group_by", base.group_by)
+        ),
         group_wait=parse_duration(inherit("group_wait", base.group_wait)),
         group_interval=parse_duration(inherit("group_interval", base.group_interval)),
         repeat_interval=parse_duration(inherit("repeat_interval", base.repeat_interval)),
         continue_=bool(item.get("continue", False)),
+        key=in_key if parent is None else f"{parent.key}/{in_key}",
+        flush_on_escalation=bool(inherit("flush_on_escalation", base.flush_on_escalation)),
     )
     children = tuple(
         _route(child, route, i) for i, child in enumerate(item.get("routes") or [], start=1)

@@ -39,3 +39,13 @@ def rows_by_event_ids(
         if {r["event_id"] for r in rows} >= set(ids):
             return rows
     return store.rows(sql.format(span=""), params)
+
+
+def findings_of(store: Store, members: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The findings of these alerts (alert_members rows), oldest first."""
+    ids = sorted({f for m in members for f in (m["finding_ids"] or [])})
+    return store.rows(
+        """SELECT * FROM findings WHERE finding_id IN (SELECT unnest(?::VARCHAR[]))
+           ORDER BY first_seen, rule_id""",
+        [ids],
+    )

@@ -1,21 +1,37 @@
 """A finding's labels (what routes, groups, silences and inhibition match on) and fingerprint.
 
-Labels: alertname and rule_id (the detector), rule_family, severity, session_id, agent, user,
-host, source (every source of the evidence), environment (of the destructive target), kind.
-The fingerprint is a hash of the label set, as in Alertmanager: two findings with the same
-labels are one alert.
+Labels (`LABEL_NAMES`): alertname and rule_id (the detector), rule_family, severity, kind,
+session_id, agent, user, host, environment (of the destructive target), source (every source
+of the evidence). A label with an empty value is left out, as Prometheus does: to Alertmanager
+a missing label and an empty one are the same. The fingerprint is a hash of the label set, as
+in Alertmanager: two findings with the same labels are one alert.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from agentaudit.alert.evidence import rows_by_event_ids
-from agentaudit.alert.matchers import Labels
+from agentaudit.alert.matchers import Labels, LabelValue
 from agentaudit.schema import stable_id
 from agentaudit.store import Store
+from agentaudit.taxonomy import ENVIRONMENTS, environment_rank
 
-_ENV_RANK = ("production", "staging", "development", "unknown")
+LABEL_NAMES = (
+    "alertname",
+    "rule_id",
+    "rule_family",
+    "severity",
+    "kind",
+    "session_id",
+    "agent",
+    "user",
+    "host",
+    "environment",
+    "source",
+)
+DEFAULT_GROUP_BY = ("session_id", "rule_family")  # one page (and one incident) per session's family
 DESTRUCTION_FAMILY = "destruction"
 
 
@@ -66,9 +82,9 @@ def finding_labels(
         return next((str(e[column]) for e in events if e.get(column)), "")
 
     envs = {e.get("target_env") for e in events if e.get("destructive") and e.get("target_env")}
-    environment = next((env for env in _ENV_RANK if env in envs), "")
+    environment = min((e for e in envs if e in ENVIRONMENTS), key=environment_rank, default="")
     agents = [e["agent"] for e in events if e.get("agent") not in (None, "", "unknown")]
-    return {
+    labels: Labels = {
         "alertname": finding["rule_id"],
         "rule_id": finding["rule_id"],
         "rule_family": rule_family(finding, events, families),
@@ -81,6 +97,7 @@ def finding_labels(
         "environment": environment,
         "source": tuple(sorted({e["source"] for e in events if e.get("source")})),
     }
+    return {k: v for k, v in labels.items() if v not in ("", ())}
 
 
 def fingerprint(labels: Labels) -> str:
@@ -88,12 +105,12 @@ def fingerprint(labels: Labels) -> str:
     return stable_id("fingerprint", *parts)[:16]
 
 
-def group_labels(labels: Labels, group_by: tuple[str, ...]) -> dict[str, str]:
-    keys = sorted(labels) if "..." in group_by else list(group_by)
-    return {k: ",".join(v) if isinstance(v := labels.get(k, ""), tuple) else v for k in keys}
+def label_value(value: LabelValue) -> str:
+    """One string per label (a multi-valued label joined by commas), as sent to Alertmanager."""
+    return ",".join(value) if isinstance(value, tuple) else value
 
 
-def group_key(route_name: str, labels: dict[str, str]) -> str:
-    """Alertmanager's form: `{route}:{label="value",...}`."""
-    inner = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-    return f"{{{route_name}}}:{{{inner}}}"
+def label_string(labels: dict[str, str]) -> str:
+    """Prometheus' LabelSet form, `{a="x", b="y"}`: sorted pairs, the value Go-quoted."""
+    pairs = sorted(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in labels.items())
+    return "{" + ", ".join(pairs) + "}"

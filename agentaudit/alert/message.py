@@ -5,10 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from agentaudit import taxonomy
 from agentaudit.alert.evidence import rows_by_event_ids
 from agentaudit.store import Store
+from agentaudit.taxonomy import severity_rank
 
 TIMELINE_LINES = 8
+_LOCAL_SCOPES = {"project", "temp", "home", "system"}  # files on the machine the agent ran on
+
+
+def by_severity(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Most severe first, then oldest: the order a page lists findings in."""
+    return sorted(findings, key=lambda f: (-severity_rank(f["severity"]), f["first_seen"]))
 
 
 def render_title(findings: list[dict[str, Any]]) -> str:
@@ -41,6 +49,7 @@ def render_body(
     *,
     muted: list[dict[str, Any]] | None = None,
     alert_id: str | None = None,
+    resolved: list[dict[str, Any]] | None = None,
 ) -> str:
     """The page. Built only from stored (already redacted) columns: no secret can reach it."""
     top = findings[0]
@@ -55,9 +64,11 @@ def render_body(
         [session],
     )
     who_row = who[0] if who else {}
+    agent = taxonomy.agent(who_row.get("agent"))
     lines = [
         f"Severity: {top['severity']}",
-        f"Agent: {who_row.get('agent') or 'unknown'} (model {who_row.get('model') or 'unknown'})",
+        f"Agent: {agent.name if agent.id != 'unknown' else 'unknown'} "
+        f"(model {who_row.get('model') or 'unknown'})",
         f"Session: {session or 'none'}   User: {who_row.get('actor') or 'unknown'}   "
         f"Host: {who_row.get('host') or 'unknown'}   Project: {who_row.get('cwd') or 'unknown'}",
         "",
@@ -67,6 +78,9 @@ def render_body(
     if muted:
         lines.append("Also matched (muted by inhibition or silence):")
         lines += [f"  - [{f['severity']}] {f['title']} ({f['rule_id']})" for f in muted]
+    if resolved:
+        lines.append("Resolved since the last notification:")
+        lines += [f"  - [{f['severity']}] {f['title']} ({f['rule_id']})" for f in resolved]
     if merged.get("command"):
         lines += [
             "",
@@ -87,13 +101,25 @@ def render_body(
         lines.append(f"  - Revoke the credential with fingerprint {merged['credential_fp']}")
     if session:
         lines.append(f"  - Stop agent session {session}")
-    if any("backup_destroy" in (e.get("categories") or []) for e in evidence) or target:
-        provider = _provider(store, findings)
-        lines.append(
-            f"  - Check {provider}'s restore options for {target or 'the target'} now"
-            if provider
-            else "  - Ask the provider about restore options for the target now"
-        )
+    destroyed = _destroyed(store, findings)
+    if (
+        destroyed
+        or target
+        or any("backup_destroy" in (e.get("categories") or []) for e in evidence)
+    ):
+        what = target or next((r["target"] for r in destroyed if r["target"]), "the target")
+        held = next((r for r in destroyed if r["provider"]), None)  # by a provider
+        scopes = {r["scope"] for r in destroyed}
+        local = scopes & _LOCAL_SCOPES
+        if held:
+            name = taxonomy.provider_name(held["provider"])
+            # with local damage too, `what` may name a local path: name the provider's own
+            where = held["target"] or ("the deleted resources" if local else what)
+            lines.append(f"  - Check {name}'s restore options for {where} now")
+        elif not local or "remote" in scopes:  # a remote resource, or not known where
+            lines.append(f"  - Ask the provider about restore options for {what} now")
+        if local:  # files on this machine: what the agent can undo, else git and backups
+            lines.append(f"  - Undo on this machine: {agent.undo}")
     lines += ["", f"Full timeline: agentaudit timeline --session {session}" if session else ""]
     if alert_id:
         lines += [
@@ -119,24 +145,19 @@ def render_resolved_body(
     return "\n".join(lines) + "\n"
 
 
-def _provider(store: Store, findings: list[dict[str, Any]]) -> str | None:
-    """The provider that holds the destroyed resource (railway.graphql:... -> Railway)."""
+def _destroyed(store: Store, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The findings' destructive evidence events, in time order: where each acted (`provider`,
+    `scope`) and on what (`target`)."""
     ids = sorted({i for f in findings for i in f["event_ids"]})
     rows = rows_by_event_ids(
         store,
-        """SELECT event_id, source, operation, destructive FROM events
+        """SELECT event_id, provider, scope, target, destructive FROM events
            WHERE event_id IN (SELECT unnest(?::VARCHAR[])) {span} ORDER BY time""",
         [ids],
         ids,
         findings,
     )
-    for row in (r for r in rows if r["destructive"]):
-        operation = row["operation"] or ""
-        if "." in operation.split(":", 1)[0] and ":" in operation:
-            return operation.split(".", 1)[0].capitalize()
-        if row["source"] and not row["source"].startswith(("shell.", "cursor.", "claude")):
-            return row["source"].split(".", 1)[0].capitalize()
-    return None
+    return [r for r in rows if r["destructive"]]
 
 
 def _timeline_lines(store: Store, findings: list[dict[str, Any]]) -> list[str]:

@@ -1,4 +1,9 @@
-"""Silences: matchers muting alerts between starts_at and ends_at (Alertmanager's model)."""
+"""Silences: matchers muting alerts between starts_at and ends_at (Alertmanager's model).
+
+Stricter than Alertmanager in one way: a matcher on a label no alert has is rejected (it
+would match nothing, silently). As in Alertmanager, a silence whose matchers all match the
+empty string (it would mute everything) is rejected.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agentaudit.alert.clock import Clock, SystemClock
+from agentaudit.alert.configcheck import check_label_names
 from agentaudit.alert.matchers import Labels, Matcher, all_match, parse_matchers
 from agentaudit.store import Store
 
@@ -53,11 +59,17 @@ def add_silence(
     starts_at: datetime | None = None,
     clock: Clock | None = None,
 ) -> Silence:
+    if not comment.strip():
+        raise ValueError("a silence needs a comment (why it is muted)")
     parsed = parse_matchers(matchers)
     if not parsed:
         raise ValueError("a silence needs at least one matcher, e.g. rule_id=destructive-burst")
-    if not comment.strip():
-        raise ValueError("a silence needs a comment (why it is muted)")
+    check_label_names([m.name for m in parsed], "silence")
+    if all(m.matches_empty() for m in parsed):
+        raise ValueError(
+            "silence: at least one matcher must not match the empty string "
+            "(this one would mute every alert)"
+        )
     if duration <= timedelta(0):
         raise ValueError("a silence needs a positive duration")
     now = (clock or SystemClock()).now()
@@ -101,7 +113,8 @@ def expire_silence(store: Store, silence_id: str, clock: Clock | None = None) ->
 
 
 def active_silences(store: Store, at: datetime) -> list[Silence]:
-    return [s for s in list_silences(store, include_expired=True) if s.state(at) == "active"]
+    rows = store.rows("SELECT * FROM silences WHERE starts_at <= ? AND ends_at > ?", [at, at])
+    return [_from_row(r) for r in rows]
 
 
 def _from_row(row: dict[str, Any]) -> Silence:

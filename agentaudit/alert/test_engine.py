@@ -66,7 +66,8 @@ def test_new_alert_after_first_send_waits_for_group_interval(store, clock):
 
 
 def test_escalation_to_critical_is_sent_at_once_not_at_group_interval(store, clock):
-    cfg = config([URL], group_wait="0s", group_interval="5m")
+    # agentaudit's `flush_on_escalation` (Alertmanager would wait for the group's next tick)
+    cfg = config([URL], group_wait="0s", group_interval="5m", flush_on_escalation=True)
     add_finding(store, "rule-a", "high")
     first = sent_now(store, cfg, clock)
     assert len(first) == 1 and first[0][1].startswith("[HIGH]")
@@ -91,14 +92,18 @@ def sent_now(store, cfg, clock):
 
 
 def test_unchanged_group_repeats_only_after_repeat_interval(store, clock):
-    cfg = config([URL], group_wait="0s", group_interval="5m", repeat_interval="1h")
+    cfg = config(
+        [URL], group_wait="0s", group_interval="5m", repeat_interval="1h", resolve_timeout="24h"
+    )
     add_finding(store, "rule-a", "critical")
     assert len(evaluate(store, cfg, clock).notifications) == 1
     repeats = []
-    for _tick in range(12):  # 12 ticks of 5 m = 60 m
+    for _tick in range(13):  # 13 ticks of 5 m = 65 m
         clock.advance(300)
-        repeats.append(len(evaluate(store, cfg, clock).notifications))
-    assert repeats == [0] * 11 + [1]
+        repeats.append([n["action"] for n in evaluate(store, cfg, clock).notifications])
+    # Alertmanager repeats on the first tick after repeat_interval has passed: at 60 m exactly
+    # the last send is not yet older than an hour, so the repeat goes at 65 m
+    assert repeats == [[]] * 12 + [["trigger"]]
 
 
 def test_acknowledged_group_does_not_repeat(store, clock):
@@ -168,6 +173,42 @@ def test_inhibited_alone_sends_nothing_and_records_suppressed(store, clock):
     )
     assert burst_record["status_id"] == 3  # Suppressed
     assert burst_record["is_alert"] is False
+
+
+def test_an_alert_matching_both_sides_of_a_rule_is_not_inhibited(store, clock):
+    """Alertmanager's rule (the issue's PocketOS case): with target `critical|high`, the
+    critical alerts match source and target, so they stay; the high one is muted."""
+    cfg = config(
+        [URL],
+        group_wait="0s",
+        inhibit_rules=[
+            {
+                "source_matchers": ["severity=critical"],
+                "target_matchers": ["severity=~critical|high"],
+                "equal": ["session_id"],
+            }
+        ],
+    )
+    add_finding(store, "provider-delete", "critical", key="p")
+    add_finding(store, "scope-escape", "critical", key="s")
+    add_finding(store, "burst", "high", key="b")
+    evaluate(store, cfg, clock)
+    states = {r["rule_id"]: r["state"] for r in store.rows("SELECT * FROM alert_members")}
+    assert states == {"provider-delete": "active", "scope-escape": "active", "burst": "suppressed"}
+
+
+def test_equal_on_a_label_both_lack_inhibits(store, clock):
+    """`equal` compares a missing label as empty: missing on both sides is equal."""
+    rule = {"source_matchers": ["severity=critical"], "target_matchers": ["severity=high"]}
+    cfg = config([URL], group_wait="0s", inhibit_rules=[{**rule, "equal": ["environment"]}])
+    add_finding(store, "provider-delete", "critical", key="p", command="ls -la")
+    add_finding(store, "burst", "high", key="b", command="ls -la")
+    add_finding(store, "scope-escape", "high", key="s", session="other")  # in production
+    evaluate(store, cfg, clock)
+    rows = store.rows("SELECT rule_id, state, labels FROM alert_members")
+    assert all("environment" not in r["labels"] for r in rows if r["rule_id"] != "scope-escape")
+    states = {r["rule_id"]: r["state"] for r in rows}
+    assert states == {"provider-delete": "active", "burst": "suppressed", "scope-escape": "active"}
 
 
 def test_silence_mutes_until_it_expires(store, clock):

@@ -24,6 +24,7 @@ class TimelineRow:
     event_id: str
     call_key: str
     fired: tuple[str, ...]  # findings that fire at this row
+    origin: str | None = None  # agent, shell, provider, agentaudit (the source's collector says)
 
     def as_dict(self) -> dict[str, Any]:
         row = asdict(self)
@@ -77,6 +78,7 @@ def _rows(events: list[dict[str, Any]], fired: dict[str, list[str]]) -> list[Tim
             event_id=e["event_id"],
             call_key=e["call_key"],
             fired=tuple(fired.get(e["event_id"], ())),
+            origin=e.get("origin"),
         )
         for e in events
     ]

@@ -85,9 +85,9 @@ def _nice_step(span: float, ticks: int = 8) -> float:
 def lane_order(report: TimelineReport) -> list[str]:
     """Chart lanes: the agent's sources, then shells, then providers."""
     providers = {r.source for r in report.rows if r.kind == "api"}
+    shells = {r.source for r in report.rows if r.origin == "shell"}
     return sorted(
-        dict.fromkeys(r.source for r in report.rows),
-        key=lambda s: (s in providers, s.startswith("shell.")),
+        dict.fromkeys(r.source for r in report.rows), key=lambda s: (s in providers, s in shells)
     )
 
 

@@ -169,7 +169,7 @@ def _step(members: list[TimelineRow]) -> Step:
 def _lead(members: list[TimelineRow]) -> TimelineRow:
     """The row that names the step: the agent's own record, else the shell's, else the first."""
     for wanted in (
-        lambda r: r.kind != PROVIDER_KIND and not r.source.startswith("shell."),
+        lambda r: r.kind != PROVIDER_KIND and r.origin != "shell",
         lambda r: r.kind != PROVIDER_KIND,
     ):
         found = next((r for r in members if wanted(r)), None)

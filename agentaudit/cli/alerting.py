@@ -96,12 +96,15 @@ def alert_run(
             "finding_records": report.records,
             "attempts": len(attempts),
             "delivered": sum(a["ok"] for a in attempts),
+            "not_notified": sum(len(n.firing()) for n in report.unsent),
             **{f"outbox_{r['status']}": r["n"] for r in waiting},
         }
         if json:
             print_json(summary)
         else:
             say(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in summary.items()))
+            if report.unsent:  # one greppable line, never wrapped
+                err_console.print(styled((report.unsent_summary(), "bold red")), soft_wrap=True)
             if any(r["status"] in ("failed", "dead") for r in waiting):
                 err_console.print(
                     styled(

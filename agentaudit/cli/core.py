@@ -25,13 +25,13 @@ from agentaudit.cli.common import (
     print_json,
     say,
 )
+from agentaudit.taxonomy import SEVERITIES  # standard library only: `--help` stays light
 from agentaudit.terminal import styled
 
 if TYPE_CHECKING:
     from agentaudit.ingest import IngestReport
 
 NOTIFY_ENV = "AGENTAUDIT_NOTIFY"
-SEVERITIES = ("info", "low", "medium", "high", "critical")  # agentaudit.schema.SEVERITIES
 
 
 def register(app: typer.Typer) -> None:
@@ -231,11 +231,17 @@ def detect(
 
     if fail_on is not None and fail_on.lower() not in SEVERITIES:
         fail(f"--fail-on must be one of {', '.join(SEVERITIES)} (got {fail_on!r})")
-    from agentaudit.pipeline import detect_and_alert
+    from agentaudit.alert.config import ConfigError
+    from agentaudit.pipeline import detect_alert_deliver
 
     urls = list(notify or []) + [u for u in os.environ.get(NOTIFY_ENV, "").split(",") if u]
     with open_store(db) as store:
-        report, alerts, deliveries = detect_and_alert(store, urls)
+        try:
+            run = detect_alert_deliver(store, urls)
+        except ConfigError as exc:
+            fail(str(exc))
+    report, alerts, deliveries = run.detect, run.evaluation.changed, run.deliveries
+    unsent = run.evaluation.unsent_summary()
     gated = at_or_above(report.findings, fail_on) if fail_on else []
     if json:
         print_json(
@@ -243,6 +249,7 @@ def detect(
                 **report.as_dict(),
                 "alerts_changed": len(alerts),
                 "deliveries": deliveries,
+                "not_notified": [n.as_dict() for n in run.evaluation.unsent],
                 **({"fail_on": fail_on.lower(), "failing_findings": len(gated)} if fail_on else {}),
             }
         )
@@ -252,11 +259,15 @@ def detect(
         console.print(render.findings_table(report.findings))
         for failure in report.failures:
             say((f"{failure.kind}: ", "red"), str(failure))
+        sent = f"{sum(d['ok'] for d in deliveries)}/{len(deliveries)} deliveries ok"
+        if unsent and not deliveries:
+            sent = "no delivery"  # not "0/0 ok": the line below says nobody was notified
         say(
             f"{report.findings_new} new findings, {len(report.updated)} updated, "
-            f"{len(alerts)} alerts changed, "
-            f"{sum(d['ok'] for d in deliveries)}/{len(deliveries)} deliveries ok"
+            f"{len(alerts)} alerts changed, {sent}"
         )
+        if unsent:  # one greppable line, never wrapped
+            err_console.print(styled((unsent, "bold red")), soft_wrap=True)
         if gated:
             say((f"{len(gated)} findings at {fail_on.lower()} or above", "bold red"))
     if gated:

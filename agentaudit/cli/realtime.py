@@ -17,6 +17,7 @@ from agentaudit.cli.common import (
     label_store_process,
     print_json,
 )
+from agentaudit.terminal import styled
 
 
 def register(app: typer.Typer) -> None:
@@ -89,6 +90,16 @@ def watch(
         err_console.print(
             f"agentaudit watch: {len(watcher.sources)} sources, store {watcher.store.path}"
             + (f", health on :{settings.health_port}" if settings.health_port else "")
+        )
+    if watcher.alerting is None or not any(
+        r.targets() for r in watcher.alerting.receivers.values()
+    ):
+        err_console.print(
+            styled(
+                ("no alert target configured: findings will page NOBODY", "bold red"),
+                " (write alerting.yml or pass --notify URL; README, Alerting)",
+            ),
+            soft_wrap=True,
         )
     watcher.run()
 

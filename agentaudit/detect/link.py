@@ -26,13 +26,14 @@ found in.
 from __future__ import annotations
 
 from agentaudit.store import Store
+from agentaudit.taxonomy import agent_programs
 
 SHELL_WINDOW_SECONDS = 10
 PROVIDER_WINDOW_SECONDS = 300
 CREDENTIAL_WINDOW_SECONDS = 3600
 SHELL_GAP_SECONDS = 1800
 LAUNCH_WINDOW_SECONDS = 600
-AGENT_CLIS = ("claude", "codex", "gemini", "q", "cursor-agent", "aider", "opencode", "goose")
+AGENT_CLIS = agent_programs()  # the programs that start a coding agent (agentaudit.taxonomy)
 
 _SHELL_TO_AGENT = f"""
 SELECT md5(s.event_id || a.event_id) AS link_id, s.event_id, a.event_id AS linked_event_id,
@@ -41,7 +42,7 @@ FROM events s
 JOIN events a ON a.command = s.command AND a.session_id IS NOT NULL AND a.kind = 'process'
      AND a.time BETWEEN s.time - INTERVAL {SHELL_WINDOW_SECONDS} SECOND
                     AND s.time + INTERVAL {SHELL_WINDOW_SECONDS} SECOND
-WHERE s.source LIKE 'shell.%' AND s.session_id IS NULL AND s.command IS NOT NULL
+WHERE s.origin = 'shell' AND s.session_id IS NULL AND s.command IS NOT NULL
 QUALIFY row_number() OVER (PARTITION BY s.event_id
                            ORDER BY abs(epoch(a.time) - epoch(s.time)), a.time) = 1
 """
@@ -80,9 +81,9 @@ QUALIFY row_number() OVER (PARTITION BY p.event_id
 _PROVIDER_BY_USER_AGENT = f"""
 WITH tagged AS (
     SELECT event_id, time,
-           regexp_extract(raw, '[ "]app/([A-Za-z0-9._:#-]+)', 1) AS app_id
+           regexp_extract(user_agent, '(?:^| )app/([A-Za-z0-9._:#-]+)', 1) AS app_id
     FROM events
-    WHERE kind = 'api' AND session_id IS NULL AND raw LIKE '%app/%'
+    WHERE kind = 'api' AND session_id IS NULL AND contains(user_agent, 'app/')
 ), matched AS (  -- two equi-joins (the session's own id, an id a command set), not one OR join
     SELECT t.event_id AS tagged_id, t.time AS tagged_time, e.session_id, e.event_id, e.time
     FROM tagged t JOIN events e ON e.session_id = t.app_id
@@ -108,7 +109,7 @@ QUALIFY row_number() OVER (PARTITION BY tagged_id ORDER BY time DESC) = 1
 _AGENTS_SQL = ", ".join(f"'{a}'" for a in AGENT_CLIS)
 # A sessionless shell line that launched an agent CLI (SQL on one event).
 LAUNCH_LINE = (
-    "source LIKE 'shell.%' AND session_id IS NULL AND command IS NOT NULL AND "
+    "origin = 'shell' AND session_id IS NULL AND command IS NOT NULL AND "
     f"regexp_extract(command, '^\\s*(?:\\S+=\\S+\\s+)*(?:\\S*/)?([\\w-]+)', 1) IN ({_AGENTS_SQL})"
 )
 _AGENT_LAUNCH = f"""
@@ -118,7 +119,7 @@ WITH launches AS (
       AND event_id NOT IN (SELECT event_id FROM links WHERE reason = 'same command')
 ), starts AS (
     SELECT session_id, min(time) AS started FROM events
-    WHERE session_id IS NOT NULL AND source NOT LIKE 'shell.%' GROUP BY session_id
+    WHERE session_id IS NOT NULL AND origin IS DISTINCT FROM 'shell' GROUP BY session_id
 )
 SELECT md5(l.event_id || s.session_id || 'launch') AS link_id, l.event_id,
        NULL AS linked_event_id, s.session_id, 'agent launch' AS reason, now() AS created_at
@@ -140,7 +141,7 @@ WITH lines AS (
     FROM events e
     LEFT JOIN (SELECT event_id, any_value(session_id) AS session_id FROM links
                WHERE reason = 'shell session' GROUP BY event_id) k USING (event_id)
-    WHERE e.source LIKE 'shell.%' AND e.session_id IS NULL
+    WHERE e.origin = 'shell' AND e.session_id IS NULL
 ), gaps AS (
     SELECT *, CASE WHEN time - lag(time) OVER w > INTERVAL {SHELL_GAP_SECONDS} SECOND
                    THEN 1 ELSE 0 END AS new_session

@@ -40,9 +40,8 @@ from typing import Any
 
 from agentaudit.schema import earliest, latest
 from agentaudit.store import Store
+from agentaudit.taxonomy import severity_rank
 
-# Severity order (the taxonomy module will own it: one place for every layer).
-SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 _MERGED_COLUMNS = ("event_ids", "evidence", "title", "severity", "first_seen", "last_seen")
 
 
@@ -99,7 +98,7 @@ def restate(old: dict[str, Any], new: dict[str, Any], unseen: list[str]) -> dict
 def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """Two statements of one finding together: every event, the wider span and severity,
     the latter's evidence and title."""
-    severity = max((old["severity"], new["severity"]), key=lambda s: SEVERITY_RANK.get(s, 0))
+    severity = max((old["severity"], new["severity"]), key=severity_rank)
     return {
         **old,
         "event_ids": list(dict.fromkeys([*old["event_ids"], *new["event_ids"]])),

@@ -1,6 +1,7 @@
-from agentaudit.cli.core import SEVERITIES as CLI_SEVERITIES
+import pytest
+
 from agentaudit.detect.gate import at_or_above
-from agentaudit.schema import SEVERITIES
+from agentaudit.taxonomy import SEVERITIES
 
 
 def finding(severity):
@@ -14,6 +15,6 @@ def test_at_or_above_orders_severities():
     assert at_or_above([finding("low")], "critical") == []
 
 
-def test_cli_lists_the_schema_severities():
-    # the CLI keeps its own copy so `--help` does not import the schema (and pyarrow)
-    assert CLI_SEVERITIES == SEVERITIES
+def test_an_unknown_threshold_is_refused():
+    with pytest.raises(ValueError, match="not a severity"):
+        at_or_above([finding("high")], "severe")

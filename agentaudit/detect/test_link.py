@@ -78,14 +78,14 @@ def test_provider_record_joins_the_session_named_by_its_user_agent_app_id():
         source="aws.cloudtrail",
         kind="api",
         operation="DeleteBucket",
-        raw='{"userAgent":"aws-cli/2.15.0 md/arch#x86_64 app/aa-agent-7x"}',
+        user_agent="aws-cli/2.15.0 md/arch#x86_64 app/aa-agent-7x",
     )
     other = event(
         31,
         source="aws.cloudtrail",
         kind="api",
         operation="DeleteBucket",
-        raw='{"userAgent":"aws-cli/2.15.0 app/someone-else"}',
+        user_agent="aws-cli/2.15.0 app/someone-else",
     )
     store = store_with([started, provider, other])
     link_events(store)

@@ -46,11 +46,11 @@ NOTABLE = (
 # batch has the same command: linking the line to its agent call needs them.
 RECENT_ALL_SECONDS = SHELL_WINDOW_SECONDS
 # What a link starts from (detect/link.py): a sessionless shell line or provider record.
-_SHELL_LINE = "source LIKE 'shell.%' AND session_id IS NULL"
+_SHELL_LINE = "origin = 'shell' AND session_id IS NULL"
 _PROVIDER_RECORD = "kind = 'api' AND session_id IS NULL"
 _UNLINKED = "event_id NOT IN (SELECT event_id FROM {links} WHERE reason <> 'shell session')"
 # An agent's event (of the batch: it can be a better link for a line already linked).
-_AGENT = "session_id IS NOT NULL AND source NOT LIKE 'shell.%'"
+_AGENT = "session_id IS NOT NULL AND origin IS DISTINCT FROM 'shell'"
 # ... that a provider record can be: the destructive call on its target, the call that sent
 # or saw its credential.
 _PROVIDER_CANDIDATE = (

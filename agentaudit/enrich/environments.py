@@ -1,4 +1,10 @@
-"""Naming environments: production, staging, development, unknown, from names and text."""
+"""Naming environments: production, staging, development, unknown, from names and text.
+
+Enrichment calls this once per event: the target's environment from the hints a collector
+passed (`env_hints`: ids looked up in the user's environments.yaml, names), and what a call
+says about the environment its session works in (`env_clues`: git branch, Railway
+environment, AWS profile). Collectors never read the environments file themselves.
+"""
 
 from __future__ import annotations
 
@@ -115,18 +121,9 @@ def _load_mapping(path: str, _mtime: int, _size: int) -> dict[str, tuple[str, st
     return mapping
 
 
-def infer_target_env(
-    ids: list[tuple[str, str | None]] = (), names: list[str | None] = ()
-) -> tuple[str, str] | None:
-    """(environment, evidence) for a provider record.
-
-    The user's mapping (known production account ids, project ids, Railway environment ids...)
-    wins; then a resource name, tag or account/project name that names one environment only.
-    """
-    mapped = mapped_env(ids)
-    if mapped:
-        return mapped
-    for value in [*names, *(v for _, v in ids)]:
+def _named_env(values: list[str | None]) -> tuple[str, str] | None:
+    """The first of these names (resources, tags, accounts) that names one environment."""
+    for value in values:
         guess = infer_env_from_text(value)
         if guess:
             return guess[0], f"{guess[1]} ({value})"
@@ -143,3 +140,64 @@ def mapped_env(ids: list[tuple[str, str | None]]) -> tuple[str, str] | None:
             env, source = mapping[str(value)]
             return env, f"{kind} {value} is listed as {env} in {source}"
     return None
+
+
+def target_env_from_hints(hints: list[str] | None, vendor: str | None) -> tuple[str, str] | None:
+    """(environment, evidence) from a collector's `env_hints` (`kind=value`, in its order).
+
+    The user's mapping of the ids wins; then a declared environment name (`environment=`,
+    normalised even when it names none); then the names, then the ids' own words.
+    """
+    ids: list[tuple[str, str | None]] = []
+    names: list[str] = []
+    declared: list[str] = []
+    for hint in hints or ():
+        kind, _, value = hint.partition("=")
+        if kind == "name":
+            names.append(value)
+        elif kind == "environment":
+            declared.append(value)
+        else:
+            ids.append((kind, value))
+    mapped = mapped_env(ids)
+    if mapped:
+        return mapped
+    if declared:
+        return normalize_env_name(declared[0]) or "unknown", (
+            f"{vendor or 'provider'} environment name {declared[0]!r}"
+        )
+    return _named_env([*names, *(v for _, v in ids)])
+
+
+# What a call says about the environment its session works in (a command and its output).
+_BRANCH = re.compile(r"On branch (\S+)|git (?:checkout|switch)(?: -[bc])? ([\w./-]+)")
+_RAILWAY_ENV = re.compile(
+    r"RAILWAY_ENVIRONMENT=([\w-]+)|Environment: ([\w-]+)|railway environment ([\w-]+)"
+)
+_AWS_PROFILE = re.compile(r"--profile[= ]([\w-]+)|AWS_PROFILE=([\w-]+)")
+# One search says whether a command or record can hold any clue at all: most hold none, and
+# the patterns below then never run over a large record.
+ENV_CLUE_MARKERS = (
+    r"On branch |git checkout|git switch|RAILWAY_ENVIRONMENT=|Environment: "
+    r"|railway environment |--profile|AWS_PROFILE="
+)
+_ANY_CLUE = re.compile(ENV_CLUE_MARKERS)
+
+
+def env_clues(command: str | None, raw: str | None) -> list[str]:
+    """`branch=`, `railway=`, `aws_profile=` (in that order): the first of each that the
+    command, else the record (a `git status` or `railway status` output), names."""
+    in_command = bool(command and _ANY_CLUE.search(command))
+    if not in_command and not (raw and _ANY_CLUE.search(raw)):
+        return []
+    text = f"{command} {raw}" if command and raw else command or raw or ""
+    clues = (
+        ("branch", _first(_BRANCH.search(text))),
+        ("railway", _first(_RAILWAY_ENV.search(text))),
+        ("aws_profile", _first(_AWS_PROFILE.search(command)) if in_command else None),
+    )
+    return [f"{kind}={value}" for kind, value in clues if value]
+
+
+def _first(match: re.Match[str] | None) -> str | None:
+    return next((g for g in match.groups() if g), None) if match else None

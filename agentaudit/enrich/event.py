@@ -1,24 +1,48 @@
 """Enrichment, once, before storage: redact secrets, analyse commands, classify, infer env.
 
-Detection reads the columns filled here; it never re-parses raw text.
+Everything detection and linking need from a command or a raw record is a column filled
+here: the command's argvs and provider, the environment hints and clues, what a prompt
+forbids, the source's origin. Detection reads these columns; it never re-parses commands
+and never reads `raw`.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from agentaudit.collectors import collector_for_source
 from agentaudit.enrich import catalog
 from agentaudit.enrich.commands import analyze_command
-from agentaudit.enrich.commands.model import max_severity
-from agentaudit.enrich.environments import infer_env_from_text
+from agentaudit.enrich.environments import env_clues, infer_env_from_text, target_env_from_hints
+from agentaudit.enrich.instructions import FREEZE, NO_DELETE, NO_PROD
 from agentaudit.enrich.secrets import NoSecrets, Redactor
+from agentaudit.taxonomy import is_destructive, max_severity
 
-_REDACTED_COLUMNS = ("command", "error", "url", "target", "text", "cwd", "raw")
+REDACTED_COLUMNS = ("command", "error", "url", "target", "text", "cwd", "raw")
+REDACTED_LISTS = ("paths", "env_hints")
 _CRITICAL_CATEGORIES = {"backup_destroy", "audit_tamper"}
+# What a user's prompt can forbid (the patterns are RE2 syntax that `re` reads the same way).
+_INSTRUCTIONS = (
+    ("freeze", re.compile(FREEZE)),
+    ("no_delete", re.compile(NO_DELETE)),
+    ("no_prod", re.compile(NO_PROD)),
+)
 
 
-def enrich(event: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
-    """Fill the analysis columns of one canonical event, in place; returns it."""
+def enrich(event: dict[str, Any], redactor: Redactor, clues: bool = True) -> dict[str, Any]:
+    """Fill the analysis columns of one canonical event, in place; returns it.
+
+    `clues=False`: a scan of the batch found no environment-clue marker in the event's text
+    (`ingest.files.enrich_events`), so its command and record are not searched again."""
+    collector = collector_for_source(event["source"])
+    event["origin"] = event.get("origin") or (collector.origin if collector else None)
+    vendor = collector.vendor if collector else None
+    if not event.get("target_env") and event.get("env_hints"):
+        # from the collector's hints, before redaction: ids are looked up as recorded
+        hinted = target_env_from_hints(event["env_hints"], vendor)
+        if hinted:
+            event["target_env"], event["env_evidence"] = hinted
     _redact(event, redactor)
     categories: list[str] = list(event.get("categories") or [])
     destructive = bool(event.get("destructive"))
@@ -30,14 +54,20 @@ def enrich(event: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
         command_severity = _command_severity(found.severity, [*categories, *found.categories])
         event["target"] = event.get("target") or found.target
         event["url"] = event.get("url") or found.url
+        event["provider"] = event.get("provider") or found.provider
+        event["argvs"] = [list(argv) for argv in found.argvs] or None
         categories += found.categories
         destructive = destructive or found.destructive
     elif event["kind"] == "api" and event.get("operation"):
-        provider = catalog.provider_of_source(event["source"])
-        provider_categories = catalog.classify(provider, event["operation"], raw=event.get("raw"))
+        provider_categories = catalog.classify(vendor, event["operation"], raw=event.get("raw"))
         event["scope"] = event.get("scope") or "remote"  # a provider's resource, not this host
         categories += provider_categories
-        destructive = destructive or bool(provider_categories)
+        destructive = destructive or is_destructive(provider_categories)
+    if vendor:
+        event["provider"] = event.get("provider") or vendor
+    if clues and event["origin"] in ("agent", "shell"):
+        event["env_clues"] = env_clues(event.get("command"), event.get("raw")) or None
+    event["instructions"] = event.get("instructions") or user_prompt_instructions(event)
     # Reading or printing a secret is credential access; sending one is its use.
     revealed = set(event.get("secret_fps") or []) - {event.get("credential_fp")}
     if revealed and event["kind"] in ("file", "process"):
@@ -62,13 +92,24 @@ def enrich(event: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
     return event
 
 
+def user_prompt_instructions(event: dict[str, Any]) -> list[str] | None:
+    """What a user's prompt forbids (freeze, no_delete, no_prod); None for other events."""
+    if event["kind"] != "message" or not event.get("text"):
+        return None
+    operation = (event.get("operation") or "").lower()
+    if "user" not in operation and "prompt" not in operation:
+        return None
+    text = event["text"]
+    return [kind for kind, pattern in _INSTRUCTIONS if pattern.search(text)] or None
+
+
 def _redact(event: dict[str, Any], redactor: Redactor) -> None:
     seen: list[str] = list(event.get("secret_fps") or [])
     credential = event.get("credential_fp")
     if isinstance(redactor, NoSecrets):  # the prefilter ruled every value out: nothing to do
         event["secret_fps"], event["credential_fp"] = seen or None, credential
         return
-    for column in _REDACTED_COLUMNS:
+    for column in REDACTED_COLUMNS:
         value = event.get(column)
         if not value:
             continue
@@ -77,8 +118,9 @@ def _redact(event: dict[str, Any], redactor: Redactor) -> None:
         seen += [fp for fp in result.fingerprints if fp not in seen]
         if column == "command" and result.credentials and not credential:
             credential = result.credentials[0]
-    if event.get("paths"):
-        event["paths"] = [redactor.redact(p).text for p in event["paths"]]
+    for column in REDACTED_LISTS:
+        if event.get(column):
+            event[column] = [redactor.redact(v).text for v in event[column]]
     event["secret_fps"] = seen or None
     event["credential_fp"] = credential
 

@@ -358,6 +358,42 @@ def may_contain_secrets(texts: list[str]) -> list[bool]:
     return flags
 
 
+@lru_cache(maxsize=4)
+def _prefilter_and(markers: str) -> Any:
+    """The prefilter and `markers` as one RE2 set: one scan answers both."""
+    import re2
+
+    options = re2.Options()
+    options.max_mem = _PREFILTER_MEMORY
+    options.never_capture = True
+    try:
+        both = re2.Set.SearchSet(options)
+        both.Add(_prefilter_pattern())
+        both.Add(markers)
+        both.Compile()
+    except re2.error:
+        return None
+    return both
+
+
+def scan_texts(texts: list[str], markers: str) -> tuple[list[bool], list[bool]]:
+    """For each text: whether it may contain a secret (as `may_contain_secrets`) and whether
+    it matches `markers` (another cheap question enrichment asks of the same texts), in one
+    RE2 pass per text. Texts it cannot scan answer True to both."""
+    pattern = _prefilter_and(markers)
+    if pattern is None:
+        return [True] * len(texts), [True] * len(texts)
+    secrets, marked = [], []
+    for text in texts:
+        try:
+            found = pattern.Match(mask_key_id_fields(text)) or ()
+        except UnicodeEncodeError:  # lone surrogates: RE2 takes UTF-8 only, so scan it
+            found = (0, 1)
+        secrets.append(0 in found)
+        marked.append(1 in found)
+    return secrets, marked
+
+
 class NoSecrets(Redactor):
     """For texts `may_contain_secrets` ruled out: returns them as they are, without scanning."""
 

@@ -45,7 +45,7 @@ def test_ingest_with_and_without_prefilter_stores_the_same_rows(
     with Store.open(tmp_path / "fast.duckdb") as fast:
         ingest_paths(fast, [folder], redactor=redactor)
         fast_rows = fast.rows(sql)
-    monkeypatch.setattr(ingest, "may_contain_secrets", lambda texts: [True] * len(texts))
+    monkeypatch.setattr(ingest, "scan_texts", lambda texts, _m: ([True] * len(texts),) * 2)
     with Store.open(tmp_path / "slow.duckdb") as slow:
         ingest_paths(slow, [folder], redactor=redactor)
         slow_rows = slow.rows(sql)
@@ -74,3 +74,22 @@ def test_a_pattern_re2_cannot_take_disables_the_prefilter(monkeypatch):
         monkeypatch.undo()
         secrets._prefilter.cache_clear()
     assert secrets.may_contain_secrets(["plain text", "TOKEN=abcdefgh123"]) == [False, True]
+
+
+def test_one_scan_answers_the_prefilter_and_the_environment_clue_markers(corpus):
+    from agentaudit.enrich.environments import ENV_CLUE_MARKERS, env_clues
+    from agentaudit.enrich.secrets import scan_texts
+
+    texts = [text for text, _secret, _kind in CASES] + SAMPLES
+    for folder in ("claude-code", "codex"):
+        for path in sorted((corpus / folder).glob("*.jsonl")):
+            texts += path.read_text(errors="replace").splitlines()
+    texts += [
+        "$ git status\nOn branch release/prod",
+        "RAILWAY_ENVIRONMENT=staging npm run",
+        "aws s3 rm s3://b --recursive --profile prod-admin",
+    ]
+    secrets, marked = scan_texts(texts, ENV_CLUE_MARKERS)
+    assert secrets == may_contain_secrets(texts)
+    assert [t for t, m in zip(texts, marked, strict=True) if env_clues(t, None) and not m] == []
+    assert marked[-3:] == [True, True, True] and sum(marked) < len(texts)

@@ -15,12 +15,15 @@ from datetime import datetime
 from typing import IO, Any
 
 from agentaudit import __version__
+from agentaudit.collectors import collector_for_source
 from agentaudit.schema import earliest, latest, stable_id
 from agentaudit.store import Store, now
+from agentaudit.taxonomy import SEVERITIES, severity_rank
 
 OCSF_VERSION = "1.8.0"
 DETECTION_FINDING = 2004
-SEVERITY_IDS = {"info": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
+# OCSF severity_id: 1 Informational .. 5 Critical, in the taxonomy's order
+SEVERITY_IDS = {name: severity_rank(name) + 1 for name in SEVERITIES}
 ANALYTIC_TYPES = {
     "rule": (1, "Rule"),
     "correlation": (1, "Rule"),
@@ -151,7 +154,7 @@ def _evidence(event: dict[str, Any]) -> dict[str, Any] | None:
         body = {
             "api": {
                 "operation": event["operation"],
-                "service": {"name": event["source"].split(".")[0]},
+                "service": {"name": service_name(event)},
             }
         }
     else:
@@ -177,6 +180,14 @@ def _resources(events: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
                 }
             )
     return list(targets.values()) or None
+
+
+def service_name(event: dict[str, Any]) -> str:
+    """The API's owner: the provider the call acts on, else the agent or kind of source that
+    recorded it (its collector says), else the source itself."""
+    collector = collector_for_source(event["source"])
+    described = collector and (collector.vendor or collector.agent or collector.origin)
+    return event.get("provider") or described or event["source"]
 
 
 def _drop_empty(value: Any) -> Any:
@@ -223,8 +234,8 @@ def alert_finding(
     activity_id, activity_name = FINDING_ACTIVITIES[activity]
     status_id, status_name = ALERT_STATUS[status]
     live = [m for m in members if m["state"] != "resolved"] or members
-    severity = max((m["severity"] for m in live), key=lambda s: SEVERITY_IDS.get(s, 0))
-    top = max(findings, key=lambda f: SEVERITY_IDS.get(f["severity"], 0))
+    severity = max((m["severity"] for m in live), key=severity_rank)
+    top = max(findings, key=lambda f: severity_rank(f["severity"]))
     analytic_type_id, analytic_type = ANALYTIC_TYPES.get(top["kind"], (1, "Rule"))
     first = earliest(f["first_seen"] for f in findings)
     last = latest(f["last_seen"] for f in findings)

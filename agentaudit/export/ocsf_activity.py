@@ -12,7 +12,10 @@ import re
 from datetime import datetime
 from typing import Any
 
-from agentaudit.export.ocsf import OCSF_VERSION, _drop_empty, ms
+from agentaudit import taxonomy
+from agentaudit.collectors import collector_for_source
+from agentaudit.export.ocsf import OCSF_VERSION, SEVERITY_IDS, _drop_empty, ms, service_name
+from agentaudit.taxonomy import SEVERITIES
 
 PROCESS, FILE_SYSTEM, API = 1007, 1001, 6003
 _CLASS = {
@@ -20,17 +23,9 @@ _CLASS = {
     FILE_SYSTEM: ("File System Activity", 1, "System Activity"),
     API: ("API Activity", 6, "Application Activity"),
 }
-_SEVERITY = {"info": (1, "Informational"), "low": (2, "Low"), "medium": (3, "Medium")}
-_SEVERITY |= {"high": (4, "High"), "critical": (5, "Critical")}
+_CAPTIONS = ("Informational", "Low", "Medium", "High", "Critical")  # OCSF severity captions
+_SEVERITY = {s: (SEVERITY_IDS[s], c) for s, c in zip(SEVERITIES, _CAPTIONS, strict=True)}
 _STATUS = {"success": (1, "Success"), "failure": (2, "Failure"), "denied": (2, "Failure")}
-_PRODUCTS = {
-    "cursor": {"name": "Cursor", "vendor_name": "Anysphere"},
-    "claude": {"name": "Claude Code", "vendor_name": "Anthropic"},
-    "codex": {"name": "Codex CLI", "vendor_name": "OpenAI"},
-    "gemini": {"name": "Gemini CLI", "vendor_name": "Google"},
-    "railway": {"name": "Railway", "vendor_name": "Railway"},
-    "shell": {"name": "shell"},
-}
 _AI_PROVIDERS = {"claude": "Anthropic", "gpt": "OpenAI", "o3": "OpenAI", "gemini": "Google"}
 _FILE_ACTIVITY = [
     (("delete", "remove", "unlink", "rm"), 4, "Delete"),
@@ -183,7 +178,7 @@ def _api(event: dict[str, Any]) -> tuple[dict[str, Any], int, str]:
     body: dict[str, Any] = {
         "api": {
             "operation": op_name,
-            "service": {"name": service or event["source"].split(".")[0]},
+            "service": {"name": service or service_name(event)},
             "request": {"uid": event.get("tool_call_id")} if event.get("tool_call_id") else None,
         },
         "src_endpoint": _endpoint(event),
@@ -232,8 +227,19 @@ def _actor(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _product(event: dict[str, Any]) -> dict[str, Any]:
-    prefix = event["source"].split(".")[0]
-    product = dict(_PRODUCTS.get(prefix, {"name": prefix}))
+    """The product that wrote the record, as its collector describes it."""
+    collector = collector_for_source(event["source"])
+    product: dict[str, Any] = {"name": event["source"]}
+    if collector and collector.agent:
+        agent = taxonomy.agent(collector.agent)
+        product = {"name": agent.name, "vendor_name": agent.vendor}
+    elif collector and collector.vendor:
+        name = taxonomy.provider_name(collector.vendor)
+        product = {"name": name, "vendor_name": name}
+    elif collector and collector.origin == "shell":
+        product = {"name": "shell"}
+    elif collector and collector.origin == "agentaudit":
+        product = {"name": "agentaudit", "vendor_name": "agentaudit"}
     if event.get("agent_version"):
         product["version"] = event["agent_version"]
     return product

@@ -1,18 +1,21 @@
 """`agentaudit ingest --discover`: where each coding agent keeps its records on this machine.
 
-Each source names its collector explicitly (no sniffing), so a file in a known place is read
-by the right parser even when its first line is unusual. Locations follow each agent's
-defaults and the environment variables that move them (CLAUDE_CONFIG_DIR, CODEX_HOME,
-GEMINI_DIR); absent directories are simply reported as not found.
+Each collector declares its default locations (`Collector.locations`); this module only
+expands them and globs. Each source names its collector explicitly (no sniffing), so a file
+in a known place is read by the right parser even when its first line is unusual. Roots
+follow the agents' defaults and the environment variables that move them
+(CLAUDE_CONFIG_DIR, CODEX_HOME, GEMINI_DIR); absent directories are reported as not found.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agentaudit.collectors import all_collectors
 from agentaudit.enrich.secrets import Redactor, redactor_for
 from agentaudit.ingest import IngestReport, ingest_paths
 from agentaudit.paths import home as home_dir
@@ -41,73 +44,60 @@ def _glob(roots: Iterable[Path], pattern: str, skip_dirs: tuple[str, ...] = ()) 
     return sorted(set(found))
 
 
+# `$VAR/rest` or `${VAR:-default}/rest` at the start of a root
+_VARIABLE = re.compile(
+    r"^\$(?:\{(?P<braced>\w+)(?::-(?P<default>[^}]*))?\}|(?P<bare>\w+))(?P<rest>.*)$"
+)
+
+
+def expand_root(root: str, places: Mapping[str, Path], env: Mapping[str, str]) -> list[Path]:
+    """The directories a `Location` root names (see `agentaudit.collectors.base.Location`).
+    `places` holds `home`, `cwd`, `hooks` and `data`."""
+    match = _VARIABLE.match(root)
+    if match and match["bare"]:  # every comma-separated entry; none when unset
+        return [
+            Path(p).expanduser() / match["rest"].lstrip("/")
+            for p in env.get(match["bare"], "").split(",")
+            if p
+        ]
+    if match:
+        value = env.get(match["braced"])
+        base = (
+            [Path(value).expanduser()]
+            if value
+            else expand_root(match["default"] or "", places, env)
+        )
+        return [b / match["rest"].lstrip("/") for b in base]
+    if root == "~" or root.startswith("~/"):
+        return [places["home"] / root[2:]]
+    for name in ("cwd", "hooks", "data"):
+        if root == f"{{{name}}}" or root.startswith(f"{{{name}}}/"):
+            return [places[name] / root[len(name) + 3 :]]
+    return [Path(root)]
+
+
 def discover_sources(
     home: Path | None = None, env: Mapping[str, str] | None = None, cwd: Path | None = None
 ) -> list[DiscoveredSource]:
+    """Every registered collector's default locations, expanded and globbed."""
     env = os.environ if env is None else env
-    home = home or Path.home()
-    cwd = cwd or Path.cwd()
-    claude_roots = [Path(p).expanduser() for p in env.get("CLAUDE_CONFIG_DIR", "").split(",") if p]
-    claude_roots += [home / ".claude", home / ".config" / "claude"]
-    codex_home = Path(env["CODEX_HOME"]).expanduser() if env.get("CODEX_HOME") else home / ".codex"
-    gemini_home = (
-        Path(env["GEMINI_DIR"]).expanduser() if env.get("GEMINI_DIR") else home / ".gemini"
-    )
-    hooks = hook_log_dir()
-    sources = [
-        DiscoveredSource(
-            "Claude Code transcripts",
-            "claude-code.transcript",
-            [r / "projects" for r in claude_roots],
-        ),
-        DiscoveredSource("Claude Code hook log", "claude-code.hooks", [hooks]),
-        DiscoveredSource("Claude Code OTLP spool", "claude-code.otel", [home_dir() / "otlp"]),
-        DiscoveredSource("OTLP spool (serve --spool, watch)", "otlp.spool", [home_dir() / "otlp"]),
-        DiscoveredSource("Cursor hook log", "cursor.hooks", [hooks]),
-        DiscoveredSource("Codex hook log", "codex.hooks", [hooks]),
-        DiscoveredSource("Gemini CLI hook log", "gemini.hooks", [hooks]),
-        DiscoveredSource(
-            "Codex rollouts",
-            "codex.rollout",
-            [codex_home / "sessions", codex_home / "archived_sessions"],
-        ),
-        DiscoveredSource(
-            "Codex legacy sessions",
-            "codex.session_json",
-            [codex_home / "sessions", codex_home / "archived_sessions"],
-        ),
-        DiscoveredSource("Gemini CLI chats", "gemini.chat", [gemini_home / "tmp"]),
-        DiscoveredSource(
-            "Cursor agent transcripts", "cursor.transcript", [home / ".cursor" / "projects"]
-        ),
-        DiscoveredSource(
-            "OpenHands events", "openhands.trajectory", [home / ".openhands" / "sessions"]
-        ),
-        DiscoveredSource("Aider chat history", "aider.history", sorted({cwd, home})),
-    ]
-    patterns = {
-        "claude-code.transcript": ("**/*.jsonl", ("tool-results",)),
-        "claude-code.hooks": ("claude-code-*.jsonl", ()),
-        "claude-code.otel": ("claude-code-otel-*.jsonl", ()),
-        "otlp.spool": ("otlp-*.jsonl", ()),
-        "cursor.hooks": ("cursor-*.jsonl", ()),
-        "codex.hooks": ("codex-*.jsonl", ()),
-        "gemini.hooks": ("gemini-*.jsonl", ()),
-        "codex.rollout": ("**/rollout-*.jsonl", ()),
-        "codex.session_json": ("**/rollout-*.json", ()),
-        "cursor.transcript": ("*/agent-transcripts/**/*.jsonl", ()),
-        "openhands.trajectory": ("*/events/*.json", ()),
-        "aider.history": (".aider.chat.history.md", ()),
+    places = {
+        "home": home or Path.home(),
+        "cwd": cwd or Path.cwd(),
+        "hooks": hook_log_dir(),
+        "data": home_dir(),
     }
-    for source in sources:
-        if source.collector == "gemini.chat":
-            source.files = _glob(source.roots, "*/chats/session-*.json") + _glob(
-                source.roots, "*/chats/session-*.jsonl"
+    sources = []
+    for collector in all_collectors().values():
+        for location in collector.locations:
+            roots = [p for root in location.roots for p in expand_root(root, places, env)]
+            roots = list(dict.fromkeys(roots))
+            files = [
+                f for pattern in location.patterns for f in _glob(roots, pattern, location.skip)
+            ]
+            sources.append(
+                DiscoveredSource(location.label, collector.name, roots, list(dict.fromkeys(files)))
             )
-            source.files += _glob(source.roots, "*/logs.json")
-        else:
-            pattern, skip = patterns[source.collector]
-            source.files = _glob(source.roots, pattern, skip)
     return sources
 
 

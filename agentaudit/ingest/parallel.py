@@ -70,9 +70,6 @@ SMALL_FILE_BYTES = 4_000_000
 GROUP_BYTES = 8_000_000
 CHUNK_BYTES = 8_000_000  # records per chunk of a big Records document
 APPEND_BYTES = 48_000_000  # Arrow bytes of events gathered for one append statement
-# Collectors whose `collect` yields exactly one output (event or quarantine) per record of a
-# `{"<key>": [...]}` document, so a chunk's record count gives the next chunk's `seq` base.
-RECORD_ARRAY_COLLECTORS = frozenset({"aws.cloudtrail"})
 _ARRAY_HEAD = re.compile(rb'^\s*\{\s*"(?P<key>[A-Za-z]+)"\s*:\s*\[\s*\{"(?P<first>[^"\\]{1,64})"')
 
 
@@ -405,7 +402,9 @@ def _units(
 def _array_layout(plan: FilePlan) -> tuple[bytes, bytes] | None:
     """(opening `{"<key>":[`, cut marker `},{"<first key>"`) of a big compact Records
     document, else None."""
-    if plan.collector.name not in RECORD_ARRAY_COLLECTORS or plan.to_read <= CHUNK_BYTES:
+    # `splittable`: one output (event or quarantine) per record of a `{"<key>": [...]}`
+    # document, so a chunk's record count gives the next chunk's `seq` base
+    if not plan.collector.splittable or plan.to_read <= CHUNK_BYTES:
         return None
     try:
         with plan.path.open("rb") as fh:

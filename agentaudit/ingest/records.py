@@ -14,8 +14,9 @@ from typing import Any
 import pyarrow as pa
 
 from agentaudit.collectors.base import Collector, SourceInput, guarded_collect
-from agentaudit.enrich.event import _REDACTED_COLUMNS, enrich
-from agentaudit.enrich.secrets import NoSecrets, Redactor, may_contain_secrets
+from agentaudit.enrich.environments import ENV_CLUE_MARKERS
+from agentaudit.enrich.event import REDACTED_COLUMNS, REDACTED_LISTS, enrich
+from agentaudit.enrich.secrets import NoSecrets, Redactor, scan_texts
 from agentaudit.schema import EVENT_SCHEMA, Quarantined, raw_json, stable_id, to_arrow
 from agentaudit.store import now
 
@@ -64,10 +65,11 @@ def enrich_events(events: list[dict[str, Any]], redactor: Redactor) -> None:
     detector can match (they skip the full scan)."""
     if not events:
         return
-    maybe = may_contain_secrets([_redactable_text(e) for e in events])
-    for event, scan in zip(events, maybe, strict=True):
+    texts = [_redactable_text(e) for e in events]
+    maybe, clues = scan_texts(texts, ENV_CLUE_MARKERS)  # one RE2 pass a text asks both
+    for event, scan, clue in zip(events, maybe, clues, strict=True):
         event["ingested_at"] = now()
-        enrich(event, redactor if scan else _NO_SECRETS)
+        enrich(event, redactor if scan else _NO_SECRETS, clues=clue)
 
 
 _NO_SECRETS = NoSecrets(b"")
@@ -75,8 +77,8 @@ _NO_SECRETS = NoSecrets(b"")
 
 def _redactable_text(event: dict[str, Any]) -> str:
     """Every value enrichment redacts, joined: the prefilter's input for one event."""
-    values = [str(event[c]) for c in _REDACTED_COLUMNS if event.get(c)]
-    return "\n".join(values + [str(p) for p in event.get("paths") or []])
+    values = [str(event[c]) for c in REDACTED_COLUMNS if event.get(c)]
+    return "\n".join(values + [str(v) for c in REDACTED_LISTS for v in event.get(c) or []])
 
 
 def coerced(event: dict[str, Any]) -> dict[str, Any]:

@@ -91,9 +91,52 @@ def baseline(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {type_}')
 
 
+def enriched_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """The columns detection and linking read, filled at ingest since version 2 (issue 14:
+    enrich once), added and filled for the rows already stored."""
+    add_columns(
+        "events",
+        "origin VARCHAR",
+        "provider VARCHAR",
+        "argvs VARCHAR[][]",
+        "env_hints VARCHAR[]",
+        "env_clues VARCHAR[]",
+        "instructions VARCHAR[]",
+    )(con)
+    # command analysis and the collector registry load only for this one-time step
+    from agentaudit.enrich.backfill import fill_enriched_columns
+
+    fill_enriched_columns(con)
+
+
 # Ordered; never renumber or edit one that has shipped: add the next.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "baseline: every table and column of the layout before versioning", baseline),
+    Migration(
+        2,
+        "events: origin, provider, argvs, env_hints, env_clues, instructions "
+        "(what detection reads, enriched once), filled for the stored rows",
+        enriched_columns,
+    ),
+    Migration(
+        3,
+        "alerting as Alertmanager (issue 20): alert_members.ends_at; alert_groups, "
+        "alert_group_members, nflog (notification_log is kept, no longer read)",
+        run_sql(
+            """
+            ALTER TABLE alert_members ADD COLUMN IF NOT EXISTS ends_at TIMESTAMPTZ;
+            CREATE TABLE IF NOT EXISTS alert_groups (
+                group_id VARCHAR PRIMARY KEY, group_key VARCHAR, route VARCHAR,
+                receiver VARCHAR, alert_id VARCHAR, group_labels VARCHAR,
+                created_at TIMESTAMPTZ, next_flush_at TIMESTAMPTZ, flushed_at TIMESTAMPTZ);
+            CREATE TABLE IF NOT EXISTS alert_group_members (
+                group_id VARCHAR, fingerprint VARCHAR, PRIMARY KEY (group_id, fingerprint));
+            CREATE TABLE IF NOT EXISTS nflog (
+                group_key VARCHAR, receiver VARCHAR, sent_at TIMESTAMPTZ, firing VARCHAR[],
+                resolved VARCHAR[], expires_at TIMESTAMPTZ, PRIMARY KEY (group_key, receiver));
+            """
+        ),
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 

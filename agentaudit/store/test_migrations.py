@@ -91,15 +91,20 @@ def test_adding_a_column_is_one_migration(tmp_path, monkeypatch):
     """The documented way to grow `events`: the stored rows stay, the column is NULL for them."""
     path = tmp_path / "v1.duckdb"
     _v1_store(path, stamped=True)
-    extra = Migration(2, "events: command_words", add_columns("events", "command_words VARCHAR[]"))
+    after = migrations.LATEST + 1  # the next number, whatever has shipped since
+    extra = Migration(
+        after, "events: command_words", add_columns("events", "command_words VARCHAR[]")
+    )
     monkeypatch.setattr(migrations, "MIGRATIONS", (*migrations.MIGRATIONS, extra))
-    monkeypatch.setattr(migrations, "LATEST", 2)
+    monkeypatch.setattr(migrations, "LATEST", after)
     with Store.open(path) as store:
-        assert store.migration.applied == [(2, "events: command_words")]
+        assert store.migration.applied[-1] == (after, "events: command_words")
         assert store.rows("SELECT event_id, command_words FROM events") == [
             {"event_id": "e1", "command_words": None}
         ]
-        assert [row["version"] for row in migrations.history(store.con)] == [1, 2]
+        assert [row["version"] for row in migrations.history(store.con)] == list(
+            range(1, after + 1)
+        )
 
 
 def test_a_failing_migration_changes_nothing(tmp_path, monkeypatch):
@@ -110,10 +115,13 @@ def test_a_failing_migration_changes_nothing(tmp_path, monkeypatch):
         con.execute("ALTER TABLE events ADD COLUMN half VARCHAR")
         con.execute("SELECT * FROM no_such_table")
 
+    following = migrations.LATEST + 1
     monkeypatch.setattr(
-        migrations, "MIGRATIONS", (*migrations.MIGRATIONS, Migration(2, "broken", half_done))
+        migrations,
+        "MIGRATIONS",
+        (*migrations.MIGRATIONS, Migration(following, "broken", half_done)),
     )
-    monkeypatch.setattr(migrations, "LATEST", 2)
+    monkeypatch.setattr(migrations, "LATEST", following)
     with pytest.raises(duckdb.CatalogException):
         Store.open(path)
     con = duckdb.connect(str(path), read_only=True)
@@ -198,10 +206,8 @@ def test_appends_match_columns_by_name_whatever_the_stored_order(tmp_path):
     con.execute(migrations._v1_sql().replace("event_id VARCHAR, ", "", 1))
     con.execute("ALTER TABLE events ADD COLUMN event_id VARCHAR")  # now the last column
     con.execute(migrations._VERSION_DDL)
-    con.execute(
-        "INSERT INTO schema_version VALUES (?, 'created', now(), 'test')", [migrations.LATEST]
-    )
-    con.close()
+    con.execute("INSERT INTO schema_version VALUES (1, 'created', now(), 'test')")
+    con.close()  # opening it runs the later migrations: their columns come after event_id
     event = new_event("shell.zsh", "rm -rf build", command="rm -rf build", cwd="/w")
     with Store.open(path) as store:
         assert store.append_events([event]) == 1

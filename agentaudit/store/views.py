@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from agentaudit.taxonomy import severity_rank_sql
+
 # link.py names the sessions it infers from shell history 'shell:<hash>'; every other session id
 # is an agent's own
 SESSION_KIND = (
@@ -125,8 +127,7 @@ VIEWS: tuple[View, ...] = (
         ) s
         LEFT JOIN (
             SELECT session_id, count(*) AS findings,
-                   arg_max(severity, CASE severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3
-                        WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END) AS max_severity
+                   arg_max(severity, {severity_rank_sql()}) AS max_severity
             FROM findings GROUP BY session_id
         ) f USING (session_id)
         """,

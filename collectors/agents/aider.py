@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from agentaudit.collectors.base import Collector, Line, Output, SourceInput
+from agentaudit.collectors.base import Collector, Line, Location, Output, SourceInput
 from agentaudit.schema import new_event, raw_json, text_column
 
 _SESSION = re.compile(r"^# aider chat started at (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)")
@@ -35,6 +35,9 @@ class AiderChatHistory(Collector):
     source = "aider.history"
     version = "1"
     description = "Aider chat history (.aider.chat.history.md)"
+    origin = "agent"
+    agent = "aider"
+    locations = (Location("Aider chat history", ("{cwd}", "~"), (".aider.chat.history.md",)),)
 
     def sniff(self, path: Path, head: bytes) -> bool:
         return path.name.endswith(".aider.chat.history.md") or (

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from agentaudit.collectors.agents._shared import exit_code_in, json_records, text_of, tool_columns
-from agentaudit.collectors.base import Collector, Line, Output, SourceInput
+from agentaudit.collectors.base import Collector, Line, Location, Output, SourceInput
 from agentaudit.schema import Quarantined, event_from, parse_time
 
 _REJECTED = re.compile(r"(?i)^(the user doesn't want to proceed|user rejected|permission.*denied)")
@@ -50,6 +50,16 @@ class ClaudeCodeTranscript(Collector):
     source = "claude-code.transcript"
     version = "1"
     description = "Claude Code session transcripts (~/.claude/projects/**/*.jsonl)"
+    origin = "agent"
+    agent = "claude-code"
+    locations = (
+        Location(
+            "Claude Code transcripts",
+            ("$CLAUDE_CONFIG_DIR/projects", "~/.claude/projects", "~/.config/claude/projects"),
+            ("**/*.jsonl",),
+            skip=("tool-results",),
+        ),
+    )
 
     def sniff(self, path: Path, head: bytes) -> bool:
         if "tool-results" in path.parts:  # spilled tool outputs, not transcripts

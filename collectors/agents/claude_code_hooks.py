@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from agentaudit.collectors.agents._shared import exit_code_in, json_records, tool_columns
-from agentaudit.collectors.base import Collector, Output, SourceInput
+from agentaudit.collectors.base import Collector, Location, Output, SourceInput
 from agentaudit.schema import Quarantined, new_event, parse_time
 
 _CALL_HOOKS = frozenset(
@@ -35,6 +35,8 @@ class ClaudeCodeHooks(Collector):
     source = "claude-code.hooks"
     version = "1"
     description = "Claude Code hook payloads recorded by `agentaudit hook claude-code`"
+    origin = "agent"
+    locations = (Location("Claude Code hook log", ("{hooks}",), ("claude-code-*.jsonl",)),)
     agent = "claude-code"  # the `agent` the hook command was given (and the canonical column)
     call_hooks = _CALL_HOOKS
     prompt_hooks = frozenset({"UserPromptSubmit"})

@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from agentaudit.collectors.agents._shared import exit_code_in, json_records, tool_columns
-from agentaudit.collectors.base import Collector, OtlpInterest, Output, SourceInput, loads_json
+from agentaudit.collectors.base import (
+    Collector,
+    Location,
+    OtlpInterest,
+    Output,
+    SourceInput,
+    loads_json,
+)
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json, stable_id
 
 PREFIX = "claude_code."
@@ -29,6 +36,11 @@ class ClaudeCodeOtel(Collector):
     source = "claude-code.otel"
     version = "1"
     description = "Claude Code OpenTelemetry log events (OTLP/JSON lines; `agentaudit serve`)"
+    origin = "agent"
+    agent = "claude-code"
+    locations = (
+        Location("Claude Code OTLP spool", ("{data}/otlp",), ("claude-code-otel-*.jsonl",)),
+    )
     otlp = OtlpInterest(
         signals=("logs",),
         names=(PREFIX,),

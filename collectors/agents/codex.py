@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from agentaudit.collectors.agents._shared import json_records, text_of, tool_columns
-from agentaudit.collectors.base import Collector, Line, Output, SourceInput, loads_json
+from agentaudit.collectors.base import Collector, Line, Location, Output, SourceInput, loads_json
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json
 
 _SHELL_NAMES = {"exec_command", "shell", "container.exec", "shell_command", "local_shell"}
@@ -53,6 +53,7 @@ _OUTPUT_TYPES = {"function_call_output", "custom_tool_call_output", "local_shell
 _CALL_TYPES = {"function_call", "local_shell_call", "custom_tool_call"}
 _RESPONSE_TYPES = _CALL_TYPES | _OUTPUT_TYPES | {"message", "reasoning", "web_search_call"}
 _END_EVENTS = {"exec_command_end", "patch_apply_end", "mcp_tool_call_end"}
+_CODEX_ROOTS = ("${CODEX_HOME:-~/.codex}/sessions", "${CODEX_HOME:-~/.codex}/archived_sessions")
 
 
 class CodexRollout(Collector):
@@ -60,6 +61,9 @@ class CodexRollout(Collector):
     source = "codex.rollout"
     version = "1"
     description = "OpenAI Codex CLI rollouts (~/.codex/sessions/**/rollout-*.jsonl)"
+    origin = "agent"
+    agent = "codex"
+    locations = (Location("Codex rollouts", _CODEX_ROOTS, ("**/rollout-*.jsonl",)),)
 
     def sniff(self, path: Path, head: bytes) -> bool:
         first = head.split(b"\n", 1)[0]
@@ -103,6 +107,9 @@ class CodexLegacySession(Collector):
     version = "1"
     description = "Legacy Codex CLI session documents (~/.codex/sessions/rollout-*.json)"
     incremental = False  # the document is rewritten whole as the session grows
+    origin = "agent"
+    agent = "codex"
+    locations = (Location("Codex legacy sessions", _CODEX_ROOTS, ("**/rollout-*.json",)),)
 
     def sniff(self, path: Path, head: bytes) -> bool:
         compact = re.sub(rb"\s+", b"", head[:4096])

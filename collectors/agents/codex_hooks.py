@@ -17,6 +17,7 @@ from typing import Any
 from agentaudit.collectors.agents._shared import exit_code_in, text_of, tool_columns
 from agentaudit.collectors.agents.claude_code_hooks import ClaudeCodeHooks
 from agentaudit.collectors.agents.codex import _EXITED, _patch_columns
+from agentaudit.collectors.base import Location
 
 
 class CodexHooks(ClaudeCodeHooks):
@@ -24,6 +25,7 @@ class CodexHooks(ClaudeCodeHooks):
     source = "codex.hooks"
     version = "1"
     description = "Codex hook payloads recorded by `agentaudit hook codex`"
+    locations = (Location("Codex hook log", ("{hooks}",), ("codex-*.jsonl",)),)
     agent = "codex"
 
     def call_columns(self, tool_name: Any, tool_input: Any) -> dict[str, Any]:

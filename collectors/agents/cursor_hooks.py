@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from agentaudit.collectors.base import Collector, Output, SourceInput, decode_json_line
+from agentaudit.collectors.base import Collector, Location, Output, SourceInput, decode_json_line
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json, stable_id
 
 _AUTH_FAILURE = re.compile(
@@ -28,6 +28,9 @@ class CursorHooks(Collector):
     source = "cursor.hooks"
     version = "1"
     description = "Cursor hook payloads recorded by `agentaudit hook cursor` (JSON lines)"
+    origin = "agent"
+    agent = "cursor"
+    locations = (Location("Cursor hook log", ("{hooks}",), ("cursor-*.jsonl",)),)
 
     def sniff(self, path: Path, head: bytes) -> bool:
         first = head.split(b"\n", 1)[0]

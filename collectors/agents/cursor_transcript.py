@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from agentaudit.collectors.agents._shared import json_records, text_of, tool_columns
-from agentaudit.collectors.base import Collector, Output, SourceInput
+from agentaudit.collectors.base import Collector, Location, Output, SourceInput
 from agentaudit.schema import Quarantined, new_event, stable_id
 
 
@@ -25,6 +25,13 @@ class CursorAgentTranscript(Collector):
     source = "cursor.transcript"
     version = "1"
     description = "Cursor agent transcripts (~/.cursor/projects/*/agent-transcripts/**/*.jsonl)"
+    origin = "agent"
+    agent = "cursor"
+    locations = (
+        Location(
+            "Cursor agent transcripts", ("~/.cursor/projects",), ("*/agent-transcripts/**/*.jsonl",)
+        ),
+    )
     incremental = False  # Cursor rewrites these files in place
 
     def sniff(self, path: Path, head: bytes) -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from agentaudit.collectors.agents._shared import exit_code_in, json_records, text_of, tool_columns
-from agentaudit.collectors.base import Collector, Output, SourceInput, loads_json
+from agentaudit.collectors.base import Collector, Location, Output, SourceInput, loads_json
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json
 
 _STATUS = {"success": "success", "error": "failure", "cancelled": "denied"}
@@ -26,6 +26,15 @@ class GeminiChat(Collector):
     source = "gemini.chat"
     version = "1"
     description = "Gemini CLI chat sessions (~/.gemini/tmp/*/chats/session-*.json) and logs.json"
+    origin = "agent"
+    agent = "gemini"
+    locations = (
+        Location(
+            "Gemini CLI chats",
+            ("${GEMINI_DIR:-~/.gemini}/tmp",),
+            ("*/chats/session-*.json", "*/chats/session-*.jsonl", "*/logs.json"),
+        ),
+    )
     incremental = False  # the JSON document is rewritten in place
 
     def sniff(self, path: Path, head: bytes) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 
 from agentaudit.collectors.agents._shared import exit_code_in, text_of
 from agentaudit.collectors.agents.claude_code_hooks import ClaudeCodeHooks
+from agentaudit.collectors.base import Location
 from agentaudit.schema import parse_time
 
 
@@ -22,6 +23,7 @@ class GeminiHooks(ClaudeCodeHooks):
     source = "gemini.hooks"
     version = "1"
     description = "Gemini CLI hook payloads recorded by `agentaudit hook gemini`"
+    locations = (Location("Gemini CLI hook log", ("{hooks}",), ("gemini-*.jsonl",)),)
     agent = "gemini"
     call_hooks = frozenset({"BeforeTool", "AfterTool"})
     prompt_hooks = frozenset({"BeforeAgent"})

@@ -23,6 +23,7 @@ class GuardDecisions(Collector):
     source = "agentaudit.guard"
     version = "1"
     description = "agentaudit guard decisions (allow / ask / deny, JSON lines)"
+    origin = "agentaudit"  # the guard's verdicts on agents' calls, not an agent's own record
 
     def sniff(self, path: Path, head: bytes) -> bool:
         return head.startswith(b'{"guard_decision"')

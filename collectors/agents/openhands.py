@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from agentaudit.collectors.base import Collector, Output, SourceInput, loads_json
+from agentaudit.collectors.base import Collector, Location, Output, SourceInput, loads_json
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json
 
 _FILE_ACTIONS = {"read": "read", "edit": "edit", "write": "write"}
@@ -24,6 +24,9 @@ class OpenHandsTrajectory(Collector):
     source = "openhands.trajectory"
     version = "1"
     description = "OpenHands V0 trajectories (JSON array of action/observation events)"
+    origin = "agent"
+    agent = "openhands"
+    locations = (Location("OpenHands events", ("~/.openhands/sessions",), ("*/events/*.json",)),)
     incremental = False
 
     def sniff(self, path: Path, head: bytes) -> bool:

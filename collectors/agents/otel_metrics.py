@@ -50,6 +50,7 @@ class AgentOtelMetrics(Collector):
     version = "1"
     description = "Claude Code and Codex OpenTelemetry metrics (sessions, tokens, cost, tool decisions; via `agentaudit serve`)"
     otlp = OtlpInterest(signals=("metrics",), names=tuple(AGENTS))
+    origin = "agent"  # Claude Code's and Codex's: each event names its agent
 
     def sniff(self, path: Path, head: bytes) -> bool:
         return head.lstrip().startswith(b'{"resourceMetrics"') and (

@@ -44,6 +44,7 @@ class AgentOtelSpans(Collector):
     version = "1"
     description = "Claude Code and GenAI-convention OpenTelemetry spans (tool calls, decisions, model requests; via `agentaudit serve`)"
     otlp = OtlpInterest(signals=("traces",), names=(CLAUDE,), attributes=("gen_ai.operation.name",))
+    origin = "agent"  # several agents' spans: each event names its agent
 
     def sniff(self, path: Path, head: bytes) -> bool:
         return head.lstrip().startswith(b'{"resourceSpans"') and (

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from agentaudit.collectors.agents._shared import json_records
-from agentaudit.collectors.base import Collector, Output, SourceInput
+from agentaudit.collectors.base import Collector, Location, Output, SourceInput
 from agentaudit.collectors.otlp import SIGNALS, dispatch
 from agentaudit.schema import Quarantined
 
@@ -25,6 +25,10 @@ class OtlpSpool(Collector):
     source = "otlp.spool"
     version = "1"
     description = "OTLP logs, metrics and traces spooled by `agentaudit serve --spool` or `watch`"
+    origin = "agent"  # any agent's telemetry: each event names its agent
+    locations = (
+        Location("OTLP spool (serve --spool, watch)", ("{data}/otlp",), ("otlp-*.jsonl",)),
+    )
 
     def sniff(self, path: Path, head: bytes) -> bool:
         return head.startswith(b'{"' + MARK.encode() + b'"')

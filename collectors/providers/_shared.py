@@ -29,6 +29,12 @@ WHOLE_DOCUMENT_BYTES = 16_000_000  # smaller documents are decoded whole, larger
 _GZIP = b"\x1f\x8b"
 
 
+def env_hints(ids: list[tuple[str, str | None]] = (), names: list[str | None] = ()) -> list[str]:
+    """The `env_hints` column: `kind=value` per id (looked up in the user's environments file
+    at enrichment), `name=value` per resource name or tag (read for environment words)."""
+    return [f"{kind}={value}" for kind, value in ids if value] + [f"name={n}" for n in names if n]
+
+
 @dataclass(frozen=True, slots=True)
 class Record:
     value: Any

@@ -20,12 +20,12 @@ from typing import Any
 from agentaudit.collectors.base import Collector, Output, SourceInput
 from agentaudit.collectors.providers._shared import (
     Record,
+    env_hints,
     first_text,
     head_text,
     json_records,
     normalize_keys,
 )
-from agentaudit.enrich.environments import infer_target_env
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json
 
 _STATUS = {
@@ -59,6 +59,8 @@ class AzureActivityLog(Collector):
     source = "azure.activity"
     version = "1"
     description = "Azure Activity Log (REST camelCase, SDK snake_case, diagnostic export)"
+    origin = "provider"
+    vendor = "azure"
 
     def sniff(self, path: Path, head: bytes) -> bool:
         text = head_text(head)
@@ -105,7 +107,7 @@ class AzureActivityLog(Collector):
             *(claims.get(c.replace("_", "").replace("-", "")) for c in _NAME_CLAIMS),
         )
         subscription = first_text(record.get("subscriptionid"), _subscription_of(resource_id))
-        env = infer_target_env(
+        hints = env_hints(
             ids=[("azure_subscription", subscription)],
             names=[resource_id, first_text(record.get("resourcegroupname"))],
         )
@@ -130,8 +132,7 @@ class AzureActivityLog(Collector):
             tool_name=provider,
             operation=operation,
             target=resource_id,
-            target_env=env[0] if env else None,
-            env_evidence=env[1] if env else None,
+            env_hints=hints or None,
             status=status,
             error=_value(record.get("substatus")) if status in ("failure", "denied") else None,
             raw=raw_json(original),

@@ -21,8 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from agentaudit.collectors.base import Collector, Output, SourceInput, loads_json
-from agentaudit.collectors.providers._shared import Record, dig, first_text, head_text, json_records
-from agentaudit.enrich.environments import infer_target_env
+from agentaudit.collectors.providers._shared import (
+    Record,
+    dig,
+    env_hints,
+    first_text,
+    head_text,
+    json_records,
+)
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json
 
 _DENIED = re.compile(r"(?i)accessdenied|unauthorized|forbidden|notauthorized")
@@ -78,6 +84,9 @@ class CloudTrail(Collector):
     source = "aws.cloudtrail"
     version = "1"
     description = "AWS CloudTrail: delivery files (.json/.json.gz), LookupEvents, EventBridge"
+    origin = "provider"
+    vendor = "aws"
+    splittable = True  # one output per record of {"Records": [...]}
 
     def sniff(self, path: Path, head: bytes) -> bool:
         text = head_text(head)
@@ -128,7 +137,7 @@ class CloudTrail(Collector):
             )
         account = first_text(record.get("recipientAccountId"), identity.get("accountId"))
         target = _target(record)
-        env = infer_target_env(
+        hints = env_hints(
             ids=[("aws_account", account)],
             names=[target, *_tag_values(record)],
         )
@@ -150,8 +159,7 @@ class CloudTrail(Collector):
             tool_name=first_text(record.get("eventSource")),
             operation=event_name,
             target=target,
-            target_env=env[0] if env else None,
-            env_evidence=env[1] if env else None,
+            env_hints=hints or None,
             status=status,
             error=error,
             raw=raw_json(record),

@@ -22,12 +22,12 @@ from typing import Any
 from agentaudit.collectors.base import Collector, Output, SourceInput
 from agentaudit.collectors.providers._shared import (
     Record,
+    env_hints,
     first_text,
     head_text,
     json_records,
     normalize_keys,
 )
-from agentaudit.enrich.environments import infer_target_env
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json
 
 _DENIED_CODES = {7, 16}  # PERMISSION_DENIED, UNAUTHENTICATED
@@ -56,6 +56,8 @@ class GcpAuditLog(Collector):
     source = "gcp.audit"
     version = "1"
     description = "GCP Cloud Audit Logs (LogEntry protoPayload, BigQuery export, snake_case)"
+    origin = "provider"
+    vendor = "gcp"
 
     def sniff(self, path: Path, head: bytes) -> bool:
         text = head_text(head).lower()
@@ -99,7 +101,7 @@ class GcpAuditLog(Collector):
         method = first_text(payload.get("methodname"))
         project = first_text(labels.get("projectid"), _project_of(log_name))
         target = first_text(payload.get("resourcename")) or _labels_target(resource)
-        env = infer_target_env(ids=[("gcp_project", project)], names=[target])
+        hints = env_hints(ids=[("gcp_project", project)], names=[target])
         when = parse_time(first_text(entry.get("timestamp"), entry.get("peventtime")))
         insert_id = first_text(entry.get("insertid"))
         return new_event(
@@ -119,8 +121,7 @@ class GcpAuditLog(Collector):
             tool_name=first_text(payload.get("servicename")),
             operation=method,
             target=target,
-            target_env=env[0] if env else None,
-            env_evidence=env[1] if env else None,
+            env_hints=hints or None,
             status=status,
             error=first_text(status_block.get("message"))
             if isinstance(status_block, dict)

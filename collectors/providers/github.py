@@ -14,8 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from agentaudit.collectors.base import Collector, Output, SourceInput
-from agentaudit.collectors.providers._shared import Record, first_text, head_text, json_records
-from agentaudit.enrich.environments import infer_target_env
+from agentaudit.collectors.providers._shared import (
+    Record,
+    env_hints,
+    first_text,
+    head_text,
+    json_records,
+)
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json
 
 _FAILED = ("failed_login", ".failure", "_failed")
@@ -35,6 +40,8 @@ class GitHubAuditLog(Collector):
     source = "github.audit"
     version = "1"
     description = "GitHub audit log (REST JSON array or streamed NDJSON)"
+    origin = "provider"
+    vendor = "github"
 
     def sniff(self, path: Path, head: bytes) -> bool:
         text = head_text(head)
@@ -74,7 +81,7 @@ class GitHubAuditLog(Collector):
             record.get("team"), record.get("user"), record.get("org"), record.get("business")
         )
         org = first_text(record.get("org"), record.get("business"))
-        env = infer_target_env(
+        hints = env_hints(
             ids=[("github_org", org)],
             names=[first_text(record.get("environment_name"), record.get("environment"))],
         )
@@ -97,8 +104,7 @@ class GitHubAuditLog(Collector):
             tool_name="github",
             operation=action,
             target=target,
-            target_env=env[0] if env else None,
-            env_evidence=env[1] if env else None,
+            env_hints=hints or None,
             status="failure" if any(marker in action for marker in _FAILED) else "success",
             raw=raw_json(record),
             credential_id=first_text(record.get("token_id"), record.get("hashed_token")),

@@ -19,8 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from agentaudit.collectors.base import Collector, Output, SourceInput, loads_json
-from agentaudit.collectors.providers._shared import Record, dig, first_text, head_text, json_records
-from agentaudit.enrich.environments import infer_target_env
+from agentaudit.collectors.providers._shared import (
+    Record,
+    dig,
+    env_hints,
+    first_text,
+    head_text,
+    json_records,
+)
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json
 
 _LONG_RUNNING = {"watch", "exec", "attach", "portforward", "proxy", "log"}
@@ -35,6 +41,8 @@ class KubernetesAudit(Collector):
     source = "k8s.audit"
     version = "1"
     description = "Kubernetes audit events (log backend, EventList, AKS kube-audit, GKE k8s.io)"
+    origin = "provider"
+    vendor = "k8s"
 
     def sniff(self, path: Path, head: bytes) -> bool:
         text = head_text(head)
@@ -92,7 +100,7 @@ class KubernetesAudit(Collector):
             )
         )
         audit_id = first_text(event.get("auditID"))
-        env = infer_target_env(ids=[("k8s_namespace", namespace)], names=[name])
+        hints = env_hints(ids=[("k8s_namespace", namespace)], names=[name])
         source_ips = event.get("sourceIPs") if isinstance(event.get("sourceIPs"), list) else []
         return new_event(
             self.source,
@@ -109,8 +117,7 @@ class KubernetesAudit(Collector):
             tool_name=first_text(ref.get("apiGroup")) or "core",
             operation=f"{verb} {resource_path}" if resource_path else verb,
             target=target,
-            target_env=env[0] if env else None,
-            env_evidence=env[1] if env else None,
+            env_hints=hints or None,
             status=status,
             error=first_text(dig(event, "responseStatus", "message"))
             if status in ("failure", "denied")

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from agentaudit.collectors.base import Collector, Output, SourceInput, loads_json
-from agentaudit.enrich.environments import mapped_env, normalize_env_name
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json
 
 _TARGET_KEYS = ("volumeId", "serviceId", "deploymentId", "environmentId", "projectId", "id")
@@ -23,6 +22,8 @@ class RailwayAuditLog(Collector):
     source = "railway.audit"
     version = "1"
     description = "Railway auditLogs GraphQL responses (JSON document or one page a line)"
+    origin = "provider"
+    vendor = "railway"
     incremental = False
 
     def sniff(self, path: Path, head: bytes) -> bool:
@@ -92,14 +93,17 @@ class RailwayAuditLog(Collector):
         environment = node.get("environment") if isinstance(node.get("environment"), dict) else {}
         target = next((payload[k] for k in _TARGET_KEYS if payload.get(k)), None)
         name = environment.get("name")
-        env_name = name.lower() or None if isinstance(name, str) else None
-        # The user's mapping (known production environment / project ids) wins over the name.
-        mapped = mapped_env(
-            [
+        env_name = (name.lower() or None) if isinstance(name, str) else None
+        # The user's mapping of these ids (environments.yaml) wins over the environment's name.
+        hints = [
+            f"{kind}={value}"
+            for kind, value in (
                 ("railway_environment", node.get("environmentId")),
                 ("railway_project", node.get("projectId")),
-            ]
-        )
+                ("environment", env_name),
+            )
+            if value
+        ]
         when = parse_time(node.get("createdAt"))
         return new_event(
             self.source,
@@ -116,12 +120,7 @@ class RailwayAuditLog(Collector):
             tool_name="railway",
             operation=node.get("eventType"),
             target=target or node.get("environmentId") or node.get("projectId"),
-            target_env=mapped[0] if mapped else normalize_env_name(env_name),
-            env_evidence=mapped[1]
-            if mapped
-            else f"railway environment name {env_name!r}"
-            if env_name
-            else None,
+            env_hints=hints or None,
             status="success",
             raw=raw_json(node),
         )

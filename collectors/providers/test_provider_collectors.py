@@ -215,7 +215,7 @@ def test_cloudtrail_damaged_documents_are_quarantined_not_raised():
     ]
 
 
-def test_gcp_first_last_counts_once_and_three_export_shapes(corpus):
+def test_gcp_first_last_counts_once_and_three_export_shapes(corpus, redactor):
     _, events = collect_path(corpus / "gcp/plaso-gcp-logging.jsonl")
     by_operation: dict[str, list] = {}
     for e in events:
@@ -288,7 +288,9 @@ def test_gcp_first_last_counts_once_and_three_export_shapes(corpus):
     )
     seen = []
     for entry in (logging_entry, bigquery, snake):
-        (event,) = collect_bytes("gcp.audit", json.dumps(entry).encode() + b"\n")
+        (event,) = enriched(
+            collect_bytes("gcp.audit", json.dumps(entry).encode() + b"\n"), redactor
+        )
         seen.append(tuple(event[c] for c in columns))
     assert seen[0] == seen[1] == seen[2]
     assert seen[0][:3] == (
@@ -360,7 +362,7 @@ def test_k8s_labels_every_destructive_event_and_no_other(corpus, redactor):
     }
 
 
-def test_k8s_request_counts_once_across_stages():
+def test_k8s_request_counts_once_across_stages(redactor):
     base = {
         "kind": "Event",
         "apiVersion": "audit.k8s.io/v1",
@@ -391,7 +393,10 @@ def test_k8s_request_counts_once_across_stages():
             objectRef={"resource": "pods", "subresource": "exec", "name": "p"},
         ),
     ]
-    out = collect_bytes("k8s.audit", json.dumps({"kind": "EventList", "items": stages}).encode())
+    out = enriched(
+        collect_bytes("k8s.audit", json.dumps({"kind": "EventList", "items": stages}).encode()),
+        redactor,
+    )
     assert [e["repeat"] for e in out] == [True, False, False, True]
     assert (
         out[1]["credential_id"] == "JTI=abc"
@@ -571,7 +576,7 @@ def test_target_env_from_the_user_mapping_file(corpus, tmp_path, monkeypatch, re
         "logName": "projects/my-staging-project/logs/x",
         "protoPayload": {"methodName": "m"},
     }
-    (gcp_event,) = collect_bytes("gcp.audit", json.dumps(entry).encode())
+    (gcp_event,) = enriched(collect_bytes("gcp.audit", json.dumps(entry).encode()), redactor)
     assert gcp_event["target_env"] == "staging"
 
 
@@ -601,7 +606,7 @@ def test_eventbridge_ndjson_is_read_incrementally(store, redactor, tmp_path):
     }
 
 
-def test_railway_environment_id_in_the_mapping_wins_over_its_name(tmp_path, monkeypatch):
+def test_railway_environment_id_in_the_mapping_wins_over_its_name(tmp_path, monkeypatch, redactor):
     mapping = tmp_path / "environments.yaml"
     mapping.write_text("production:\n  - env-stg-91a2b3c4\n")
     node = {
@@ -612,10 +617,10 @@ def test_railway_environment_id_in_the_mapping_wins_over_its_name(tmp_path, monk
         "environment": {"name": "staging"},
     }
     page = json.dumps({"data": {"auditLogs": {"edges": [{"node": node}]}}}).encode()
-    (before,) = collect_bytes("railway.audit", page)
+    (before,) = enriched(collect_bytes("railway.audit", page), redactor)
     assert before["target_env"] == "staging"
     monkeypatch.setenv("AGENTAUDIT_ENVIRONMENTS", str(mapping))
-    (after,) = collect_bytes("railway.audit", page)
+    (after,) = enriched(collect_bytes("railway.audit", page), redactor)
     assert after["target_env"] == "production"
     assert after["env_evidence"].startswith(
         "railway_environment env-stg-91a2b3c4 is listed as production"

@@ -51,6 +51,7 @@ class AtuinHistory(Collector):
     source = "shell.atuin"
     version = "1"
     description = "atuin history.db (SQLite; exit codes, cwd, session, agent author)"
+    origin = "shell"
     incremental = False
 
     def sniff(self, path: Path, head: bytes) -> bool:

@@ -29,6 +29,7 @@ class BashHistory(Collector):
     source = "shell.bash"
     version = "1"
     description = "bash history file (with HISTTIMEFORMAT `#<epoch>` lines or plain)"
+    origin = "shell"
 
     def sniff(self, path: Path, head: bytes) -> bool:
         lowered = path.name.lower()

@@ -46,6 +46,7 @@ class FishHistory(Collector):
     source = "shell.fish"
     version = "1"
     description = "fish history file (`- cmd:` / `when:` / `paths:`)"
+    origin = "shell"
 
     def sniff(self, path: Path, head: bytes) -> bool:
         lowered = path.name.lower()

@@ -22,6 +22,7 @@ class PSReadLineHistory(Collector):
     source = "shell.powershell"
     version = "1"
     description = "PowerShell PSReadLine history (ConsoleHost_history.txt)"
+    origin = "shell"
 
     def sniff(self, path: Path, head: bytes) -> bool:
         lowered = path.name.lower()

@@ -25,6 +25,7 @@ class PowerShellTranscript(Collector):
     source = "shell.powershell_transcript"
     version = "1"
     description = "PowerShell Start-Transcript text file (header and `PS <cwd>> command` lines)"
+    origin = "shell"
 
     def sniff(self, path: Path, head: bytes) -> bool:
         return _START in head[:200].lower()

@@ -40,6 +40,7 @@ class ZshHistory(Collector):
     source = "shell.zsh"
     version = "1"
     description = "zsh history file (EXTENDED_HISTORY or plain)"
+    origin = "shell"
 
     def sniff(self, path: Path, head: bytes) -> bool:
         return bool(_HEADER.match(head)) or "zsh" in path.name.lower() or path.name == ".zhistory"

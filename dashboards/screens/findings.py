@@ -5,16 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from agentaudit.dashboards.data import cached_rows, stop_unless_ready
+from agentaudit.taxonomy import SEVERITIES
 
 LIMIT = 500
 
 st.title("Findings")
 stop_unless_ready()
-severity = st.multiselect(
-    "Severity",
-    ["critical", "high", "medium", "low", "info"],
-    default=["critical", "high", "medium", "low", "info"],
-)
+most_severe_first = list(reversed(SEVERITIES))
+severity = st.multiselect("Severity", most_severe_first, default=most_severe_first)
 findings = cached_rows(
     f"""SELECT first_seen, severity, rule_id, title, session_id, len(event_ids) AS events, status
         FROM findings WHERE list_contains(?::VARCHAR[], severity)

@@ -19,14 +19,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agentaudit.alert.clock import Clock, SystemClock
-from agentaudit.alert.config import AlertingConfig, AppriseTarget, DeliveryPolicy, PagerDutyTarget
+from agentaudit.alert.config import (
+    AlertingConfig,
+    AlertmanagerTarget,
+    DeliveryPolicy,
+    PagerDutyTarget,
+    Target,
+)
 from agentaudit.retry import Outcome
 from agentaudit.schema import stable_id
 from agentaudit.store import Store
 
 _URL_SECRET = re.compile(r"(?<=://)[^/@]+@")
-
-Target = AppriseTarget | PagerDutyTarget
 
 
 def redact_url(url: str) -> str:
@@ -40,6 +44,8 @@ def redact_url(url: str) -> str:
 def describe(target: Target) -> str:
     if isinstance(target, PagerDutyTarget):
         return f"pagerduty {redact_url(target.url)}"
+    if isinstance(target, AlertmanagerTarget):
+        return f"alertmanager {redact_url(target.url)}"
     return redact_url(target.url)
 
 
@@ -177,6 +183,7 @@ def _attempt(
 
 def _send(target: Target, row: dict[str, Any], policy: DeliveryPolicy) -> Outcome:
     # imported here: the transports pull in apprise/requests only when something is sent
+    from agentaudit.alert.delivery.alertmanager import send_alerts
     from agentaudit.alert.delivery.pagerduty import send_event
     from agentaudit.alert.delivery.transport import send_apprise
 
@@ -184,6 +191,8 @@ def _send(target: Target, row: dict[str, Any], policy: DeliveryPolicy) -> Outcom
     timeout = policy.timeout.total_seconds()
     if isinstance(target, PagerDutyTarget):
         return send_event(target, payload, timeout)
+    if isinstance(target, AlertmanagerTarget):
+        return send_alerts(target, payload, timeout)
     return send_apprise(
         target.url, payload["title"], payload["body"], payload["notify_type"], timeout
     )

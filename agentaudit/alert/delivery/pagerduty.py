@@ -15,6 +15,7 @@ import requests
 
 from agentaudit.alert.config import PagerDutyTarget
 from agentaudit.retry import Outcome, outcome_for_status
+from agentaudit.taxonomy import severity_rank
 
 PD_SEVERITY = {"critical": "critical", "high": "error", "medium": "warning"}
 SUMMARY_LIMIT = 1024
@@ -34,11 +35,7 @@ def event_body(
     if action != "trigger":
         return event
     labels = json.loads(alert.get("group_labels") or "{}")
-    severity = max(
-        (f["severity"] for f in findings),
-        key=lambda s: ("info", "low", "medium", "high", "critical").index(s),
-        default=alert["severity"],
-    )
+    severity = max((f["severity"] for f in findings), key=severity_rank, default=alert["severity"])
     event["payload"] = {
         "summary": summary[:SUMMARY_LIMIT],
         "source": source,

@@ -45,7 +45,15 @@ def free_port() -> int:
 
 
 def dump(store: Store) -> str:
-    tables = ["alerts", "alert_members", "outbox", "deliveries", "notification_log", "finding_log"]
+    tables = [
+        "alerts",
+        "alert_members",
+        "alert_groups",
+        "outbox",
+        "deliveries",
+        "nflog",
+        "finding_log",
+    ]
     return json.dumps({t: store.rows(f"SELECT * FROM {t}") for t in tables}, default=str)
 
 
@@ -66,7 +74,7 @@ def test_apprise_page_says_what_oncall_needs(pocketos):
     assert title.endswith("(production)") and body["type"] == "failure"
     for expected in (
         "Severity: critical",
-        "Agent: cursor",
+        "Agent: Cursor",
         "Session: 8f1d2c3b-5a6e-4f70-9b1c-2d3e4f5a6b7c",
         "User: dev@pocketos.example",
         "Host: ",
@@ -213,6 +221,7 @@ def test_receiver_down_then_up_across_a_restart_delivers_each_alert_once(tmp_pat
             "finding_records": 0,
             "attempts": 0,
             "delivered": 0,
+            "not_notified": 0,
         }
     sessions = sorted(r["body"]["message"].split("Session: ")[1].split()[0] for r in rx.accepted())
     assert sessions == ["sess-2", "sess-7b1d"]

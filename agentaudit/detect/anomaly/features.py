@@ -57,9 +57,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from agentaudit.enrich.instructions import FREEZE, FREEZE_WRITES, NO_DELETE, NO_PROD
+from agentaudit.enrich.instructions import FREEZE_WRITES
 from agentaudit.schema import TIME
 from agentaudit.store import Store
+from agentaudit.taxonomy import severity_rank_sql
 
 WINDOW_SECONDS = 10
 LONG_WINDOW_SECONDS = 60
@@ -132,8 +133,7 @@ WINDOW_SQL = f"time_bucket(INTERVAL {WINDOW_SECONDS} SECOND, time)"
 
 # Severity rank of an event (info 0 .. critical 4), and a destructive event's weight
 # 2^(rank - 1): a critical delete counts as much as eight low ones (`rm -rf node_modules`).
-SEVERITY_RANK_SQL = """CASE severity WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3
-                       WHEN 'critical' THEN 4 ELSE 0 END"""
+SEVERITY_RANK_SQL = severity_rank_sql("severity")
 # Calls that move, copy or rename files onto a destination: the loss no delete verb shows.
 MOVE_SQL = r"regexp_matches(command, '(^|[;&|]\s*)(mv|move|Move-Item|mi|cp|copy|Copy-Item|ren|rename|Rename-Item)\s')"
 
@@ -155,9 +155,7 @@ WITH base AS (
            coalesce(destructive AND (list_contains(categories, 'backup_destroy')
                     OR list_contains(categories, 'audit_tamper')), FALSE) AS backup,
            coalesce(list_contains(categories, 'safety_bypass'), FALSE) AS bypass,
-           coalesce(kind = 'message' AND (operation ILIKE '%user%' OR operation ILIKE '%prompt%')
-                    AND (regexp_matches(text, '{FREEZE}') OR regexp_matches(text, '{NO_DELETE}')
-                         OR regexp_matches(text, '{NO_PROD}')), FALSE) AS restricts,
+           instructions IS NOT NULL AS restricts,  -- a user prompt forbade something (S6)
     FROM event_sessions
     WHERE time IS NOT NULL AND time >= $since AND time < $until
 ), restricted AS (  -- since when each owner's user forbade changes (S6)

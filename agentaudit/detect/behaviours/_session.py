@@ -11,16 +11,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentaudit.enrich.commands.normalize import canonicalize
-from agentaudit.enrich.commands.parse import fallback_split, parse
 from agentaudit.enrich.environments import infer_env_from_text, normalize_env_name
 from agentaudit.store import Store
 
-_BRANCH = re.compile(r"On branch (\S+)|git (?:checkout|switch)(?: -[bc])? ([\w./-]+)")
-_RAILWAY_ENV = re.compile(
-    r"RAILWAY_ENVIRONMENT=([\w-]+)|Environment: ([\w-]+)|railway environment ([\w-]+)"
-)
-_AWS_PROFILE = re.compile(r"--profile[= ]([\w-]+)|AWS_PROFILE=([\w-]+)")
 _HOME_DIR = re.compile(r"^(/home/[^/]+|/Users/[^/]+|/root)(?=/|$)")
 _ENV_FILE = re.compile(r"(?:^|/)\.env\.([\w-]+)$")
 # A prompt's own words weigh more than a file name or a branch.
@@ -28,8 +21,16 @@ _WEIGHTS = {"task": 3, "railway": 2, "aws_profile": 2, "branch": 2, "env_file": 
 
 SESSION_COLUMNS = (
     "session_key, event_id, call_key, time, kind, operation, command, cwd, paths, target, "
-    "target_env, text, raw, status, destructive, categories, credential_fp, secret_fps, source"
+    "target_env, text, env_clues, status, destructive, categories, credential_fp, secret_fps, "
+    "source"
 )
+# what each clue enrichment stored (`env_clues`, kind=value) counts as: (evidence kind, why,
+# whether the name is read for environment words or is an environment's own name)
+_CLUES = {
+    "branch": ("branch", "git branch", True),
+    "railway": ("railway", "RAILWAY_ENVIRONMENT", False),
+    "aws_profile": ("aws_profile", "AWS profile", False),
+}
 
 
 @dataclass
@@ -53,10 +54,6 @@ class SessionContext:
     def env_evidence(self) -> list[str]:
         env = self.env
         return [f"{kind}: {why}" for e, kind, why in self.evidence if e == env]
-
-
-def _first(match: re.Match[str] | None) -> str | None:
-    return next((g for g in match.groups() if g), None) if match else None
 
 
 @functools.lru_cache(maxsize=4096)  # agents repeat prompts, cwds and branches across sessions
@@ -89,17 +86,12 @@ def session_context(session: str, rows: list[dict[str, Any]]) -> SessionContext:
         if is_user_prompt(row) and row.get("text"):
             ctx.task_text += " " + row["text"]
             _add(ctx, row["text"], "task", f"task says {row['text'][:80]!r}", infer=True)
-        if row.get("source", "").startswith(("shell.", "cursor.", "claude", "codex", "gemini")):
-            text = " ".join(filter(None, [row.get("command"), row.get("raw")]))
-            _add(ctx, _first(_BRANCH.search(text)), "branch", "git branch", infer=True)
-            _add(ctx, _first(_RAILWAY_ENV.search(text)), "railway", "RAILWAY_ENVIRONMENT")
-            if not row.get("destructive"):  # the profile of a destructive call is its target
-                _add(
-                    ctx,
-                    _first(_AWS_PROFILE.search(row.get("command") or "")),
-                    "aws_profile",
-                    "AWS profile",
-                )
+        for clue in row.get("env_clues") or []:
+            name, _, value = clue.partition("=")
+            if name == "aws_profile" and row.get("destructive"):
+                continue  # the profile of a destructive call is its target's, not the session's
+            kind, why, infer = _CLUES[name]
+            _add(ctx, value, kind, why, infer=infer)
         for path in row.get("paths") or []:
             match = _ENV_FILE.search(path)
             if match:
@@ -110,17 +102,8 @@ def session_context(session: str, rows: list[dict[str, Any]]) -> SessionContext:
     return ctx
 
 
-# A record's raw text only when it holds what `session_context` looks for in it: the rest of
-# the (large) raw records would only be copied into Python to be ignored.
-_RAW_EVIDENCE_SQL = r"""CASE WHEN regexp_matches(raw,
-    'On branch |git (checkout|switch)|RAILWAY_ENVIRONMENT=|Environment: |railway environment')
-    THEN raw END"""
-_PICKED_COLUMNS = SESSION_COLUMNS.replace(" raw,", f" {_RAW_EVIDENCE_SQL} AS raw,")
-
 # Rows that can carry environment evidence (the rest of a session says nothing about it).
-_EVIDENCE_SQL = r"""(kind = 'message'
-    OR regexp_matches(coalesce(command, ''), 'git (checkout|switch)|RAILWAY_ENVIRONMENT|railway environment|--profile|AWS_PROFILE')
-    OR regexp_matches(coalesce(raw, ''), 'On branch |RAILWAY_ENVIRONMENT=|Environment: ')
+_EVIDENCE_SQL = r"""(kind = 'message' OR env_clues IS NOT NULL
     OR list_has_any(list_transform(coalesce(paths, []), lambda p: regexp_matches(p, '(^|/)\.env\.')), [TRUE]))"""
 
 
@@ -130,14 +113,14 @@ def sessions_rows(store: Store, sessions_sql: str) -> dict[str, list[dict[str, A
     rows = store.rows(
         f"""WITH s AS ({sessions_sql}),
             picked AS (
-                SELECT {_PICKED_COLUMNS}, seq FROM event_sessions
+                SELECT {SESSION_COLUMNS}, seq FROM event_sessions
                 WHERE session_key IN (SELECT session_key FROM s)
                   AND (destructive OR {_EVIDENCE_SQL})
             ),
             cwds AS (
                 SELECT session_key, NULL AS event_id, NULL AS call_key, min(time) AS time,
                        'other' AS kind, NULL AS operation, NULL AS command, cwd, NULL AS paths,
-                       NULL AS target, NULL AS target_env, NULL AS text, NULL AS raw,
+                       NULL AS target, NULL AS target_env, NULL AS text, NULL AS env_clues,
                        NULL AS status, FALSE AS destructive, NULL AS categories,
                        NULL AS credential_fp, NULL AS secret_fps, '' AS source, NULL AS seq
                 FROM event_sessions
@@ -160,21 +143,6 @@ def destructive_sessions_rows(store: Store, where: str = "TRUE") -> dict[str, li
         f"SELECT DISTINCT session_key FROM event_sessions "
         f"WHERE destructive AND session_key IS NOT NULL AND {where}",
     )
-
-
-def command_argvs(command: str) -> list[list[str]]:
-    """argv of each simple command in a line, as command analysis parses it: tree-sitter-bash,
-    wrappers (`sudo`, `env`, `xargs`...) stripped; shlex words when the grammar rejects it."""
-    parsed = parse(command)
-    if parsed.has_error:
-        return [_unwrapped(argv) for argv in fallback_split(command) if _unwrapped(argv)]
-    return [c.argv for cmd in parsed.commands for c in canonicalize(cmd) if c.argv]
-
-
-def _unwrapped(argv: list[str]) -> list[str]:
-    while argv and (argv[0] in ("sudo", "env", "command", "exec", "nohup") or "=" in argv[0]):
-        argv = argv[1:]
-    return argv
 
 
 def words(text: str) -> set[str]:

@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from agentaudit.detect.base import Detector, DetectorInfo
+from agentaudit.taxonomy import category_list_sql
 
 BACKUP_WINDOW_SECONDS = 600
-DATA_CATEGORIES = ("cloud_delete", "db_destroy", "data_destroy", "fs_delete", "infra_destroy")
+DATA_CATEGORIES = ("cloud_delete", "db_destroy", "fs_delete", "infra_destroy")
 
 
 class DataAndBackups(Detector):
@@ -29,7 +30,7 @@ class DataAndBackups(Detector):
     anchor = "destructive"
 
     def query(self) -> str:
-        data = ", ".join(f"'{c}'" for c in DATA_CATEGORIES)
+        data = category_list_sql(*DATA_CATEGORIES)
         return f"""
         WITH calls AS (
             SELECT coalesce(session_key, 'principal:' || coalesce(actor, credential_fp)) AS owner,
@@ -37,9 +38,10 @@ class DataAndBackups(Detector):
                    any_value(operation ORDER BY kind = 'api') AS operation,
                    any_value(target) AS target,
                    list_distinct(flatten(list(coalesce(categories, [])))) AS cats,
+                   -- the AWS catalog files a DeleteDBInstance that skips the final snapshot or
+                   -- deletes the automated backups under backup_destroy as well
                    bool_or(operation = 'DeleteDBInstance'
-                           AND (raw ILIKE '%"skipFinalSnapshot":true%'
-                                OR raw ILIKE '%"deleteAutomatedBackups":true%')) AS rds_no_snapshot,
+                           AND list_contains(categories, 'backup_destroy')) AS rds_no_snapshot,
                    bool_or(status IN ('failure', 'denied')) AS refused
             FROM event_sessions
             WHERE destructive AND kind IN ('process', 'api')

@@ -12,7 +12,6 @@ import re
 from typing import Any
 
 from agentaudit.detect.base import Detector, DetectorInfo
-from agentaudit.detect.behaviours._session import command_argvs
 from agentaudit.store import Store
 
 _DELETERS = {"rm", "Remove-Item", "rmdir", "rd", "del", "ri"}
@@ -41,7 +40,7 @@ class DeleteOutsideProject(Detector):
     def query(self) -> str:
         return r"""
         WITH hits AS (
-            SELECT session_key, call_key, event_id, time, seq, command, cwd, operation
+            SELECT session_key, call_key, event_id, time, seq, command, argvs, cwd, operation
             FROM event_sessions
             WHERE destructive AND kind = 'process' AND list_contains(categories, 'fs_delete')
               -- only a path that leaves the cwd can: absolute, home, variable, parent
@@ -63,7 +62,7 @@ class DeleteOutsideProject(Detector):
         for (session, call_key), rows in calls.items():
             first = rows[0]
             verdict = classify_targets(
-                first["command"] or "", first.get("cwd"), first.get("roots") or []
+                first.get("argvs") or [], first.get("cwd"), first.get("roots") or []
             )
             if verdict is None:
                 continue
@@ -94,11 +93,12 @@ class DeleteOutsideProject(Detector):
 
 
 def classify_targets(
-    command: str, cwd: str | None, roots: list[str]
+    argvs: list[list[str]], cwd: str | None, roots: list[str]
 ) -> tuple[str, str, str] | None:
-    """(severity, target, why) for the most dangerous delete target in a command line."""
+    """(severity, target, why) for the most dangerous delete target of a command line (the
+    argv of each of its simple commands, as enrichment stored them)."""
     worst = None
-    for argv in command_argvs(command):
+    for argv in argvs:
         if not argv or os.path.basename(argv[0]) not in _DELETERS:
             continue
         for target in (a for a in argv[1:] if not a.startswith("-")):

@@ -10,15 +10,12 @@ environment is critical, stamped at the call.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from agentaudit.detect.base import Detector, DetectorInfo
 from agentaudit.detect.behaviours._session import destructive_sessions_rows, session_context
 from agentaudit.enrich.environments import normalize_env_name
 from agentaudit.store import Store
-
-_PROFILE = re.compile(r"--profile[= ]([\w-]+)|AWS_PROFILE=([\w-]+)")
 
 
 class EnvironmentScope(Detector):
@@ -46,7 +43,7 @@ class EnvironmentScope(Detector):
         where = (
             "(target_env <> 'unknown' OR target IN (SELECT target FROM events "
             "WHERE target IS NOT NULL AND target_env <> 'unknown') "
-            "OR regexp_matches(coalesce(command, ''), '--profile|AWS_PROFILE'))"
+            "OR list_has_any(list_transform(env_clues, lambda c: split_part(c, '=', 1)), ['aws_profile']))"
         )
         for session, rows in destructive_sessions_rows(store, where).items():
             ctx = session_context(session, rows)
@@ -105,9 +102,10 @@ def _target_env(
             env, why = known[row["target"]]
             return env, f"another record of {row['target']}: {why or env}"
     for row in rows:
-        match = _PROFILE.search(row.get("command") or "")
-        if match:
-            name = next(g for g in match.groups() if g)
+        name = next(
+            (c[12:] for c in row.get("env_clues") or [] if c.startswith("aws_profile=")), None
+        )
+        if name:
             env = normalize_env_name(name)
             if env != "unknown":
                 return env, f"AWS profile {name}"

@@ -28,21 +28,21 @@ class InstructionConflict(Detector):
         "production; later in the session the agent runs a destructive call or a write the "
         "freeze forbids (S6).",
     )
-    anchor = "kind = 'message' AND text IS NOT NULL"
+    anchor = "instructions IS NOT NULL"
 
     def query(self) -> str:
         return f"""
         WITH said AS (
+            -- enrichment marked what each user prompt forbids; the phrase is for the page
             SELECT session_key, event_id, time, text,
-                   regexp_matches(text, '{FREEZE}') AS said_freeze,
-                   regexp_matches(text, '{NO_DELETE}') AS no_delete,
-                   regexp_matches(text, '{NO_PROD}') AS no_prod,
+                   list_contains(instructions, 'freeze') AS said_freeze,
+                   list_contains(instructions, 'no_delete') AS no_delete,
+                   list_contains(instructions, 'no_prod') AS no_prod,
                    coalesce(nullif(regexp_extract(text, '{FREEZE}'), ''),
                             nullif(regexp_extract(text, '{NO_DELETE}'), ''),
                             nullif(regexp_extract(text, '{NO_PROD}'), '')) AS phrase
             FROM event_sessions
-            WHERE kind = 'message' AND session_key IS NOT NULL AND text IS NOT NULL
-              AND (operation ILIKE '%user%' OR operation ILIKE '%prompt%')
+            WHERE instructions IS NOT NULL AND session_key IS NOT NULL
         ), did AS (
             SELECT session_key, call_key, event_id, time, operation, command, destructive,
                    regexp_matches(coalesce(command, ''), '{FREEZE_WRITES}') AS freeze_write,

@@ -13,7 +13,6 @@ import re
 from typing import Any
 
 from agentaudit.detect.base import Detector, DetectorInfo
-from agentaudit.detect.behaviours._session import command_argvs
 from agentaudit.store import Store
 
 MIN_MOVES = 3
@@ -38,7 +37,7 @@ class MoveOverwrite(Detector):
 
     def query(self) -> str:
         return """
-        SELECT session_key, call_key, event_id, time, command, status FROM event_sessions
+        SELECT session_key, call_key, event_id, time, command, argvs, status FROM event_sessions
         WHERE session_key IN (SELECT session_key FROM event_sessions
                               WHERE kind = 'process' AND regexp_matches(command, '(^|[;&|]\\s*)(mv|move|Move-Item|mi)\\s'))
           AND kind = 'process' AND command IS NOT NULL
@@ -63,7 +62,7 @@ def _scan(session: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     made: dict[str, dict[str, Any]] = {}  # destination -> its unverified mkdir
     moves: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
     for row in rows:
-        for argv in command_argvs(row["command"]):
+        for argv in row.get("argvs") or []:
             program = os.path.basename(argv[0]) if argv else ""
             args = [a for a in argv[1:] if not a.startswith("-")]
             if program in _MAKERS and args:

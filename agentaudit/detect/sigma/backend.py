@@ -147,13 +147,14 @@ class AgentAuditDuckDBBackend(TextQueryBackend):
     field_exists_expression = "{field} IS NOT NULL"
     field_not_exists_expression = "{field} IS NULL"
     field_equals_field_expression = "{field1} = {field2}"
-    # keyword (value-only) searches look at every text a person would read
+    # keyword (value-only) searches look at every text a person would read; never `raw`:
+    # what detection needs from a record is a column enrichment filled
     unbound_value_str_expression = (
-        "concat_ws(' ', command, text, url, operation, target, error, raw) "
+        "concat_ws(' ', command, text, url, operation, target, error) "
         "ILIKE '%' || {value} || '%' ESCAPE '\\'"
     )
     unbound_value_num_expression = (
-        "concat_ws(' ', command, text, url, operation, target, error, raw) ILIKE '%{value}%'"
+        "concat_ws(' ', command, text, url, operation, target, error) ILIKE '%{value}%'"
     )
 
     # -- correlations (pySigma's templates) --------------------------------------------------

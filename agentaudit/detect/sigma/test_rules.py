@@ -123,12 +123,12 @@ def test_rules_are_validated_against_the_sigma_json_schema(tmp_path: Path):
 def test_pack_covers_every_command_category_and_the_railway_catalog():
     from agentaudit.detect.sigma.loader import BUILTIN_DIR
     from agentaudit.enrich.catalog import railway
-    from agentaudit.enrich.commands.model import CATEGORIES
+    from agentaudit.enrich.commands.model import COMMAND_CATEGORIES
 
     text = "\n".join(
         p.read_text() for p in BUILTIN_DIR.glob("*.yml") if not p.name.endswith(".tests.yml")
     )
-    assert [c for c in sorted(CATEGORIES) if c not in text] == []
+    assert [c for c in sorted(COMMAND_CATEGORIES) if c not in text] == []
     assert [m for m in railway.MUTATIONS if m not in text] == []
 
 

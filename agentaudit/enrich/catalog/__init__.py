@@ -25,13 +25,13 @@ _PROVIDERS = {
 
 
 def classify(
-    provider: str,
+    provider: str | None,
     operation: str | None,
     record: dict[str, Any] | None = None,
     raw: str | None = None,
 ) -> list[str]:
     """Categories of one provider operation; `raw` (the record as JSON) is read only if needed."""
-    module = _PROVIDERS.get(provider)
+    module = _PROVIDERS.get(provider or "")
     if module is None or not operation:
         return []
     needs_record = getattr(module, "needs_record", None)
@@ -41,8 +41,3 @@ def classify(
         except ValueError:
             record = {}
     return module.classify(operation, record if isinstance(record, dict) else {})
-
-
-def provider_of_source(source: str) -> str:
-    """`railway.audit` -> `railway`."""
-    return source.split(".", 1)[0]

@@ -99,27 +99,51 @@ def analyze_command(
     # bash drops NUL bytes from a command line; the grammar's error recovery is slow on them
     command = command.replace("\x00", "")
     cut = len(command) > MAX_ANALYSED_CHARS
+    argvs: list[list[str]] = []
     try:
-        findings, programs, unparsed = _analyze_script(command[:MAX_ANALYSED_CHARS], 0, cwd, home)
+        head = command[:MAX_ANALYSED_CHARS]
+        findings, programs, unparsed = _analyze_script(head, 0, cwd, home, argvs=argvs)
         if cut:
-            tail = _analyze_script(command[-MAX_ANALYSED_CHARS:], 0, cwd, home)
+            tail = _analyze_script(command[-MAX_ANALYSED_CHARS:], 0, cwd, home, argvs=argvs)
             findings, programs = findings + tail[0], programs + tail[1]
     except (RecursionError, ValueError, IndexError, KeyError, TypeError) as exc:
         # one odd command must never stop an ingest: it is unparsed, not safe
         reason = f"analyser error {type(exc).__name__}: {exc}"[:200]
-        return CommandAnalysis(severity="low", unparsed=True, reasons=(reason,))
+        words = _token_argvs(command[:MAX_ANALYSED_CHARS])
+        return CommandAnalysis(severity="low", unparsed=True, reasons=(reason,), argvs=words)
     analysis = _roll_up(findings, programs, unparsed or cut)
+    reasons = analysis.reasons
     if cut:
         reason = (
             f"only the first and last {MAX_ANALYSED_CHARS} of {len(command)} characters analysed"
         )
-        analysis = dataclasses.replace(analysis, reasons=(*analysis.reasons, reason))
-    return analysis
+        reasons = (*reasons, reason)
+    return dataclasses.replace(
+        analysis, reasons=reasons, argvs=tuple(tuple(argv) for argv in argvs)
+    )
+
+
+def _token_argvs(script: str) -> tuple[tuple[str, ...], ...]:
+    """argv of each command by the token fallback, the common wrappers dropped."""
+    found = []
+    for argv in fallback_split(script):
+        while argv and (argv[0] in ("sudo", "env", "command", "exec", "nohup") or "=" in argv[0]):
+            argv = argv[1:]
+        if argv:
+            found.append(tuple(argv))
+    return tuple(found)
 
 
 def _analyze_script(
-    script: str, depth: int, cwd: str | None, home: str | None, remote: bool = False
+    script: str,
+    depth: int,
+    cwd: str | None,
+    home: str | None,
+    remote: bool = False,
+    argvs: list[list[str]] | None = None,
 ) -> tuple[list[Finding], list[str], bool]:
+    """Findings, programs and whether the grammar rejected it; `argvs` (top level only)
+    receives the argv of each simple command that runs, wrappers stripped."""
     if depth > MAX_DEPTH:
         return (
             [Finding("exec.too-deep", "dynamic_exec", "medium", "code nested too deep to follow")],
@@ -149,9 +173,13 @@ def _analyze_script(
     findings: list[Finding] = []
     programs: list[str] = []
     canonical: list[SimpleCommand] = []
+    if argvs is not None and parsed.has_error:
+        argvs += [list(argv) for argv in _token_argvs(script)]
     for raw in commands:
         for cmd in canonicalize(raw):
             canonical.append(cmd)
+            if argvs is not None and not parsed.has_error and cmd.argv:
+                argvs.append(list(cmd.argv))
             programs.append(cmd.program)
             findings += analyse_simple(cmd, ctx)
             if cmd.program in ("cd", "pushd") and len(cmd.argv) > 1:

@@ -11,27 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentaudit.enrich.commands import analyze_command
-from agentaudit.enrich.commands.model import rank
 from agentaudit.enrich.environments import infer_env_from_text
 from agentaudit.enrich.secrets import Redactor
 from agentaudit.realtime.guard.call import PendingCall
 from agentaudit.realtime.guard.policy import Policy, stricter
-
-_CATEGORY_WORDS = {
-    "fs_delete": "deletes files recursively",
-    "cloud_delete": "deletes cloud resources",
-    "backup_destroy": "destroys backups",
-    "db_destroy": "drops database objects",
-    "k8s_delete": "deletes Kubernetes resources",
-    "infra_destroy": "destroys infrastructure",
-    "vcs_history_loss": "discards version-control history",
-    "audit_tamper": "tampers with audit trails",
-    "remote_code_exec": "runs code fetched from the network",
-    "credential_exfil": "sends a credential off the machine",
-    "persistence": "installs itself to run again later",
-    "dynamic_exec": "runs code hidden from review",
-}
-_ENV_RANK = ("production", "staging", "development")
+from agentaudit.taxonomy import describe_category, severity_rank
 
 
 @dataclass
@@ -122,7 +106,7 @@ def evaluate(
         redacted_command=redaction.text,
     )
     # high and above is asked or denied whatever its category: remote code, exfiltration, ...
-    if not found.destructive and rank(found.severity) < rank("high"):
+    if not found.destructive and severity_rank(found.severity) < severity_rank("high"):
         decision.reason = (
             f"agentaudit: no destructive operation in `{found.operation or 'this command'}`"
         )
@@ -135,7 +119,7 @@ def evaluate(
     env, evidence = _environment(found, redaction.text, project, context)
     decision.environment = env
     what = _describe(found)
-    if rank(found.severity) < rank(policy.min_severity):
+    if severity_rank(found.severity) < severity_rank(policy.min_severity):
         decision.reason = (
             f"agentaudit: {what}, rated {found.severity} by the command analysis "
             f"(below the policy's {policy.min_severity})"
@@ -198,6 +182,6 @@ def _environment(found, redacted: str, project, context: SessionContext) -> tupl
 
 
 def _describe(found) -> str:
-    words = [_CATEGORY_WORDS.get(c, c) for c in found.categories]
+    words = [describe_category(c) for c in found.categories]
     target = f" on {found.target}" if found.target else ""
     return f"`{found.operation}`{target} " + (" and ".join(words) or "is destructive")

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from agentaudit import paths
+from agentaudit.taxonomy import severity_rank
 
 DECISIONS = ("allow", "ask", "deny")
 POLICY_ENV = "AGENTAUDIT_GUARD_POLICY"
@@ -140,10 +141,7 @@ def tighten(user: Policy, project: Policy) -> Policy:
         destructive=destructive,
         found_credential=stricter(user.found_credential, project.found_credential),
         temp_deletes=stricter(user.temp_deletes, project.temp_deletes),
-        min_severity=min(
-            (user.min_severity, project.min_severity),
-            key=("info", "low", "medium", "high", "critical").index,
-        ),
+        min_severity=min((user.min_severity, project.min_severity), key=severity_rank),
         projects=(*user.projects, *(_no_looser(rule, user) for rule in project.projects)),
         sources=(*user.sources, *project.sources),
     )
