@@ -17,6 +17,7 @@ import streamlit as st
 
 from agentaudit import paths
 from agentaudit.analyst.hints import empty_store_hint
+from agentaudit.enrich.secrets import scrub
 from agentaudit.store import Store
 
 T = TypeVar("T")
@@ -52,7 +53,12 @@ def cached_rows(sql: str, *params: Any) -> list[dict[str, Any]]:
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
 def _rows_for(db: str, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
     with store() as opened:
-        return opened.rows(sql, list(params))
+        return [scrubbed_row(row) for row in opened.rows(sql, list(params))]
+
+
+def scrubbed_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Text on screen passes `secrets.scrub` (the second gate behind redaction at ingest)."""
+    return {k: scrub(v) if isinstance(v, str) else v for k, v in row.items()}
 
 
 def stop_unless_ready() -> None:

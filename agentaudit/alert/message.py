@@ -7,6 +7,7 @@ from typing import Any
 
 from agentaudit import taxonomy
 from agentaudit.alert.evidence import rows_by_event_ids
+from agentaudit.enrich.secrets import scrub
 from agentaudit.store import Store
 from agentaudit.taxonomy import severity_rank
 
@@ -27,8 +28,8 @@ def render_title(findings: list[dict[str, Any]]) -> str:
     if operation and evidence.get("target"):
         env = evidence.get("target_env")
         where = f" ({env})" if env and env != "unknown" else ""
-        return f"[{top['severity'].upper()}] {operation} on {evidence['target']}{where}"
-    return f"[{top['severity'].upper()}] {top['title']}"
+        return scrub(f"[{top['severity'].upper()}] {operation} on {evidence['target']}{where}")
+    return scrub(f"[{top['severity'].upper()}] {top['title']}")
 
 
 def merged_evidence(findings: list[dict[str, Any]]) -> dict[str, Any]:
@@ -51,7 +52,7 @@ def render_body(
     alert_id: str | None = None,
     resolved: list[dict[str, Any]] | None = None,
 ) -> str:
-    """The page. Built only from stored (already redacted) columns: no secret can reach it."""
+    """The page. Built only from stored (already redacted) columns, and scrubbed again."""
     top = findings[0]
     evidence = [json.loads(f["evidence"]) for f in findings]
     merged = merged_evidence(findings)
@@ -127,7 +128,7 @@ def render_body(
             f"Mute: agentaudit silence add --match rule_id={top['rule_id']} --for 2h "
             '--comment "..."',
         ]
-    return "\n".join(lines).rstrip() + "\n"
+    return scrub("\n".join(lines).rstrip() + "\n")
 
 
 def render_resolved_body(
@@ -142,7 +143,7 @@ def render_resolved_body(
     ]
     if session:
         lines += ["", f"Full timeline: agentaudit timeline --session {session}"]
-    return "\n".join(lines) + "\n"
+    return scrub("\n".join(lines) + "\n")
 
 
 def _destroyed(store: Store, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -1,4 +1,5 @@
-"""A timeline report as Markdown, or as one self-contained HTML page with an inline SVG chart.
+"""A timeline report as Markdown, JSON, or one self-contained HTML page with an inline SVG chart.
+Each passes `secrets.scrub` on its way out (the second gate behind redaction at ingest).
 
 The chart is SVG written here rather than a charting library: the page must open offline with
 nothing to fetch, and a lane-per-source scatter with a few annotations is a page of code.
@@ -6,10 +7,12 @@ nothing to fetch, and a lane-per-source scatter with a few annotations is a page
 
 from __future__ import annotations
 
+import json
 import math
 from html import escape
 
 from agentaudit.analyst.timeline_steps import Step, TimelineReport, row_note
+from agentaudit.enrich.secrets import scrub
 
 _CHART_WIDTH = 980
 _LANE_HEIGHT = 56
@@ -69,7 +72,11 @@ def to_markdown(report: TimelineReport) -> str:
             f"| {step.offset_ms:,} | {', '.join(step.sources)} | {what} | {target} | "
             f"{', '.join(step.fired)} |"
         )
-    return "\n".join(lines) + "\n"
+    return scrub("\n".join(lines) + "\n") or ""
+
+
+def to_json(report: TimelineReport) -> str:
+    return scrub(json.dumps(report.as_dict(), indent=2, default=str, ensure_ascii=False)) or ""
 
 
 def _md(text: str) -> str:
@@ -216,6 +223,10 @@ code { font-size: 12px; color: #444; font-weight: normal; }
 
 def to_html(report: TimelineReport) -> str:
     """One page, no external resources: inline CSS and SVG only."""
+    return scrub(_html(report)) or ""
+
+
+def _html(report: TimelineReport) -> str:
     rows = []
     for step in report.steps:
         cell = escape(_step_text(step))

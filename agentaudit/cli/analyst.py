@@ -75,7 +75,7 @@ def timeline(
     from agentaudit.analyst import render_steps
     from agentaudit.analyst.hints import empty_store_hint
     from agentaudit.analyst.incidents import IncidentNotFound
-    from agentaudit.analyst.timeline_render import to_html, to_markdown
+    from agentaudit.analyst.timeline_render import to_html, to_json, to_markdown
     from agentaudit.analyst.timeline_steps import report_for
     from agentaudit.schema import parse_time
 
@@ -99,13 +99,10 @@ def timeline(
     if not report.rows:
         fail(f"no events in {report.title!r}; check the id or widen the window")
     if format is Format.json:
-        text = None
+        text = to_json(report)
         if out is None:
-            print_json(report.as_dict())
+            sys.stdout.write(text + "\n")
             return
-        import json as json_module
-
-        text = json_module.dumps(report.as_dict(), indent=2, default=str)
     elif format is Format.markdown:
         text = to_markdown(report)
     elif format is Format.html:

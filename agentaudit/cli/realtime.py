@@ -70,10 +70,14 @@ def watch(
     import logging
     import os
 
+    from agentaudit.enrich.secrets import SecretFilter
+
     logging.basicConfig(
         level=os.environ.get("AGENTAUDIT_LOG_LEVEL", "WARNING").upper(),
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
     )
+    for handler in logging.getLogger().handlers:  # no secret in the log, whatever a message quotes
+        handler.addFilter(SecretFilter())
     label_store_process()
     try:
         watcher = Watcher(settings)

@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from agentaudit.enrich.secrets import scrub
 from agentaudit.schema import stable_id
 from agentaudit.store import Store, now
 
@@ -25,6 +26,12 @@ class DetectorInfo:
     severity: str
     kind: str  # rule, correlation, behaviour, model
     description: str
+
+
+def scrubbed(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Findings with title and evidence scrubbed before they are stored: evidence quotes
+    stored (redacted) columns, and this is the second gate (`secrets.scrub`)."""
+    return [{**f, "title": scrub(f["title"]), "evidence": scrub(f["evidence"])} for f in findings]
 
 
 class DetectorRefused(Exception):

@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from agentaudit.detect import anomaly, behaviours, sql
-from agentaudit.detect.base import Detector, DetectorRefused
+from agentaudit.detect.base import Detector, DetectorRefused, scrubbed
 from agentaudit.detect.record import Recorded, record_findings, supersede_relinked
 from agentaudit.detect.sigma.detector import SigmaRules
 from agentaudit.detect.window import Scope, Window, scope_for
@@ -211,7 +211,7 @@ def _run_each(
     for detector in detectors:
         detector_id = detector.info.id
         try:
-            found += detector.run(store)
+            found += scrubbed(detector.run(store))  # evidence quotes stored text: 2nd gate
         except DetectorRefused as exc:  # a stale model is reported, never silently used
             report.failures.append(DetectorFailure(detector_id, "refused", str(exc)))
         except Exception as exc:  # one broken detector must not silence the others

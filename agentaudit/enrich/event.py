@@ -19,7 +19,20 @@ from agentaudit.enrich.instructions import FREEZE, NO_DELETE, NO_PROD
 from agentaudit.enrich.secrets import NoSecrets, Redactor
 from agentaudit.taxonomy import is_destructive, max_severity
 
-REDACTED_COLUMNS = ("command", "error", "url", "target", "text", "cwd", "raw")
+# Every column a source fills with free text (and the lists below); ids, enums and times are not.
+REDACTED_COLUMNS = (
+    "command",
+    "error",
+    "url",
+    "target",
+    "text",
+    "cwd",
+    "raw",
+    "user_agent",
+    "actor",
+    "operation",
+    "env_evidence",
+)
 REDACTED_LISTS = ("paths", "env_hints")
 _CRITICAL_CATEGORIES = {"backup_destroy", "audit_tamper"}
 # What a user's prompt can forbid (the patterns are RE2 syntax that `re` reads the same way).
@@ -43,7 +56,7 @@ def enrich(event: dict[str, Any], redactor: Redactor, clues: bool = True) -> dic
         hinted = target_env_from_hints(event["env_hints"], vendor)
         if hinted:
             event["target_env"], event["env_evidence"] = hinted
-    _redact(event, redactor)
+    weak = _redact(event, redactor)
     categories: list[str] = list(event.get("categories") or [])
     destructive = bool(event.get("destructive"))
     command_severity: str | None = None
@@ -69,7 +82,8 @@ def enrich(event: dict[str, Any], redactor: Redactor, clues: bool = True) -> dic
         event["env_clues"] = env_clues(event.get("command"), event.get("raw")) or None
     event["instructions"] = event.get("instructions") or user_prompt_instructions(event)
     # Reading or printing a secret is credential access; sending one is its use.
-    revealed = set(event.get("secret_fps") or []) - {event.get("credential_fp")}
+    # (a random-looking string found by entropy alone is redacted, but reading it is not access)
+    revealed = set(event.get("secret_fps") or []) - {event.get("credential_fp")} - weak
     if revealed and event["kind"] in ("file", "process"):
         categories.append("credential_access")
     event["categories"] = list(dict.fromkeys(categories)) or None
@@ -103,19 +117,24 @@ def user_prompt_instructions(event: dict[str, Any]) -> list[str] | None:
     return [kind for kind, pattern in _INSTRUCTIONS if pattern.search(text)] or None
 
 
-def _redact(event: dict[str, Any], redactor: Redactor) -> None:
+def _redact(event: dict[str, Any], redactor: Redactor) -> set[str]:
+    """Redact every free-text column in place; the fingerprints found by entropy alone."""
     seen: list[str] = list(event.get("secret_fps") or [])
     credential = event.get("credential_fp")
     if isinstance(redactor, NoSecrets):  # the prefilter ruled every value out: nothing to do
         event["secret_fps"], event["credential_fp"] = seen or None, credential
-        return
+        return set()
+    weak: set[str] = set()
+    strong: set[str] = set()
     for column in REDACTED_COLUMNS:
         value = event.get(column)
-        if not value:
+        if not value or not isinstance(value, str):
             continue
         result = redactor.redact(value)
         event[column] = result.text
         seen += [fp for fp in result.fingerprints if fp not in seen]
+        weak.update(result.weak)
+        strong.update(fp for fp in result.fingerprints if fp not in result.weak)
         if column == "command" and result.credentials and not credential:
             credential = result.credentials[0]
     for column in REDACTED_LISTS:
@@ -123,6 +142,7 @@ def _redact(event: dict[str, Any], redactor: Redactor) -> None:
             event[column] = [redactor.redact(v).text for v in event[column]]
     event["secret_fps"] = seen or None
     event["credential_fp"] = credential
+    return weak - strong
 
 
 def _command_severity(severity: str, categories: list[str]) -> str:

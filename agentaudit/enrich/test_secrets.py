@@ -18,6 +18,11 @@ CASES = [
     ("psql postgres://app:S3cretPassw0rd@db.internal/app", "S3cretPassw0rd", "url_password"),
     ("aws configure set aws_access_key_id AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE", None),
     ('{"client_secret": "s3cr3t-value-42"}', "s3cr3t-value-42", "json_secret"),
+    (  # a match as grep -rn prints it: `path:line:` before the name
+        "./scripts/domains/railway.env:2:RAILWAY_TOKEN=6f0c2b9e-41d7-4c3a-a8e5-d2b7f19c0e84",
+        "6f0c2b9e-41d7-4c3a-a8e5-d2b7f19c0e84",
+        "env_secret",
+    ),
     (
         "curl -H 'Team-Access-Token: 11112222-3333-4444-5555-666677778888' x",
         "11112222-3333-4444-5555-666677778888",

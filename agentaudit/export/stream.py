@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
+from agentaudit.enrich.secrets import scrub
 from agentaudit.export.cef import finding_to_cef
 from agentaudit.export.ecs import ocsf_to_ecs
 from agentaudit.export.hec import hec_envelope, post_batch
@@ -130,6 +131,12 @@ def iter_records(
 
 
 def render(record: dict[str, Any], fmt: str, *, index: str | None = None) -> str | None:
+    """One record in `fmt`, scrubbed (the second gate behind redaction at ingest)."""
+    line = _render(record, fmt, index=index)
+    return scrub(line) if line is not None else None
+
+
+def _render(record: dict[str, Any], fmt: str, *, index: str | None = None) -> str | None:
     if fmt == "ocsf":
         return json.dumps(record, ensure_ascii=False, sort_keys=True)
     if fmt == "ecs":

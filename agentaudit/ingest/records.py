@@ -76,9 +76,10 @@ _NO_SECRETS = NoSecrets(b"")
 
 
 def _redactable_text(event: dict[str, Any]) -> str:
-    """Every value enrichment redacts, joined: the prefilter's input for one event."""
+    """Every value enrichment redacts, joined: the prefilter's input for one event. The
+    separator is no line break: the prefilter reads line breaks as file content."""
     values = [str(event[c]) for c in REDACTED_COLUMNS if event.get(c)]
-    return "\n".join(values + [str(v) for c in REDACTED_LISTS for v in event.get(c) or []])
+    return "\x1e".join(values + [str(v) for c in REDACTED_LISTS for v in event.get(c) or []])
 
 
 def coerced(event: dict[str, Any]) -> dict[str, Any]:

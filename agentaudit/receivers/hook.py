@@ -5,6 +5,9 @@ library (plus `agentaudit.paths`), prints nothing, and exits 0 whatever happens.
 becomes one line `{"received_at", "agent", "payload"}` appended to
 `<hook_log_dir>/<agent>-<UTC date>.jsonl` with a single `write` on an `O_APPEND` descriptor:
 on a local file system concurrent hooks cannot interleave or overwrite each other's lines.
+Secrets are redacted before the line is written (`agentaudit.enrich.secret_rules`, standard
+library only, patterns compiled on first use): the log holds `[SECRET:<type>:<fingerprint>]`
+under the install's key, so ingest follows the same secret by the same fingerprint.
 Run it as `python -m agentaudit.receivers.hook <agent>` or `agentaudit-hook <agent>` (no CLI start-up
 cost) or `agentaudit hook <agent>` (same function through the full CLI).
 """
@@ -42,11 +45,30 @@ def hook_line(agent: str, data: bytes, when: datetime | None = None) -> bytes:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
 
 
+def redacted(line: bytes, key: bytes | None = None) -> bytes:
+    """A log line with its secrets replaced by fingerprinted placeholders. If redaction fails
+    the payload is dropped, not written in clear: the line says so."""
+    from agentaudit.enrich import secret_rules
+
+    try:
+        if key is None:
+            from agentaudit.paths import key_path
+
+            key = secret_rules.load_or_create_key(key_path())
+        text = line.decode("utf-8").rstrip("\n")
+        return secret_rules.redact_text(text, key).encode("utf-8") + b"\n"
+    except Exception as exc:  # the agent must go on; the record must not leak
+        record = json.loads(line)
+        kept = {k: record[k] for k in ("received_at", "agent")}
+        kept["payload_error"] = f"not recorded: redaction failed ({type(exc).__name__})"
+        return json.dumps(kept).encode("utf-8") + b"\n"
+
+
 def record_hook(agent: str, data: bytes, directory: Path | None = None) -> Path:
-    """Append one payload to the agent's hook log (created private to the user)."""
+    """Append one payload, redacted, to the agent's hook log (created private to the user)."""
     now = datetime.now(UTC)
     path = hook_log_path(agent, directory, now)
-    line = hook_line(agent, data, now)
+    line = redacted(hook_line(agent, data, now))
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         written = os.write(fd, line)

@@ -182,7 +182,8 @@ def test_interactive_prompt_multiline_and_dot_commands(demo_store):
     repl(demo_store, Console(file=out, width=200), read_line)
     text = out.getvalue()
     assert "provider_confirmations" in text and "view" in text
-    assert "2ea4881e1e71aa33f897037fa6e721ea" in text
+    (incident,) = demo_store.rows("SELECT incident_id FROM incidents")
+    assert incident["incident_id"] in text
     assert "never" not in text
     assert prompts == ["agentaudit> ", "agentaudit> ", "       ...> ", "agentaudit> "]
 

@@ -11,6 +11,7 @@ The store holds the target's id and a redacted URL, never the URL or routing key
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
@@ -26,6 +27,7 @@ from agentaudit.alert.config import (
     PagerDutyTarget,
     Target,
 )
+from agentaudit.enrich.secrets import scrub
 from agentaudit.retry import Outcome
 from agentaudit.schema import stable_id
 from agentaudit.store import Store
@@ -71,6 +73,7 @@ def enqueue(
         "target_id": target.target_id,
         "target": describe(target),
         "action": action,
+        # not scrubbed whole: its texts are (message.py), and its ids must reach the receiver
         "payload": json.dumps(payload, sort_keys=True, ensure_ascii=False),
         "status": "pending",
         "attempts": 0,
@@ -148,6 +151,8 @@ def _attempt(
             outcome = _send(target, row, policy)
         except Exception as exc:  # a transport bug must not stop the other deliveries
             outcome = Outcome(False, None, True, f"{type(exc).__name__}: {exc}"[:200])
+    # a receiver's reply may echo what it was sent
+    outcome = dataclasses.replace(outcome, detail=scrub(outcome.detail) or "")
     if outcome.ok:
         status = "delivered"
     elif not outcome.retryable:

@@ -95,7 +95,8 @@ def evaluate(
         return Decision("allow", f"agentaudit: {call.tool_name or 'this tool'} is not a shell call")
     redaction = redactor.redact(call.command)
     fp = redaction.credentials[0] if redaction.credentials else None
-    found = analyze_command(call.command, cwd=call.cwd)
+    # the redacted line, as enrichment analyses it: targets and reasons carry no secret
+    found = analyze_command(redaction.text, cwd=call.cwd)
     decision = Decision(
         "allow",
         "",

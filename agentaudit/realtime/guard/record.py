@@ -4,7 +4,7 @@ The log lives in `$AGENTAUDIT_HOME/guard/decisions.jsonl` (`AGENTAUDIT_GUARD_LOG
 A line is written whichever process decides (the resident helper inside `watch`, or the hook
 itself when no helper answers), without touching the store, which `watch` may hold open;
 `collectors/guard_decisions.py` reads it, and `watch` tails it like any other source.
-Commands are written redacted.
+Commands are written redacted, and targets, reasons and errors pass `secrets.scrub`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from agentaudit import paths
+from agentaudit.enrich.secrets import scrub
 
 LOG_ENV = "AGENTAUDIT_GUARD_LOG"
 
@@ -54,6 +55,8 @@ def record_decision(
         "reason": decision.reason,
         "error": decision.error,
     }
+    for field in ("target", "reason", "error", "cwd"):  # the second gate (see secrets.scrub)
+        line[field] = scrub(line[field])
     data = (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")
     target = path or decision_log_path()
     with paths.private_umask():

@@ -110,7 +110,10 @@ def store_request(
 
 
 def spool_request(
-    directory: Path, request: OtlpRequest, collectors: Mapping[str, Collector] | None = None
+    directory: Path,
+    request: OtlpRequest,
+    collectors: Mapping[str, Collector] | None = None,
+    redactor: Redactor | None = None,
 ) -> OtlpResult:
     """Append the request to the spool for a later `ingest` (the `otlp.spool` collector);
     the reply is decided now by the same dispatch, so it says what that ingest will store."""
@@ -125,7 +128,9 @@ def spool_request(
         "received_at": datetime.now(UTC).isoformat(),
         "request": request.document,
     }
-    spool_append(directory, _ENCODER.encode(entry) + b"\n")
+    # spooled redacted (no secret on disk in clear): placeholders keep their fingerprints
+    line = (redactor or redactor_for()).redact(_ENCODER.encode(entry).decode("utf-8")).text
+    spool_append(directory, line.encode("utf-8") + b"\n")
     return result
 
 
@@ -164,7 +169,7 @@ def quarantine_rows(
                     "source_path": path,
                     "line": outcome.index + 1,  # the record's number in the request
                     "byte_offset": None,
-                    "reason": reason,
+                    "reason": redactor.redact(reason).text,  # a message may quote the input
                     "raw": redactor.redact(text).text,
                     "parser_version": version,
                     "ingested_at": now(),

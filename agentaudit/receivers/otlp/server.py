@@ -151,7 +151,7 @@ class OtlpReceiver:
             self.count_refusal(exc.status)
             return exc.status, *error_reply(exc.status, exc.message, as_json)
         if self.spool_dir is not None:
-            result = spool_request(self.spool_dir, request, self.collectors)
+            result = spool_request(self.spool_dir, request, self.collectors, self.redactor)
         else:
             assert self.store is not None
             result = store_request(self.store, request, self.redactor, self.collectors)
