@@ -276,6 +276,62 @@ AGENTS: dict[str, Agent] = {
             ("opencode",),
         ),
         Agent("goose", "Goose", "Block", _GIT_FALLBACK.capitalize(), ("goose",)),
+        Agent(
+            "copilot",
+            "GitHub Copilot CLI",
+            "GitHub",
+            "Copilot CLI's /rewind restores the files Copilot changed (conversation + files); "
+            f"what its shell commands deleted is not in it: {_GIT_FALLBACK}",
+            ("copilot",),
+        ),
+        Agent(
+            "vscode-copilot",
+            "GitHub Copilot Chat (VS Code)",
+            "GitHub",
+            "VS Code's Restore Checkpoint (on an earlier request of the chat) undoes the "
+            f"agent's file edits; for what its terminal commands deleted, {_GIT_FALLBACK}",
+        ),
+        Agent(
+            "cline",
+            "Cline",
+            "Cline",
+            "Cline's checkpoints (Restore on a step of the task) roll the workspace back from "
+            f"its shadow git repository; outside the workspace, {_GIT_FALLBACK}",
+        ),
+        Agent(
+            "roo-code",
+            "Roo Code",
+            "Roo Code",
+            "Roo Code's checkpoints (Restore on a step of the task) roll the workspace back; "
+            f"outside the workspace, {_GIT_FALLBACK}",
+        ),
+        Agent(
+            "windsurf",
+            "Windsurf Cascade",
+            "Cognition",
+            "Cascade's revert (on an earlier step of the conversation) undoes its file edits; "
+            f"for what its commands deleted, {_GIT_FALLBACK}",
+        ),
+        Agent(
+            "amp",
+            "Amp",
+            "Sourcegraph",
+            f"Amp keeps no checkpoint agentaudit knows of: {_GIT_FALLBACK}",
+            ("amp",),
+        ),
+        Agent(
+            "antigravity",
+            "Google Antigravity",
+            "Google",
+            f"Antigravity keeps no checkpoint agentaudit knows of: {_GIT_FALLBACK}",
+        ),
+        Agent(
+            "claude-desktop",
+            "Claude Desktop (local agent mode)",
+            "Anthropic",
+            f"Claude Desktop's local agent mode keeps no checkpoint agentaudit knows of: "
+            f"{_GIT_FALLBACK}",
+        ),
         Agent("human", "a person (no agent)", "", _GIT_FALLBACK.capitalize()),
         Agent("unknown", "an unknown agent", "", _GIT_FALLBACK.capitalize()),
     )

@@ -26,6 +26,7 @@ __all__ = [
     "SourceInput",
     "all_collectors",
     "collector_for_source",
+    "companion_of",
     "get_collector",
     "sniff_collector",
 ]
@@ -76,4 +77,13 @@ def sniff_collector(path: Path, head: bytes) -> Collector | None:
     for collector in all_collectors().values():
         if collector.sniff(path, head):
             return collector
+    return None
+
+
+def companion_of(path: Path) -> tuple[Collector, str] | None:
+    """(collector, why) when a collector says this file is a companion of its format."""
+    for collector in all_collectors().values():
+        why = collector.companion(path)
+        if why:
+            return collector, why
     return None

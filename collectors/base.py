@@ -107,13 +107,26 @@ class Location(NamedTuple):
 
     A root is a path with `~` (the home directory), `{cwd}`, `{hooks}` (agentaudit's hook
     logs), `{data}` (agentaudit's data directory), `$VAR` (each comma-separated entry of an
-    environment variable; none when unset) or `${VAR:-default}` at its start.
+    environment variable; none when unset) or `${VAR:-default}` at its start. A root that
+    names a file (a variable set to the log file itself) is that file.
     """
 
     label: str  # what the user sees: "Claude Code transcripts"
     roots: tuple[str, ...]
     patterns: tuple[str, ...]  # globs below each root
     skip: tuple[str, ...] = ()  # directory names whose files are not this format
+    # `sys.platform` values it applies to (linux, darwin, win32); empty: every platform
+    platforms: tuple[str, ...] = ()
+
+
+# Roots the platforms' conventions name (a `Location` root starts with one of these)
+XDG_DATA = "${XDG_DATA_HOME:-~/.local/share}"
+XDG_CONFIG = "${XDG_CONFIG_HOME:-~/.config}"
+XDG_CACHE = "${XDG_CACHE_HOME:-~/.cache}"
+MAC_SUPPORT = "~/Library/Application Support"
+MAC_CACHES = "~/Library/Caches"
+APPDATA = "${APPDATA:-~/AppData/Roaming}"
+LOCALAPPDATA = "${LOCALAPPDATA:-~/AppData/Local}"
 
 
 class Collector(ABC):
@@ -150,6 +163,12 @@ class Collector(ABC):
     @abstractmethod
     def collect(self, src: SourceInput) -> Iterator[Output]:
         """Yield canonical events and quarantine records; never raise on bad input."""
+
+    def companion(self, path: Path) -> str | None:
+        """Why a file that lives beside this format's files holds no events of its own
+        (metadata read with them, bookkeeping), or None. Ingest reports such a file as a
+        companion instead of quarantining it as unrecognised."""
+        return None
 
 
 def guarded_collect(collector: Collector, src: SourceInput) -> Iterator[Output]:

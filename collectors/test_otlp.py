@@ -63,8 +63,13 @@ class EchoCollector(Collector):
             yield new_event(self.source, text, seq=line.number, source_path=src.path)
 
 
+def without_codex() -> dict[str, Collector]:
+    """The registry without the real Codex OTel collector, which declares `codex.` too."""
+    return {name: c for name, c in all_collectors().items() if name != "codex.otel"}
+
+
 def test_a_new_collector_plugs_in_by_declaration_and_each_outcome_is_accounted_for():
-    registry = {**all_collectors(), EchoCollector.name: EchoCollector()}
+    registry = {**without_codex(), EchoCollector.name: EchoCollector()}
     request = logs_request(
         {"attributes": attrs(event__name="codex.tool_decision")},
         {"attributes": attrs(event__name="codex.sse_event")},
@@ -87,7 +92,7 @@ def test_a_new_collector_plugs_in_by_declaration_and_each_outcome_is_accounted_f
         "body='GET /index.html 200', scope=codex_otel"
     )
     # without the new collector, every codex record is rejected, none silently dropped
-    without = dispatch("logs", request, "otlp:logs/r1")
+    without = dispatch("logs", request, "otlp:logs/r1", without_codex())
     assert all(o.rejected and o.collector is None for o in without)
 
 
@@ -132,7 +137,7 @@ def test_metric_data_points_and_spans_are_the_units():
 
 
 def test_an_event_the_store_cannot_hold_is_one_rejected_record():
-    registry = {**all_collectors(), EchoCollector.name: EchoCollector()}
+    registry = {**without_codex(), EchoCollector.name: EchoCollector()}
     request = logs_request(
         {"attributes": attrs(event__name="codex.tool_decision")},
         {"attributes": attrs(event__name="codex.odd_types")},

@@ -18,6 +18,7 @@ from typing import Any
 from agentaudit.alert.config import AlertingConfig
 from agentaudit.alert.grouping import alert_id_for, group_labels
 from agentaudit.alert.labels import finding_labels, fingerprint, label_string, open_finding_events
+from agentaudit.alert.message import when
 from agentaudit.alert.suppression import labels_json
 from agentaudit.schema import earliest, latest
 from agentaudit.store import Store
@@ -194,7 +195,7 @@ def _post(
         alert["joined"] = True
         joined.append(alert)
     # most severe first, so the Create record already names the incident's worst alert
-    for alert in sorted(joined, key=lambda a: (-_rank(a["severity"]), a["first_seen"])):
+    for alert in sorted(joined, key=lambda a: (-_rank(a["severity"]), *when(a["first_seen"]))):
         changes.setdefault(alert_id, []).append(("joined", alert["fingerprint"]))
 
 

@@ -17,7 +17,13 @@ _LOCAL_SCOPES = {"project", "temp", "home", "system"}  # files on the machine th
 
 def by_severity(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Most severe first, then oldest: the order a page lists findings in."""
-    return sorted(findings, key=lambda f: (-severity_rank(f["severity"]), f["first_seen"]))
+    return sorted(findings, key=lambda f: (-severity_rank(f["severity"]), *when(f["first_seen"])))
+
+
+def when(first_seen: Any) -> tuple[bool, Any]:
+    """Sort key for a finding's time: a finding over untimed events only (Codex exec, Claude
+    Desktop, bash history without times) has none and sorts after the timed ones."""
+    return (first_seen is None, first_seen or 0)
 
 
 def render_title(findings: list[dict[str, Any]]) -> str:

@@ -11,8 +11,8 @@ from agentaudit.store import Store
 
 @dataclass(frozen=True, slots=True)
 class TimelineRow:
-    offset_ms: int
-    time: datetime
+    offset_ms: int  # an untimed row (Codex exec, Claude Desktop) keeps the offset before it
+    time: datetime | None
     source: str
     kind: str
     what: str
@@ -28,7 +28,7 @@ class TimelineRow:
 
     def as_dict(self) -> dict[str, Any]:
         row = asdict(self)
-        row["time"] = self.time.isoformat(timespec="milliseconds")
+        row["time"] = self.time.isoformat(timespec="milliseconds") if self.time else None
         return row
 
 
@@ -62,10 +62,15 @@ def window_timeline(
 def _rows(events: list[dict[str, Any]], fired: dict[str, list[str]]) -> list[TimelineRow]:
     if not events:
         return []
-    first = events[0]["step_time"]
+    first = next((e["step_time"] for e in events if e["step_time"] is not None), None)
+    offsets, offset = [], 0
+    for e in events:  # a row without a time stays where it is, at the offset before it
+        if e["step_time"] is not None and first is not None:
+            offset = round((e["step_time"] - first).total_seconds() * 1000)
+        offsets.append(offset)
     return [
         TimelineRow(
-            offset_ms=round((e["step_time"] - first).total_seconds() * 1000),
+            offset_ms=offsets[i],
             time=e["step_time"],
             source=e["source"],
             kind=e["kind"],
@@ -80,7 +85,7 @@ def _rows(events: list[dict[str, Any]], fired: dict[str, list[str]]) -> list[Tim
             fired=tuple(fired.get(e["event_id"], ())),
             origin=e.get("origin"),
         )
-        for e in events
+        for i, e in enumerate(events)
     ]
 
 

@@ -302,15 +302,26 @@ def query(
 
 
 def sources(json: JsonOption = False) -> None:
-    """List the collectors (input formats) agentaudit reads."""
+    """List the collectors (input formats) agentaudit reads, and where `--discover` looks."""
     from agentaudit.collectors import all_collectors
+    from agentaudit.ingest.discover import discover_sources
 
+    where: dict[str, list[str]] = {}
+    for source in discover_sources(find=False):  # one per location; a collector may have several
+        where.setdefault(source.collector, []).extend(str(r) for r in source.roots)
     rows = [
-        {"name": c.name, "incremental": c.incremental, "description": c.description}
+        {
+            "name": c.name,
+            "incremental": c.incremental,
+            "description": c.description,
+            "locations": where.get(c.name, []),
+        }
         for c in all_collectors().values()
     ]
     if json:
         print_json(rows)
         return
     for row in rows:
-        say((f"{row['name']:<16}", "bold"), f" {row['description']}")
+        say((f"{row['name']:<24}", "bold"), f" {row['description']}")
+        for place in row["locations"]:
+            say(f"{'':<24} ", (place, "dim"))

@@ -11,6 +11,8 @@
 - a shell line that launched an agent CLI (`claude --dangerously-skip-permissions`, `codex`,
   `gemini --yolo`, `q chat`...) belongs to the agent session that starts within
   LAUNCH_WINDOW_SECONDS after it: how the session was started is part of the session;
+- an MCP call from Claude Code's MCP server log (which has no call id) is the transcript or
+  hook call of the same session and tool nearest in time (within MCP_WINDOW_SECONDS);
 - shell lines are grouped into shell sessions: the history's own session column (atuin) when
   the collector filled `session_id`, else runs of one history file split where the gap
   between commands exceeds SHELL_GAP_SECONDS (a file without times is one session); a line
@@ -33,6 +35,7 @@ PROVIDER_WINDOW_SECONDS = 300
 CREDENTIAL_WINDOW_SECONDS = 3600
 SHELL_GAP_SECONDS = 1800
 LAUNCH_WINDOW_SECONDS = 600
+MCP_WINDOW_SECONDS = 300
 AGENT_CLIS = agent_programs()  # the programs that start a coding agent (agentaudit.taxonomy)
 
 _SHELL_TO_AGENT = f"""
@@ -128,6 +131,23 @@ FROM launches l JOIN starts s
 QUALIFY row_number() OVER (PARTITION BY l.event_id ORDER BY s.started) = 1
 """
 
+# A call from Claude Code's MCP server log, which carries no call id (SQL on one event; the
+# query below says the same of `m`).
+MCP_LOG_CALL = "source = 'claude-code.mcp' AND tool_call_id IS NULL AND tool_name IS NOT NULL"
+_MCP_LOG_TO_CALL = f"""
+SELECT md5(m.event_id || a.event_id || 'mcp') AS link_id, m.event_id,
+       a.event_id AS linked_event_id, a.session_id, 'same mcp call' AS reason,
+       now() AS created_at
+FROM events m
+JOIN events a ON a.session_id = m.session_id AND a.tool_name = m.tool_name
+     AND a.tool_call_id IS NOT NULL AND a.source <> m.source
+     AND a.time BETWEEN m.time - INTERVAL {MCP_WINDOW_SECONDS} SECOND
+                    AND m.time + INTERVAL {MCP_WINDOW_SECONDS} SECOND
+WHERE m.source = 'claude-code.mcp' AND m.tool_call_id IS NULL AND m.tool_name IS NOT NULL
+QUALIFY row_number() OVER (PARTITION BY m.event_id
+                           ORDER BY abs(epoch(a.time) - epoch(m.time)), a.time) = 1
+"""
+
 # Every sessionless shell line gets its shell session once: runs of one history file split
 # where the gap between commands exceeds SHELL_GAP_SECONDS (a file without times is one
 # session), named by the run's first line. A line an agent ran still counts in the run (its
@@ -171,6 +191,7 @@ WHERE known IS NULL
 # A caller that knows its events hold none of one kind can skip that family (`watch` does).
 SHELL_LINKS = (_SHELL_TO_AGENT, _AGENT_LAUNCH, _SHELL_SESSIONS)  # in this order
 PROVIDER_LINKS = (_PROVIDER_TO_AGENT, _PROVIDER_BY_CREDENTIAL, _PROVIDER_BY_USER_AGENT)
+AGENT_LINKS = (_MCP_LOG_TO_CALL,)  # one agent's records of one call, from two of its logs
 
 
 def link_events(store: Store, shell: bool = True, provider: bool = True) -> int:
@@ -183,7 +204,12 @@ def link_events(store: Store, shell: bool = True, provider: bool = True) -> int:
         _PROVIDER_BY_USER_AGENT,
         _AGENT_LAUNCH,
         _SHELL_SESSIONS,
+        _MCP_LOG_TO_CALL,
     ):
-        if (sql in SHELL_LINKS and shell) or (sql in PROVIDER_LINKS and provider):
+        if (
+            sql in AGENT_LINKS
+            or (sql in SHELL_LINKS and shell)
+            or (sql in PROVIDER_LINKS and provider)
+        ):
             added += store.append("links", store.query(sql))
     return added

@@ -31,6 +31,7 @@ import duckdb
 from agentaudit.detect.base import Detector
 from agentaudit.detect.link import (
     LAUNCH_LINE,
+    MCP_LOG_CALL,
     SHELL_GAP_SECONDS,
     SHELL_WINDOW_SECONDS,
     link_events,
@@ -272,20 +273,22 @@ class WindowScope(Scope):
         """Link the window's lines that have no link to an agent yet, and the lines a new
         agent event of the batch may be a better link for (a provider record linked to the
         refused CLI delete before the curl that did it arrived; a shell line whose command
-        an agent ran within seconds of it). A window without either (benign agent hook
+        an agent ran within seconds of it), and the calls of Claude Code's MCP server log not
+        yet tied to their transcript or hook call. A window without any (benign agent hook
         lines only) has nothing to link."""
         links, batch = self.links_table, self.batch
-        shell_unlinked, provider_unlinked, candidates, providers = self.has(
+        shell_unlinked, provider_unlinked, candidates, providers, mcp_unlinked = self.has(
             [
                 f"{_SHELL_LINE} AND {_UNLINKED.format(links=links)}",
                 f"{_PROVIDER_RECORD} AND {_UNLINKED.format(links=links)}",
                 f"{batch} AND {_PROVIDER_CANDIDATE}",
                 _PROVIDER_RECORD,
+                f"{MCP_LOG_CALL} AND {_UNLINKED.format(links=links)}",
             ]
         )
         shell = shell_unlinked or self._batch_repeats_a_line()
         provider = provider_unlinked or (candidates and providers)
-        if not (shell or provider):
+        if not (shell or provider or mcp_unlinked):  # (link_events always runs the MCP link)
             return 0
         return link_events(self.store, shell=shell, provider=provider)
 

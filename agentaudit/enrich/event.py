@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from agentaudit.collectors import collector_for_source
-from agentaudit.enrich import catalog
+from agentaudit.enrich import catalog, mcp
 from agentaudit.enrich.commands import analyze_command
 from agentaudit.enrich.environments import env_clues, infer_env_from_text, target_env_from_hints
 from agentaudit.enrich.instructions import FREEZE, NO_DELETE, NO_PROD
@@ -72,7 +72,11 @@ def enrich(event: dict[str, Any], redactor: Redactor, clues: bool = True) -> dic
         categories += found.categories
         destructive = destructive or found.destructive
     elif event["kind"] == "api" and event.get("operation"):
-        provider_categories = catalog.classify(vendor, event["operation"], raw=event.get("raw"))
+        mcp_call = mcp.split_mcp_name(event.get("tool_name"))
+        if mcp_call:  # an agent's MCP tools/call, whichever server and agent
+            provider_categories = mcp.classify(*mcp_call, event.get("text"))
+        else:
+            provider_categories = catalog.classify(vendor, event["operation"], raw=event.get("raw"))
         event["scope"] = event.get("scope") or "remote"  # a provider's resource, not this host
         categories += provider_categories
         destructive = destructive or is_destructive(provider_categories)

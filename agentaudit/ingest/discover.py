@@ -3,19 +3,21 @@
 Each collector declares its default locations (`Collector.locations`); this module only
 expands them and globs. Each source names its collector explicitly (no sniffing), so a file
 in a known place is read by the right parser even when its first line is unusual. Roots
-follow the agents' defaults and the environment variables that move them
-(CLAUDE_CONFIG_DIR, CODEX_HOME, GEMINI_DIR); absent directories are reported as not found.
+follow the agents' defaults on Linux, macOS and Windows where documented (a location names
+its platforms) and the environment variables that move them (CLAUDE_CONFIG_DIR, CODEX_HOME,
+GEMINI_DIR, COPILOT_HOME, XDG_*); absent directories are reported as not found.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agentaudit.collectors import all_collectors
+from agentaudit import collectors as registry  # looked up at each call: a patched one is seen
 from agentaudit.enrich.secrets import Redactor, redactor_for
 from agentaudit.ingest import IngestReport, ingest_paths
 from agentaudit.paths import home as home_dir
@@ -30,16 +32,19 @@ class DiscoveredSource:
     collector: str
     roots: list[Path]
     files: list[Path] = field(default_factory=list)
+    description: str = ""  # the collector's
 
 
 def _glob(roots: Iterable[Path], pattern: str, skip_dirs: tuple[str, ...] = ()) -> list[Path]:
     found: list[Path] = []
     for root in roots:
-        if root.is_dir():
+        if root.is_file():  # a variable naming the log file itself
+            found.append(root)
+        elif root.is_dir():
             found += [
                 p
                 for p in root.glob(pattern)
-                if p.is_file() and not any(part in skip_dirs for part in p.parts)
+                if p.is_file() and not any(part in skip_dirs for part in p.relative_to(root).parts)
             ]
     return sorted(set(found))
 
@@ -77,10 +82,16 @@ def expand_root(root: str, places: Mapping[str, Path], env: Mapping[str, str]) -
 
 
 def discover_sources(
-    home: Path | None = None, env: Mapping[str, str] | None = None, cwd: Path | None = None
+    home: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    platform: str | None = None,
+    find: bool = True,
 ) -> list[DiscoveredSource]:
-    """Every registered collector's default locations, expanded and globbed."""
+    """Every registered collector's default locations on this platform, expanded and globbed
+    (`find=False`: only the places, for `agentaudit sources`)."""
     env = os.environ if env is None else env
+    platform = platform or sys.platform
     places = {
         "home": home or Path.home(),
         "cwd": cwd or Path.cwd(),
@@ -88,15 +99,25 @@ def discover_sources(
         "data": home_dir(),
     }
     sources = []
-    for collector in all_collectors().values():
+    for collector in registry.all_collectors().values():
         for location in collector.locations:
+            if location.platforms and platform not in location.platforms:
+                continue
             roots = [p for root in location.roots for p in expand_root(root, places, env)]
             roots = list(dict.fromkeys(roots))
             files = [
-                f for pattern in location.patterns for f in _glob(roots, pattern, location.skip)
+                f
+                for pattern in (location.patterns if find else ())
+                for f in _glob(roots, pattern, location.skip)
             ]
             sources.append(
-                DiscoveredSource(location.label, collector.name, roots, list(dict.fromkeys(files)))
+                DiscoveredSource(
+                    location.label,
+                    collector.name,
+                    roots,
+                    list(dict.fromkeys(files)),
+                    collector.description,
+                )
             )
     return sources
 
@@ -117,6 +138,7 @@ def discovery_summary(results: list[tuple[DiscoveredSource, IngestReport]]) -> l
         {
             "source": source.name,
             "collector": source.collector,
+            "description": source.description,
             "found": bool(source.files),
             "files": len(source.files),
             "ingested": report.ingested,

@@ -7,6 +7,7 @@ are deterministic) and append-only files are read from their checkpointed offset
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import stat as stat_mode
 import threading
@@ -16,11 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from agentaudit.collectors import sniff_collector
+from agentaudit.collectors import companion_of, sniff_collector
 from agentaudit.collectors.base import Collector, SourceInput
 from agentaudit.enrich.secrets import Redactor, redactor_for
 from agentaudit.ingest.records import enrich_events, prepare_batches
-from agentaudit.store import Store
+from agentaudit.schema import stable_id
+from agentaudit.store import Store, now
 
 __all__ = ["enrich_events"]  # re-exported: the OTLP receiver imports it from here
 
@@ -37,8 +39,9 @@ class FileReport:
     ingested: int = 0
     duplicate: int = 0
     quarantined: int = 0
-    # read, unchanged, skipped; damaged (read, the records past the damage kept where they
-    # could be), error (not read), interrupted (stopped by the user; read again next run)
+    # read, unchanged, skipped (unrecognised: quarantined), companion; damaged (read, the
+    # records past the damage kept where they could be), error (not read), interrupted
+    # (stopped by the user; read again next run)
     status: str = "read"
     detail: str | None = None
 
@@ -150,7 +153,12 @@ class FilePlan:
         )
 
 
-def plan_file(store: Store, path: Path, forced: Collector | None) -> FilePlan | FileReport:
+UNRECOGNISED = "no collector recognises this file"
+
+
+def plan_file(
+    store: Store, path: Path, forced: Collector | None, redactor: Redactor | None = None
+) -> FilePlan | FileReport:
     """The plan for reading a file, or its final report when there is nothing to read."""
     try:
         with open_regular(path) as fh:
@@ -160,9 +168,10 @@ def plan_file(store: Store, path: Path, forced: Collector | None) -> FilePlan | 
         return FileReport(str(path), None, status="error", detail=read_error(exc, path))
     collector = forced or sniff_collector(path, head)
     if collector is None:
-        return FileReport(
-            str(path), None, status="skipped", detail="no collector recognises this file"
-        )
+        companion = companion_of(path)
+        if companion:
+            return FileReport(str(path), companion[0].name, status="companion", detail=companion[1])
+        return _unrecognised(store, path, head, stat.st_size, redactor or redactor_for())
     identity = {
         "collector": collector.name,
         "device": stat.st_dev,
@@ -205,6 +214,29 @@ def read_error(exc: OSError, path: Path) -> str:
     return str(exc).replace(f"{path}", "the file").strip() or type(exc).__name__
 
 
+def _unrecognised(
+    store: Store, path: Path, head: bytes, size: int, redactor: Redactor
+) -> FileReport:
+    """A file no collector reads is one quarantine row (its size and first bytes), never a
+    silent zero; the same unchanged file is not added twice."""
+    shown = head[:512].decode("utf-8", "backslashreplace")
+    raw = json.dumps({"size": size, "head": shown}, ensure_ascii=False)
+    row = {
+        "quarantine_id": stable_id("unrecognised", str(path), size, _head_hash(head)),
+        "source": None,
+        "source_path": str(path),
+        "line": None,
+        "byte_offset": 0,
+        "reason": UNRECOGNISED,
+        "raw": redactor.redact(raw).text,
+        "parser_version": None,
+        "ingested_at": now(),
+    }
+    added = store.append_quarantine([row])
+    detail = f"{UNRECOGNISED} ({size} bytes; quarantined)"
+    return FileReport(str(path), None, quarantined=added, status="skipped", detail=detail)
+
+
 def ingest_file(
     store: Store,
     path: Path,
@@ -213,7 +245,7 @@ def ingest_file(
     max_bytes: int | None = None,
     stop: threading.Event | None = None,
 ) -> FileReport:
-    plan = plan_file(store, path, forced)
+    plan = plan_file(store, path, forced, redactor)
     if isinstance(plan, FileReport):
         return plan
     return ingest_planned(store, plan, redactor, max_bytes, stop)

@@ -277,7 +277,7 @@ def ingest_parallel(
     on_file: Callable[[FileReport], None] | None = None,
     stop: threading.Event | None = None,
 ) -> list[FileReport]:
-    plans = [plan_file(store, path, forced) for path in files]
+    plans = [plan_file(store, path, forced, redactor) for path in files]
     reports: list[FileReport] = []
     stopping = stop.is_set if stop is not None else lambda: False
 

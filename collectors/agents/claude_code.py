@@ -17,6 +17,13 @@ their events get session `<parent>/agent-<id>` and `parent_session_id` = the par
 parent's `agent_progress` lines repeat every subagent message; they are kept as one `other`
 event each and their embedded tool calls are not emitted again.
 
+Workflow subagents (Claude Code 2.1.220+: `<session>/subagents/workflows/<run>/agent-<id>.jsonl`,
+one per `agent()` call of a `Workflow` script) have no `toolUseId` and no Agent call in the parent:
+their session is `<parent>/<run>/agent-<id>` (parent: the main session), and the parent's
+`Workflow` call, whose result names the run (`toolUseResult.runId`), gets `<parent>/<run>` as
+its target, the prefix of every session it spawned. The run's `journal.jsonl`, the agents'
+`.meta.json` and `workflows/<run>.json` are bookkeeping read by no collector (`companion`).
+
 Spilled outputs (Claude Code >= 2.1.2 writes a large tool result to
 `<session>/tool-results/<tool_use_id>.txt` and puts `<persisted-output>Output too large (...).
 Full output saved to: PATH ... Preview ...</persisted-output>` inline): those files are not
@@ -40,6 +47,7 @@ from agentaudit.schema import Quarantined, event_from, parse_time
 
 _REJECTED = re.compile(r"(?i)^(the user doesn't want to proceed|user rejected|permission.*denied)")
 _SUBAGENT_FILE = re.compile(r"^agent-(.+)\.jsonl$")
+_WORKFLOW_RUN = re.compile(r"^wf_[\w-]+$")
 _MESSAGE_TYPES = {"user", "assistant", "system", "summary", "queue-operation"}
 _SPILLED = re.compile(r"saved to:?\s*(\S*tool-results[/\\][^\s<>\"']+)")
 _SPILL_PATH = re.compile(r"\S*[/\\]tool-results[/\\][^\s<>\"']+")
@@ -57,7 +65,7 @@ class ClaudeCodeTranscript(Collector):
             "Claude Code transcripts",
             ("$CLAUDE_CONFIG_DIR/projects", "~/.claude/projects", "~/.config/claude/projects"),
             ("**/*.jsonl",),
-            skip=("tool-results",),
+            skip=("tool-results", "journal.jsonl"),
         ),
     )
 
@@ -68,6 +76,16 @@ class ClaudeCodeTranscript(Collector):
         if b'"leafUuid"' in first or b'"file-history-snapshot"' in first:
             return True
         return b'"sessionId"' in first and (b'"parentUuid"' in first or b'"uuid"' in first)
+
+    def companion(self, path: Path) -> str | None:
+        """Files beside transcripts that hold no events of their own."""
+        if path.name.endswith(".meta.json") and "subagents" in path.parts:
+            return "subagent metadata (agent type); its transcript is the .jsonl beside it"
+        if "workflows" in path.parts and (
+            path.name == "journal.jsonl" or path.suffix in (".json", ".js")
+        ):
+            return "workflow run bookkeeping; its agents' transcripts are read"
+        return None
 
     def collect(self, src: SourceInput) -> Iterator[Output]:
         reader = _Reader(self, src.path)
@@ -92,6 +110,11 @@ class _Reader:
         name = Path(path).name
         subagent = _SUBAGENT_FILE.match(name)
         self.file_agent_id = subagent.group(1) if subagent else None
+        parts = Path(path).parts
+        in_workflow = (
+            len(parts) >= 3 and parts[-3] == "workflows" and _WORKFLOW_RUN.match(parts[-2])
+        )
+        self.workflow_run = parts[-2] if subagent and in_workflow else None
         self.file_session = Path(path).stem if not subagent else None
         self.open: dict[str, dict[str, Any]] = {}
         self.model: str | None = None
@@ -245,6 +268,8 @@ class _Reader:
             agent_id = result.get("agentId")
             if agent_id:
                 call["target"] = f"{call['session_id']}/agent-{agent_id}"
+        if call.get("tool_name") == "Workflow" and isinstance(result, dict) and result.get("runId"):
+            call["target"] = f"{call['session_id']}/{result['runId']}"
         return call
 
     def open_calls(self) -> Iterator[dict[str, Any]]:
@@ -262,7 +287,8 @@ class _Reader:
         agent_id = record.get("agentId") or self.file_agent_id
         if agent_id and (record.get("isSidechain") or self.file_agent_id):
             parent = session
-            session = f"{session}/agent-{agent_id}"
+            run = f"/{self.workflow_run}" if self.workflow_run else ""
+            session = f"{session}{run}/agent-{agent_id}"
         return {
             "source_path": self.path,
             "source_offset": line.offset,

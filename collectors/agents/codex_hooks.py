@@ -28,6 +28,10 @@ class CodexHooks(ClaudeCodeHooks):
     locations = (Location("Codex hook log", ("{hooks}",), ("codex-*.jsonl",)),)
     agent = "codex"
 
+    def sniff_bare(self, first: bytes) -> bool:
+        """A bare Codex payload: Claude's shape plus `turn_id`, or a rollout transcript path."""
+        return b'"hook_event_name"' in first and (b'"turn_id"' in first or b"/.codex/" in first)
+
     def call_columns(self, tool_name: Any, tool_input: Any) -> dict[str, Any]:
         args = tool_input if isinstance(tool_input, dict) else {}
         command = args.get("command")

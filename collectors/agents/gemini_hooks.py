@@ -28,6 +28,16 @@ class GeminiHooks(ClaudeCodeHooks):
     call_hooks = frozenset({"BeforeTool", "AfterTool"})
     prompt_hooks = frozenset({"BeforeAgent"})
 
+    def sniff_bare(self, first: bytes) -> bool:
+        """A bare Gemini CLI payload: a `timestamp` and a transcript path (Copilot's
+        Claude-compatible payloads have the timestamp but no transcript path)."""
+        return (
+            b'"hook_event_name"' in first
+            and b'"timestamp"' in first
+            and b'"transcript_path"' in first
+            and b"/.copilot/" not in first
+        )
+
     def hook_time(self, record: dict[str, Any], payload: dict[str, Any]) -> tuple[Any, str]:
         stamped = parse_time(payload.get("timestamp"))
         return (stamped, "ms") if stamped else super().hook_time(record, payload)

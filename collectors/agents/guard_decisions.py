@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from agentaudit.collectors.base import Collector, Output, SourceInput, decode_json_line
+from agentaudit.collectors.base import Collector, Location, Output, SourceInput, decode_json_line
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json
 
 _STATUS = {"deny": "denied", "ask": "unknown", "allow": "success"}
@@ -24,6 +24,11 @@ class GuardDecisions(Collector):
     version = "1"
     description = "agentaudit guard decisions (allow / ask / deny, JSON lines)"
     origin = "agentaudit"  # the guard's verdicts on agents' calls, not an agent's own record
+    locations = (  # AGENTAUDIT_GUARD_LOG names the log file itself
+        Location(
+            "Guard decisions", ("$AGENTAUDIT_GUARD_LOG", "{data}/guard"), ("decisions.jsonl",)
+        ),
+    )
 
     def sniff(self, path: Path, head: bytes) -> bool:
         return head.startswith(b'{"guard_decision"')

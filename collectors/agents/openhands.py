@@ -5,6 +5,7 @@ of the action it answers. Each action becomes one event carrying its observation
 (`extras.metadata.exit_code`; -1 means still running or timed out, so status unknown).
 Observations answering nothing (agent state changes) are kept as `other` events.
 Trajectory files are written whole, so they are read whole (stable ids make re-reads free).
+Per-event files (`~/.openhands/sessions/<id>/events/<n>.json`) are one session, `<id>`.
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ class OpenHandsTrajectory(Collector):
             yield Quarantined(f"invalid JSON document: {exc}", data[:4096], None, 0)
             return
         events = doc if isinstance(doc, list) else [doc]
-        session = Path(src.path).stem
+        file = Path(src.path)
+        # `sessions/<id>/events/<n>.json`: one file per event, one session for them all
+        session = file.parent.parent.name if file.parent.name == "events" else file.stem
         answers: dict[Any, dict[str, Any]] = {}
         for event in events:
             if (

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import time
+from pathlib import Path
 
 import pytest
 
@@ -327,3 +328,38 @@ def test_spilled_tool_result_keeps_its_pointer(store, redactor, tmp_path):
     assert sniff_collector(spill, spill.read_bytes()) is None
     report = ingest_paths(store, [spill], redactor=redactor)
     assert (report.ingested, report.files[0].status) == (0, "skipped")
+
+
+WORKFLOW = (
+    Path(__file__).resolve().parents[2]
+    / "tests/data/agents/claude-code/workflow-subagents/projects/-home-dev-shop"
+)
+
+
+def test_workflow_subagents_are_tied_to_the_parent_and_its_workflow_call(store, redactor):
+    """Written from the layout public reports describe (tests/data/agents/SOURCES.md)."""
+    report = ingest_paths(store, [WORKFLOW], redactor=redactor)
+    by_status = {}
+    for f in report.files:
+        by_status.setdefault(f.status, []).append(Path(f.path).name)
+    assert sorted(by_status["companion"]) == [
+        "agent-a00eb133276976080.meta.json",
+        "agent-a5c2d9e4410f8b731.meta.json",
+        "journal.jsonl",
+        "wf_dd551b62-a1d.json",
+    ]
+    assert report.quarantined == 0 and "skipped" not in by_status
+    parent = "20ddae6f-e4e5-4a68-a8d6-0c8e6a88554a"
+    (workflow,) = store.rows("SELECT target FROM events WHERE tool_name = 'Workflow'")
+    run = f"{parent}/wf_dd551b62-a1d"
+    assert workflow["target"] == run
+    agents = store.rows(
+        "SELECT DISTINCT session_id, parent_session_id FROM events "
+        "WHERE parent_session_id IS NOT NULL ORDER BY session_id"
+    )
+    assert agents == [
+        {"session_id": f"{run}/agent-a00eb133276976080", "parent_session_id": parent},
+        {"session_id": f"{run}/agent-a5c2d9e4410f8b731", "parent_session_id": parent},
+    ]
+    (rm,) = store.rows("SELECT session_id, command FROM events WHERE command LIKE 'rm -rf%'")
+    assert rm["session_id"].startswith(workflow["target"] + "/")

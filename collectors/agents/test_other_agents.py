@@ -285,3 +285,18 @@ def test_openhands_basic_trajectories_facts(corpus):
     ]
     assert chat[0]["text"] == "what's 1+1?" and chat[5]["model"] == "gpt-4o-2024-08-06"
     assert not [e for e in chat if e["kind"] in ("process", "file")]
+
+
+def test_openhands_per_event_files_are_one_session(store, redactor, tmp_path):
+    """~/.openhands/sessions/<id>/events/<n>.json: our own two small events (V0 shapes)."""
+    events = tmp_path / "sessions" / "7c41e0b2" / "events"
+    events.mkdir(parents=True)
+    action = {"id": 1, "timestamp": "2026-04-24T19:00:00", "source": "agent", "action": "run",
+              "args": {"command": "ls"}}  # fmt: skip
+    observation = {"id": 2, "timestamp": "2026-04-24T19:00:01", "source": "agent",
+                   "observation": "run", "cause": 1, "content": "a b", "extras": {}}  # fmt: skip
+    (events / "1.json").write_text(json.dumps(action))
+    (events / "2.json").write_text(json.dumps(observation))
+    report = ingest_paths(store, [tmp_path / "sessions"], redactor=redactor)
+    assert (report.ingested, report.quarantined) == (2, 0)
+    assert store.rows("SELECT DISTINCT session_id FROM events") == [{"session_id": "7c41e0b2"}]

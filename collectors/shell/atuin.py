@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from agentaudit.collectors.base import Collector, Output, SourceInput
+from agentaudit.collectors.base import XDG_DATA, Collector, Location, Output, SourceInput
 from agentaudit.schema import Quarantined, new_event, raw_json, text_column
 
 _SQLITE = b"SQLite format 3\x00"
@@ -52,6 +52,7 @@ class AtuinHistory(Collector):
     version = "1"
     description = "atuin history.db (SQLite; exit codes, cwd, session, agent author)"
     origin = "shell"
+    locations = (Location("Atuin history", (f"{XDG_DATA}/atuin",), ("history.db",)),)
     incremental = False
 
     def sniff(self, path: Path, head: bytes) -> bool:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from agentaudit.collectors.base import Collector, Line, Output, SourceInput
+from agentaudit.collectors.base import Collector, Line, Location, Output, SourceInput
 from agentaudit.schema import new_event, parse_time, raw_json, text_column
 
 _TIMESTAMP = re.compile(rb"^#(\d{1,20})$")  # more digits: no time (int() refuses 4300)
@@ -30,6 +30,7 @@ class BashHistory(Collector):
     version = "1"
     description = "bash history file (with HISTTIMEFORMAT `#<epoch>` lines or plain)"
     origin = "shell"
+    locations = (Location("bash history", ("~",), (".bash_history",)),)
 
     def sniff(self, path: Path, head: bytes) -> bool:
         lowered = path.name.lower()

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agentaudit.collectors.base import Collector, Line, Output, SourceInput
+from agentaudit.collectors.base import XDG_DATA, Collector, Line, Location, Output, SourceInput
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json, text_column
 
 _CMD = re.compile(rb"^- cmd: ?(.*)$")
@@ -47,6 +47,7 @@ class FishHistory(Collector):
     version = "1"
     description = "fish history file (`- cmd:` / `when:` / `paths:`)"
     origin = "shell"
+    locations = (Location("fish history", (f"{XDG_DATA}/fish",), ("fish_history",)),)
 
     def sniff(self, path: Path, head: bytes) -> bool:
         lowered = path.name.lower()

@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from agentaudit.collectors.base import Collector, Line, Output, SourceInput
+from agentaudit.collectors.base import (
+    APPDATA,
+    XDG_DATA,
+    Collector,
+    Line,
+    Location,
+    Output,
+    SourceInput,
+)
 from agentaudit.schema import new_event, raw_json, text_column
 
 _BOM = b"\xef\xbb\xbf"
@@ -23,6 +31,20 @@ class PSReadLineHistory(Collector):
     version = "1"
     description = "PowerShell PSReadLine history (ConsoleHost_history.txt)"
     origin = "shell"
+    locations = (
+        Location(
+            "PowerShell history",
+            (f"{XDG_DATA}/powershell/PSReadLine",),
+            ("ConsoleHost_history.txt",),
+            platforms=("linux", "darwin"),
+        ),
+        Location(
+            "PowerShell history",
+            (f"{APPDATA}/Microsoft/Windows/PowerShell/PSReadLine",),
+            ("ConsoleHost_history.txt",),
+            platforms=("win32",),
+        ),
+    )
 
     def sniff(self, path: Path, head: bytes) -> bool:
         lowered = path.name.lower()

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from agentaudit.collectors.base import Collector, Output, SourceInput
+from agentaudit.collectors.base import Collector, Location, Output, SourceInput
 from agentaudit.schema import new_event, raw_json, text_column
 
 _BOM = b"\xef\xbb\xbf"
@@ -26,6 +26,9 @@ class PowerShellTranscript(Collector):
     version = "1"
     description = "PowerShell Start-Transcript text file (header and `PS <cwd>> command` lines)"
     origin = "shell"
+    locations = (
+        Location("PowerShell transcripts", ("~/Documents",), ("PowerShell_transcript.*.txt",)),
+    )
 
     def sniff(self, path: Path, head: bytes) -> bool:
         return _START in head[:200].lower()

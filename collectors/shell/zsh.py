@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from agentaudit.collectors.base import Collector, Line, Output, SourceInput
+from agentaudit.collectors.base import Collector, Line, Location, Output, SourceInput
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json, text_column
 
 _HEADER = re.compile(rb"^:\s*(-?\d{1,20}):(-?\d{1,20});")  # bounded: int() refuses 4300 digits
@@ -41,6 +41,7 @@ class ZshHistory(Collector):
     version = "1"
     description = "zsh history file (EXTENDED_HISTORY or plain)"
     origin = "shell"
+    locations = (Location("zsh history", ("${ZDOTDIR:-~}",), (".zsh_history", ".zhistory")),)
 
     def sniff(self, path: Path, head: bytes) -> bool:
         return bool(_HEADER.match(head)) or "zsh" in path.name.lower() or path.name == ".zhistory"

@@ -80,7 +80,9 @@ def is_user_prompt(row: dict[str, Any]) -> bool:
 def session_context(session: str, rows: list[dict[str, Any]]) -> SessionContext:
     """Read a session's rows (any order) for its task, roots and environment evidence."""
     ctx = SessionContext(session)
-    for row in sorted(rows, key=lambda r: r["time"] or 0):
+    # rows without a time (Codex exec, Claude Desktop) first, then in time order: a session
+    # may mix them with timed rows of the same agent's hooks or telemetry
+    for row in sorted(rows, key=lambda r: (r["time"] is not None, r["time"] or 0)):
         if row.get("cwd"):
             ctx.roots.add(row["cwd"].rstrip("/"))
         if is_user_prompt(row) and row.get("text"):

@@ -5,6 +5,10 @@
 call is destructive, or when a destructive call beyond routine local cleanup follows in the same
 session (remote, infrastructure, data or backups, or a path outside the project: nothing
 stands between the agent and the damage), stamped at the bypass.
+
+The agent's own records say so too: a settings change mid-session (Claude Code ConfigChange),
+a switch to bypassPermissions, a session started in yolo or never-ask mode arrive as non-shell
+events in the `safety_bypass` category (the collectors set it); they count as a bypass.
 """
 
 from __future__ import annotations
@@ -22,6 +26,10 @@ BYPASS = (
 )
 
 
+# An agent's record of its approvals being switched off (not a command's `--force`).
+RECORDED = "kind <> 'process' AND list_contains(categories, 'safety_bypass')"
+
+
 class SafetyBypass(Detector):
     info = DetectorInfo(
         id="safety-bypass",
@@ -31,15 +39,16 @@ class SafetyBypass(Detector):
         description="A command disables an agent's approvals or a tool's destructive-action "
         "guard; critical when it, or a later call in the session, is destructive.",
     )
-    anchor = f"command IS NOT NULL AND regexp_matches(command, '{BYPASS}')"
+    anchor = f"(command IS NOT NULL AND regexp_matches(command, '{BYPASS}')) OR ({RECORDED})"
 
     def query(self) -> str:
         return f"""
         WITH bypass AS (
-            SELECT session_key, call_key, event_id, time, command, destructive,
-                   regexp_extract_all(command, '{BYPASS}') AS flags
+            SELECT session_key, call_key, event_id, time, coalesce(command, text) AS command,
+                   destructive,
+                   coalesce(regexp_extract_all(command, '{BYPASS}'), [operation]) AS flags
             FROM event_sessions
-            WHERE command IS NOT NULL AND regexp_matches(command, '{BYPASS}')
+            WHERE (command IS NOT NULL AND regexp_matches(command, '{BYPASS}')) OR ({RECORDED})
         ), later AS (
             SELECT b.call_key, b.session_key, min(d.time) AS d_time,
                    arg_min(d.event_id, d.time) AS d_id, arg_min(coalesce(d.command, d.operation), d.time) AS d_op
