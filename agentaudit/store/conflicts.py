@@ -23,6 +23,12 @@ import pyarrow.compute as pc
 from agentaudit.schema import stable_id
 
 CONFLICT_CATEGORY = "conflicting_duplicate"
+# Sources whose event id is the provider's own record id. An agent's event id is built from
+# its session and sequence, and the same call logged twice (hook and transcript, two OTLP
+# namings) is one event whatever the wrapping: those stay deduplicated by id alone.
+PROVIDER_SOURCES = frozenset(
+    {"aws.cloudtrail", "github.audit", "k8s.audit", "gcp.audit", "azure.activity", "railway.audit"}
+)
 
 
 def compared(con: duckdb.DuckDBPyConnection, batch: pa.Table, all_new: bool) -> pa.Table:
@@ -32,18 +38,24 @@ def compared(con: duckdb.DuckDBPyConnection, batch: pa.Table, all_new: bool) -> 
     unique = pc.count_distinct(batch["event_id"]).as_py() == batch.num_rows
     if unique and all_new:
         return batch
+    provider = {i for i, s in enumerate(batch["source"].to_pylist()) if s in PROVIDER_SOURCES}
+    if not provider:
+        return batch
     conflicting: dict[int, str] = {}  # row -> the raw it conflicts on
     if not unique:
         first_raw: dict[str, Any] = {}
         for row, (event_id, raw) in enumerate(
             zip(batch["event_id"].to_pylist(), batch["raw"].to_pylist(), strict=True)
         ):
+            if row not in provider:
+                continue
             if event_id not in first_raw:
                 first_raw[event_id] = raw
             elif not _same_content(first_raw[event_id], raw):
                 conflicting[row] = raw
     if not all_new:
-        conflicting.update(_conflicts_with_store(con, batch))
+        found = _conflicts_with_store(con, batch)
+        conflicting.update({row: raw for row, raw in found.items() if row in provider})
     if not conflicting:
         return batch
     return _rekeyed(batch, conflicting)
