@@ -122,6 +122,11 @@ EVENT_COLUMNS: list[tuple[str, pa.DataType, str]] = [
         "kind=value the call says about the environment its session works in: branch=..., railway=..., aws_profile=...",
     ),
     ("instructions", STRS, "what a user's prompt forbids: freeze, no_delete, no_prod"),
+    (
+        "decided_by",
+        STR,
+        "who let an agent's call run or stopped it: setting, human, classifier, hook, bypass, unknown",
+    ),
 ]
 
 EVENT_SCHEMA = pa.schema([pa.field(name, typ) for name, typ, _ in EVENT_COLUMNS])

@@ -105,6 +105,8 @@ def event_to_ocsf(event: dict[str, Any]) -> dict[str, Any] | None:
                 "target_env": event.get("target_env"),
                 "scope": event.get("scope"),
                 "credential_fp": event.get("credential_fp"),
+                # OCSF has no field for who approved a call: setting, human, bypass, ...
+                "decided_by": event.get("decided_by"),
                 "time_precision": event.get("time_precision"),
             }
         },

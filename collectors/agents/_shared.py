@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from agentaudit import taxonomy
 from agentaudit.collectors.base import (
     APPDATA,
     MAC_SUPPORT,
@@ -206,7 +207,7 @@ def mcp_columns(server: str, tool: str, arguments: Any = None) -> dict[str, Any]
 
 
 # Who approved (or refused) a call, in one vocabulary across agents (FORMATS.md §0).
-DECIDERS = ("setting", "human", "classifier", "hook", "bypass", "unknown")
+DECIDERS = tuple(taxonomy.DECIDERS)
 # Claude Code `permission_mode` -> who decides the calls made under it.
 PERMISSION_MODE_DECIDER = {
     "bypassPermissions": "bypass",
@@ -222,6 +223,31 @@ CLAUDE_DECISION_SOURCE = {
     "user_abort": "human",
     "user_reject": "human",
 }
+
+
+# Codex and Gemini approval modes that ask nobody; edit modes that let a setting decide edits.
+_APPROVAL_BYPASS = {"never", "yolo", "danger-full-access"}
+_EDIT_MODES = {"acceptEdits", "auto_edit", "autoEdit"}
+_EDIT_TOOLS = {"Edit", "MultiEdit", "Write", "NotebookEdit", "apply_patch", "replace", "write_file"}
+
+
+def hook_decider(hook: str | None, payload: dict[str, Any], tool_name: Any = None) -> str | None:
+    """Who decides a call, from a Claude Code-style hook payload (Claude Code, Codex and Gemini
+    hooks): the hook event (PermissionDenied: auto mode's classifier; PermissionRequest: a
+    person is asked), else the permission or approval mode; None when it does not say."""
+    if hook == "PermissionDenied":
+        return "classifier"
+    if hook == "PermissionRequest":
+        return "human"
+    mode = payload.get("permission_mode") or payload.get("approval_policy")
+    mode = mode or payload.get("approval_mode")
+    if mode in PERMISSION_MODE_DECIDER:
+        return PERMISSION_MODE_DECIDER[mode]
+    if mode in _APPROVAL_BYPASS:
+        return "bypass"
+    if mode in _EDIT_MODES and tool_name in _EDIT_TOOLS:
+        return "setting"
+    return None
 
 
 def decided_by(columns: dict[str, Any], decider: str | None) -> dict[str, Any]:

@@ -58,6 +58,7 @@ class GuardDecisions(Collector):
                     session_id=record.get("session_id"),
                     tool_call_id=record.get("tool_use_id"),
                     kind="auth",
+                    decided_by="hook",  # the guard answers as a hook, whatever process ran it
                     tool_name=record.get("tool_name"),
                     operation=f"guard.{decision}",
                     command=record.get("command"),

@@ -165,7 +165,7 @@ def test_token_gate_in_chromium(gated_server, browser):
         pytest.fail(browser.find_element(By.TAG_NAME, "body").text[-2000:])
 
 
-def test_timeline_html_opens_offline(demo_db, browser, tmp_path):
+def test_timeline_html_opens_offline(demo_db, demo_incident, browser, tmp_path):
     from typer.testing import CliRunner
 
     from agentaudit.cli import app
@@ -173,7 +173,17 @@ def test_timeline_html_opens_offline(demo_db, browser, tmp_path):
     page = tmp_path / "incident.html"
     result = CliRunner().invoke(
         app,
-        ["timeline", "--incident", "2ea4", "--db", str(demo_db), "-f", "html", "--out", str(page)],
+        [
+            "timeline",
+            "--incident",
+            demo_incident,
+            "--db",
+            str(demo_db),
+            "-f",
+            "html",
+            "--out",
+            str(page),
+        ],
     )
     assert result.exit_code == 0, result.output
     browser.get(page.as_uri())

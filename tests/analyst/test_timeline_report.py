@@ -123,9 +123,9 @@ def test_window_and_session_scopes(demo_store):
         report_for(demo_store, incident="ffffffff")
 
 
-def test_cli_formats(demo_db, tmp_path):
+def test_cli_formats(demo_db, demo_incident, tmp_path):
     db = str(demo_db)
-    incident = "2ea4"
+    incident = demo_incident
     result = runner.invoke(app, ["timeline", "--incident", incident, "--db", db, "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
