@@ -231,18 +231,23 @@ QUARANTINE_SCHEMA = pa.schema(
 )
 
 
+def _encoded(text: str) -> bytes:
+    """UTF-8, undecodable bytes (surrogate escapes) back as they were; a lone UTF-16 surrogate
+    (a cut emoji in JSON) as its 3 bytes, so it is an id, not a crash."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
 def stable_id(*parts: str | bytes | int | None) -> str:
     """A short deterministic id (sha256, 32 hex chars) over the given parts."""
     # one buffer, one update: the digest of each part followed by 0x1f, as ever (ids are stable)
     if len(parts) == 2 and type(parts[0]) is str and type(parts[1]) is str:  # the usual call
-        data = f"{parts[0]}\x1f{parts[1]}\x1f".encode("utf-8", "surrogateescape")
+        data = _encoded(f"{parts[0]}\x1f{parts[1]}\x1f")
         return hashlib.sha256(data).hexdigest()[:32]
     encoded = [
-        b"\x00none"
-        if part is None
-        else part
-        if isinstance(part, bytes)
-        else str(part).encode("utf-8", "surrogateescape")
+        b"\x00none" if part is None else part if isinstance(part, bytes) else _encoded(str(part))
         for part in parts
     ]
     return hashlib.sha256(b"\x1f".join(encoded) + b"\x1f").hexdigest()[:32]
@@ -282,12 +287,14 @@ def parse_time(value: str | int | float | None) -> datetime | None:
     """ISO-8601 text or epoch seconds to an aware UTC datetime; None when absent or unreadable."""
     if value is None or value == "":
         return None
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(float(value), tz=UTC)
-    text = value.strip().replace("Z", "+00:00")
     try:
+        if isinstance(value, int | float):
+            return datetime.fromtimestamp(float(value), tz=UTC)
+        if not isinstance(value, str):
+            return None  # a wrong JSON type is no time
+        text = value.strip().replace("Z", "+00:00")
         parsed = datetime.fromisoformat(text)
-    except ValueError:
+    except (ValueError, OverflowError, OSError):  # unreadable or beyond year 1..9999
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 

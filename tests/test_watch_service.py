@@ -380,3 +380,37 @@ def test_otlp_metric_export_reaches_a_receiver(tmp_path):
     latency = points["agentaudit.alert.latency"]
     assert len(latency) == 1 and latency[0].count == pages and 0 < latency[0].sum < 15 * pages
     assert "agentaudit.watch.pass.duration" in points and "agentaudit.watch.file.lag" in points
+
+
+def test_a_damaged_file_is_named_on_healthz_until_it_reads_whole(tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    trail = gzip.compress(
+        b'{"Records": ['
+        + b",".join(
+            b'{"eventVersion": "1.08", "eventID": "e%d", "eventTime": "2026-04-24T19:00:00Z", '
+            b'"eventSource": "ec2.amazonaws.com", "eventName": "DeleteVolume"}' % i
+            for i in range(2000)
+        )
+        + b"]}"
+    )
+    (logs / "trail.json.gz").write_bytes(trail[: len(trail) // 2])  # cut: damaged
+    (logs / ".zsh_history").write_bytes(b": 1714000000:0;ls\n")
+    config = config_from_dict({"paths": [str(logs)], "guard": None, "settle_seconds": 0})
+    watcher = Watcher(config, store=Store.open(tmp_path / "w.duckdb"), telemetry=Telemetry(),
+                      redactor=Redactor(TEST_KEY))  # fmt: skip
+    try:
+        watcher.state["status"] = "ok"
+        for _ in range(3):
+            watcher.run_pass(None)
+        _code, body = watcher.health_status()
+        failing = dict(body["failing_files"])
+        (logs / "trail.json.gz").write_bytes(trail)  # the whole file arrives
+        watcher.run_pass(None)
+        _code, after = watcher.health_status()
+    finally:
+        watcher.store.close()
+    assert body["events_ingested"] > 1  # the damaged file's records before the cut, and zsh
+    assert set(failing) == {str(logs / "trail.json.gz")}
+    assert "truncated gzip" in failing[str(logs / "trail.json.gz")]
+    assert after["failing_files"] == {} and after["events_ingested"] > body["events_ingested"]

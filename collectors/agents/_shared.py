@@ -125,7 +125,7 @@ def json_records(src: SourceInput) -> Iterator[tuple[Line, Any, str] | Quarantin
 def tool_columns(name: str | None, tool_input: Any) -> dict[str, Any]:
     """Canonical columns of one agent tool call from its name and input."""
     args = tool_input if isinstance(tool_input, dict) else {}
-    name = name or ""
+    name = name if isinstance(name, str) else ""
     mcp = split_mcp_name(name)
     if mcp:
         return mcp_columns(*mcp, args)
@@ -295,6 +295,7 @@ class CallPairs:
         self.seen: dict[tuple[Any, ...], int] = {}
 
     def before(self, *key: Any) -> str:
+        key = _hashable(key)
         count = self.seen.get(key, 0)
         self.seen[key] = count + 1
         call_id = self.prefix + stable_id(*map(str, key), count)[:16]
@@ -302,7 +303,14 @@ class CallPairs:
         return call_id
 
     def after(self, *key: Any) -> str:
+        key = _hashable(key)
         waiting = self.pending.get(key)
         if waiting:
             return waiting.pop(0)
         return self.prefix + stable_id(*map(str, key), 0)[:16]
+
+
+def _hashable(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A pairing key whose parts came from JSON: an object or a list (a payload's wrong
+    type) becomes its JSON text, the same for the before- and the after-payload."""
+    return tuple(k if isinstance(k, str | int | float | bool | None) else raw_json(k) for k in key)
