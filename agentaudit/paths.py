@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def ensure_private_dir(path: Path) -> None:
 
 
 @contextmanager
-def private_umask():
+def private_umask() -> Iterator[None]:
     """Files and directories created inside are readable by their owner only."""
     previous = os.umask(0o077)
     try:

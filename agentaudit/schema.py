@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict, cast
 
 import pyarrow as pa
 
@@ -122,7 +122,94 @@ EVENT_COLUMNS: list[tuple[str, pa.DataType, str]] = [
         "kind=value the call says about the environment its session works in: branch=..., railway=..., aws_profile=...",
     ),
     ("instructions", STRS, "what a user's prompt forbids: freeze, no_delete, no_prod"),
+    (
+        "decided_by",
+        STR,
+        "who let an agent's call run or stopped it: setting, human, classifier, hook, bypass, unknown",
+    ),
 ]
+
+
+class EventRow(TypedDict):
+    """One `events` row as Python values: what `new_event` builds and enrichment fills.
+
+    Kept equal to EVENT_COLUMNS by agentaudit/test_schema.py (names, order and types).
+    """
+
+    event_id: str
+    source: str
+    source_path: str | None
+    source_offset: int | None
+    parser_version: str | None
+    ingested_at: datetime | None
+    time: datetime | None
+    time_precision: str | None
+    seq: int | None
+    host: str | None
+    os_user: str | None
+    agent: str | None
+    agent_version: str | None
+    model: str | None
+    session_id: str | None
+    parent_session_id: str | None
+    tool_call_id: str | None
+    actor: str | None
+    credential_fp: str | None
+    secret_fps: list[str] | None
+    kind: str | None
+    tool_name: str | None
+    operation: str | None
+    command: str | None
+    cwd: str | None
+    paths: list[str] | None
+    url: str | None
+    text: str | None
+    target: str | None
+    target_env: str | None
+    env_evidence: str | None
+    status: str | None
+    exit_code: int | None
+    error: str | None
+    destructive: bool | None
+    categories: list[str] | None
+    severity: str | None
+    scope: str | None
+    raw: str | None
+    credential_id: str | None
+    source_ip: str | None
+    user_agent: str | None
+    on_behalf_of: str | None
+    operation_id: str | None
+    repeat: bool | None
+    origin: str | None  # agent, shell, provider, agentaudit (the collector's)
+    provider: str | None
+    argvs: list[list[str]] | None
+    env_hints: list[str] | None
+    env_clues: list[str] | None
+    instructions: list[str] | None
+    decided_by: str | None  # who let the call run or stopped it (setting, human, ...)
+
+
+class FindingRow(TypedDict):
+    """One `findings` row as Python values: what a detector makes (agentaudit/detect/base.py).
+
+    Kept equal to the store's `findings` table by agentaudit/test_schema.py.
+    """
+
+    finding_id: str  # hash(rule, session, the detector's key): stable across runs
+    rule_id: str
+    title: str
+    severity: str
+    kind: str  # rule, correlation, behaviour, model
+    first_seen: datetime | None  # None: every event of it is untimed
+    last_seen: datetime | None
+    event_ids: list[str]
+    session_id: str | None
+    group_key: str
+    status: str
+    evidence: str  # JSON
+    created_at: datetime
+
 
 EVENT_SCHEMA = pa.schema([pa.field(name, typ) for name, typ, _ in EVENT_COLUMNS])
 EVENT_FIELDS = tuple(EVENT_SCHEMA.names)
@@ -144,29 +231,34 @@ QUARANTINE_SCHEMA = pa.schema(
 )
 
 
+def _encoded(text: str) -> bytes:
+    """UTF-8, undecodable bytes (surrogate escapes) back as they were; a lone UTF-16 surrogate
+    (a cut emoji in JSON) as its 3 bytes, so it is an id, not a crash."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
 def stable_id(*parts: str | bytes | int | None) -> str:
     """A short deterministic id (sha256, 32 hex chars) over the given parts."""
     # one buffer, one update: the digest of each part followed by 0x1f, as ever (ids are stable)
     if len(parts) == 2 and type(parts[0]) is str and type(parts[1]) is str:  # the usual call
-        data = f"{parts[0]}\x1f{parts[1]}\x1f".encode("utf-8", "surrogateescape")
+        data = _encoded(f"{parts[0]}\x1f{parts[1]}\x1f")
         return hashlib.sha256(data).hexdigest()[:32]
     encoded = [
-        b"\x00none"
-        if part is None
-        else part
-        if isinstance(part, bytes)
-        else str(part).encode("utf-8", "surrogateescape")
+        b"\x00none" if part is None else part if isinstance(part, bytes) else _encoded(str(part))
         for part in parts
     ]
     return hashlib.sha256(b"\x1f".join(encoded) + b"\x1f").hexdigest()[:32]
 
 
-def new_event(source: str, record_key: str | bytes, **columns: Any) -> dict[str, Any]:
+def new_event(source: str, record_key: str | bytes, **columns: Any) -> EventRow:
     """A canonical event dict; `record_key` is the record's own id or its raw bytes."""
     return event_from(source, record_key, columns)
 
 
-def event_from(source: str, record_key: str | bytes, columns: dict[str, Any]) -> dict[str, Any]:
+def event_from(source: str, record_key: str | bytes, columns: Mapping[str, Any]) -> EventRow:
     """`new_event` for columns already in a dict (saves the keyword copy on hot paths)."""
     if not _FIELD_SET.issuperset(columns):
         unknown = sorted(set(columns) - _FIELD_SET)
@@ -175,7 +267,7 @@ def event_from(source: str, record_key: str | bytes, columns: dict[str, Any]) ->
     event.update(columns)
     event["source"] = source
     event["event_id"] = stable_id(source, record_key)
-    return event
+    return cast(EventRow, event)
 
 
 def raw_json(record: Any) -> str:
@@ -195,12 +287,14 @@ def parse_time(value: str | int | float | None) -> datetime | None:
     """ISO-8601 text or epoch seconds to an aware UTC datetime; None when absent or unreadable."""
     if value is None or value == "":
         return None
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(float(value), tz=UTC)
-    text = value.strip().replace("Z", "+00:00")
     try:
+        if isinstance(value, int | float):
+            return datetime.fromtimestamp(float(value), tz=UTC)
+        if not isinstance(value, str):
+            return None  # a wrong JSON type is no time
+        text = value.strip().replace("Z", "+00:00")
         parsed = datetime.fromisoformat(text)
-    except ValueError:
+    except (ValueError, OverflowError, OSError):  # unreadable or beyond year 1..9999
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
@@ -242,7 +336,7 @@ def text_column(value: str | None) -> str | None:
     return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def to_arrow(events: list[dict[str, Any]]) -> pa.Table:
+def to_arrow(events: Sequence[Mapping[str, Any]]) -> pa.Table:
     """Canonical event dicts to one Arrow table with the canonical schema."""
     # column by column: three times faster than `from_pylist` (one dict lookup per cell)
     try:

@@ -95,6 +95,15 @@ ENV_CLUES: dict[str, str] = {
     "railway": "the Railway environment the CLI or RAILWAY_ENVIRONMENT names",
     "aws_profile": "the AWS profile a command uses (--profile, AWS_PROFILE)",
 }
+# Who let an agent's call run, or stopped it (the `decided_by` column; collectors/agents/_shared.py).
+DECIDERS: dict[str, str] = {
+    "setting": "a configured rule or allow-list decided without asking",
+    "human": "a person answered a permission prompt",
+    "classifier": "an automated reviewer or the agent's auto mode decided",
+    "hook": "a hook's reply decided (agentaudit's guard among them)",
+    "bypass": "permissions were off (bypassPermissions, yolo, never ask)",
+    "unknown": "the record does not say",
+}
 FINDING_KINDS: dict[str, str] = {
     "rule": "one event matched a rule",
     "correlation": "several events matched together (a burst, a sequence)",

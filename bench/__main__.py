@@ -23,6 +23,7 @@ BENCHMARKS = [
     "bench.realtime",
     "bench.guard",
     "bench.otlp_serve",
+    "bench.damaged_input",
 ]
 
 if __name__ == "__main__":

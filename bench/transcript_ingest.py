@@ -310,7 +310,8 @@ def side_pipeline(folder: Path, db: Path) -> dict:
     from agentaudit.collectors import get_collector
     from agentaudit.collectors.base import SourceInput
     from agentaudit.enrich.secrets import Redactor
-    from agentaudit.ingest.files import _batches, enrich_events
+    from agentaudit.ingest.records import batches as _batches
+    from agentaudit.ingest.records import enrich_events
     from agentaudit.testing import TEST_KEY
 
     redactor, collector = Redactor(TEST_KEY), get_collector("claude-code.transcript")

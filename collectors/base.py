@@ -7,6 +7,7 @@ alerting. It never raises on bad input; it yields `Quarantined` with the positio
 from __future__ import annotations
 
 import json
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,9 +16,9 @@ from typing import Any, BinaryIO, ClassVar, NamedTuple
 
 import msgspec
 
-from agentaudit.schema import Quarantined
+from agentaudit.schema import EventRow, Quarantined
 
-Output = dict[str, Any] | Quarantined
+Output = EventRow | Quarantined
 
 
 class Line(NamedTuple):  # a named tuple: built per line, 3x cheaper than a frozen dataclass
@@ -51,6 +52,9 @@ class SourceInput:
         self.hold_partial_line = hold_partial_line
         self.end_offset = start_offset
         self.end_line = start_line
+        # the line being parsed and where it ends: `guarded_collect` resumes after it
+        self.current: Line | None = None
+        self.current_end = start_offset
 
     @classmethod
     def from_bytes(cls, path: str, data: bytes, **kwargs: Any) -> SourceInput:
@@ -58,10 +62,12 @@ class SourceInput:
 
         return cls(path, io.BytesIO(data), **kwargs)
 
-    def lines(self) -> Iterator[Line]:
-        """Lines from start_offset; the last unterminated line is held back when asked to."""
-        self.stream.seek(self.start_offset)
-        offset, number = self.start_offset, self.start_line
+    def lines(self, *, from_start: bool = False) -> Iterator[Line]:
+        """Lines from start_offset (or the file's start); the last unterminated line is held
+        back when asked to."""
+        begin, number = (0, 0) if from_start else (self.start_offset, self.start_line)
+        self.stream.seek(begin)
+        offset = begin
         for data in self.stream:
             if self.max_bytes is not None and offset - self.start_offset >= self.max_bytes:
                 break
@@ -72,9 +78,20 @@ class SourceInput:
             body = data[:-1] if complete else data
             if body.endswith(b"\r"):
                 body = body[:-1]
-            yield Line(number, offset, body)
+            self.current, self.current_end = Line(number, offset, body), offset + len(data)
+            yield self.current
             offset += len(data)
             self.end_offset, self.end_line = offset, number
+        self.current = None
+
+    def resume_after_current(self) -> None:
+        """Start the next `lines()` after the line being parsed (a parser error skips it)."""
+        assert self.current is not None
+        if self.max_bytes is not None:
+            self.max_bytes = max(0, self.max_bytes - (self.current_end - self.start_offset))
+        self.start_offset = self.end_offset = self.current_end
+        self.start_line = self.end_line = self.current.number
+        self.current = None
 
     def read_all(self) -> bytes:
         """The whole remaining input (for formats that are one JSON document)."""
@@ -154,17 +171,50 @@ class Collector(ABC):
         return None
 
 
+def guarded_collect(collector: Collector, src: SourceInput) -> Iterator[Output]:
+    """`collector.collect`, where an exception costs one record, not the file.
+
+    A parser bug that escapes a collector becomes one quarantined record at the line being
+    parsed, and a line reader resumes at the next line (a collector that joins lines loses
+    what it held); a document reader stops there, its records before the error kept.
+    """
+    while True:
+        src.current = None
+        try:
+            yield from collector.collect(src)
+            return
+        except Exception as exc:  # any parser bug: the run goes on
+            reason = f"parser error ({type(exc).__name__}): {str(exc)[:300]}"
+            bad = src.current
+            if bad is None:
+                yield Quarantined(f"{reason}; the rest of the document is not read", b"")
+                return
+            yield Quarantined(reason, bad.data, bad.number, bad.offset)
+            src.resume_after_current()
+
+
+class JSONTooDeep(ValueError):
+    """Nesting beyond what the decoders recurse into: a reason to quarantine, not a crash."""
+
+
 _DECODER = msgspec.json.Decoder()
 
 
 def loads_json(data: bytes | str) -> Any:
     """`json.loads`, three times faster on the common case: msgspec's decoder (exact big
     integers, same objects), and for anything it refuses the standard library's, which
-    accepts more (NaN, lone surrogate escapes, a BOM) and raises the errors we report."""
+    accepts more (NaN, lone surrogate escapes, a BOM) and raises the errors we report.
+    Nesting too deep for either is a ValueError like any other invalid JSON."""
     try:
         return _DECODER.decode(data)
     except (msgspec.MsgspecError, ValueError):
+        pass
+    except RecursionError:
+        raise JSONTooDeep("JSON nested too deeply") from None
+    try:
         return json.loads(data)
+    except RecursionError:
+        raise JSONTooDeep("JSON nested too deeply") from None
 
 
 def decode_json_line(line: Line) -> tuple[list[Any], str | None]:
@@ -182,27 +232,45 @@ def decode_json_line(line: Line) -> tuple[list[Any], str | None]:
         return [], f"invalid UTF-8 at byte {exc.start}"
     try:
         return [loads_json(text)], None
+    except JSONTooDeep as exc:
+        return [], str(exc)
     except json.JSONDecodeError as exc:
         recovered = _split_spliced(text)
         if recovered:
             return recovered, None
         return [], f"invalid JSON: {exc.msg} at column {exc.colno}"
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        return [], f"invalid JSON: {str(exc)[:200]}"
+
+
+_FIRST_KEY = re.compile(r'\{\s*"([^"\\]{1,64})"\s*:')
+MAX_SPLICES = 16  # records tried per spliced line: bounded, so a damaged line costs linear time
 
 
 def _split_spliced(text: str) -> list[Any]:
-    """Objects from `{...}{...}`: keep each part that parses whole (a truncated head is lost)."""
-    decoder = json.JSONDecoder()
+    """Objects from `{"k":...` + `{"k":...}` (a record cut short and the next one written on
+    the same line, or two whole records with no newline): the line is cut where its first
+    key opens a record again, each piece that parses whole is kept (a truncated head is
+    lost), and a piece that does not parse is joined to the next (the key was nested)."""
+    first = _FIRST_KEY.match(text)
+    if first is None:
+        return []
+    opening = re.compile(r'\{\s*"' + re.escape(first.group(1)) + r'"\s*:')
+    cuts = [m.start() for m in opening.finditer(text, 1)]
+    if not cuts or len(cuts) > MAX_SPLICES:
+        return []
     out: list[Any] = []
-    pos = text.find("{")
-    while pos != -1:
+    start = 0
+    for end in [*cuts, len(text)]:
         try:
-            obj, end = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError:
-            pos = text.find("{", pos + 1)
-            continue
+            obj = loads_json(text[start:end])
+        except ValueError:
+            if start == 0:
+                start = end  # the truncated head: dropped
+            continue  # otherwise the cut was inside a record: joined with the next piece
         out.append(obj)
-        pos = text.find("{", end)
-    return out if out and isinstance(out[0], dict) else []
+        start = end
+    return out if out and all(isinstance(o, dict) for o in out) else []
 
 
 @dataclass(frozen=True)

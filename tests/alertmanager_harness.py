@@ -26,7 +26,6 @@ import copy
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -40,6 +39,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from agentaudit.testing import free_port
 
 BINARY_NAMES = ("prometheus-alertmanager", "alertmanager")
 DURATION_KEYS = ("group_wait", "group_interval", "repeat_interval", "resolve_timeout")
@@ -100,12 +101,6 @@ def rfc3339(value: datetime | float | str | None) -> str | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _normalise_durations(node: Any) -> Any:

@@ -21,6 +21,13 @@ def one_shot_rules() -> Counter:
         return Counter(f["rule_id"] for f in run_detection(store).findings)
 
 
+def critical_paged(receiver) -> bool:
+    """The incident's critical page arrived (a condition to wait for before stopping watch:
+    findings are counted before they are paged, so a high page's escalation can follow the
+    last count by a pass)."""
+    return any(r["body"]["title"].startswith("[CRITICAL]") for r in receiver.received)
+
+
 def pages_of_one_incident(receiver) -> list[str]:
     """The titles the incident paged: one critical page, or a high page followed at once by
     its escalation to critical (the Sigma pack may page the refused CLI delete before the

@@ -17,6 +17,8 @@ from agentaudit.detect.driver import run_detection
 from agentaudit.ingest import ingest_paths
 from agentaudit.store import Store
 
+pytestmark = pytest.mark.slow  # every corpus file ingested and detected
+
 
 def _planted(corpus: Path) -> set[str]:
     sources = (corpus / "SOURCES.md").read_text(encoding="utf-8")

@@ -8,6 +8,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from agentaudit.ingest import ingest_paths
 from agentaudit.paths import hook_log_dir
 from agentaudit.receivers.hook import hook_log_path
@@ -21,7 +23,8 @@ def run_hook(agent: str, payload: bytes, *, cli: bool = False) -> subprocess.Com
         if cli
         else [sys.executable, "-m", "agentaudit.receivers.hook", agent]
     )
-    return subprocess.run(command, input=payload, capture_output=True, timeout=60)
+    # a bound for a hang: on a busy machine the full CLI's start-up alone passed 60 s
+    return subprocess.run(command, input=payload, capture_output=True, timeout=300)
 
 
 def pre_tool_use(call_id: str, command: str, **extra) -> dict:
@@ -38,6 +41,7 @@ def pre_tool_use(call_id: str, command: str, **extra) -> dict:
     }
 
 
+@pytest.mark.slow  # CLI processes
 def test_hook_prints_nothing_exits_zero_and_appends_one_line():
     payload = json.dumps(pre_tool_use("toolu_1", "ls")).encode()
     done = run_hook("claude-code", payload)
@@ -117,6 +121,7 @@ def test_hook_rows_join_transcript_rows_on_tool_use_id(store, redactor, tmp_path
     assert {r["command"] for r in rows} == {"git push --force origin main"}
 
 
+@pytest.mark.slow  # a CLI process per payload
 def test_cursor_corpus_payloads_through_the_hook_command(corpus, store, redactor):
     folder = corpus / "cursor"
     for path in sorted(folder.glob("*.json")):
@@ -149,6 +154,7 @@ def codex_hook(event: str, call_id: str, tool: str, tool_input: dict, **extra) -
     }
 
 
+@pytest.mark.slow  # a CLI process per payload
 def test_codex_hook_rows_join_rollout_rows_on_call_id(store, redactor, tmp_path):
     patch = "*** Begin Patch\n*** Delete File: migrations/0001.sql\n*** End Patch"
     payloads = [

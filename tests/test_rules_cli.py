@@ -5,33 +5,25 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
 
-from agentaudit.cli import app
 from agentaudit.scenarios import scenario_files
+from tests.cli_helpers import invoke_cli, run_cli
 
-runner = CliRunner()
 
-
+@pytest.mark.slow  # every rule test again, through the CLI
 def test_rules_test_passes_on_the_builtin_pack():
-    result = runner.invoke(app, ["rules", "test"])
-    assert result.exit_code == 0, result.output
-    assert "0 broken files" in result.output
+    assert "0 broken files" in run_cli("rules", "test")
 
 
 def test_rules_test_fails_and_names_a_broken_user_rule(tmp_path):
     (tmp_path / "broken.yml").write_text(
         "title: x\nlogsource: {product: agentaudit}\ndetection: {}\n"
     )
-    result = runner.invoke(app, ["rules", "test", "--dir", str(tmp_path)])
-    assert result.exit_code == 1
-    assert "broken.yml" in result.output
+    assert "broken.yml" in run_cli("rules", "test", "--dir", tmp_path, code=1)
 
 
 def test_rules_list_shows_id_title_level_tags():
-    result = runner.invoke(app, ["rules", "list", "--json"])
-    assert result.exit_code == 0, result.output
-    rows = {r["name"]: r for r in json.loads(result.output)}
+    rows = {r["name"]: r for r in json.loads(run_cli("rules", "list", "--json"))}
     assert rows["agentaudit_destructive_burst_1m"]["level"] == "critical"
     assert "attack.t1485" in rows["agentaudit_destructive_command"]["tags"]
 
@@ -39,20 +31,18 @@ def test_rules_list_shows_id_title_level_tags():
 def test_rules_run_on_the_pocketos_replay(tmp_path):
     db = str(tmp_path / "s.duckdb")
     files = [str(p) for p in scenario_files("pocketos")]
-    assert runner.invoke(app, ["ingest", *files, "--db", db, "--json"]).exit_code == 0
-    result = runner.invoke(app, ["rules", "run", "--db", db, "--json"])
-    assert result.exit_code == 0, result.output
-    found = {f["rule_id"] for f in json.loads(result.output)["findings"]}
+    run_cli("ingest", *files, "--db", db, "--json")
+    found = {
+        f["rule_id"] for f in json.loads(run_cli("rules", "run", "--db", db, "--json"))["findings"]
+    }
     assert {"sigma:agentaudit_backup_destroy", "sigma:agentaudit_secret_then_destroy"} <= found
 
 
 def test_rules_convert_to_duckdb_sql_and_unknown_target():
-    result = runner.invoke(app, ["rules", "convert", "--target", "duckdb"])
-    assert result.exit_code == 0, result.output
-    assert "RANGE BETWEEN INTERVAL 60 SECOND PRECEDING" in result.output
-    missing = runner.invoke(app, ["rules", "convert", "--target", "nosuchsiem"])
-    assert missing.exit_code == 2
-    assert "no pySigma backend 'nosuchsiem'" in missing.output
+    sql = run_cli("rules", "convert", "--target", "duckdb")
+    assert "RANGE BETWEEN INTERVAL 60 SECOND PRECEDING" in sql
+    missing = run_cli("rules", "convert", "--target", "nosuchsiem", code=2)
+    assert "no pySigma backend 'nosuchsiem'" in missing
 
 
 def test_piped_rules_convert_is_the_compiled_sql_unwrapped():
@@ -75,7 +65,7 @@ def test_piped_rules_convert_is_the_compiled_sql_unwrapped():
         ).strip()
         for rule in load_rules(configured_rule_dirs()).rules
     ]
-    result = runner.invoke(app, ["rules", "convert"])
+    result = invoke_cli("rules", "convert")
     assert result.exit_code == 0, result.output
     blocks = result.stdout.strip().split("\n\n-- ")
     assert ["-- " + b if i else b for i, b in enumerate(blocks)] == expected
@@ -83,7 +73,7 @@ def test_piped_rules_convert_is_the_compiled_sql_unwrapped():
     con = duckdb.connect()
     for block in expected:
         assert len(con.extract_statements(block.split("\n", 1)[1])) == 1
-    as_json = json.loads(runner.invoke(app, ["rules", "convert", "--json"]).stdout)
+    as_json = json.loads(invoke_cli("rules", "convert", "--json").stdout)
     assert [f"-- {q['title']}\n{q['query']}" for q in as_json] == expected
 
 
@@ -96,14 +86,11 @@ def test_eval_commands_on_a_labeled_file(tmp_path):
         {"command": "echo 'rm -rf /'", "expected": "safe", "category": "echo"},
     ]
     corpus.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    result = runner.invoke(app, ["eval", "commands", str(corpus), "--json"])
-    assert result.exit_code == 0, result.output
-    scored = json.loads(result.output)[0]["context_free"]
+    scored = json.loads(run_cli("eval", "commands", corpus, "--json"))[0]["context_free"]
     assert (scored["tp"], scored["fn"], scored["fp"], scored["tn"]) == (2, 0, 0, 2)
 
 
 def test_rules_convert_to_another_sigma_backend():
     pytest.importorskip("sigma.backends.sqlite", reason="pysigma-backend-sqlite not installed")
-    result = runner.invoke(app, ["rules", "convert", "--target", "sqlite"])
-    assert result.exit_code == 0, result.output
-    assert "SELECT * FROM logs WHERE (categories LIKE 'audit\\_tamper' ESCAPE" in result.output
+    sql = run_cli("rules", "convert", "--target", "sqlite")
+    assert "SELECT * FROM logs WHERE (categories LIKE 'audit\\_tamper' ESCAPE" in sql

@@ -25,6 +25,7 @@ def one_shot(tmp_path, logs) -> list[dict]:
         return store.rows("SELECT rule_id, session_id, severity, title FROM findings")
 
 
+@pytest.mark.slow  # detection per slice of the replay
 @pytest.mark.parametrize("chunk", [2, 5, 13])
 def test_passes_of_any_size_record_each_finding_once(tmp_path, chunk):
     """The service's loop, pass by pass: ingest a chunk, detect over it and its window; a

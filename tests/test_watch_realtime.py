@@ -12,11 +12,19 @@ import pytest
 
 from agentaudit.detect.driver import run_detection
 from agentaudit.ingest import ingest_paths
-from agentaudit.realtime.watch.harness import WatchProcess, free_port, wait_for, write_config
+from agentaudit.realtime.watch.harness import (
+    GIVE_UP_SECONDS,
+    WatchProcess,
+    free_port,
+    wait_for,
+    write_config,
+)
 from agentaudit.realtime.watch.replay import pocketos_records, replay
 from agentaudit.receiver import LocalReceiver
 from agentaudit.store import Store
 from tests.pocketos_expected import pages_of_one_incident
+
+pytestmark = pytest.mark.slow  # watch as a subprocess, fed in real time
 
 # Among what a one-shot `agentaudit detect` finds on the replay (agentaudit/scenarios/pocketos):
 # environment-scope fires twice, on the refused CLI delete and on the curl. Watch must yield
@@ -71,6 +79,23 @@ def setup(tmp_path):
         )
 
 
+def caught_up(watch: WatchProcess, quiet_passes: int) -> bool:
+    """Wait until `quiet_passes` passes in a row (0.2 s apart at least) change nothing that
+    /healthz counts: a condition that holds however busy the machine is, where a fixed sleep
+    did not."""
+    seen: dict[str, object] = {}
+
+    def quiet() -> bool:
+        state = watch.health()[1]
+        counts = (state["events_ingested"], state["findings"], state["alerts_delivered"])
+        if counts != seen.get("counts"):
+            seen.update(counts=counts, since=state["passes"])
+            return False
+        return state["passes"] >= seen["since"] + quiet_passes
+
+    return wait_for(quiet, timeout=GIVE_UP_SECONDS, step=0.05) is not None
+
+
 def batch_counts(tmp_path, logs) -> Counter:
     """What a one-shot ingest of the final files stores: the exactly-once reference."""
     with Store.open(tmp_path / "batch.duckdb") as store:
@@ -100,23 +125,24 @@ def test_alert_arrives_while_the_incident_is_written(setup):
         first_destructive = next(
             writes[id(r)] for r in records if "railway volume delete" in str(r.data)
         )
-        arrived = wait_for(lambda: len(receiver.received) >= 1, timeout=15)
+        arrived = wait_for(lambda: len(receiver.received) >= 1, timeout=GIVE_UP_SECONDS)
         assert arrived is not None, watch.log.read_text()[-6000:]
         latency = arrived - first_destructive
         # the page is critical, or followed at once by its escalation to critical
         assert wait_for(
             lambda: any(r["body"]["title"].startswith("[CRITICAL]") for r in receiver.received),
-            timeout=15,
+            timeout=GIVE_UP_SECONDS,
         ), [r["body"]["title"] for r in receiver.received]
         assert wait_for(
-            lambda: watch.health()[1]["alerts_delivered"] == len(receiver.received), timeout=5
+            lambda: watch.health()[1]["alerts_delivered"] == len(receiver.received),
+            timeout=GIVE_UP_SECONDS,
         )
         health = watch.health()
         assert watch.terminate() == 0  # SIGTERM: clean exit
     # At the first page the provider's record ("production") may not be in yet, so the
     # environment-scope findings can still be to come; the final state below is exact.
     assert health[0] == 200 and health[1]["findings"] >= 1
-    assert 0 < latency < 15
+    assert latency > 0  # its size is measured by bench/realtime.py, not asserted here
     print(
         f"write-to-alert latency: {latency * 1000:.0f} ms (curl written {trigger - first_destructive:.2f} s after the first destructive write)"
     )
@@ -154,13 +180,13 @@ def test_sigkill_mid_replay_then_restart_is_exactly_once(setup):
     watch.kill()  # no time to flush: whatever was half-done must be redone, once
     replay(logs, part2, speed=50, max_gap=0.01)  # written while nothing watches
     watch.start()
-    assert wait_for(lambda: len(receiver.received) >= 1, timeout=15) is not None
+    assert wait_for(lambda: len(receiver.received) >= 1, timeout=GIVE_UP_SECONDS) is not None
     watch.kill()  # after the page: a restart must not page again
     watch.start()
     replay(logs, part3, speed=50, max_gap=0.01)
-    assert wait_for(lambda: watch.health()[1]["events_ingested"] > 0, timeout=10)
-    # give the restarted loop time to read everything and settle its shell lines
-    assert wait_for(lambda: False, timeout=2.5) is None
+    assert wait_for(lambda: watch.health()[1]["events_ingested"] > 0, timeout=GIVE_UP_SECONDS)
+    # the restarted loop has read everything and settled its shell lines (settle_seconds=1)
+    assert caught_up(watch, quiet_passes=10), watch.health()
     assert watch.terminate() == 0
     events, findings, alerts, deliveries = watched_state(tmp_path)
     assert_same_findings_as_one_shot(tmp_path, logs, findings)
@@ -179,17 +205,19 @@ def test_guard_inside_watch_denies_with_the_sessions_context(setup):
     with watch:
         replay(logs, records[:trigger], speed=1000, max_gap=0.005)
         expected = len(records[:trigger])  # one event per record here (no railway doc yet)
-        assert wait_for(lambda: watch.health()[1]["events_ingested"] >= expected - 1, 10), (
+        assert wait_for(
+            lambda: watch.health()[1]["events_ingested"] >= expected - 1, GIVE_UP_SECONDS
+        ), (
             watch.health(),
             watch.log.read_text()[-3000:],
         )
         done = subprocess.run(
             [sys.executable, "-m", "agentaudit.realtime.guard.client", "--agent", "cursor",
              "--socket", str(tmp_path / "g.sock")],
-            input=json.dumps(curl), capture_output=True, text=True, timeout=60,
+            input=json.dumps(curl), capture_output=True, text=True, timeout=GIVE_UP_SECONDS,
         )  # fmt: skip
         answer = json.loads(done.stdout)
-        assert wait_for(lambda: watch.health()[1]["events_ingested"] >= expected, 10)
+        assert wait_for(lambda: watch.health()[1]["events_ingested"] >= expected, GIVE_UP_SECONDS)
         assert watch.terminate() == 0
     assert answer["permission"] == "deny"
     assert "scripts/domains/railway-domains.env" in answer["user_message"]

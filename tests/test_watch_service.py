@@ -14,7 +14,7 @@ from agentaudit.detect.driver import run_detection
 from agentaudit.enrich.secrets import Redactor
 from agentaudit.ingest import IngestReport, ingest_paths
 from agentaudit.realtime.watch.config import config_from_dict
-from agentaudit.realtime.watch.harness import wait_for
+from agentaudit.realtime.watch.harness import GIVE_UP_SECONDS, wait_for
 from agentaudit.realtime.watch.replay import pocketos_records, replay, write_record
 from agentaudit.realtime.watch.service import Watcher
 from agentaudit.realtime.watch.sources import (
@@ -28,7 +28,7 @@ from agentaudit.receiver import LocalReceiver
 from agentaudit.scenarios import scenario_path
 from agentaudit.store import Store
 from agentaudit.testing import TEST_KEY
-from tests.pocketos_expected import pages_of_one_incident
+from tests.pocketos_expected import critical_paged, pages_of_one_incident
 
 
 def metric_points(reader: InMemoryMetricReader) -> dict[str, list]:
@@ -39,6 +39,12 @@ def metric_points(reader: InMemoryMetricReader) -> dict[str, list]:
             for metric in scope.metrics:
                 out.setdefault(metric.name, []).extend(metric.data.data_points)
     return out
+
+
+def pages_recorded(reader: InMemoryMetricReader) -> int:
+    """How many alert deliveries the latency histogram has recorded so far."""
+    latency = metric_points(reader).get("agentaudit.alert.latency", [])
+    return sum(point.count for point in latency)
 
 
 def one_shot_rules(tmp_path, logs) -> Counter:
@@ -78,26 +84,32 @@ def test_telemetry_counts_sources_findings_latency_and_lag(tmp_path):
         thread = threading.Thread(target=watcher.run)
         thread.start()
         try:
-            assert wait_for(lambda: watcher.state["status"] == "ok", timeout=10)
+            assert wait_for(lambda: watcher.state["status"] == "ok", timeout=GIVE_UP_SECONDS)
             replay(logs, pocketos_records(), speed=1000, max_gap=0.01)
             reference = one_shot_rules(tmp_path, logs)  # what `detect` finds in these files
-            assert wait_for(lambda: len(receiver.received) >= 1, timeout=15)
+            assert wait_for(lambda: len(receiver.received) >= 1, timeout=GIVE_UP_SECONDS)
             # a half-written line is lag: bytes on disk not read yet
             with (logs / "cursor-hooks.jsonl").open("ab") as fh:
                 fh.write(b'{"received_at": "2026-04-24T19:30:00Z", "payl')
-            assert wait_for(lambda: watcher.state["passes"] > 3, timeout=5)
+            assert wait_for(lambda: watcher.state["passes"] > 3, timeout=GIVE_UP_SECONDS)
             # the provider's record (and the findings it completes) may land a pass later
             total = sum(reference.values())
-            assert wait_for(lambda: watcher.state["findings"] == total, timeout=15), (
+            assert wait_for(lambda: watcher.state["findings"] == total, timeout=GIVE_UP_SECONDS), (
                 watcher.state,
                 reference,
                 stored_rules(store),
             )
-            time.sleep(0.5)
+            assert wait_for(lambda: critical_paged(receiver), timeout=GIVE_UP_SECONDS)
+            # the pass that completes the findings pages after counting them: wait for its
+            # page's latency to be recorded, not for a fixed time (the machine may be busy)
+            assert wait_for(
+                lambda: pages_recorded(reader) == len(receiver.received) > 0,
+                timeout=GIVE_UP_SECONDS,
+            ), (pages_recorded(reader), len(receiver.received))
             points = metric_points(reader)
         finally:
             watcher.stop()
-            thread.join(30)
+            thread.join(GIVE_UP_SECONDS)
     assert not thread.is_alive() and watcher.state["status"] == "stopped"
     ingested = {
         p.attributes["agentaudit.source"]: p.value for p in points["agentaudit.events.ingested"]
@@ -141,11 +153,11 @@ def test_sigterm_equivalent_stop_flushes_what_was_written(tmp_path):
         watcher.config.debounce_ms = 5000  # the loop will not wake for these writes by itself
         thread = threading.Thread(target=watcher.run)
         thread.start()
-        assert wait_for(lambda: watcher.state["status"] == "ok", timeout=10)
+        assert wait_for(lambda: watcher.state["status"] == "ok", timeout=GIVE_UP_SECONDS)
         for record in pocketos_records():
             write_record(logs, record)
         watcher.stop()
-        thread.join(30)
+        thread.join(GIVE_UP_SECONDS)
     assert len(receiver.received) == 1
     with Store.open(tmp_path / "w.duckdb", read_only=True) as store:
         rules = Counter(r["rule_id"] for r in store.rows("SELECT rule_id FROM findings"))
@@ -162,6 +174,7 @@ def test_a_restart_detects_what_was_ingested_but_not_detected_before_a_kill(tmp_
         write_record(logs, record)
     with Store.open(tmp_path / "w.duckdb") as store:  # ingested, checkpointed, never detected
         ingest_paths(store, [logs], redactor=Redactor(TEST_KEY), record_run=False)
+    reference = one_shot_rules(tmp_path, logs)
     with LocalReceiver() as receiver:
         config = config_from_dict(
             {"paths": [str(logs)], "notify": [receiver.url()], "guard": None,
@@ -172,17 +185,20 @@ def test_a_restart_detects_what_was_ingested_but_not_detected_before_a_kill(tmp_
         thread = threading.Thread(target=watcher.run)
         thread.start()
         try:
-            assert wait_for(lambda: watcher.state["status"] == "ok", timeout=10)
-            assert wait_for(lambda: len(receiver.received) >= 1, timeout=15)
-            time.sleep(1)
+            assert wait_for(lambda: watcher.state["status"] == "ok", timeout=GIVE_UP_SECONDS)
+            assert wait_for(lambda: len(receiver.received) >= 1, timeout=GIVE_UP_SECONDS)
+            # the resumed window is detected whole (not merely a second older)
+            total = sum(reference.values())
+            assert wait_for(lambda: watcher.state["findings"] == total, timeout=GIVE_UP_SECONDS)
+            assert wait_for(lambda: critical_paged(receiver), timeout=GIVE_UP_SECONDS)
         finally:
             watcher.stop()
-            thread.join(30)
+            thread.join(GIVE_UP_SECONDS)
         assert watcher.state["events_ingested"] == 0  # nothing was read again
         assert len(pages_of_one_incident(receiver)) == len(receiver.received) >= 1
     with Store.open(tmp_path / "w.duckdb", read_only=True) as store:
         rules = Counter(r["rule_id"] for r in store.rows("SELECT rule_id FROM findings"))
-    assert rules == one_shot_rules(tmp_path, logs) and len(rules) >= 7
+    assert rules == reference and len(rules) >= 7
 
 
 def test_config_validation_and_sources(tmp_path):
@@ -228,16 +244,16 @@ def test_hook_log_is_tailed_and_pull_sources_keep_their_interval(tmp_path):
     thread = threading.Thread(target=watcher.run)
     thread.start()
     try:
-        assert wait_for(lambda: watcher.state["status"] == "ok", timeout=10)
+        assert wait_for(lambda: watcher.state["status"] == "ok", timeout=GIVE_UP_SECONDS)
         # what `agentaudit hook cursor` appends (issue 3) is read like any tailed file
         first = (scenario_path("pocketos") / "cursor-hooks.jsonl").read_text().splitlines()[0]
         with (paths.hook_log_dir() / "cursor.jsonl").open("a") as fh:
             fh.write(first + "\n")
-        assert wait_for(lambda: watcher.state["events_ingested"] == 1, timeout=10)
-        time.sleep(1.0)
+        assert wait_for(lambda: watcher.state["events_ingested"] == 1, timeout=GIVE_UP_SECONDS)
+        assert wait_for(lambda: len(pull.pulls) >= 3, timeout=GIVE_UP_SECONDS), pull.pulls
     finally:
         watcher.stop()
-        thread.join(30)
+        thread.join(GIVE_UP_SECONDS)
     gaps = [b - a for a, b in zip(pull.pulls, pull.pulls[1:], strict=False)]
     assert len(pull.pulls) >= 3 and min(gaps) >= 0.3
 
@@ -261,12 +277,12 @@ def test_otlp_logs_posted_to_watch_are_stored(tmp_path):
     thread = threading.Thread(target=watcher.run)
     thread.start()
     try:
-        assert wait_for(lambda: watcher.state["status"] == "ok", timeout=10)
+        assert wait_for(lambda: watcher.state["status"] == "ok", timeout=GIVE_UP_SECONDS)
         emit_claude_code_events(exporter("json", f"http://127.0.0.1:{port}/v1/logs", False))
-        assert wait_for(lambda: watcher.state["events_ingested"] >= 3, timeout=10)
+        assert wait_for(lambda: watcher.state["events_ingested"] >= 3, timeout=GIVE_UP_SECONDS)
     finally:
         watcher.stop()
-        thread.join(30)
+        thread.join(GIVE_UP_SECONDS)
     with Store.open(tmp_path / "w.duckdb", read_only=True) as store:
         rows = store.rows("SELECT DISTINCT source, session_id FROM events")
     assert rows == [
@@ -320,19 +336,20 @@ def test_otlp_metric_export_reaches_a_receiver(tmp_path):
         thread = threading.Thread(target=watcher.run)
         thread.start()
         try:
-            assert wait_for(lambda: watcher.state["status"] == "ok", timeout=10)
+            assert wait_for(lambda: watcher.state["status"] == "ok", timeout=GIVE_UP_SECONDS)
             replay(logs, pocketos_records(), speed=1000, max_gap=0.01)
             reference = one_shot_rules(tmp_path, logs)
-            assert wait_for(lambda: len(pager.received) >= 1, timeout=15)
+            assert wait_for(lambda: len(pager.received) >= 1, timeout=GIVE_UP_SECONDS)
             total = sum(reference.values())
-            assert wait_for(lambda: watcher.state["findings"] == total, timeout=15), (
+            assert wait_for(lambda: watcher.state["findings"] == total, timeout=GIVE_UP_SECONDS), (
                 watcher.state,
                 reference,
                 stored_rules(store),
             )
+            assert wait_for(lambda: critical_paged(pager), timeout=GIVE_UP_SECONDS), pager.received
         finally:
             watcher.stop()
-            thread.join(30)
+            thread.join(GIVE_UP_SECONDS)
         assert not thread.is_alive()
         requests = [
             (r, raw)
@@ -363,3 +380,37 @@ def test_otlp_metric_export_reaches_a_receiver(tmp_path):
     latency = points["agentaudit.alert.latency"]
     assert len(latency) == 1 and latency[0].count == pages and 0 < latency[0].sum < 15 * pages
     assert "agentaudit.watch.pass.duration" in points and "agentaudit.watch.file.lag" in points
+
+
+def test_a_damaged_file_is_named_on_healthz_until_it_reads_whole(tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    trail = gzip.compress(
+        b'{"Records": ['
+        + b",".join(
+            b'{"eventVersion": "1.08", "eventID": "e%d", "eventTime": "2026-04-24T19:00:00Z", '
+            b'"eventSource": "ec2.amazonaws.com", "eventName": "DeleteVolume"}' % i
+            for i in range(2000)
+        )
+        + b"]}"
+    )
+    (logs / "trail.json.gz").write_bytes(trail[: len(trail) // 2])  # cut: damaged
+    (logs / ".zsh_history").write_bytes(b": 1714000000:0;ls\n")
+    config = config_from_dict({"paths": [str(logs)], "guard": None, "settle_seconds": 0})
+    watcher = Watcher(config, store=Store.open(tmp_path / "w.duckdb"), telemetry=Telemetry(),
+                      redactor=Redactor(TEST_KEY))  # fmt: skip
+    try:
+        watcher.state["status"] = "ok"
+        for _ in range(3):
+            watcher.run_pass(None)
+        _code, body = watcher.health_status()
+        failing = dict(body["failing_files"])
+        (logs / "trail.json.gz").write_bytes(trail)  # the whole file arrives
+        watcher.run_pass(None)
+        _code, after = watcher.health_status()
+    finally:
+        watcher.store.close()
+    assert body["events_ingested"] > 1  # the damaged file's records before the cut, and zsh
+    assert set(failing) == {str(logs / "trail.json.gz")}
+    assert "truncated gzip" in failing[str(logs / "trail.json.gz")]
+    assert after["failing_files"] == {} and after["events_ingested"] > body["events_ingested"]

@@ -78,7 +78,9 @@ def split_matchers(text: str) -> list[str]:
     """`{a="x", b!="y,z"}` -> ['a="x"', 'b!="y,z"'] (Alertmanager's ParseMatchers split)."""
     text = text.strip()
     text = text.removeprefix("{").removesuffix("}")
-    tokens, token, quoted, escaped = [], [], False, False
+    tokens: list[str] = []
+    token: list[str] = []
+    quoted = escaped = False
     for char in text:
         if char == "," and not quoted:
             tokens.append("".join(token))

@@ -234,7 +234,7 @@ def _timeline_lines(store: Store, findings: list[dict[str, Any]]) -> list[str]:
     rows = rows_by_event_ids(
         store,
         """SELECT event_id, step_time AS time, source, coalesce(operation, kind) AS what,
-                  coalesce(target, '') AS target
+                  coalesce(target, '') AS target, decided_by
            FROM event_sessions WHERE event_id IN (SELECT unnest(?::VARCHAR[])) {span}
            ORDER BY step_time, time, seq""",
         [ids],
@@ -252,7 +252,10 @@ def _timeline_lines(store: Store, findings: list[dict[str, Any]]) -> list[str]:
             if row["time"] is None or start is None
             else (f"{int((row['time'] - start).total_seconds() * 1000):>6}")
         )
-        out.append(f"  T+{offset} ms  {row['source']:<14} {row['what']} {row['target']}".rstrip())
+        decided = row.get("decided_by")
+        who = f" [decided by {decided}]" if decided and decided != "unknown" else ""
+        line = f"  T+{offset} ms  {row['source']:<14} {row['what']} {row['target']}".rstrip()
+        out.append(line + who)
     if len(rows) > TIMELINE_LINES:
         out.append(f"  ... {len(rows) - TIMELINE_LINES} more")
     return out

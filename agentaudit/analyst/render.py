@@ -45,7 +45,9 @@ def ingest_table(report: IngestReport) -> FitTable:
             str(f.ingested),
             str(f.duplicate),
             str(f.quarantined),
-            f.detail or f.status,
+            f"{f.status}: {f.detail}"
+            if f.failed or f.status == "interrupted"
+            else f.detail or f.status,
         )
     table.add_row(
         styled(("total", "bold")),

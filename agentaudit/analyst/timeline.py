@@ -25,6 +25,7 @@ class TimelineRow:
     call_key: str
     fired: tuple[str, ...]  # findings that fire at this row
     origin: str | None = None  # agent, shell, provider, agentaudit (the source's collector says)
+    decided_by: str | None = None  # who let an agent's call run (taxonomy.DECIDERS)
 
     def as_dict(self) -> dict[str, Any]:
         row = asdict(self)
@@ -84,6 +85,7 @@ def _rows(events: list[dict[str, Any]], fired: dict[str, list[str]]) -> list[Tim
             call_key=e["call_key"],
             fired=tuple(fired.get(e["event_id"], ())),
             origin=e.get("origin"),
+            decided_by=e.get("decided_by"),
         )
         for i, e in enumerate(events)
     ]

@@ -59,6 +59,8 @@ def _step_text(step: Step) -> str:
     text = step.what
     if step.status in ("failure", "denied"):
         text += f" ({'refused' if step.status == 'failure' else 'denied'})"
+    if step.decided_by:
+        text += f" [decided by {step.decided_by}]"
     return text
 
 

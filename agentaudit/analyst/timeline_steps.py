@@ -37,6 +37,7 @@ class Step:
     destructive: bool
     fired: tuple[str, ...]
     rows: tuple[TimelineRow, ...]
+    decided_by: str | None = None  # a human when any row says so, else the first one known
 
     @property
     def provider_rows(self) -> tuple[TimelineRow, ...]:
@@ -60,6 +61,7 @@ class Step:
             "destructive": self.destructive,
             "fired": list(self.fired),
             "rows": [r.as_dict() for r in self.rows],
+            "decided_by": self.decided_by,
         }
 
 
@@ -163,7 +165,13 @@ def _step(members: list[TimelineRow]) -> Step:
         destructive=any(r.destructive for r in members),
         fired=tuple(fired),
         rows=ordered,
+        decided_by=_decider(members),
     )
+
+
+def _decider(members: list[TimelineRow]) -> str | None:
+    known = [r.decided_by for r in members if r.decided_by not in (None, "unknown")]
+    return "human" if "human" in known else known[0] if known else None
 
 
 def _lead(members: list[TimelineRow]) -> TimelineRow:

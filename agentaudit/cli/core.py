@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from agentaudit.cli.common import (
+    EXIT_FAILED,
     EXIT_FINDINGS,
     DbOption,
     JsonOption,
@@ -22,6 +27,9 @@ from agentaudit.cli.common import (
 )
 from agentaudit.taxonomy import SEVERITIES  # standard library only: `--help` stays light
 from agentaudit.terminal import styled
+
+if TYPE_CHECKING:
+    from agentaudit.ingest import IngestReport
 
 NOTIFY_ENV = "AGENTAUDIT_NOTIFY"
 
@@ -116,9 +124,9 @@ def ingest(
         from agentaudit.ingest.parallel import default_jobs
 
         jobs = default_jobs()
-    with open_store(db) as store:
+    with open_store(db) as store, _stop_on_ctrl_c() as stop:
         if json:
-            report = ingest_paths(store, files, source=source, jobs=jobs)
+            report = ingest_paths(store, files, source=source, jobs=jobs, stop=stop)
         else:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -136,6 +144,7 @@ def ingest(
                     source=source,
                     on_file=lambda f: progress.advance(task),
                     jobs=jobs,
+                    stop=stop,
                 )
     if json:
         print_json(report.as_dict())
@@ -143,6 +152,43 @@ def ingest(
         from agentaudit.analyst import render
 
         console.print(render.ingest_table(report))
+    _exit_for(report)
+
+
+INTERRUPTED_EXIT = 130  # what a shell reports for a command ended by Ctrl-C
+
+
+def _exit_for(report: IngestReport) -> None:
+    """Exit 130 when stopped by Ctrl-C, 1 when a file could not be read whole, else 0."""
+    for failed in report.failed:
+        line = styled((f"{failed.status}: ", "red"), f"{failed.path}: {failed.detail}")
+        err_console.print(line, soft_wrap=True)
+    if report.interrupted:
+        line = styled(("interrupted: ", "yellow"), report.interrupted)
+        err_console.print(line, soft_wrap=True)
+        raise typer.Exit(INTERRUPTED_EXIT)
+    if report.failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@contextmanager
+def _stop_on_ctrl_c() -> Iterator[threading.Event]:
+    """The first Ctrl-C (or SIGTERM) asks the ingest to stop at its next batch boundary; a
+    second one interrupts at once."""
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        err_console.print("stopping at the next batch boundary (Ctrl-C again to abort)")
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _ingest_discovered(db: Path | None, json: bool) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from agentaudit.enrich.secrets import scrub
-from agentaudit.schema import stable_id
+from agentaudit.schema import FindingRow, stable_id
 from agentaudit.store import Store, now
 
 # Columns a detector's query returns (a `severity` column, when present, overrides the default).
@@ -28,10 +28,14 @@ class DetectorInfo:
     description: str
 
 
-def scrubbed(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def scrubbed(findings: list[FindingRow]) -> list[FindingRow]:
     """Findings with title and evidence scrubbed before they are stored: evidence quotes
     stored (redacted) columns, and this is the second gate (`secrets.scrub`)."""
-    return [{**f, "title": scrub(f["title"]), "evidence": scrub(f["evidence"])} for f in findings]
+    # (`or ""`: scrub keeps a text a text; the None it allows is for None in)
+    return [
+        {**f, "title": scrub(f["title"]) or "", "evidence": scrub(f["evidence"]) or ""}
+        for f in findings
+    ]
 
 
 class DetectorRefused(Exception):
@@ -65,11 +69,11 @@ class Detector(ABC):
         """What went wrong in its last run without stopping it (a broken rule of a pack)."""
         return []
 
-    def run(self, store: Store) -> list[dict[str, Any]]:
+    def run(self, store: Store) -> list[FindingRow]:
         rows = store.rows(self.query())
         return [self._finding(row) for row in rows]
 
-    def _finding(self, row: dict[str, Any]) -> dict[str, Any]:
+    def _finding(self, row: dict[str, Any]) -> FindingRow:
         evidence = (
             json.loads(row["evidence"]) if isinstance(row["evidence"], str) else row["evidence"]
         )

@@ -34,6 +34,7 @@ from agentaudit.detect.base import Detector, DetectorRefused, scrubbed
 from agentaudit.detect.record import Recorded, record_findings, supersede_relinked
 from agentaudit.detect.sigma.detector import SigmaRules
 from agentaudit.detect.window import Scope, Window, scope_for
+from agentaudit.schema import FindingRow
 from agentaudit.store import Store, now
 
 log = logging.getLogger("agentaudit.detect")
@@ -42,7 +43,7 @@ DETECTOR_PACKAGES = (sql, behaviours, anomaly)
 SIGMA_OPT_OUT_ENV = "AGENTAUDIT_SIGMA"  # "0" leaves the Sigma pack out (e.g. to compare runs)
 URGENT = ("high", "critical")
 
-OnUrgent = Callable[[list[dict[str, Any]]], None]
+OnUrgent = Callable[[list[FindingRow]], None]
 
 
 def builtin_detectors() -> list[Detector]:
@@ -79,8 +80,8 @@ class DetectorFailure:
 @dataclass
 class DetectReport:
     links_added: int = 0
-    findings: list[dict[str, Any]] = field(default_factory=list)  # what this run found
-    new: list[dict[str, Any]] = field(default_factory=list)  # of those, not stored before
+    findings: list[FindingRow] = field(default_factory=list)  # what this run found
+    new: list[FindingRow] = field(default_factory=list)  # of those, not stored before
     updated: list[str] = field(default_factory=list)  # stored findings given more evidence
     superseded: list[str] = field(default_factory=list)  # resolved: a late link re-homed them
     failures: list[DetectorFailure] = field(default_factory=list)
@@ -187,7 +188,7 @@ def run_detection(
 def _record_and_page(
     store: Store,
     scope: Scope,
-    found: list[dict[str, Any]],
+    found: list[FindingRow],
     report: DetectReport,
     on_urgent: OnUrgent | None,
 ) -> None:
@@ -204,11 +205,9 @@ def _record_and_page(
             scope.reshadow()
 
 
-def _run_each(
-    store: Store, detectors: list[Detector], report: DetectReport
-) -> list[dict[str, Any]]:
+def _run_each(store: Store, detectors: list[Detector], report: DetectReport) -> list[FindingRow]:
     """Every detector on its own: a failure is reported, the others' findings stand."""
-    found: list[dict[str, Any]] = []
+    found: list[FindingRow] = []
     for detector in detectors:
         detector_id = detector.info.id
         try:
@@ -244,9 +243,9 @@ def _say_if_untimed(finding: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _unique(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _unique(findings: list[FindingRow]) -> list[FindingRow]:
     """One finding per id (the last a detector stated), in the order first found."""
-    by_id: dict[str, dict[str, Any]] = {}
+    by_id: dict[str, FindingRow] = {}
     for finding in findings:
         by_id[finding["finding_id"]] = finding
     return list(by_id.values())

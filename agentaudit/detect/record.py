@@ -33,13 +33,13 @@ still renders.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from agentaudit.detect.link import PROVISIONAL_REASONS
-from agentaudit.schema import earliest, latest
+from agentaudit.schema import FindingRow, earliest, latest
 from agentaudit.store import Store
 from agentaudit.taxonomy import severity_rank
 
@@ -49,7 +49,7 @@ _MERGED_COLUMNS = ("event_ids", "evidence", "title", "severity", "first_seen", "
 
 @dataclass
 class Recorded:
-    new: list[dict[str, Any]] = field(default_factory=list)
+    new: list[FindingRow] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)  # known findings the run restated
 
 
@@ -58,7 +58,7 @@ InScope = Callable[[Collection[str]], set[str]] | None
 
 
 def record_findings(
-    store: Store, findings: list[dict[str, Any]], in_scope: InScope = None
+    store: Store, findings: Sequence[FindingRow], in_scope: InScope = None
 ) -> Recorded:
     """Store new findings; restate known ones as this run sees them (see module doc)."""
     if not findings:

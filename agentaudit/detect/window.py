@@ -251,14 +251,17 @@ class WindowScope(Scope):
         ).fetchall()
         if not files:
             return ""
-        since = _ts(min(t for _, _, t in files) - timedelta(seconds=SHELL_GAP_SECONDS))
+        # lines without a time (plain bash history, a timestamp out of range) bound nothing
+        times = [t for _, _, t in files if t is not None]
+        gap = timedelta(seconds=SHELL_GAP_SECONDS)
+        since = f"time >= {_ts(min(times) - gap)} AND " if times else ""
         firsts = " OR ".join(
             "(source_path = '{}' AND seq < {})".format(path.replace("'", "''"), int(seq))
             for path, seq, _ in files
         )
         return f"""
             SELECT arg_max(event_id, seq) FROM {self.table}
-            WHERE time >= {since} AND {_SHELL_LINE} AND ({firsts})
+            WHERE {since}{_SHELL_LINE} AND ({firsts})
             GROUP BY source_path"""
 
     def open(self) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from agentaudit.enrich.secrets import may_contain_secrets
 from agentaudit.enrich.test_secrets import CASES
-from agentaudit.ingest import files as ingest
 from agentaudit.ingest import ingest_paths
+from agentaudit.ingest import records as ingest  # enrichment lives there (issue 22)
 from agentaudit.store import Store
 
 # one real-shaped sample per detector family (all fake values)

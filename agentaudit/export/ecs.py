@@ -115,6 +115,7 @@ def _activity(record: dict[str, Any]) -> dict[str, Any]:
     }
     doc["agentaudit"]["destructive"] = extra.get("destructive")
     doc["agentaudit"]["credential_fp"] = extra.get("credential_fp")
+    doc["agentaudit"]["decided_by"] = extra.get("decided_by")  # no ECS field for approvals
     return _clean(doc)
 
 

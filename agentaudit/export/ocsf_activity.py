@@ -65,7 +65,7 @@ def event_to_ocsf(event: dict[str, Any]) -> dict[str, Any] | None:
     severity_id, severity = _SEVERITY.get(event.get("severity") or "info", (1, "Informational"))
     status_id, status = _STATUS.get(event.get("status") or "", (0, "Unknown"))
     when: datetime = event.get("time") or event["ingested_at"]
-    profiles = []
+    profiles: list[str] = []
     record: dict[str, Any] = {
         "class_uid": class_uid,
         "class_name": class_name,
@@ -105,6 +105,8 @@ def event_to_ocsf(event: dict[str, Any]) -> dict[str, Any] | None:
                 "target_env": event.get("target_env"),
                 "scope": event.get("scope"),
                 "credential_fp": event.get("credential_fp"),
+                # OCSF has no field for who approved a call: setting, human, bypass, ...
+                "decided_by": event.get("decided_by"),
                 "time_precision": event.get("time_precision"),
             }
         },
@@ -167,7 +169,7 @@ def _file(event: dict[str, Any]) -> tuple[dict[str, Any], int, str]:
 
 
 def _api(event: dict[str, Any]) -> tuple[dict[str, Any], int, str]:
-    operation = event.get("operation") or event.get("tool_name")
+    operation = event.get("operation") or event.get("tool_name") or ""  # one is set (class_for)
     service, _, op_name = operation.rpartition(":") if ":" in operation else ("", "", operation)
     verbs = _words(op_name)
     activity_id, activity_name = 99, op_name

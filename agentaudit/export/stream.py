@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,7 +29,20 @@ from agentaudit.export.ocsf_activity import event_to_ocsf
 from agentaudit.schema import parse_time
 from agentaudit.store import Store, now
 
-FORMATS = ("ocsf", "ecs", "hec", "cef")
+
+def _json(value: dict[str, Any]) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+# The one place an export format is registered: name -> (OCSF record, HEC index) -> line.
+# Every format is rendered from the OCSF record (`ecs.py`, `hec.py`, `cef.py`).
+RENDERERS: dict[str, Callable[[dict[str, Any], str | None], str | None]] = {
+    "ocsf": lambda record, index: _json(record),
+    "ecs": lambda record, index: _json(ocsf_to_ecs(record)),
+    "hec": lambda record, index: _json(hec_envelope(record, index=index)),
+    "cef": lambda record, index: finding_to_cef(record),
+}
+FORMATS = tuple(RENDERERS)
 WHAT = ("all", "events", "findings")
 _PAGE = 2000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -137,15 +150,9 @@ def render(record: dict[str, Any], fmt: str, *, index: str | None = None) -> str
 
 
 def _render(record: dict[str, Any], fmt: str, *, index: str | None = None) -> str | None:
-    if fmt == "ocsf":
-        return json.dumps(record, ensure_ascii=False, sort_keys=True)
-    if fmt == "ecs":
-        return json.dumps(ocsf_to_ecs(record), ensure_ascii=False, sort_keys=True)
-    if fmt == "hec":
-        return json.dumps(hec_envelope(record, index=index), ensure_ascii=False, sort_keys=True)
-    if fmt == "cef":
-        return finding_to_cef(record)
-    raise ValueError(f"unknown format {fmt!r}; supported: {', '.join(FORMATS)}")
+    if fmt not in RENDERERS:
+        raise ValueError(f"unknown format {fmt!r}; supported: {', '.join(FORMATS)}")
+    return RENDERERS[fmt](record, index)
 
 
 def export_to(
@@ -194,7 +201,16 @@ def export_to(
     return report
 
 
-def _write(store, fmt, fh, cursor, since, what, index, report) -> None:
+def _write(
+    store: Store,
+    fmt: str,
+    fh: IO[str],
+    cursor: Cursor,
+    since: datetime | None,
+    what: str,
+    index: str | None,
+    report: ExportReport,
+) -> None:
     for position, record in iter_records(store, cursor, since=since, what=what):
         line = render(record, fmt, index=index) if record is not None else None
         if line is None:

@@ -9,23 +9,25 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat as stat_mode
+import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from agentaudit.collectors import companion_of, sniff_collector
 from agentaudit.collectors.base import Collector, SourceInput
-from agentaudit.enrich.environments import ENV_CLUE_MARKERS
-from agentaudit.enrich.event import REDACTED_COLUMNS, REDACTED_LISTS, enrich
-from agentaudit.enrich.secrets import NoSecrets, Redactor, redactor_for, scan_texts
-from agentaudit.schema import Quarantined, stable_id
+from agentaudit.enrich.secrets import Redactor, redactor_for
+from agentaudit.ingest.records import enrich_events, prepare_batches
+from agentaudit.schema import stable_id
 from agentaudit.store import Store, now
+
+__all__ = ["enrich_events"]  # re-exported: the OTLP receiver imports it from here
 
 HEAD_BYTES = 4096
 IDENTITY_BYTES = 1024  # a file's identity: device, inode and a hash of its first bytes
-BATCH_SIZE = 5000
 # A last line without a newline in a file written this recently may still be growing.
 STILL_WRITING_SECONDS = 60
 
@@ -37,13 +39,29 @@ class FileReport:
     ingested: int = 0
     duplicate: int = 0
     quarantined: int = 0
-    status: str = "read"  # read, unchanged, skipped (unrecognised: quarantined), companion, error
+    # read, unchanged, skipped (unrecognised: quarantined), companion; damaged (read, the
+    # records past the damage kept where they could be), error (not read), interrupted
+    # (stopped by the user; read again next run)
+    status: str = "read"
     detail: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status in FAILED_STATUSES
+
+
+FAILED_STATUSES = frozenset({"error", "damaged"})
 
 
 @dataclass
 class IngestReport:
     files: list[FileReport] = field(default_factory=list)
+    interrupted: str | None = None  # where a stop request ended the run
+
+    @property
+    def failed(self) -> list[FileReport]:
+        """Files that could not be read whole (the exit code of `ingest` says so)."""
+        return [f for f in self.files if f.failed]
 
     @property
     def ingested(self) -> int:
@@ -62,19 +80,32 @@ class IngestReport:
             "ingested": self.ingested,
             "duplicate": self.duplicate,
             "quarantined": self.quarantined,
+            "failed": len(self.failed),
+            "interrupted": self.interrupted,
             "files": [vars(f) for f in self.files],
         }
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files named, and every file under directories named, in a stable order."""
+    """Files named, and every entry under directories named, in a stable order. What is not
+    a regular file (a fifo, a symlink loop) and a directory that cannot be listed are kept
+    in the list: reading them reports why they were not read."""
     out: list[Path] = []
     for entry in paths:
         path = Path(entry).expanduser()
-        if path.is_dir():
-            out += sorted(p for p in path.rglob("*") if p.is_file())
-        else:
+        if not path.is_dir():
             out.append(path)
+            continue
+        found: list[Path] = []
+        unlisted: list[Path] = []
+
+        def unreadable(error: OSError, unlisted: list[Path] = unlisted) -> None:
+            unlisted.append(Path(error.filename))
+
+        for root, dirs, names in os.walk(path, onerror=unreadable):
+            dirs.sort()
+            found += [Path(root, name) for name in names]
+        out += sorted(found + unlisted)
     return out
 
 
@@ -83,7 +114,7 @@ def ingest_source(
 ) -> FileReport:
     """One in-memory input (e.g. an OTLP request) through the same collect, enrich, store path."""
     report = FileReport(src.path, collector.name)
-    _consume(store, collector, src, redactor or redactor_for(), report)
+    _consume(store, collector, src, redactor or redactor_for(), report, None)
     return report
 
 
@@ -104,7 +135,7 @@ class FilePlan:
 
     def open(self) -> BinaryIO:
         """The planned file, refused (OSError) if another file has taken its name since."""
-        fh = self.path.open("rb")
+        fh = open_regular(self.path)
         stat = os.fstat(fh.fileno())
         if (stat.st_dev, stat.st_ino) != (self.identity["device"], self.identity["inode"]):
             fh.close()
@@ -130,11 +161,11 @@ def plan_file(
 ) -> FilePlan | FileReport:
     """The plan for reading a file, or its final report when there is nothing to read."""
     try:
-        with path.open("rb") as fh:
+        with open_regular(path) as fh:
             head = fh.read(HEAD_BYTES)
             stat = os.fstat(fh.fileno())
     except OSError as exc:
-        return FileReport(str(path), None, status="error", detail=str(exc))
+        return FileReport(str(path), None, status="error", detail=read_error(exc, path))
     collector = forced or sniff_collector(path, head)
     if collector is None:
         companion = companion_of(path)
@@ -153,6 +184,34 @@ def plan_file(
         return FileReport(str(path), collector.name, status="unchanged")
     still_writing = time.time() - stat.st_mtime < STILL_WRITING_SECONDS
     return FilePlan(path, collector, identity, start_offset, start_line, still_writing)
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """Open a regular file for reading; anything else (a fifo, a device, a directory) is an
+    OSError saying what it is, raised before a read could block on it."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    mode = os.fstat(fd).st_mode
+    if not stat_mode.S_ISREG(mode):
+        os.close(fd)
+        kind = "a directory" if stat_mode.S_ISDIR(mode) else _KINDS.get(stat_mode.S_IFMT(mode))
+        raise OSError(f"not a regular file ({kind or 'a special file'}): not read")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+_KINDS = {
+    stat_mode.S_IFIFO: "a fifo",
+    stat_mode.S_IFSOCK: "a socket",
+    stat_mode.S_IFCHR: "a character device",
+    stat_mode.S_IFBLK: "a block device",
+}
+
+
+def read_error(exc: OSError, path: Path) -> str:
+    """One line saying why a file was not read (the path is in the report beside it)."""
+    if exc.strerror and exc.filename is not None:
+        return f"{exc.strerror} (errno {exc.errno})"
+    return str(exc).replace(f"{path}", "the file").strip() or type(exc).__name__
 
 
 def _unrecognised(
@@ -184,27 +243,36 @@ def ingest_file(
     forced: Collector | None,
     redactor: Redactor,
     max_bytes: int | None = None,
+    stop: threading.Event | None = None,
 ) -> FileReport:
     plan = plan_file(store, path, forced, redactor)
     if isinstance(plan, FileReport):
         return plan
-    return ingest_planned(store, plan, redactor, max_bytes)
+    return ingest_planned(store, plan, redactor, max_bytes, stop)
 
 
 def ingest_planned(
-    store: Store, plan: FilePlan, redactor: Redactor, max_bytes: int | None = None
+    store: Store,
+    plan: FilePlan,
+    redactor: Redactor,
+    max_bytes: int | None = None,
+    stop: threading.Event | None = None,
 ) -> FileReport:
-    """Read a planned file in this process, append what it yields, save its checkpoint."""
+    """Read a planned file in this process, append what it yields, save its checkpoint.
+    A read error keeps what was appended and no checkpoint: the file is read again next run
+    (dedup keeps that exactly-once). So does a stop request, checked after each batch."""
     report = FileReport(str(plan.path), plan.collector.name)
     try:
         with plan.open() as fh:
             src = plan.source_input(fh, max_bytes)
-            _consume(store, plan.collector, src, redactor, report)
+            _consume(store, plan.collector, src, redactor, report, stop)
     except OSError as exc:
-        return FileReport(str(plan.path), None, status="error", detail=str(exc))
-    store.save_checkpoint(
-        str(plan.path), **plan.identity, byte_offset=src.end_offset, line=src.end_line
-    )
+        report.status, report.detail = "error", read_error(exc, plan.path)
+        return report
+    if report.status != "interrupted":
+        store.save_checkpoint(
+            str(plan.path), **plan.identity, byte_offset=src.end_offset, line=src.end_line
+        )
     return report
 
 
@@ -239,80 +307,30 @@ def _resume_point(
 
 
 def _consume(
-    store: Store, collector: Collector, src: SourceInput, redactor: Redactor, report: FileReport
+    store: Store,
+    collector: Collector,
+    src: SourceInput,
+    redactor: Redactor,
+    report: FileReport,
+    stop: threading.Event | None,
 ) -> None:
-    for events, quarantine_rows in prepare_batches(collector, src, redactor):
-        if events:
-            inserted = store.append_events(events)
+    for table, quarantine_rows in prepare_batches(collector, src, redactor):
+        if table is not None:
+            inserted = store.append("events", table)
             report.ingested += inserted
-            report.duplicate += len(events) - inserted
+            report.duplicate += table.num_rows - inserted
         if quarantine_rows:
             store.append_quarantine(quarantine_rows)
             report.quarantined += len(quarantine_rows)
+            note_damage(report, quarantine_rows)
+        if stop is not None and stop.is_set():
+            report.status = "interrupted"
+            report.detail = f"stopped after {report.ingested + report.duplicate} records"
+            return
 
 
-def prepare_batches(
-    collector: Collector, src: SourceInput, redactor: Redactor
-) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
-    """Collect and enrich, no store: (enriched events, redacted quarantine rows) per batch."""
-    for events, quarantined in _batches(collector.collect(src)):
-        enrich_events(events, redactor)
-        rows = [_quarantine_row(q, collector, src.path, redactor) for q in quarantined]
-        yield events, rows
-
-
-def enrich_events(events: list[dict[str, Any]], redactor: Redactor) -> None:
-    """Enrich a batch in place; one vectorised pass first rules out events no secret
-    detector can match (they skip the full scan)."""
-    if not events:
-        return
-    texts = [_redactable_text(e) for e in events]
-    maybe, clues = scan_texts(texts, ENV_CLUE_MARKERS)  # one RE2 pass a text asks both
-    for event, scan, clue in zip(events, maybe, clues, strict=True):
-        event["ingested_at"] = now()
-        enrich(event, redactor if scan else _NO_SECRETS, clues=clue)
-
-
-_NO_SECRETS = NoSecrets(b"")
-
-
-def _redactable_text(event: dict[str, Any]) -> str:
-    """Every value enrichment redacts, joined: the prefilter's input for one event. The
-    separator is no line break: the prefilter reads line breaks as file content."""
-    values = [str(event[c]) for c in REDACTED_COLUMNS if event.get(c)]
-    return "\x1e".join(values + [str(v) for c in REDACTED_LISTS for v in event.get(c) or []])
-
-
-def _batches(
-    outputs: Iterator[dict[str, Any] | Quarantined],
-) -> Iterator[tuple[list[dict[str, Any]], list[Quarantined]]]:
-    events: list[dict[str, Any]] = []
-    quarantined: list[Quarantined] = []
-    for output in outputs:
-        if isinstance(output, Quarantined):
-            quarantined.append(output)
-        else:
-            events.append(output)
-        if len(events) + len(quarantined) >= BATCH_SIZE:
-            yield events, quarantined
-            events, quarantined = [], []
-    if events or quarantined:
-        yield events, quarantined
-
-
-def _quarantine_row(
-    q: Quarantined, collector: Collector, path: str, redactor: Redactor
-) -> dict[str, Any]:
-    # backslashreplace keeps every byte visible (and reversible) in valid UTF-8 text.
-    text = q.raw.decode("utf-8", "backslashreplace")
-    return {
-        "quarantine_id": stable_id(collector.source, path, q.byte_offset, q.line, q.raw),
-        "source": collector.source,
-        "source_path": path,
-        "line": q.line,
-        "byte_offset": q.byte_offset,
-        "reason": redactor.redact(q.reason).text,  # a parser's message may quote the input
-        "raw": redactor.redact(text).text,
-        "parser_version": collector.parser_version,
-        "ingested_at": now(),
-    }
+def note_damage(report: FileReport, quarantine_rows: list[dict[str, Any]]) -> None:
+    """A quarantined record that stands for damage to the whole file (a cut gzip) marks it."""
+    for row in quarantine_rows:
+        if row.get("damaged_file"):
+            report.status, report.detail = "damaged", row["reason"]

@@ -25,7 +25,10 @@ import ctypes
 import multiprocessing
 import os
 import re
+import signal
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
@@ -37,18 +40,23 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from agentaudit.collectors import get_collector
-from agentaudit.collectors.base import Collector, SourceInput
+from agentaudit.collectors.base import Collector, SourceInput, guarded_collect
 from agentaudit.enrich.secrets import Redactor
 from agentaudit.ingest.files import (
-    BATCH_SIZE,
     FilePlan,
     FileReport,
-    _batches,
-    _quarantine_row,
-    enrich_events,
     ingest_planned,
+    note_damage,
     plan_file,
+    read_error,
+)
+from agentaudit.ingest.records import (
+    BATCH_SIZE,
+    batches,
+    enrich_events,
     prepare_batches,
+    quarantine_row,
+    storable,
 )
 from agentaudit.schema import EVENT_SCHEMA, to_arrow
 from agentaudit.store import Store
@@ -79,9 +87,38 @@ def default_jobs() -> int:
 _worker: dict[str, Any] = {}
 
 
-def _init_worker(redactor: Redactor, spool: str | None = None) -> None:
+def _init_worker(redactor: Redactor, spool: str | None = None, parent: int | None = None) -> None:
     _worker["redactor"], _worker["spool"] = redactor, spool
+    _die_with_parent(parent)
+    # Ctrl-C reaches the whole process group: the parent stops at a batch boundary and
+    # ends the pool; a worker interrupted mid-unit would only print a traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _keep_freed_memory()
+
+
+def _die_with_parent(parent: int | None) -> None:
+    """A worker is killed when the ingest that started it dies, even by SIGKILL (Linux's
+    PR_SET_PDEATHSIG; elsewhere a thread that watches the parent's pid)."""
+    if parent is None:
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+            if os.getppid() != parent:  # the parent died before the request took hold
+                os._exit(1)
+            return
+    except (OSError, AttributeError):
+        pass
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
 
 
 def _keep_freed_memory() -> None:
@@ -146,11 +183,11 @@ class _SpooledTable:
 
 def _collect(collector: Collector, src: SourceInput) -> UnitResult:
     tables, result = [], UnitResult()
-    for events, rows in prepare_batches(collector, src, _worker["redactor"]):
-        if events:
-            tables.append(to_arrow(events))
+    for table, rows in prepare_batches(collector, src, _worker["redactor"]):
+        if table is not None:
+            tables.append(table)
         result.quarantine += rows
-        result.outputs += len(events) + len(rows)
+        result.outputs += (table.num_rows if table is not None else 0) + len(rows)
     result.events = pa.concat_tables(tables) if tables else None
     return result
 
@@ -161,7 +198,7 @@ def _run_file(plan: FilePlan, max_bytes: int | None) -> UnitResult:
             src = plan.source_input(fh, max_bytes)
             result = _collect(plan.collector, src)
     except OSError as exc:
-        return UnitResult(error=str(exc))
+        return UnitResult(error=read_error(exc, plan.path))
     result.end_offset, result.end_line = src.end_offset, src.end_line
     return result
 
@@ -169,30 +206,37 @@ def _run_file(plan: FilePlan, max_bytes: int | None) -> UnitResult:
 def _run_files(plans: list[FilePlan], max_bytes: int | None) -> list[UnitResult]:
     """Small files: collect each, then enrich the group's events together, in batches."""
     redactor = _worker["redactor"]
-    results: list[tuple[UnitResult, list[dict[str, Any]]]] = []
+    results: list[tuple[UnitResult, list[dict[str, Any]], FilePlan]] = []
     for plan in plans:
         events: list[dict[str, Any]] = []
         result = UnitResult()
         try:
             with plan.open() as fh:
                 src = plan.source_input(fh, max_bytes)
-                for batch, quarantined in _batches(plan.collector.collect(src)):
+                for batch, quarantined in batches(guarded_collect(plan.collector, src)):
                     events += batch
                     result.quarantine += [
-                        _quarantine_row(q, plan.collector, src.path, redactor) for q in quarantined
+                        quarantine_row(q, plan.collector, src.path, redactor) for q in quarantined
                     ]
         except OSError as exc:
-            results.append((UnitResult(error=str(exc)), []))
+            results.append((UnitResult(error=read_error(exc, plan.path)), [], plan))
             continue
         result.outputs = len(events) + len(result.quarantine)
         result.end_offset, result.end_line = src.end_offset, src.end_line
-        results.append((result, events))
-    group = [event for _result, events in results for event in events]
-    for start in range(0, len(group), BATCH_SIZE):
-        enrich_events(group[start : start + BATCH_SIZE], redactor)
-    for result, events in results:
-        result.events = to_arrow(events) if events else None
-    return [result for result, _events in results]
+        results.append((result, events, plan))
+    group = [event for _result, events, _plan in results for event in events]
+    try:
+        for start in range(0, len(group), BATCH_SIZE):
+            enrich_events(group[start : start + BATCH_SIZE], redactor)
+        for result, events, _plan in results:
+            result.events = to_arrow(events) if events else None
+    except Exception:  # a malformed event: each file's events are checked on their own
+        for result, events, plan in results:
+            result.events, refused = storable(events, redactor)
+            result.quarantine += [
+                quarantine_row(q, plan.collector, str(plan.path), redactor) for q in refused
+            ]
+    return [result for result, _events, _plan in results]
 
 
 def _run_chunk(collector_name: str, path: str, document: bytes) -> UnitResult:
@@ -231,9 +275,11 @@ def ingest_parallel(
     max_bytes: int | None,
     jobs: int,
     on_file: Callable[[FileReport], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> list[FileReport]:
     plans = [plan_file(store, path, forced, redactor) for path in files]
     reports: list[FileReport] = []
+    stopping = stop.is_set if stop is not None else lambda: False
 
     def done(report: FileReport) -> None:
         reports.append(report)
@@ -243,7 +289,12 @@ def ingest_parallel(
     to_read = sum(p.to_read for p in plans if isinstance(p, FilePlan))
     if to_read < PARALLEL_MIN_BYTES:
         for plan in plans:
-            done(plan if isinstance(plan, FileReport) else ingest_planned(store, plan, redactor))
+            if stopping():
+                break
+            if isinstance(plan, FileReport):
+                done(plan)
+            else:
+                done(ingest_planned(store, plan, redactor, stop=stop))
         return reports
     context = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else None
@@ -253,28 +304,44 @@ def ingest_parallel(
             prefix="agentaudit-ingest-", ignore_cleanup_errors=True
         ) as spool,
         ProcessPoolExecutor(
-            jobs, context, initializer=_init_worker, initargs=(redactor, spool)
+            jobs, context, initializer=_init_worker, initargs=(redactor, spool, os.getpid())
         ) as pool,
         _one_thread(store),
     ):
-        state = _Appender(store, redactor, max_bytes, done)
+        state = _Appender(store, redactor, max_bytes, done, stop)
         window: list[_Unit | FileReport] = []
         for item in _units(plans, pool, max_bytes, state.broken_files):
+            if stopping():
+                break
             window.append(item)
             # keep the pool busy while this process appends, with at most 2 * jobs in memory
             while (
                 len({id(u.future) for u in window if isinstance(u, _Unit) and u.future}) > 2 * jobs
             ):
                 state.take(window.pop(0))
-        while window:
+        while window and not stopping():
             unit = window.pop(0)
             if isinstance(unit, _Unit) and unit.future is not None and not unit.future.done():
                 # the last units are still being read: append what is here meanwhile, so
                 # less is left to append once the workers are done
                 state.flush()
             state.take(unit)
+        if stopping():  # what is appended stays; files not finished are read next run
+            pool.shutdown(wait=False, cancel_futures=True)
         store.con.execute("RESET threads")  # the workers are done: every core for the last append
         state.flush()
+    if stopping():
+        finished = {r.path for r in reports}
+        for plan in plans:
+            if isinstance(plan, FilePlan) and str(plan.path) not in finished:
+                reports.append(
+                    FileReport(
+                        str(plan.path),
+                        plan.collector.name,
+                        status="interrupted",
+                        detail="not read to its end: read again next run",
+                    )
+                )
     return reports
 
 
@@ -400,8 +467,10 @@ class _Appender:
         redactor: Redactor,
         max_bytes: int | None,
         done: Callable[[FileReport], None],
+        stop: threading.Event | None = None,
     ) -> None:
         self.store, self.redactor, self.max_bytes, self.done = store, redactor, max_bytes, done
+        self.stop = stop
         self.broken_files: set[str] = set()
         self.report: FileReport | None = None
         self.seq_base = 0
@@ -440,6 +509,7 @@ class _Appender:
         if result.quarantine:
             self.store.append_quarantine(result.quarantine)
             report.quarantined += len(result.quarantine)
+            note_damage(report, result.quarantine)
         self.seq_base += result.outputs
         if unit.last:
             if unit.chunk is None:
@@ -489,7 +559,7 @@ class _Appender:
     def _read_serially(self, plan: FilePlan, partial: FileReport) -> None:
         """The whole file again in this process; rows from its clean chunks count once."""
         self.flush()
-        again = ingest_planned(self.store, plan, self.redactor, self.max_bytes)
+        again = ingest_planned(self.store, plan, self.redactor, self.max_bytes, self.stop)
         again.duplicate -= partial.ingested
         again.ingested += partial.ingested
         self.done(again)

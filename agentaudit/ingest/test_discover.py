@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from agentaudit.ingest.discover import discover_sources, discovery_summary, ingest_discovered
 from agentaudit.paths import home as home_dir
 from agentaudit.paths import hook_log_dir
@@ -223,6 +225,7 @@ def test_platforms_and_variables_move_the_roots(tmp_path):
     assert moved["amp.thread"] == [Path("/x/amp/threads")]
 
 
+@pytest.mark.slow  # the corpus through the CLI
 def test_cli_ingest_discover_json(corpus, tmp_path):
     home = tmp_path / "home"
     fake_home(corpus, home)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import warnings
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,8 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from agentaudit import paths
-from agentaudit.schema import QUARANTINE_SCHEMA, to_arrow
-from agentaudit.store import files, lock, migrations, tables, views
+from agentaudit.schema import QUARANTINE_SCHEMA, EventRow, FindingRow, to_arrow
+from agentaudit.store import conflicts, files, lock, migrations, tables, views
 from agentaudit.store.errors import StoreError, StoreLocked, StoreTooNew
 from agentaudit.store.tables import LINK_SCHEMA
 
@@ -231,6 +231,9 @@ class Store:
         if batch.num_rows == 0:
             return 0
         key = _APPEND_KEYS[table]
+        known_new = False
+        if table == "events":
+            batch, known_new = self._compared(batch)
         unique = pc.count_distinct(batch[key]).as_py() == batch.num_rows
         source = (
             "_batch"
@@ -239,7 +242,7 @@ class Store:
         )
         self.con.register("_batch", batch)
         try:
-            if unique and self._all_new(table, key):
+            if unique and (known_new or self._all_new(table, key)):
                 self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _batch")
                 inserted = [(batch.num_rows,)]
             else:
@@ -261,30 +264,36 @@ class Store:
         CPU of many small appends (bench/RESULTS.md, transcript ingest)."""
         if batch.num_rows == 0:
             return {}
+        batch, known_new = self._compared(batch)
         if pc.count_distinct(batch["event_id"]).as_py() != batch.num_rows:
             batch = batch.filter(_first_occurrences(batch["event_id"]))
         self.con.register("_batch", batch)
         try:
-            if self._all_new("events", "event_id"):
+            if known_new or self._all_new("events", "event_id"):
                 self.con.execute("INSERT INTO events BY NAME SELECT * FROM _batch")
                 paths = batch["source_path"]
-            else:
-                with warnings.catch_warnings():  # the copy is of one column of the new rows
-                    warnings.simplefilter("ignore", UserWarning)
-                    paths = (
-                        self.con.execute(
-                            "INSERT INTO events BY NAME SELECT * FROM _batch "
-                            "ANTI JOIN events USING (event_id) RETURNING source_path"
-                        )
-                        .to_arrow_table()
-                        .column(0)
-                    )
+            else:  # the copy DuckDB warns of is of one column of the new rows
+                paths = self.query(
+                    "INSERT INTO events BY NAME SELECT * FROM _batch "
+                    "ANTI JOIN events USING (event_id) RETURNING source_path"
+                ).column(0)
         finally:
             self.con.unregister("_batch")
         self.appended_rows += len(paths)
         self._checkpoint_if_due(len(paths))
         counts = paths.value_counts().to_pylist()
         return {c["values"]: c["counts"] for c in counts}
+
+    def _compared(self, batch: pa.Table) -> tuple[pa.Table, bool]:
+        """Events whose id is stored (or repeated in the batch) with other content get a new
+        id and the `conflicting_duplicate` category (`conflicts.py`). Also says whether no id
+        of the batch was stored (so the append need not ask again)."""
+        self.con.register("_batch", batch)
+        try:
+            all_new = self._all_new("events", "event_id")
+        finally:
+            self.con.unregister("_batch")
+        return conflicts.compared(self.con, batch, all_new), all_new
 
     def _all_new(self, table: str, key: str) -> bool:
         """Whether no key of the registered `_batch` is in the table yet. Then a plain insert
@@ -296,13 +305,13 @@ class Store:
         ).fetchall()
         return not found[0][0]
 
-    def append_events(self, events: list[dict[str, Any]]) -> int:
+    def append_events(self, events: Sequence[EventRow]) -> int:
         return self.append("events", to_arrow(events))
 
     def append_quarantine(self, rows: list[dict[str, Any]]) -> int:
         return self.append("quarantine", pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA))
 
-    def append_findings(self, rows: list[dict[str, Any]]) -> int:
+    def append_findings(self, rows: Sequence[FindingRow]) -> int:
         schema = tables.arrow_schema("findings")
         return self.append("findings", pa.Table.from_pylist(rows, schema=schema))
 

@@ -137,6 +137,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             """
         ),
     ),
+    Migration(
+        4,
+        "events: decided_by (who let an agent's call run; stored rows stay NULL: not recorded)",
+        add_columns("events", "decided_by VARCHAR"),
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 

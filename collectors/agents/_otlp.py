@@ -59,17 +59,22 @@ def value_of(value: Any) -> Any:
     if "boolValue" in value:
         return value["boolValue"]
     if "arrayValue" in value:
-        return [value_of(v) for v in (value["arrayValue"] or {}).get("values") or []]
+        values = _dict(value["arrayValue"]).get("values")
+        return [value_of(v) for v in values] if isinstance(values, list) else []
     if "kvlistValue" in value:
-        return attributes((value["kvlistValue"] or {}).get("values"))
+        return attributes(_dict(value["kvlistValue"]).get("values"))
     if "bytesValue" in value:
         return value["bytesValue"]
     return None
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}  # a sender's wrong type: no values
+
+
 def attributes(items: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for item in items or []:
+    for item in items if isinstance(items, list) else []:
         if isinstance(item, dict) and "key" in item:
             out[str(item["key"])] = value_of(item.get("value"))
     return out
@@ -97,7 +102,7 @@ def json_object(value: Any) -> dict[str, Any]:
         return value
     if isinstance(value, str) and value.lstrip().startswith("{"):
         try:
-            parsed = json.loads(value)
+            parsed = loads_json(value)
         except ValueError:
             return {}
         return parsed if isinstance(parsed, dict) else {}
@@ -156,8 +161,17 @@ def records(src: SourceInput) -> Iterator[tuple[Position, LogRecord] | Quarantin
         if isinstance(doc, Quarantined):
             yield doc
         elif isinstance(doc.get("resourceLogs"), list):
+            found = False
             for record in log_records(doc):
+                found = True
                 yield position, record
+            if not found and not all(isinstance(r, dict) for r in doc["resourceLogs"]):
+                yield Quarantined(
+                    "resourceLogs holds a value that is not an object",
+                    position.data[:4096],
+                    position.number,
+                    position.offset,
+                )
         else:
             record = sdk_record(doc)
             if record is None:
@@ -217,14 +231,19 @@ def _concatenated(src: SourceInput) -> Iterator[tuple[Position, Any]]:
         offset = src.start_offset + len(text[:start].encode("utf-8", "surrogateescape"))
         try:
             doc, end = decoder.raw_decode(text, start)
-        except json.JSONDecodeError as exc:
+        except (ValueError, RecursionError) as exc:  # invalid, or nested beyond the decoder
             rest = text[start:].encode("utf-8", "surrogateescape")
             if src.hold_partial_line:  # still being written: read it next time
                 src.end_offset, src.end_line = offset, line - 1
                 return
             yield (
                 Position(line, offset, rest[:4096]),
-                Quarantined(f"invalid JSON: {exc.msg}", rest[:4096], line, offset),
+                Quarantined(
+                    f"invalid JSON: {getattr(exc, 'msg', 'nested too deeply')}",
+                    rest[:4096],
+                    line,
+                    offset,
+                ),
             )
             return
         chunk = text[start:end].encode("utf-8", "surrogateescape")

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from agentaudit import taxonomy
 from agentaudit.collectors.base import (
     APPDATA,
     MAC_SUPPORT,
@@ -124,7 +125,7 @@ def json_records(src: SourceInput) -> Iterator[tuple[Line, Any, str] | Quarantin
 def tool_columns(name: str | None, tool_input: Any) -> dict[str, Any]:
     """Canonical columns of one agent tool call from its name and input."""
     args = tool_input if isinstance(tool_input, dict) else {}
-    name = name or ""
+    name = name if isinstance(name, str) else ""
     mcp = split_mcp_name(name)
     if mcp:
         return mcp_columns(*mcp, args)
@@ -206,7 +207,7 @@ def mcp_columns(server: str, tool: str, arguments: Any = None) -> dict[str, Any]
 
 
 # Who approved (or refused) a call, in one vocabulary across agents (FORMATS.md §0).
-DECIDERS = ("setting", "human", "classifier", "hook", "bypass", "unknown")
+DECIDERS = tuple(taxonomy.DECIDERS)
 # Claude Code `permission_mode` -> who decides the calls made under it.
 PERMISSION_MODE_DECIDER = {
     "bypassPermissions": "bypass",
@@ -222,6 +223,31 @@ CLAUDE_DECISION_SOURCE = {
     "user_abort": "human",
     "user_reject": "human",
 }
+
+
+# Codex and Gemini approval modes that ask nobody; edit modes that let a setting decide edits.
+_APPROVAL_BYPASS = {"never", "yolo", "danger-full-access"}
+_EDIT_MODES = {"acceptEdits", "auto_edit", "autoEdit"}
+_EDIT_TOOLS = {"Edit", "MultiEdit", "Write", "NotebookEdit", "apply_patch", "replace", "write_file"}
+
+
+def hook_decider(hook: str | None, payload: dict[str, Any], tool_name: Any = None) -> str | None:
+    """Who decides a call, from a Claude Code-style hook payload (Claude Code, Codex and Gemini
+    hooks): the hook event (PermissionDenied: auto mode's classifier; PermissionRequest: a
+    person is asked), else the permission or approval mode; None when it does not say."""
+    if hook == "PermissionDenied":
+        return "classifier"
+    if hook == "PermissionRequest":
+        return "human"
+    mode = payload.get("permission_mode") or payload.get("approval_policy")
+    mode = mode or payload.get("approval_mode")
+    if mode in PERMISSION_MODE_DECIDER:
+        return PERMISSION_MODE_DECIDER[mode]
+    if mode in _APPROVAL_BYPASS:
+        return "bypass"
+    if mode in _EDIT_MODES and tool_name in _EDIT_TOOLS:
+        return "setting"
+    return None
 
 
 def decided_by(columns: dict[str, Any], decider: str | None) -> dict[str, Any]:
@@ -269,6 +295,7 @@ class CallPairs:
         self.seen: dict[tuple[Any, ...], int] = {}
 
     def before(self, *key: Any) -> str:
+        key = _hashable(key)
         count = self.seen.get(key, 0)
         self.seen[key] = count + 1
         call_id = self.prefix + stable_id(*map(str, key), count)[:16]
@@ -276,7 +303,14 @@ class CallPairs:
         return call_id
 
     def after(self, *key: Any) -> str:
+        key = _hashable(key)
         waiting = self.pending.get(key)
         if waiting:
             return waiting.pop(0)
         return self.prefix + stable_id(*map(str, key), 0)[:16]
+
+
+def _hashable(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A pairing key whose parts came from JSON: an object or a list (a payload's wrong
+    type) becomes its JSON text, the same for the before- and the after-payload."""
+    return tuple(k if isinstance(k, str | int | float | bool | None) else raw_json(k) for k in key)

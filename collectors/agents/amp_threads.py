@@ -13,14 +13,20 @@ Amp rewrites the thread file as it grows, so it is read whole.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 from agentaudit.collectors.agents._shared import decided_by, text_of, tool_columns
-from agentaudit.collectors.base import XDG_DATA, Collector, Location, Output, SourceInput
+from agentaudit.collectors.base import (
+    XDG_DATA,
+    Collector,
+    Location,
+    Output,
+    SourceInput,
+    loads_json,
+)
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json
 
 
@@ -45,7 +51,7 @@ class AmpThread(Collector):
     def collect(self, src: SourceInput) -> Iterator[Output]:
         data = src.read_all()
         try:
-            thread = json.loads(data)
+            thread = loads_json(data)
         except ValueError as exc:
             yield Quarantined(f"invalid JSON document: {exc}", data[:4096], None, 0)
             return

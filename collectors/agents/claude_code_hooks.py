@@ -25,9 +25,9 @@ from typing import Any
 
 from agentaudit.collectors.agents._shared import (
     CLAUDE_HOOK_EVENTS,
-    PERMISSION_MODE_DECIDER,
     decided_by,
     exit_code_in,
+    hook_decider,
     json_records,
     text_of,
     tool_columns,
@@ -173,9 +173,7 @@ class ClaudeCodeHooks(Collector):
         columns.update(tool_name=call.get("tool_name"), tool_call_id=call.get("tool_use_id"))
         if columns["kind"] == "other":
             columns["operation"] = f"{hook}:{call.get('tool_name')}"
-        mode = payload.get("permission_mode")
-        decider = "classifier" if hook == "PermissionDenied" else PERMISSION_MODE_DECIDER.get(mode)
-        return decided_by(columns, decider)
+        return decided_by(columns, hook_decider(hook, payload, call.get("tool_name")))
 
 
 def lifecycle_columns(hook: str, payload: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,6 @@ rows keep their order (`seq`) with time unknown. The session's metadata
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from agentaudit.collectors.base import (
     Location,
     Output,
     SourceInput,
+    loads_json,
 )
 from agentaudit.schema import Quarantined, new_event
 
@@ -224,7 +224,7 @@ class _Reader:
 
 def _metadata(audit: Path) -> dict[str, Any]:
     try:
-        value = json.loads((audit.parent.parent / f"{audit.parent.name}.json").read_text())
+        value = loads_json((audit.parent.parent / f"{audit.parent.name}.json").read_text())
     except (OSError, ValueError):
         return {}
     return value if isinstance(value, dict) else {}

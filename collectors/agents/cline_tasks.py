@@ -15,7 +15,6 @@ not on its own (a companion). Roo Code writes the same folders (`roo_code_tasks.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -76,7 +75,7 @@ class ClineTask(Collector):
     def collect(self, src: SourceInput) -> Iterator[Output]:
         data = src.read_all()
         try:
-            messages = json.loads(data)
+            messages = loads_json(data)
         except ValueError as exc:
             yield Quarantined(f"invalid JSON document: {exc}", data[:4096], None, 0)
             return
@@ -235,7 +234,7 @@ def _json(text: str) -> dict[str, Any]:
 def _metadata(task: Path) -> dict[str, Any]:
     """Model use and the extension's version from task_metadata.json (absent: nothing)."""
     try:
-        meta = json.loads((task / "task_metadata.json").read_text())
+        meta = loads_json((task / "task_metadata.json").read_text())
     except (OSError, ValueError):
         return {}
     if not isinstance(meta, dict):
@@ -267,7 +266,7 @@ def _model_at(models: list[tuple[Any, Any]], stamp: Any) -> str | None:
 
 def _cwd(task: Path) -> str | None:
     try:
-        history = json.loads((task.parent.parent / "state" / "taskHistory.json").read_text())
+        history = loads_json((task.parent.parent / "state" / "taskHistory.json").read_text())
     except (OSError, ValueError):
         return None
     for item in history if isinstance(history, list) else []:

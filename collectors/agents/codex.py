@@ -31,14 +31,13 @@ by this collector; the mid-2025 single document `rollout-*.json` `{session, item
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from agentaudit.collectors.agents._shared import json_records, text_of, tool_columns
-from agentaudit.collectors.base import Collector, Line, Location, Output, SourceInput
+from agentaudit.collectors.base import Collector, Line, Location, Output, SourceInput, loads_json
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json
 
 _SHELL_NAMES = {"exec_command", "shell", "container.exec", "shell_command", "local_shell"}
@@ -123,7 +122,7 @@ class CodexLegacySession(Collector):
     def collect(self, src: SourceInput) -> Iterator[Output]:
         data = src.read_all()
         try:
-            doc = json.loads(data)
+            doc = loads_json(data)
         except ValueError as exc:  # includes invalid UTF-8
             yield Quarantined(f"invalid JSON document: {exc}", data[:4096], None, 0)
             return
@@ -212,7 +211,7 @@ class _Reader:
             running = b"Process running with session ID" in data or b'"exec_command_end"' in data
             if wanted or running or first:
                 try:
-                    record = json.loads(data)
+                    record = loads_json(data)
                 except ValueError:
                     record = None
                 envelope = _envelope(record, first)
@@ -486,7 +485,7 @@ def _arguments(value: Any) -> dict[str, Any]:
         return value
     if isinstance(value, str):
         try:
-            parsed = json.loads(value)
+            parsed = loads_json(value)
         except ValueError:
             return {"command": value}
         return parsed if isinstance(parsed, dict) else {}
@@ -511,7 +510,7 @@ def _output_outcome(payload: dict[str, Any]) -> dict[str, Any]:
     output = payload.get("output")
     if isinstance(output, str) and output.startswith("{"):
         try:
-            parsed = json.loads(output)
+            parsed = loads_json(output)
         except ValueError:
             parsed = None
         if isinstance(parsed, dict) and isinstance(parsed.get("metadata"), dict):

@@ -26,7 +26,7 @@ from agentaudit.collectors.agents._shared import (
     json_records,
     tool_columns,
 )
-from agentaudit.collectors.base import Collector, Location, Output, SourceInput
+from agentaudit.collectors.base import Collector, Location, Output, SourceInput, loads_json
 from agentaudit.schema import Quarantined, new_event, parse_time
 
 _PRE = {"preToolUse", "PreToolUse", "permissionRequest", "PermissionRequest"}
@@ -109,7 +109,7 @@ def _call(
     args = payload.get("toolArgs", payload.get("tool_input"))
     if isinstance(args, str):
         try:
-            args = json.loads(args)
+            args = loads_json(args)
         except ValueError:
             args = {"command": args}
     columns = tool_columns(tool, args)

@@ -10,13 +10,12 @@ Newer CLIs write a JSONL recorder file: each line holding a message is read the 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from agentaudit.collectors.agents._shared import exit_code_in, json_records, text_of, tool_columns
-from agentaudit.collectors.base import Collector, Location, Output, SourceInput
+from agentaudit.collectors.base import Collector, Location, Output, SourceInput, loads_json
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json
 
 _STATUS = {"success": "success", "error": "failure", "cancelled": "denied"}
@@ -50,7 +49,7 @@ class GeminiChat(Collector):
             return
         data = src.read_all()
         try:
-            doc = json.loads(data)
+            doc = loads_json(data)
         except ValueError as exc:
             yield Quarantined(f"invalid JSON document: {exc}", data[:4096], None, 0)
             return

@@ -20,7 +20,7 @@ from typing import Any
 
 from agentaudit.collectors.agents._otlp import LogRecord, OtelLogCollector
 from agentaudit.collectors.agents._shared import text_of, tool_columns
-from agentaudit.collectors.base import OtlpInterest
+from agentaudit.collectors.base import OtlpInterest, loads_json
 
 _AGENTS = {"gemini-cli": "gemini", "claude-code": "claude-code", "codex_cli_rs": "codex",
            "codex_exec": "codex", "codex-tui": "codex"}  # fmt: skip
@@ -94,7 +94,7 @@ class GenAiOtel(OtelLogCollector):
 def _messages(value: Any) -> list[dict[str, Any]]:
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = loads_json(value)
         except ValueError:
             return []
     return [m for m in value if isinstance(m, dict)] if isinstance(value, list) else []
@@ -113,7 +113,7 @@ def _call(part: dict[str, Any], session: Any) -> dict[str, Any]:
     arguments = part.get("arguments")
     if isinstance(arguments, str):
         try:
-            arguments = json.loads(arguments)
+            arguments = loads_json(arguments)
         except ValueError:
             arguments = {"command": arguments}
     name = str(part.get("name") or "")

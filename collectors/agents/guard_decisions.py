@@ -41,7 +41,7 @@ class GuardDecisions(Collector):
                 continue
             for record in objects:
                 decision = record.get("guard_decision") if isinstance(record, dict) else None
-                if decision not in _STATUS:
+                if not isinstance(decision, str) or decision not in _STATUS:
                     yield Quarantined("no guard_decision", line.data, line.number, line.offset)
                     continue
                 decided_at = parse_time(record.get("decided_at"))
@@ -58,6 +58,7 @@ class GuardDecisions(Collector):
                     session_id=record.get("session_id"),
                     tool_call_id=record.get("tool_use_id"),
                     kind="auth",
+                    decided_by="hook",  # the guard answers as a hook, whatever process ran it
                     tool_name=record.get("tool_name"),
                     operation=f"guard.{decision}",
                     command=record.get("command"),

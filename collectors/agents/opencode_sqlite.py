@@ -8,7 +8,6 @@ mapped in `_opencode.py`: one row per prompt, reply and tool call, with the call
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
@@ -21,7 +20,14 @@ from agentaudit.collectors.agents._opencode import (
     part_columns,
     session_columns,
 )
-from agentaudit.collectors.base import XDG_DATA, Collector, Location, Output, SourceInput
+from agentaudit.collectors.base import (
+    XDG_DATA,
+    Collector,
+    Location,
+    Output,
+    SourceInput,
+    loads_json,
+)
 from agentaudit.schema import Quarantined, new_event, raw_json
 
 _SQLITE = b"SQLite format 3\x00"
@@ -54,7 +60,7 @@ class OpencodeSqlite(Collector):
         sessions, messages, parts = rows
         for number, (part_id, message_id, session_id, created, data) in enumerate(parts, 1):
             try:
-                part = json.loads(data)
+                part = loads_json(data)
             except ValueError as exc:
                 yield Quarantined(
                     f"part {part_id}: invalid JSON: {exc}", str(data).encode()[:4096], number
@@ -97,7 +103,7 @@ def _read(path: str) -> tuple[dict[str, Any], dict[str, Any], list[tuple[Any, ..
                 messages = {}
                 for message_id, data in con.execute("SELECT id, data FROM message"):
                     try:
-                        messages[message_id] = json.loads(data)
+                        messages[message_id] = loads_json(data)
                     except ValueError:
                         messages[message_id] = {}
                 parts = con.execute(

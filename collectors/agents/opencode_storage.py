@@ -9,7 +9,6 @@ directory, version). Message files hold no event of their own: they are companio
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,14 @@ from agentaudit.collectors.agents._opencode import (
     part_columns,
     session_columns,
 )
-from agentaudit.collectors.base import XDG_DATA, Collector, Location, Output, SourceInput
+from agentaudit.collectors.base import (
+    XDG_DATA,
+    Collector,
+    Location,
+    Output,
+    SourceInput,
+    loads_json,
+)
 from agentaudit.schema import Quarantined, new_event, raw_json
 
 
@@ -60,7 +66,7 @@ class OpencodeStorage(Collector):
     def collect(self, src: SourceInput) -> Iterator[Output]:
         data = src.read_all()
         try:
-            record = json.loads(data)
+            record = loads_json(data)
         except ValueError as exc:
             yield Quarantined(f"invalid JSON document: {exc}", data[:4096], None, 0)
             return
@@ -118,7 +124,7 @@ def _session(part_path: Path, session_id: Any) -> dict[str, Any]:
 
 def _load(path: Path) -> dict[str, Any]:
     try:
-        value = json.loads(path.read_text())
+        value = loads_json(path.read_text())
     except (OSError, ValueError):
         return {}
     return value if isinstance(value, dict) else {}

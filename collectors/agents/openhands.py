@@ -10,12 +10,11 @@ Per-event files (`~/.openhands/sessions/<id>/events/<n>.json`) are one session, 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from agentaudit.collectors.base import Collector, Location, Output, SourceInput
+from agentaudit.collectors.base import Collector, Location, Output, SourceInput, loads_json
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json
 
 _FILE_ACTIONS = {"read": "read", "edit": "edit", "write": "write"}
@@ -40,7 +39,7 @@ class OpenHandsTrajectory(Collector):
     def collect(self, src: SourceInput) -> Iterator[Output]:
         data = src.read_all()
         try:
-            doc = json.loads(data)
+            doc = loads_json(data)
         except ValueError as exc:
             yield Quarantined(f"invalid JSON document: {exc}", data[:4096], None, 0)
             return

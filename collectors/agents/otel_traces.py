@@ -12,13 +12,12 @@ model; embeddings and retrieval carry no audit meaning and are quarantined with 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from agentaudit.collectors.agents._shared import json_records, tool_columns
-from agentaudit.collectors.base import Collector, OtlpInterest, Output, SourceInput
+from agentaudit.collectors.base import Collector, OtlpInterest, Output, SourceInput, loads_json
 from agentaudit.collectors.otlp import SIGNALS, attribute_map, one_record, unix_nanos
 from agentaudit.schema import Quarantined, new_event, raw_json
 
@@ -174,7 +173,7 @@ def _json_object(value: Any) -> dict[str, Any]:
         return value
     if isinstance(value, str) and value.lstrip().startswith("{"):
         try:
-            parsed = json.loads(value)
+            parsed = loads_json(value)
         except ValueError:
             return {}
         return parsed if isinstance(parsed, dict) else {}

@@ -41,6 +41,7 @@ class OtlpSpool(Collector):
             line, entry, _text = item
             valid = (
                 isinstance(entry, dict)
+                and isinstance(entry.get("signal"), str)
                 and entry.get("signal") in SIGNALS
                 and isinstance(entry.get("request"), dict)
                 and isinstance(entry.get("request_id"), str)

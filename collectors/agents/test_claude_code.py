@@ -6,23 +6,19 @@ import json
 import os
 import shutil
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from agentaudit.collectors import get_collector, sniff_collector
-from agentaudit.collectors.base import SourceInput
+from agentaudit import testing
+from agentaudit.collectors import sniff_collector
 from agentaudit.ingest import ingest_paths
-from agentaudit.schema import Quarantined
 
 NAME = "claude-code.transcript"
 
 
-def collect(path, data: bytes | None = None):
-    data = path.read_bytes() if data is None else data
-    outputs = list(get_collector(NAME).collect(SourceInput.from_bytes(str(path), data)))
-    events = [o for o in outputs if not isinstance(o, Quarantined)]
-    return events, [o for o in outputs if isinstance(o, Quarantined)]
+collect = partial(testing.collect, NAME)
 
 
 def calls(events, tool=None):

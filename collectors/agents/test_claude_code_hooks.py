@@ -7,26 +7,21 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
-from agentaudit.collectors import get_collector, sniff_collector
+from agentaudit.collectors import sniff_collector
 from agentaudit.collectors.agents._shared import CLAUDE_HOOK_EVENTS
-from agentaudit.collectors.base import SourceInput
 from agentaudit.detect.driver import run_detection
 from agentaudit.ingest import ingest_paths
 from agentaudit.paths import hook_log_dir
-from agentaudit.schema import Quarantined
+from agentaudit.testing import collect as collect_with
 
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "agents" / "claude-code" / "hooks"
 SESSION = "9f1c2b7e-3d4a-4e5f-8a6b-7c8d9e0f1a2b"
 
 
-def collect(path: Path, data: bytes | None = None):
-    data = path.read_bytes() if data is None else data
-    out = list(get_collector("claude-code.hooks").collect(SourceInput.from_bytes(str(path), data)))
-    return [o for o in out if not isinstance(o, Quarantined)], [
-        o for o in out if isinstance(o, Quarantined)
-    ]
+collect = partial(collect_with, "claude-code.hooks")  # (path, data=None) -> events, quarantined
 
 
 def wrapped(path: Path) -> bytes:

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
-from agentaudit.collectors import get_collector, sniff_collector
-from agentaudit.collectors.base import SourceInput
+from agentaudit import testing
+from agentaudit.collectors import sniff_collector
 from agentaudit.ingest import ingest_paths
-from agentaudit.schema import Quarantined
 
 NAME = "codex.rollout"
 ROLLOUT = "codemie-rollout-2026-05-11T11-26-55-019e1625-head.jsonl"
 DESKTOP = "codemie-rollout-2026-05-11T13-28-45-019e1695-head.jsonl"
 
 
-def collect(path, data: bytes | None = None, **kwargs):
-    data = path.read_bytes() if data is None else data
-    src = SourceInput.from_bytes(str(path), data, **kwargs)
-    outputs = list(get_collector(NAME).collect(src))
-    return [o for o in outputs if not isinstance(o, Quarantined)], [
-        o for o in outputs if isinstance(o, Quarantined)
-    ]
+collect = partial(testing.collect, NAME)
 
 
 CORPUS_COUNTS = {  # file: (quarantined, events, shell calls)

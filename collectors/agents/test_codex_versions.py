@@ -6,19 +6,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from agentaudit.collectors import get_collector, sniff_collector
-from agentaudit.collectors.base import SourceInput
+from agentaudit import testing
+from agentaudit.collectors import sniff_collector
 from agentaudit.ingest import ingest_paths
-from agentaudit.schema import Quarantined
 
 ROLLOUT = "codemie-rollout-2026-05-11T11-26-55-019e1625-head.jsonl"
 
 
 def collect(path: Path, data: bytes, name: str = "codex.rollout"):
-    outputs = list(get_collector(name).collect(SourceInput.from_bytes(str(path), data)))
-    return [o for o in outputs if not isinstance(o, Quarantined)], [
-        o for o in outputs if isinstance(o, Quarantined)
-    ]
+    return testing.collect(name, path, data)
 
 
 def rec(kind: str, payload: dict, ts: str = "2026-05-12T10:00:01.000Z") -> bytes:

@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import json
 
-from agentaudit.collectors import get_collector, sniff_collector
-from agentaudit.collectors.base import SourceInput
+from agentaudit.collectors import sniff_collector
 from agentaudit.ingest import ingest_paths
-from agentaudit.schema import Quarantined
-
-
-def collect(name, path, data: bytes | None = None):
-    data = path.read_bytes() if data is None else data
-    outputs = list(get_collector(name).collect(SourceInput.from_bytes(str(path), data)))
-    return [o for o in outputs if not isinstance(o, Quarantined)], [
-        o for o in outputs if isinstance(o, Quarantined)
-    ]
+from agentaudit.testing import collect
 
 
 def check_folder(folder, name, expected):

@@ -16,7 +16,6 @@ grows, so it is read whole each time (stable ids make re-reads free).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -221,6 +220,6 @@ def _apply(state: dict[str, Any], keys: list[Any], value: Any, append: bool) -> 
 
 def _document(data: bytes) -> tuple[Any, list[Quarantined]]:
     try:
-        return json.loads(data), []
+        return loads_json(data), []
     except ValueError as exc:
         return None, [Quarantined(f"invalid JSON document: {exc}", data[:4096], None, 0)]

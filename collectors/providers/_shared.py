@@ -10,9 +10,8 @@ the checkpointed offset); or one pretty-printed record. Panther's rule-test wrap
 
 from __future__ import annotations
 
-import gzip
-import json
 import re
+import tempfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import ijson
 from ijson.backends import python as ijson_python
 
 from agentaudit.collectors.base import SourceInput, decode_json_line, loads_json
+from agentaudit.collectors.providers._resync import record_marker, resync_records
 from agentaudit.schema import Quarantined, raw_json
 
 PEEK = 65536
@@ -58,15 +58,63 @@ def head_text(head: bytes) -> bytes:
 
 
 def json_records(src: SourceInput, list_keys: tuple[str, ...]) -> Iterator[Record | Quarantined]:
-    """Every record in the file, in order; what cannot be read is quarantined, never raised."""
+    """Every record in the file, in order; what cannot be read is quarantined, never raised.
+    A damaged gzip gives the records it still inflates to, then one quarantined record saying
+    where the compressed data broke (with the compressed bytes from there)."""
     src.stream.seek(0)
     if src.stream.read(2) == _GZIP:
-        src.stream.seek(0)
-        with gzip.GzipFile(fileobj=src.stream) as inflated:
+        with tempfile.SpooledTemporaryFile(max_size=INFLATED_IN_MEMORY) as inflated:
+            problem = _inflate(src.stream, inflated)
             yield from _document_or_lines(inflated, list_keys, src, compressed=True)
+        if problem is not None:
+            reason, at = problem
+            src.stream.seek(at)
+            kept = src.stream.read(DAMAGED_TAIL_BYTES)
+            yield Quarantined(reason, kept, None, at, {"damaged_file": True})
         _consumed_all(src)
         return
     yield from _document_or_lines(src.stream, list_keys, src, compressed=False)
+
+
+INFLATED_IN_MEMORY = 64_000_000  # inflated bytes kept in memory; more go to a temporary file
+DAMAGED_TAIL_BYTES = 4096
+
+
+def _inflate(compressed: BinaryIO, out: BinaryIO) -> tuple[str, int] | None:
+    """Inflate every gzip member into `out`; (reason, compressed offset) where it broke.
+    Output is taken `INFLATE_STEP` bytes at a time, so corruption costs at most that much of
+    what came before it. Zero padding after the last member is ignored, as gzip does."""
+    compressed.seek(0)
+    position, member_done = 0, False
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    data = b""
+    while True:
+        if not data:
+            data = compressed.read(1 << 20)
+            if not data:
+                break
+        if member_done and not data.strip(b"\x00"):
+            position += len(data)
+            data = b""
+            continue
+        before = len(data)
+        try:
+            out.write(inflater.decompress(data, INFLATE_STEP))
+        except zlib.error as exc:
+            return f"corrupt gzip data ({exc}); the records before it are kept", position
+        data = inflater.unconsumed_tail
+        member_done = inflater.eof
+        if member_done:
+            data = inflater.unused_data  # a next member (concatenated gzip) or padding
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        position += before - len(data)
+    if not member_done:
+        out.write(inflater.flush())
+        return "truncated gzip file: the records before the cut are kept", position
+    return None
+
+
+INFLATE_STEP = 4096
 
 
 def _document_or_lines(
@@ -79,7 +127,7 @@ def _document_or_lines(
     if peek.startswith(b"[") or listed:
         prefix = f"{listed.group(1).decode()}.item" if listed else "item"
         key = listed.group(1).decode() if listed else None
-        yield from _small_document(stream, key) or _stream_items(stream, prefix)
+        yield from _array_records(stream, key, prefix)
         if not compressed:
             _consumed_all(src)
         return
@@ -91,7 +139,7 @@ def _document_or_lines(
     stream.seek(0)
     first_line = stream.readline()
     try:
-        json.loads(first_line)
+        loads_json(first_line)
     except ValueError:
         if peek.startswith(b"{"):  # one pretty-printed document
             yield from _whole(src, list_keys)
@@ -99,10 +147,54 @@ def _document_or_lines(
     yield from _lines(src, list_keys)
 
 
-def _small_document(stream: BinaryIO, key: str | None) -> list[Record] | None:
+def _array_records(
+    stream: BinaryIO, key: str | None, prefix: str
+) -> Iterator[Record | Quarantined]:
+    """The records of a `[...]` or `{"<key>": [...]}` document: decoded whole when small,
+    streamed when big; past damage, resynchronised at the next record (`_resync`)."""
+    whole = _small_document(stream, key)
+    if whole is _DAMAGED:  # small: straight to resynchronisation (ijson's item builder has
+        # no depth limit: deep nesting took gigabytes). Its records carry no offset, as those
+        # of a whole or streamed document (the parallel path's chunks store the same rows).
+        for found in _resynced(stream, skip=0):
+            yield found if isinstance(found, Quarantined) else Record(found.value, found.index)
+        return
+    if whole is not None:
+        yield from whole
+        return
+    for given, item in enumerate(_stream_items(stream, prefix)):
+        if isinstance(item, Quarantined):
+            yield from _resynced(stream, skip=given)
+            return
+        yield item
+
+
+_DAMAGED = object()
+
+
+def _resynced(stream: BinaryIO, skip: int) -> Iterator[Record | Quarantined]:
+    """Records of a damaged document after the first `skip` (already given)."""
+    stream.seek(0)
+    marker = record_marker(stream.read(PEEK))
+    if marker is None:
+        stream.seek(0)
+        head = stream.read(DAMAGED_TAIL_BYTES)
+        yield Quarantined(f"invalid JSON document after record {skip}", head, None, 0)
+        return
+    index = 0
+    for found in resync_records(stream, marker):
+        if isinstance(found, Quarantined):
+            yield found
+            continue
+        if index >= skip:
+            yield Record(unwrap(found[0]), index, None, found[1])
+        index += 1
+
+
+def _small_document(stream: BinaryIO, key: str | None) -> list[Record] | object | None:
     """A document of at most `WHOLE_DOCUMENT_BYTES` decoded in one call (msgspec: about 8x
-    faster than ijson's item stream, e.g. the parallel ingest's 8 MB chunks); None for a
-    bigger or damaged one, which is streamed (records before the damage are kept)."""
+    faster than ijson's item stream, e.g. the parallel ingest's 8 MB chunks); `_DAMAGED` for
+    a small one that does not decode (resynchronised); None for a bigger one (streamed)."""
     stream.seek(0)
     data = stream.read(WHOLE_DOCUMENT_BYTES + 1)
     if len(data) > WHOLE_DOCUMENT_BYTES:
@@ -110,10 +202,10 @@ def _small_document(stream: BinaryIO, key: str | None) -> list[Record] | None:
     try:
         document = loads_json(data)
     except ValueError:
-        return None
+        return _DAMAGED
     items = document.get(key) if key and isinstance(document, dict) else document
     if not isinstance(items, list):
-        return None
+        return _DAMAGED
     return [Record(unwrap(item), index) for index, item in enumerate(items)]
 
 
@@ -140,12 +232,30 @@ def _stream_items(
 def _whole(src: SourceInput, list_keys: tuple[str, ...]) -> Iterator[Record | Quarantined]:
     data = src.read_all()
     try:
-        document = json.loads(data)
+        document = loads_json(data)
     except (ValueError, UnicodeDecodeError) as exc:
+        if _later_lines_are_json(data):  # one record a line, the first one damaged
+            yield from _lines(src, list_keys)
+            return
+        if record_marker(data[:PEEK]) is not None:
+            yield from _resynced(src.stream, skip=0)
+            return
         yield Quarantined(f"invalid JSON document: {exc}", data[:4096], 1, 0)
         return
     for index, item in enumerate(_expand(document, list_keys)):
         yield Record(item, index)
+
+
+def _later_lines_are_json(data: bytes, looked_at: int = 20) -> bool:
+    """Whether a line after the first of these bytes is a whole JSON object."""
+    for line in data[:PEEK].split(b"\n")[1 : looked_at + 1]:
+        if line.strip().startswith(b"{"):
+            try:
+                if isinstance(loads_json(line), dict):
+                    return True
+            except ValueError:
+                continue
+    return False
 
 
 def _lines(src: SourceInput, list_keys: tuple[str, ...]) -> Iterator[Record | Quarantined]:

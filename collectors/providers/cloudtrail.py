@@ -15,13 +15,12 @@ key, ASIA = STS session); it identifies the key and is not the secret.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from agentaudit.collectors.base import Collector, Output, SourceInput
+from agentaudit.collectors.base import Collector, Output, SourceInput, loads_json
 from agentaudit.collectors.providers._shared import (
     Record,
     dig,
@@ -179,7 +178,7 @@ def _unwrap(value: Any) -> tuple[dict[str, Any], str | None]:
         return {}, "record is not a JSON object"
     if "CloudTrailEvent" in value:  # LookupEvents: the record is a JSON string
         try:
-            inner = json.loads(value["CloudTrailEvent"])
+            inner = loads_json(value["CloudTrailEvent"])
         except (TypeError, ValueError) as exc:
             return {}, f"CloudTrailEvent is not JSON: {exc}"
         return (

@@ -36,6 +36,11 @@ _SERVICE_AGENT = re.compile(
 )
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """A JSON object where one belongs, else empty (a wrong type is not a crash)."""
+    return value if isinstance(value, dict) else {}
+
+
 def audit_payload(entry: dict[str, Any]) -> dict[str, Any] | None:
     """The AuditLog inside a normalised LogEntry, whichever export wrote it."""
     for key in ("protopayload", "protopayloadauditlog"):
@@ -74,12 +79,12 @@ class GcpAuditLog(Collector):
     def _event(self, original: dict[str, Any], item: Record, path: str) -> Output:
         entry = normalize_keys(original)
         payload = audit_payload(entry) or {}
-        auth = payload.get("authenticationinfo") or {}
-        meta = payload.get("requestmetadata") or {}
-        status_block = payload.get("status") or {}
-        operation = entry.get("operation") or {}
-        resource = entry.get("resource") or {}
-        labels = resource.get("labels") or {}
+        auth = _object(payload.get("authenticationinfo"))
+        meta = _object(payload.get("requestmetadata"))
+        status_block = _object(payload.get("status"))
+        operation = _object(entry.get("operation"))
+        resource = _object(entry.get("resource"))
+        labels = _object(resource.get("labels"))
         log_name = first_text(entry.get("logname")) or ""
         actor = first_text(auth.get("principalemail"), auth.get("principalsubject"))
         code = status_block.get("code") if isinstance(status_block, dict) else None

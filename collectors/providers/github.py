@@ -28,7 +28,10 @@ _FAILED = ("failed_login", ".failure", "_failed")
 
 def _time(value: Any) -> datetime | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value / 1000, tz=UTC)  # epoch milliseconds
+        try:
+            return datetime.fromtimestamp(value / 1000, tz=UTC)  # epoch milliseconds
+        except (OverflowError, OSError, ValueError):  # beyond what a datetime holds
+            return None
     return parse_time(value if isinstance(value, str) else None)
 
 

@@ -13,13 +13,12 @@ delete makes the namespace-controller delete everything in it).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from agentaudit.collectors.base import Collector, Output, SourceInput
+from agentaudit.collectors.base import Collector, Output, SourceInput, loads_json
 from agentaudit.collectors.providers._shared import (
     Record,
     dig,
@@ -142,7 +141,7 @@ def _audit_event(value: Any) -> tuple[dict[str, Any], str | None]:
     log = dig(value, "properties", "log")
     if isinstance(log, str):  # AKS diagnostic settings: kube-audit
         try:
-            inner = json.loads(log)
+            inner = loads_json(log)
         except ValueError as exc:
             return {}, f"properties.log is not JSON: {exc}"
         return _audit_event(inner)

@@ -7,12 +7,11 @@ acted is read from the free-form `context` JSON.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from agentaudit.collectors.base import Collector, Output, SourceInput
+from agentaudit.collectors.base import Collector, Output, SourceInput, loads_json
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json
 
 _TARGET_KEYS = ("volumeId", "serviceId", "deploymentId", "environmentId", "projectId", "id")
@@ -33,8 +32,8 @@ class RailwayAuditLog(Collector):
     def collect(self, src: SourceInput) -> Iterator[Output]:
         data = src.read_all()
         try:
-            pages = [json.loads(data)]
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            pages = [loads_json(data)]
+        except ValueError:
             pages = None
         if pages is None:  # one response a line
             yield from self._lines(data, src.path)
@@ -49,8 +48,8 @@ class RailwayAuditLog(Collector):
         for number, raw in enumerate(data.split(b"\n"), start=1):
             if raw.strip():
                 try:
-                    page = json.loads(raw)
-                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                    page = loads_json(raw)
+                except ValueError as exc:
                     yield Quarantined(f"invalid JSON: {exc}", raw, number, offset)
                 else:
                     yield from self._page(page, line=number, offset=offset, index=number, path=path)
@@ -65,12 +64,17 @@ class RailwayAuditLog(Collector):
             return
         if page.get("errors"):
             yield Quarantined(f"GraphQL errors: {page['errors']}", raw_page, line, offset)
-        logs = (page.get("data") or {}).get("auditLogs")
-        if logs is None:
+        data = page.get("data")
+        logs = data.get("auditLogs") if isinstance(data, dict) else None
+        if not isinstance(logs, dict):
             if not page.get("errors"):
                 yield Quarantined("no data.auditLogs in response", raw_page, line, offset)
             return
-        for position, edge in enumerate(logs.get("edges") or []):
+        edges = logs.get("edges")
+        if not isinstance(edges, list):
+            yield Quarantined("data.auditLogs.edges is not a list", raw_page, line, offset)
+            return
+        for position, edge in enumerate(edges):
             node = edge.get("node") if isinstance(edge, dict) else None
             if not isinstance(node, dict) or not node.get("id"):
                 yield Quarantined(
@@ -88,7 +92,8 @@ class RailwayAuditLog(Collector):
         actor = context.get("actor") if isinstance(context.get("actor"), dict) else {}
         environment = node.get("environment") if isinstance(node.get("environment"), dict) else {}
         target = next((payload[k] for k in _TARGET_KEYS if payload.get(k)), None)
-        env_name = (environment.get("name") or "").lower() or None
+        name = environment.get("name")
+        env_name = (name.lower() or None) if isinstance(name, str) else None
         # The user's mapping of these ids (environments.yaml) wins over the environment's name.
         hints = [
             f"{kind}={value}"

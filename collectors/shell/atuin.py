@@ -27,6 +27,8 @@ from agentaudit.schema import Quarantined, new_event, raw_json, text_column
 _SQLITE = b"SQLite format 3\x00"
 _AGENT_KIND = 2
 _USER_KIND = 1
+_DAMAGED = {"damaged_file": True}
+_MIN_NS, _MAX_NS = 0, 253_402_300_799 * 10**9  # 1970 to 9999-12-31: what a datetime holds
 _COLUMNS = (
     "id",
     "timestamp",
@@ -70,12 +72,15 @@ class AtuinHistory(Collector):
                 for row in con.execute(query):
                     values = dict(zip(columns, map(_text_or_value, row[1:]), strict=True))
                     yield self._event(values, row[0], src.path)
-        except sqlite3.Error as exc:
-            yield Quarantined(f"unreadable SQLite database: {exc}", b"", None, 0)
+        except (sqlite3.Error, UnicodeDecodeError) as exc:  # sqlite3 decodes its schema text
+            # the whole file is damaged, not one row: ingest reports it (exit 1)
+            yield Quarantined(f"unreadable SQLite database: {exc}", b"", None, 0, _DAMAGED)
 
     def _event(self, row: dict[str, Any], rowid: int, path: str) -> Output:
         if not row.get("id") or not isinstance(row.get("timestamp"), int):
             return Quarantined("row without id or timestamp", raw_json(row).encode(), rowid, None)
+        if not _MIN_NS <= row["timestamp"] <= _MAX_NS:
+            return Quarantined("timestamp out of range", raw_json(row).encode(), rowid, None)
         command = _text(row.get("command"))
         host, _, user = (_text(row.get("hostname")) or "").partition(":")
         exit_code = row.get("exit")

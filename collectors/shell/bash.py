@@ -21,7 +21,7 @@ from pathlib import Path
 from agentaudit.collectors.base import Collector, Line, Location, Output, SourceInput
 from agentaudit.schema import new_event, parse_time, raw_json, text_column
 
-_TIMESTAMP = re.compile(rb"^#(\d+)$")
+_TIMESTAMP = re.compile(rb"^#(\d{1,20})$")  # more digits: no time (int() refuses 4300)
 
 
 class BashHistory(Collector):

@@ -71,7 +71,8 @@ class FishHistory(Collector):
     def _event(self, entry: _Entry, nth: int, path: str) -> Output:
         command = unescape(entry.command).decode("utf-8", "surrogateescape")
         paths = [unescape(p).decode("utf-8", "surrogateescape") for p in entry.paths]
-        epoch = int(entry.when) if entry.when and entry.when.isdigit() else None
+        digits = entry.when and entry.when.isdigit() and len(entry.when) <= 20
+        epoch = int(entry.when) if digits else None
         when = parse_time(epoch) if epoch is not None else None
         record = {"cmd": command, "when": epoch, "paths": paths or None, **entry.extra}
         return new_event(

@@ -42,6 +42,8 @@ class PowerShellTranscript(Collector):
             if _START in data.lower():
                 in_header, header = True, {}
                 continue
+            if in_header and _PROMPT.match(data):
+                in_header = False  # a damaged closing row of stars must not hide the commands
             if in_header:
                 if data.startswith(b"*****"):
                     in_header = not header  # the first row of stars opens, the next closes
@@ -60,7 +62,11 @@ class PowerShellTranscript(Collector):
             yield new_event(
                 self.source,
                 record_key=b"%s\x1f%d\x1f%s"
-                % (header.get("Start time", "").encode(), line.offset, data),
+                % (
+                    header.get("Start time", "").encode("utf-8", "surrogateescape"),
+                    line.offset,
+                    data,
+                ),
                 source_path=src.path,
                 source_offset=line.offset,
                 seq=line.number,

@@ -16,7 +16,7 @@ from typing import Any
 from agentaudit.collectors.base import Collector, Line, Location, Output, SourceInput
 from agentaudit.schema import Quarantined, new_event, parse_time, raw_json, text_column
 
-_HEADER = re.compile(rb"^:\s*(-?\d+):(-?\d+);")
+_HEADER = re.compile(rb"^:\s*(-?\d{1,20}):(-?\d{1,20});")  # bounded: int() refuses 4300 digits
 _META = 0x83
 
 
@@ -49,9 +49,8 @@ class ZshHistory(Collector):
     def collect(self, src: SourceInput) -> Iterator[Output]:
         # Whole file each run (history files are small): a resumed run counts the n-th copy
         # of a repeated command from the start, so its id is the same as in a full read.
-        whole = SourceInput(src.path, src.stream, hold_partial_line=src.hold_partial_line)
         seen: dict[bytes, int] = {}
-        for first, body in _entries(whole.lines()):
+        for first, body in _entries(src.lines(from_start=True)):
             nth = seen[body] = seen.get(body, 0) + 1
             if first.offset < src.start_offset:
                 continue
@@ -62,7 +61,6 @@ class ZshHistory(Collector):
                 )
                 continue
             yield self._event(first, body, src.path, nth)
-        src.end_offset, src.end_line = whole.end_offset, whole.end_line
 
     def _event(self, first: Line, entry: bytes, path: str, nth: int) -> dict[str, Any]:
         header = _HEADER.match(entry)

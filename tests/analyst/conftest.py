@@ -18,6 +18,14 @@ def demo_db(tmp_path_factory) -> Path:
     return result.db_path
 
 
+@pytest.fixture(scope="session")
+def demo_incident(demo_db) -> str:
+    """The demo's one incident, as the unambiguous prefix a user types."""
+    with Store.open(demo_db, read_only=True) as store:
+        (row,) = store.rows("SELECT incident_id FROM incidents")
+    return row["incident_id"][:4]
+
+
 @pytest.fixture
 def demo_store(demo_db):
     with Store.open(demo_db, read_only=True) as store:

@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
+from agentaudit.testing import free_port
+
+pytestmark = pytest.mark.slow  # Streamlit server and Chromium
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 TITLE = (
@@ -36,12 +39,6 @@ if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
     if os.environ.get("CI"):
         raise RuntimeError("CI must have chromium and chromium-driver (.ci/run installs them)")
     pytest.skip("Debian's chromium and chromium-driver are not installed", allow_module_level=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +162,7 @@ def test_token_gate_in_chromium(gated_server, browser):
         pytest.fail(browser.find_element(By.TAG_NAME, "body").text[-2000:])
 
 
-def test_timeline_html_opens_offline(demo_db, browser, tmp_path):
+def test_timeline_html_opens_offline(demo_db, demo_incident, browser, tmp_path):
     from typer.testing import CliRunner
 
     from agentaudit.cli import app
@@ -173,7 +170,17 @@ def test_timeline_html_opens_offline(demo_db, browser, tmp_path):
     page = tmp_path / "incident.html"
     result = CliRunner().invoke(
         app,
-        ["timeline", "--incident", "2ea4", "--db", str(demo_db), "-f", "html", "--out", str(page)],
+        [
+            "timeline",
+            "--incident",
+            demo_incident,
+            "--db",
+            str(demo_db),
+            "-f",
+            "html",
+            "--out",
+            str(page),
+        ],
     )
     assert result.exit_code == 0, result.output
     browser.get(page.as_uri())

@@ -12,6 +12,8 @@ from nbclient import NotebookClient  # noqa: E402
 
 from tests.pocketos_expected import one_shot_rules  # noqa: E402
 
+pytestmark = pytest.mark.slow  # Jupyter kernels
+
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 

@@ -15,7 +15,6 @@ from agentaudit.analyst.timeline_steps import report_for
 from agentaudit.cli import app
 from agentaudit.scenarios.replay import load_spec
 from agentaudit.schema import parse_time
-from agentaudit.store import Store
 
 EXPECTED_RULES = {e["rule"] for e in load_spec("pocketos")["expect"]}
 
@@ -124,11 +123,9 @@ def test_window_and_session_scopes(demo_store):
         report_for(demo_store, incident="ffffffff")
 
 
-def test_cli_formats(demo_db, tmp_path):
+def test_cli_formats(demo_db, demo_incident, tmp_path):
     db = str(demo_db)
-    with Store.open(demo_db, read_only=True) as store:  # the agent session's incident, by prefix
-        [row] = store.rows("SELECT alert_id FROM alerts WHERE session_id IS NOT NULL")
-    incident = row["alert_id"][:4]
+    incident = demo_incident
     result = runner.invoke(app, ["timeline", "--incident", incident, "--db", db, "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -31,17 +30,12 @@ from agentaudit.receiver import LocalReceiver
 from agentaudit.scenarios import scenario_files
 from agentaudit.scenarios.replay import load_spec
 from agentaudit.store import Store
+from agentaudit.testing import free_port
 from tests.alerting_helpers import add_finding, config, finding_records, outbox_rows
 
 TOKEN = "6f0c2b9e-41d7-4c3a-a8e5-d2b7f19c0e84"  # the PocketOS replay's (fake) Railway token
 ROUTING_KEY = "R0ut1ngKeyR0ut1ngKeyR0ut1ngKey12"
 FAST = {"backoff_base": "1s", "backoff_max": "4s", "max_attempts": 5, "timeout": "2s"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def dump(store: Store) -> str:
@@ -189,6 +183,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow  # real retries across two processes
 def test_receiver_down_then_up_across_a_restart_delivers_each_alert_once(tmp_path):
     port = free_port()
     db, cfg_path = tmp_path / "a.duckdb", tmp_path / "alerting.yml"

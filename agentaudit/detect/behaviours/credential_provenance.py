@@ -16,7 +16,7 @@ from typing import Any
 
 from agentaudit.detect.base import Detector, DetectorInfo
 from agentaudit.detect.behaviours._session import SESSION_COLUMNS, session_context, words
-from agentaudit.schema import latest
+from agentaudit.schema import FindingRow, latest
 from agentaudit.store import Store
 
 # Path parts that say nothing about a file's purpose.
@@ -55,7 +55,7 @@ class CredentialProvenance(Detector):
          AND r.credential_fp IS DISTINCT FROM r.fp
         """
 
-    def run(self, store: Store) -> list[dict[str, Any]]:
+    def run(self, store: Store) -> list[FindingRow]:
         sessions = [r["session_key"] for r in store.rows(self.query())]
         findings = []
         for session in sessions:

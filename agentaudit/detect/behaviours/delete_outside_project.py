@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from agentaudit.detect.base import Detector, DetectorInfo
+from agentaudit.schema import FindingRow
 from agentaudit.store import Store
 
 _DELETERS = {"rm", "Remove-Item", "rmdir", "rd", "del", "ri"}
@@ -54,7 +55,7 @@ class DeleteOutsideProject(Detector):
         ORDER BY h.time, h.seq
         """
 
-    def run(self, store: Store) -> list[dict[str, Any]]:
+    def run(self, store: Store) -> list[FindingRow]:
         calls: dict[tuple[Any, str], list[dict[str, Any]]] = {}
         for row in store.rows(self.query()):
             calls.setdefault((row["session_key"], row["call_key"]), []).append(row)

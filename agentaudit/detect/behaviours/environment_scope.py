@@ -16,7 +16,7 @@ from typing import Any
 from agentaudit.detect.base import Detector, DetectorInfo
 from agentaudit.detect.behaviours._session import destructive_sessions_rows, session_context
 from agentaudit.enrich.environments import infer_env_from_text, normalize_env_name
-from agentaudit.schema import latest, time_key
+from agentaudit.schema import FindingRow, latest, time_key
 from agentaudit.store import Store
 
 _KUBE_CLI = re.compile(r"(?:^|[\s;&|(/])(?:kubectl|helm)\s")
@@ -44,7 +44,7 @@ class EnvironmentScope(Detector):
         GROUP BY target
         """
 
-    def run(self, store: Store) -> list[dict[str, Any]]:
+    def run(self, store: Store) -> list[FindingRow]:
         known = {r["target"]: (r["env"], r["why"]) for r in store.rows(self.query())}
         findings = []
         # Only destructive calls whose target's environment anything names can be out of scope.
@@ -149,8 +149,7 @@ def _target_env(
         name = next(
             (c[12:] for c in row.get("env_clues") or [] if c.startswith("aws_profile=")), None
         )
-        if name:
-            env = normalize_env_name(name)
-            if env != "unknown":
-                return env, f"AWS profile {name}"
+        named = normalize_env_name(name) if name else None
+        if named not in (None, "unknown"):
+            return named, f"AWS profile {name}"
     return None, None

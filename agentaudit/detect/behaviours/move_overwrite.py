@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from agentaudit.detect.base import Detector, DetectorInfo
+from agentaudit.schema import FindingRow
 from agentaudit.store import Store
 
 MIN_MOVES = 3
@@ -44,7 +45,7 @@ class MoveOverwrite(Detector):
         ORDER BY session_key, time, seq
         """
 
-    def run(self, store: Store) -> list[dict[str, Any]]:
+    def run(self, store: Store) -> list[FindingRow]:
         sessions: dict[str, list[dict[str, Any]]] = {}
         for row in store.rows(self.query()):
             sessions.setdefault(row["session_key"], []).append(row)

@@ -1,12 +1,9 @@
 import pytest
 
 from agentaudit.detect.behaviours.audit_tamper import AuditTamper
-from agentaudit.detect.driver import run_detection
-from agentaudit.testing import event, store_with
+from agentaudit.testing import event, findings_of
 
-
-def findings(events):
-    return run_detection(store_with(events), [AuditTamper()]).findings
+findings = findings_of(AuditTamper)
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,5 @@
 from agentaudit.detect.behaviours.credential_provenance import CredentialProvenance
-from agentaudit.detect.driver import run_detection
-from agentaudit.testing import event, store_with
+from agentaudit.testing import event, findings_of
 
 TOKEN = "9b1f2e3d-4c5b-6a79-8e0f-1a2b3c4d5e6f"
 ROOT = "/home/dev/shop"
@@ -32,8 +31,7 @@ def read(seconds, path):
     )
 
 
-def findings(events):
-    return run_detection(store_with(events), [CredentialProvenance()]).findings
+findings = findings_of(CredentialProvenance)
 
 
 def test_destructive_use_of_a_token_kept_for_another_purpose_is_critical():

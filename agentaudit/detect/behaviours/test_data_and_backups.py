@@ -1,10 +1,7 @@
 from agentaudit.detect.behaviours.data_and_backups import DataAndBackups
-from agentaudit.detect.driver import run_detection
-from agentaudit.testing import event, store_with
+from agentaudit.testing import event, findings_of
 
-
-def findings(events):
-    return run_detection(store_with(events), [DataAndBackups()]).findings
+findings = findings_of(DataAndBackups)
 
 
 def test_volume_delete_destroys_data_and_backups_in_one_call():

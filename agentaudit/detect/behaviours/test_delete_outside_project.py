@@ -1,16 +1,13 @@
 import pytest
 
 from agentaudit.detect.behaviours.delete_outside_project import DeleteOutsideProject
-from agentaudit.detect.driver import run_detection
-from agentaudit.testing import event, store_with
+from agentaudit.testing import event, findings_of
 
 CWD = "/home/dev/work/api"
 
 
 def findings(command):
-    return run_detection(
-        store_with([event(0, session_id="s1", command=command, cwd=CWD)]), [DeleteOutsideProject()]
-    ).findings
+    return findings_of(DeleteOutsideProject)([event(0, session_id="s1", command=command, cwd=CWD)])
 
 
 @pytest.mark.parametrize(

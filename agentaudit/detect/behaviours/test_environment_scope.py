@@ -1,12 +1,10 @@
 from agentaudit.detect.behaviours.environment_scope import EnvironmentScope
-from agentaudit.detect.driver import run_detection
-from agentaudit.testing import event, store_with
+from agentaudit.testing import event, findings_of
 
 VOLUME = "3d2c42fb-6c1e-4a55-9d5f-8b7e2f0a9c13"
 
 
-def findings(events):
-    return run_detection(store_with(events), [EnvironmentScope()]).findings
+findings = findings_of(EnvironmentScope)
 
 
 def staging_session():

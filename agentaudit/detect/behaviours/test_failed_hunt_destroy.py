@@ -1,10 +1,7 @@
 from agentaudit.detect.behaviours.failed_hunt_destroy import FailedHuntDestroy
-from agentaudit.detect.driver import run_detection
-from agentaudit.testing import event, store_with
+from agentaudit.testing import event, findings_of
 
-
-def findings(events):
-    return run_detection(store_with(events), [FailedHuntDestroy()]).findings
+findings = findings_of(FailedHuntDestroy)
 
 
 def sequence(fail_at=0, hunt="aws configure list-profiles", destroy_at=60):

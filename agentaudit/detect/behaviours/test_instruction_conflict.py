@@ -1,10 +1,7 @@
 from agentaudit.detect.behaviours.instruction_conflict import InstructionConflict
-from agentaudit.detect.driver import run_detection
-from agentaudit.testing import event, store_with
+from agentaudit.testing import event, findings_of
 
-
-def findings(events):
-    return run_detection(store_with(events), [InstructionConflict()]).findings
+findings = findings_of(InstructionConflict)
 
 
 def said(seconds, text):

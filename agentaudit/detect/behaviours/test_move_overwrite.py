@@ -1,12 +1,10 @@
 from agentaudit.detect.behaviours.move_overwrite import MoveOverwrite
-from agentaudit.detect.driver import run_detection
-from agentaudit.testing import event, store_with
+from agentaudit.testing import event, findings_of
 
 DEST = '"../anuraag_xyz project"'
 
 
-def findings(events):
-    return run_detection(store_with(events), [MoveOverwrite()]).findings
+findings = findings_of(MoveOverwrite)
 
 
 def moves(start=10, n=4):

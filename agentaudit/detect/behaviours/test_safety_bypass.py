@@ -1,10 +1,7 @@
 from agentaudit.detect.behaviours.safety_bypass import SafetyBypass
-from agentaudit.detect.driver import run_detection
-from agentaudit.testing import event, store_with
+from agentaudit.testing import event, findings_of
 
-
-def findings(events):
-    return run_detection(store_with(events), [SafetyBypass()]).findings
+findings = findings_of(SafetyBypass)
 
 
 def test_bypass_alone_is_high():

@@ -1,6 +1,5 @@
-from agentaudit.detect.driver import run_detection
 from agentaudit.detect.sql.credential_then_destroy import CredentialThenDestroy
-from agentaudit.testing import event, store_with
+from agentaudit.testing import event, findings_of
 
 TOKEN = "9b1f2e3d-4c5b-6a79-8e0f-1a2b3c4d5e6f"
 CURL = (
@@ -21,8 +20,7 @@ def read_token_file(seconds, session="s1"):
     )
 
 
-def findings(events):
-    return run_detection(store_with(events), [CredentialThenDestroy()]).findings
+findings = findings_of(CredentialThenDestroy)
 
 
 def test_token_read_from_file_then_used_by_destructive_call():

@@ -1,10 +1,7 @@
-from agentaudit.detect.driver import run_detection
 from agentaudit.detect.sql.destructive_burst import DestructiveBurst
-from agentaudit.testing import event, store_with
+from agentaudit.testing import event, findings_of
 
-
-def findings(events, **kwargs):
-    return run_detection(store_with(events), [DestructiveBurst(**kwargs)]).findings
+findings = findings_of(DestructiveBurst)
 
 
 def test_two_destructive_calls_close_together_fire_once():

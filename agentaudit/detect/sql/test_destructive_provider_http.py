@@ -1,6 +1,5 @@
-from agentaudit.detect.driver import run_detection
 from agentaudit.detect.sql.destructive_provider_http import DestructiveProviderHttp
-from agentaudit.testing import event, store_with
+from agentaudit.testing import event, findings_of
 
 CURL = (
     "curl -X POST https://backboard.railway.app/graphql/v2 -H 'Authorization: Bearer tok_abcdef123456' "
@@ -8,8 +7,7 @@ CURL = (
 )
 
 
-def findings(events):
-    return run_detection(store_with(events), [DestructiveProviderHttp()]).findings
+findings = findings_of(DestructiveProviderHttp)
 
 
 def test_fires_once_per_call_with_all_its_sources():

@@ -44,6 +44,8 @@ from agentaudit.enrich.commands.programs import (
 from agentaudit.enrich.commands.programs.base import Analyser, Context
 
 MAX_DEPTH = 5
+MAX_ANALYSED_CHARS = 8192  # of one command line's head and tail (a 400 KB line took 12.5 s)
+MAX_SIMPLE_COMMANDS = 1000  # per script: each costs ~1 ms in the packs, `$(` x 8192 took 5 s
 _PROGRAMS: dict[str, Analyser] = {
     **fs.PROGRAMS,
     **git.PROGRAMS,
@@ -90,18 +92,35 @@ def analyze(command: str) -> CommandAnalysis:
 def analyze_command(
     command: str, cwd: str | None = None, home: str | None = None
 ) -> CommandAnalysis:
-    """Analyse one command line (cached: agents repeat themselves)."""
+    """Analyse one command line (cached: agents repeat themselves). Of a line longer than
+    `MAX_ANALYSED_CHARS` only its head and its tail of that size are analysed (the analysis
+    is not linear in the length): the result is marked unparsed and says so, never safe."""
     cwd = cwd.rstrip("/") or "/" if cwd else None
+    # bash drops NUL bytes from a command line; the grammar's error recovery is slow on them
+    command = command.replace("\x00", "")
+    cut = len(command) > MAX_ANALYSED_CHARS
     argvs: list[list[str]] = []
     try:
-        findings, programs, unparsed = _analyze_script(command, 0, cwd, home, argvs=argvs)
+        head = command[:MAX_ANALYSED_CHARS]
+        findings, programs, unparsed = _analyze_script(head, 0, cwd, home, argvs=argvs)
+        if cut:
+            tail = _analyze_script(command[-MAX_ANALYSED_CHARS:], 0, cwd, home, argvs=argvs)
+            findings, programs = findings + tail[0], programs + tail[1]
     except (RecursionError, ValueError, IndexError, KeyError, TypeError) as exc:
         # one odd command must never stop an ingest: it is unparsed, not safe
         reason = f"analyser error {type(exc).__name__}: {exc}"[:200]
-        words = _token_argvs(command)
+        words = _token_argvs(command[:MAX_ANALYSED_CHARS])
         return CommandAnalysis(severity="low", unparsed=True, reasons=(reason,), argvs=words)
-    analysis = _roll_up(findings, programs, unparsed)
-    return dataclasses.replace(analysis, argvs=tuple(tuple(argv) for argv in argvs))
+    analysis = _roll_up(findings, programs, unparsed or cut)
+    reasons = analysis.reasons
+    if cut:
+        reason = (
+            f"only the first and last {MAX_ANALYSED_CHARS} of {len(command)} characters analysed"
+        )
+        reasons = (*reasons, reason)
+    return dataclasses.replace(
+        analysis, reasons=reasons, argvs=tuple(tuple(argv) for argv in argvs)
+    )
 
 
 def _token_argvs(script: str) -> tuple[tuple[str, ...], ...]:
@@ -149,6 +168,8 @@ def _analyze_script(
                 argv = argv[1:]
             if argv:
                 commands = [*commands, SimpleCommand(argv, depth=depth)]
+    too_many = len(commands) > MAX_SIMPLE_COMMANDS
+    commands = commands[:MAX_SIMPLE_COMMANDS]
     findings: list[Finding] = []
     programs: list[str] = []
     canonical: list[SimpleCommand] = []
@@ -171,7 +192,7 @@ def _analyze_script(
     if parsed.has_error:
         findings += inline.api_calls(script, None, ctx)  # SDK calls typed as a command
         findings = [_raised(f) for f in findings]
-    return _dedup(findings), list(dict.fromkeys(programs)), parsed.has_error
+    return _dedup(findings), list(dict.fromkeys(programs)), parsed.has_error or too_many
 
 
 def analyse_simple(cmd: SimpleCommand, ctx: Context) -> list[Finding]:

@@ -358,3 +358,28 @@ def destroy_plan_applied(commands: list[SimpleCommand]) -> list[Finding]:
                                     "applies a destroy plan saved earlier in the line",
                                     operation=f"{cmd.program} apply (destroy plan)"))  # fmt: skip
     return findings
+
+
+# The same facts about one stored argv (the `argvs` column), for detectors that follow a
+# credential or a download across a session's calls without parsing the command again.
+
+
+def network_sink(argv: list[str]) -> tuple[str, str] | None:
+    """(kind, destination host) when the stored argv sends data off the machine."""
+    return _sink(SimpleCommand(list(argv))) if argv else None
+
+
+def sent_files(argv: list[str]) -> list[str]:
+    """Files the stored argv's network sink reads and sends (`-F f=@x`, scp sources)."""
+    return _file_args(SimpleCommand(list(argv))) if argv else []
+
+
+def archive_output(argv: list[str]) -> str | None:
+    """The archive or copy the stored argv writes (`tar czf out ...`, `cp src out`)."""
+    return _archive_output(SimpleCommand(list(argv))) if argv else None
+
+
+def download_target(argv: list[str]) -> str | None:
+    """The file a stored curl/wget argv writes, or None."""
+    command = SimpleCommand(list(argv))
+    return _download_target(command) if argv and command.program in _FETCHERS else None

@@ -255,3 +255,11 @@ def test_added_class_must_fire_and_sibling_must_allow(name, fire, category, allo
     fired = analyze_command(fire)
     assert fired.flagged and category in fired.categories, (name, fired)
     assert not analyze_command(allow).flagged, name
+
+
+def test_a_huge_command_line_is_analysed_at_its_head_and_tail_and_marked_unparsed():
+    filler = "echo padding; " * 40_000  # ~560 KB: analysed whole it took seconds
+    head, tail = analyze_command("rm -rf / ; " + filler), analyze_command(filler + "rm -rf /srv")
+    for analysis in (head, tail):
+        assert analysis.destructive and analysis.unparsed
+        assert any("characters analysed" in reason for reason in analysis.reasons)

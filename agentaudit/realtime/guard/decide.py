@@ -14,6 +14,7 @@ from agentaudit.enrich.commands import analyze_command
 from agentaudit.enrich.environments import infer_env_from_text
 from agentaudit.enrich.secrets import Redactor
 from agentaudit.realtime.guard.call import PendingCall
+from agentaudit.realtime.guard.flows import describe, flow_verdicts, may_flow
 from agentaudit.realtime.guard.policy import Policy, stricter
 from agentaudit.taxonomy import describe_category, severity_rank
 
@@ -89,8 +90,48 @@ def evaluate(
     policy: Policy,
     redactor: Redactor,
     context_lookup: Any = None,
+    calls_lookup: Any = None,
 ) -> Decision:
-    """The decision for one call. `context_lookup(session, fp, target)` returns a SessionContext."""
+    """The decision for one call. `context_lookup(session, fp, target)` returns a SessionContext;
+    `calls_lookup(session)` the session's stored calls, for the session-level credential and
+    download rules (`guard/flows.py`), which can only make the answer stricter."""
+    decision = _evaluate_call(call, policy, redactor, context_lookup)
+    if not call.command or calls_lookup is None or decision.error:
+        return decision
+    found = analyze_command(call.command, cwd=call.cwd)
+    argvs = [list(a) for a in found.argvs]
+    if not may_flow(argvs, call.command):
+        return decision
+    redaction = redactor.redact(call.command)
+    pending = {
+        "kind": "process", "command": redaction.text, "argvs": argvs, "cwd": call.cwd,
+        "secret_fps": redaction.fingerprints or None, "credential_fp": decision.credential_fp,
+        "status": "unknown", "url": found.url, "categories": list(found.categories),
+        "destructive": found.destructive, "operation": found.operation, "paths": None,
+    }  # fmt: skip
+    verdicts = flow_verdicts(calls_lookup(call.session_id), pending)
+    decision.context_used = True
+    worst = max(verdicts, key=lambda v: severity_rank(v["severity"]), default=None)
+    if worst is None or severity_rank(worst["severity"]) < severity_rank("high"):
+        return decision
+    answer = "deny" if worst["severity"] == "critical" else "ask"
+    if stricter(decision.decision, answer) == decision.decision:
+        return decision
+    decision.decision = answer
+    decision.reason = (
+        f"agentaudit {answer}: {describe(worst)}. "
+        f"(rule {worst['rule']}: {worst['severity']} -> {answer})"
+    )
+    return decision
+
+
+def _evaluate_call(
+    call: PendingCall,
+    policy: Policy,
+    redactor: Redactor,
+    context_lookup: Any = None,
+) -> Decision:
+    """The decision from the command line itself and the session's environments and secrets."""
     if not call.command:
         return Decision("allow", f"agentaudit: {call.tool_name or 'this tool'} is not a shell call")
     redaction = redactor.redact(call.command)

@@ -12,6 +12,7 @@ from typing import Any
 from agentaudit.enrich.secrets import Redactor, redactor_for
 from agentaudit.realtime.guard.call import PendingCall, parse_call
 from agentaudit.realtime.guard.decide import Decision, SessionContext, evaluate, session_context
+from agentaudit.realtime.guard.flows import session_calls
 from agentaudit.realtime.guard.policy import Policy, load_policy
 from agentaudit.realtime.guard.record import record_decision
 from agentaudit.realtime.guard.respond import render
@@ -49,7 +50,9 @@ class Guard:
                 raise ValueError("hook input is not a JSON object")
             call = parse_call(agent, payload)
             policy = load_policy(call.cwd)
-            decision = evaluate(call, policy, self.redactor, self._lookup(opened))
+            decision = evaluate(
+                call, policy, self.redactor, self._lookup(opened), self._calls(opened)
+            )
         except Exception as exc:  # fail safe: any failure asks a human
             decision = Decision(
                 policy.on_error,
@@ -88,6 +91,20 @@ class Guard:
                 return SessionContext()
             opened.append(con)
             return session_context(con, session_id, fp, target)
+
+        return lookup
+
+    def _calls(self, opened: list[Any]):
+        """The session's stored calls, connecting only when a call may finish a flow."""
+        if self.connect is None:
+            return None
+
+        def lookup(session_id):
+            con = self.connect()
+            if con is None:
+                return []
+            opened.append(con)
+            return session_calls(con, session_id)
 
         return lookup
 

@@ -7,7 +7,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -262,7 +261,7 @@ def run_client(args, stdin: str, env) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
         env=env,
-        timeout=60,
+        timeout=300,  # a bound for a hang, not a speed (the machine may be busy)
     )
 
 
@@ -289,7 +288,10 @@ def test_hook_process_through_the_resident_helper(tmp_path, log_path, client_env
 
 
 def test_hook_process_without_a_helper_decides_itself(tmp_path, client_env):
-    done = run_client(["--agent", "cursor", "--socket", str(tmp_path / "none.sock")],
+    # --timeout: the decision's budget (2 s by default) is not what this test is about; on a
+    # busy machine the in-process analysis outlived it and the hook (rightly) answered "ask"
+    done = run_client(["--agent", "cursor", "--socket", str(tmp_path / "none.sock"),
+                       "--timeout", "120"],
                       json.dumps({"hook_event_name": "beforeShellExecution",
                                   "conversation_id": "c", "command": "rm -rf ./src"}),
                       client_env)  # fmt: skip
@@ -306,16 +308,13 @@ def test_a_helper_that_hangs_gets_ask_within_the_timeout(tmp_path, client_env):
     listener.listen(1)
     held = []
     threading.Thread(target=lambda: held.append(listener.accept()), daemon=True).start()
-    started = time.monotonic()
     done = run_client(["--agent", "cursor", "--socket", str(sock_path), "--timeout", "0.5"],
                       json.dumps({"hook_event_name": "beforeShellExecution", "command": "ls"}),
                       client_env)  # fmt: skip
-    elapsed = time.monotonic() - started
     listener.close()
     answer = json.loads(done.stdout)
     assert answer["permission"] == "ask"
-    assert "no decision within 0.5 s" in answer["user_message"]
-    assert elapsed < 30  # it gave up rather than waiting for the helper
+    assert "no decision within 0.5 s" in answer["user_message"]  # it gave up on the helper
 
 
 def test_an_unparsed_command_asks_and_says_it_could_not_be_parsed(log_path):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,11 +15,11 @@ from typing import Any
 
 import yaml
 
+from agentaudit.testing import free_port  # noqa: F401 (tests and bench import it from here)
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+# When to give up waiting for the subprocess (start, /healthz, exit). A bound for a hang, not a
+# speed: on a busy machine `watch` took more than 30 s to start (its imports and detectors).
+GIVE_UP_SECONDS = 120.0
 
 
 def write_config(path: Path, **settings: Any) -> Path:
@@ -38,7 +37,7 @@ class WatchProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = config.with_suffix(".log")  # stderr of every run, appended
 
-    def start(self, timeout: float = 30.0) -> WatchProcess:
+    def start(self, timeout: float = GIVE_UP_SECONDS) -> WatchProcess:
         code = "from agentaudit.cli import main; main()"
         self.proc = subprocess.Popen(
             [sys.executable, "-c", code, "watch", "--config", str(self.config)],
@@ -61,7 +60,7 @@ class WatchProcess:
     def health(self) -> tuple[int, dict[str, Any]] | None:
         url = f"http://127.0.0.1:{self.health_port}/healthz"
         try:
-            with urllib.request.urlopen(url, timeout=1) as response:
+            with urllib.request.urlopen(url, timeout=10) as response:
                 return response.status, json.loads(response.read())
         except urllib.error.HTTPError as exc:
             return exc.code, json.loads(exc.read() or b"{}")
@@ -73,7 +72,7 @@ class WatchProcess:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
 
-    def terminate(self, timeout: float = 30.0) -> int:
+    def terminate(self, timeout: float = GIVE_UP_SECONDS) -> int:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout)

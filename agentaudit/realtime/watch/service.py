@@ -76,6 +76,7 @@ class Watcher:
             "findings": 0,
             "alerts_delivered": 0,
             "detector_failures": [],  # detectors that refused or raised, until they run again
+            "failing_files": {},  # path -> why its last read failed (until it reads whole)
             "last_pass_at": None,
         }
         # `notify` URLs page at once (group_wait 0); without them, the alerting config
@@ -252,9 +253,20 @@ class Watcher:
         self.state["events_ingested"] += report.ingested
         self.state["quarantined"] += report.quarantined
         self.reader.note(report)
+        self._note_failures(report)
         if report.ingested and self.pager.ingested(started):
             self._detect(outcome, seen_at, report.ingested)
         return report.ingested
+
+    def _note_failures(self, report: IngestReport) -> None:
+        """A file whose last read failed (unreadable, damaged) is named on /healthz until it
+        is read whole again: the loop goes on, but a damaged audit log must not look fine."""
+        failing = self.state["failing_files"]
+        for f in report.files:
+            if f.failed:
+                failing[f.path] = f"{f.status}: {f.detail}"
+            elif f.status == "read":
+                failing.pop(f.path, None)
 
     def _detect(self, outcome: dict[str, Any], seen_at: float, ingested: int) -> None:
         found, delivered = self.pager.detect_and_page(seen_at, ingested)
