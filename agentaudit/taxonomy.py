@@ -170,6 +170,11 @@ CATEGORIES: dict[str, Category] = _categories(
     ("remote_code_exec", False, "runs code fetched from the network at once (curl | sh)"),
     ("dynamic_exec", False, "runs code hidden from review (decoded or assembled at run time)"),
     ("privilege_change", False, "widens permissions (setuid, chmod 777, GRANT ALL)"),
+    (
+        "conflicting_duplicate",
+        False,
+        "reuses a stored record's provider id with other content (a forged or altered copy)",
+    ),
 ) | _provider_only(
     # provider audit logs (catalogs): every entry of a catalog counts as destructive
     ("network_delete", True, "deletes network infrastructure (VPCs, subnets, gateways, zones)"),

@@ -23,6 +23,7 @@ from agentaudit.enrich.catalog import providers
 from agentaudit.enrich.commands.packs import all_rules
 from agentaudit.enrich.environments import env_clues
 from agentaudit.ingest.discover import expand_root
+from agentaudit.store.conflicts import CONFLICT_CATEGORY
 
 PACKAGE = Path(agentaudit.__file__).resolve().parent
 REPO = PACKAGE.parent
@@ -132,6 +133,7 @@ def test_every_category_checked_is_registered_and_emitted_by_something():
     emitted = {c for names in catalog_categories().values() for c in names}
     emitted |= {c for names in command_categories().values() for c in names}
     emitted.add("credential_access")  # enrichment: a secret read or printed
+    emitted.add(CONFLICT_CATEGORY)  # the store: a provider id reused with other content
     words = set(taxonomy.INSTRUCTIONS) | set(taxonomy.ENV_CLUES)
     assert _unregistered(sigma_categories(), emitted) == {}
     assert _unregistered(detector_literals(), emitted | words) == {}
@@ -140,7 +142,7 @@ def test_every_category_checked_is_registered_and_emitted_by_something():
 def test_no_registered_category_is_dead():
     from_catalogs = {c for names in catalog_categories().values() for c in names}
     from_commands = {c for names in command_categories().values() for c in names}
-    emitted = from_catalogs | from_commands | {"credential_access"}
+    emitted = from_catalogs | from_commands | {"credential_access", CONFLICT_CATEGORY}
     assert sorted(set(taxonomy.CATEGORIES) - emitted) == []
     # (command analysis may name one only to translate it: programs/aws.py files a catalog's
     # network_delete under cloud_delete; the packs are checked against COMMAND_CATEGORIES)
