@@ -31,11 +31,11 @@ def gap_sentence(report: TimelineReport) -> str:
             key=lambda r: r.offset_ms,
         )
         if records:
-            first = records[0]
+            earliest = records[0]
             return (
                 f"No agent call in this timeline: {len(records):,} destructive provider "
-                f"records, the first at T+{first.offset_ms:,} ms ({first.what}"
-                f"{f' on {first.target}' if first.target else ''})."
+                f"records, the first at T+{earliest.offset_ms:,} ms ({earliest.what}"
+                f"{f' on {earliest.target}' if earliest.target else ''})."
             )
         return "No destructive call in this timeline."
     first = (

@@ -225,22 +225,23 @@ def _run_each(store: Store, detectors: list[Detector], report: DetectReport) -> 
 UNTIMED = "no time in the source: the events are ordered by their position (seq)"
 
 
-def _say_if_untimed(finding: dict[str, Any]) -> dict[str, Any]:
+def _say_if_untimed(finding: FindingRow) -> FindingRow:
     """A finding on untimed events (bash history without HISTTIMEFORMAT, a Cursor
     transcript) has a NULL time range, and its evidence says why."""
     if finding["first_seen"] is not None:
         if finding["last_seen"] is None:  # timed from an untimed step on: its start is known
-            return {**finding, "last_seen": finding["first_seen"]}
+            timed = finding.copy()
+            timed["last_seen"] = finding["first_seen"]
+            return timed
         return finding
     evidence = json.loads(finding["evidence"])
     if "untimed" in evidence:
         return finding
     evidence["untimed"] = UNTIMED
-    return {
-        **finding,
-        "last_seen": None,
-        "evidence": json.dumps(evidence, default=str, sort_keys=True),
-    }
+    untimed = finding.copy()
+    untimed["last_seen"] = None
+    untimed["evidence"] = json.dumps(evidence, default=str, sort_keys=True)
+    return untimed
 
 
 def _unique(findings: list[FindingRow]) -> list[FindingRow]:

@@ -72,7 +72,7 @@ class CredentialProvenance(Detector):
         task = words(ctx.task_text)
         revealed: dict[str, list[dict[str, Any]]] = {}
         calls: dict[str, list[dict[str, Any]]] = {}
-        position = {}  # rows come in (time, seq) order: untimed ones last, by seq
+        position: dict[str, int] = {}  # rows come in (time, seq) order: untimed ones last, by seq
         for row in rows:
             position[row["event_id"]] = len(position)
             for fp in row.get("secret_fps") or []:

@@ -142,9 +142,9 @@ def _target_env(
             env, why = known[row["target"]]
             return env, f"another record of {row['target']}: {why or env}"
     for row in rows:
-        env, why = _context_env(row.get("command") or "", context)
-        if env and env != "unknown":
-            return env, why
+        from_context, said = _context_env(row.get("command") or "", context)
+        if from_context and from_context != "unknown":
+            return from_context, said
     for row in rows:
         name = next(
             (c[12:] for c in row.get("env_clues") or [] if c.startswith("aws_profile=")), None

@@ -20,6 +20,7 @@ from typing import Any
 from agentaudit.detect.base import Detector, DetectorInfo
 from agentaudit.detect.behaviours.instruction_scope import conflicts
 from agentaudit.enrich.instructions import FREEZE, FREEZE_WRITES, NO_DELETE, NO_PROD
+from agentaudit.schema import FindingRow
 from agentaudit.store import Store
 
 
@@ -84,7 +85,7 @@ class InstructionConflict(Detector):
         FROM pairs GROUP BY session_key, call_key
         """
 
-    def run(self, store: Store) -> list[dict[str, Any]]:
+    def run(self, store: Store) -> list[FindingRow]:
         """The SQL's conflicts, less those the instruction's own scope allows."""
         rows = store.rows(self.query())
         return [self._finding(r) for r in rows if conflicts(json.loads(r["evidence"]))]
