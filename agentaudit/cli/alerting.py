@@ -154,7 +154,7 @@ def alert_list(db: DbOption = None, json: JsonOption = False) -> None:
 
 
 @alert_app.command(
-    "ack", epilog=example("agentaudit alert ack 2ea4881e", "agentaudit alert ack 2ea4 --by alice")
+    "ack", epilog=example("agentaudit alert ack 7f8ab542", "agentaudit alert ack 7f8a --by alice")
 )
 def alert_ack(
     alert_id: Annotated[str, typer.Argument(help="Alert id (a unique prefix is enough).")],

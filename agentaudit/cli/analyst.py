@@ -36,7 +36,7 @@ class Format(StrEnum):
 def register(app: typer.Typer) -> None:
     app.command(
         epilog=example(
-            "agentaudit timeline --incident 2ea4881e",
+            "agentaudit timeline --incident 7f8ab542",
             "agentaudit timeline --session 8f1d2c3b-5a6e-4f70-9b1c-2d3e4f5a6b7c -f markdown",
             "agentaudit timeline --from 2026-04-24T19:00Z --to 2026-04-24T20:00Z --host ci-7",
         )
@@ -155,7 +155,7 @@ def incidents_list(
 
 @incidents_app.command(
     "show",
-    epilog=example("agentaudit incidents show 2ea4881e", "agentaudit incidents show 2ea4 --json"),
+    epilog=example("agentaudit incidents show 7f8ab542", "agentaudit incidents show 7f8a --json"),
 )
 def incidents_show(
     incident_id: Annotated[str, typer.Argument(help="Incident id, or an unambiguous prefix.")],
