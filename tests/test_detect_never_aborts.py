@@ -19,7 +19,7 @@ from rich.console import Console
 from agentaudit.alert.config import from_urls
 from agentaudit.analyst import incidents, render, render_steps
 from agentaudit.analyst.timeline import incident_timeline
-from agentaudit.export.ocsf import export_ocsf, iter_findings_ocsf
+from agentaudit.export.ocsf import export_ocsf
 from agentaudit.ingest import ingest_paths
 from agentaudit.pipeline import detect_and_alert
 from agentaudit.scenarios import scenario_files
@@ -52,7 +52,6 @@ def detect_to_the_end(store: Store) -> dict:
     for row in listed:
         console.print(render_steps.incident_view(incidents.get_incident(store, row["incident_id"])))
         incident_timeline(store, row["incident_id"])
-    list(iter_findings_ocsf(store))
     export_ocsf(store, io.StringIO())
     return {"report": report, "incidents": listed}
 

@@ -35,10 +35,6 @@ class Incident:
     credentials: list[dict[str, Any]] = field(default_factory=list)
     destructive_steps: list[dict[str, Any]] = field(default_factory=list)
 
-    @property
-    def short_id(self) -> str:
-        return self.incident_id[:12]
-
     def as_dict(self) -> dict[str, Any]:
         return {
             "incident_id": self.incident_id,

@@ -17,7 +17,7 @@ from typing import IO, Any
 from agentaudit import __version__
 from agentaudit.collectors import collector_for_source
 from agentaudit.schema import earliest, latest, stable_id
-from agentaudit.store import Store, now
+from agentaudit.store import Store
 from agentaudit.taxonomy import SEVERITIES, severity_rank
 
 OCSF_VERSION = "1.8.0"
@@ -29,11 +29,6 @@ ANALYTIC_TYPES = {
     "correlation": (1, "Rule"),
     "behaviour": (2, "Behavioral"),
     "model": (4, "Learning (ML/DL)"),
-}
-_FINDING_STATUS = {
-    "open": (1, "New"),
-    "acknowledged": (2, "In Progress"),
-    "resolved": (4, "Resolved"),
 }
 _PRODUCT = {
     "name": "agentaudit",
@@ -51,76 +46,6 @@ _ATTACK_IMPACT = {
 def ms(value: datetime | None) -> int | None:
     """Epoch milliseconds; None (dropped from the record) when the source had no time."""
     return None if value is None else int(value.timestamp() * 1000)
-
-
-def finding_to_ocsf(finding: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, Any]:
-    evidence = json.loads(finding["evidence"])
-    activity_id, activity = (3, "Close") if finding["status"] == "resolved" else (1, "Create")
-    status_id, status = _FINDING_STATUS.get(finding["status"], (1, "New"))
-    analytic_type_id, analytic_type = ANALYTIC_TYPES.get(finding["kind"], (1, "Rule"))
-    severity_id = SEVERITY_IDS[finding["severity"]]
-    categories = sorted({c for e in events for c in (e.get("categories") or [])})
-    out: dict[str, Any] = {
-        "class_uid": DETECTION_FINDING,
-        "class_name": "Detection Finding",
-        "category_uid": 2,
-        "category_name": "Findings",
-        "activity_id": activity_id,
-        "activity_name": activity,
-        "type_uid": DETECTION_FINDING * 100 + activity_id,
-        "type_name": f"Detection Finding: {activity}",
-        "severity_id": severity_id,
-        "severity": finding["severity"].capitalize(),
-        "status_id": status_id,
-        "status": status,
-        "is_alert": finding["status"] != "resolved",
-        "confidence_id": 3,
-        "confidence": "High",
-        "time": ms(now()),
-        "start_time": ms(finding["first_seen"]),
-        "end_time": ms(finding["last_seen"]),
-        "count": len(finding["event_ids"]),
-        "message": finding["title"],
-        "metadata": {
-            "version": OCSF_VERSION,
-            "product": _PRODUCT,
-            "log_name": "agentaudit.findings",
-            "log_provider": "agentaudit",
-            "uid": finding["finding_id"],
-            "correlation_uid": stable_id("alert", finding["group_key"]),
-            "event_code": finding["rule_id"],
-            "processed_time": ms(finding["created_at"]),
-            "profiles": [],
-        },
-        "finding_info": _drop_empty(
-            {
-                "uid": finding["finding_id"],
-                "title": finding["title"],
-                "types": [f"agentaudit/{finding['rule_id']}", *categories],
-                "created_time": ms(finding["created_at"]),
-                "first_seen_time": ms(finding["first_seen"]),
-                "last_seen_time": ms(finding["last_seen"]),
-                "product_uid": "agentaudit",
-                "analytic": {
-                    "uid": finding["rule_id"],
-                    "name": finding["rule_id"],
-                    "type_id": analytic_type_id,
-                    "type": analytic_type,
-                    "version": "1",
-                },
-                "attacks": [_ATTACK_IMPACT] if any(e.get("destructive") for e in events) else None,
-                "related_events": [_related(e) for e in events],
-                "related_events_count": len(events),
-                "tags": [{"name": "session.id", "value": finding["session_id"]}]
-                if finding["session_id"]
-                else None,
-            }
-        ),
-        "evidences": [ev for e in events if (ev := _evidence(e))] or None,
-        "resources": _resources(events),
-        "unmapped": _drop_empty({"evidence": json.dumps(evidence, sort_keys=True)}),
-    }
-    return _drop_empty(out)
 
 
 def _related(event: dict[str, Any]) -> dict[str, Any]:
@@ -198,16 +123,6 @@ def _drop_empty(value: Any) -> Any:
     if isinstance(value, list):
         return [_drop_empty(v) for v in value if v is not None]
     return value
-
-
-def iter_findings_ocsf(store: Store) -> Iterator[dict[str, Any]]:
-    """One snapshot per stored finding (not the alert lifecycle; see `iter_finding_log`)."""
-    for finding in store.rows("SELECT * FROM findings ORDER BY first_seen, rule_id"):
-        events = store.rows(
-            "SELECT * FROM events WHERE event_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY time, seq",
-            [finding["event_ids"]],
-        )
-        yield finding_to_ocsf(finding, events)
 
 
 FINDING_ACTIVITIES = {"create": (1, "Create"), "update": (2, "Update"), "close": (3, "Close")}
