@@ -25,7 +25,6 @@ ISSUE_16 = {
     "benign-busy-codex",
 }
 ISSUE_16_PENDING = {
-    "gemini-cloudsql-drop",  # pgAudit DROP/TRUNCATE records not marked destructive (enrich)
     # the Sigma production-destroy finding is now stated under the linked call (its title names
     # the call's first record), and the legacy first-destructive check counts the refused delete
     "claude-hooks-azure-rg-delete",

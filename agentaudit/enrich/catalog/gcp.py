@@ -5,7 +5,8 @@ Method names come in several spellings (`v1.compute.instances.delete`, `storage.
 segment is read as the verb and the segment before it as the collection. Conditional cases read
 the record: BigQuery jobs whose statement deletes or drops (or `tableDeletion` metadata), KMS
 key versions disabled or scheduled for destruction, subnet flow logs turned off, bucket
-versioning turned off.
+versioning turned off, and Cloud SQL database audit entries (pgAudit), whose SQL statement is
+classified by the command analyser's SQL classifier.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+
+from agentaudit.enrich.commands.programs.db import statement_categories
 
 _BACKUP_COLLECTIONS = {
     "snapshots",
@@ -120,6 +123,9 @@ def classify(operation: str, record: dict[str, Any]) -> list[str]:
             if isinstance(versioning, dict) and versioning.get("enabled") is False
             else []
         )
+    sql = _database_statement(payload)
+    if sql:  # a database's own audit record (Cloud SQL pgAudit): the statement it ran
+        return statement_categories(sql)
     statement = str(_find(payload, "statementtype") or "").upper()
     if (
         statement in _DESTRUCTIVE_STATEMENTS
@@ -130,6 +136,16 @@ def classify(operation: str, record: dict[str, Any]) -> list[str]:
     if statement in _OVERWRITE_STATEMENTS:
         return ["data_overwrite"]
     return []
+
+
+def _database_statement(payload: Any) -> str | None:
+    """The SQL text of a database audit entry (`google.cloud.sql.audit.v1.PgAuditEntry` and
+    its kin carry it as `request.statement`, MySQL's as `request.query`)."""
+    request = payload.get("request") if isinstance(payload, dict) else None
+    if not isinstance(request, dict) or "auditentry" not in str(request.get("@type", "")).lower():
+        return None
+    sql = request.get("statement") or request.get("query")
+    return sql if isinstance(sql, str) and sql.strip() else None
 
 
 def _payload(record: dict[str, Any]) -> Any:

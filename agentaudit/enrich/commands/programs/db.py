@@ -162,3 +162,30 @@ def embedded_sql(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
     for text in texts:
         findings += classify_sql(text)
     return findings
+
+
+# Objects a session makes to throw away: Postgres' temp schema, and tmp_/temp_/test_/scratch_
+# names (or those suffixes). Dropping or emptying only such objects destroys no one's data.
+_SCRATCH_OBJECT = re.compile(
+    r"(?i)^(pg_temp(_\d+)?\.\S+|(\w+\.)?(tmp|temp|test|scratch)(_\w*)?|\S+_(tmp|temp|test|scratch))$"
+)
+_DESTROYED_OBJECTS = re.compile(
+    r"(?i)\b(?:drop\s+(?:table|view|materialized\s+view|index)(?:\s+if\s+exists)?|"
+    r"truncate(?:\s+table)?(?:\s+only)?|delete\s+from)\s+([\w.\"`]+(?:\s*,\s*[\w.\"`]+)*)"
+)
+
+
+def statement_categories(statement: str) -> list[str]:
+    """Categories of one SQL statement an audit log recorded (pgAudit, a database's own log),
+    by `classify_sql`; a statement that drops or empties only scratch objects gives none."""
+    findings = classify_sql(statement)
+    if not findings:
+        return []
+    objects = [
+        name.strip().strip('"`')
+        for names in _DESTROYED_OBJECTS.findall(statement)
+        for name in names.split(",")
+    ]
+    if objects and all(_SCRATCH_OBJECT.match(name) for name in objects):
+        findings = [f for f in findings if f.category != "db_destroy"]
+    return list(dict.fromkeys(f.category for f in findings))
