@@ -24,11 +24,7 @@ ISSUE_16 = {
     "benign-busy-claude",
     "benign-busy-codex",
 }
-ISSUE_16_PENDING = {
-    # the Sigma production-destroy finding is now stated under the linked call (its title names
-    # the call's first record), and the legacy first-destructive check counts the refused delete
-    "claude-hooks-azure-rg-delete",
-}
+ISSUE_16_PENDING: set[str] = set()
 BENIGN = {"benign-busy-claude", "benign-busy-codex"}
 ALL = [name for name in scenario_names() if name not in ISSUE_16_PENDING]
 RUNNABLE_NOW = {

@@ -17,12 +17,12 @@ from agentaudit.alert.config import parse_config
 from agentaudit.alert.engine import evaluate
 from agentaudit.enrich.environments import MAPPING_ENV
 from agentaudit.store import Store
+from agentaudit.taxonomy import severity_rank
 
 if TYPE_CHECKING:
     from agentaudit.scenarios.replay import ReplayResult
 
 ENVIRONMENTS_ENV = MAPPING_ENV
-RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 PAGING = ("high", "critical")
 
 # The README's alerting.yml, with local receivers (nothing is delivered: `evaluate` only).
@@ -103,10 +103,11 @@ def check_incident(result: ReplayResult, store: Store) -> None:
     if "incidents" in spec and len(pages) != spec["incidents"]:
         labels = [json.loads(p["group_labels"]) for p in pages]
         problems.append(f"{len(pages)} incidents page, expected {spec['incidents']}: {labels}")
-    worst = max((f["severity"] for f in result.findings), key=RANK.get, default="info")
+    worst = max((f["severity"] for f in result.findings), key=severity_rank, default="info")
     wanted = spec.get("max_severity")
     # ("medium" for a benign replay: nothing high or critical)
-    if wanted and RANK[worst] != RANK[wanted] and not (wanted == "medium" and RANK[worst] < 3):
+    benign_ok = wanted == "medium" and severity_rank(worst) < severity_rank("high")
+    if wanted and severity_rank(worst) != severity_rank(wanted) and not benign_ok:
         above = [f"{f['rule_id']} ({f['severity']}): {f['title']}" for f in result.findings]
         problems.append(f"max severity {worst}, expected {spec['max_severity']}: {above}")
     _check_first_critical(result, store)

@@ -10,12 +10,14 @@ A scenario directory holds source files in their real on-disk formats, a README 
     first_destructive:          # optional: the incident's first destroying step, when no
       command_contains: db:push #   category marks it destructive (counted with those that do)
       nth: 1
-    expect:                     # findings that must exist (rule id + severity)
+    expect:                     # findings that must exist (rule id + severity), optionally
       - {rule: instruction-conflict, severity: critical, needs: [cursor-hooks.jsonl]}
+      - {rule: x, severity: high, title_contains: ..., covers: {source: ..., operation: ...}}
+                                # (covers: one of the finding's events is one the selector names)
 
 A file no registered collector reads yet is reported, and the expectations that `need` it
 are skipped with that reason; everything else must hold. The first critical finding must be
-stamped at or before the first destructive event.
+stamped at or before the first destructive event (a call the provider refused is not one).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from agentaudit.detect.driver import run_detection
 from agentaudit.enrich.secrets import Redactor
 from agentaudit.ingest import ingest_paths
 from agentaudit.scenarios import SCENARIOS_DIR, scenario_path
-from agentaudit.scenarios.incident import ENVIRONMENTS_ENV, check_incident
+from agentaudit.scenarios.incident import ENVIRONMENTS_ENV, check_incident, select
 from agentaudit.store import Store
 
 SPEC_FILE = "expected.yaml"
@@ -121,6 +123,7 @@ def _check(result: ReplayResult, store: Store) -> None:
             if f["rule_id"] == want["rule"]
             and f["severity"] == want["severity"]
             and want.get("title_contains", "") in f["title"]
+            and _covers(f, want.get("covers"), store)
         ]
         if hits:
             result.met.append(label)
@@ -137,20 +140,38 @@ def _check(result: ReplayResult, store: Store) -> None:
         )
 
 
+def _covers(finding: dict[str, Any], selector: dict[str, Any] | None, store: Store) -> bool:
+    """The finding's events include one the selector names (a finding states a whole call:
+    its title names the call's first record, not necessarily the one that matters)."""
+    if not selector:
+        return True
+    return bool({e["event_id"] for e in select(store, selector)} & set(finding["event_ids"]))
+
+
 # The latest instant an event can have happened: a whole-second time covers its second.
 _LATEST = "time + CASE WHEN time_precision = 's' THEN INTERVAL 999999 MICROSECOND ELSE INTERVAL 0 SECOND END"
+
+
+# A call the provider refused (its records of the call all failed: ScopeLocked, AccessDenied)
+# destroyed nothing: it is not the first destroying step, whatever it asked for.
+_NOT_REFUSED = """NOT coalesce(call_key IN (
+    SELECT call_key FROM event_sessions WHERE kind = 'api' AND call_key IS NOT NULL
+    GROUP BY call_key HAVING bool_and(status = 'failure')), false)"""
 
 
 def _first_destructive(spec: dict[str, Any], store: Store) -> datetime | None:
     """When the first destroying step happened, by its most precise source's reckoning."""
     times = [
-        r["t"] for r in store.rows(f"SELECT min({_LATEST}) AS t FROM events WHERE destructive")
+        r["t"]
+        for r in store.rows(
+            f"SELECT min({_LATEST}) AS t FROM event_sessions WHERE destructive AND {_NOT_REFUSED}"
+        )
     ]
     declared = spec.get("first_destructive")
     if declared:
         rows = store.rows(
-            f"SELECT {_LATEST} AS time FROM events WHERE kind = 'process' "
-            "AND contains(command, ?) ORDER BY time, seq",
+            f"SELECT {_LATEST} AS time FROM event_sessions WHERE kind = 'process' "
+            f"AND contains(command, ?) AND {_NOT_REFUSED} ORDER BY time, seq",
             [declared["command_contains"]],
         )
         nth = int(declared.get("nth", 1))
