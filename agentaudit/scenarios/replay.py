@@ -156,7 +156,7 @@ _LATEST = "time + CASE WHEN time_precision = 's' THEN INTERVAL 999999 MICROSECON
 # destroyed nothing: it is not the first destroying step, whatever it asked for.
 _NOT_REFUSED = """NOT coalesce(call_key IN (
     SELECT call_key FROM event_sessions WHERE kind = 'api' AND call_key IS NOT NULL
-    GROUP BY call_key HAVING bool_and(status = 'failure')), false)"""
+    GROUP BY call_key HAVING bool_and(coalesce(status = 'failure', false))), false)"""
 
 
 def _first_destructive(spec: dict[str, Any], store: Store) -> datetime | None:
