@@ -171,10 +171,14 @@ class AlertingConfig:
 def from_urls(urls: list[str], *, group_wait: str | float = 0) -> AlertingConfig:
     """The config of `--notify URL` runs: one route to those apprise URLs.
 
-    One-shot runs have no later tick to wait for, so group_wait defaults to 0 here.
+    One-shot runs have no later tick to wait for, so group_wait defaults to 0 here. With no
+    alerting.yml there is no group_interval anyone chose: a rise in severity (a high page,
+    then the critical call) is sent at once, as the README's own alerting.yml does.
     """
     receiver = Receiver("default", apprise=tuple(AppriseTarget(u) for u in urls))
-    route = Route("default", "default", group_wait=parse_duration(group_wait))
+    route = Route(
+        "default", "default", group_wait=parse_duration(group_wait), flush_on_escalation=True
+    )
     return AlertingConfig(route=route, receivers={"default": receiver})
 
 
