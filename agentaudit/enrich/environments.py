@@ -70,6 +70,11 @@ _RECHECK_SECONDS = 2.0
 _resolved: dict[tuple[str | None, str | None], tuple[float, dict[str, tuple[str, str]]]] = {}
 
 
+def forget_mapping_cache() -> None:
+    """Read the mapping file afresh on the next lookup (after the user edited it)."""
+    _resolved.clear()
+
+
 def _current_mapping() -> dict[str, tuple[str, str]]:
     """The mapping for the current environment variables, re-read at most every 2 s.
 

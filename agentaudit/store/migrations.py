@@ -142,6 +142,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         "events: decided_by (who let an agent's call run; stored rows stay NULL: not recorded)",
         add_columns("events", "decided_by VARCHAR"),
     ),
+    Migration(
+        5,  # reclassify (issue 16); the lead renumbers it if another branch took 5
+        "reclassify_runs: one row per `agentaudit reclassify` run",
+        run_sql(
+            """
+            CREATE TABLE IF NOT EXISTS reclassify_runs (
+                run_id VARCHAR, ran_at TIMESTAMPTZ, examined BIGINT, changed_rows BIGINT,
+                changed VARCHAR);
+            """
+        ),
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 
