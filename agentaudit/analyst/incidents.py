@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from agentaudit.analyst.filters import INCIDENT_SORTS, Filters, Page, incident_where
 from agentaudit.store import Store
 
 
@@ -65,13 +66,22 @@ def _jsonable(value: Any) -> Any:
 
 def list_incidents(store: Store, status: str | None = None) -> list[dict[str, Any]]:
     """Every incident, newest first (one row each, from the `incidents` view)."""
-    return store.rows(
-        """SELECT incident_id, title, severity, status, started, ended, duration_ms, findings,
-                  sessions
-           FROM incidents WHERE (? IS NULL OR status = ?)
-           ORDER BY started DESC, incident_id""",
-        [status, status],
+    return find_incidents(store, Filters(status=status, limit=None)).rows
+
+
+def find_incidents(store: Store, filters: Filters) -> Page[dict[str, Any]]:
+    """The incidents the filters keep, in their order, up to their limit, and how many in all."""
+    where, params = incident_where(filters)
+    total = store.rows(f"SELECT count(*) AS n FROM incidents WHERE {where}", params)[0]["n"]
+    limit = "" if filters.limit is None else f"LIMIT {int(filters.limit)}"
+    rows = store.rows(
+        f"""SELECT incident_id, title, severity, status, started, ended, duration_ms, findings,
+                   sessions, actors, credentials, sources, environments, agents
+            FROM incidents WHERE {where}
+            ORDER BY {INCIDENT_SORTS[filters.sort]} {limit}""",
+        params,
     )
+    return Page(rows, int(total), filters)
 
 
 def resolve_id(store: Store, prefix: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -43,6 +43,7 @@ def steps_table(report: TimelineReport) -> Group:
         [
             Column("T+ ms", whole=True, justify="right"),
             Column("sources", whole=True),
+            Column("actor", optional=True),
             Column("step", shrink_first=True),
             Column("fires", whole=True, optional=True),
         ],
@@ -52,14 +53,20 @@ def steps_table(report: TimelineReport) -> Group:
         table.add_row(
             f"{step.offset_ms:,}",
             stacked(step.sources),
+            evidence(step.actor or "-"),
             step_cell(step),
             stacked(evidence(rule, "bold red") for rule in step.fired),
         )
     start = report.start.isoformat(timespec="milliseconds") if report.start else "-"
-    return Group(table, evidence(f"T+0 = {start} UTC. {gap_sentence(report)}"))
+    lines: list[RenderableType] = [table, evidence(f"T+0 = {start} UTC. {gap_sentence(report)}")]
+    if report.count_line:
+        lines.append(evidence(report.count_line))
+    return Group(*lines)
 
 
-def incidents_table(rows: list[dict[str, Any]]) -> FitTable:
+def incidents_table(rows: list[dict[str, Any]], count_line: str | None = None) -> FitTable:
+    """The incidents, one line each; the title says how many matched in all (`count_line`,
+    else the rows given)."""
     table = FitTable(
         [
             Column("id", whole=True),
@@ -68,9 +75,10 @@ def incidents_table(rows: list[dict[str, Any]]) -> FitTable:
             Column("started (UTC)", whole=True),
             Column("duration", whole=True, justify="right", optional=True),
             Column("findings", whole=True, justify="right", optional=True),
+            Column("actor", optional=True),
             Column("title", shrink_first=True),
         ],
-        title=f"Incidents ({len(rows)})",
+        title=f"Incidents: {count_line}" if count_line else f"Incidents ({len(rows)})",
     )
     for row in rows:
         table.add_row(
@@ -80,9 +88,17 @@ def incidents_table(rows: list[dict[str, Any]]) -> FitTable:
             row["started"].strftime("%Y-%m-%d %H:%M:%S") if row["started"] else "-",
             f"{(row['duration_ms'] or 0) / 1000:,.1f} s",
             str(row["findings"]),
-            row["title"],
+            evidence(first_and_more(row.get("actors"))),
+            evidence(row["title"]),
         )
     return table
+
+
+def first_and_more(values: list[str] | None) -> str:
+    """'arn:...:user/a +2': the first value and how many others."""
+    if not values:
+        return "-"
+    return values[0] + (f" +{len(values) - 1}" if len(values) > 1 else "")
 
 
 def _session_label(session_id: str) -> str:

@@ -26,6 +26,9 @@ class TimelineRow:
     fired: tuple[str, ...]  # findings that fire at this row
     origin: str | None = None  # agent, shell, provider, agentaudit (the source's collector says)
     decided_by: str | None = None  # who let an agent's call run (taxonomy.DECIDERS)
+    actor: str | None = None  # the provider's principal, else the local user
+    credential: str | None = None  # key id the provider logged, else the keyed fingerprint
+    severity: str | None = None  # the event's own (enrichment's), not a finding's
 
     def as_dict(self) -> dict[str, Any]:
         row = asdict(self)
@@ -86,6 +89,9 @@ def _rows(events: list[dict[str, Any]], fired: dict[str, list[str]]) -> list[Tim
             fired=tuple(fired.get(e["event_id"], ())),
             origin=e.get("origin"),
             decided_by=e.get("decided_by"),
+            actor=e.get("actor") or e.get("os_user"),
+            credential=e.get("credential_id") or e.get("credential_fp"),
+            severity=e.get("severity"),
         )
         for i, e in enumerate(events)
     ]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from html import escape
 
 from agentaudit.analyst.timeline_steps import Step, TimelineReport, row_note
@@ -20,6 +22,13 @@ _MARGIN_LEFT = 130
 _MARGIN_RIGHT = 40
 _MARGIN_TOP = 48
 _AXIS_HEIGHT = 40
+# Labels are placed so that none overlaps another: the plot is cut into slots; each slot holds
+# at most one finding flag and one step label per lane, cut to the slot's width in characters
+# of at most _CHAR_PX (generous for 12 px sans-serif, bold); the rest are counted and listed
+# in the label's hover text and in the table below the chart.
+_SLOT_PX = 150
+_CHAR_PX = 8.0
+_LANE_LABEL_CHARS = 16
 
 
 def gap_sentence(report: TimelineReport) -> str:
@@ -27,7 +36,7 @@ def gap_sentence(report: TimelineReport) -> str:
     if gap is None:
         # provider records alone (a principal's burst): say what they destroyed
         records = sorted(
-            (r for s in report.steps for r in s.provider_rows if r.destructive),
+            (r for s in report.every_step for r in s.provider_rows if r.destructive),
             key=lambda r: r.offset_ms,
         )
         if records:
@@ -69,8 +78,10 @@ def to_markdown(report: TimelineReport) -> str:
     if report.start:
         lines.append(f"T+0 = {report.start.isoformat(timespec='milliseconds')} (UTC).")
     lines += [gap_sentence(report), ""]
-    lines.append("| T+ ms | sources | step | target | fires |")
-    lines.append("|---:|---|---|---|---|")
+    if report.count_line:
+        lines += [report.count_line, ""]
+    lines.append("| T+ ms | sources | actor | step | target | fires |")
+    lines.append("|---:|---|---|---|---|---|")
     for step in report.steps:
         what = _md(_step_text(step))
         what = f"**{what}**" if step.destructive else what
@@ -83,7 +94,8 @@ def to_markdown(report: TimelineReport) -> str:
         if step.target_env not in (None, "unknown"):
             target += f" ({step.target_env})"
         lines.append(
-            f"| {step.offset_ms:,} | {', '.join(step.sources)} | {what} | {target} | "
+            f"| {step.offset_ms:,} | {', '.join(step.sources)} | {_md(step.actor or '')} | "
+            f"{what} | {target} | "
             f"{', '.join(step.fired)} |"
         )
     return scrub("\n".join(lines) + "\n") or ""
@@ -115,8 +127,7 @@ def lane_order(report: TimelineReport) -> list[str]:
 def timeline_svg(report: TimelineReport) -> str:
     """Lanes per source, a dot per row (red: destructive), linked rows joined, findings flagged."""
     sources = lane_order(report)
-    flags = max((len(s.fired) for s in report.steps), default=0)
-    top = _MARGIN_TOP + 15 * flags
+    top = _MARGIN_TOP + (15 if any(s.fired for s in report.every_step) else 0)
     height = top + _LANE_HEIGHT * max(len(sources), 1) + _AXIS_HEIGHT
     plot_w = _CHART_WIDTH - _MARGIN_LEFT - _MARGIN_RIGHT
     span = max((r.offset_ms for r in report.rows), default=0) or 1
@@ -141,7 +152,7 @@ def timeline_svg(report: TimelineReport) -> str:
         )
         out.append(
             f'<text class="lane" x="{_MARGIN_LEFT - 8}" y="{y(source) + 4}" text-anchor="end">'
-            f"{escape(source)}</text>"
+            f"{escape(_cut(source, _LANE_LABEL_CHARS))}<title>{escape(source)}</title></text>"
         )
     axis_y = top + _LANE_HEIGHT * len(sources)
     out.append(
@@ -160,7 +171,7 @@ def timeline_svg(report: TimelineReport) -> str:
         f'<text x="{_MARGIN_LEFT + plot_w / 2}" y="{axis_y + 34}" text-anchor="middle" '
         f'fill="#333">T+ ms</text>'
     )
-    for step in report.steps:
+    for step in report.every_step:
         if len(step.rows) > 1:
             points = " ".join(f"{x(r.offset_ms)},{y(r.source)}" for r in step.rows)
             color = "#d73a49" if step.destructive else "#8a8a8a"
@@ -180,20 +191,18 @@ def timeline_svg(report: TimelineReport) -> str:
             f'cx="{x(row.offset_ms)}" cy="{y(row.source)}" r="{6 if row.destructive else 4.5}" '
             f'fill="{color}"><title>{escape(tip)}</title></circle>'
         )
-    for step in report.steps:  # findings flagged above the lanes, at the step they fire on
-        anchor = "end" if x(step.offset_ms) > _MARGIN_LEFT + plot_w * 0.7 else "start"
-        for n, rule in enumerate(step.fired):
-            fy = top - 8 - 15 * n
+    for label in flag_labels(report.every_step, x, plot_w):  # one flag per slot, above the lanes
+        out.append(
+            f'<text class="finding" x="{label.x}" y="{top - 8}" fill="#b31d28" '
+            f'font-weight="bold">{escape(label.text)}<title>{escape(label.tip)}</title></text>'
+        )
+    for source in sources:  # one label per slot and lane, under the destructive calls
+        calls = [s for s in report.every_step if s.destructive and s.call_rows]
+        in_lane = [s for s in calls if s.rows[0].source == source]
+        for label in step_labels(in_lane, x, plot_w):
             out.append(
-                f'<text class="finding" x="{x(step.offset_ms)}" y="{fy}" text-anchor="{anchor}" '
-                f'fill="#b31d28" font-weight="bold">⚑ {escape(rule)}</text>'
-            )
-    for step in report.steps:
-        if step.destructive and step.call_rows:
-            lead = step.rows[0]
-            out.append(
-                f'<text class="step-label" x="{x(lead.offset_ms)}" y="{y(lead.source) + 20}" '
-                f'text-anchor="middle" fill="#b31d28">{escape(step.what)}</text>'
+                f'<text class="step-label" x="{label.x}" y="{y(source) + 20}" '
+                f'fill="#b31d28">{escape(label.text)}<title>{escape(label.tip)}</title></text>'
             )
     gap = report.gap
     if gap and gap.record_ms is not None and gap.confirmed_call_ms is not None:
@@ -219,6 +228,61 @@ def timeline_svg(report: TimelineReport) -> str:
         )
     out.append("</svg>")
     return "\n".join(out)
+
+
+@dataclass(frozen=True)
+class Label:
+    x: float  # left edge (text-anchor start)
+    text: str  # fits its slot
+    tip: str  # everything it stands for (hover)
+
+
+def _slots(
+    steps: list[Step], x: Callable[[int], float], plot_w: int
+) -> list[tuple[float, float, list[Step]]]:
+    """Steps by slot of the plot: (slot left, slot width, steps), slots in order."""
+    count = max(1, int(plot_w // _SLOT_PX))
+    width = plot_w / count
+    by_slot: dict[int, list[Step]] = {}
+    for step in steps:
+        index = min(count - 1, int((x(step.offset_ms) - _MARGIN_LEFT) // width))
+        by_slot.setdefault(index, []).append(step)
+    return [(_MARGIN_LEFT + i * width, width, by_slot[i]) for i in sorted(by_slot)]
+
+
+def _label(left: float, width: float, text: str, tip: list[str]) -> Label:
+    """A label at the slot's left edge, cut to the slot's width."""
+    chars = int((width - 6) // _CHAR_PX)
+    return Label(round(left + 2, 1), _cut(text, chars), "\n".join(tip))
+
+
+def flag_labels(steps: list[Step], x: Callable[[int], float], plot_w: int) -> list[Label]:
+    """One flag per slot: the rule (with how many steps it fires on) or how many findings."""
+    labels = []
+    for left, width, members in _slots([s for s in steps if s.fired], x, plot_w):
+        rules = [rule for s in members for rule in s.fired]
+        distinct = list(dict.fromkeys(rules))
+        if len(distinct) == 1:
+            text = f"⚑ {distinct[0]}" + (f" ×{len(rules)}" if len(rules) > 1 else "")
+        else:
+            text = f"⚑ {len(rules)} findings"
+        tip = [f"T+{s.offset_ms:,} ms: {', '.join(s.fired)}" for s in members]
+        labels.append(_label(left, width, text, tip))
+    return labels
+
+
+def step_labels(steps: list[Step], x: Callable[[int], float], plot_w: int) -> list[Label]:
+    """One label per slot: the destructive call, or how many there are."""
+    labels = []
+    for left, width, members in _slots(steps, x, plot_w):
+        text = members[0].what if len(members) == 1 else f"{len(members)} destructive calls"
+        tip = [f"T+{s.offset_ms:,} ms: {s.what}" for s in members]
+        labels.append(_label(left, width, text, tip))
+    return labels
+
+
+def _cut(text: str, chars: int) -> str:
+    return text if len(text) <= chars else text[: max(chars - 1, 1)] + "…"
 
 
 _CSS = """
@@ -254,6 +318,7 @@ def _html(report: TimelineReport) -> str:
         rows.append(
             f'<tr class="{"destructive" if step.destructive else ""}">'
             f'<td class="num">{step.offset_ms:,}</td><td>{escape(", ".join(step.sources))}</td>'
+            f"<td>{escape(step.actor or '')}</td>"
             f'<td class="step">{cell}</td><td>{target}</td>'
             f'<td class="fires">{escape(", ".join(step.fired))}</td></tr>'
         )
@@ -264,11 +329,12 @@ def _html(report: TimelineReport) -> str:
 <style>{_CSS}</style></head>
 <body>
 <h1>{escape(report.title)}</h1>
-<p>T+0 = {escape(start)} UTC. {len(report.rows)} rows in {len(report.steps)} steps.</p>
+<p>T+0 = {escape(start)} UTC. {len(report.rows)} rows in {report.total_steps} steps.
+{escape(report.count_line or "")}</p>
 <p class="gap-sentence">{escape(gap_sentence(report))}</p>
 {timeline_svg(report)}
 <table>
-<thead><tr><th>T+ ms</th><th>sources</th><th>step</th><th>target</th><th>fires</th></tr></thead>
+<thead><tr><th>T+ ms</th><th>sources</th><th>actor</th><th>step</th><th>target</th><th>fires</th></tr></thead>
 <tbody>
 {chr(10).join(rows)}
 </tbody></table>

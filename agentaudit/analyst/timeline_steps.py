@@ -7,10 +7,11 @@ measures how long after the first destructive call the provider recorded a destr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from agentaudit.analyst.filters import Filters, matches_text
 from agentaudit.analyst.incidents import resolve_id
 from agentaudit.analyst.timeline import (
     TimelineRow,
@@ -19,6 +20,7 @@ from agentaudit.analyst.timeline import (
     window_timeline,
 )
 from agentaudit.store import Store
+from agentaudit.taxonomy import max_severity, severity_rank
 
 PROVIDER_KIND = "api"
 
@@ -38,6 +40,12 @@ class Step:
     fired: tuple[str, ...]
     rows: tuple[TimelineRow, ...]
     decided_by: str | None = None  # a human when any row says so, else the first one known
+    actor: str | None = None  # the first row's that names one (provider principal, user)
+    severity: str | None = None  # the highest of its rows'
+
+    @property
+    def time(self) -> datetime | None:
+        return next((r.time for r in self.rows if r.time is not None), None)
 
     @property
     def provider_rows(self) -> tuple[TimelineRow, ...]:
@@ -62,6 +70,8 @@ class Step:
             "fired": list(self.fired),
             "rows": [r.as_dict() for r in self.rows],
             "decided_by": self.decided_by,
+            "actor": self.actor,
+            "severity": self.severity,
         }
 
 
@@ -110,8 +120,26 @@ class TimelineReport:
     title: str
     scope: dict[str, Any]
     rows: list[TimelineRow]
-    steps: list[Step] = field(default_factory=list)
-    gap: ProviderGap | None = None
+    steps: list[Step] = field(default_factory=list)  # the steps shown (after any filters)
+    gap: ProviderGap | None = None  # of the whole timeline, whatever is shown
+    total_steps: int = 0  # every step of the timeline
+    matched: int | None = None  # steps the filters kept (before the limit); None: no filters
+    filters: Filters | None = None
+
+    unfiltered: list[Step] | None = None  # every step, when `steps` is filtered
+
+    @property
+    def every_step(self) -> list[Step]:
+        return self.steps if self.unfiltered is None else self.unfiltered
+
+    @property
+    def count_line(self) -> str | None:
+        """'18 of 1,904 steps match severity critical, actor ~ 'bert' (first 3 shown)'."""
+        if self.matched is None or self.filters is None:
+            return None
+        what = self.filters.describe() or "the filters"
+        shown = f" (first {len(self.steps):,} shown)" if len(self.steps) < self.matched else ""
+        return f"{self.matched:,} of {self.total_steps:,} steps match {what}{shown}"
 
     @property
     def start(self) -> datetime | None:
@@ -123,13 +151,58 @@ class TimelineReport:
             "scope": self.scope,
             "start": self.start.isoformat(timespec="milliseconds") if self.start else None,
             "gap": self.gap.as_dict() if self.gap else None,
+            "total_steps": self.total_steps,
+            "matched_steps": self.matched,
             "steps": [s.as_dict() for s in self.steps],
         }
 
 
 def build_report(title: str, scope: dict[str, Any], rows: list[TimelineRow]) -> TimelineReport:
     steps = group_steps(rows)
-    return TimelineReport(title, scope, rows, steps, provider_gap(steps))
+    return TimelineReport(title, scope, rows, steps, provider_gap(steps), total_steps=len(steps))
+
+
+# sort name -> key over steps (T+ order breaks ties)
+_STEP_SORTS = {
+    "oldest": lambda s: (s.offset_ms, s.end_ms),
+    "newest": lambda s: (-s.offset_ms, -s.end_ms),
+    "severity": lambda s: (-severity_rank(s.severity or "info"), s.offset_ms),
+    "findings": lambda s: (-len(s.fired), s.offset_ms),
+    "duration": lambda s: (s.offset_ms - s.end_ms, s.offset_ms),
+}
+
+
+def filter_steps(report: TimelineReport, filters: Filters) -> TimelineReport:
+    """The report with only the steps the filters keep, in their order, up to their limit.
+    T+ offsets and the provider gap stay those of the whole timeline."""
+    kept = [s for s in report.steps if step_matches(s, filters)]
+    kept.sort(key=_STEP_SORTS.get(filters.sort, _STEP_SORTS["oldest"]))
+    shown = kept if filters.limit is None else kept[: filters.limit]
+    return replace(
+        report, steps=shown, matched=len(kept), filters=filters, unfiltered=report.every_step
+    )
+
+
+def step_matches(step: Step, filters: Filters) -> bool:
+    """Whether a step passes every filter (a row of it naming the actor, credential... will do)."""
+    if filters.severity and (step.severity or "info") not in filters.severity:
+        return False
+    if filters.status and step.status != filters.status:
+        return False
+    if filters.since or filters.until:
+        if step.time is None:  # an untimed step is in no time range
+            return False
+        if (filters.since and step.time < filters.since) or (
+            filters.until and step.time > filters.until
+        ):
+            return False
+    if filters.source and filters.source not in step.sources:
+        return False
+    if filters.environment and filters.environment not in {r.target_env for r in step.rows}:
+        return False
+    return matches_text([r.actor for r in step.rows], filters.actor) and matches_text(
+        [r.credential for r in step.rows], filters.credential
+    )
 
 
 def group_steps(rows: list[TimelineRow]) -> list[Step]:
@@ -166,6 +239,8 @@ def _step(members: list[TimelineRow]) -> Step:
         fired=tuple(fired),
         rows=ordered,
         decided_by=_decider(members),
+        actor=next((r.actor for r in ordered if r.actor), None),
+        severity=max_severity(*(r.severity for r in members if r.severity)),
     )
 
 

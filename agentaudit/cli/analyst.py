@@ -7,7 +7,7 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,6 +21,9 @@ from agentaudit.cli.common import (
     print_json,
     say,
 )
+
+if TYPE_CHECKING:
+    from agentaudit.analyst.filters import Filters
 
 incidents_app = typer.Typer(help="Incidents (alert groups): list them, or show one whole.")
 DASHBOARD_TOKEN_ENV = "AGENTAUDIT_DASHBOARD_TOKEN"
@@ -39,6 +42,7 @@ def register(app: typer.Typer) -> None:
             "agentaudit timeline --incident 7f8ab542",
             "agentaudit timeline --session 8f1d2c3b-5a6e-4f70-9b1c-2d3e4f5a6b7c -f markdown",
             "agentaudit timeline --from 2026-04-24T19:00Z --to 2026-04-24T20:00Z --host ci-7",
+            "agentaudit timeline --incident 7f8a --actor bert-jan --severity critical --limit 20",
         )
     )(timeline)
     app.add_typer(incidents_app, name="incidents")
@@ -66,17 +70,32 @@ def timeline(
     ] = None,
     end: Annotated[str | None, typer.Option("--to", help="Window end, ISO-8601.")] = None,
     host: Annotated[str | None, typer.Option(help="Only events from this host.")] = None,
+    severity: SeverityOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    actor: ActorOption = None,
+    credential: CredentialOption = None,
+    source: SourceOption = None,
+    environment: EnvironmentOption = None,
+    status: Annotated[
+        str | None, typer.Option(help="Only steps with this outcome (success, failure, ...).")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many steps (0: all).")] = 0,
+    sort: Annotated[
+        str, typer.Option(help="oldest (T+ order), newest, severity, findings or duration.")
+    ] = "oldest",
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.rich,
     out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """One ordered timeline across agent, shell and provider sources, T+ in ms, as steps."""
+    """One ordered timeline across agent, shell and provider sources, T+ in ms, as steps;
+    the steps filtered by severity, time, actor, credential, source, environment, outcome."""
     from agentaudit.analyst import render_steps
     from agentaudit.analyst.hints import empty_store_hint
     from agentaudit.analyst.incidents import IncidentNotFound
     from agentaudit.analyst.timeline_render import to_html, to_json, to_markdown
-    from agentaudit.analyst.timeline_steps import report_for
+    from agentaudit.analyst.timeline_steps import filter_steps, report_for
     from agentaudit.schema import parse_time
 
     if json:
@@ -98,6 +117,12 @@ def timeline(
             fail(str(exc))
     if not report.rows:
         fail(f"no events in {report.title!r}; check the id or widen the window")
+    filters = _filters(
+        severity, since, until, limit=limit or None, sort=sort, actor=actor,
+        credential=credential, source=source, environment=environment, status=status,
+    )  # fmt: skip
+    if filters.describe() or filters.limit or filters.sort != "oldest":
+        report = filter_steps(report, filters)
     if format is Format.json:
         text = to_json(report)
         if out is None:
@@ -127,30 +152,97 @@ def timeline(
         say(f"{format.value} timeline ({len(report.steps)} steps) written to {out}")
 
 
+SeverityOption = Annotated[
+    list[str] | None,
+    typer.Option("--severity", "-s", help="Only this severity (repeat for several)."),
+]
+SinceOption = Annotated[
+    str | None, typer.Option("--since", help="From this time, ISO-8601 (UTC if no offset).")
+]
+UntilOption = Annotated[str | None, typer.Option("--until", help="Up to this time, ISO-8601.")]
+ActorOption = Annotated[
+    str | None, typer.Option(help="Actor (ARN, user) containing this text, any case.")
+]
+CredentialOption = Annotated[
+    str | None, typer.Option(help="Credential (key id or fingerprint) containing this text.")
+]
+SourceOption = Annotated[str | None, typer.Option(help="Only with this source (aws.cloudtrail).")]
+EnvironmentOption = Annotated[
+    str | None, typer.Option(help="Only touching this environment (production, ...).")
+]
+
+
+def _filters(
+    severity: list[str] | None,
+    since: str | None,
+    until: str | None,
+    *,
+    limit: int | None,
+    sort: str,
+    **text: str | None,
+) -> Filters:
+    """The command line's filters, or one clear line and exit 2."""
+    from agentaudit.analyst.filters import Filters
+    from agentaudit.schema import parse_time
+    from agentaudit.taxonomy import SEVERITIES
+
+    unknown = [s for s in severity or [] if s not in SEVERITIES]
+    if unknown:
+        fail(f"unknown severity {unknown[0]!r}: one of {', '.join(SEVERITIES)}")
+    window = [parse_time(since) if since else None, parse_time(until) if until else None]
+    if (since and window[0] is None) or (until and window[1] is None):
+        fail("--since/--until must be ISO-8601 times, e.g. 2026-04-24T19:23:00Z")
+    try:
+        return Filters(tuple(severity or ()), window[0], window[1], limit=limit, sort=sort, **text)
+    except ValueError as exc:
+        fail(str(exc))
+        raise
+
+
 @incidents_app.command(
     "list",
-    epilog=example("agentaudit incidents list", "agentaudit incidents list --status firing --json"),
+    epilog=example(
+        "agentaudit incidents list",
+        "agentaudit incidents list --severity critical --actor bert-jan --sort severity",
+        "agentaudit incidents list --environment production --since 2026-04-24 --json",
+    ),
 )
 def incidents_list(
+    severity: SeverityOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    actor: ActorOption = None,
+    credential: CredentialOption = None,
+    source: SourceOption = None,
+    environment: EnvironmentOption = None,
     status: Annotated[str | None, typer.Option(help="Only this status (firing, ...).")] = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many (0: all).")] = 50,
+    sort: Annotated[
+        str, typer.Option(help="newest, oldest, severity, findings or duration.")
+    ] = "newest",
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Every incident, newest first: severity, status, start, duration, findings."""
+    """Incidents, newest first: severity, status, start, duration, findings, actor; filtered,
+    with the true count of matches however many are shown."""
     from agentaudit.analyst import render_steps
     from agentaudit.analyst.hints import empty_store_hint
-    from agentaudit.analyst.incidents import list_incidents
+    from agentaudit.analyst.incidents import find_incidents
 
+    filters = _filters(
+        severity, since, until, limit=limit or None, sort=sort, actor=actor,
+        credential=credential, source=source, environment=environment, status=status,
+    )  # fmt: skip
     with open_store(db, read_only=True) as store:
-        rows = list_incidents(store, status)
-        hint = empty_store_hint(store) if not rows else None
+        page = find_incidents(store, filters)
+        hint = empty_store_hint(store) if not page.total else None
     if json:
-        print_json(rows)
+        print_json(page.rows)
         return
     if hint:
         say(hint)
         return
-    console.print(render_steps.incidents_table(rows))
+    console.print(render_steps.incidents_table(page.rows, page.count_line("incident")))
 
 
 @incidents_app.command(

@@ -186,7 +186,8 @@ VIEWS: tuple[View, ...] = (
     View(
         "incidents",
         "one row per alert (an incident is an alert group): status, severity, the span of the "
-        "events its findings rest on (step_time), its findings and sessions",
+        "events its findings rest on (step_time), its findings and sessions, and who and where "
+        "(actors, credentials: key id else fingerprint, sources, environments, agents)",
         """
         SELECT a.alert_id AS incident_id, a.title, a.severity, a.status, a.session_id,
                coalesce(b.started, a.first_seen) AS started,
@@ -194,12 +195,25 @@ VIEWS: tuple[View, ...] = (
                epoch_ms(coalesce(b.ended, a.last_seen))
                    - epoch_ms(coalesce(b.started, a.first_seen)) AS duration_ms,
                len(a.finding_ids) AS findings, b.sessions, a.created_at, a.updated_at,
-               a.notified_at
+               a.notified_at, b.actors, b.credentials, b.sources, b.environments, b.agents
         FROM alerts a
         LEFT JOIN (
             SELECT x.alert_id, min(e.step_time) AS started, max(e.step_time) AS ended,
                    list(DISTINCT e.session_key ORDER BY e.session_key)
-                       FILTER (WHERE e.session_key IS NOT NULL) AS sessions
+                       FILTER (WHERE e.session_key IS NOT NULL) AS sessions,
+                   -- who and where, for the analyst's filters: the provider's principal or
+                   -- the shell's user, key id else fingerprint, sources, target environments
+                   list(DISTINCT coalesce(e.actor, e.os_user) ORDER BY coalesce(e.actor, e.os_user))
+                       FILTER (WHERE coalesce(e.actor, e.os_user) IS NOT NULL) AS actors,
+                   list(DISTINCT coalesce(e.credential_id, e.credential_fp)
+                        ORDER BY coalesce(e.credential_id, e.credential_fp))
+                       FILTER (WHERE coalesce(e.credential_id, e.credential_fp) IS NOT NULL)
+                       AS credentials,
+                   list(DISTINCT e.source ORDER BY e.source) AS sources,
+                   list(DISTINCT e.target_env ORDER BY e.target_env)
+                       FILTER (WHERE e.target_env <> 'unknown') AS environments,
+                   list(DISTINCT e.agent ORDER BY e.agent)
+                       FILTER (WHERE e.agent NOT IN ('unknown')) AS agents
             FROM alerts x, unnest(x.finding_ids) AS u(fid)
             JOIN findings f ON f.finding_id = u.fid, unnest(f.event_ids) AS v(eid)
             JOIN event_sessions e ON e.event_id = v.eid
