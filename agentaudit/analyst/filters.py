@@ -40,6 +40,7 @@ class Filters:
     status: str | None = None
     limit: int | None = DEFAULT_LIMIT  # None: every match
     sort: str = "newest"
+    exact_actor: bool = False  # the actor equals the value (chosen from a list)
 
     def __post_init__(self) -> None:
         if self.sort not in INCIDENT_SORTS:
@@ -54,7 +55,9 @@ class Filters:
             f"from {self.since:%Y-%m-%d %H:%M}" if self.since else "",
             f"to {self.until:%Y-%m-%d %H:%M}" if self.until else "",
             *(
-                f"{name} ~ {value!r}" if name in ("actor", "credential") else f"{name} {value}"
+                f"{name} ~ {value!r}"
+                if name == "credential" or (name == "actor" and not self.exact_actor)
+                else f"{name} {value}"
                 for name in ("actor", "credential", "source", "environment", "status")
                 if (value := getattr(self, name))
             ),
@@ -99,7 +102,10 @@ def incident_where(filters: Filters) -> tuple[str, list[Any]]:
         conditions.append("started <= ?")
         params.append(filters.until)
     for column, value in (("actors", filters.actor), ("credentials", filters.credential)):
-        if value:
+        if value and filters.exact_actor and column == "actors":
+            conditions.append(f"list_contains({column}, ?)")
+            params.append(value)
+        elif value:
             conditions.append(f"contains(lower(array_to_string({column}, chr(10))), lower(?))")
             params.append(value)
     for column, value in (("sources", filters.source), ("environments", filters.environment)):
@@ -109,9 +115,13 @@ def incident_where(filters: Filters) -> tuple[str, list[Any]]:
     return (" AND ".join(conditions) or "TRUE"), params
 
 
-def matches_text(values: list[str | None] | tuple[str | None, ...], part: str | None) -> bool:
-    """Whether any value contains `part`, any case (no `part`: yes)."""
+def matches_text(
+    values: list[str | None] | tuple[str | None, ...], part: str | None, exact: bool = False
+) -> bool:
+    """Whether any value contains `part`, any case (no `part`: yes); `exact`: equals it."""
     if not part:
         return True
+    if exact:
+        return part in values
     needle = part.lower()
     return any(v and needle in v.lower() for v in values)

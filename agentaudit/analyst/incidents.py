@@ -84,6 +84,32 @@ def find_incidents(store: Store, filters: Filters) -> Page[dict[str, Any]]:
     return Page(rows, int(total), filters)
 
 
+def incident_facets(store: Store) -> dict[str, list[str]]:
+    """The values the incidents have, for a filter's choices: actors, sources, environments,
+    statuses, and the actors with a critical incident (most such incidents first)."""
+
+    def values(column: str, listed: bool = True) -> list[str]:
+        item = f"unnest({column})" if listed else column
+        rows = store.rows(
+            f"SELECT DISTINCT v FROM (SELECT {item} AS v FROM incidents) WHERE v IS NOT NULL "
+            "ORDER BY v"
+        )
+        return [r["v"] for r in rows]
+
+    critical = store.rows(
+        """SELECT actor, count(*) AS n FROM (
+               SELECT unnest(actors) AS actor FROM incidents WHERE severity = 'critical')
+           GROUP BY actor ORDER BY n DESC, actor"""
+    )
+    return {
+        "actors": values("actors"),
+        "sources": values("sources"),
+        "environments": values("environments"),
+        "statuses": values("status", listed=False),
+        "critical_by_actor": [r["actor"] for r in critical],
+    }
+
+
 def resolve_id(store: Store, prefix: str) -> str:
     """A full incident id from an unambiguous prefix (like git's short hashes)."""
     matches = store.rows(

@@ -43,9 +43,9 @@ def steps_table(report: TimelineReport) -> Group:
         [
             Column("T+ ms", whole=True, justify="right"),
             Column("sources", whole=True),
-            Column("actor", optional=True),
             Column("step", shrink_first=True),
             Column("fires", whole=True, optional=True),
+            Column("actor", optional=True),  # last: the first left out on a narrow terminal
         ],
         title=report.title,
     )
@@ -53,9 +53,9 @@ def steps_table(report: TimelineReport) -> Group:
         table.add_row(
             f"{step.offset_ms:,}",
             stacked(step.sources),
-            evidence(step.actor or "-"),
             step_cell(step),
             stacked(evidence(rule, "bold red") for rule in step.fired),
+            evidence(step.actor or "-"),
         )
     start = report.start.isoformat(timespec="milliseconds") if report.start else "-"
     lines: list[RenderableType] = [table, evidence(f"T+0 = {start} UTC. {gap_sentence(report)}")]

@@ -200,7 +200,8 @@ def step_matches(step: Step, filters: Filters) -> bool:
         return False
     if filters.environment and filters.environment not in {r.target_env for r in step.rows}:
         return False
-    return matches_text([r.actor for r in step.rows], filters.actor) and matches_text(
+    actors = [r.actor for r in step.rows]
+    return matches_text(actors, filters.actor, filters.exact_actor) and matches_text(
         [r.credential for r in step.rows], filters.credential
     )
 

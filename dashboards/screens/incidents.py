@@ -1,36 +1,48 @@
-"""Incidents: every alert group, and the chosen one whole."""
+"""Incidents: every alert group, filtered, and the chosen one whole."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from agentaudit.analyst.hints import empty_store_hint
-from agentaudit.analyst.incidents import get_incident, list_incidents
-from agentaudit.dashboards.data import stop_unless_ready, with_store
-from agentaudit.dashboards.widgets import incident_picker, severity_badge
+from agentaudit.analyst.incidents import find_incidents, get_incident, incident_facets
+from agentaudit.dashboards.data import scrubbed_row, stop_unless_ready, with_store
+from agentaudit.dashboards.widgets import coloured, filter_bar, incident_picker, severity_badge
 
 st.title("Incidents")
 stop_unless_ready()
-incidents = with_store(list_incidents)
-if not incidents:
-    st.info(with_store(empty_store_hint) or "No incidents.")
+facets = with_store(incident_facets)
+filters = filter_bar(facets, key="incidents", limit=100)
+page = with_store(lambda s: find_incidents(s, filters))
+if not page.total:
+    st.info(
+        (with_store(empty_store_hint) or "No incidents match these filters.")
+        if not filters.describe()
+        else f"No incidents match: {filters.describe()}."
+    )
     st.stop()
-
+incidents = page.rows
+st.caption(page.count_line("incident"))
 st.table(
-    [
-        {
-            "id": row["incident_id"][:12],
-            "severity": row["severity"],
-            "status": row["status"],
-            "started (UTC)": row["started"].strftime("%Y-%m-%d %H:%M:%S")
-            if row["started"]
-            else "-",
-            "duration": f"{(row['duration_ms'] or 0) / 1000:,.1f} s",
-            "findings": row["findings"],
-            "title": row["title"],
-        }
-        for row in incidents
-    ]
+    coloured(
+        [
+            scrubbed_row(
+                {
+                    "id": row["incident_id"][:12],
+                    "severity": row["severity"],
+                    "status": row["status"],
+                    "started (UTC)": row["started"].strftime("%Y-%m-%d %H:%M:%S")
+                    if row["started"]
+                    else "-",
+                    "duration": f"{(row['duration_ms'] or 0) / 1000:,.1f} s",
+                    "findings": row["findings"],
+                    "actor": ", ".join(row["actors"] or []),
+                    "title": row["title"],
+                }
+            )
+            for row in incidents
+        ]
+    )
 )
 
 chosen = incident_picker(incidents)

@@ -28,11 +28,18 @@ if not sessions:
     st.info("No sessions of the chosen kinds in this store yet.")
     st.stop()
 shown = sessions[:LIMIT]
-counts = ", ".join(f"{sum(r['kind'] == k for r in shown)} {k}" for k in KINDS if k in kinds)
-st.caption(
-    f"{len(shown)} sessions ({counts})"
-    + (f" (first {LIMIT} shown)" if len(sessions) > LIMIT else "")
-)
+by_kind = {  # the true counts, whatever is shown
+    r["kind"]: r["n"]
+    for r in cached_rows(
+        """SELECT kind, count(*) AS n FROM sessions WHERE list_contains(?::VARCHAR[], kind)
+             AND (destructive_steps > 0 OR NOT ?) GROUP BY kind""",
+        kinds,
+        only_destructive,
+    )
+}
+total = sum(by_kind.values())
+counts = ", ".join(f"{by_kind.get(k, 0):,} {k}" for k in KINDS if k in kinds)
+st.caption(f"{total:,} sessions ({counts})" + (f" (first {LIMIT} shown)" if total > LIMIT else ""))
 st.table(
     [
         {
