@@ -9,7 +9,7 @@ import streamlit as st
 
 from agentaudit.analyst.hints import empty_store_hint
 from agentaudit.analyst.incidents import find_incidents, incident_facets
-from agentaudit.analyst.timeline_render import gap_sentence, timeline_svg
+from agentaudit.analyst.timeline_render import chart_height, gap_sentence, timeline_svg
 from agentaudit.analyst.timeline_steps import filter_steps, report_for, row_note
 from agentaudit.dashboards.data import scrubbed_row, stop_unless_ready, with_store
 from agentaudit.dashboards.widgets import coloured, filter_bar, incident_picker
@@ -31,7 +31,13 @@ chosen = incident_picker(page.rows)
 whole = with_store(lambda s: report_for(s, incident=chosen))
 st.header(whole.title)
 st.markdown(gap_sentence(whole))
-st.html(f'<div class="agentaudit-timeline">{scrub(timeline_svg(whole))}</div>')
+# a frame of its own: st.html's sanitiser drops inline SVG. Safe to embed: timeline_svg
+# escapes every piece of store text and writes no script
+svg = scrub(timeline_svg(whole)) or ""
+st.iframe(
+    f'<!DOCTYPE html><meta charset="utf-8"><body style="margin:0">{svg}</body>',
+    height=chart_height(svg) + 8,
+)
 
 # the steps the filters name (who, which credential, source, environment, when); severity and
 # status are the incident's, not a step's

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -69,8 +68,8 @@ def test_timeline_page(demo_db, monkeypatch):
     assert "T+8,921 railway.audit: volume.deleted [production]" in steps[3]["linked rows"]
     # the chart is the timeline's own SVG (labels placed without overlap; the browser test
     # measures them): one dot per row, lanes agent, shell, provider
-    [chart] = [h for h in app.get("html") if "timeline-chart" in h.proto.body]
-    svg = chart.proto.body
+    [chart] = [f for f in app.get("iframe") if "timeline-chart" in f.proto.srcdoc]
+    svg = chart.proto.srcdoc
     assert svg.count("<circle") == 11
     lanes = [svg.index(f">{lane}<") for lane in ("cursor.hooks", "shell.zsh", "railway.audit")]
     assert lanes == sorted(lanes)
