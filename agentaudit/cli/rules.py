@@ -225,11 +225,15 @@ def rules_convert(
                         for r, q in result.queries],
             "skipped": [{"id": str(r.id), "name": r.name, "title": r.title, "reason": why}
                         for r, why in result.skipped],
+            "approximated": [{"id": str(r.id), "name": r.name, "title": r.title, "how": how}
+                             for r, how in result.approximated],
         })  # fmt: skip
         return
     for _rule, queries in result.queries:  # machine output: plain writes, never wrapped
         for query in queries:
             sys.stdout.write(query + "\n")
+    for rule, how in result.approximated:
+        sys.stderr.write(f"approximated {rule.name or rule.id} ({rule.title}): {how}\n")
     for rule, why in result.skipped:
         sys.stderr.write(f"skipped {rule.name or rule.id} ({rule.title}): {why}\n")
 

@@ -3,7 +3,9 @@
 named with the backend's reason and the others still convert.
 
 Base rules go first: a correlation reads its rules' converted queries, and pySigma 1.x
-converts a collection in the order given.
+converts a collection in the order given. A `temporal_ordered` correlation, which no SIEM
+backend of pySigma expresses today, is converted as `temporal` (the same rules within the
+timespan, in any order) and said so: it fires on every ordered case and on more, never fewer.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sigma.correlations import SigmaCorrelationRule
+from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
 from sigma.exceptions import SigmaError
 
 from agentaudit.detect.sigma.loader import RuleSet
@@ -21,6 +23,7 @@ from agentaudit.detect.sigma.loader import RuleSet
 class Converted:
     queries: list[tuple[Any, list[str]]] = field(default_factory=list)  # rule, its queries
     skipped: list[tuple[Any, str]] = field(default_factory=list)  # rule, the backend's reason
+    approximated: list[tuple[Any, str]] = field(default_factory=list)  # rule, how
 
 
 def installed_backends() -> dict[str, Any]:
@@ -38,7 +41,7 @@ def convert_for(ruleset: RuleSet, backend: Any) -> Converted:
     for rule in [*bases, *correlations]:
         try:
             if isinstance(rule, SigmaCorrelationRule):
-                queries = backend.convert_correlation_rule(rule)
+                queries = _correlation(backend, rule, result)
             else:
                 queries = backend.convert_rule(rule)
         except (SigmaError, NotImplementedError) as exc:
@@ -47,3 +50,21 @@ def convert_for(ruleset: RuleSet, backend: Any) -> Converted:
         if queries:
             result.queries.append((rule, [str(q) for q in queries]))
     return result
+
+
+def _correlation(backend: Any, rule: SigmaCorrelationRule, result: Converted) -> list[Any]:
+    try:
+        return list(backend.convert_correlation_rule(rule))
+    except NotImplementedError:
+        if rule.type != SigmaCorrelationType.TEMPORAL_ORDERED:
+            raise
+    rule.type = SigmaCorrelationType.TEMPORAL
+    try:
+        queries = list(backend.convert_correlation_rule(rule))
+    finally:
+        rule.type = SigmaCorrelationType.TEMPORAL_ORDERED
+    result.approximated.append(
+        (rule, "temporal_ordered converted as temporal: the target has no ordered correlation, "
+               "so it also fires when the rules match in another order")
+    )  # fmt: skip
+    return queries
