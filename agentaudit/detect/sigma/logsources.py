@@ -118,6 +118,15 @@ SIGMAHQ_LOGSOURCES = (
         },
         record_fields=False,
     ),
+    LogSource(
+        "windows",
+        category="ps_script",
+        # PowerShell's console history and transcripts: each command as run (Script Block
+        # Logging's ScriptBlockText); the collectors name the shell in tool_name
+        scope="kind = 'process' AND command IS NOT NULL AND lower(tool_name) IN ('pwsh', 'powershell')",
+        fields={"ScriptBlockText": "command"},
+        record_fields=False,
+    ),
 )
 AGENTAUDIT = LogSource("agentaudit")
 

@@ -88,6 +88,22 @@ def test_process_creation_image_is_each_programs_basename(tmp_path):
     assert _matched(tmp_path) == {4}  # through sudo; `echo rm` runs echo
 
 
+def test_powershell_script_blocks_are_its_commands(tmp_path):
+    _rule(
+        tmp_path,
+        "{product: windows, category: ps_script}",
+        "  sel:\n    ScriptBlockText|contains|all: [Remove-Item, -Recurse]\n  condition: sel\n",
+    )
+    events = [
+        event(
+            0, source="shell.powershell", tool_name="pwsh", command="Remove-Item -Recurse C:\\data"
+        ),
+        event(1, source="shell.zsh", command="echo Remove-Item -Recurse"),  # not PowerShell
+    ]
+    findings, errors = run_rules(store_with(events), load_rules([tmp_path]))
+    assert errors == [] and [f["event_ids"] for f in findings] == [[events[0]["event_id"]]]
+
+
 def test_keywords_of_a_provider_rule_search_its_record(tmp_path):
     _rule(
         tmp_path,
