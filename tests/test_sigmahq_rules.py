@@ -148,3 +148,18 @@ def test_at_least_twenty_rules_find_their_records(findings_by_rule):
     positives = [r for r in EXPECTED if r["total"]]
     found = [r for r in positives if findings_by_rule.get(f"sigma:{r['id']}")]
     assert len(found) >= 20
+
+
+def test_every_sigmahq_rule_converts_the_same_every_time():
+    """pySigma's pipeline transforms the rule object itself, and a rule is converted more than
+    once (the one scan, then per rule when that fails; rule tests): the SQL must not change."""
+    from sigma.rule import SigmaRule
+
+    from agentaudit.detect.sigma.run import RuleCompiler
+
+    ruleset = load_rules([DATA / "rules"])
+    bases = [r for r in ruleset.rules if isinstance(r, SigmaRule)]
+    first = [RuleCompiler().where(r) for r in bases]
+    assert first == [RuleCompiler().where(r) for r in bases]
+    # each reads only its log source's events
+    assert all(sql.startswith(("((origin = 'provider' AND", "((kind = 'process'")) for sql in first)
