@@ -102,10 +102,11 @@ def agentaudit_pipeline() -> ProcessingPipeline:
 
 def record_path(field: str) -> str:
     """SQL for a path in the provider's record (`raw:a.b`); NULL when absent or JSON null,
-    an object's JSON text when it is one. A row whose raw is not JSON reads as NULL."""
+    an object's JSON text when it is one. A row whose raw is not JSON reads as NULL (`try`:
+    one parse per read; TRY_CAST to JSON first parsed every record twice)."""
     keys = field[len(RECORD_FIELD) :].split(".")
     path = "$." + ".".join('"' + k.replace('"', '\\"') + '"' for k in keys)
-    return "json_extract_string(TRY_CAST(raw AS JSON), '" + path.replace("'", "''") + "')"
+    return "try(json_extract_string(raw, '" + path.replace("'", "''") + "'))"
 
 
 def field_sql(field: str) -> str:
