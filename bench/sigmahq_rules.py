@@ -93,8 +93,10 @@ files of tests/data/sigmahq). Each side runs `run_rules` (one scan) in its own p
 | built-in pack + SigmaHQ rules | {both["rules"]} | {both["findings"]:,} | {both["seconds"]:.2f} |
 
 **Ratio (with SigmaHQ / pack alone): {both["seconds"] / pack["seconds"]:.1f}x.** A SigmaHQ
-rule's fields are paths in the provider's record: each field it tests is a JSON parse of `raw`
-(`try(json_extract_string(raw, ...))`); the built-in pack reads columns only.
+rule's fields are mostly paths in the provider's record: each such field it tests is a JSON
+parse of `raw` (`try(json_extract_string(raw, ...))`; `eventName`, `eventSource` and GitHub's
+`action` are read from the columns the collectors keep them in); the built-in pack reads
+columns only.
 """
     write_section("sigmahq_rules", body)
     sys.stdout.write(body)

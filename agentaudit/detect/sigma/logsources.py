@@ -11,6 +11,7 @@ AWS rule never reads a GitHub record. Rules of `product: agentaudit` name our co
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,7 +78,13 @@ def _provider(name: str) -> str:
 
 
 SIGMAHQ_LOGSOURCES = (
-    LogSource("aws", service="cloudtrail", scope=_provider("aws")),
+    # where the collector keeps a field verbatim in a column, the column: no JSON parse
+    LogSource(
+        "aws",
+        service="cloudtrail",
+        scope=_provider("aws"),
+        fields={"eventName": "operation", "eventSource": "tool_name"},
+    ),
     LogSource(
         "gcp",
         service="gcp.audit",
@@ -105,7 +112,7 @@ SIGMAHQ_LOGSOURCES = (
         },
     ),
     LogSource("kubernetes", service="audit", scope=_provider("k8s")),
-    LogSource("github", service="audit", scope=_provider("github")),
+    LogSource("github", service="audit", scope=_provider("github"), fields={"action": "operation"}),
     LogSource(
         "linux",
         category="process_creation",
@@ -144,6 +151,14 @@ def supported_labels() -> list[str]:
     return ["agentaudit", *(s.label for s in SIGMAHQ_LOGSOURCES)]
 
 
+def _resolved(source: LogSource) -> list[str]:
+    """Patterns of the field names already resolved: record paths and mapped columns."""
+    columns = {t for v in source.fields.values() for t in ([v] if isinstance(v, str) else v)}
+    return [f"^{RECORD_FIELD}"] + [
+        f"^{re.escape(c)}$" for c in sorted(columns) if not c.startswith(RECORD_FIELD)
+    ]
+
+
 def sigmahq_pipeline() -> ProcessingPipeline:
     """SigmaHQ field names -> columns or record paths, each item for its own log source.
 
@@ -175,8 +190,8 @@ def sigmahq_pipeline() -> ProcessingPipeline:
                     identifier=f"sigmahq_{key}_record",
                     transformation=AddFieldnamePrefixTransformation(RECORD_FIELD),
                     rule_conditions=[source.condition()],
-                    field_name_conditions=[IncludeFieldCondition([f"^{RECORD_FIELD}"], "re")],
-                    field_name_condition_negation=True,  # not already a record path
+                    field_name_conditions=[IncludeFieldCondition(_resolved(source), "re")],
+                    field_name_condition_negation=True,  # not already a record path or column
                 ),
                 ProcessingItem(
                     identifier=f"sigmahq_{key}_keywords",

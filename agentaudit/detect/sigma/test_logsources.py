@@ -19,7 +19,8 @@ def _trail(seconds: float, **record) -> dict:
         seconds,
         source="aws.cloudtrail",
         kind="api",
-        operation=record.get("eventName"),
+        operation=record.get("eventName"),  # as the CloudTrail collector fills them
+        tool_name=record["eventSource"],
         raw=json.dumps(record),
     )
 
@@ -60,7 +61,7 @@ def _matched(tmp_path: Path) -> set[int]:
     return {i for i, e in enumerate(EVENTS) if e["event_id"] in ids}
 
 
-def test_cloudtrail_fields_are_paths_in_the_record_and_scoped_to_aws(tmp_path):
+def test_cloudtrail_rule_reads_its_fields_and_only_aws_records(tmp_path):
     _rule(
         tmp_path,
         "{product: aws, service: cloudtrail}",
