@@ -358,6 +358,22 @@ def scrub(text: str | None, redactor: Redactor | None = None) -> str | None:
     return (redactor or redactor_for()).redact(text).text
 
 
+def scrub_lines(lines: list[str], redactor: Redactor | None = None, chunk: int = 64) -> list[str]:
+    """`scrub` of each line (no line break inside one: export lines), prefiltered `chunk` at a
+    time: a match inside one line is a match inside their join, so a chunk the prefilter clears
+    is clean line by line, and only a flagged chunk is scrubbed line by line."""
+    out: list[str] = []
+    for start in range(0, len(lines), chunk):
+        part = lines[start : start + chunk]
+        joined = "\n".join(part)
+        neutral = _FINGERPRINT_FIELDS.sub("", PLACEHOLDER_RE.sub("()", joined))
+        if may_contain_secrets([neutral])[0]:
+            out += [scrub(line, redactor) or line for line in part]
+        else:
+            out += part
+    return out
+
+
 class SecretFilter(logging.Filter):
     """A logging filter that scrubs each record's message and traceback (the watch's log)."""
 
