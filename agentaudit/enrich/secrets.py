@@ -359,18 +359,30 @@ def scrub(text: str | None, redactor: Redactor | None = None) -> str | None:
 
 
 def scrub_lines(lines: list[str], redactor: Redactor | None = None, chunk: int = 64) -> list[str]:
-    """`scrub` of each line (no line break inside one: export lines), prefiltered `chunk` at a
-    time: a match inside one line is a match inside their join, so a chunk the prefilter clears
-    is clean line by line, and only a flagged chunk is scrubbed line by line."""
+    """`scrub` of each line (export lines: no line break inside one), prefiltered `chunk` lines
+    at a time. The prefilter is a pattern search (a match inside one line is a match inside
+    their join, `^`/`$` being multiline) and an entropy search that `may_contain_secrets` runs
+    on a text with a backslash or quote: on the join when any line has one. A chunk cleared
+    is clean line by line; a flagged chunk is scrubbed line by line."""
+    pattern, entropy = _prefilter(), _entropy_prefilter()
     out: list[str] = []
     for start in range(0, len(lines), chunk):
         part = lines[start : start + chunk]
         joined = "\n".join(part)
-        neutral = _FINGERPRINT_FIELDS.sub("", PLACEHOLDER_RE.sub("()", joined))
-        if may_contain_secrets([neutral])[0]:
-            out += [scrub(line, redactor) or line for line in part]
-        else:
-            out += part
+        if "[SECRET:" in joined:  # literal checks first: the substitutions scan every position
+            joined = PLACEHOLDER_RE.sub("()", joined)
+        if "credential_fp" in joined or "secret_fps" in joined:
+            joined = _FINGERPRINT_FIELDS.sub("", joined)
+        flagged = True
+        if pattern is not None and entropy is not None:
+            text = _re2_text(mask_key_id_fields(joined))
+            try:
+                flagged = pattern.search(text) is not None or (
+                    ("\\" in text or "'" in text) and entropy.search(text) is not None
+                )
+            except UnicodeEncodeError:  # lone surrogates: RE2 takes UTF-8 only, so scan it
+                flagged = True
+        out += [scrub(line, redactor) or line for line in part] if flagged else part
     return out
 
 

@@ -21,12 +21,22 @@ def ms(value: datetime | None) -> int | None:
 
 
 def drop_empty(value: Any) -> Any:
-    """OCSF allows no nulls: drop None and empty containers, recursively."""
-    if isinstance(value, dict):
-        cleaned = {k: drop_empty(v) for k, v in value.items()}
-        return {k: v for k, v in cleaned.items() if v not in (None, [], {})}
-    if isinstance(value, list):
-        return [drop_empty(v) for v in value if v is not None]
+    """OCSF allows no nulls: drop None and empty containers, recursively (a container emptied
+    by the drop is dropped from a dict too). Written for speed: it runs on every exported row."""
+    kind = type(value)
+    if kind is dict:
+        cleaned = {}
+        for key, item in value.items():
+            if item is None:
+                continue
+            if type(item) is dict or type(item) is list:
+                item = drop_empty(item)
+                if not item:
+                    continue
+            cleaned[key] = item
+        return cleaned
+    if kind is list:
+        return [drop_empty(item) for item in value if item is not None]
     return value
 
 

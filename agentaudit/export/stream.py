@@ -158,8 +158,9 @@ def _events_after(store: Store, cursor: Cursor) -> Iterator[dict[str, Any]]:
                 ORDER BY ingested_at, event_id""",
             [cursor.events_ingested_at, cursor.events_ingested_at, cursor.events_event_id],
         )
-        for batch in result.to_arrow_reader(_PAGE):
-            yield from batch.to_pylist()
+        names = [column[0] for column in result.description or []]
+        while rows := result.fetchmany(_PAGE):
+            yield from (dict(zip(names, row, strict=True)) for row in rows)
     finally:
         reader.close()
 
