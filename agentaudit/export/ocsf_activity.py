@@ -60,7 +60,7 @@ _REGION_KEYS = (
 # the region as SQL, for readers that select rows for export (stream.py)
 REGION_SQL = (
     "CASE WHEN origin = 'provider' THEN coalesce("
-    + ", ".join(f"json_extract_string(raw, '$.{'.'.join(k)}')" for k in _REGION_KEYS)
+    + ", ".join(f"nullif(json_extract_string(raw, '$.{'.'.join(k)}'), '')" for k in _REGION_KEYS)
     + ") END AS cloud_region"
 )
 # the event columns an activity record reads (readers may select just these, plus REGION_SQL)
@@ -127,8 +127,16 @@ def type_uid_for(event: dict[str, Any]) -> int | None:
     return class_uid * 100 + _ACTIVITY[class_uid](event)[0]
 
 
+def _present(values: dict[str, Any]) -> dict[str, Any]:
+    """The entries with a value (OCSF allows no nulls): built once per object, not cleaned after."""
+    return {k: v for k, v in values.items() if v is not None and v != [] and v != {}}
+
+
 def event_to_ocsf(event: dict[str, Any]) -> dict[str, Any] | None:
-    """The OCSF record of one canonical event, or None when it is not activity."""
+    """The OCSF record of one canonical event, or None when it is not activity.
+
+    Every object is built without nulls or empty containers (`_present`) rather than cleaned
+    afterwards: this runs once per exported row."""
     class_uid = class_for(event)
     if class_uid is None:
         return None
@@ -152,42 +160,48 @@ def event_to_ocsf(event: dict[str, Any]) -> dict[str, Any] | None:
         "severity": severity,
         "status_id": status_id,
         "status": status,
-        "status_detail": event.get("error"),
         "time": ms(when),
-        "message": _message(event),
-        "metadata": {
-            "version": OCSF_VERSION,
-            "product": _product(event["source"], event.get("agent_version")),
-            "log_name": event["source"],
-            "log_provider": "agentaudit",
-            "uid": event["event_id"],
-            "original_event_uid": event.get("tool_call_id"),
-            "event_code": event.get("tool_name"),
-            "processed_time": ms(event["ingested_at"]) if event.get("ingested_at") else None,
-            "profiles": profiles,
-        },
+        "metadata": _present(
+            {
+                "version": OCSF_VERSION,
+                "product": _product(event["source"], event.get("agent_version")),
+                "log_name": event["source"],
+                "log_provider": "agentaudit",
+                "uid": event["event_id"],
+                "original_event_uid": event.get("tool_call_id"),
+                "event_code": event.get("tool_name"),
+                "processed_time": ms(event.get("ingested_at")),
+            }
+        ),
         "actor": _actor(event),
         **_BODY[class_uid](event),
         "unmapped": {
-            "agentaudit": {
-                "source": event["source"],
-                "origin": origin,
-                "tool_name": event.get("tool_name"),
-                "categories": event.get("categories") or None,
-                "destructive": bool(event.get("destructive")),
-                "target": event.get("target"),
-                "target_env": event.get("target_env"),
-                "scope": event.get("scope"),
-                "credential_fp": event.get("credential_fp"),
-                # OCSF has no field for who approved a call: setting, human, bypass, ...
-                "decided_by": event.get("decided_by"),
-                "time_precision": event.get("time_precision"),
-            }
+            "agentaudit": _present(
+                {
+                    "source": event["source"],
+                    "origin": origin,
+                    "tool_name": event.get("tool_name"),
+                    "categories": event.get("categories"),
+                    "destructive": bool(event.get("destructive")),
+                    "target": event.get("target"),
+                    "target_env": event.get("target_env"),
+                    "scope": event.get("scope"),
+                    "credential_fp": event.get("credential_fp"),
+                    # OCSF has no field for who approved a call: setting, human, bypass, ...
+                    "decided_by": event.get("decided_by"),
+                    "time_precision": event.get("time_precision"),
+                }
+            )
         },
     }
+    record["metadata"]["profiles"] = profiles  # always present, even when empty
+    if event.get("error"):
+        record["status_detail"] = event["error"]
+    message = _message(event)
+    if message:
+        record["message"] = message
     if event.get("user_agent"):
-        request = record.setdefault("http_request", {})
-        request["user_agent"] = event["user_agent"]
+        record.setdefault("http_request", {})["user_agent"] = event["user_agent"]
     if event.get("status") == "denied":
         profiles.append("security_control")
         record.update(action_id=2, action="Denied", disposition_id=2, disposition="Blocked")
@@ -201,9 +215,7 @@ def event_to_ocsf(event: dict[str, Any]) -> dict[str, Any] | None:
         record["cloud"] = cloud
     if event.get("exit_code") is not None and class_uid == PROCESS:
         record["exit_code"] = int(event["exit_code"])
-    cleaned = drop_empty(record)
-    cleaned["metadata"]["profiles"] = profiles  # always present, even when empty
-    return cleaned
+    return record
 
 
 def _words(text: str) -> set[str]:
@@ -267,12 +279,14 @@ def _executable(event: dict[str, Any]) -> str | None:
 
 
 def _process(event: dict[str, Any]) -> dict[str, Any]:
-    process = {
-        "uid": event.get("tool_call_id") or event["event_id"],
-        "name": _executable(event),
-        "cmd_line": event["command"],
-        "working_directory": event.get("cwd"),
-    }
+    process = _present(
+        {
+            "uid": event.get("tool_call_id") or event["event_id"],
+            "name": _executable(event),
+            "cmd_line": event["command"],
+            "working_directory": event.get("cwd"),
+        }
+    )
     return {"device": _device(event), "process": process}
 
 
@@ -284,25 +298,18 @@ def _file(event: dict[str, Any]) -> dict[str, Any]:
 
 def _api(event: dict[str, Any]) -> dict[str, Any]:
     service, op_name = _api_split(event)
-    body: dict[str, Any] = {
-        "api": {
-            "operation": op_name,
-            "service": {"name": service or _provider_service(event) or service_name(event)},
-            "request": {"uid": event.get("tool_call_id")} if event.get("tool_call_id") else None,
-        },
-        "src_endpoint": _src_endpoint(event),
+    api: dict[str, Any] = {
+        "operation": op_name,
+        "service": {"name": service or _provider_service(event) or service_name(event)},
     }
+    if event.get("tool_call_id"):
+        api["request"] = {"uid": event["tool_call_id"]}
+    body: dict[str, Any] = {"api": api, "src_endpoint": _src_endpoint(event)}
     if event.get("target"):
-        body["resources"] = [
-            {
-                "uid": event["target"],
-                "type": service or event["source"],
-                "role_id": 1,
-                "labels": [f"environment:{event['target_env']}"]
-                if event.get("target_env") not in (None, "unknown")
-                else None,
-            }
-        ]
+        resource = {"uid": event["target"], "type": service or event["source"], "role_id": 1}
+        if event.get("target_env") not in (None, "unknown"):
+            resource["labels"] = [f"environment:{event['target_env']}"]
+        body["resources"] = [resource]
     if event.get("url"):
         body["http_request"] = {"url": {"url_string": event["url"]}}
     return body
@@ -386,11 +393,13 @@ def _cloud(event: dict[str, Any]) -> dict[str, Any] | None:
         None,
     )
     region = event["cloud_region"] if "cloud_region" in event else _raw_region(event.get("raw"))
-    return {
-        "provider": event["provider"],
-        "account": {"uid": account} if account else None,
-        "region": region,
-    }
+    return _present(
+        {
+            "provider": event["provider"],
+            "account": {"uid": account} if account else None,
+            "region": region,
+        }
+    )
 
 
 def _raw_region(raw: str | None) -> str | None:
