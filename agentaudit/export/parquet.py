@@ -55,29 +55,31 @@ def export_parquet(
 def _copy_events(
     store: Store, out: Path, cursor: Cursor, since: datetime | None, report: ExportReport
 ) -> None:
-    after = "(ingested_at > $at OR (ingested_at = $at AND event_id > $id))"
-    last = store.con.execute(
-        f"SELECT ingested_at, event_id FROM events WHERE {after} "
-        "ORDER BY ingested_at DESC, event_id DESC LIMIT 1",
-        {"at": cursor.events_ingested_at, "id": cursor.events_event_id},
-    ).fetchone()
+    # one transaction: the last row read and the rows copied are the same snapshot, so the
+    # COPY needs no upper bound (an event stored meanwhile waits for the next run)
+    fresh = cursor.events_ingested_at == Cursor("-").events_ingested_at
+    after = "true" if fresh else "(ingested_at > $at OR (ingested_at = $at AND event_id > $id))"
+    params = {} if fresh else {"at": cursor.events_ingested_at, "id": cursor.events_event_id}
+    store.con.execute("BEGIN TRANSACTION")
+    try:
+        last = store.con.execute(
+            f"SELECT ingested_at, event_id FROM events WHERE {after} "
+            "ORDER BY ingested_at DESC, event_id DESC LIMIT 1",
+            params,
+        ).fetchone()
+        written = None
+        if last is not None:
+            wanted = after + (f" AND {_EVENT_TIME} >= $since" if since else "")
+            written = store.con.execute(
+                f"""COPY (SELECT *, strftime({_EVENT_TIME} AT TIME ZONE 'UTC', '%Y-%m-%d') AS date
+                          FROM events WHERE {wanted})
+                    TO {_literal(out)} ({_OPTIONS})""",
+                {**params, **({"since": since} if since else {})},
+            ).fetchone()
+    finally:
+        store.con.execute("COMMIT")
     if last is None:
         return
-    upto = "(ingested_at < $last_at OR (ingested_at = $last_at AND event_id <= $last_id))"
-    wanted = f"{after} AND {upto}" + (f" AND {_EVENT_TIME} >= $since" if since else "")
-    params = {
-        "at": cursor.events_ingested_at,
-        "id": cursor.events_event_id,
-        "last_at": last[0],
-        "last_id": last[1],
-        **({"since": since} if since else {}),
-    }
-    written = store.con.execute(
-        f"""COPY (SELECT *, strftime({_EVENT_TIME} AT TIME ZONE 'UTC', '%Y-%m-%d') AS date
-                  FROM events WHERE {wanted})
-            TO {_literal(out)} ({_OPTIONS})""",
-        params,
-    ).fetchone()
     report.events += int(written[0]) if written else 0
     report.written += int(written[0]) if written else 0
     cursor.events_ingested_at, cursor.events_event_id = last
