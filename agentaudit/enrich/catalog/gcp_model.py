@@ -99,9 +99,8 @@ def build(documents: str | None = None) -> dict[str, Any]:
     if documents is None:
         import googleapiclient
 
-        documents = os.path.join(
-            os.path.dirname(googleapiclient.__file__), "discovery_cache", "documents"
-        )
+        package = Path(googleapiclient.__file__).parent
+        documents = str(next(package.glob("discovery*/documents")))  # discovery_cache/
         origin = f"google-api-python-client {_version()}"
     else:
         origin = documents
