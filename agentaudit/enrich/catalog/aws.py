@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,28 @@ def _candidates(name: str) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=4096)
 def _verdicts(name: str) -> tuple[Verdict, ...]:
     return tuple(dict.fromkeys(verdict(s, name) for s in _candidates(name)))
+
+
+class _UnconditionalCategories(Mapping[str, tuple[str, ...]]):
+    """eventName -> the categories it has without reading a record, over every service that
+    has the name (what command analysis asks: programs/aws.py reads `EVENT_NAMES.get(api)`)."""
+
+    def __getitem__(self, operation: str) -> tuple[str, ...]:
+        found = tuple(
+            dict.fromkeys(c for v in _verdicts(canonical(operation)) for c in v.categories)
+        )
+        if not found:
+            raise KeyError(operation)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in _by_name() if name in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+EVENT_NAMES: Mapping[str, tuple[str, ...]] = _UnconditionalCategories()
 
 
 def needs_record(operation: str) -> bool:

@@ -52,6 +52,8 @@ _CONFIG_WORDS = {
     "Dashboard", "Dashboards", "Variable", "Variables",
 }  # fmt: skip
 
+_STARTS_A_DELETE = {"Schedule", "Start", "Initiate", "Request", "Create"}
+
 # Input members whose value makes a call destructive; (pattern, member type, value, category).
 _CONDITIONS = (
     (r"Skip\w*Final\w*Snapshot|Skip\w*Final\w*Backup", "boolean", "true", "backup_destroy"),
@@ -152,8 +154,8 @@ def derive(service: str, name: str, members: dict[str, str]) -> Verdict:
     """The verdict of one operation from its model: effect, categories, conditions."""
     verb, obj = verb_and_object(name)
     effect = EFFECTS.get(verb, "write")
-    if effect == "write" and {"Deletion", "Delete"} & set(obj):  # ScheduleKeyDeletion
-        effect = "delete"
+    if verb in _STARTS_A_DELETE and {"Deletion", "Delete"} & set(obj) and "Protection" not in obj:
+        effect = "delete"  # ScheduleKeyDeletion, StartRemoteDelete (not CancelKeyDeletion)
     categories = categories_of(service, name, effect, obj)
     conditions = () if effect == "read" else conditions_of(members, verb in _CREATING)
     return effect, categories, conditions
