@@ -19,6 +19,7 @@ import re
 from typing import Any
 
 from agentaudit.enrich.catalog import gcp_model
+from agentaudit.enrich.catalog.verbs import effect_of, verb_and_object
 from agentaudit.enrich.commands.programs.db import statement_categories
 
 _BACKUP_COLLECTIONS = {
@@ -61,6 +62,7 @@ _DESTRUCTIVE_STATEMENTS = {
     "DROP_MATERIALIZED_VIEW",
 }
 _OVERWRITE_STATEMENTS = {"UPDATE", "MERGE", "ALTER_TABLE", "CREATE_OR_REPLACE_TABLE"}
+_STOPPABLE_OBJECTS = {"Instance", "Instances", "Cluster", "Service", "Environment", "Server"}
 _KMS_OFF = {"DISABLED", "DESTROY_SCHEDULED", "DESTROYED"}
 
 
@@ -133,7 +135,29 @@ def classify(operation: str, record: dict[str, Any]) -> list[str]:
         if collection in _NETWORK_COLLECTIONS or "firewall" in operation.lower():
             return ["network_delete"]
         return ["cloud_delete"]
-    return _by_record(operation, verb, collection, record)
+    by_verb = _grpc_verb(operation)
+    return by_verb or _by_record(operation, verb, collection, record)
+
+
+def name_effect(operation: str) -> str:
+    """The effect of a method no Discovery document has, by the verb of its last part
+    (`google.cloud.sql.v1.SqlInstancesService.Stop`, `PurgeProducts`, `DestroyCryptoKeyVersion`)."""
+    last = operation.rsplit(".", 1)[-1]
+    return effect_of(last[:1].upper() + last[1:])
+
+
+def _grpc_verb(operation: str) -> list[str]:
+    """A gRPC-style name whose verb destroys or stops (`PurgeProducts`, `StopInstance`)."""
+    last = operation.rsplit(".", 1)[-1]
+    if not last[:1].isupper():
+        return []  # Discovery-style lower-case names are read above
+    _verb, obj = verb_and_object(last)
+    effect = name_effect(operation)
+    if effect == "delete":
+        return ["cloud_delete"]
+    if effect == "stop" and (not obj or obj[-1] in _STOPPABLE_OBJECTS):
+        return ["service_stop"]
+    return []
 
 
 def _by_record(operation: str, verb: str, collection: str, record: dict[str, Any]) -> list[str]:

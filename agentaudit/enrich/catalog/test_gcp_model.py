@@ -60,6 +60,10 @@ def test_every_discovery_method_has_a_verdict_and_the_destructive_ones_are_revie
         ("google.iam.admin.v1.DeleteServiceAccount", ["identity_delete"]),
         ("DestroyCryptoKeyVersion", ["backup_destroy"]),
         ("google.cloud.aiplatform.v1.PredictionService.Predict", []),
+        ("google.cloud.sql.v1.SqlInstancesService.Stop", ["service_stop"]),
+        ("google.cloud.retail.v2.ProductService.PurgeProducts", ["cloud_delete"]),
+        ("google.container.v1.ClusterManager.StopCluster", ["service_stop"]),
+        ("google.cloud.dataproc.v1.JobController.CancelJob", []),
     ],
 )
 def test_discovery_ids_and_grpc_names(method, expected):
@@ -87,5 +91,7 @@ def test_every_corpus_method_name_gets_a_verdict(corpus):
     assert len(names) > 20
     in_discovery = {n for n in names if gcp.verdict(n) is not None}
     assert len(in_discovery) >= 11, sorted(names - in_discovery)
-    for name in names:  # the others by their verb: never an error, always an answer
+    effects = {"read", "write", "delete", "stop", "disable", "detach", "revoke", "expire", "reset"}
+    for name in names - in_discovery:  # the others by the verb of their last part
+        assert gcp.name_effect(name) in effects
         assert isinstance(catalog.classify("gcp", name, {}), list)
