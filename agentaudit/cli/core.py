@@ -24,6 +24,7 @@ from agentaudit.cli.common import (
     open_store,
     print_json,
     say,
+    store_owner,
 )
 from agentaudit.taxonomy import SEVERITIES  # standard library only: `--help` stays light
 from agentaudit.terminal import styled
@@ -124,6 +125,17 @@ def ingest(
         from agentaudit.ingest.parallel import default_jobs
 
         jobs = default_jobs()
+    owner = store_owner(db)
+    if owner is not None:  # `watch` or `serve` owns the store: it reads the files
+        from agentaudit.owner.commands import ingest_report
+
+        if not json:
+            err_console.print(f"queued into {owner.command}, which owns the store ...")
+        result = owner.call(
+            "ingest", paths=[str(p.resolve()) for p in paths], source=source, jobs=jobs
+        )
+        _report_ingest(ingest_report(result), json)
+        return
     with open_store(db) as store, _stop_on_ctrl_c() as stop:
         if json:
             report = ingest_paths(store, files, source=source, jobs=jobs, stop=stop)
@@ -146,6 +158,10 @@ def ingest(
                     jobs=jobs,
                     stop=stop,
                 )
+    _report_ingest(report, json)
+
+
+def _report_ingest(report: IngestReport, json: bool) -> None:
     if json:
         print_json(report.as_dict())
     else:
