@@ -86,9 +86,53 @@ def ingest_report(value: dict) -> Any:
     return IngestReport(files=files, interrupted=value.get("interrupted"))
 
 
+def detect(store: Store, *, notify: list[str], fail_on: str | None = None) -> dict:
+    """Detect, alert, deliver (`pipeline.detect_alert_deliver`): what `agentaudit detect`
+    prints, as values (`json` is its `--json` output)."""
+    from agentaudit.alert.config import ConfigError
+    from agentaudit.detect.gate import at_or_above
+    from agentaudit.pipeline import detect_alert_deliver
+
+    try:
+        run = detect_alert_deliver(store, notify)
+    except ConfigError as exc:
+        raise CommandRefused(str(exc)) from None
+    report, alerts, deliveries = run.detect, run.evaluation.changed, run.deliveries
+    gated = at_or_above(report.findings, fail_on) if fail_on else []
+    output = {
+        **report.as_dict(),
+        "alerts_changed": len(alerts),
+        "deliveries": deliveries,
+        "not_notified": [n.as_dict() for n in run.evaluation.unsent],
+        **({"fail_on": fail_on.lower(), "failing_findings": len(gated)} if fail_on else {}),
+    }
+    return {
+        "json": output,
+        "findings": [
+            {
+                "severity": f["severity"],
+                "rule_id": f["rule_id"],
+                "title": f["title"],
+                "first_seen": f["first_seen"].isoformat() if f.get("first_seen") else None,
+                "event_ids": list(f["event_ids"]),
+            }
+            for f in report.findings
+        ],
+        "failures": [(f.kind, str(f)) for f in report.failures],
+        "findings_new": report.findings_new,
+        "updated": len(report.updated),
+        "alerts_changed": len(alerts),
+        "delivered": sum(d["ok"] for d in deliveries),
+        "deliveries": len(deliveries),
+        "unsent": run.evaluation.unsent_summary(),
+        "gated": len(gated),
+    }
+
+
 COMMANDS: dict[str, Callable[..., dict]] = {
     "alert.ack": alert_ack,
     "silence.add": silence_add,
     "silence.expire": silence_expire,
     "ingest": ingest,
+    "detect": detect,
 }
