@@ -174,7 +174,7 @@ def test_on_call_commands_while_serve_receives(tmp_path, monkeypatch):
     db = tmp_path / "serve.duckdb"
     port = free_port()
     serve = subprocess.Popen(
-        [*CLI, "serve", "--db", str(db), "--port", str(port), "--json"],
+        [*CLI, "serve", "--db", str(db), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
