@@ -65,7 +65,9 @@ def same_output(args: list[str], owned: Path, reference: Path) -> str:
     """The command's output on the owned store, checked equal to the one-shot store's."""
     got, want = ok(run_cli(*args, db=owned)), ok(run_cli(*args, db=reference))
     got, want = PROCESSING_TIMES.sub("", got), PROCESSING_TIMES.sub("", want)
-    diff = difflib.unified_diff(want.splitlines(), got.splitlines(), "one-shot", "owned", lineterm="")
+    diff = difflib.unified_diff(
+        want.splitlines(), got.splitlines(), "one-shot", "owned", lineterm=""
+    )
     assert got == want, "\n".join([shlex.join(args), *diff])
     return got
 
@@ -240,7 +242,11 @@ def keep_sending(port: int, stop: threading.Event, answers: list[int]) -> None:
             ]
         }  # fmt: skip
         status, _, _ = post(
-            "127.0.0.1", port, "/v1/logs", json.dumps(body).encode(), {"Content-Type": "application/json"}
+            "127.0.0.1",
+            port,
+            "/v1/logs",
+            json.dumps(body).encode(),
+            {"Content-Type": "application/json"},
         )
         answers.append(status)
         time.sleep(0.2)
