@@ -98,7 +98,8 @@ def detect(store: Store, *, notify: list[str], fail_on: str | None = None) -> di
     except ConfigError as exc:
         raise CommandRefused(str(exc)) from None
     report, alerts, deliveries = run.detect, run.evaluation.changed, run.deliveries
-    gated = at_or_above(report.findings, fail_on) if fail_on else []
+    findings: list[dict[str, Any]] = [dict(f) for f in report.findings]
+    gated = at_or_above(findings, fail_on) if fail_on else []
     output = {
         **report.as_dict(),
         "alerts_changed": len(alerts),
@@ -116,7 +117,7 @@ def detect(store: Store, *, notify: list[str], fail_on: str | None = None) -> di
                 "first_seen": f["first_seen"].isoformat() if f.get("first_seen") else None,
                 "event_ids": list(f["event_ids"]),
             }
-            for f in report.findings
+            for f in findings
         ],
         "failures": [(f.kind, str(f)) for f in report.failures],
         "findings_new": report.findings_new,

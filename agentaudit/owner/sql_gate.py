@@ -20,6 +20,8 @@ import duckdb
 COMPUTING_TABLE_FUNCTIONS = frozenset(
     {"unnest", "range", "generate_series", "json_each", "json_tree"}
 )
+# scalar functions with an effect beyond their result (sequences, the log, the random seed)
+SIDE_EFFECTS = frozenset({"nextval", "setval", "setseed", "write_log"})
 SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog"})
 _PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -34,7 +36,8 @@ def statements(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
     for statement in parsed:
         if statement.type != duckdb.StatementType.SELECT:
             raise SqlRefused(
-                f"Permission Error: the store's owner runs SELECT statements only for readers "
+                f"Permission Error: the store is in use; its owner answers readers read-only, "
+                f"SELECT statements only "
                 f"(got {statement.type.name})"
             )
     return [s.query for s in parsed]
@@ -43,7 +46,8 @@ def statements(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
 def check_select(con: duckdb.DuckDBPyConnection, sql: str) -> None:
     """Raise `SqlRefused` unless every statement of `sql` reads the store and nothing else."""
     for query in statements(con, sql):
-        tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [query]).fetchone()[0])
+        serialized = con.execute("SELECT json_serialize_sql(?)", [query]).fetchall()[0][0]
+        tree = json.loads(serialized)
         if tree.get("error"):
             raise duckdb.ParserException(str(tree.get("error_message", "cannot parse")))
         _check_tree(con, tree)
@@ -51,15 +55,15 @@ def check_select(con: duckdb.DuckDBPyConnection, sql: str) -> None:
 
 def _check_tree(con: duckdb.DuckDBPyConnection, tree: dict[str, Any]) -> None:
     ctes = {name for node in _nodes(tree) for name in _cte_names(node)}
-    known = _catalog(con)
     functions: set[str] = set()
     for node in _nodes(tree):
         kind = node.get("type")
         if kind == "BASE_TABLE":
             schema, name = str(node.get("schema_name") or ""), str(node.get("table_name"))
-            in_catalog = (schema or "main").lower() in SYSTEM_SCHEMAS or name.lower() in known
+            if (schema or "main").lower() in SYSTEM_SCHEMAS:
+                continue
             cte = not schema and name in ctes and _PLAIN_NAME.match(name)
-            if not (in_catalog or cte):
+            if not (cte or _known(con, "catalog", name.lower())):
                 raise SqlRefused(f"Permission Error: {name!r} is not a table or view of the store")
         elif kind == "TABLE_FUNCTION":
             name = str((node.get("function") or {}).get("function_name", "")).lower()
@@ -70,9 +74,12 @@ def _check_tree(con: duckdb.DuckDBPyConnection, tree: dict[str, Any]) -> None:
                 )
         elif node.get("class") in ("FUNCTION", "WINDOW", "AGGREGATE") and node.get("function_name"):
             functions.add(str(node["function_name"]).lower())
-    unknown = functions - _loaded_functions(con)
+    effects = functions & SIDE_EFFECTS
+    if effects:
+        raise SqlRefused(f"Permission Error: {sorted(effects)[0]}() changes state")
+    unknown = sorted(f for f in functions if not _known(con, "functions", f))
     if unknown:
-        raise SqlRefused(f"Permission Error: unknown function {sorted(unknown)[0]}()")
+        raise SqlRefused(f"Permission Error: unknown function {unknown[0]}()")
 
 
 def _nodes(value: Any) -> Iterator[dict[str, Any]]:
@@ -88,6 +95,18 @@ def _nodes(value: Any) -> Iterator[dict[str, Any]]:
 def _cte_names(node: dict[str, Any]) -> list[str]:
     entries = (node.get("cte_map") or {}).get("map") or []
     return [str(e.get("key")) for e in entries if isinstance(e, dict)]
+
+
+# names of the store's tables and views, and of the loaded functions: listing them costs tens
+# of milliseconds, so they are listed again only when a statement names one not seen yet
+_seen: dict[str, frozenset[str]] = {}
+
+
+def _known(con: duckdb.DuckDBPyConnection, kind: str, name: str) -> bool:
+    if name in _seen.get(kind, frozenset()):
+        return True
+    _seen[kind] = frozenset(_catalog(con) if kind == "catalog" else _loaded_functions(con))
+    return name in _seen[kind]
 
 
 def _catalog(con: duckdb.DuckDBPyConnection) -> set[str]:

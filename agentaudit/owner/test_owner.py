@@ -151,6 +151,10 @@ ESCAPES = [
     "SELECT * FROM query('SELECT * FROM read_text(''{outside}'')')",
     "WITH a AS (SELECT * FROM '{outside}') SELECT * FROM a",
     "SELECT * FROM glob('{outside}')",
+    "SELECT write_log('x')",
+    "SELECT * FROM force_checkpoint()",
+    "SELECT no_such_function(1)",
+    "SELECT * FROM events_copy",
 ]
 
 
@@ -189,3 +193,25 @@ def test_sql_script_and_ctes_and_parameters_work_through_the_owner(owned):
 
         since = datetime(2020, 1, 1, tzinfo=UTC)
         assert store.rows("SELECT count(*) AS n FROM events WHERE time > ?", [since])[0]["n"] > 0
+
+
+def test_the_dashboards_sql_page_reads_through_the_owner_and_refuses_files(
+    owned, tmp_path, monkeypatch
+):
+    pytest.importorskip("streamlit", reason="the dashboard extra is not installed")
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    path, _ = owned
+    monkeypatch.setenv("AGENTAUDIT_DB", str(path))
+    page = Path(__file__).resolve().parents[2] / "dashboards" / "screens" / "sql.py"
+    app = AppTest.from_file(str(page), default_timeout=60)
+    app.run()
+    assert not app.exception and len(app.table[0].value) > 0
+    written = tmp_path / "dump.csv"
+    for sql in ("SELECT * FROM read_text('/etc/hostname')", f"COPY (SELECT 1) TO '{written}'"):
+        app.text_area[0].set_value(sql).run()
+        assert not app.exception and app.error, sql
+        assert "Permission Error" in app.error[0].value
+    assert not written.exists()

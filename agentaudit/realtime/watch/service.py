@@ -1,8 +1,10 @@
 """The `watch` loop: wake on file changes (or every poll interval), ingest, detect, page.
 
-One thread owns the store's connection and does every write: ingest, links, findings,
-alerts, deliveries. The health endpoint reads counters; the guard helper reads the store
-through its own cursor (DuckDB connections are per thread). On SIGTERM the loop stops
+One thread owns the store's connection and does every write of the loop: ingest, links,
+findings, alerts, deliveries; other processes' commands (`alert ack`, `silence`, `ingest`,
+`detect`: the owner API, `agentaudit/owner/`) write between passes, under `writing`. The
+health endpoint reads counters; the guard helper reads the store through its own cursor
+(DuckDB connections are per thread). On SIGTERM the loop stops
 waiting, runs one last pass (reads what was written, detects, delivers), then closes.
 After SIGKILL, a restart resumes from the ingest checkpoints; event and finding ids make
 re-reading anything exactly-once.
