@@ -59,6 +59,15 @@ def load_public_pem(text: str) -> Ed25519PublicKey:
     return key
 
 
+def local_public_key(pem_file: Path | None = None) -> Ed25519PublicKey | None:
+    """The public key to check with: from a PEM file the user names, else the local signing
+    key's public half (None when nothing was ever signed here)."""
+    if pem_file is not None:
+        return load_public_pem(pem_file.read_text("ascii"))
+    path = key_path()
+    return load_or_create_key(path).public_key() if path.exists() else None
+
+
 def key_id(public: Ed25519PublicKey) -> str:
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return hashlib.sha256(raw).hexdigest()[:16]
