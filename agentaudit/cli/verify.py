@@ -4,7 +4,7 @@ store")."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,6 +18,9 @@ from agentaudit.cli.common import (
     print_json,
     say,
 )
+
+if TYPE_CHECKING:
+    from agentaudit.store.chain.verify import VerifyReport
 
 SHOWN_PER_KIND = 20
 
@@ -86,7 +89,7 @@ def verify(
         raise typer.Exit(EXIT_FAILED)
 
 
-def _show(report, keyless: bool) -> None:  # type: ignore[no-untyped-def]
+def _show(report: VerifyReport, keyless: bool) -> None:
     rows = ", ".join(f"{table} {count:,}" for table, count in report.rows.items())
     head = f"{report.links:,} links, {report.checkpoints:,} signed checkpoints; rows: {rows}"
     if report.clean:

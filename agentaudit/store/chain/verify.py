@@ -42,7 +42,7 @@ class VerifyReport:
     def clean(self) -> bool:
         return not self.problems
 
-    def add(self, kind: str, detail: str, table: str | None = None, key: str | None = None):
+    def add(self, kind: str, detail: str, table: str | None = None, key: str | None = None) -> None:
         self.problems.append(Problem(kind, detail, table, key))
 
     def as_dict(self) -> dict[str, Any]:
