@@ -1,16 +1,22 @@
 """What the chain hashes: each chained table's rows as canonical JSON, and what the chain expects.
 
-A row's content hash is DuckDB's `sha256` over `json_strip_nulls(to_json(...))` of its columns
-in name order: computed in one vectorised statement per batch, the same text whether it is
-read from an Arrow batch being appended or from the table later, and unchanged when a
-migration appends a column that stays NULL.
+A row's content hash is DuckDB's `sha256` over `to_json` of a struct of every column of its
+table in name order: one vectorised statement per batch, the same text whether it is read from
+an Arrow batch being appended (a column the batch lacks is NULL, as it is stored) or from the
+table later. A migration that appends a column changes every row's text; it is chained as
+the migration's own links (`Store._start_chain`). (Stripping NULLs would spare that, but cost
+a third more CPU on every append: bench/RESULTS.md, "chain".)
 """
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 from collections.abc import Iterable
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 # chained table -> the SQL of its key
 CHAINED: dict[str, str] = {
@@ -36,9 +42,31 @@ def columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [row[0] for row in rows]
 
 
-def canonical_sql(names: Iterable[str], alias: str) -> str:
-    fields = ", ".join(f'"{name}" := {alias}."{name}"' for name in sorted(names))
-    return f"json_strip_nulls(to_json(struct_pack({fields})))"
+def canonical_sql(names: Iterable[str], alias: str, present: Iterable[str] | None = None) -> str:
+    """The canonical text of a row of a table with columns `names`, read from `alias`, which
+    has the columns `present` (default: all of them; the others are NULL)."""
+    has = set(names if present is None else present)
+    fields = ", ".join(
+        f'"{name}" := ' + (f'{alias}."{name}"' if name in has else "NULL") for name in sorted(names)
+    )
+    return f"to_json(struct_pack({fields}))"
+
+
+def sha256_each(texts: pa.ChunkedArray) -> list[str]:
+    """SHA-256 of each UTF-8 string, hex: what DuckDB's `sha256` gives, at a third less CPU on
+    the append path (OpenSSL's SHA extensions; each value hashed straight from Arrow's buffer)."""
+    hashes: list[str] = []
+    sha256 = hashlib.sha256
+    for chunk in texts.chunks:
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            chunk = chunk.cast(pa.large_string())
+        _validity, offsets_buffer, data_buffer = chunk.buffers()
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(offsets_buffer, dtype=width)
+        bounds = offsets[chunk.offset : chunk.offset + len(chunk) + 1].tolist()
+        data = memoryview(data_buffer) if data_buffer is not None else memoryview(b"")
+        hashes += [sha256(data[a:b]).hexdigest() for a, b in itertools.pairwise(bounds)]
+    return hashes
 
 
 def key_sql(table: str, alias: str) -> str:
@@ -67,6 +95,10 @@ def expected_sql(table: str) -> str:
 def differences(con: duckdb.DuckDBPyConnection, table: str) -> tuple[list[str], list[str]]:
     """Keys whose stored content is not what the chain last recorded, and their hashes now
     (`DELETED` for a chained row that is gone)."""
+    if not con.execute(
+        f"SELECT EXISTS (FROM {table}) OR EXISTS (FROM chain WHERE table_name = ?)", [table]
+    ).fetchall()[0][0]:
+        return [], []  # nothing stored, nothing chained (most tables of a fresh store)
     rows = con.execute(
         f"""WITH actual AS ({actual_sql(con, table)}), expected AS ({expected_sql(table)})
             SELECT coalesce(a.k, e.k) AS k, coalesce(a.h, '{DELETED}') AS h

@@ -69,6 +69,7 @@ class ChainWriter:
         self.seq, self.head = (int(head[0][0]), str(head[0][1])) if head else (0, GENESIS)
         self.rows_since_checkpoint = 0
         self.last_checkpoint = time.monotonic()
+        self._columns: dict[str, list[str]] = {}
 
     # -- links -----------------------------------------------------------------------------
 
@@ -113,14 +114,17 @@ class ChainWriter:
     ) -> None:
         """Chain the rows of the registered relation `batch` just appended to `table`
         (`only`: the keys that were new, when an anti-join dropped some)."""
-        stored = set(rows.columns(self.con, table))
-        canonical = rows.canonical_sql([n for n in names if n in stored], "b")
-        result = self.con.execute(
-            f"SELECT {rows.key_sql(table, 'b')}, sha256({canonical}) FROM {batch} b"
-        ).fetchall()
+        if table not in self._columns:  # a writer starts after migrations: they do not move
+            self._columns[table] = rows.columns(self.con, table)
+        canonical = rows.canonical_sql(self._columns[table], "b", names)
+        texts = self.con.sql(
+            f"SELECT {rows.key_sql(table, 'b')} AS k, {canonical} AS c FROM {batch} b"
+        ).to_arrow_table()
+        keys, hashes = texts.column(0).to_pylist(), rows.sha256_each(texts.column(1))
         if only is not None:
-            result = [row for row in result if row[0] in only]
-        self.record(table, [row[0] for row in result], [row[1] for row in result])
+            kept = [i for i, key in enumerate(keys) if key in only]
+            keys, hashes = [keys[i] for i in kept], [hashes[i] for i in kept]
+        self.record(table, keys, hashes)
         self.checkpoint_if_due()
 
     def seal(
