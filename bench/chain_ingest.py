@@ -37,7 +37,7 @@ def _verify_seconds(db: Path) -> tuple[float, bool]:
     os.environ["AGENTAUDIT_CHAIN"] = "1"
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "agentaudit", "verify", "--db", str(db), "--json"],
+        [str(Path(sys.executable).parent / "agentaudit"), "verify", "--db", str(db), "--json"],
         capture_output=True,
         text=True,
         check=False,
