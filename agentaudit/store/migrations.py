@@ -145,7 +145,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         5,
         "chain, chain_checkpoints: the tamper-evident chain (the stored rows are chained as "
-        "the migration's own link when the store opens)",
+        "the migration's own links when the store opens); export_cursors.checkpoint_no",
         run_sql(
             """CREATE TABLE IF NOT EXISTS chain (
                 seq BIGINT, table_name VARCHAR, action VARCHAR, note VARCHAR,
@@ -153,7 +153,8 @@ MIGRATIONS: tuple[Migration, ...] = (
                 link_hash VARCHAR, created_at TIMESTAMPTZ);
             CREATE TABLE IF NOT EXISTS chain_checkpoints (
                 checkpoint_no BIGINT, tree_size BIGINT, root_hash VARCHAR, head_hash VARCHAR,
-                created_at TIMESTAMPTZ, key_id VARCHAR, signature VARCHAR)"""
+                created_at TIMESTAMPTZ, key_id VARCHAR, signature VARCHAR);
+            ALTER TABLE export_cursors ADD COLUMN IF NOT EXISTS checkpoint_no BIGINT"""
         ),
     ),
 )
