@@ -281,37 +281,30 @@ class Store:
         known_new = False
         if table == "events":
             batch, known_new = self._compared(batch)
-        unique = pc.count_distinct(batch[key]).as_py() == batch.num_rows
-        source = (
-            "_batch"
-            if unique
-            else f"(SELECT * FROM _batch QUALIFY row_number() OVER (PARTITION BY {key}) = 1)"
-        )
+        if pc.count_distinct(batch[key]).as_py() != batch.num_rows:
+            batch = batch.filter(_first_occurrences(batch[key]))  # the first row of each key
         self.con.register("_batch", batch)
         try:
-            if unique and (known_new or self._all_new(table, key)):
+            if known_new or self._all_new(table, key):
                 self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _batch")
                 count, new_keys = batch.num_rows, None
             else:
                 returned = self.con.execute(
                     f"INSERT INTO {table} BY NAME "
-                    f"SELECT * FROM {source} ANTI JOIN {table} USING ({key}) RETURNING {key}"
+                    f"SELECT * FROM _batch ANTI JOIN {table} USING ({key}) RETURNING {key}"
                 ).fetchall()
                 count, new_keys = len(returned), {row[0] for row in returned}
-            relation = "_batch" if unique else f"({source})"
-            self._after_append(table, relation, batch.column_names, new_keys)
+            self._after_append(table, batch, new_keys)
         finally:
             self.con.unregister("_batch")
         self.appended_rows += count
         return count
 
-    def _after_append(
-        self, table: str, relation: str, names: Sequence[str], new_keys: set[str] | None
-    ) -> None:
-        """The one hook after each append batch (the relation still registered): chain the
-        new rows (`new_keys`; None: every row of the relation)."""
+    def _after_append(self, table: str, batch: pa.Table, new_keys: set[str] | None) -> None:
+        """The one hook after each append batch: chain the new rows (`new_keys`; None: every
+        row of the batch)."""
         if self.chain is not None and table in chain_rows.CHAINED:
-            self.chain.record_batch(table, relation, names, new_keys)
+            self.chain.record_batch(table, batch, new_keys)
 
     def append_events_by_path(self, batch: pa.Table) -> dict[str, int]:
         """Append events like `append`, in one statement, and say how many were new per
@@ -335,7 +328,7 @@ class Store:
                     "ANTI JOIN events USING (event_id) RETURNING source_path, event_id"
                 )
                 paths, new_keys = returned.column(0), set(returned.column(1).to_pylist())
-            self._after_append("events", "_batch", batch.column_names, new_keys)
+            self._after_append("events", batch, new_keys)
         finally:
             self.con.unregister("_batch")
         self.appended_rows += len(paths)

@@ -30,6 +30,7 @@ from agentaudit.store.chain import merkle, rows, signing
 GENESIS = "0" * 64
 CHECKPOINT_EVERY_ROWS = 100_000
 CHECKPOINT_EVERY_SECONDS = 300.0
+HASH_SLICE_ROWS = 4096
 ANCHOR_VARIABLE = "AGENTAUDIT_CHECKPOINT_LOG"
 SWITCH_VARIABLE = "AGENTAUDIT_CHAIN"
 
@@ -109,18 +110,25 @@ class ChainWriter:
         self.seq, self.head = self.seq + 1, new_hash
         self.rows_since_checkpoint += len(keys)
 
-    def record_batch(
-        self, table: str, batch: str, names: Iterable[str], only: set[str] | None = None
-    ) -> None:
-        """Chain the rows of the registered relation `batch` just appended to `table`
-        (`only`: the keys that were new, when an anti-join dropped some)."""
+    def record_batch(self, table: str, batch: pa.Table, only: set[str] | None = None) -> None:
+        """Chain the rows of `batch` just appended to `table` (`only`: the keys that were new,
+        when an anti-join dropped some). Hashed in slices of `HASH_SLICE_ROWS`: the canonical
+        text of a whole 48 MB append held at once pushed the store's buffer pool (256 MB
+        during ingest) out to disk."""
         if table not in self._columns:  # a writer starts after migrations: they do not move
             self._columns[table] = rows.columns(self.con, table)
-        canonical = rows.canonical_sql(self._columns[table], "b", names)
-        texts = self.con.sql(
-            f"SELECT {rows.key_sql(table, 'b')} AS k, {canonical} AS c FROM {batch} b"
-        ).to_arrow_table()
-        keys, hashes = texts.column(0).to_pylist(), rows.sha256_each(texts.column(1))
+        canonical = rows.canonical_sql(self._columns[table], "b", batch.column_names)
+        sql = f"SELECT {rows.key_sql(table, 'b')} AS k, {canonical} AS c FROM _chain_rows b"
+        keys: list[str] = []
+        hashes: list[str] = []
+        for start in range(0, batch.num_rows, HASH_SLICE_ROWS):
+            self.con.register("_chain_rows", batch.slice(start, HASH_SLICE_ROWS))
+            try:
+                texts = self.con.sql(sql).to_arrow_table()
+            finally:
+                self.con.unregister("_chain_rows")
+            keys += texts.column(0).to_pylist()
+            hashes += rows.sha256_each(texts.column(1))
         if only is not None:
             kept = [i for i, key in enumerate(keys) if key in only]
             keys, hashes = [keys[i] for i in kept], [hashes[i] for i in kept]
