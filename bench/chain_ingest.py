@@ -4,10 +4,10 @@
 
 Inputs: `bench.cloudtrail_ingest.write_file(records)` (one generated Records document) and
 `bench.transcript_ingest.generate(mb)` (generated Claude Code transcripts). Each run is that
-benchmark's own `--side ours --jobs 1` (collect, enrich, append, close) in a fresh process
-on a fresh store; `AGENTAUDIT_CHAIN=0` is the baseline. Sides alternate within each round so
-the machine's load falls on both alike; the verdict is the median of the per-round ratios of
-CPU seconds (wall reported beside it). After the last chained CloudTrail run, `verify` on
+benchmark's own `--side ours --jobs 2` (workers collect and enrich, the parent appends and
+closes) in a fresh process on a fresh store; `AGENTAUDIT_CHAIN=0` is the baseline. Sides alternate within each round so
+the machine's load falls on both alike; reported: the median of the per-round ratios of
+wall seconds (throughput) and of CPU seconds. After the last chained CloudTrail run, `verify` on
 that store is timed too.
 """
 
