@@ -228,6 +228,10 @@ class Store:
             if chain is not None:
                 chain.seal()
                 chain.checkpoint()
+        except duckdb.Error as exc:  # e.g. a transaction a failed write left aborted
+            # not raised: it would hide the error being handled; the next writer's open
+            # records the unsealed changes as `outside`, so nothing goes unnoticed
+            log.warning("store: the chain was not sealed at close: %s", str(exc).splitlines()[0])
         finally:
             self._close_connection()
 
