@@ -119,11 +119,16 @@ def _report(args, runs, ct_verify, tr_verify, load: str) -> str:  # type: ignore
         f"chained CloudTrail store: {ct_verify[0]:.1f} s, clean: {ct_verify[1]}; on the "
         f"transcripts store: {tr_verify[0]:.1f} s, clean: {tr_verify[1]}.",
         "",
-        "Why one link per append batch and not per row: a batch's rows are hashed in one DuckDB "
-        "statement (`sha256(json_strip_nulls(to_json(...)))`), their Merkle root in Python (two "
-        "SHA-256 calls a row), and one `chain` row is written per batch. A link per row would "
-        "add a stored row and a prev-hash dependency per event (no vectorisation), while the "
-        "batch root already names each row and gives it an inclusion proof.",
+        "Why one link per append batch and not per row: a batch's rows are turned into their "
+        "canonical text in one DuckDB statement per 4,096 rows (`to_json(struct_pack(...))`), "
+        "hashed with hashlib straight from the Arrow buffers, their Merkle root computed in "
+        "Python (two SHA-256 calls a row), and one `chain` row written per batch. A link per "
+        "row would add a stored row and a sequential prev-hash step per event, while the batch "
+        "root already names each row and gives it an inclusion proof. Where the cost goes, on "
+        "20,000 of these CloudTrail rows in one process: the canonical text about 75% (DuckDB "
+        "`to_json` over about 45 columns; `json_strip_nulls` on top, dropped, cost a third "
+        "more), SHA-256 15% (hashlib with the CPU's SHA extensions: DuckDB's `sha256` took 4 "
+        "times as long), the Merkle root under 10%.",
     ]
     return "\n".join(lines)
 
