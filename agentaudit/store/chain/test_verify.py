@@ -295,3 +295,25 @@ def test_a_writer_chains_in_batches_not_rows(db):
         store.append_events(_events(9, size=500))
         assert store.count("chain") == before + 1
         assert isinstance(store.chain, ChainWriter)
+
+
+def test_a_migration_is_chained_as_its_own_signed_links(db):
+    # back to schema version 4, as a store made before the chain
+    _tamper(
+        db,
+        "DROP TABLE chain",
+        "DROP TABLE chain_checkpoints",
+        "ALTER TABLE export_cursors DROP COLUMN checkpoint_no",
+        "DELETE FROM schema_version WHERE version = 5",
+    )
+    with Store.open(db) as store:
+        assert store.migration is not None and store.migration.migrated
+    assert _verify(db).clean
+    with duckdb.connect(str(db), read_only=True) as con:
+        links = con.execute("SELECT DISTINCT action, note FROM chain").fetchall()
+    assert [action for action, _note in links] == ["migration"]
+    assert "to 5" in links[0][1]
+
+
+def test_the_signing_key_is_private_to_its_owner(db):
+    assert signing.key_path().stat().st_mode & 0o777 == 0o600
