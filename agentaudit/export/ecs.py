@@ -28,7 +28,16 @@ def iso(ms: int) -> str:
 def ocsf_to_ecs(record: dict[str, Any]) -> dict[str, Any]:
     if record["class_uid"] == 2004:
         return _finding(record)
+    if record["class_uid"] == 1008:  # a signed chain checkpoint (ocsf_checkpoint.py)
+        return _checkpoint(record)
     return _activity(record)
+
+
+def _checkpoint(record: dict[str, Any]) -> dict[str, Any]:
+    doc = _base(record)
+    doc["event"].update(kind="event", category=["database"], type=["info"], action="checkpoint")
+    doc["agentaudit"]["checkpoint"] = record["unmapped"]["agentaudit"]["checkpoint"]
+    return doc
 
 
 def _base(record: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """`agentaudit export`: OCSF, ECS, Splunk HEC or CEF, resumable with a stored cursor.
 
 Records come in a fixed order: activity events by (ingested_at, event_id), then Detection
-Finding lifecycle records by finding_log.seq. The cursor (table export_cursors) keeps the last
+Finding lifecycle records by finding_log.seq, then the store's signed chain checkpoints by number
+(OCSF Event Log Activity, `ocsf_checkpoint.py`). The cursor (table export_cursors) keeps the last
 position written; it moves only after the output was fully written (a file is written to a
 temporary name, synced and renamed) or, for HEC, after the collector accepted the batch. So a
 shipper on a timer gets each record once: no duplicates, no gaps. Ingest stamps ingested_at
@@ -34,6 +35,7 @@ from agentaudit.export.cef import finding_to_cef
 from agentaudit.export.ecs import ocsf_to_ecs
 from agentaudit.export.hec import hec_envelope, post_batch
 from agentaudit.export.ocsf_activity import COLUMNS, REGION_SQL, event_to_ocsf
+from agentaudit.export.ocsf_checkpoint import checkpoint_to_ocsf
 from agentaudit.schema import parse_time
 from agentaudit.store import Store, now
 
@@ -68,6 +70,7 @@ class Cursor:
     events_ingested_at: datetime = _EPOCH
     events_event_id: str = ""
     finding_seq: int = 0
+    checkpoint_no: int = 0
 
 
 @dataclass
@@ -75,6 +78,7 @@ class Position:
     ingested_at: datetime | None = None
     event_id: str | None = None
     finding_seq: int | None = None
+    checkpoint_no: int | None = None
 
 
 @dataclass
@@ -83,6 +87,7 @@ class ExportReport:
     skipped: int = 0  # records the format has no line for (CEF: activity)
     events: int = 0
     findings: int = 0
+    checkpoints: int = 0
     cursor: str | None = None
     errors: list[str] = field(default_factory=list)
 
@@ -109,18 +114,34 @@ def load_cursor(store: Store, name: str) -> Cursor:
     if not rows:
         return Cursor(name)
     row = rows[0]
-    return Cursor(name, row["events_ingested_at"], row["events_event_id"], row["finding_seq"])
+    return Cursor(
+        name,
+        row["events_ingested_at"],
+        row["events_event_id"],
+        row["finding_seq"],
+        row["checkpoint_no"] or 0,
+    )
 
 
 def save_cursor(store: Store, cursor: Cursor) -> None:
     store.con.execute(
-        "INSERT OR REPLACE INTO export_cursors VALUES (?, ?, ?, ?, ?)",
-        [cursor.name, cursor.events_ingested_at, cursor.events_event_id, cursor.finding_seq, now()],
+        "INSERT OR REPLACE INTO export_cursors (name, events_ingested_at, events_event_id, "
+        "finding_seq, updated_at, checkpoint_no) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            cursor.name,
+            cursor.events_ingested_at,
+            cursor.events_event_id,
+            cursor.finding_seq,
+            now(),
+            cursor.checkpoint_no,
+        ],
     )
 
 
 def advance(cursor: Cursor, position: Position) -> None:
-    if position.finding_seq is not None:
+    if position.checkpoint_no is not None:
+        cursor.checkpoint_no = position.checkpoint_no
+    elif position.finding_seq is not None:
         cursor.finding_seq = position.finding_seq
     elif position.ingested_at is not None:
         cursor.events_ingested_at = position.ingested_at
@@ -145,6 +166,22 @@ def iter_records(
         ):
             keep = since is None or row["time"] >= since
             yield Position(finding_seq=row["seq"]), json.loads(row["ocsf"]) if keep else None
+    if what == "all":
+        yield from _checkpoint_records(store, cursor, since)
+
+
+def _checkpoint_records(
+    store: Store, cursor: Cursor, since: datetime | None
+) -> Iterator[tuple[Position, dict[str, Any] | None]]:
+    from agentaudit.store.chain.signing import statement
+
+    for row in store.rows(
+        "SELECT * FROM chain_checkpoints WHERE checkpoint_no > ? ORDER BY checkpoint_no",
+        [cursor.checkpoint_no],
+    ):
+        keep = since is None or row["created_at"] >= since
+        record = checkpoint_to_ocsf(statement(row), row["signature"], row["created_at"])
+        yield Position(checkpoint_no=row["checkpoint_no"]), record if keep else None
 
 
 def _events_after(store: Store, cursor: Cursor) -> Iterator[dict[str, Any]]:
@@ -294,7 +331,9 @@ def _write(
             else:
                 text.append(line)
                 report.written += 1
-                if position.finding_seq is None:
+                if position.checkpoint_no is not None:
+                    report.checkpoints += 1
+                elif position.finding_seq is None:
                     report.events += 1
                 else:
                     report.findings += 1
