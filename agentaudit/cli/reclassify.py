@@ -24,7 +24,7 @@ def reclassify(db: DbOption = None, json: JsonOption = False) -> None:
     from agentaudit.enrich.reclassify import reclassify as run
 
     with open_store(db) as store:
-        report = run(store.con)
+        report = run(store)
     if json:
         print_json(report.as_dict())
         return

@@ -8,7 +8,8 @@ runs, so a reclassified row equals one ingested today. Only the derived columns 
 fingerprints and `credential_access`, and `conflicting_duplicate`, which the store sets.
 
 Rows of origin `agentaudit` (the guard's decisions) carry the guard's own verdict and are not
-reclassified. All writes go through `apply_changes`, in one transaction with its run record.
+reclassified. All writes go through `apply_changes`, in one transaction with its run record,
+chained by the store as one explained link (`Store.explained_change("reclassify", ...)`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
@@ -26,6 +27,9 @@ import pyarrow as pa
 from agentaudit.enrich.environments import forget_mapping_cache
 from agentaudit.enrich.event import enrich
 from agentaudit.enrich.secrets import NoSecrets
+
+if TYPE_CHECKING:  # enrichment runs before the store: it is handed one, never imports it
+    from agentaudit.store import Store
 
 DERIVED = ("target_env", "env_evidence", "categories", "destructive", "severity")
 # categories set by redaction at ingest or by the store, never by classification
@@ -58,8 +62,10 @@ class ReclassifyReport:
         }
 
 
-def reclassify(con: duckdb.DuckDBPyConnection) -> ReclassifyReport:
-    """Re-derive the derived columns of every stored event; write and count what changed."""
+def reclassify(store: Store) -> ReclassifyReport:
+    """Re-derive the derived columns of every stored event; write and count what changed.
+    The rewrite is chained as one explained link (`reclassify`) of the store's chain."""
+    con = store.con
     forget_mapping_cache()  # the user has just edited environments.yaml: read it now
     report = ReclassifyReport()
     changes: list[dict[str, Any]] = []
@@ -72,7 +78,11 @@ def reclassify(con: duckdb.DuckDBPyConnection) -> ReclassifyReport:
                 report.changed[column] += 1
             changes.append({"event_id": row["event_id"], **{c: new[c] for c in DERIVED}})
     report.changed_rows = len(changes)
-    report.run_id = apply_changes(con, changes, report)
+    note = f"{report.changed_rows} of {report.examined} events: " + ", ".join(
+        f"{column} {count}" for column, count in report.changed.items() if count
+    )
+    with store.explained_change("reclassify", note.rstrip(": ")):
+        report.run_id = apply_changes(con, changes, report)
     return report
 
 

@@ -92,20 +92,28 @@ def test_reclassify_turns_stored_rows_to_production_and_the_route_matches(
     store, cloudtrail, tmp_path, monkeypatch
 ):
     assert ingest_paths(store, [cloudtrail]).ingested == 4
-    assert reclassify(store.con).changed_rows == 0, "right after ingest nothing differs"
+    assert reclassify(store).changed_rows == 0, "right after ingest nothing differs"
     envs = {r["target_env"] for r in store.rows("SELECT target_env FROM events")}
     assert envs == {"unknown"}
 
     _mapping(tmp_path, monkeypatch)
-    report = reclassify(store.con)
+    report = reclassify(store)
     assert report.changed["target_env"] == 4
     assert report.changed_rows == 4
     assert report.changed["severity"] == report.changed["categories"] == 0
     assert {r["target_env"] for r in store.rows("SELECT target_env FROM events")} == {"production"}
-    again = reclassify(store.con)
+    again = reclassify(store)
     assert again.changed_rows == 0, "reclassify is idempotent"
     runs = store.rows("SELECT examined, changed_rows FROM reclassify_runs ORDER BY ran_at")
     assert [(r["examined"], r["changed_rows"]) for r in runs] == [(4, 0), (4, 4), (4, 0)]
+    # the rewrite is an explained link of the tamper-evident chain, and the chain verifies
+    links = store.rows("SELECT note FROM chain WHERE action = 'reclassify' ORDER BY seq")
+    assert any("4 of 4 events: target_env 4" in link["note"] for link in links)
+    from agentaudit.store.chain.signing import local_public_key
+    from agentaudit.store.chain.verify import verify
+
+    checked = verify(store.con, local_public_key())
+    assert checked.clean, checked.problems
 
     detect_and_alert(store, [], config=parse_config(README_ALERTING), deliver=False)
     paged = _paged_production(store)
@@ -130,7 +138,7 @@ def test_reclassify_after_a_detect_run_pages_on_the_next_run(
     detect_and_alert(store, [], config=config, deliver=False)
     assert _paged_production(store) == []
     _mapping(tmp_path, monkeypatch)
-    assert reclassify(store.con).changed["target_env"] == 4
+    assert reclassify(store).changed["target_env"] == 4
     detect_and_alert(store, [], config=config, deliver=False)
     assert _paged_production(store)
 

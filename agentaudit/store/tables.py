@@ -46,6 +46,7 @@ DECLARED_BY: dict[str, str] = {
     "detect": "detect/tables.sql",
     "alert": "alert/tables.sql",
     "export": "export/tables.sql",
+    "chain": "store/chain/tables.sql",
     "enrich": "enrich/tables.sql",
 }
 
