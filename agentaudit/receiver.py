@@ -10,6 +10,7 @@ counted once (`pages()`), as a receiver honouring `Idempotency-Key` would.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import ipaddress
 import json
@@ -61,6 +62,8 @@ class LocalReceiver:
         max_body: int = MAX_BODY,
         timeout: float = TIMEOUT_SECONDS,
         dedup_key: Callable[[dict[str, Any]], str | None] = idempotency_header,
+        reply: Callable[[dict[str, Any]], bytes] | None = None,
+        ok_status: int = 200,
     ) -> None:
         if not is_loopback(host) and not token:
             raise ValueError(f"a receiver on {host} needs a token (loopback needs none)")
@@ -70,6 +73,8 @@ class LocalReceiver:
         self._lock = threading.Lock()
         self._seen: set[str] = set()
         self._dedup_key = dedup_key
+        self._reply = reply
+        self._ok = Fault(ok_status)  # what a request gets once the script has run out
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -113,13 +118,11 @@ class LocalReceiver:
             def log_error(self, format: str, *args: Any) -> None:
                 # http.server swallows a timed-out request line after logging it: answer it
                 if args and isinstance(args[0], TimeoutError):
-                    try:
+                    with contextlib.suppress(OSError):
                         self.wfile.write(
                             b"HTTP/1.1 408 Request Timeout\r\n"
                             b"Content-Length: 0\r\nConnection: close\r\n\r\n"
                         )
-                    except OSError:
-                        pass
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -131,7 +134,7 @@ class LocalReceiver:
 
     def _take(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
         with self._lock:
-            fault = self._faults.pop(0) if self._faults else Fault()
+            fault = self._faults.pop(0) if self._faults else self._ok
         if fault.drop:
             handler.close_connection = True
             handler.connection.shutdown(socket.SHUT_RDWR)
@@ -157,9 +160,19 @@ class LocalReceiver:
             self.received.append(request)
         if fault.delay:
             time.sleep(fault.delay)
-        handler.send_response(fault.status)
-        handler.send_header("Content-Length", "0")
-        handler.end_headers()
+        answer = self._reply(request) if self._reply else b""
+        try:
+            handler.send_response(fault.status)
+            handler.send_header("Content-Length", str(len(answer)))
+            handler.end_headers()
+            handler.wfile.write(answer)
+        except OSError:  # the client gave up waiting (a slow receiver's late answer)
+            handler.close_connection = True
+
+    def script(self, faults: list[Fault]) -> None:
+        """Replace what the next requests get (the rest are answered `ok_status`)."""
+        with self._lock:
+            self._faults = list(faults)
 
     def accepted(self) -> list[dict[str, Any]]:
         """Requests answered with a 2xx: what the receiver actually took delivery of."""

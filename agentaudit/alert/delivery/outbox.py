@@ -27,7 +27,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agentaudit.alert.clock import Clock, SystemClock
-from agentaudit.alert.delivery import kept
 from agentaudit.alert.config import (
     AlertingConfig,
     AlertmanagerTarget,
@@ -35,6 +34,7 @@ from agentaudit.alert.config import (
     PagerDutyTarget,
     Target,
 )
+from agentaudit.alert.delivery import kept
 from agentaudit.enrich.secrets import scrub
 from agentaudit.retry import Outcome
 from agentaudit.schema import stable_id
