@@ -10,9 +10,6 @@ counted once (`pages()`), as a receiver honouring `Idempotency-Key` would.
 
 from __future__ import annotations
 
-import contextlib
-import hmac
-import ipaddress
 import json
 import socket
 import threading
@@ -22,8 +19,9 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from agentaudit.listener import TIMEOUT_SECONDS, BoundedHandler, check_exposure
+
 MAX_BODY = 1 << 20
-TIMEOUT_SECONDS = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +37,6 @@ class Fault:
 def idempotency_header(request: dict[str, Any]) -> str | None:
     headers = {k.lower(): v for k, v in request["headers"].items()}
     return headers.get("idempotency-key")
-
-
-def is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
 
 
 class LocalReceiver:
@@ -65,8 +56,7 @@ class LocalReceiver:
         reply: Callable[[dict[str, Any]], bytes] | None = None,
         ok_status: int = 200,
     ) -> None:
-        if not is_loopback(host) and not token:
-            raise ValueError(f"a receiver on {host} needs a token (loopback needs none)")
+        check_exposure(host, token, "a receiver")
         self.received: list[dict[str, Any]] = []
         self.raw: list[bytes] = []  # each body as sent (protobuf, gzip), in `received` order
         self._faults = [Fault(s) for s in statuses or []] + list(faults or [])
@@ -77,56 +67,31 @@ class LocalReceiver:
         self._ok = Fault(ok_status)  # what a request gets once the script has run out
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def setup(self) -> None:
-                self.timeout = timeout  # applied to the socket by StreamRequestHandler
-                super().setup()
-
+        class Handler(BoundedHandler):
             def do_POST(self) -> None:
-                if token and not hmac.compare_digest(
-                    self.headers.get("Authorization", ""), f"Bearer {token}"
-                ):
-                    return self._answer(401)
+                if not self.authorized():
+                    return
                 try:
                     length = int(self.headers.get("Content-Length") or 0)
                 except ValueError:
-                    return self._answer(400)
+                    return self.answer(400)
                 if length < 0:
-                    return self._answer(400)
+                    return self.answer(400)
                 if length > max_body:
-                    return self._answer(413)
+                    return self.answer(413)
                 try:
                     body = self.rfile.read(length)
                 except TimeoutError:
-                    return self._answer(408)
+                    return self.answer(408)
                 if len(body) < length:  # the client closed before sending it all
                     self.close_connection = True
                     return
                 receiver._take(self, body)
 
             def do_GET(self) -> None:
-                self._answer(405)
+                self.answer(405)
 
-            def _answer(self, status: int) -> None:
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                if status >= 400:
-                    self.send_header("Connection", "close")
-                    self.close_connection = True
-                self.end_headers()
-
-            def log_error(self, format: str, *args: Any) -> None:
-                # http.server swallows a timed-out request line after logging it: answer it
-                if args and isinstance(args[0], TimeoutError):
-                    with contextlib.suppress(OSError):
-                        self.wfile.write(
-                            b"HTTP/1.1 408 Request Timeout\r\n"
-                            b"Content-Length: 0\r\nConnection: close\r\n\r\n"
-                        )
-
-            def log_message(self, *args: object) -> None:
-                pass
-
+        Handler.timeout, Handler.token = timeout, token
         self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
