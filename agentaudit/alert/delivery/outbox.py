@@ -36,7 +36,7 @@ from agentaudit.alert.config import (
 )
 from agentaudit.alert.delivery import kept
 from agentaudit.enrich.secrets import scrub
-from agentaudit.retry import Outcome
+from agentaudit.retry import Outcome, backoff_delay
 from agentaudit.schema import stable_id
 from agentaudit.store import Store
 
@@ -101,9 +101,10 @@ def enqueue(
 
 def backoff(attempt: int, policy: DeliveryPolicy, rng: random.Random) -> timedelta:
     """Exponential backoff with jitter: base * 2^(attempt-1), capped, times U[0.5, 1]."""
-    raw = policy.backoff_base * (2 ** max(0, attempt - 1))
-    capped = min(raw, policy.backoff_max)
-    return capped * rng.uniform(0.5, 1.0)
+    seconds = backoff_delay(
+        attempt, policy.backoff_base.total_seconds(), policy.backoff_max.total_seconds(), rng
+    )
+    return timedelta(seconds=seconds)
 
 
 def deliver_due(
