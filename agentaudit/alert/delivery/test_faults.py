@@ -27,6 +27,7 @@ import yaml
 
 from agentaudit.alert.clock import ManualClock
 from agentaudit.alert.config import AlertingConfig, from_urls, parse_config
+from agentaudit.alert.delivery import kept
 from agentaudit.alert.delivery.outbox import deliver_due
 from agentaudit.alert.engine import evaluate
 from agentaudit.receiver import Fault, LocalReceiver
@@ -273,3 +274,46 @@ def test_a_notify_page_is_sent_by_a_later_run_without_notify(tmp_path: Path):
             assert store.rows("SELECT status FROM outbox") == [{"status": "delivered"}]
     finally:
         lab.close()
+
+
+def test_kept_targets_are_private_and_forgotten_once_delivered(store):
+    lab, clock = Lab(), ManualClock()
+    secret_url = f"json://bob:hunter2secret@127.0.0.1:{lab.ports['webhook']}/alerts"
+    cfg = config_with([secret_url])
+    try:
+        add_finding(store, "provider-delete", "critical")
+        evaluate(store, cfg, clock)
+        deliver_due(store, cfg, clock)  # nothing listens: kept for the next run
+        path = kept.kept_path()
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert "hunter2secret" in path.read_text()
+        lab.up("webhook")
+        tick(store, from_urls([]), clock)  # a run that no longer knows the URL sends it
+        assert len(lab.pages("webhook")) == 1
+        assert "hunter2secret" not in path.read_text()
+    finally:
+        lab.close()
+
+
+def test_a_damaged_kept_file_does_not_stop_configured_deliveries(store):
+    lab, clock = Lab(), ManualClock()
+    lab.up("webhook")
+    cfg = config_with([lab.webhook_url()])
+    try:
+        add_finding(store, "provider-delete", "critical")
+        evaluate(store, cfg, clock)
+        kept.kept_path().write_text('{"x": {"kind": "apprise", "nope": 1}, "y": [')
+        deliver_due(store, cfg, clock)
+        assert len(lab.pages("webhook")) == 1
+    finally:
+        lab.close()
+
+
+def config_with(urls: list[str]) -> AlertingConfig:
+    return parse_config(
+        {
+            "global": {"delivery": DELIVERY},
+            "receivers": [{"name": "team", "apprise_urls": urls}],
+            "route": {"receiver": "team", "group_wait": "0s"},
+        }
+    )
