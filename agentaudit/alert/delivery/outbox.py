@@ -124,12 +124,13 @@ def deliver_due(
     started = time.monotonic()
     clock = clock or SystemClock()
     rng = rng or random.Random()
-    targets = {**kept.load(), **_targets(config)}  # the config's own wins
     due = store.rows(
         """SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
            ORDER BY created_at, outbox_id LIMIT ?""",
         [clock.now(), limit],
     )
+    # read only when something is due: watch calls this every pass
+    targets = {**kept.load(), **_targets(config)} if due else {}  # the config's own wins
     attempts = []
     for row in due:
         if budget_seconds is not None and time.monotonic() - started > budget_seconds:
