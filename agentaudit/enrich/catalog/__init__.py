@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agentaudit.enrich.catalog import aws, azure, gcp, github, k8s, railway
+from agentaudit.enrich.catalog import aws, azure, database, gcp, github, k8s, railway
 
 _PROVIDERS = {
     "railway": railway,
@@ -21,6 +21,7 @@ _PROVIDERS = {
     "azure": azure,
     "k8s": k8s,
     "github": github,
+    "database": database,  # database audit records (pgAudit, MySQL/MariaDB audit, RDS DAS)
 }
 
 
