@@ -404,6 +404,12 @@ PROVIDERS: dict[str, Provider] = {
         Provider("datadog", "Datadog"),
         Provider("turso", "Turso"),
         Provider("convex", "Convex"),
+        Provider("terraform-cloud", "HCP Terraform"),
+        Provider("azure-devops", "Azure DevOps"),
+        Provider("cursor", "Cursor"),
+        Provider("anthropic", "Anthropic"),
+        Provider("postgresql", "PostgreSQL"),
+        Provider("mysql", "MySQL / MariaDB"),
     )
 }
 
