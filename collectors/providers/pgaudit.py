@@ -60,10 +60,9 @@ class PgAuditLog(Collector):
     def collect(self, src: SourceInput) -> Iterator[Output]:
         data = src.read_all()
         csvlog = re.match(rb"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \w+,", data[:64])
-        found = 0
-        for found, output in enumerate(
-            self._csvlog(data, src.path) if csvlog else self._stderr(data, src.path), start=1
-        ):
+        found = False
+        for output in self._csvlog(data, src.path) if csvlog else self._stderr(data, src.path):
+            found = True
             yield output
         if not found:  # never a silent zero: a server log without pgAudit lines says so
             yield Quarantined("no pgAudit line (AUDIT: ...) in this log", data[:4096], None, 0)
