@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -112,3 +113,33 @@ def test_the_settings_file_and_its_errors(tmp_path):
     with pytest.raises(SourcesConfigError, match=r"quiet.railway.audit: 'soon' is not a duration"):
         load_health_config(path)
     assert load_health_config(tmp_path / "absent.yaml") == HealthConfig()
+
+
+def test_sources_health_command_reports_sources_and_pullers(tmp_path, monkeypatch):
+    """`agentaudit sources --health --json` over a real store file; a puller that failed three
+    runs in a row and one whose interval outlasts Railway Hobby's 48 h are both named."""
+    from agentaudit.health.pulls import record_pull
+    from agentaudit.paths import home
+    from agentaudit.store import Store
+    from tests.cli_helpers import invoke_cli, run_cli
+
+    db = tmp_path / "store.duckdb"
+    with Store.open(db) as store:
+        store.append_events(
+            reports("shell.zsh", range(0, 10)) + reports("shell.bash", range(0, 30))
+        )
+    (home() / "sources.yaml").write_text("quiet:\n  shell.zsh: 5m\npulls:\n  railway: 3d\n")
+    for _ in range(3):
+        record_pull("cursor", "team-1", ok=False, error="HTTP 401: bad token")
+    result = json.loads(run_cli("sources", "--health", "--json", "--db", db))
+    states = {s["source"]: s["state"] for s in result["sources"]}
+    assert states["shell.zsh"] == "silent"  # far past its 5 min while bash went on for 20
+    problems = {p["puller"]: p["problems"] for p in result["pulls"]}
+    assert problems["cursor"] == ["failing: 3 runs in a row (HTTP 401: bad token)"]
+    assert "Railway Free/Trial/Hobby keep 48 h" in problems["railway"][0]
+    text = run_cli("sources", "--health", "--db", db)
+    assert "shell.zsh" in text and "silent" in text and "failing: 3 runs" in text
+    (home() / "sources.yaml").write_text("quiet:\n  shell.zsh: whenever\n")
+    bad = invoke_cli("sources", "--health", "--db", db)  # main() prints a UserError as one line
+    assert isinstance(bad.exception, SourcesConfigError)
+    assert "quiet.shell.zsh: 'whenever' is not a duration" in str(bad.exception)
