@@ -85,6 +85,7 @@ REST_PULLERS: dict[str, tuple[str, str]] = {
     "cloudflare": ("CLOUDFLARE_API_TOKEN", "account id"),
     "cursor": ("CURSOR_ADMIN_API_KEY", "team name (labels the stored cursor)"),
     "gitlab": ("GITLAB_TOKEN", "group id or URL-encoded path"),
+    "heroku": ("HEROKU_API_KEY", "enterprise account id or name"),
     "terraform-cloud": ("TFC_AUDIT_TOKEN", "organization (labels the stored cursor)"),
     "vercel": ("VERCEL_TOKEN", "team id"),
 }

@@ -8,6 +8,7 @@ from agentaudit.receivers.pull import (
     cloudflare,
     cursor_audit,
     gitlab,
+    heroku,
     terraform_cloud,
     vercel,
 )
@@ -21,6 +22,7 @@ PLATFORMS: dict[str, Platform] = {
         cloudflare,
         cursor_audit,
         gitlab,
+        heroku,
         terraform_cloud,
         vercel,
     )

@@ -60,6 +60,7 @@ class Platform:
     time_of: Callable[[dict[str, Any]], str | None]  # a record's time, ISO 8601 UTC
     account_help: str = "account id"
     rate_reset_header: str | None = None  # epoch seconds when the limit resets (Vercel)
+    walks_days: bool = False  # one request a day (Heroku): an empty day does not end the pull
 
 
 @dataclass
@@ -154,7 +155,7 @@ def _pull(
     url = (endpoint or platform.endpoint).format(account=urllib.parse.quote(account, safe=""))
     request: Request | None = (url, platform.first(cursor, page_size))
     headers = {"User-Agent": "agentaudit-pull/1", "Accept": "application/json"}
-    headers.update(platform.auth(token))
+    headers.update(platform.auth(token))  # (Heroku's Accept names its API version)
     pulled: list[Any] = []
     newest = cursor
     while request is not None and report.pages < MAX_PAGES:
@@ -167,7 +168,8 @@ def _pull(
             seen = platform.time_of(record) if isinstance(record, dict) else None
             if seen and (newest is None or seen > newest):
                 newest = seen
-        request = platform.next(page, answer_headers, request) if records else None
+        more = records or platform.walks_days
+        request = platform.next(page, answer_headers, request) if more else None
     if report.events:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         out = state_dir(platform.name, account) / f"records-{stamp}.ndjson"

@@ -95,7 +95,31 @@ APIS = _apis()
 
 
 def test_every_puller_has_a_loopback_api():
-    assert set(APIS) == set(PLATFORMS)
+    assert set(APIS) | {"heroku"} == set(PLATFORMS)  # Heroku's days: its own test below
+
+
+def test_heroku_walks_the_days_from_its_cursor(store, monkeypatch):
+    """One request a day from the stored cursor's day to today; the day with events is
+    retried after a 429, and the next run starts at the newest event's day."""
+    from agentaudit.receivers.pull.rest import save_cursor
+
+    day = json.loads((DATA / "heroku/enterprise-events-day.json").read_text())
+    api = Api([day], lambda q: 0 if q.get("day") == "2026-04-24" else None, [],
+              bearer, lambda: {"RateLimit-Remaining": "0"})  # fmt: skip
+    platform = PLATFORMS["heroku"]
+    save_cursor("heroku", "acme", "2026-04-22T10:00:00+00:00")
+    monkeypatch.setenv(platform.token_env, TOKEN)
+    waits: list[float] = []
+    with LoopbackApi(api, throttle_page=0) as server:
+        report = pull_platform(store, platform, "acme", endpoint=server.base + "/events",
+                               sleep=waits.append)  # fmt: skip
+        days = [r.query["day"] for r in server.requests]
+        assert days[:4] == ["2026-04-22", "2026-04-23", "2026-04-24", "2026-04-24"]
+        assert report.ingested == 3 and report.retries == 1 and waits == [1.0]  # 2^0 s
+        assert load_cursor("heroku", "acme") == "2026-04-24T14:02:00+00:00"
+        server.requests.clear()
+        pull_platform(store, platform, "acme", endpoint=server.base + "/events", sleep=waits.append)
+        assert server.requests[0].query["day"] == "2026-04-24"
 
 
 @pytest.mark.parametrize("name", sorted(APIS))
