@@ -86,6 +86,7 @@ FILES = {
     "github/copilot-agent-audit-events.ndjson": (
         "github.audit", 4, {"protected_branch.policy_override"},
     ),
+    "github/copilot-api-usage-stream.ndjson": ("github.copilot_usage", 2, set()),
     "databases/generated-pgaudit-1.7-pg15-stderr.log": (
         "postgresql.pgaudit", 20, {"DELETE", "TRUNCATE TABLE", "DROP TABLE", "DROP DATABASE"},
     ),
@@ -310,3 +311,15 @@ def test_ingested_into_a_store_once(store, redactor, tmp_path):
         "SELECT count(*), count(DISTINCT source) FROM events WHERE destructive"
     ).fetchone()
     assert stored[0] > 30 and stored[1] == 13  # 11 platforms, two MySQL formats, GitHub
+
+
+def test_copilot_usage_request_and_response_join_and_the_prompt_is_text(redactor):
+    request, response = events_of("github/copilot-api-usage-stream.ndjson", redactor)
+    assert (request["kind"], request["agent"], request["actor"]) == (
+        "message",
+        "copilot",
+        "5550001",
+    )
+    assert "delete the staging volume" in request["text"]
+    assert request["tool_call_id"] == response["tool_call_id"]
+    assert request["operation"] == "request /chat/completions"
