@@ -143,3 +143,15 @@ def test_sources_health_command_reports_sources_and_pullers(tmp_path, monkeypatc
     bad = invoke_cli("sources", "--health", "--db", db)  # main() prints a UserError as one line
     assert isinstance(bad.exception, SourcesConfigError)
     assert "quiet.shell.zsh: 'whenever' is not a duration" in str(bad.exception)
+
+
+@pytest.mark.parametrize("stopped", ["claude-code.hooks", "claude-code.otel"])
+def test_a_hook_or_otlp_exporter_that_stops_while_the_transcript_grows_is_silent(stopped):
+    """The reported upstream failures: the OTLP export stops, or a hook is removed, while the
+    agent goes on writing its transcript on the same machine."""
+    config = HealthConfig(quiet={stopped: timedelta(minutes=5)})
+    events = reports(stopped, range(0, 10)) + reports("claude-code.transcript", range(0, 30))
+    with store_with(events) as store:
+        found = {h.source: h.state for h in source_health(store, config, at(30 * MINUTE))}
+    assert found[stopped] == "silent"
+    assert found["claude-code.transcript"] == "learning"  # no quiet period of its own yet
