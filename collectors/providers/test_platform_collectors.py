@@ -102,6 +102,9 @@ FILES = {
     "databases/mysql-audit-log-filter.json": (
         "mysql.audit_filter", 5, {"DELETE FROM", "DROP TABLE", "DROP DATABASE"},
     ),
+    "databases/rds-das-decrypted-aurora-postgresql.json": (
+        "aws.rds_activity", 3, {"DELETE FROM", "DROP TABLE"},
+    ),
     "databases/cloudsql-pgaudit-data_access-logentries.ndjson": (
         "gcp.audit", 5, {"cloudsql.instances.query"},
     ),
@@ -310,7 +313,7 @@ def test_ingested_into_a_store_once(store, redactor, tmp_path):
     stored = store.con.execute(
         "SELECT count(*), count(DISTINCT source) FROM events WHERE destructive"
     ).fetchone()
-    assert stored[0] > 30 and stored[1] == 13  # 11 platforms, two MySQL formats, GitHub
+    assert stored[0] > 30 and stored[1] == 14  # 11 platforms, two MySQL formats, RDS, GitHub
 
 
 def test_copilot_usage_request_and_response_join_and_the_prompt_is_text(redactor):
@@ -323,3 +326,17 @@ def test_copilot_usage_request_and_response_join_and_the_prompt_is_text(redactor
     assert "delete the staging volume" in request["text"]
     assert request["tool_call_id"] == response["tool_call_id"]
     assert request["operation"] == "request /chat/completions"
+
+
+def test_rds_activity_stream_statement_with_who_and_an_encrypted_record_says_what_to_do(redactor):
+    events = events_of("databases/rds-das-decrypted-aurora-postgresql.json", redactor)
+    delete = by_operation(events, "DELETE FROM")
+    assert (delete["actor"], delete["source_ip"], delete["user_agent"]) == (
+        "admin", "10.0.12.34", "psql",
+    )  # fmt: skip
+    assert delete["categories"] == ["db_destroy"]
+    name, outputs = collected("databases/rds-das-kinesis-record-outer.json")
+    (quarantined,) = outputs
+    assert (
+        name == "aws.rds_activity" and "decrypt it with the stream's KMS key" in quarantined.reason
+    )

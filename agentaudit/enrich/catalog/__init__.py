@@ -49,6 +49,7 @@ _PROVIDERS = {
     "anthropic": anthropic,
     "postgresql": sql_audit,
     "mysql": sql_audit,
+    "database": sql_audit,
 }
 
 
