@@ -376,6 +376,7 @@ def _sources_health(db: Path | None, json: bool) -> None:
             f" last {h.last_seen:%Y-%m-%d %H:%M:%S} ({span(h.silent_seconds)} ago),"
             f" usual gap {span(h.usual_gap_seconds)}, quiet {span(h.quiet_seconds)}"
             f" ({h.quiet_from})",
+            (f", {h.tamper_events} audit-trail tamper events" if h.tamper_events else "", "red"),
         )
     for p in pulls:
         state = ("problem: " + "; ".join(p.problems), "red") if p.problems else ("ok", "green")

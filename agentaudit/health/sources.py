@@ -38,7 +38,7 @@ LIVE_LAG = timedelta(hours=1)  # stored within this of happening: a live feed
 _SQL = """
 WITH ev AS (
     SELECT source, coalesce(host, '') AS host, coalesce(time, ingested_at) AS seen_at,
-           ingested_at, event_id
+           ingested_at, event_id, list_contains(categories, 'audit_tamper') AS tamper
     FROM {events}
 ),
 recent AS (
@@ -57,7 +57,8 @@ pace AS (
 latest AS (
     SELECT source, host, count(*) AS events, min(seen_at) AS first_seen, max(seen_at) AS last_seen,
            max(ingested_at) AS last_stored, arg_max(event_id, seen_at) AS last_event_id,
-           epoch(arg_max(ingested_at, seen_at)) - epoch(max(seen_at)) AS stored_after
+           epoch(arg_max(ingested_at, seen_at)) - epoch(max(seen_at)) AS stored_after,
+           count(*) FILTER (WHERE tamper) AS tamper_events
     FROM ev GROUP BY ALL
 )
 SELECT l.*, coalesce(p.reports, 0) AS reports, p.longest_gap, p.usual_gap
@@ -90,6 +91,7 @@ class SourceHealth:
     quiet_from: str  # configured, learned, learning
     silent_seconds: float
     state: str  # ok, silent, asleep, learning, archive
+    tamper_events: int = 0  # its records that stop or erase an audit trail (a trail stopped)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -157,6 +159,7 @@ def _judge(row: dict[str, Any], config: HealthConfig, at: datetime) -> SourceHea
         quiet_from=quiet_from,
         silent_seconds=max(0.0, silent.total_seconds()),
         state=state,
+        tamper_events=int(row["tamper_events"] or 0),
     )
 
 

@@ -155,3 +155,12 @@ def test_a_hook_or_otlp_exporter_that_stops_while_the_transcript_grows_is_silent
         found = {h.source: h.state for h in source_health(store, config, at(30 * MINUTE))}
     assert found[stopped] == "silent"
     assert found["claude-code.transcript"] == "learning"  # no quiet period of its own yet
+
+
+def test_a_stopped_trail_is_counted_on_its_source():
+    """A provider trail stopped (CloudTrail StopLogging: an audit_tamper record) is named."""
+    stopped = event(0, "aws.cloudtrail", kind="api", operation="StopLogging")
+    with store_with([stopped, *reports("shell.bash", range(0, 3))]) as store:
+        health = {h.source: h for h in source_health(store, QUIET, at(300))}
+    assert health["aws.cloudtrail"].tamper_events == 1
+    assert health["shell.bash"].tamper_events == 0
