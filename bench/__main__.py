@@ -13,6 +13,7 @@ BENCHMARKS = [
     "bench.command_corpus",
     "bench.command_labelled",
     "bench.sigma_rules",
+    "bench.sigmahq_rules",
     "bench.hook_latency",
     "bench.cli_startup",
     "bench.transcript_ingest",

@@ -75,6 +75,7 @@ class OtlpRecord:
     attribute_keys: frozenset[str]
     body: str  # the start of a free-text log body (a file line), else ""
     document: dict[str, Any]  # a request holding only this record (resource and scope kept)
+    malformed: str | None = None  # why this part of the request is no record (a wrong type)
 
     def describe(self) -> str:
         name = next((n for n in self.names if n), "")
@@ -157,15 +158,35 @@ def _any_value(value: dict[str, Any]) -> Any:
 
 
 def split_records(signal: Signal, document: dict[str, Any]) -> Iterator[OtlpRecord]:
-    """Every record of a request, in order, each as its own one-record request."""
+    """Every record of a request, in order, each as its own one-record request; a part of the
+    wrong type (a scope that is not an object, a metric with no data) is yielded as one
+    malformed record, so it is rejected and counted instead of vanishing."""
     index = 0
-    for resource_block in _dicts(document.get(signal.resources)):
+
+    def malformed(reason: str, part: Any) -> OtlpRecord:
+        nonlocal index
+        index += 1
+        return OtlpRecord(index - 1, "", "", (), frozenset(), "", {"part": part}, reason)
+
+    for resource_block in _parts(document, signal.resources):
+        if isinstance(resource_block, str):
+            yield malformed(resource_block, document.get(signal.resources))
+            continue
         resource = _dict(resource_block.get("resource"))
         service = attribute_map(resource.get("attributes")).get("service.name")
-        for scope_block in _dicts(resource_block.get(signal.scopes)):
+        for scope_block in _parts(resource_block, signal.scopes):
+            if isinstance(scope_block, str):
+                yield malformed(scope_block, resource_block.get(signal.scopes))
+                continue
             scope_name = str(_dict(scope_block.get("scope")).get("name") or "")
-            for record in _dicts(scope_block.get(signal.records)):
-                for names, attributes, body, one in _units(signal, record):
+            for record in _parts(scope_block, signal.records):
+                if isinstance(record, str):
+                    yield malformed(record, scope_block.get(signal.records))
+                    continue
+                units = list(_units(signal, record))
+                if not units and not any(isinstance(record.get(k), dict) for k in METRIC_KINDS):
+                    yield malformed("a metric of no known kind", record)
+                for names, attributes, body, one in units:
                     yield OtlpRecord(
                         index,
                         str(service or ""),
@@ -188,6 +209,19 @@ def split_records(signal: Signal, document: dict[str, Any]) -> Iterator[OtlpReco
                         },
                     )
                     index += 1
+
+
+def _parts(parent: dict[str, Any], key: str) -> Iterator[dict[str, Any] | str]:
+    """The objects of a repeated OTLP field; a reason for each part of the wrong type. Null
+    is the empty default, as the protobuf JSON mapping says."""
+    value = parent.get(key)
+    if value is None:
+        return
+    if not isinstance(value, list):
+        yield f"{key} is not a list"
+        return
+    for item in value:
+        yield item if isinstance(item, dict) else f"{key} holds a value that is not an object"
 
 
 def _units(
@@ -298,6 +332,9 @@ def dispatch(
         collector = claimant(record, candidates)
         outcome = RecordOutcome(record.index, collector, record.document)
         outcomes.append(outcome)
+        if record.malformed:
+            outcome.collector, outcome.reason = None, record.malformed
+            continue
         if collector is None:
             outcome.reason = f"no collector reads {signal.unit} of {record.describe()}"
             continue

@@ -22,10 +22,23 @@ def test_rules_test_fails_and_names_a_broken_user_rule(tmp_path):
     assert "broken.yml" in run_cli("rules", "test", "--dir", tmp_path, code=1)
 
 
-def test_rules_list_shows_id_title_level_tags():
-    rows = {r["name"]: r for r in json.loads(run_cli("rules", "list", "--json"))}
-    assert rows["agentaudit_destructive_burst_1m"]["level"] == "critical"
-    assert "attack.t1485" in rows["agentaudit_destructive_command"]["tags"]
+def test_rules_list_shows_every_detector_by_finding_id():
+    rows = {r["id"]: r for r in json.loads(run_cli("rules", "list", "--json"))}
+    assert rows["sigma:agentaudit_destructive_burst_1m"]["level"] == "critical"
+    assert "attack.t1485" in rows["sigma:agentaudit_destructive_command"]["tags"]
+    assert rows["audit-tamper"]["engine"] == "python"  # the Python detectors too
+    table = run_cli("rules", "list")
+    assert "sigma:agentaudit_destructive_command" in table and "audit-tamper" in table
+
+
+def test_rules_list_shows_a_users_sigmahq_rules(tmp_path):
+    from pathlib import Path
+
+    rules = Path(__file__).parent / "data" / "sigmahq" / "rules"
+    rows = json.loads(run_cli("rules", "list", "--dir", rules, "--json"))
+    disable = next(r for r in rows if r.get("sigma_id") == "4db60cc0-36fb-42b7-9b58-a5b53019fb74")
+    assert disable["id"] == "sigma:4db60cc0-36fb-42b7-9b58-a5b53019fb74"
+    assert disable["logsource"] == "aws/cloudtrail" and disable["severity"] == "medium"
 
 
 def test_rules_run_on_the_pocketos_replay(tmp_path):

@@ -12,6 +12,7 @@ import typer
 from agentaudit.cli.common import (
     EXIT_FAILED,
     DbOption,
+    console,
     example,
     fail,
     open_store,
@@ -115,24 +116,54 @@ def rules_run(
         say(f"  {f['severity']:<8} {f['kind']:<11} {f['rule_id']}  {f['title']}")
 
 
-@rules_app.command("list", epilog=example("agentaudit rules list", "agentaudit rules list --json"))
+@rules_app.command(
+    "list",
+    epilog=example(
+        "agentaudit rules list",
+        "agentaudit rules list --json",
+        "agentaudit rules list --dir my-rules",
+    ),
+)
 def rules_list(dirs: DirsOption = None, as_json: bool = typer.Option(False, "--json")) -> None:
-    """id, title, level and tags of every loaded rule."""
-    from agentaudit.detect.sigma.loader import level_of, load_rules
+    """Every detector, Python or Sigma, by the id its findings carry (what silences and
+    incidents name), with severity, kind and where it is defined."""
+    from agentaudit.detect.listing import every_detector
+    from agentaudit.terminal import Column, FitTable
 
-    ruleset = load_rules(rule_dirs(dirs))
-    rows = [
-        {"id": str(r.id), "name": r.name, "title": r.title, "level": level_of(r),
-         "tags": [str(t) for t in (r.tags or [])]}
-        for r in ruleset.rules
-    ]  # fmt: skip
+    rows, errors = every_detector(rule_dirs(dirs) if dirs else None)
     if as_json:
         print_json(rows)
         return
+    table = FitTable(
+        [
+            Column("id", whole=True),
+            Column("severity", whole=True),
+            Column("kind", whole=True),
+            Column("title", shrink_first=True),
+            Column("source", optional=True),
+        ],
+        title="Detectors (finding id)",
+    )
     for row in rows:
-        say(f"{row['id']}  {row['level']:<8} {row['title']}  {' '.join(row['tags'])}")
-    for error in ruleset.errors:
+        kind = row["kind"] if row["finds"] else "building block"
+        table.add_row(row["id"], row["severity"], kind, row["title"], _short(row["source"]))
+    if not all(row["finds"] for row in rows):
+        table.caption = "building block: a Sigma rule only correlations use (no finding of its own)"
+    console.print(table)
+    for error in errors:
         _broken(error)
+
+
+def _short(path: str) -> str:
+    """A source file relative to the package or the working directory when under them."""
+    from agentaudit import __file__ as package_init
+
+    for root in (Path(package_init).resolve().parent, Path.cwd()):
+        try:
+            return str(Path(path).resolve().relative_to(root))
+        except ValueError:
+            continue
+    return path
 
 
 @rules_app.command(
@@ -147,11 +178,14 @@ def rules_convert(
         "duckdb", "--target", help="duckdb, or any installed pySigma backend"
     ),
     dirs: DirsOption = None,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON: rule id, title, query."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print JSON: each rule's id, title and queries; what was skipped."
+    ),
 ) -> None:
     """Print each rule converted for a target (DuckDB SQL here, or e.g. splunk when installed).
 
-    Queries are written as they are, never wrapped, so piped output runs as it is."""
+    Queries are written as they are, never wrapped, so piped output runs as it is. A rule the
+    target cannot express is named on stderr with the backend's reason; the others convert."""
     from sigma.correlations import SigmaCorrelationRule
 
     from agentaudit.detect.sigma.loader import load_rules
@@ -176,21 +210,32 @@ def rules_convert(
         for rule, sql in converted:  # plain writes: a terminal or pipe gets each line whole
             sys.stdout.write(f"-- {rule.title}\n{sql.strip()}\n\n")
         return
-    from sigma.plugins import InstalledSigmaPlugins
+    from agentaudit.detect.sigma.targets import convert_for, installed_backends
 
-    backends = InstalledSigmaPlugins.autodiscover().backends
+    backends = installed_backends()
     if target not in backends:
         fail(f"no pySigma backend '{target}' installed (installed: {', '.join(backends) or 'none'}); "
-             f"install e.g. pysigma-backend-{target}")  # fmt: skip
-    from sigma.collection import SigmaCollection
-
-    backend = backends[target]()
-    queries = [str(q) for q in backend.convert(SigmaCollection(ruleset.rules))]
+             f"install e.g. pysigma-backend-{target}, or agentaudit[sigma-backends] for "
+             "Splunk and Elasticsearch")  # fmt: skip
+    result = convert_for(ruleset, backends[target]())
     if as_json:
-        print_json(queries)
+        print_json({
+            "target": target,
+            "queries": [{"id": str(r.id), "name": r.name, "title": r.title, "queries": q}
+                        for r, q in result.queries],
+            "skipped": [{"id": str(r.id), "name": r.name, "title": r.title, "reason": why}
+                        for r, why in result.skipped],
+            "approximated": [{"id": str(r.id), "name": r.name, "title": r.title, "how": how}
+                             for r, how in result.approximated],
+        })  # fmt: skip
         return
-    for query in queries:
-        sys.stdout.write(query + "\n")
+    for _rule, queries in result.queries:  # machine output: plain writes, never wrapped
+        for query in queries:
+            sys.stdout.write(query + "\n")
+    for rule, how in result.approximated:
+        sys.stderr.write(f"approximated {rule.name or rule.id} ({rule.title}): {how}\n")
+    for rule, why in result.skipped:
+        sys.stderr.write(f"skipped {rule.name or rule.id} ({rule.title}): {why}\n")
 
 
 @eval_app.command(

@@ -590,6 +590,13 @@ class NoSecrets(Redactor):
         return Redaction(text or "")
 
 
-@lru_cache(maxsize=4)
 def redactor_for(key_file: str | None = None) -> Redactor:
-    return Redactor(load_or_create_key(Path(key_file) if key_file else None))
+    """The redactor of a key file, by default the data directory's as it is now: cached on
+    the resolved path, so a change of AGENTAUDIT_HOME is a change of key (caching on None
+    kept the first home's key and gave the hook log and ingest different fingerprints)."""
+    return _redactor_of(str(Path(key_file) if key_file else paths.key_path()))
+
+
+@lru_cache(maxsize=4)
+def _redactor_of(key_file: str) -> Redactor:
+    return Redactor(load_or_create_key(Path(key_file)))

@@ -116,15 +116,40 @@ def _timed(attrs: dict[str, Any], *fallbacks: datetime | None) -> tuple[datetime
     return next((t for t in fallbacks if t), None), False
 
 
-def log_records(request: dict[str, Any]) -> Iterator[LogRecord]:
-    """The records of one OTLP/JSON logs request."""
-    for resource_logs in request.get("resourceLogs") or []:
+def _items(parent: dict[str, Any], key: str) -> tuple[list[Any], str | None]:
+    """parent[key] as a list; absent is empty, another type a reason (one bad record)."""
+    value = parent.get(key)
+    if value is None and key not in parent:
+        return [], None
+    return (value, None) if isinstance(value, list) else ([], f"{key} is not a list")
+
+
+def log_records(request: dict[str, Any]) -> Iterator[LogRecord | str]:
+    """The records of one OTLP/JSON logs request; a part that is not an object is named by a
+    reason instead (quarantined by `records`: a sender's wrong type is one bad record)."""
+    resources, wrong = _items(request, "resourceLogs")
+    if wrong:
+        yield wrong
+    for resource_logs in resources:
         if not isinstance(resource_logs, dict):
+            yield "resourceLogs holds a value that is not an object"
             continue
-        resource = attributes((resource_logs.get("resource") or {}).get("attributes"))
-        for scope_logs in resource_logs.get("scopeLogs") or []:
-            scope = str((scope_logs.get("scope") or {}).get("name") or "")
-            for record in scope_logs.get("logRecords") or []:
+        resource = attributes(_dict(resource_logs.get("resource")).get("attributes"))
+        scopes, wrong = _items(resource_logs, "scopeLogs")
+        if wrong:
+            yield wrong
+        for scope_logs in scopes:
+            if not isinstance(scope_logs, dict):
+                yield "scopeLogs holds a value that is not an object"
+                continue
+            scope = str(_dict(scope_logs.get("scope")).get("name") or "")
+            entries, wrong = _items(scope_logs, "logRecords")
+            if wrong:
+                yield wrong
+            for record in entries:
+                if not isinstance(record, dict):
+                    yield "logRecords holds a value that is not an object"
+                    continue
                 attrs = attributes(record.get("attributes"))
                 body = value_of(record.get("body"))
                 time, precise = _timed(
@@ -161,17 +186,13 @@ def records(src: SourceInput) -> Iterator[tuple[Position, LogRecord] | Quarantin
         if isinstance(doc, Quarantined):
             yield doc
         elif isinstance(doc.get("resourceLogs"), list):
-            found = False
             for record in log_records(doc):
-                found = True
-                yield position, record
-            if not found and not all(isinstance(r, dict) for r in doc["resourceLogs"]):
-                yield Quarantined(
-                    "resourceLogs holds a value that is not an object",
-                    position.data[:4096],
-                    position.number,
-                    position.offset,
-                )
+                if isinstance(record, str):
+                    yield Quarantined(
+                        record, position.data[:4096], position.number, position.offset
+                    )
+                else:
+                    yield position, record
         else:
             record = sdk_record(doc)
             if record is None:

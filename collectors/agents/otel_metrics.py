@@ -20,7 +20,14 @@ from typing import Any
 
 from agentaudit.collectors.agents._shared import json_records
 from agentaudit.collectors.base import Collector, OtlpInterest, Output, SourceInput
-from agentaudit.collectors.otlp import METRIC_KINDS, SIGNALS, attribute_map, one_record, unix_nanos
+from agentaudit.collectors.otlp import (
+    METRIC_KINDS,
+    SIGNALS,
+    attribute_map,
+    one_record,
+    split_records,
+    unix_nanos,
+)
 from agentaudit.schema import Quarantined, new_event, raw_json
 
 AGENTS = {"claude_code.": "claude-code", "codex.": "codex"}
@@ -63,20 +70,24 @@ class AgentOtelMetrics(Collector):
                 yield item
                 continue
             line, request, _text = item
-            found = one_record(SIGNALS["metrics"], request)
-            if found is None:
+            if not isinstance(request, dict) or "resourceMetrics" not in request:
                 yield Quarantined(
                     "not an OTLP metrics request", line.data, line.number, line.offset
                 )
                 continue
-            resource, _scope, metric = found
-            for kind in METRIC_KINDS:
-                data = metric.get(kind)
-                if not isinstance(data, dict):
+            # every metric of the request, one data point each (a file holds many)
+            for part in split_records(SIGNALS["metrics"], request):
+                found = None if part.malformed else one_record(SIGNALS["metrics"], part.document)
+                if found is None:
+                    reason = part.malformed or "not an OTLP metric"
+                    yield Quarantined(reason, line.data, line.number, line.offset)
                     continue
-                for point in data.get("dataPoints") or []:
-                    if isinstance(point, dict):
-                        yield self._point(resource, metric, kind, data, point, src.path, line)
+                resource, _scope, metric = found
+                for kind in METRIC_KINDS:
+                    data = metric.get(kind)
+                    if isinstance(data, dict):
+                        for point in data.get("dataPoints") or []:
+                            yield self._point(resource, metric, kind, data, point, src.path, line)
 
     def _point(
         self,

@@ -12,6 +12,7 @@ ingest refused), crashes (an exception out of `collect` or out of that storage p
 from __future__ import annotations
 
 import gzip
+import json
 import random
 import signal
 import tempfile
@@ -169,13 +170,33 @@ def _account(tally: Tally, collector, path: str, data: bytes, outputs: list, whe
 
 
 def _has_content(data: bytes) -> bool:
-    """Anything but whitespace, NUL bytes and a bare gzip wrapper of those."""
+    """Anything but whitespace, NUL bytes, a bare gzip wrapper of those, or well-formed JSON
+    that holds no record (`[]`, `"edges": null`, an OTLP resource with no scopes)."""
     if data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError):
             return False  # no record inflates: the read error is the file's report
-    return bool(data.replace(b"\x00", b"").strip())
+    text = data.replace(b"\x00", b"").strip()
+    if not text:
+        return False
+    try:
+        documents = [json.loads(line) for line in text.splitlines() if line.strip()]
+    except ValueError:
+        return True
+    return not all(_record_free(document) for document in documents)
+
+
+_METADATA = frozenset({"resource", "scope", "attributes", "schemaUrl"})  # OTLP: not records
+
+
+def _record_free(value: object, inside: bool = False) -> bool:
+    """True when no list holds a value: every record of these formats is a list element."""
+    if isinstance(value, list):
+        return all(_record_free(item, True) for item in value)
+    if isinstance(value, dict):
+        return all(_record_free(v, inside) for k, v in value.items() if k not in _METADATA)
+    return not inside or value is None
 
 
 def fuzz_analyser(count: int, seed: int = 0) -> Tally:

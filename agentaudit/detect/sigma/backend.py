@@ -26,16 +26,25 @@ from sigma.conditions import (
 from sigma.conversion.base import TextQueryBackend
 from sigma.conversion.state import ConversionState
 from sigma.correlations import SigmaCorrelationConditionOperator, SigmaCorrelationRule
-from sigma.processing.conditions import IncludeFieldCondition
+from sigma.processing.conditions import IncludeFieldCondition, LogsourceCondition
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import FieldMappingTransformation
 from sigma.types import SigmaCompareExpression, SigmaRegularExpressionFlag, SigmaString
 
+from agentaudit.detect.sigma.logsources import (
+    DERIVED_FIELDS,
+    DERIVED_LIST_FIELDS,
+    KEYWORDS_IN_RECORD,
+    RECORD_FIELD,
+    logsource_of,
+    sigmahq_pipeline,
+)
 from agentaudit.schema import EVENT_FIELDS
 
 # Columns holding lists: a value matches when any element matches.
-LIST_FIELDS = frozenset({"categories", "secret_fps", "paths"})
-# Portable Sigma field names analysts already use -> our canonical columns.
+LIST_FIELDS = frozenset({"categories", "secret_fps", "paths"}) | DERIVED_LIST_FIELDS
+# Portable Sigma field names analysts already use -> our canonical columns, in rules of
+# `product: agentaudit` (SigmaHQ's log sources have their own mapping: logsources.py).
 FIELD_MAPPING = {
     "CommandLine": "command",
     "CurrentDirectory": "cwd",
@@ -44,8 +53,8 @@ FIELD_MAPPING = {
     "TargetFilename": "paths",
     "EventName": "operation",
     "eventName": "operation",
-    "eventSource": "source",
 }
+_PLACEHOLDER = "sigma_field_placeholder"  # stands for the field while pySigma writes a template
 _FIELD = re.compile(r"^[a-z_][a-z0-9_]*$")
 # Columns of `event_sessions` beyond the event's: what a correlation may group by.
 SESSION_COLUMNS = ("session_key", "call_key")
@@ -76,17 +85,39 @@ GROUP BY 1, 2
 
 
 def agentaudit_pipeline() -> ProcessingPipeline:
-    return ProcessingPipeline(
+    portable = ProcessingPipeline(
         name="agentaudit canonical columns",
         priority=20,
         items=[
             ProcessingItem(
                 identifier="agentaudit_field_names",
                 transformation=FieldMappingTransformation(FIELD_MAPPING),
+                rule_conditions=[LogsourceCondition(product="agentaudit")],
                 field_name_conditions=[IncludeFieldCondition(fields=list(FIELD_MAPPING))],
             )
         ],
     )
+    return portable + sigmahq_pipeline()
+
+
+def record_path(field: str) -> str:
+    """SQL for a path in the provider's record (`raw:a.b`); NULL when absent or JSON null,
+    an object's JSON text when it is one. A row whose raw is not JSON reads as NULL (`try`:
+    one parse per read; TRY_CAST to JSON first parsed every record twice)."""
+    keys = field[len(RECORD_FIELD) :].split(".")
+    path = "$." + ".".join('"' + k.replace('"', '\\"') + '"' for k in keys)
+    return "try(json_extract_string(raw, '" + path.replace("'", "''") + "'))"
+
+
+def field_sql(field: str) -> str:
+    """A field name after the pipeline -> the SQL expression that reads it."""
+    if field.startswith(RECORD_FIELD):
+        return record_path(field)
+    if field in DERIVED_FIELDS:
+        return DERIVED_FIELDS[field]
+    if field not in EVENT_FIELDS and field not in SESSION_COLUMNS:
+        raise ValueError(f"unknown field {field!r}: not a canonical column")
+    return field
 
 
 class AgentAuditDuckDBBackend(TextQueryBackend):
@@ -232,33 +263,60 @@ class AgentAuditDuckDBBackend(TextQueryBackend):
         expr = f"regexp_matches({{field}}, {self.convert_value_re(cond.value, state)}, '{flags}')"
         return self._list_aware(cond, expr)
 
+    def escape_and_quote_field(self, field_name: str) -> str:
+        # every template's {field}: a column, a path in the record or a derived list
+        return field_name if field_name == _PLACEHOLDER else field_sql(field_name)
+
     def _list_aware(self, cond: ConditionFieldEqualsValueExpression, template: str) -> str:
-        field = cond.field
-        if field not in EVENT_FIELDS:
-            raise ValueError(f"unknown field {field!r}: not a canonical column")
-        if field in LIST_FIELDS:
-            return f"len(list_filter(coalesce({field}, []), lambda x: {template.format(field='x')})) > 0"
-        return template.format(field=field)
+        sql = field_sql(cond.field)
+        if cond.field in LIST_FIELDS:
+            return (
+                f"len(list_filter(coalesce({sql}, []), lambda x: {template.format(field='x')})) > 0"
+            )
+        return template.format(field=sql)
 
     def convert_condition_field_eq_val_str(self, cond: Any, state: ConversionState) -> str:
-        field = cond.field
-        if field not in EVENT_FIELDS:
-            raise ValueError(f"unknown field {field!r}: not a canonical column")
-        cond_copy = ConditionFieldEqualsValueExpression("sigma_field_placeholder", cond.value)
+        field_sql(cond.field)  # an unknown field is an error before anything is written
+        cond_copy = ConditionFieldEqualsValueExpression(_PLACEHOLDER, cond.value)
         cond_copy.parent = cond.parent
         expr = super().convert_condition_field_eq_val_str(cond_copy, state)
-        return self._list_aware(cond, expr.replace("sigma_field_placeholder", "{field}"))
+        return self._list_aware(cond, expr.replace(_PLACEHOLDER, "{field}"))
 
     def convert_condition_field_eq_val_str_case_sensitive(
         self, cond: Any, state: ConversionState
     ) -> str:
-        cond_copy = ConditionFieldEqualsValueExpression("sigma_field_placeholder", cond.value)
+        cond_copy = ConditionFieldEqualsValueExpression(_PLACEHOLDER, cond.value)
         cond_copy.parent = cond.parent
         expr = super().convert_condition_field_eq_val_str_case_sensitive(cond_copy, state)
-        return self._list_aware(cond, expr.replace("sigma_field_placeholder", "{field}"))
+        return self._list_aware(cond, expr.replace(_PLACEHOLDER, "{field}"))
 
     def convert_condition_field_eq_val_bool(self, cond: Any, state: ConversionState) -> str:
-        return f"{cond.field} = {'true' if cond.value.boolean else 'false'}"
+        value = "true" if cond.value.boolean else "false"
+        if cond.field.startswith(RECORD_FIELD):  # JSON true/false read as text
+            return f"{record_path(cond.field)} = '{value}'"
+        return f"{field_sql(cond.field)} = {value}"
+
+    def convert_condition_field_eq_val_num(self, cond: Any, state: ConversionState) -> str:
+        if cond.field.startswith(RECORD_FIELD):  # a record's number, or text that is one
+            return f"TRY_CAST({record_path(cond.field)} AS DOUBLE) = {cond.value}"
+        return f"{field_sql(cond.field)} = {cond.value}"
+
+    def convert_condition_val_str(self, cond: Any, state: ConversionState) -> str:
+        """A keyword: in a provider's record anywhere (SigmaHQ's log sources), else in the
+        texts a person reads."""
+        if state.processing_state.get(KEYWORDS_IN_RECORD):
+            value = self.convert_value_str(cond.value, state)
+            return f"raw ILIKE '%' || {value} || '%' ESCAPE '\\'"
+        return str(super().convert_condition_val_str(cond, state))
+
+    def finish_query(self, rule: Any, query: Any, state: ConversionState) -> Any:
+        """A SigmaHQ log source's rule reads only its events (an AWS rule never a GitHub
+        record)."""
+        query = super().finish_query(rule, query, state)
+        source = logsource_of(_logsource_dict(rule))
+        if source is None or source.scope == "true":
+            return query
+        return f"({source.scope}) AND ({query})"
 
     def finalize_query_default(
         self, rule: Any, query: Any, index: int, state: ConversionState
@@ -323,3 +381,10 @@ class MatchesBackend(AgentAuditDuckDBBackend):
     typing_rule_query_expression = (
         "CASE WHEN list_contains(sigma_rules, '{ruleid}') THEN '{ruleid}' END"
     )
+
+
+def _logsource_dict(rule: Any) -> dict[str, Any]:
+    logsource = getattr(rule, "logsource", None)
+    if logsource is None:
+        return {}
+    return {k: getattr(logsource, k, None) for k in ("product", "service", "category")}

@@ -16,6 +16,8 @@ from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
+from agentaudit.detect.sigma.logsources import logsource_of, supported_labels
+
 BUILTIN_DIR = Path(__file__).resolve().parent / "rules"
 _SCHEMA_DIR_CANDIDATES = (
     Path(__file__).resolve().parent / "schema",
@@ -60,6 +62,12 @@ def _schemas(schema_dir: Path | None) -> tuple[dict[str, Any], dict[str, Any]] |
     return None
 
 
+def _describe(logsource: Any) -> str:
+    if not isinstance(logsource, dict):
+        return "(none)"
+    return "/".join(str(logsource[k]) for k in ("product", "service", "category") if k in logsource)
+
+
 def rule_files(directories: list[Path]) -> list[Path]:
     files = []
     for directory in directories:
@@ -86,11 +94,11 @@ def load_rules(directories: list[Path] | None = None, schema_dir: Path | None = 
                     # YAML reads `date: 2026-11-22` as a date; the schema wants the string
                     plain = {k: str(v) if k in ("date", "modified") else v for k, v in doc.items()}
                     jsonschema.validate(plain, schema, format_checker=jsonschema.FormatChecker())
-                if (
-                    "correlation" not in doc
-                    and doc.get("logsource", {}).get("product") != "agentaudit"
-                ):
-                    raise ValueError("logsource.product must be agentaudit")
+                if "correlation" not in doc and logsource_of(doc.get("logsource")) is None:
+                    raise ValueError(
+                        f"logsource {_describe(doc.get('logsource'))} is none agentaudit's "
+                        f"events carry (supported: {', '.join(supported_labels())})"
+                    )
             parsed = [
                 SigmaCorrelationRule.from_dict(doc)
                 if "correlation" in doc

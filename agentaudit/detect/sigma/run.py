@@ -145,6 +145,8 @@ def _finding(rule: Rule, kind: str, row: dict[str, Any]) -> dict[str, Any]:
     evidence = json.loads(row["evidence"]) if isinstance(row["evidence"], str) else row["evidence"]
     evidence["sigma_id"] = str(rule.id) if rule.id else None
     evidence["tags"] = [str(t) for t in (rule.tags or [])]
+    if rule.author and _product(rule) != "agentaudit":  # a SigmaHQ rule's licence (DRL 1.1)
+        evidence["author"] = str(rule.author)
     return {
         "finding_id": stable_id(rule_id, session, row["finding_key"]),
         "rule_id": rule_id,
@@ -160,6 +162,11 @@ def _finding(rule: Rule, kind: str, row: dict[str, Any]) -> dict[str, Any]:
         "evidence": json.dumps(evidence, default=str, sort_keys=True),
         "created_at": now(),
     }
+
+
+def _product(rule: Rule) -> str | None:
+    logsource = getattr(rule, "logsource", None)
+    return getattr(logsource, "product", None)
 
 
 def _title(rule: Rule, kind: str, evidence: dict[str, Any]) -> str:
