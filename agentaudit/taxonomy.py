@@ -410,7 +410,7 @@ PROVIDERS: dict[str, Provider] = {
         Provider("anthropic", "Anthropic"),
         Provider("postgresql", "PostgreSQL"),
         Provider("mysql", "MySQL / MariaDB"),
-        Provider("database", "Database activity (RDS / Aurora Database Activity Streams)"),
+        Provider("database", "Database audit records (RDS / Aurora activity streams)"),
     )
 }
 

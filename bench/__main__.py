@@ -25,6 +25,7 @@ BENCHMARKS = [
     "bench.guard",
     "bench.otlp_serve",
     "bench.damaged_input",
+    "bench.provider_catalog",
 ]
 
 if __name__ == "__main__":

@@ -36,6 +36,14 @@ def db_path() -> Path:
 
 @contextmanager
 def store():
+    """The store read-only and sandboxed; while `watch` or `serve` owns it, the store its
+    owner answers (SELECTs over the store only: `agentaudit.owner.sql_gate`)."""
+    from agentaudit.owner.client import RemoteStore, owner_for
+
+    owner = owner_for(db_path())
+    if owner is not None:
+        yield RemoteStore(owner)
+        return
     with Store.open(db_path(), read_only=True) as opened:
         yield opened.sandbox()
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from agentaudit.realtime.watch.harness import WatchProcess, free_port, wait_for, write_config
+from agentaudit.realtime.watch.harness import wait_for
 from agentaudit.scenarios import scenario_files
 from agentaudit.store import lock
 
@@ -32,39 +32,49 @@ def assert_one_line_error(stderr: str) -> str:
     return errors[0]
 
 
+HOLDER = "agentaudit alert run"  # a command that holds the store writable and serves nothing
+
+
 @pytest.fixture
-def running_watch(tmp_path):
-    """A real `agentaudit watch` holding the store for writing."""
-    logs = tmp_path / "logs"
-    logs.mkdir()
+def running_holder(tmp_path):
+    """A process holding the store for writing without answering for it (`watch` and `serve`
+    answer other commands over their owner API: tests/test_owner_api.py)."""
     db = tmp_path / "store.duckdb"
-    port = free_port()
-    config = write_config(
-        tmp_path / "watch.yaml", db=str(db), paths=[str(logs)], health={"port": port}
+    code = (
+        "import sys; from agentaudit.store import Store, lock; "
+        f"lock.process_label = {HOLDER!r}; s = Store.open(sys.argv[1]); "
+        "print('open', flush=True); sys.stdin.read(); s.close()"
     )
-    watch = WatchProcess(config, port).start(timeout=120)  # its start is slow on a busy machine
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, str(db)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
+        assert holder.stdout.readline().strip() == "open"
         assert wait_for(lock.holder_path(db).exists, timeout=30)
-        yield db, watch.proc.pid
+        yield db, holder.pid
     finally:
-        watch.terminate()
+        holder.stdin.close()
+        holder.wait(60)
 
 
-def test_a_writer_waits_then_names_the_watch_that_holds_the_store(running_watch):
-    db, watch_pid = running_watch
+def test_a_writer_waits_then_names_the_process_that_holds_the_store(running_holder):
+    db, holder_pid = running_holder
     files = [str(p) for p in scenario_files("pocketos")]
     result = run_cli("--lock-timeout", "1", "ingest", *files, "--db", str(db))
     assert result.returncode == 2
     waiting = [line for line in result.stderr.splitlines() if line.startswith("waiting")]
     assert len(waiting) == 1, result.stderr
-    assert f"held by pid {watch_pid} (agentaudit watch, since " in waiting[0]
+    assert f"held by pid {holder_pid} ({HOLDER}, since " in waiting[0]
     error = assert_one_line_error(result.stderr)
-    assert f"{db} is held by pid {watch_pid} (agentaudit watch, since " in error
+    assert f"{db} is held by pid {holder_pid} ({HOLDER}, since " in error
     assert "gave up after 1 s" in error and "--lock-timeout" in error
 
 
-def test_a_reader_waits_too_and_says_the_same(running_watch):
-    db, watch_pid = running_watch
+def test_a_reader_waits_too_and_says_the_same(running_holder):
+    db, holder_pid = running_holder
     env_timeout = {**os.environ, lock.TIMEOUT_ENV: "0.5"}
     result = subprocess.run(
         [*CLI, "query", "SELECT count(*) FROM events", "--db", str(db)],
@@ -75,7 +85,7 @@ def test_a_reader_waits_too_and_says_the_same(running_watch):
     )
     assert result.returncode == 2
     error = assert_one_line_error(result.stderr)
-    assert f"held by pid {watch_pid} (agentaudit watch" in error
+    assert f"held by pid {holder_pid} ({HOLDER}" in error
     assert "gave up after 0.5 s" in error
 
 

@@ -131,7 +131,8 @@ def _alert_firing_points(store: Store, alert_id: str) -> dict[str, list[str]]:
            FROM alerts a, unnest(a.finding_ids) AS x(fid)
            JOIN findings f ON f.finding_id = x.fid, unnest(f.event_ids) AS u(eid)
            JOIN events e ON e.event_id = u.eid
-           WHERE a.alert_id = ? GROUP BY f.finding_id, f.rule_id ORDER BY f.rule_id""",
+           WHERE a.alert_id = ? GROUP BY f.finding_id, f.rule_id
+           ORDER BY f.rule_id, f.finding_id""",
         [alert_id],
     )
     return _marks(rows)
@@ -145,7 +146,8 @@ def _firing_points(store: Store, session_id: str) -> dict[str, list[str]]:
                            max_by(e.event_id, e.time)) AS at_event
            FROM findings f, unnest(f.event_ids) AS u(eid)
            JOIN events e ON e.event_id = u.eid
-           WHERE f.session_id = ? GROUP BY f.finding_id, f.rule_id""",
+           WHERE f.session_id = ? GROUP BY f.finding_id, f.rule_id
+           ORDER BY f.rule_id, f.finding_id""",
         [session_id],
     )
     return _marks(rows)
@@ -162,7 +164,7 @@ def _firing_points_among(store: Store, event_ids: list[str]) -> dict[str, list[s
            FROM (SELECT * FROM findings WHERE list_has_any(event_ids, ?::VARCHAR[])) f,
                 unnest(f.event_ids) AS u(eid)
            JOIN events e ON e.event_id = u.eid
-           GROUP BY f.finding_id, f.rule_id""",
+           GROUP BY f.finding_id, f.rule_id ORDER BY f.rule_id, f.finding_id""",
         [event_ids],
     )
     return _marks(rows)

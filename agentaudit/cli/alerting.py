@@ -18,6 +18,7 @@ from agentaudit.cli.common import (
     fail,
     open_store,
     print_json,
+    run_command,
     say,
 )
 from agentaudit.terminal import styled
@@ -164,22 +165,17 @@ def alert_ack(
     json: JsonOption = False,
 ) -> None:
     """Acknowledge an alert: no more repeats; PagerDuty receivers get `acknowledge`."""
-    from agentaudit.alert.delivery.outbox import deliver_due
-    from agentaudit.alert.engine import acknowledge
-
-    cfg = _config(config)
-    with open_store(db) as store:
-        try:
-            alert = acknowledge(store, cfg, alert_id, by=by or getpass.getuser())
-        except KeyError as exc:
-            fail(str(exc.args[0]))
-            return
-        attempts = deliver_due(store, cfg)
+    result = run_command(
+        db,
+        "alert.ack",
+        alert_id=alert_id,
+        by=by or getpass.getuser(),
+        config=str(config.resolve()) if config else None,
+    )
     if json:
-        print_json({"alert_id": alert["alert_id"], "acknowledged_by": alert["acknowledged_by"],
-                    "deliveries": attempts})  # fmt: skip
+        print_json(result)
     else:
-        say(f"acknowledged {alert['alert_id']} by {alert['acknowledged_by']}")
+        say(f"acknowledged {result['alert_id']} by {result['acknowledged_by']}")
 
 
 @alert_app.command(
@@ -255,25 +251,18 @@ def silence_add(
     json: JsonOption = False,
 ) -> None:
     """Mute alerts whose labels match every matcher, from now for the given duration."""
-    from agentaudit.alert.config import parse_duration
-    from agentaudit.alert.silences import add_silence
-
-    with open_store(db) as store:
-        try:
-            silence = add_silence(
-                store,
-                match,
-                parse_duration(for_),
-                comment=comment,
-                created_by=by or getpass.getuser(),
-            )
-        except ValueError as exc:
-            fail(str(exc))
-            return
+    silence = run_command(
+        db,
+        "silence.add",
+        matchers=list(match),
+        duration=for_,
+        comment=comment,
+        by=by or getpass.getuser(),
+    )
     if json:
-        print_json(silence.as_dict(silence.created_at))
+        print_json(silence)
     else:
-        say(f"silence {silence.silence_id} until {silence.ends_at.isoformat()}")
+        say(f"silence {silence['id']} until {silence['ends_at']}")
 
 
 @silence_app.command(
@@ -307,15 +296,8 @@ def silence_expire(
     json: JsonOption = False,
 ) -> None:
     """End a silence now."""
-    from agentaudit.alert.silences import expire_silence
-
-    with open_store(db) as store:
-        try:
-            silence = expire_silence(store, silence_id)
-        except KeyError as exc:
-            fail(str(exc.args[0]))
-            return
+    silence = run_command(db, "silence.expire", silence_id=silence_id)
     if json:
-        print_json({"id": silence.silence_id, "ends_at": silence.ends_at.isoformat()})
+        print_json(silence)
     else:
-        say(f"silence {silence.silence_id} expired at {silence.ends_at.isoformat()}")
+        say(f"silence {silence['id']} expired at {silence['ends_at']}")

@@ -37,15 +37,45 @@ command_label: str | None = None  # "agentaudit <command>", set by the app's cal
 
 def open_store(db: Path | None, read_only: bool = False) -> Store:
     """The store, migrated if older; waiting (and saying so) while another process holds it.
+    Read-only, while `watch` or `serve` owns it: a store whose queries that owner answers.
     Every way it cannot be opened ends the command with one line."""
     from agentaudit.store import Store, StoreError
 
+    if read_only:
+        owner = store_owner(db)
+        if owner is not None:
+            from agentaudit.owner.client import RemoteStore
+
+            return RemoteStore(owner)
     label_store_process()
     try:
         return Store.open(db, read_only=read_only, on_notice=notice)
     except (FileNotFoundError, StoreError) as exc:
         fail(str(exc))
         raise
+
+
+def store_owner(db: Path | None) -> Any:
+    """The `OwnerClient` of the process (`watch`, `serve`) that owns the store, or None."""
+    from agentaudit import paths
+    from agentaudit.owner.client import owner_for
+
+    return owner_for(db or paths.default_db_path())
+
+
+def run_command(db: Path | None, command: str, **args: Any) -> Any:
+    """A command that writes (`agentaudit.owner.commands`): run by the store's owner when one
+    runs, else here on the store; its result either way. A refusal ends with one line."""
+    from agentaudit.owner.commands import COMMANDS, CommandRefused
+
+    try:
+        owner = store_owner(db)
+        if owner is not None:
+            return owner.call(command, **args)
+        with open_store(db) as store:
+            return COMMANDS[command](store, **args)
+    except CommandRefused as exc:
+        fail(str(exc))
 
 
 def notice(message: str) -> None:

@@ -23,7 +23,9 @@ from agentaudit.cli.common import (
     fail,
     open_store,
     print_json,
+    run_command,
     say,
+    store_owner,
 )
 from agentaudit.taxonomy import SEVERITIES  # standard library only: `--help` stays light
 from agentaudit.terminal import styled
@@ -128,6 +130,17 @@ def ingest(
         from agentaudit.ingest.parallel import default_jobs
 
         jobs = default_jobs()
+    owner = store_owner(db)
+    if owner is not None:  # `watch` or `serve` owns the store: it reads the files
+        from agentaudit.owner.commands import ingest_report
+
+        if not json:
+            err_console.print(f"queued into {owner.command}, which owns the store ...")
+        result = owner.call(
+            "ingest", paths=[str(p.resolve()) for p in paths], source=source, jobs=jobs
+        )
+        _report_ingest(ingest_report(result), json)
+        return
     with open_store(db) as store, _stop_on_ctrl_c() as stop:
         if json:
             report = ingest_paths(store, files, source=source, jobs=jobs, stop=stop)
@@ -150,6 +163,10 @@ def ingest(
                     jobs=jobs,
                     stop=stop,
                 )
+    _report_ingest(report, json)
+
+
+def _report_ingest(report: IngestReport, json: bool) -> None:
     if json:
         print_json(report.as_dict())
     else:
@@ -231,50 +248,36 @@ def detect(
     json: JsonOption = False,
 ) -> None:
     """Run the detectors over the store, group findings into alerts, deliver new alerts."""
-    from agentaudit.detect.gate import at_or_above
-
     if fail_on is not None and fail_on.lower() not in SEVERITIES:
         fail(f"--fail-on must be one of {', '.join(SEVERITIES)} (got {fail_on!r})")
-    from agentaudit.alert.config import ConfigError
-    from agentaudit.pipeline import detect_alert_deliver
-
     urls = list(notify or []) + [u for u in os.environ.get(NOTIFY_ENV, "").split(",") if u]
-    with open_store(db) as store:
-        try:
-            run = detect_alert_deliver(store, urls)
-        except ConfigError as exc:
-            fail(str(exc))
-    report, alerts, deliveries = run.detect, run.evaluation.changed, run.deliveries
-    unsent = run.evaluation.unsent_summary()
-    gated = at_or_above(report.findings, fail_on) if fail_on else []
+    run = run_command(db, "detect", notify=urls, fail_on=fail_on)
     if json:
-        print_json(
-            {
-                **report.as_dict(),
-                "alerts_changed": len(alerts),
-                "deliveries": deliveries,
-                "not_notified": [n.as_dict() for n in run.evaluation.unsent],
-                **({"fail_on": fail_on.lower(), "failing_findings": len(gated)} if fail_on else {}),
-            }
-        )
+        print_json(run["json"])
     else:
+        from datetime import datetime
+
         from agentaudit.analyst import render
 
-        console.print(render.findings_table(report.findings))
-        for failure in report.failures:
-            say((f"{failure.kind}: ", "red"), str(failure))
-        sent = f"{sum(d['ok'] for d in deliveries)}/{len(deliveries)} deliveries ok"
-        if unsent and not deliveries:
+        findings = [
+            {**f, "first_seen": f["first_seen"] and datetime.fromisoformat(f["first_seen"])}
+            for f in run["findings"]
+        ]
+        console.print(render.findings_table(findings))
+        for kind, failure in run["failures"]:
+            say((f"{kind}: ", "red"), failure)
+        sent = f"{run['delivered']}/{run['deliveries']} deliveries ok"
+        if run["unsent"] and not run["deliveries"]:
             sent = "no delivery"  # not "0/0 ok": the line below says nobody was notified
         say(
-            f"{report.findings_new} new findings, {len(report.updated)} updated, "
-            f"{len(alerts)} alerts changed, {sent}"
+            f"{run['findings_new']} new findings, {run['updated']} updated, "
+            f"{run['alerts_changed']} alerts changed, {sent}"
         )
-        if unsent:  # one greppable line, never wrapped
-            err_console.print(styled((unsent, "bold red")), soft_wrap=True)
-        if gated:
-            say((f"{len(gated)} findings at {fail_on.lower()} or above", "bold red"))
-    if gated:
+        if run["unsent"]:  # one greppable line, never wrapped
+            err_console.print(styled((run["unsent"], "bold red")), soft_wrap=True)
+        if run["gated"]:
+            say((f"{run['gated']} findings at {(fail_on or '').lower()} or above", "bold red"))
+    if run["gated"]:
         raise typer.Exit(EXIT_FINDINGS)
 
 

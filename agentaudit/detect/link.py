@@ -36,6 +36,8 @@ found in.
 
 from __future__ import annotations
 
+import re
+
 from agentaudit.store import Store
 from agentaudit.taxonomy import agent_programs
 
@@ -141,6 +143,7 @@ CLI_USER_AGENTS = {
 _CLI_VALUES = ", ".join(
     f"('{cli}', '{marker}')" for cli, markers in CLI_USER_AGENTS.items() for marker in markers
 )
+_CLI_NAMES = "|".join(re.escape(cli) for cli in CLI_USER_AGENTS)
 _PROVIDER_BY_CLI = rf"""
 WITH clis(cli, marker) AS (VALUES {_CLI_VALUES}),
 records AS (
@@ -150,10 +153,19 @@ records AS (
       -- a user agent naming its session (`app/<id>`) is attributed by that id alone
       AND NOT contains(coalesce(p.user_agent, ''), ' app/')
 ), calls AS (
-    SELECT a.event_id, a.session_id, a.time, a.status, c.cli
-    FROM events a JOIN (SELECT DISTINCT cli FROM clis) c
-      ON regexp_matches(a.command, '(^|[\s;&|(/])' || c.cli || '(\s|$)')
-    WHERE a.kind = 'process' AND a.session_id IS NOT NULL AND a.time IS NOT NULL
+    -- the programs each call runs (enriched argvs, wrappers stripped); a call stored
+    -- without argvs: CLI names as words of its command (one constant pattern, compiled once)
+    SELECT a.event_id, a.session_id, a.time, a.status, program AS cli
+    FROM (SELECT event_id, session_id, time, status,
+                 CASE WHEN argvs IS NOT NULL
+                      THEN list_transform(argvs, lambda x: regexp_replace(x[1], '^.*/', ''))
+                      ELSE regexp_extract_all(command, '(?:^|[\s;&|(/])({_CLI_NAMES})(?:\s|$)', 1)
+                 END AS programs
+          FROM events
+          WHERE kind = 'process' AND session_id IS NOT NULL AND time IS NOT NULL
+            AND command IS NOT NULL) a,
+         unnest(list_distinct(a.programs)) AS t(program)
+    WHERE program IN (SELECT cli FROM clis)
 )
 SELECT md5(r.event_id || a.event_id || 'cli') AS link_id, r.event_id,
        a.event_id AS linked_event_id, a.session_id, 'cli user agent' AS reason,
@@ -199,17 +211,39 @@ WITH records AS (
           WHERE kind = 'api' AND session_id IS NULL AND target IS NOT NULL
             AND time IS NOT NULL)
     WHERE length(name) >= 6
+), span AS (
+    SELECT min(time) - INTERVAL {PROVIDER_WINDOW_SECONDS} SECOND AS lo,
+           max(time) + INTERVAL 2 SECOND AS hi
+    FROM records
+), calls AS (
+    SELECT event_id, session_id, time, command
+    FROM events, span
+    WHERE kind = 'process' AND session_id IS NOT NULL AND command IS NOT NULL
+      AND time BETWEEN span.lo AND span.hi
+), words AS (  -- a name of word characters is a whole word: an equality join, no regex per pair
+    SELECT DISTINCT event_id, session_id, time,
+           unnest(regexp_split_to_array(command, '[^\w.-]+')) AS word
+    FROM calls
+), pairs AS (
+    SELECT r.event_id, r.name, a.event_id AS call_id, a.session_id, a.time
+    FROM records r JOIN words a ON a.word = r.name
+     AND a.time BETWEEN r.time - INTERVAL {PROVIDER_WINDOW_SECONDS} SECOND
+                    AND r.time + INTERVAL 2 SECOND
+    WHERE regexp_full_match(r.name, '[\w.-]+')
+    UNION ALL
+    SELECT r.event_id, r.name, a.event_id, a.session_id, a.time
+    FROM records r JOIN calls a ON contains(a.command, r.name)
+     AND a.time BETWEEN r.time - INTERVAL {PROVIDER_WINDOW_SECONDS} SECOND
+                    AND r.time + INTERVAL 2 SECOND
+    WHERE NOT regexp_full_match(r.name, '[\w.-]+')
+      AND regexp_matches(a.command, '(^|[^\w.-])' || regexp_escape(r.name) || '([^\w.-]|$)')
 )
-SELECT md5(r.event_id || a.event_id || 'named') AS link_id, r.event_id,
-       a.event_id AS linked_event_id, a.session_id, 'named resource' AS reason,
+SELECT md5(event_id || call_id || 'named') AS link_id, event_id,
+       call_id AS linked_event_id, session_id, 'named resource' AS reason,
        now() AS created_at
-FROM records r JOIN events a
-  ON a.kind = 'process' AND a.session_id IS NOT NULL AND contains(a.command, r.name)
- AND a.time BETWEEN r.time - INTERVAL {PROVIDER_WINDOW_SECONDS} SECOND
-                AND r.time + INTERVAL 2 SECOND
-WHERE regexp_matches(a.command, '(^|[^\w.-])' || regexp_escape(r.name) || '([^\w.-]|$)')
-QUALIFY row_number() OVER (PARTITION BY r.event_id
-                           ORDER BY a.time DESC, length(r.name) DESC, a.event_id) = 1
+FROM pairs
+QUALIFY row_number() OVER (PARTITION BY event_id
+                           ORDER BY time DESC, length(name) DESC, call_id) = 1
 """
 
 # What follows a linked record: the other records of its provider operation (Azure

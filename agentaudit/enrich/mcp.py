@@ -87,7 +87,7 @@ def _provider(server: str, tool: str) -> list[str]:
 
 @cache
 def _aws_operations() -> dict[str, str]:
-    return {re.sub(r"[^a-z0-9]", "", op.lower()): op for op in aws.EVENT_NAMES}
+    return {re.sub(r"[^a-z0-9]", "", op.lower()): op for op in aws.operation_names()}
 
 
 def _arguments(text: str | None) -> dict:

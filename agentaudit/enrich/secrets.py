@@ -358,6 +358,34 @@ def scrub(text: str | None, redactor: Redactor | None = None) -> str | None:
     return (redactor or redactor_for()).redact(text).text
 
 
+def scrub_lines(lines: list[str], redactor: Redactor | None = None, chunk: int = 64) -> list[str]:
+    """`scrub` of each line (export lines: no line break inside one), prefiltered `chunk` lines
+    at a time. The prefilter is a pattern search (a match inside one line is a match inside
+    their join, `^`/`$` being multiline) and an entropy search that `may_contain_secrets` runs
+    on a text with a backslash or quote: on the join when any line has one. A chunk cleared
+    is clean line by line; a flagged chunk is scrubbed line by line."""
+    pattern, entropy = _prefilter(), _entropy_prefilter()
+    out: list[str] = []
+    for start in range(0, len(lines), chunk):
+        part = lines[start : start + chunk]
+        joined = "\n".join(part)
+        if "[SECRET:" in joined:  # literal checks first: the substitutions scan every position
+            joined = PLACEHOLDER_RE.sub("()", joined)
+        if "credential_fp" in joined or "secret_fps" in joined:
+            joined = _FINGERPRINT_FIELDS.sub("", joined)
+        flagged = True
+        if pattern is not None and entropy is not None:
+            text = _re2_text(mask_key_id_fields(joined))
+            try:
+                flagged = pattern.search(text) is not None or (
+                    ("\\" in text or "'" in text) and entropy.search(text) is not None
+                )
+            except UnicodeEncodeError:  # lone surrogates: RE2 takes UTF-8 only, so scan it
+                flagged = True
+        out += [scrub(line, redactor) or line for line in part] if flagged else part
+    return out
+
+
 class SecretFilter(logging.Filter):
     """A logging filter that scrubs each record's message and traceback (the watch's log)."""
 

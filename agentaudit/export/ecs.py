@@ -28,7 +28,16 @@ def iso(ms: int) -> str:
 def ocsf_to_ecs(record: dict[str, Any]) -> dict[str, Any]:
     if record["class_uid"] == 2004:
         return _finding(record)
+    if record["class_uid"] == 1008:  # a signed chain checkpoint (ocsf_checkpoint.py)
+        return _checkpoint(record)
     return _activity(record)
+
+
+def _checkpoint(record: dict[str, Any]) -> dict[str, Any]:
+    doc = _base(record)
+    doc["event"].update(kind="event", category=["database"], type=["info"], action="checkpoint")
+    doc["agentaudit"]["checkpoint"] = record["unmapped"]["agentaudit"]["checkpoint"]
+    return doc
 
 
 def _base(record: dict[str, Any]) -> dict[str, Any]:
@@ -83,8 +92,9 @@ def _activity(record: dict[str, Any]) -> dict[str, Any]:
         event["type"] = [_API_TYPES.get(activity_id, "info")]
         api = record["api"]
         event["action"] = f"{api['service']['name']}:{api['operation']}"
-        if record.get("http_request"):
-            doc["url"] = {"full": record["http_request"]["url"]["url_string"]}
+        url = (record.get("http_request") or {}).get("url")
+        if url:
+            doc["url"] = {"full": url["url_string"]}
     if denied:
         if "api" not in event["category"]:
             event["category"].append("intrusion_detection")
@@ -94,21 +104,36 @@ def _activity(record: dict[str, Any]) -> dict[str, Any]:
         event["outcome"] = "failure"
     actor = record.get("actor") or {}
     user = actor.get("user") or {}
-    host = (record.get("device") or {}).get("hostname") or (record.get("src_endpoint") or {}).get(
-        "hostname"
-    )
-    doc["user"] = {"name": user.get("name"), "email": user.get("email_addr")}
+    endpoint = record.get("src_endpoint") or {}
+    host = (record.get("device") or {}).get("hostname") or endpoint.get("hostname")
+    doc["user"] = {"name": user.get("name"), "id": user.get("uid"), "email": user.get("email_addr")}
     doc["host"] = {"name": host}
-    doc["related"] = {"user": [user["name"]] if user.get("name") else None}
-    doc["related"]["hosts"] = [host] if host else None
-    tool = record["metadata"].get("event_code")
-    doc["gen_ai"] = {
-        "tool": {"name": tool, "call": {"id": record["metadata"].get("original_event_uid")}},
-        "request": {"model": (record.get("ai_model") or {}).get("name")},
+    doc["source"] = _source(endpoint)
+    doc["user_agent"] = {"original": (record.get("http_request") or {}).get("user_agent")}
+    cloud = record.get("cloud") or {}
+    doc["cloud"] = {
+        "provider": cloud.get("provider"),
+        "region": cloud.get("region"),
+        "account": {"id": (cloud.get("account") or {}).get("uid")},
     }
+    related_ip = endpoint.get("ip")
+    doc["related"] = {
+        "user": [user["name"]] if user.get("name") else None,
+        "hosts": [host] if host else None,
+        "ip": [related_ip] if related_ip else None,
+    }
+    extra = (record.get("unmapped") or {}).get("agentaudit") or {}
+    if extra.get("origin") == "agent":  # gen_ai.* describes an AI agent's calls, nothing else
+        tool = record["metadata"].get("event_code")
+        doc["gen_ai"] = {
+            "tool": {"name": tool, "call": {"id": record["metadata"].get("original_event_uid")}},
+            "request": {"model": (record.get("ai_model") or {}).get("name")},
+            "agent": {"name": actor.get("app_name")},
+        }
+    doc["agentaudit"]["credential"] = {"id": user.get("credential_uid")}
+    doc["agentaudit"]["origin"] = extra.get("origin")
     doc["agentaudit"]["session"] = {"id": (actor.get("session") or {}).get("uid")}
     doc["agentaudit"]["agent"] = actor.get("app_name")
-    extra = (record.get("unmapped") or {}).get("agentaudit") or {}
     doc["agentaudit"]["target"] = {
         "id": extra.get("target"),
         "environment": extra.get("target_env"),
@@ -117,6 +142,13 @@ def _activity(record: dict[str, Any]) -> dict[str, Any]:
     doc["agentaudit"]["credential_fp"] = extra.get("credential_fp")
     doc["agentaudit"]["decided_by"] = extra.get("decided_by")  # no ECS field for approvals
     return _clean(doc)
+
+
+def _source(endpoint: dict[str, Any]) -> dict[str, Any]:
+    """ECS `source.*` of the caller a provider logged: `address` as logged, `ip` when it is
+    one, `domain` for a service calling on a user's behalf (ec2.amazonaws.com)."""
+    address = endpoint.get("ip") or endpoint.get("domain") or endpoint.get("svc_name")
+    return {"address": address, "ip": endpoint.get("ip"), "domain": endpoint.get("domain")}
 
 
 def _finding(record: dict[str, Any]) -> dict[str, Any]:

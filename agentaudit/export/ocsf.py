@@ -15,15 +15,23 @@ from datetime import datetime
 from typing import IO, Any
 
 from agentaudit import __version__
-from agentaudit.collectors import collector_for_source
+from agentaudit.export.ocsf_activity import type_uid_for
+from agentaudit.export.ocsf_common import OCSF_VERSION, SEVERITY_IDS, ms, service_name
+from agentaudit.export.ocsf_common import drop_empty as _drop_empty
 from agentaudit.schema import earliest, latest, stable_id
 from agentaudit.store import Store
-from agentaudit.taxonomy import SEVERITIES, severity_rank
+from agentaudit.taxonomy import severity_rank
 
-OCSF_VERSION = "1.8.0"
+__all__ = [
+    "DETECTION_FINDING",
+    "OCSF_VERSION",
+    "SEVERITY_IDS",
+    "alert_finding",
+    "export_ocsf",
+    "ms",
+]
+
 DETECTION_FINDING = 2004
-# OCSF severity_id: 1 Informational .. 5 Critical, in the taxonomy's order
-SEVERITY_IDS = {name: severity_rank(name) + 1 for name in SEVERITIES}
 ANALYTIC_TYPES = {
     "rule": (1, "Rule"),
     "correlation": (1, "Rule"),
@@ -43,16 +51,14 @@ _ATTACK_IMPACT = {
 }
 
 
-def ms(value: datetime | None) -> int | None:
-    """Epoch milliseconds; None (dropped from the record) when the source had no time."""
-    return None if value is None else int(value.timestamp() * 1000)
-
-
 def _related(event: dict[str, Any]) -> dict[str, Any]:
-    type_uid = (
-        100701 if event["kind"] == "process" else (100102 if event["kind"] == "file" else 600399)
-    )
-    return {"uid": event["event_id"], "type_uid": type_uid, "product_uid": "agentaudit"}
+    """A reference to an evidence event, with the type_uid that event is exported with (an
+    event that is not activity, such as a prompt, is not exported: no type_uid)."""
+    reference: dict[str, Any] = {"uid": event["event_id"], "product_uid": "agentaudit"}
+    type_uid = type_uid_for(event)
+    if type_uid is not None:
+        reference["type_uid"] = type_uid
+    return reference
 
 
 def _evidence(event: dict[str, Any]) -> dict[str, Any] | None:
@@ -105,24 +111,6 @@ def _resources(events: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
                 }
             )
     return list(targets.values()) or None
-
-
-def service_name(event: dict[str, Any]) -> str:
-    """The API's owner: the provider the call acts on, else the agent or kind of source that
-    recorded it (its collector says), else the source itself."""
-    collector = collector_for_source(event["source"])
-    described = collector and (collector.vendor or collector.agent or collector.origin)
-    return event.get("provider") or described or event["source"]
-
-
-def _drop_empty(value: Any) -> Any:
-    """OCSF allows no nulls: drop None and empty containers, recursively."""
-    if isinstance(value, dict):
-        cleaned = {k: _drop_empty(v) for k, v in value.items()}
-        return {k: v for k, v in cleaned.items() if v not in (None, [], {})}
-    if isinstance(value, list):
-        return [_drop_empty(v) for v in value if v is not None]
-    return value
 
 
 FINDING_ACTIVITIES = {"create": (1, "Create"), "update": (2, "Update"), "close": (3, "Close")}

@@ -11,5 +11,5 @@ CREATE TABLE IF NOT EXISTS finding_log (
 -- where each named export stopped (stream.py)
 CREATE TABLE IF NOT EXISTS export_cursors (
     name VARCHAR PRIMARY KEY, events_ingested_at TIMESTAMPTZ, events_event_id VARCHAR,
-    finding_seq BIGINT, updated_at TIMESTAMPTZ
+    finding_seq BIGINT, updated_at TIMESTAMPTZ, checkpoint_no BIGINT
 );

@@ -9,6 +9,7 @@ import json
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -20,7 +21,14 @@ from agentaudit.cli import app
 from agentaudit.enrich.secrets import Redactor
 from agentaudit.export.cef import escape_extension, escape_header
 from agentaudit.export.ocsf_activity import event_to_ocsf
-from agentaudit.export.stream import export_to, parse_since, post_hec
+from agentaudit.export.parquet import export_parquet
+from agentaudit.export.stream import (
+    ExistingOutput,
+    export_to,
+    load_cursor,
+    parse_since,
+    post_hec,
+)
 from agentaudit.ingest import ingest_paths
 from agentaudit.pipeline import detect_and_alert
 from agentaudit.receiver import LocalReceiver
@@ -259,10 +267,20 @@ def test_export_cli_formats_and_cursor(loaded, tmp_path):
     ran = runner.invoke(app, ["export", "--format", "ecs", "--out", str(out), "--db", db, "--json"])
     assert ran.exit_code == 0, ran.output
     assert json.loads(ran.output)["written"] == len(out.read_text().splitlines()) > 0
-    again = runner.invoke(
-        app, ["export", "--format", "ecs", "--out", str(out), "--db", db, "--json"]
+    before = out.read_bytes()
+    # the README's command run twice: the second run neither truncates nor replaces the file
+    again = runner.invoke(app, ["export", "--format", "ecs", "--out", str(out), "--db", db])
+    assert again.exit_code == 2 and "--append" in again.output and "--force" in again.output
+    assert "Traceback" not in again.output and out.read_bytes() == before
+    appended = runner.invoke(
+        app, ["export", "--format", "ecs", "--out", str(out), "--append", "--db", db]
     )
-    assert json.loads(again.output)["written"] == 0
+    assert appended.exit_code == 0 and "left as it was" in appended.output
+    assert out.read_bytes() == before
+    replaced = runner.invoke(
+        app, ["export", "--format", "ecs", "--out", str(out), "--no-cursor", "--force", "--db", db]
+    )
+    assert replaced.exit_code == 0 and out.read_bytes() == before  # the whole export again
     with Store.open(db, read_only=True) as store:
         records = len(lines(store, "ocsf", what="findings"))
     cef = runner.invoke(app, ["export", "--format", "cef", "--no-cursor", "--db", db])
@@ -310,3 +328,78 @@ def test_append_mode_grows_one_file_without_duplicates(loaded, redactor, tmp_pat
     written = out.read_text().splitlines()
     assert (second.written, len(written)) == (1, first.written + 1)
     assert sorted(written) == sorted(lines(loaded, "ocsf"))
+
+
+def test_refused_overwrite_leaves_file_and_cursor(loaded, tmp_path):
+    out = tmp_path / "batch.ndjson"
+    first = export_to(loaded, "ocsf", out, cursor_name="batch")
+    before, cursor = out.read_bytes(), load_cursor(loaded, "batch")
+    with pytest.raises(ExistingOutput):
+        export_to(loaded, "ocsf", out, cursor_name="batch")
+    assert out.read_bytes() == before and load_cursor(loaded, "batch") == cursor
+    # an append adds nothing new (the file stays byte for byte); a cursor-less force writes
+    # everything again
+    assert export_to(loaded, "ocsf", out, cursor_name="batch", append=True).written == 0
+    assert export_to(loaded, "ocsf", out, force=True).written == first.written
+    assert out.read_bytes() == before
+
+
+def test_parquet_export_partitions_by_date_and_source_and_resumes(loaded, redactor, tmp_path):
+    lake = tmp_path / "lake"
+    first = export_parquet(loaded, lake, cursor_name="lake")
+    events = loaded.count("events")
+    findings = loaded.count("finding_log")
+    assert (first.events, first.findings) == (events, findings) and findings > 0
+    con = duckdb.connect()
+    stored = con.execute(
+        f"SELECT date::VARCHAR, source, count(*) FROM read_parquet('{lake}/events/*/*/*.parquet', "
+        "hive_partitioning = true) GROUP BY ALL"
+    ).fetchall()
+    expected = loaded.con.execute(
+        "SELECT strftime(coalesce(time, ingested_at) AT TIME ZONE 'UTC', '%Y-%m-%d'), source, "
+        "count(*) FROM events GROUP BY ALL"
+    ).fetchall()
+    assert sorted(stored) == sorted(expected)
+    for part in (lake / "events").rglob("*.parquet"):
+        date, source = part.parent.parent.name, part.parent.name
+        assert date.startswith("date=") and source.startswith("source=")
+        assert part.name.startswith("part-")
+    uids = con.execute(
+        f"SELECT record_id FROM read_parquet('{lake}/findings/*/*/*.parquet')"
+    ).fetchall()
+    assert len(uids) == findings
+    # nothing new: no file is written or replaced; a new event: one new part file
+    files = {p: p.read_bytes() for p in lake.rglob("*.parquet")}
+    assert export_parquet(loaded, lake, cursor_name="lake").written == 0
+    assert {p: p.read_bytes() for p in lake.rglob("*.parquet")} == files
+    extra = tmp_path / "later_history"
+    extra.write_text(": 1895317999:0;rm -rf /var/lib/parquet-test\n")
+    ingest_paths(loaded, [extra], redactor=redactor)
+    assert export_parquet(loaded, lake, cursor_name="lake").events == 1
+    assert len(list(lake.rglob("*.parquet"))) == len(files) + 1
+    total = con.execute(
+        f"SELECT count(*) FROM read_parquet('{lake}/events/*/*/*.parquet')"
+    ).fetchone()[0]
+    assert total == events + 1
+
+
+def test_parquet_cli_writes_a_directory(loaded, tmp_path):
+    db = str(loaded.path)
+    loaded.close()
+    runner = CliRunner()
+    lake = tmp_path / "lake"
+    ran = runner.invoke(
+        app, ["export", "--format", "parquet", "--out", str(lake), "--db", db, "--json"]
+    )
+    assert ran.exit_code == 0, ran.output
+    assert json.loads(ran.output)["written"] > 0 and list(lake.rglob("part-*.parquet"))
+    to_stdout = runner.invoke(app, ["export", "--format", "parquet", "--db", db])
+    assert to_stdout.exit_code == 2 and "--out" in to_stdout.output
+
+
+def test_cef_exports_findings_only_as_documented(loaded):
+    cef = lines(loaded, "cef")  # every record offered: activity has no CEF line
+    report = export_to(loaded, "cef", io.StringIO())
+    assert report.written == len(cef) == report.findings > 0 and report.events == 0
+    assert report.skipped == loaded.count("events")
+    assert all(line.startswith("CEF:0|agentaudit|agentaudit|") for line in cef)

@@ -24,6 +24,9 @@ import pyarrow.compute as pc
 from agentaudit import paths
 from agentaudit.schema import QUARANTINE_SCHEMA, EventRow, FindingRow, to_arrow
 from agentaudit.store import conflicts, files, lock, migrations, tables, views
+from agentaudit.store.chain import rows as chain_rows
+from agentaudit.store.chain.writer import ChainWriter
+from agentaudit.store.chain.writer import enabled as chain_enabled
 from agentaudit.store.errors import StoreError, StoreLocked, StoreTooNew
 from agentaudit.store.tables import LINK_SCHEMA
 
@@ -83,6 +86,7 @@ class Store:
         self.appended_rows = 0  # rows appended since `bulk_append` began
         self._bulk, self._since_checkpoint = False, 0
         self._holds_umask = False
+        self.chain: ChainWriter | None = None  # None: read-only, or AGENTAUDIT_CHAIN=0
 
     @classmethod
     def open(
@@ -106,6 +110,7 @@ class Store:
             store.con.execute("SET TimeZone = 'UTC'")
             store.migration = migrations.create(store.con, None)
             views.create_views(store.con)
+            store._start_chain()
             return store
         db_path = Path(path) if path else paths.default_db_path()
         if read_only and not db_path.exists():
@@ -144,8 +149,12 @@ class Store:
                 if views.missing_views(con):  # views changed since the last writable open
                     views.create_views(con, temporary=True)
                 return store
+            if version != migrations.LATEST and _has_chain(con):
+                # what changed since the last writer, before a migration changes rows itself
+                _observe_outside(con, chain_rows.CHAINED)
             store.migration = migrations.upgrade(con, db)
             views.create_views(con)
+            store._start_chain()
             lock.write_holder(db)
             # a process that ends without closing the store leaves no stale holder file
             weakref.finalize(store, lock.remove_holder, db)
@@ -184,7 +193,49 @@ class Store:
         self.con.execute("SET lock_configuration = true")
         return self
 
+    def _start_chain(self) -> None:
+        """Chain what opening changed: a migration's rewrites as its own link; else whatever
+        changed in the mutable tables while no writer held the store (`outside`)."""
+        if not chain_enabled():
+            return
+        self.chain = ChainWriter(self.con)
+        if self.migration is not None and self.migration.migrated:
+            self.chain.seal(chain_rows.CHAINED, "migration", self.migration.summary())
+        else:
+            self.chain.observe_outside()
+
+    @contextmanager
+    def explained_change(self, action: str, note: str) -> Iterator[None]:
+        """Rows rewritten on purpose (`reclassify`, a repair) are chained as one signed link
+        naming why; what changed before it is first recorded as `outside`."""
+        if self.chain is None:
+            yield
+            return
+        self.chain.observe_outside(chain_rows.CHAINED)
+        yield
+        self.chain.seal(chain_rows.CHAINED, action, note)
+        self.chain.checkpoint()
+
+    def seal(self) -> None:
+        """Chain the in-place changes of detection and alerting, and sign a checkpoint."""
+        if self.chain is not None:
+            self.chain.seal()
+            self.chain.checkpoint()
+
     def close(self) -> None:
+        chain, self.chain = self.chain, None
+        try:
+            if chain is not None:
+                chain.seal()
+                chain.checkpoint()
+        except duckdb.Error as exc:  # e.g. a transaction a failed write left aborted
+            # not raised: it would hide the error being handled; the next writer's open
+            # records the unsealed changes as `outside`, so nothing goes unnoticed
+            log.warning("store: the chain was not sealed at close: %s", str(exc).splitlines()[0])
+        finally:
+            self._close_connection()
+
+    def _close_connection(self) -> None:
         self.con.close()
         if self.path is not None and not self.read_only:
             lock.remove_holder(self.path)
@@ -234,27 +285,30 @@ class Store:
         known_new = False
         if table == "events":
             batch, known_new = self._compared(batch)
-        unique = pc.count_distinct(batch[key]).as_py() == batch.num_rows
-        source = (
-            "_batch"
-            if unique
-            else f"(SELECT * FROM _batch QUALIFY row_number() OVER (PARTITION BY {key}) = 1)"
-        )
+        if pc.count_distinct(batch[key]).as_py() != batch.num_rows:
+            batch = batch.filter(_first_occurrences(batch[key]))  # the first row of each key
         self.con.register("_batch", batch)
         try:
-            if unique and (known_new or self._all_new(table, key)):
+            if known_new or self._all_new(table, key):
                 self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _batch")
-                inserted = [(batch.num_rows,)]
+                count, new_keys = batch.num_rows, None
             else:
-                inserted = self.con.execute(
+                returned = self.con.execute(
                     f"INSERT INTO {table} BY NAME "
-                    f"SELECT * FROM {source} ANTI JOIN {table} USING ({key})"
+                    f"SELECT * FROM _batch ANTI JOIN {table} USING ({key}) RETURNING {key}"
                 ).fetchall()
+                count, new_keys = len(returned), {row[0] for row in returned}
+            self._after_append(table, batch, new_keys)
         finally:
             self.con.unregister("_batch")
-        count = int(inserted[0][0]) if inserted else 0
         self.appended_rows += count
         return count
+
+    def _after_append(self, table: str, batch: pa.Table, new_keys: set[str] | None) -> None:
+        """The one hook after each append batch: chain the new rows (`new_keys`; None: every
+        row of the batch)."""
+        if self.chain is not None and table in chain_rows.CHAINED:
+            self.chain.record_batch(table, batch, new_keys)
 
     def append_events_by_path(self, batch: pa.Table) -> dict[str, int]:
         """Append events like `append`, in one statement, and say how many were new per
@@ -271,12 +325,14 @@ class Store:
         try:
             if known_new or self._all_new("events", "event_id"):
                 self.con.execute("INSERT INTO events BY NAME SELECT * FROM _batch")
-                paths = batch["source_path"]
-            else:  # the copy DuckDB warns of is of one column of the new rows
-                paths = self.query(
+                paths, new_keys = batch["source_path"], None
+            else:  # the copy DuckDB warns of is of two columns of the new rows
+                returned = self.query(
                     "INSERT INTO events BY NAME SELECT * FROM _batch "
-                    "ANTI JOIN events USING (event_id) RETURNING source_path"
-                ).column(0)
+                    "ANTI JOIN events USING (event_id) RETURNING source_path, event_id"
+                )
+                paths, new_keys = returned.column(0), set(returned.column(1).to_pylist())
+            self._after_append("events", batch, new_keys)
         finally:
             self.con.unregister("_batch")
         self.appended_rows += len(paths)
@@ -360,3 +416,12 @@ class Store:
     def counts(self) -> dict[str, int]:
         """Rows in every registered table."""
         return {name: self.count(name) for name in tables.table_names()}
+
+
+def _has_chain(con: duckdb.DuckDBPyConnection) -> bool:
+    return "chain" in tables.layout(con)
+
+
+def _observe_outside(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> None:
+    if chain_enabled():
+        ChainWriter(con).observe_outside(names)

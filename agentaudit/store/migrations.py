@@ -142,6 +142,21 @@ MIGRATIONS: tuple[Migration, ...] = (
         "events: decided_by (who let an agent's call run; stored rows stay NULL: not recorded)",
         add_columns("events", "decided_by VARCHAR"),
     ),
+    Migration(
+        5,
+        "chain, chain_checkpoints: the tamper-evident chain (the stored rows are chained as "
+        "the migration's own links when the store opens); export_cursors.checkpoint_no",
+        run_sql(
+            """CREATE TABLE IF NOT EXISTS chain (
+                seq BIGINT, table_name VARCHAR, action VARCHAR, note VARCHAR,
+                row_keys VARCHAR[], row_hashes VARCHAR[], batch_root VARCHAR, prev_hash VARCHAR,
+                link_hash VARCHAR, created_at TIMESTAMPTZ);
+            CREATE TABLE IF NOT EXISTS chain_checkpoints (
+                checkpoint_no BIGINT, tree_size BIGINT, root_hash VARCHAR, head_hash VARCHAR,
+                created_at TIMESTAMPTZ, key_id VARCHAR, signature VARCHAR);
+            ALTER TABLE export_cursors ADD COLUMN IF NOT EXISTS checkpoint_no BIGINT"""
+        ),
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -46,6 +46,7 @@ DECLARED_BY: dict[str, str] = {
     "detect": "detect/tables.sql",
     "alert": "alert/tables.sql",
     "export": "export/tables.sql",
+    "chain": "store/chain/tables.sql",
 }
 
 # `raw` (the whole source record, as big as the input) is stored with zstd: DuckDB's default

@@ -107,9 +107,15 @@ VIEWS: tuple[View, ...] = (
                any_value(agent) FILTER (WHERE agent NOT IN ('unknown')) AS agent,
                list(DISTINCT source ORDER BY source) AS sources,
                list(event_id ORDER BY step_time, event_id) AS event_ids,
-               -- who, as the provider logged it (a sessionless record's only evidence)
-               any_value(actor) FILTER (WHERE actor IS NOT NULL) AS actor,
-               any_value(source_ip) FILTER (WHERE source_ip IS NOT NULL) AS source_ip,
+               -- who, as the provider logged it (a sessionless record's only evidence); the
+               -- first of the step's rows that names one, so every store of the same files
+               -- says the same (watch or one-shot, whatever order the rows were stored in)
+               coalesce(arg_min(actor, step_time) FILTER (WHERE kind = 'api' AND actor IS NOT NULL),
+                        arg_min(actor, step_time) FILTER (WHERE actor IS NOT NULL)) AS actor,
+               coalesce(arg_min(source_ip, step_time)
+                            FILTER (WHERE kind = 'api' AND source_ip IS NOT NULL),
+                        arg_min(source_ip, step_time) FILTER (WHERE source_ip IS NOT NULL))
+                   AS source_ip,
                coalesce(any_value(credential_id) FILTER (WHERE credential_id IS NOT NULL),
                         any_value(credential_fp) FILTER (WHERE credential_fp IS NOT NULL))
                    AS credential

@@ -3,7 +3,7 @@ Amazon RDS for MySQL/MariaDB's `MARIADB_AUDIT_PLUGIN`) and the MySQL Enterprise 
 audit log filter JSON (one array of events).
 
 Each query becomes one event whose `operation` is its leading keywords (`DROP TABLE`); the SQL
-itself is classified at enrichment (`agentaudit/enrich/catalog/sql_audit.py`). A non-zero
+itself is classified at enrichment (`agentaudit/enrich/catalog/database.py`). A non-zero
 `retcode` / `status` is a failure (1045 bad password, 1051 unknown table); connects and
 failed connects are `auth` events.
 """

@@ -8,7 +8,7 @@ stderr it is read from the prefix (`%u@%d`, `%r`) or from the session's `connect
 authorized: user=... database=... application_name=...` line, matched on the process id. So
 SQL an agent ran through `psql` shows here with user, database, client address and
 `application_name` (kept as the user agent). The statement is classified at enrichment
-(`agentaudit/enrich/catalog/sql_audit.py`), never the COMMAND alone (`DELETE` with and
+(`agentaudit/enrich/catalog/database.py`), never the COMMAND alone (`DELETE` with and
 without WHERE look the same). The whole file is re-read each run (session context lives in
 earlier lines); ids are stable, so nothing is stored twice.
 """

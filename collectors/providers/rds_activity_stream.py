@@ -3,7 +3,7 @@ documents with their `databaseActivityEventList` (what a consumer writes after d
 Kinesis records with KMS and the AWS Encryption SDK).
 
 Each statement is one event: the database user, client host and application (`psql`), the SQL
-classified at enrichment (`agentaudit/enrich/catalog/sql_audit.py`), `exitCode` as outcome.
+classified at enrichment (`agentaudit/enrich/catalog/database.py`), `exitCode` as outcome.
 Heartbeats are skipped; a still-encrypted Kinesis record is quarantined with what to do.
 """
 

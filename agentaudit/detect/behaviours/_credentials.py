@@ -102,11 +102,18 @@ class Read:
     variables: set[str] = field(default_factory=set)  # shell variables it assigned them to
 
 
-def session_calls(store: Store, sessions_sql: str) -> dict[str, list[Call]]:
-    """Per session of `sessions_sql` (one `session_key` column): its calls, in time order."""
+def session_calls(
+    store: Store,
+    sessions_sql: str,
+    columns: str = COLUMNS,
+    kinds: tuple[str, ...] = ("process", "file", "api"),
+) -> dict[str, list[Call]]:
+    """Per session of `sessions_sql` (one `session_key` column): its calls, in time order.
+    A detector that reads fewer columns or kinds names them (rows cost per column read)."""
+    kind_list = ", ".join(f"'{kind}'" for kind in kinds)
     rows = store.rows(
-        f"""SELECT {COLUMNS} FROM event_sessions
-            WHERE session_key IN ({sessions_sql}) AND kind IN ('process', 'file', 'api')
+        f"""SELECT {columns} FROM event_sessions
+            WHERE session_key IN ({sessions_sql}) AND kind IN ({kind_list})
             ORDER BY session_key, time, seq"""
     )
     return group_calls(rows)

@@ -36,6 +36,7 @@ _PASTE = re.compile(
     r"anonfiles\.com|file\.io|temp\.sh)$"
 )
 # One event that may start the flow (SQL over `event_sessions`).
+_COLUMNS = "session_key, event_id, call_key, time, seq, kind, command, argvs, status"
 _DOWNLOAD_HINT = (
     r"kind = 'process' AND regexp_matches(coalesce(command, ''), "
     r"'\b(curl|wget|aria2c|gh\s+release\s+download|pip3?\s+download)\b')"
@@ -71,7 +72,9 @@ class DownloadExec(Detector):
 
     def run(self, store: Store) -> list[FindingRow]:
         findings = []
-        for session, calls in session_calls(store, self.query()).items():
+        # only what downloads_run reads: each call's argv, command, status and time
+        calls_of = session_calls(store, self.query(), _COLUMNS, ("process",))
+        for session, calls in calls_of.items():
             findings += [self._finding(r) for r in downloads_run(session, calls)]
         return findings
 

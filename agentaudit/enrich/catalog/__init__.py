@@ -19,13 +19,13 @@ from agentaudit.enrich.catalog import (  # issue 19's platforms
     azure_devops,
     cloudflare,
     cursor,
+    database,
     gcp,
     github,
     gitlab,
     heroku,
     k8s,
     railway,
-    sql_audit,
     supabase,
     terraform_cloud,
     vercel,
@@ -47,9 +47,9 @@ _PROVIDERS = {
     "azure-devops": azure_devops,
     "cursor": cursor,
     "anthropic": anthropic,
-    "postgresql": sql_audit,
-    "mysql": sql_audit,
-    "database": sql_audit,
+    "postgresql": database,  # database audit records by their SQL (pgAudit, MySQL/MariaDB audit)
+    "mysql": database,
+    "database": database,  # database audit records (pgAudit, MySQL/MariaDB audit, RDS DAS)
 }
 
 

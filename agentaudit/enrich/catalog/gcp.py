@@ -1,6 +1,9 @@
 """GCP Cloud Audit Log `methodName`s that destroy data, backups or audit trails.
 
-Method names come in several spellings (`v1.compute.instances.delete`, `storage.buckets.delete`,
+Methods of Google's Discovery documents (`compute.instances.delete`, also logged as
+`v1.compute.instances.delete`; Cloud SQL's `cloudsql.*` is Discovery's `sql.*`) have a verdict in
+the table generated from them (gcp_model.py, data/gcp_methods.json). Other method names come in
+several spellings (`v1.compute.instances.delete`, `storage.buckets.delete`,
 `google.iam.admin.v1.DeleteServiceAccount`, `io.k8s.core.v1.namespaces.delete`), so the last
 segment is read as the verb and the segment before it as the collection. Conditional cases read
 the record: BigQuery jobs whose statement deletes or drops (or `tableDeletion` metadata), KMS
@@ -15,6 +18,8 @@ import json
 import re
 from typing import Any
 
+from agentaudit.enrich.catalog import gcp_model
+from agentaudit.enrich.catalog.verbs import effect_of, verb_and_object
 from agentaudit.enrich.commands.programs.db import statement_categories
 
 _BACKUP_COLLECTIONS = {
@@ -57,6 +62,7 @@ _DESTRUCTIVE_STATEMENTS = {
     "DROP_MATERIALIZED_VIEW",
 }
 _OVERWRITE_STATEMENTS = {"UPDATE", "MERGE", "ALTER_TABLE", "CREATE_OR_REPLACE_TABLE"}
+_STOPPABLE_OBJECTS = {"Instance", "Instances", "Cluster", "Service", "Environment", "Server"}
 _KMS_OFF = {"DISABLED", "DESTROY_SCHEDULED", "DESTROYED"}
 
 
@@ -83,8 +89,31 @@ def needs_record(operation: str) -> bool:
     )
 
 
+_VERSION_PREFIX = re.compile(r"^(v\d\w*|beta\d*|alpha\d*)\.")
+_RENAMED_APIS = {"cloudsql": "sql"}  # audit log's service prefix -> Discovery's api name
+
+
+def discovery_id(operation: str) -> str:
+    """`v1.compute.instances.delete` -> `compute.instances.delete`; `cloudsql.instances.delete`
+    -> `sql.instances.delete`."""
+    method = _VERSION_PREFIX.sub("", operation)
+    api, _, rest = method.partition(".")
+    return f"{_RENAMED_APIS.get(api, api)}.{rest}" if rest else method
+
+
+def verdict(operation: str) -> gcp_model.Verdict | None:
+    """(effect, categories) of a Discovery method, None for names no document has."""
+    api, _, rest = discovery_id(operation).partition(".")
+    return gcp_model.load().get(api, {}).get(rest)
+
+
 def classify(operation: str, record: dict[str, Any]) -> list[str]:
+    known = verdict(operation)
+    if known is not None and known[1]:
+        return list(known[1])
     verb, collection = _segments(operation)
+    if known is not None:  # a Discovery method that destroys nothing by its name
+        return _by_record(operation, verb, collection, record)
     logging_api = "logging" in operation.lower()
     if verb in _AUDIT and logging_api:
         return ["audit_tamper"]
@@ -106,6 +135,33 @@ def classify(operation: str, record: dict[str, Any]) -> list[str]:
         if collection in _NETWORK_COLLECTIONS or "firewall" in operation.lower():
             return ["network_delete"]
         return ["cloud_delete"]
+    by_verb = _grpc_verb(operation)
+    return by_verb or _by_record(operation, verb, collection, record)
+
+
+def name_effect(operation: str) -> str:
+    """The effect of a method no Discovery document has, by the verb of its last part
+    (`google.cloud.sql.v1.SqlInstancesService.Stop`, `PurgeProducts`, `DestroyCryptoKeyVersion`)."""
+    last = operation.rsplit(".", 1)[-1]
+    return effect_of(last[:1].upper() + last[1:])
+
+
+def _grpc_verb(operation: str) -> list[str]:
+    """A gRPC-style name whose verb destroys or stops (`PurgeProducts`, `StopInstance`)."""
+    last = operation.rsplit(".", 1)[-1]
+    if not last[:1].isupper():
+        return []  # Discovery-style lower-case names are read above
+    _verb, obj = verb_and_object(last)
+    effect = name_effect(operation)
+    if effect == "delete":
+        return ["cloud_delete"]
+    if effect == "stop" and (not obj or obj[-1] in _STOPPABLE_OBJECTS):
+        return ["service_stop"]
+    return []
+
+
+def _by_record(operation: str, verb: str, collection: str, record: dict[str, Any]) -> list[str]:
+    """Calls whose request decides: KMS state, flow logs, versioning, SQL statements."""
     if not needs_record(operation):
         return []
     payload = _payload(record)

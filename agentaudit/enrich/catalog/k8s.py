@@ -3,12 +3,16 @@
 Operations are `"<verb> <resource>[/<subresource>]"` as the k8s collector writes them. Deleting
 a pod or a replicaset is routine (controllers recreate them) and is not listed. Scaling a
 workload to zero replicas stops the service. Velero `deletebackuprequests` are created to
-delete a backup.
+delete a backup. The built-in API's operations are listed in a table generated from the
+official client (k8s_model.py); custom resources are read by name.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
+
+from agentaudit.enrich.catalog import k8s_model
 
 _DELETE_VERBS = {"delete", "deletecollection"}
 RESOURCES: dict[str, tuple[str, ...]] = {
@@ -34,7 +38,32 @@ RESOURCES: dict[str, tuple[str, ...]] = {
     "volumesnapshotcontents": ("backup_destroy",),
     "backups": ("backup_destroy",),
     "events": ("audit_tamper",),
+    "replicationcontrollers": ("cloud_delete",),
+    "ingresses": ("network_delete",),
+    # admission control and disruption budgets guard the cluster against loss
+    "networkpolicies": ("protection_disable",),
+    "poddisruptionbudgets": ("protection_disable",),
+    "validatingwebhookconfigurations": ("protection_disable",),
+    "mutatingwebhookconfigurations": ("protection_disable",),
+    "validatingadmissionpolicies": ("protection_disable",),
+    "validatingadmissionpolicybindings": ("protection_disable",),
 }
+_EFFECTS = {
+    "get": "read", "list": "read", "watch": "read", "create": "write", "update": "write",
+    "patch": "write", "delete": "delete", "deletecollection": "delete",
+}  # fmt: skip
+
+
+def verdict(operation: str) -> tuple[str, str]:
+    """(effect, where from): `model` for the built-in API's operations (k8s_model.py, generated
+    from the official client), `name` for custom resources (Velero backups...)."""
+    verb = operation.partition(" ")[0]
+    return _EFFECTS.get(verb, "write"), "model" if operation in _model_operations() else "name"
+
+
+@functools.cache
+def _model_operations() -> frozenset[str]:
+    return frozenset(k8s_model.load())
 
 
 def needs_record(operation: str) -> bool:

@@ -37,6 +37,7 @@ from agentaudit.enrich.commands.programs import (
     inline,
     migrations,
     persistence,
+    powershell,
     railway_cli,
     secret_stores,
     settings,
@@ -56,6 +57,7 @@ _PROGRAMS: dict[str, Analyser] = {
     **railway_cli.PROGRAMS,
     **aws.PROGRAMS,
     **settings.PROGRAMS,
+    **powershell.PROGRAMS,
     "awslocal": aws.aws,
 }
 _ALWAYS: tuple[Analyser, ...] = (
@@ -206,7 +208,7 @@ def analyse_simple(cmd: SimpleCommand, ctx: Context) -> list[Finding]:
         findings += check(cmd, ctx)
     if cmd.program in _DATA_ONLY or mode:
         return findings
-    handler = _PROGRAMS.get(cmd.program)
+    handler = _PROGRAMS.get(cmd.program) or powershell.handler_for(cmd.program)
     if handler is None:
         handler = next(
             (h for p, h in fs.PREFIX_PROGRAMS.items() if cmd.program.startswith(p)), None

@@ -1,8 +1,10 @@
 """The `watch` loop: wake on file changes (or every poll interval), ingest, detect, page.
 
-One thread owns the store's connection and does every write: ingest, links, findings,
-alerts, deliveries. The health endpoint reads counters; the guard helper reads the store
-through its own cursor (DuckDB connections are per thread). On SIGTERM the loop stops
+One thread owns the store's connection and does every write of the loop: ingest, links,
+findings, alerts, deliveries; other processes' commands (`alert ack`, `silence`, `ingest`,
+`detect`: the owner API, `agentaudit/owner/`) write between passes, under `writing`. The
+health endpoint reads counters; the guard helper reads the store through its own cursor
+(DuckDB connections are per thread). On SIGTERM the loop stops
 waiting, runs one last pass (reads what was written, detects, delivers), then closes.
 After SIGKILL, a restart resumes from the ingest checkpoints; event and finding ids make
 re-reading anything exactly-once.
@@ -67,6 +69,9 @@ class Watcher:
         self.sources = sources_for(config)
         self.health: HealthServer | None = None
         self.guard_server: Any = None
+        # held for each pass; the store's owner API runs other processes' commands under it
+        self.writing = threading.RLock()
+        self.owner: Any = None
         self.state: dict[str, Any] = {
             "status": "starting",
             "started_at": now(),
@@ -98,8 +103,9 @@ class Watcher:
         self._install_signals()
         self._start_services()
         try:
-            self.pager.evaluate_unalerted()  # (once, at start; then each pass its own)
-            self.pager.resume()
+            with self.writing:
+                self.pager.evaluate_unalerted()  # (once, at start; then each pass its own)
+                self.pager.resume()
             self.run_pass(None)
             if self.config.db_threads > 0:
                 # the catch-up above is bulk work for DuckDB's threads; the loop's passes are
@@ -135,6 +141,12 @@ class Watcher:
             ).start()
         if self.config.guard_socket:
             self.guard_server = self._start_guard(self.config.guard_socket)
+        if self.store.path is not None:
+            from agentaudit.owner.server import OwnerServer
+
+            self.owner = OwnerServer(
+                self.store, command="agentaudit watch", writing=self.writing
+            ).start()
 
     def _start_guard(self, socket: bool | str) -> Any:
         from agentaudit.realtime.guard.server import GuardServer, default_socket_path
@@ -152,6 +164,8 @@ class Watcher:
         return GuardServer(path, guard).start()
 
     def _stop_services(self) -> None:
+        if self.owner is not None:  # from here on, commands open the store (and wait for it)
+            self.owner.stop()
         if self.guard_server is not None:
             self.guard_server.stop()
         for source in self.sources:
@@ -183,6 +197,10 @@ class Watcher:
         `budget` seconds; the files still behind are carried into the next pass, which
         also reads whatever changed meanwhile.
         """
+        with self.writing:
+            return self._run_pass(changed, budget)
+
+    def _run_pass(self, changed: set[Path] | None, budget: float | None) -> dict[str, Any]:
         final = budget is not None  # the last pass before exit detects whatever it read
         budget = PASS_SECONDS if budget is None else budget
         seen_at = time.monotonic()

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import h11
 from starlette.applications import Starlette
@@ -101,6 +102,10 @@ class OtlpReceiver:
         self.collectors = collectors
         self.stats = ReceiverStats()
         self._stats_lock = threading.Lock()
+        # held while a request is stored; the store's owner API runs other processes'
+        # commands (ack, silence, ingest) under it
+        self.writing = threading.RLock()
+        self.owner: Any = None
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="otlp-ingest")
         self._socket = socket.create_server(
             (host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -154,7 +159,8 @@ class OtlpReceiver:
             result = spool_request(self.spool_dir, request, self.collectors, self.redactor)
         else:
             assert self.store is not None
-            result = store_request(self.store, request, self.redactor, self.collectors)
+            with self.writing:
+                result = store_request(self.store, request, self.redactor, self.collectors)
         self._count(result)
         return 200, *result.reply(as_json)
 
@@ -184,6 +190,12 @@ class OtlpReceiver:
     # -- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> OtlpReceiver:
+        if self.store is not None and self.store.path is not None:
+            from agentaudit.owner.server import OwnerServer
+
+            self.owner = OwnerServer(
+                self.store, command="agentaudit serve", writing=self.writing
+            ).start()
         self._thread = threading.Thread(target=self._run, name="otlp-http", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + 30
@@ -210,6 +222,9 @@ class OtlpReceiver:
 
     def close(self) -> None:
         """Stop accepting, finish the requests under way, then stop the worker."""
+        if self.owner is not None:  # from here on, commands open the store (and wait for it)
+            self.owner.stop()
+            self.owner = None
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(60)
