@@ -30,6 +30,7 @@ PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 __all__ = ["ConfigError"]  # re-exported: callers catch config errors from here
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
+DEFAULT_MAX_ATTEMPTS = 200
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -141,7 +142,10 @@ class DeliveryPolicy:
     timeout: timedelta = timedelta(seconds=5)
     backoff_base: timedelta = timedelta(seconds=5)
     backoff_max: timedelta = timedelta(minutes=10)
-    max_attempts: int = 12
+    # a page is retried until delivered or expired (whichever limit comes first); an expired
+    # page is reported loudly and stays visible in `alert outbox`
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    expire_after: timedelta = timedelta(hours=24)
 
 
 DEFAULT_INHIBIT = InhibitRule(
@@ -231,7 +235,8 @@ def parse_config(data: dict[str, Any], source: str = "") -> AlertingConfig:
             timeout=parse_duration(delivery.get("timeout", "5s")),
             backoff_base=parse_duration(delivery.get("backoff_base", "5s")),
             backoff_max=parse_duration(delivery.get("backoff_max", "10m")),
-            max_attempts=int(delivery.get("max_attempts", 12)),
+            max_attempts=int(delivery.get("max_attempts", DEFAULT_MAX_ATTEMPTS)),
+            expire_after=parse_duration(delivery.get("expire_after", "24h")),
         ),
         rule_families={str(k): str(v) for k, v in (data.get("rule_families") or {}).items()},
         incident_by=tuple(data.get("incident_by", route.group_by)),

@@ -28,7 +28,7 @@ TOP_KEYS = (
     "incident_by",
 )
 GLOBAL_KEYS = ("resolve_timeout", "delivery")
-DELIVERY_KEYS = ("timeout", "backoff_base", "backoff_max", "max_attempts")
+DELIVERY_KEYS = ("timeout", "backoff_base", "backoff_max", "max_attempts", "expire_after")
 APPRISE_KEYS = ("url", "tags", "tag")
 RECEIVER_KEYS = (
     "name",
@@ -145,7 +145,7 @@ class Checker:
         delivery = glob.get("delivery")
         if delivery is not None:
             self.keys(delivery, DELIVERY_KEYS, "global.delivery")
-            for key in ("timeout", "backoff_base", "backoff_max"):
+            for key in ("timeout", "backoff_base", "backoff_max", "expire_after"):
                 if key in delivery:
                     self.duration(delivery, key, "global.delivery", nonzero=True)
             attempts = delivery.get("max_attempts", 1)

@@ -7,6 +7,16 @@ endsAt; an alert whose end has passed is resolved, and a later finding with its 
 it again as a new alert. An incident (`alerts` row) holds the alerts with the same
 `incident_by` labels and resolves when all of them have; the same labels firing after that
 open a new incident under the same id, as PagerDuty does after a resolve.
+
+A paged incident continues under a later link. `watch` judges a shell line whose agent call
+has not arrived within `settle_seconds` in its inferred shell session, and pages it; when the
+agent's record arrives, linking moves the line into the agent's session and detection
+supersedes those findings with findings of that session (detect/record.py). Its session is
+in the incident labels, so it used to open a second incident and page the same command
+again. Instead, an agent session that an evidence event of a notified, still open incident
+of an inferred session has been linked to is labelled with that incident's session: its
+findings join that incident (an update after `group_interval` if they add alerts, never a
+second first page).
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from agentaudit.alert.grouping import alert_id_for, group_labels
 from agentaudit.alert.labels import finding_labels, fingerprint, label_string, open_finding_events
 from agentaudit.alert.message import when
 from agentaudit.alert.suppression import labels_json
+from agentaudit.detect.link import PROVISIONAL_REASONS
 from agentaudit.schema import earliest, latest
 from agentaudit.store import Store
 from agentaudit.taxonomy import severity_rank
@@ -52,11 +63,14 @@ def post_findings(
     if not findings:
         return []
     events_of = open_finding_events(store, [f["finding_id"] for f in findings], findings)
+    continued = continued_sessions(store)
     posted: dict[str, dict[str, Any]] = {}  # fingerprint -> the alert this batch posts
     for finding in findings:
         labels = finding_labels(
             finding, events_of.get(finding["finding_id"], []), config.rule_families
         )
+        if labels.get("session_id") in continued:
+            labels["session_id"] = continued[str(labels["session_id"])]
         fp = fingerprint(labels)
         incident = group_labels(labels, config.incident_by)
         alert = posted.setdefault(
@@ -100,6 +114,30 @@ def post_findings(
             [now, now, alert_id],
         )  # (its title, severity and span follow from its alerts: lifecycle.record_changes)
     return list(posted.values())
+
+
+def continued_sessions(store: Store) -> dict[str, str]:
+    """agent session -> the inferred session (`shell:`, `principal:`) of a notified, open
+    incident one of whose evidence events has since been linked to that agent session."""
+    rows = store.rows(
+        f"""WITH paged AS (
+               SELECT DISTINCT json_extract_string(m.labels, '$.session_id') AS paged,
+                      unnest(f.event_ids) AS event_id
+               FROM alert_members m
+               JOIN alerts a ON a.alert_id = m.alert_id
+               JOIN findings f ON list_contains(m.finding_ids, f.finding_id)
+               WHERE a.notified_at IS NOT NULL AND a.status <> 'resolved'
+                 AND regexp_matches(json_extract_string(m.labels, '$.session_id'),
+                                    '^(shell|principal):'))
+           SELECT DISTINCT l.session_id AS session, p.paged
+           FROM paged p JOIN links l ON l.event_id = p.event_id
+           WHERE l.reason NOT IN {PROVISIONAL_REASONS} AND l.session_id IS NOT NULL"""
+    )
+    found: dict[str, str] = {}
+    for r in sorted(rows, key=lambda r: r["paged"]):  # one incident per session, stably
+        if r["paged"] != r["session"]:
+            found.setdefault(r["session"], r["paged"])
+    return found
 
 
 def _open_incident(store: Store, alert_id: str, alerts: list[dict[str, Any]], now) -> None:

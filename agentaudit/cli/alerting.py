@@ -81,7 +81,7 @@ def alert_run(
                 attempts = deliver_due(store, cfg)
                 waiting = store.rows(
                     "SELECT status, count(*) AS n FROM outbox "
-                    "WHERE status IN ('pending', 'failed', 'dead') GROUP BY status"
+                    "WHERE status IN ('pending', 'failed', 'expired') GROUP BY status"
                 )
         except duckdb.IOException as exc:  # another agentaudit process holds the store
             if not every:
@@ -106,10 +106,10 @@ def alert_run(
             say(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in summary.items()))
             if report.unsent:  # one greppable line, never wrapped
                 err_console.print(styled((report.unsent_summary(), "bold red")), soft_wrap=True)
-            if any(r["status"] in ("failed", "dead") for r in waiting):
+            if any(r["status"] in ("failed", "expired") for r in waiting):
                 err_console.print(
                     styled(
-                        ("some notifications were refused or gave up: ", "red"),
+                        ("some pages were refused or expired undelivered: ", "bold red"),
                         "agentaudit alert outbox",
                     )
                 )
@@ -186,7 +186,7 @@ def alert_outbox(
     attempts: Annotated[bool, typer.Option(help="List every delivery attempt.")] = False,
     json: JsonOption = False,
 ) -> None:
-    """What is queued, delivered, failed or dead; with --attempts, every attempt made."""
+    """What is queued, delivered, failed or expired; with --attempts, every attempt made."""
     with open_store(db, read_only=True) as store:
         if attempts:
             rows = store.rows(

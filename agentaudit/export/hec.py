@@ -9,14 +9,13 @@ stop the run (the cursor then stays before the rejected batch).
 from __future__ import annotations
 
 import json
-import random
 import time
 from collections.abc import Callable
 from typing import Any
 
 import requests
 
-from agentaudit.retry import Outcome, outcome_for_status
+from agentaudit.retry import Outcome, call_with_retries, outcome_for_status
 
 TOKEN_ENV = "AGENTAUDIT_HEC_TOKEN"
 SOURCETYPE = "agentaudit:ocsf"
@@ -66,18 +65,16 @@ def post_batch(
 ) -> Outcome:
     body = "\n".join(json.dumps(e, ensure_ascii=False, sort_keys=True) for e in envelopes)
     headers = {"Authorization": f"Splunk {token}", "Content-Type": "application/json"}
-    outcome = Outcome(False, None, True, "not sent")
-    for attempt in range(retries + 1):
+
+    def send() -> Outcome:
         try:
             response = requests.post(
                 url, data=body.encode("utf-8"), headers=headers, timeout=timeout
             )
-            outcome = outcome_for_status(response.status_code, response.text[:200])
         except requests.Timeout:
-            outcome = Outcome(False, None, True, "timeout")
+            return Outcome(False, None, True, "timeout")
         except requests.RequestException as exc:
-            outcome = Outcome(False, None, True, f"network error: {type(exc).__name__}")
-        if outcome.ok or not outcome.retryable or attempt == retries:
-            return outcome
-        sleep(base_delay * (2**attempt) * random.uniform(0.5, 1.0))
-    return outcome
+            return Outcome(False, None, True, f"network error: {type(exc).__name__}")
+        return outcome_for_status(response.status_code, response.text[:200])
+
+    return call_with_retries(send, attempts=retries + 1, base_delay=base_delay, sleep=sleep)

@@ -1,18 +1,25 @@
 """The outbox: a notification is a row before it is a request, so no page is ever lost.
 
 Detection only enqueues (a few inserts); `deliver_due` sends what is due. A row stays
-`pending` until a receiver accepts it; timeouts, network errors, 429 and 5xx are retried with
-exponential backoff and full jitter (base * 2^(n-1), capped, times a random factor in
-[0.5, 1]); any other 4xx marks it `failed` (reported, not retried); `dead` after
-`max_attempts`. Before each send the row's next attempt is pushed into the future, so a crash
-mid-send retries later instead of losing the page. Every attempt is a row in `deliveries`.
-The store holds the target's id and a redacted URL, never the URL or routing key itself.
+`pending` until a receiver accepts it; timeouts, network errors and the statuses `retry.py`
+lists as transient (404, 429, 5xx, ...) are retried with exponential backoff and jitter
+(base * 2^(n-1), capped, times a random factor in [0.5, 1]); a final status marks it `failed`
+(reported, not retried); `expired` once `max_attempts` were made or `expire_after` has passed
+since it was queued (reported loudly). Before each send the row's next attempt is pushed into
+the future, so a crash mid-send retries later instead of losing the page. Every attempt is a
+row in `deliveries`. The outbox id is the delivery's idempotency key: every retry of one page
+carries the same key (an `Idempotency-Key` header for apprise json/xml/form targets;
+PagerDuty deduplicates on `dedup_key`), so a receiver that was only slow takes it once.
+The store holds the target's id and a redacted URL, never the URL or routing key itself; the
+targets of pending pages are kept in a private file (`kept.py`) so a configuration change or
+a `--notify` run followed by a plain `alert run` still delivers them.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import random
 import re
 import time
@@ -27,11 +34,13 @@ from agentaudit.alert.config import (
     PagerDutyTarget,
     Target,
 )
+from agentaudit.alert.delivery import kept
 from agentaudit.enrich.secrets import scrub
-from agentaudit.retry import Outcome
+from agentaudit.retry import Outcome, backoff_delay
 from agentaudit.schema import stable_id
 from agentaudit.store import Store
 
+log = logging.getLogger(__name__)
 _URL_SECRET = re.compile(r"(?<=://)[^/@]+@")
 
 
@@ -61,6 +70,7 @@ def enqueue(
     now: datetime,
 ) -> dict[str, Any]:
     """Queue one notification; an older undelivered one of the same kind is superseded."""
+    kept.remember([target])
     store.con.execute(
         """UPDATE outbox SET status = 'superseded', updated_at = ?
            WHERE alert_id = ? AND target_id = ? AND action = ? AND status = 'pending'""",
@@ -91,9 +101,10 @@ def enqueue(
 
 def backoff(attempt: int, policy: DeliveryPolicy, rng: random.Random) -> timedelta:
     """Exponential backoff with jitter: base * 2^(attempt-1), capped, times U[0.5, 1]."""
-    raw = policy.backoff_base * (2 ** max(0, attempt - 1))
-    capped = min(raw, policy.backoff_max)
-    return capped * rng.uniform(0.5, 1.0)
+    seconds = backoff_delay(
+        attempt, policy.backoff_base.total_seconds(), policy.backoff_max.total_seconds(), rng
+    )
+    return timedelta(seconds=seconds)
 
 
 def deliver_due(
@@ -113,17 +124,21 @@ def deliver_due(
     started = time.monotonic()
     clock = clock or SystemClock()
     rng = rng or random.Random()
-    targets = _targets(config)
     due = store.rows(
         """SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?
            ORDER BY created_at, outbox_id LIMIT ?""",
         [clock.now(), limit],
     )
+    # read only when something is due: watch calls this every pass
+    targets = {**kept.load(), **_targets(config)} if due else {}  # the config's own wins
     attempts = []
     for row in due:
         if budget_seconds is not None and time.monotonic() - started > budget_seconds:
             break
         attempts.append(_attempt(store, config, row, targets.get(row["target_id"]), clock, rng))
+    if due:
+        pending = store.rows("SELECT DISTINCT target_id FROM outbox WHERE status = 'pending'")
+        kept.keep_only({r["target_id"] for r in pending})
     return attempts
 
 
@@ -138,14 +153,16 @@ def _attempt(
     policy = config.delivery
     attempt = row["attempts"] + 1
     started = clock.now()
+    if started - row["created_at"] >= policy.expire_after:
+        return _expire(store, row, started, f"expired: not delivered within {policy.expire_after}")
     retry_at = started + backoff(attempt, policy, rng)
     # claim the attempt first: a crash during the send leaves a retry, not a lost page
     store.con.execute(
         "UPDATE outbox SET attempts = ?, next_attempt_at = ?, updated_at = ? WHERE outbox_id = ?",
         [attempt, retry_at, started, row["outbox_id"]],
     )
-    if target is None:
-        outcome = Outcome(False, None, False, "target is no longer in the alerting config")
+    if target is None:  # queued before kept targets existed, or the kept file was lost
+        outcome = Outcome(False, None, False, "target is not in the alerting config")
     else:
         try:
             outcome = _send(target, row, policy)
@@ -158,13 +175,18 @@ def _attempt(
     elif not outcome.retryable:
         status = "failed"
     elif attempt >= policy.max_attempts:
-        status = "dead"
+        status = "expired"
+        outcome = dataclasses.replace(
+            outcome, detail=f"expired after {attempt} attempts: {outcome.detail}"
+        )
     else:
         status = "pending"
     store.con.execute(
         "UPDATE outbox SET status = ?, last_error = ?, updated_at = ? WHERE outbox_id = ?",
         [status, None if outcome.ok else outcome.detail, clock.now(), row["outbox_id"]],
     )
+    if status == "expired":
+        _say_expired(row, outcome.detail)
     delivery = {
         "delivery_id": stable_id(row["outbox_id"], attempt),
         "alert_id": row["alert_id"],
@@ -186,6 +208,38 @@ def _attempt(
     return {**delivery, "outbox_status": status, "next_attempt_at": retry_at}
 
 
+def _expire(store: Store, row: dict[str, Any], now: datetime, reason: str) -> dict[str, Any]:
+    """Give up on a page without another send."""
+    store.con.execute(
+        "UPDATE outbox SET status = 'expired', last_error = ?, updated_at = ? WHERE outbox_id = ?",
+        [reason, now, row["outbox_id"]],
+    )
+    _say_expired(row, reason)
+    return {
+        "delivery_id": None,
+        "alert_id": row["alert_id"],
+        "target": row["target"],
+        "attempt": row["attempts"],
+        "ok": False,
+        "detail": reason,
+        "attempted_at": now,
+        "outbox_id": row["outbox_id"],
+        "receiver": row["receiver"],
+        "action": row["action"],
+        "status_code": None,
+        "retryable": False,
+        "outbox_status": "expired",
+        "next_attempt_at": None,
+    }
+
+
+def _say_expired(row: dict[str, Any], reason: str) -> None:
+    log.error(
+        "page LOST: %s for alert %s to %s (receiver %s) expired undelivered: %s",
+        row["action"], row["alert_id"][:12], row["target"], row["receiver"], reason,
+    )  # fmt: skip
+
+
 def _send(target: Target, row: dict[str, Any], policy: DeliveryPolicy) -> Outcome:
     # imported here: the transports pull in apprise/requests only when something is sent
     from agentaudit.alert.delivery.alertmanager import send_alerts
@@ -199,7 +253,12 @@ def _send(target: Target, row: dict[str, Any], policy: DeliveryPolicy) -> Outcom
     if isinstance(target, AlertmanagerTarget):
         return send_alerts(target, payload, timeout)
     return send_apprise(
-        target.url, payload["title"], payload["body"], payload["notify_type"], timeout
+        target.url,
+        payload["title"],
+        payload["body"],
+        payload["notify_type"],
+        timeout,
+        idempotency_key=row["outbox_id"],
     )
 
 

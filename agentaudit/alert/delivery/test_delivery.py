@@ -120,27 +120,26 @@ def test_500_then_200_is_delivered_exactly_once_even_after_reopening_the_store(t
     assert len(rows) == 3 and statuses == {"delivered"}
 
 
-def test_429_is_retried_and_a_404_is_reported_not_retried(store):
+@pytest.mark.parametrize(
+    ("status", "final"), [(429, False), (404, False), (503, False), (410, True), (400, True)]
+)
+def test_each_status_is_retried_or_final_as_documented(store, status, final):
+    """A single 404 is not final (a route not deployed yet); 410 Gone and 400 are (retry.py)."""
     clock = ManualClock()
-    with LocalReceiver([429]) as busy, LocalReceiver([404]) as wrong:
-        cfg = config([busy.url(), wrong.url(path="/nope")], group_wait="0s", delivery=FAST)
+    with LocalReceiver([status]) as rx:
+        cfg = config([rx.url(path="/hook")], group_wait="0s", delivery=FAST)
         add_finding(store, "rule-a", "critical")
         evaluate(store, cfg, clock)
-        first = {a["target"]: a for a in deliver_due(store, cfg, clock)}
+        first = deliver_due(store, cfg, clock)
         for _ in range(5):
             clock.advance(10)
             deliver_due(store, cfg, clock)
-        assert len(busy.accepted()) == 1 and len(busy.received) == 2
-        assert len(wrong.received) == 1 and wrong.accepted() == []
-    assert {(a["status_code"], a["retryable"]) for a in first.values()} == {
-        (429, True),
-        (404, False),
-    }
-    failed = store.rows(
-        "SELECT status, attempts, last_error FROM outbox WHERE status <> 'delivered'"
-    )
-    assert failed == [{"status": "failed", "attempts": 1, "last_error": failed[0]["last_error"]}]
-    assert "404" in failed[0]["last_error"]
+        assert len(rx.received) == (1 if final else 2)
+        assert len(rx.pages()) == (0 if final else 1)
+    assert [(a["status_code"], a["retryable"]) for a in first] == [(status, not final)]
+    row = outbox_rows(store)[0]
+    assert row["status"] == ("failed" if final else "delivered")
+    assert (str(status) in row["last_error"]) if final else row["last_error"] is None
 
 
 def test_gives_up_after_max_attempts_and_says_so(store):
@@ -153,7 +152,8 @@ def test_gives_up_after_max_attempts_and_says_so(store):
         deliver_due(store, cfg, clock)
         clock.advance(10)
     row = outbox_rows(store)[0]
-    assert (row["status"], row["attempts"]) == ("dead", 5)
+    assert (row["status"], row["attempts"]) == ("expired", 5)
+    assert row["last_error"].startswith("expired after 5 attempts")
     assert store.count("deliveries") == 5
 
 

@@ -29,6 +29,8 @@ from typing import Any
 
 import yaml
 
+from agentaudit.listener import check_exposure
+
 
 @dataclass
 class TelemetryConfig:
@@ -54,6 +56,7 @@ class WatchConfig:
     db_threads: int = 1
     health_host: str = "127.0.0.1"
     health_port: int | None = None
+    health_token: str | None = None  # required off loopback (listener.check_exposure)
     guard_socket: Path | bool | None = True  # True: the default socket path
     telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)
     source_check_seconds: float = 60.0  # the clock of the `on_clock` detectors (source-silent)
@@ -79,6 +82,7 @@ def config_from_dict(data: dict[str, Any]) -> WatchConfig:
         if not isinstance(source, dict) or "type" not in source:
             raise ValueError(f"a source needs a type: {source!r}")
     health = data.get("health") or {}
+    check_exposure(str(health.get("host", "127.0.0.1")), health.get("token"), "health")
     guard = data.get("guard", {})
     telemetry = data.get("telemetry") or {}
     notify = data.get("notify") or []
@@ -97,6 +101,7 @@ def config_from_dict(data: dict[str, Any]) -> WatchConfig:
         source_check_seconds=float(data.get("source_check_seconds", 60)),
         health_host=str(health.get("host", "127.0.0.1")),
         health_port=health.get("port"),
+        health_token=str(health["token"]) if health.get("token") else None,
         guard_socket=_guard_socket(guard),
         telemetry=TelemetryConfig(
             console=bool(telemetry.get("console", False)),

@@ -137,7 +137,10 @@ class Watcher:
             source.start()
         if self.config.health_port is not None:
             self.health = HealthServer(
-                self.config.health_host, int(self.config.health_port), self.health_status
+                self.config.health_host,
+                int(self.config.health_port),
+                self.health_status,
+                token=self.config.health_token,
             ).start()
         if self.config.guard_socket:
             self.guard_server = self._start_guard(self.config.guard_socket)

@@ -30,6 +30,7 @@ from agentaudit import paths
 from agentaudit.enrich.secrets import Redactor
 from agentaudit.health.pulls import record_pull
 from agentaudit.ingest import IngestReport, ingest_paths
+from agentaudit.retry import Outcome, call_with_retries
 from agentaudit.store import Store
 
 ENDPOINT = "https://backboard.railway.com/graphql/v2"
@@ -224,7 +225,12 @@ def poll_railway(
 
 
 def _post(
-    endpoint: str, token: str, team_token: bool, body: dict[str, Any], timeout: float
+    endpoint: str,
+    token: str,
+    team_token: bool,
+    body: dict[str, Any],
+    timeout: float,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     headers = {"Content-Type": "application/json", "User-Agent": "agentaudit-railway-pull/1"}
     if team_token:
@@ -232,27 +238,36 @@ def _post(
     else:
         headers["Authorization"] = f"Bearer {token}"
     data = json.dumps(body).encode()
-    for attempt in range(RETRIES + 1):
+
+    def send() -> Outcome:
         request = urllib.request.Request(endpoint, data=data, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
-                page = json.loads(response.read())
+                return Outcome(True, response.status, False, "", value=json.loads(response.read()))
         except urllib.error.HTTPError as exc:
-            if exc.code in (429, 502, 503, 504) and attempt < RETRIES:
-                time.sleep(min(float(exc.headers.get("Retry-After") or 2**attempt), 60.0))
-                continue
-            raise PullError(f"Railway API answered HTTP {exc.code}") from None
-        except (urllib.error.URLError, TimeoutError, ValueError) as exc:
-            raise PullError(f"Railway API unreachable or not JSON: {exc}") from None
-        if not isinstance(page, dict):
-            raise PullError("Railway API answered something that is not a JSON object")
-        if page.get("errors") and not (page.get("data") or {}).get("auditLogs"):
-            messages = "; ".join(
-                str(e.get("message", e)) for e in page["errors"] if isinstance(e, dict)
+            wait = exc.headers.get("Retry-After")
+            return Outcome(
+                False,
+                exc.code,
+                exc.code in (429, 502, 503, 504),  # Railway's transient answers
+                f"Railway API answered HTTP {exc.code}",
+                retry_after=float(wait) if wait and wait.isdigit() else None,
             )
-            raise PullError(f"Railway API errors: {messages or page['errors']}")
-        return page
-    raise PullError("Railway API kept failing")
+        except (urllib.error.URLError, TimeoutError, ValueError) as exc:
+            return Outcome(False, None, False, f"Railway API unreachable or not JSON: {exc}")
+
+    outcome = call_with_retries(send, attempts=RETRIES + 1, base_delay=1.0, sleep=sleep)
+    if not outcome.ok:
+        raise PullError(outcome.detail)
+    page = outcome.value
+    if not isinstance(page, dict):
+        raise PullError("Railway API answered something that is not a JSON object")
+    if page.get("errors") and not (page.get("data") or {}).get("auditLogs"):
+        messages = "; ".join(
+            str(e.get("message", e)) for e in page["errors"] if isinstance(e, dict)
+        )
+        raise PullError(f"Railway API errors: {messages or page['errors']}")
+    return page
 
 
 def _safe(name: str) -> str:
