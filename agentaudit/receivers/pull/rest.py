@@ -8,8 +8,9 @@ as the API says (cursor, Link header, continuation token, page number, `after_id
 records are written one a line to `<home>/pulls/<platform>/<account>/records-<time>.ndjson` and
 ingested with the platform's collector (event ids are the platform's: an overlap adds
 nothing), then the cursor is saved. A failed run leaves the cursor where the last good one
-put it. 429 and 5xx are retried with exponential backoff, honouring `Retry-After` (or the
-platform's reset header); 401/403 end the run with one line naming the token variable.
+put it. 429 and 5xx are retried by the shared retry layer (`agentaudit/retry.py`: exponential
+backoff with jitter, or the server's `Retry-After` / the platform's reset header); 401/403
+end the run at once with one line naming the token variable.
 HTTP is stdlib urllib: a GET per page needs no client library.
 """
 
@@ -32,7 +33,7 @@ from agentaudit import paths
 from agentaudit.enrich.secrets import Redactor
 from agentaudit.health.pulls import record_pull
 from agentaudit.ingest import ingest_paths
-from agentaudit.retry import outcome_for_status
+from agentaudit.retry import Outcome, call_with_retries, outcome_for_status
 from agentaudit.store import Store
 
 MAX_PAGES = 10_000  # a safety stop for a server that never says it is done
@@ -195,33 +196,50 @@ def _get(
     sleep: Callable[[float], None],
     report: PullReport,
 ) -> tuple[Any, Mapping[str, str]]:
+    """One page through the shared retry layer (`agentaudit.retry.call_with_retries`)."""
     url, params = request
     full = f"{url}{'&' if '?' in url else '?'}{urllib.parse.urlencode(params)}" if params else url
-    for attempt in range(RETRIES + 1):
+
+    def send() -> Outcome:
         try:
             with urllib.request.urlopen(
                 urllib.request.Request(full, headers=headers), timeout=timeout
             ) as response:
-                return json.loads(response.read()), dict(response.headers.items())
+                page = json.loads(response.read())
+                return Outcome(True, response.status, False, "", (page, dict(response.headers)))
         except urllib.error.HTTPError as exc:
-            if exc.code in (401, 403):
-                raise PullError(
+            if exc.code in (401, 403):  # a token problem: retrying cannot help
+                return Outcome(
+                    False, exc.code, False,
                     f"{platform.title} refused the token (HTTP {exc.code}): "
-                    f"check {variable} and its audit-log permission"
-                ) from None
-            outcome = outcome_for_status(exc.code)
-            if outcome.retryable and attempt < RETRIES:
-                report.retries += 1
-                sleep(_wait(exc.headers, platform, attempt))
-                continue
-            raise PullError(f"{platform.title} API answered {outcome.detail}") from None
+                    f"check {variable} and its audit-log permission",
+                )  # fmt: skip
+            answered = outcome_for_status(exc.code)
+            return Outcome(
+                False, exc.code, answered.retryable and exc.code not in (404, 409, 421),
+                f"{platform.title} API answered {answered.detail}",
+                retry_after=_wait(exc.headers, platform),
+            )  # fmt: skip
         except (urllib.error.URLError, TimeoutError, ValueError) as exc:
-            raise PullError(f"{platform.title} API unreachable or not JSON: {exc}") from None
-    raise PullError(f"{platform.title} API kept failing")  # (the loop returns or raises)
+            return Outcome(
+                False, None, False, f"{platform.title} API unreachable or not JSON: {exc}"
+            )
+
+    def counted(seconds: float) -> None:
+        report.retries += 1
+        sleep(seconds)
+
+    outcome = call_with_retries(
+        send, attempts=RETRIES + 1, base_delay=1.0, max_delay=MAX_WAIT_SECONDS, sleep=counted
+    )
+    if not outcome.ok:
+        raise PullError(outcome.detail)
+    return outcome.value
 
 
-def _wait(headers: Mapping[str, str], platform: Platform, attempt: int) -> float:
-    """Retry-After (seconds or an HTTP date), else the platform's reset time, else 2^n s."""
+def _wait(headers: Mapping[str, str], platform: Platform) -> float | None:
+    """Retry-After (seconds or an HTTP date), else the platform's reset time; None: the
+    retry layer's exponential backoff."""
     retry_after = headers.get("Retry-After")
     if retry_after:
         try:
@@ -238,7 +256,7 @@ def _wait(headers: Mapping[str, str], platform: Platform, attempt: int) -> float
             return min(max(float(reset) - time.time(), 0.0), MAX_WAIT_SECONDS)
         except ValueError:
             pass
-    return min(float(2**attempt), 60.0)
+    return None
 
 
 def link_next(headers: Mapping[str, str]) -> str | None:
