@@ -404,6 +404,13 @@ PROVIDERS: dict[str, Provider] = {
         Provider("datadog", "Datadog"),
         Provider("turso", "Turso"),
         Provider("convex", "Convex"),
+        Provider("terraform-cloud", "HCP Terraform"),
+        Provider("azure-devops", "Azure DevOps"),
+        Provider("cursor", "Cursor"),
+        Provider("anthropic", "Anthropic"),
+        Provider("postgresql", "PostgreSQL"),
+        Provider("mysql", "MySQL / MariaDB"),
+        Provider("database", "Database audit records (RDS / Aurora activity streams)"),
     )
 }
 

@@ -34,6 +34,15 @@ NOT_CATEGORIES = {
     "needs_record",  # catalog/__init__.py: the optional function a catalog module defines
     "remove_tree",  # programs/inline.py: distutils' remove_tree, a Python delete call
     "pg_restore",  # programs/settings.py: the PostgreSQL program
+    # issue 19's platform catalogs: record keys and resource types they read
+    "event_data",
+    "is_active",
+    "general_data",
+    "query_data",
+    "is_destroy",
+    "state_version",
+    "authentication_token",
+    "agent_pool",
 }
 _SNAKE = re.compile(r"[a-z]+(?:_[a-z]+)+")
 _QUOTED_SNAKE = re.compile(r"'([a-z]+(?:_[a-z]+)+)'")

@@ -58,7 +58,11 @@ def register(app: typer.Typer) -> None:
             "agentaudit query \"SELECT * FROM findings WHERE severity = 'critical'\" --json",
         )
     )(query)
-    app.command(epilog=example("agentaudit sources", "agentaudit sources --json"))(sources)
+    app.command(
+        epilog=example(
+            "agentaudit sources", "agentaudit sources --json", "agentaudit sources --health --json"
+        )
+    )(sources)
 
 
 def demo(json: JsonOption = False) -> None:
@@ -304,8 +308,22 @@ def query(
         console.print(render.arrow_table(result))
 
 
-def sources(json: JsonOption = False) -> None:
+def sources(
+    health: Annotated[
+        bool,
+        typer.Option(
+            "--health",
+            help="For every source and host in the store: last report, usual gap, quiet period "
+            "(sources.yaml or learned) and state; and each puller's failures and retention.",
+        ),
+    ] = False,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
     """List the collectors (input formats) agentaudit reads, and where `--discover` looks."""
+    if health:
+        _sources_health(db, json)
+        return
     from agentaudit.collectors import all_collectors
     from agentaudit.ingest.discover import discover_sources
 
@@ -328,3 +346,42 @@ def sources(json: JsonOption = False) -> None:
         say((f"{row['name']:<24}", "bold"), f" {row['description']}")
         for place in row["locations"]:
             say(f"{'':<24} ", (place, "dim"))
+
+
+_STATE_STYLE = {"silent": "red", "asleep": "yellow", "ok": "green"}
+
+
+def _sources_health(db: Path | None, json: bool) -> None:
+    from datetime import timedelta
+
+    from agentaudit.health.config import load_health_config
+    from agentaudit.health.pulls import pull_health
+    from agentaudit.health.sources import source_health
+
+    config = load_health_config()
+    with open_store(db, read_only=True) as store:
+        found = source_health(store, config)
+    pulls = pull_health(config)
+    if json:
+        print_json({"sources": [h.as_dict() for h in found], "pulls": [p.as_dict() for p in pulls]})
+        return
+
+    def span(seconds: float | None) -> str:
+        return "-" if seconds is None else str(timedelta(seconds=round(seconds)))
+
+    if not found:
+        say("no source has reported into this store yet")
+    for h in found:
+        say(
+            (f"{h.source:<24}", "bold"),
+            f" {h.host or 'this machine':<14} ",
+            (f"{h.state:<8}", _STATE_STYLE.get(h.state, "dim")),
+            f" last {h.last_seen:%Y-%m-%d %H:%M:%S} ({span(h.silent_seconds)} ago),"
+            f" usual gap {span(h.usual_gap_seconds)}, quiet {span(h.quiet_seconds)}"
+            f" ({h.quiet_from})",
+            (f", {h.tamper_events} audit-trail tamper events" if h.tamper_events else "", "red"),
+        )
+    for p in pulls:
+        state = ("problem: " + "; ".join(p.problems), "red") if p.problems else ("ok", "green")
+        say((f"pull {p.puller:<19}", "bold"), f" {p.account:<14} ", state,
+            f" last success {p.last_success or 'never'}")  # fmt: skip

@@ -75,3 +75,80 @@ def railway(
                 fail(str(exc))
             return
         poll_railway(store, workspace, interval=interval, runs=runs, on_report=show, **options)
+
+
+# The REST pullers (agentaudit.receivers.pull.platforms), named here so that `--help` imports
+# none of them: name -> (token variable, what the account is). A test keeps the two in step.
+REST_PULLERS: dict[str, tuple[str, str]] = {
+    "anthropic": ("ANTHROPIC_COMPLIANCE_KEY", "organization (labels the stored cursor)"),
+    "azure-devops": ("AZURE_DEVOPS_PAT", "organization"),
+    "cloudflare": ("CLOUDFLARE_API_TOKEN", "account id"),
+    "cursor": ("CURSOR_ADMIN_API_KEY", "team name (labels the stored cursor)"),
+    "gitlab": ("GITLAB_TOKEN", "group id or URL-encoded path"),
+    "heroku": ("HEROKU_API_KEY", "enterprise account id or name"),
+    "terraform-cloud": ("TFC_AUDIT_TOKEN", "organization (labels the stored cursor)"),
+    "vercel": ("VERCEL_TOKEN", "team id"),
+}
+
+
+def _rest_command(name: str, token_variable: str, account_help: str):
+    def command(
+        account: str = typer.Option(..., help=account_help.capitalize() + "."),
+        token_env: str = typer.Option(
+            token_variable, help="Environment variable holding the token."
+        ),
+        endpoint: Annotated[
+            str | None, typer.Option(help="API URL (`{account}` is filled in).")
+        ] = None,
+        interval: Annotated[float, typer.Option(help="Seconds between pulls; 0 pulls once.")] = 0,
+        runs: Annotated[
+            int | None, typer.Option(help="Stop after this many pulls (default: forever).")
+        ] = None,
+        page_size: Annotated[int, typer.Option(help="Records per page.")] = 100,
+        db: DbOption = None,
+        json: JsonOption = False,
+    ) -> None:
+        import time
+
+        from agentaudit.receivers.pull.platforms import PLATFORMS
+        from agentaudit.receivers.pull.rest import PullError, pull_platform
+
+        platform = PLATFORMS[name]
+        done = 0
+        with open_store(db) as store:
+            while True:
+                try:
+                    report = pull_platform(
+                        store, platform, account, token_env=token_env, endpoint=endpoint,
+                        page_size=page_size, interval=interval or None,
+                    )  # fmt: skip
+                except PullError as exc:
+                    if interval <= 0:
+                        fail(str(exc))
+                    say(("pull failed: ", "red"), str(exc))  # on an interval: the next run retries
+                else:
+                    if json:
+                        print_json(report.as_dict())
+                    else:
+                        say(
+                            f"{report.pages} pages, {report.events} events: {report.ingested} "
+                            f"new, {report.duplicate} already stored, {report.quarantined} "
+                            f"quarantined, {report.retries} retries"
+                        )
+                done += 1
+                if interval <= 0 or (runs is not None and done >= runs):
+                    return
+                time.sleep(interval)
+
+    command.__doc__ = f"Pull the {name} audit log from the stored cursor and ingest it."
+    return command
+
+
+for _name, (_variable, _account) in REST_PULLERS.items():
+    pull_app.command(
+        _name,
+        epilog=example(
+            f"{_variable}=... agentaudit pull {_name} --account <{_account.split(' (')[0]}>",
+            f"agentaudit pull {_name} --account <id> --interval 3600 --json",
+        ),
+    )(_rest_command(_name, _variable, _account))

@@ -87,6 +87,9 @@ class GcpAuditLog(Collector):
         labels = _object(resource.get("labels"))
         log_name = first_text(entry.get("logname")) or ""
         actor = first_text(auth.get("principalemail"), auth.get("principalsubject"))
+        database = _database_audit(payload)
+        if database:  # a database's own audit entry (Cloud SQL pgAudit): its session user
+            actor = actor or first_text(database.get("user"))
         code = status_block.get("code") if isinstance(status_block, dict) else None
         granted = [
             a.get("granted") for a in payload.get("authorizationinfo") or [] if isinstance(a, dict)
@@ -101,7 +104,9 @@ class GcpAuditLog(Collector):
         method = first_text(payload.get("methodname"))
         project = first_text(labels.get("projectid"), _project_of(log_name))
         target = first_text(payload.get("resourcename")) or _labels_target(resource)
-        hints = env_hints(ids=[("gcp_project", project)], names=[target])
+        hints = env_hints(
+            ids=[("gcp_project", project)], names=[target, first_text(database.get("database"))]
+        )
         when = parse_time(first_text(entry.get("timestamp"), entry.get("peventtime")))
         insert_id = first_text(entry.get("insertid"))
         return new_event(
@@ -135,6 +140,13 @@ class GcpAuditLog(Collector):
             operation_id=first_text(operation.get("id")),
             repeat=bool(operation.get("last")) and not operation.get("first"),
         )
+
+
+def _database_audit(payload: dict[str, Any]) -> dict[str, Any]:
+    """The request of a Cloud SQL / AlloyDB pgAudit entry (`...audit.v1.PgAuditEntry`)."""
+    request = _object(payload.get("request"))
+    kind = first_text(request.get("type")) or ""
+    return request if kind.endswith(".PgAuditEntry") else {}
 
 
 def _project_of(log_name: str) -> str | None:

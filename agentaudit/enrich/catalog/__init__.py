@@ -12,7 +12,24 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agentaudit.enrich.catalog import aws, azure, database, gcp, github, k8s, railway
+from agentaudit.enrich.catalog import (  # issue 19's platforms
+    anthropic,
+    aws,
+    azure,
+    azure_devops,
+    cloudflare,
+    cursor,
+    database,
+    gcp,
+    github,
+    gitlab,
+    heroku,
+    k8s,
+    railway,
+    supabase,
+    terraform_cloud,
+    vercel,
+)
 
 _PROVIDERS = {
     "railway": railway,
@@ -21,6 +38,17 @@ _PROVIDERS = {
     "azure": azure,
     "k8s": k8s,
     "github": github,
+    "vercel": vercel,
+    "cloudflare": cloudflare,
+    "gitlab": gitlab,
+    "heroku": heroku,
+    "supabase": supabase,
+    "terraform-cloud": terraform_cloud,
+    "azure-devops": azure_devops,
+    "cursor": cursor,
+    "anthropic": anthropic,
+    "postgresql": database,  # database audit records by their SQL (pgAudit, MySQL/MariaDB audit)
+    "mysql": database,
     "database": database,  # database audit records (pgAudit, MySQL/MariaDB audit, RDS DAS)
 }
 

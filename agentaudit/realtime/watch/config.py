@@ -16,6 +16,7 @@
     health: {host: 127.0.0.1, port: 8787}  # GET /healthz; port 0 or null: no endpoint
     guard: {socket: ~/.local/share/agentaudit/guard.sock}   # resident guard helper; null: off
     telemetry: {console: false, otlp_endpoint: null, interval_seconds: 10}
+    source_check_seconds: 60               # how often silent sources are looked for (source-silent)
 
 `paths:` at the top level is shorthand for one `files` source.
 """
@@ -58,6 +59,7 @@ class WatchConfig:
     health_token: str | None = None  # required off loopback (listener.check_exposure)
     guard_socket: Path | bool | None = True  # True: the default socket path
     telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)
+    source_check_seconds: float = 60.0  # the clock of the `on_clock` detectors (source-silent)
 
 
 def _path(value: Any) -> Path | None:
@@ -68,7 +70,7 @@ def config_from_dict(data: dict[str, Any]) -> WatchConfig:
     known = {
         "db", "sources", "paths", "hook_log", "guard_log", "notify", "window_seconds", "context",
         "settle_seconds", "poll_seconds", "debounce_ms", "health", "guard", "telemetry",
-        "db_threads",
+        "db_threads", "source_check_seconds",
     }  # fmt: skip
     unknown = set(data) - known
     if unknown:
@@ -96,6 +98,7 @@ def config_from_dict(data: dict[str, Any]) -> WatchConfig:
         poll_seconds=float(data.get("poll_seconds", 0.5)),
         debounce_ms=int(data.get("debounce_ms", 20)),
         db_threads=int(data.get("db_threads", 1)),
+        source_check_seconds=float(data.get("source_check_seconds", 60)),
         health_host=str(health.get("host", "127.0.0.1")),
         health_port=health.get("port"),
         health_token=str(health["token"]) if health.get("token") else None,

@@ -50,7 +50,10 @@ class Pager:
     ) -> None:
         self.store = store
         self.config = config
-        self.detectors = detectors
+        # detectors of a silence, not of events (source-silent): run on a clock, not per batch
+        self.clock_detectors = [d for d in detectors if getattr(d, "on_clock", False)]
+        self.detectors = [d for d in detectors if d not in self.clock_detectors]
+        self._clock_due = 0.0
         self.alerting = alerting
         self.telemetry = telemetry
         self.state = state  # the health counters, read by /healthz
@@ -156,6 +159,20 @@ class Pager:
             self._alert_tick = time.monotonic() + ALERT_TICK_SECONDS
         self._log_run(report, ingested, started)
         return len(report.new), delivered
+
+    def check_sources(self, seen_at: float) -> int:
+        """Every `source_check_seconds`: the clock detectors through the one driver, over an
+        empty window (they read the stored table); their new findings page like any other."""
+        if not self.clock_detectors or time.monotonic() < self._clock_due:
+            return 0
+        self._clock_due = time.monotonic() + self.config.source_check_seconds
+        report = run_detection(
+            self.store, self.clock_detectors, window=Window(now(), seconds=0, settle_seconds=0)
+        )
+        self._note_failures(report)
+        counted: set[str] = set()
+        self._count(report.new, counted)
+        return self._evaluate_and_deliver(report.new, seen_at)
 
     def _count(self, findings: list[dict[str, Any]], counted: set[str]) -> None:
         for finding in findings:

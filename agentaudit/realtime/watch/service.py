@@ -254,6 +254,7 @@ class Watcher:
                 if pager.plain_due():
                     self._detect(outcome, seen_at, 0)
                 break
+        outcome["delivered"] += pager.check_sources(seen_at)
         if not outcome["findings"]:
             outcome["delivered"] += pager.tick_alerts(seen_at)
         self.state["passes"] += 1

@@ -28,6 +28,7 @@ from typing import Any
 
 from agentaudit import paths
 from agentaudit.enrich.secrets import Redactor
+from agentaudit.health.pulls import record_pull
 from agentaudit.ingest import IngestReport, ingest_paths
 from agentaudit.retry import Outcome, call_with_retries
 from agentaudit.store import Store
@@ -111,8 +112,34 @@ def pull_railway(
     page_size: int = PAGE_SIZE,
     redactor: Redactor | None = None,
     timeout: float = 30.0,
+    interval: float | None = None,
 ) -> PullReport:
-    """One pull: every page after the stored cursor, stored raw, ingested, cursor saved."""
+    """One pull: every page after the stored cursor, stored raw, ingested, cursor saved. Its
+    outcome is kept for `agentaudit sources --health` (a puller that keeps failing)."""
+    try:
+        report = _pull(
+            store, workspace_id, token=token, token_env=token_env, team_token=team_token,
+            endpoint=endpoint, page_size=page_size, redactor=redactor, timeout=timeout,
+        )  # fmt: skip
+    except PullError as exc:
+        record_pull("railway", workspace_id, ok=False, error=str(exc), interval=interval)
+        raise
+    record_pull("railway", workspace_id, ok=True, interval=interval)
+    return report
+
+
+def _pull(
+    store: Store,
+    workspace_id: str,
+    *,
+    token: str | None,
+    token_env: str,
+    team_token: bool,
+    endpoint: str,
+    page_size: int,
+    redactor: Redactor | None,
+    timeout: float,
+) -> PullReport:
     token = token or os.environ.get(token_env)
     if not token:
         raise PullError(f"no Railway token: set the {token_env} environment variable")
@@ -185,7 +212,7 @@ def poll_railway(
     done = 0
     while runs is None or done < runs:
         try:
-            report = pull_railway(store, workspace_id, **kwargs)
+            report = pull_railway(store, workspace_id, interval=interval, **kwargs)
         except PullError as exc:
             report = PullReport(workspace_id, errors=[str(exc)])
         reports.append(report)
