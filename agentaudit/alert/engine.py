@@ -2,6 +2,7 @@
 
 `evaluate` runs, in one transaction:
 1. alerts whose end has passed resolve, and incidents whose alerts all have (`membership`);
+   after `reclassify`, open alerts whose findings' labels changed end (`relabel`);
 2. open findings not yet in an alert are posted as alerts (labels, fingerprint; end = now +
    resolve_timeout), join their incident and the group of every route they match (`grouping`);
 3. silences and inhibition mark alerts suppressed (`suppression`);
@@ -25,7 +26,8 @@ from agentaudit.alert.config import AlertingConfig
 from agentaudit.alert.dispatch import Notification, flush_due
 from agentaudit.alert.grouping import join_groups
 from agentaudit.alert.lifecycle import record_changes
-from agentaudit.alert.membership import Changes, post_findings, resolve_ended
+from agentaudit.alert.membership import Changes, close_emptied, post_findings, resolve_ended
+from agentaudit.alert.relabel import end_relabelled
 from agentaudit.alert.suppression import update_states
 from agentaudit.store import Store
 from agentaudit.taxonomy import severity_rank
@@ -69,7 +71,12 @@ def evaluate(
     store.con.execute("BEGIN TRANSACTION")
     try:
         resolve_ended(store, now, changes)
+        relabelled, reposted = end_relabelled(store, config, now, changes)
+        if scope is not None and reposted:
+            scope = [*scope, *reposted]
         posted = post_findings(store, config, now, changes, scope)
+        for alert_id in sorted(close_emptied(store, relabelled, now)):
+            changes.setdefault(alert_id, []).append(("closed", ""))
         join_groups(store, config, posted, now)
         muter = update_states(store, config.inhibit_rules, now, changes)
         report.records, report.changed = record_changes(store, now, changes)

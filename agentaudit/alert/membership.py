@@ -66,11 +66,7 @@ def post_findings(
     continued = continued_sessions(store)
     posted: dict[str, dict[str, Any]] = {}  # fingerprint -> the alert this batch posts
     for finding in findings:
-        labels = finding_labels(
-            finding, events_of.get(finding["finding_id"], []), config.rule_families
-        )
-        if labels.get("session_id") in continued:
-            labels["session_id"] = continued[str(labels["session_id"])]
+        labels = labels_of(finding, events_of.get(finding["finding_id"], []), config, continued)
         fp = fingerprint(labels)
         incident = group_labels(labels, config.incident_by)
         alert = posted.setdefault(
@@ -114,6 +110,19 @@ def post_findings(
             [now, now, alert_id],
         )  # (its title, severity and span follow from its alerts: lifecycle.record_changes)
     return list(posted.values())
+
+
+def labels_of(
+    finding: dict[str, Any],
+    events: list[dict[str, Any]],
+    config: AlertingConfig,
+    continued: dict[str, str],
+) -> dict[str, Any]:
+    """The labels a finding is posted with (a continued session takes its incident's)."""
+    labels = finding_labels(finding, events, config.rule_families)
+    if labels.get("session_id") in continued:
+        labels["session_id"] = continued[str(labels["session_id"])]
+    return labels
 
 
 def continued_sessions(store: Store) -> dict[str, str]:
@@ -252,7 +261,17 @@ def resolve_ended(store: Store, now: datetime, changes: Changes) -> None:
         "UPDATE findings SET status = 'resolved' WHERE finding_id IN (SELECT unnest(?::VARCHAR[]))",
         [sorted({f for r in ended for f in r["finding_ids"] or []})],
     )
-    closed = {
+    closed = close_emptied(store, {r["alert_id"] for r in ended}, now)
+    for row in ended:
+        if row["alert_id"] not in closed:
+            changes.setdefault(row["alert_id"], []).append(("resolved", row["fingerprint"]))
+    for alert_id in sorted(closed):
+        changes.setdefault(alert_id, []).append(("closed", ""))
+
+
+def close_emptied(store: Store, alert_ids: set[str], now: datetime) -> set[str]:
+    """Resolve each of these incidents none of whose alerts is still open; returns them."""
+    return {
         r["alert_id"]
         for r in store.rows(
             """UPDATE alerts a SET status = 'resolved', resolved_at = ?, updated_at = ?
@@ -260,14 +279,9 @@ def resolve_ended(store: Store, now: datetime, changes: Changes) -> None:
                  AND NOT EXISTS (SELECT 1 FROM alert_members m
                                  WHERE m.alert_id = a.alert_id AND m.state <> 'resolved')
                RETURNING alert_id""",
-            [now, now, sorted({r["alert_id"] for r in ended})],
+            [now, now, sorted(alert_ids)],
         )
     }
-    for row in ended:
-        if row["alert_id"] not in closed:
-            changes.setdefault(row["alert_id"], []).append(("resolved", row["fingerprint"]))
-    for alert_id in sorted(closed):
-        changes.setdefault(alert_id, []).append(("closed", ""))
 
 
 def episode_members(store: Store, alert: dict[str, Any]) -> list[dict[str, Any]]:

@@ -123,12 +123,6 @@ def test_reclassify_turns_stored_rows_to_production_and_the_route_matches(
     assert all(json.loads(m["labels"])["environment"] == "production" for m in critical)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (alerting): a finding already posted keeps the labels it was posted "
-    "with (Alertmanager's identity) until its alert resolves; only findings first raised "
-    "after reclassify (e.g. sigma production_destroy) carry environment=production",
-)
 def test_reclassify_after_a_detect_run_pages_on_the_next_run(
     store, cloudtrail, tmp_path, monkeypatch
 ):
