@@ -62,6 +62,8 @@ class Platform:
     account_help: str = "account id"
     rate_reset_header: str | None = None  # epoch seconds when the limit resets (Vercel)
     walks_days: bool = False  # one request a day (Heroku): an empty day does not end the pull
+    # a failure told in a 200 answer's body (Supabase's `error`), else None
+    page_error: Callable[[Any], str | None] = lambda page: None
 
 
 @dataclass
@@ -161,6 +163,9 @@ def _pull(
     newest = cursor
     while request is not None and report.pages < MAX_PAGES:
         page, answer_headers = _get(platform, variable, request, headers, timeout, sleep, report)
+        error = platform.page_error(page)
+        if error:
+            raise PullError(f"{platform.title} API answered an error: {error}")
         records = platform.records(page)
         pulled += records
         report.pages += 1

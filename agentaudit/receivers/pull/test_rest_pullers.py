@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -48,6 +48,18 @@ def _apis() -> dict[str, tuple[Api, str]]:
     def retry():
         return {"Retry-After": "1"}
 
+    supabase = pages("supabase", "logs-all-auth-audit")
+    stamps = [r["timestamp"] for p in supabase for r in p["result"]]
+
+    def supabase_page(q: dict[str, str]) -> int | None:
+        """The page of a documented window: at most 24 h, whole minutes, holding the events."""
+        start, end = (datetime.fromisoformat(q[k].replace("Z", "+00:00"))
+                      for k in ("iso_timestamp_start", "iso_timestamp_end"))  # fmt: skip
+        assert timedelta(0) < end - start <= timedelta(hours=24) and start.second == 0
+        assert f"offset {q['offset']}" in q["sql"] and "from auth_logs" in q["sql"]
+        held = start.timestamp() * 1e6 <= max(stamps) and min(stamps) <= end.timestamp() * 1e6
+        return int(q["offset"]) // int(q["limit"]) if held else None
+
     return {
         "cloudflare": (
             Api(cloudflare, lambda q: 1 if q.get("cursor") == "c2-opaque-page2" else 0,
@@ -83,6 +95,10 @@ def _apis() -> dict[str, tuple[Api, str]]:
                 {"data": [], "pagination": {"next_page": None}}, bearer, retry),
             "since",
         ),
+        "supabase": (
+            Api(supabase, supabase_page, {"result": [], "error": None}, bearer, retry),
+            "iso_timestamp_start",
+        ),
         "vercel": (
             Api(vercel, lambda q: 0 if "until" not in q else (1 if q["until"] == str(oldest) else None),
                 {"events": []}, bearer, lambda: {"X-RateLimit-Reset": str(int(time.time()) + 2)}),
@@ -92,6 +108,13 @@ def _apis() -> dict[str, tuple[Api, str]]:
 
 
 APIS = _apis()
+# Supabase walks 24-hour windows up to now: "now" is the day after its recorded events
+NOW = {"supabase": datetime(2026, 4, 25, 6, 0, tzinfo=UTC)}
+
+
+def minute(iso_time: str) -> str:
+    """An ISO time rounded down to its minute, as Supabase's window parameters write it."""
+    return datetime.fromisoformat(iso_time).strftime("%Y-%m-%dT%H:%M:00Z")
 
 
 def test_every_puller_has_a_loopback_api():
@@ -129,6 +152,9 @@ def test_pull_pages_retries_keeps_its_cursor_and_refuses_a_bad_token(name, store
     api, cursor_param = APIS[name]
     expected = sum(len(platform.records(page)) for page in api.pages)
     waits: list[float] = []
+    if name in NOW:
+        module = __import__(f"agentaudit.receivers.pull.{name}", fromlist=["_now"])
+        monkeypatch.setattr(module, "_now", lambda: NOW[name])
     with LoopbackApi(api) as server:
         endpoint = server.base + "/api?x=1" if "?" in platform.endpoint else server.base + "/api"
         monkeypatch.setenv(platform.token_env, TOKEN)
@@ -149,7 +175,9 @@ def test_pull_pages_retries_keeps_its_cursor_and_refuses_a_bad_token(name, store
         )
         asked_again = server.requests[0].query[cursor_param]
         assert asked_again != asked_first
-        assert asked_again in (newest, str(int(datetime.fromisoformat(newest).timestamp() * 1000)))
+        assert asked_again in (
+            newest, str(int(datetime.fromisoformat(newest).timestamp() * 1000)), minute(newest)
+        )  # fmt: skip
         assert again.ingested == 0 and again.duplicate == again.events
 
         monkeypatch.setenv(platform.token_env, "wrong-token")
