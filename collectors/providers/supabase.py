@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -94,7 +95,6 @@ class SupabaseAuthAudit(PlatformAuditLog):
             return None  # GoTrue's own request log
         return "not a Supabase auth audit entry (no payload or auth_audit_event)"
 
-
     def _explorer_row(self, row: dict[str, Any]) -> Fields | str | None:
         """A Logs Explorer row: its `event_message` is the GoTrue line."""
         try:
@@ -104,10 +104,8 @@ class SupabaseAuthAudit(PlatformAuditLog):
         if not isinstance(line, dict) or "event_message" in line:
             return "event_message is not a GoTrue JSON line"
         if not line.get("time") and isinstance(row.get("timestamp"), int | float):
-            try:  # epoch microseconds
+            with suppress(OverflowError, OSError, ValueError):  # epoch microseconds
                 line["time"] = datetime.fromtimestamp(row["timestamp"] / 1e6, UTC).isoformat()
-            except (OverflowError, OSError, ValueError):
-                pass
         return self.fields(line)
 
 

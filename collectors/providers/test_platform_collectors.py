@@ -232,7 +232,11 @@ def test_a_supabase_logs_explorer_row_that_is_not_a_gotrue_line_is_quarantined(t
 
     rows = [
         {"id": "a", "timestamp": 1777039380500000, "event_message": "not json"},
-        {"id": "b", "timestamp": 1777039380500000, "event_message": '{"msg": "ok", "level": "info"}'},
+        {
+            "id": "b",
+            "timestamp": 1777039380500000,
+            "event_message": '{"msg": "ok", "level": "info"}',
+        },
     ]
     path = tmp_path / "rows.ndjson"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))

@@ -228,3 +228,88 @@ def test_pull_command_end_to_end_and_a_bad_token_is_one_line(tmp_path, monkeypat
     assert "HCP Terraform refused the token (HTTP 401): check TFC_AUDIT_TOKEN" in " ".join(
         bad.output.split()
     )
+
+
+def _frozen_supabase(monkeypatch):
+    from agentaudit.receivers.pull import supabase
+
+    monkeypatch.setattr(supabase, "_now", lambda: NOW["supabase"])
+    monkeypatch.setenv("SUPABASE_ACCESS_TOKEN", TOKEN)
+    return PLATFORMS["supabase"]
+
+
+def test_supabase_walks_24_hour_windows_and_pages_inside_the_one_with_events(store, monkeypatch):
+    """The first pull reads the last 7 days in windows of at most 24 hours, oldest first;
+    the window holding the events is paged with OFFSET; the next run starts at the cursor's
+    minute and ends at now."""
+    platform = _frozen_supabase(monkeypatch)
+    api, _ = APIS["supabase"]
+    with LoopbackApi(api, throttle_page=None) as server:
+        report = pull_platform(store, platform, "ref", endpoint=server.base + "/api", page_size=2)
+        windows = [(r.query["iso_timestamp_start"], r.query["iso_timestamp_end"], r.query["offset"])
+                   for r in server.requests]  # fmt: skip
+        assert windows[0][0] == "2026-04-18T06:00:00Z" and windows[-1][1] == "2026-04-25T06:00:00Z"
+        starts = [w[0] for w in windows if w[2] == "0"]
+        assert [b for _, b, o in windows if o == "0"][:-1] == starts[1:]  # no gap between windows
+        assert ("2026-04-24T06:00:00Z", "2026-04-25T06:00:00Z", "2") in windows  # page 2
+        assert report.ingested == 3 and report.pages == len(windows) == 8  # 7 days, 1 more page
+        server.requests.clear()
+        pull_platform(store, platform, "ref", endpoint=server.base + "/api", page_size=2)
+        (first, *_) = server.requests
+        assert (first.query["iso_timestamp_start"], first.query["iso_timestamp_end"]) == (
+            "2026-04-24T14:03:00Z", "2026-04-25T06:01:00Z"
+        )  # fmt: skip
+
+
+def test_supabase_error_in_a_200_answer_fails_the_run_in_one_line(store, monkeypatch):
+    """Supabase answers a failed logs query with 200 and `error`: no rows is not "no events"."""
+    platform = _frozen_supabase(monkeypatch)
+    failed = {"result": [], "error": {"code": 400, "message": "Syntax error:\n at [1:8]",
+                                      "errors": [], "status": "INVALID_ARGUMENT"}}  # fmt: skip
+    api = Api([failed], lambda q: 0, failed, bearer, dict)
+    with LoopbackApi(api, throttle_page=None) as server, pytest.raises(PullError) as failure:
+        pull_platform(store, platform, "ref", endpoint=server.base + "/api")
+    assert str(failure.value) == "Supabase API answered an error: Syntax error: at [1:8]"
+    assert load_cursor("supabase", "ref") is None
+
+
+def test_pull_supabase_end_to_end(tmp_path, monkeypatch):
+    from tests.cli_helpers import invoke_cli, run_cli
+
+    _frozen_supabase(monkeypatch)
+    api, _ = APIS["supabase"]
+    db = tmp_path / "store.duckdb"
+    with LoopbackApi(api, throttle_page=None) as server:
+        args = (
+            "pull",
+            "supabase",
+            "--account",
+            "abcdefghijklmnopqrst",
+            "--endpoint",
+            server.base + "/v1/projects/{account}/analytics/endpoints/logs.all",
+            "--db",
+            db,
+            "--page-size",
+            "2",
+        )  # fmt: skip (the loopback holds pages of 2 rows)
+        out = json.loads(run_cli(*args, "--json"))
+        assert (out["ingested"], out["quarantined"], out["cursor"]) == (
+            3, 0, "2026-04-24T14:03:00.500000+00:00"
+        )  # fmt: skip
+        assert (
+            server.requests[0].path
+            == "/v1/projects/abcdefghijklmnopqrst/analytics/endpoints/logs.all"
+        )
+        monkeypatch.setenv("SUPABASE_ACCESS_TOKEN", "wrong")
+        bad = invoke_cli(*args)
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+    assert "Supabase refused the token (HTTP 401): check SUPABASE_ACCESS_TOKEN" in " ".join(
+        bad.output.split()
+    )
+    from agentaudit.store import Store
+
+    with Store.open(db) as store:  # the user_deleted line arrived whole, its actor and agent kept
+        row = store.con.execute(
+            "SELECT actor, source_ip, user_agent FROM events WHERE operation = 'user_deleted'"
+        ).fetchone()
+    assert row == ("service_role", "198.51.100.40", "supabase-py/2.15.0")
