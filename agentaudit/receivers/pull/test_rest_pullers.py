@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from agentaudit.health.pulls import pull_health
+from agentaudit.health.pulls import pull_health, record_pull
 from agentaudit.receivers.pull.platforms import PLATFORMS
 from agentaudit.receivers.pull.rest import PullError, load_cursor, pull_platform
 from tests.loopback_api import Api, LoopbackApi
@@ -313,3 +313,20 @@ def test_pull_supabase_end_to_end(tmp_path, monkeypatch):
             "SELECT actor, source_ip, user_agent FROM events WHERE operation = 'user_deleted'"
         ).fetchone()
     assert row == ("service_role", "198.51.100.40", "supabase-py/2.15.0")
+
+
+def test_a_daily_supabase_pull_is_named_by_source_health(store, monkeypatch):
+    """Free projects keep their logs one day: pulling once a day loses events between runs."""
+    platform = _frozen_supabase(monkeypatch)
+    api, _ = APIS["supabase"]
+    with LoopbackApi(api, throttle_page=None) as server:
+        pull_platform(store, platform, "ref", endpoint=server.base + "/api", interval=86400)
+    (health,) = [h for h in pull_health() if h.puller == "supabase"]
+    assert health.consecutive_failures == 0 and len(health.problems) == 1
+    assert (
+        "not shorter than the retention: Supabase Free keeps project logs 1 day"
+        in (health.problems[0])
+    )
+    record_pull("supabase", "ref", ok=True, interval=3600)
+    (hourly,) = [h for h in pull_health() if h.puller == "supabase"]
+    assert hourly.problems == []
