@@ -16,6 +16,7 @@ HTTP is stdlib urllib: a GET per page needs no client library.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import time
@@ -225,7 +226,7 @@ def _get(
                 f"{platform.title} API answered {answered.detail}",
                 retry_after=_wait(exc.headers, platform),
             )  # fmt: skip
-        except (urllib.error.URLError, TimeoutError, ValueError) as exc:
+        except (OSError, http.client.HTTPException, ValueError) as exc:  # URLError, reset, cut
             return Outcome(
                 False, None, False, f"{platform.title} API unreachable or not JSON: {exc}"
             )

@@ -15,6 +15,7 @@ How far back: the project's log retention (Free 1 day, Pro 7, Team 28, Enterpris
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -48,9 +49,13 @@ def _window(start: datetime, limit: int, offset: int) -> dict[str, str]:
         "sql": SQL.format(limit=limit, offset=offset),
         "iso_timestamp_start": _stamp(start),
         "iso_timestamp_end": _stamp(end),  # whole minutes: never more than 24 hours
-        "limit": str(limit),  # ours, ignored by the API: the SQL says it
-        "offset": str(offset),
     }
+
+
+def _paging(params: dict[str, str]) -> tuple[int, int]:
+    """The page's LIMIT and OFFSET, read back from its SQL (the API takes no other parameter)."""
+    found = re.search(r"limit (\d+) offset (\d+)$", params["sql"])
+    return (int(found[1]), int(found[2])) if found else (MAX_ROWS, 0)
 
 
 def _start(params: dict[str, str]) -> datetime:
@@ -65,7 +70,7 @@ def _first(cursor: str | None, size: int) -> dict[str, str]:
 
 def _next(page: Any, headers: Any, request: tuple[str, dict[str, str]]):
     url, params = request
-    limit, offset = int(params["limit"]), int(params["offset"])
+    limit, offset = _paging(params)
     if len(_rows(page)) >= limit:  # a full page: the same window goes on
         return (url, _window(_start(params), limit, offset + limit))
     following = _start(params) + WINDOW
