@@ -36,6 +36,7 @@ from agentaudit.detect.sigma.detector import SigmaRules
 from agentaudit.detect.window import Scope, Window, scope_for
 from agentaudit.schema import FindingRow
 from agentaudit.store import Store, now
+from agentaudit.taxonomy import severity_rank
 
 log = logging.getLogger("agentaudit.detect")
 
@@ -113,9 +114,12 @@ class DetectReport:
             "findings_new": self.findings_new,
             "findings_updated": len(self.updated),
             "findings_superseded": len(self.superseded),
-            "findings": [
+            "findings": [  # worst first, then in a stable order (detectors run concurrently)
                 {k: f[k] for k in ("finding_id", "rule_id", "severity", "title", "session_id")}
-                for f in self.findings
+                for f in sorted(
+                    self.findings,
+                    key=lambda f: (-severity_rank(f["severity"]), f["rule_id"], f["finding_id"]),
+                )
             ],
             "detector_failures": [
                 {"detector": f.detector, "kind": f.kind, "reason": f.reason} for f in self.failures
