@@ -28,3 +28,29 @@ def test_a_column_missing_from_a_batch_hashes_as_the_null_it_is_stored_as():
         ).fetchall()
         stored = con.execute(f"SELECT {rows.canonical_sql(names, 't')} FROM t t").fetchall()
     assert from_batch == stored == [('{"a":"k","b":null,"c":["x"]}',)]
+
+
+def test_a_column_null_in_every_row_of_a_batch_hashes_as_when_its_values_are_read():
+    """The writer writes such a column as the NULL literal (cheaper): the text must not move."""
+    with duckdb.connect() as con:
+        con.execute(
+            "CREATE TABLE t (a VARCHAR, b INTEGER, c VARCHAR[], d TIMESTAMPTZ, e VARCHAR[][])"
+        )
+        batch = pa.table(
+            {
+                "a": ["k", "l"],
+                "b": pa.array([None, None], pa.int32()),
+                "c": pa.array([None, None], pa.list_(pa.string())),
+                "d": pa.array([None, None], pa.timestamp("us", tz="UTC")),
+                "e": pa.array([[["x"]], None], pa.list_(pa.list_(pa.string()))),
+            }
+        )
+        assert rows.non_null_columns(batch) == ["a", "e"]
+        con.execute("INSERT INTO t BY NAME SELECT * FROM batch")
+        names = rows.columns(con, "t")
+        from_batch = con.execute(
+            f"SELECT {rows.canonical_sql(names, 'b', rows.non_null_columns(batch))} FROM batch b"
+        ).fetchall()
+        stored = con.execute(f"SELECT {rows.canonical_sql(names, 't')} FROM t t").fetchall()
+    assert from_batch == stored
+    assert stored[1] == ('{"a":"l","b":null,"c":null,"d":null,"e":null}',)
