@@ -145,7 +145,10 @@ def render_body(
             f"Mute: agentaudit silence add --match rule_id={top['rule_id']} --for 2h "
             '--comment "..."',
         ]
-    return scrub("\n".join(lines).rstrip() + "\n")
+    # an access key id is an identifier on-call needs to deactivate the key, kept in clear
+    # by the store (`credential_id`): held out of the gate that takes its shape for a secret
+    keys = list(burst.who.get("credential_id") or ())
+    return scrub("\n".join(lines).rstrip() + "\n", keep=keys)
 
 
 FINDING_LINES = 8

@@ -86,6 +86,7 @@ REST_PULLERS: dict[str, tuple[str, str]] = {
     "cursor": ("CURSOR_ADMIN_API_KEY", "team name (labels the stored cursor)"),
     "gitlab": ("GITLAB_TOKEN", "group id or URL-encoded path"),
     "heroku": ("HEROKU_API_KEY", "enterprise account id or name"),
+    "supabase": ("SUPABASE_ACCESS_TOKEN", "project ref"),
     "terraform-cloud": ("TFC_AUDIT_TOKEN", "organization (labels the stored cursor)"),
     "vercel": ("VERCEL_TOKEN", "team id"),
 }

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -344,11 +345,24 @@ _FINGERPRINT_FIELDS = re.compile(
 )
 
 
-def scrub(text: str | None, redactor: Redactor | None = None) -> str | None:
+def scrub(
+    text: str | None, redactor: Redactor | None = None, keep: Iterable[str] = ()
+) -> str | None:
     """Text leaving the tool (a page, an export line, a log line) with any secret redacted:
     the second gate, behind the redaction at ingest. Placeholders already there are left as
-    they are and cost nothing: only a text the prefilter flags without them is scanned."""
+    they are and cost nothing: only a text the prefilter flags without them is scanned.
+    `keep`: identifiers the store holds in clear (an access key id, `credential_id`) that the
+    gate would take for a secret by their shape; they are held out of the scan."""
     if not text:
+        return text
+    held = [value for value in dict.fromkeys(keep) if value and value in text]
+    if held:
+        slots = [f"agentaudit-kept-{n}-" for n in range(len(held))]
+        for value, slot in zip(held, slots, strict=True):
+            text = text.replace(value, slot)
+        text = scrub(text, redactor) or ""
+        for value, slot in zip(held, slots, strict=True):
+            text = text.replace(slot, value)
         return text
     # a placeholder stands as `()`, which no rule reads as a value or as part of one, and
     # agentaudit's own fingerprint fields are no secret: only what is left can flag the text

@@ -122,3 +122,16 @@ def test_ingested_cloudtrail_keeps_key_ids_and_never_stores_secrets(tmp_path):
     assert len(leaky["secret_fps"]) == 3
     plain = next(r for r in rows if '"plain"' in r["raw"])
     assert plain["secret_fps"] is None and KEY_ID in plain["raw"]
+
+
+def test_scrub_keeps_the_identifiers_named_and_still_redacts_secrets_beside_them(redactor):
+    """A page names the access key id on-call must deactivate (`keep`); a secret key on the
+    same line is still redacted, and without `keep` the id's shape is redacted too."""
+    from agentaudit.enrich.secrets import scrub
+
+    key_id, secret = "AKIATFQR7NSC8Q4X20BJ", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
+    text = f"Key id: {key_id}\naws_secret_access_key = {secret}\n"
+    kept = scrub(text, redactor, keep=[key_id])
+    assert key_id in kept and secret not in kept and "[SECRET:" in kept
+    assert key_id not in scrub(text, redactor)
+    assert scrub(text, redactor, keep=["not-in-the-text"]) == scrub(text, redactor)

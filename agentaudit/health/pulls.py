@@ -28,6 +28,10 @@ RETENTION: dict[str, tuple[timedelta, str]] = {
     "cursor": (timedelta(days=30), "the Cursor Admin API keeps 30 days"),
     "github": (timedelta(days=7), "GitHub keeps Git events 7 days (others 180 days)"),
     "azure-devops": (timedelta(days=90), "Azure DevOps keeps 90 days"),
+    "supabase": (
+        timedelta(days=1),
+        "Supabase Free keeps project logs 1 day (Pro 7, Team 28, Enterprise 90 days)",
+    ),
     "gcp": (timedelta(days=30), "Cloud Logging's _Default bucket keeps data access 30 days"),
 }
 

@@ -4,6 +4,8 @@
 The action is `payload.action` (`user_deleted`); the actor `payload.actor_username` (an email,
 or `service_role` for a service key); the IP is the row's `ip_address`. GoTrue's log line adds
 the user agent and request id. Other GoTrue log lines are no audit records and are skipped.
+A Logs Explorer row (`agentaudit pull supabase`: `id`, `timestamp` in epoch microseconds,
+`event_message` = the GoTrue line as JSON text) is read as the line it carries.
 Database statements (DROP, TRUNCATE) are pgAudit's: `collectors/providers/pgaudit.py`.
 """
 
@@ -12,6 +14,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from contextlib import suppress
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +41,7 @@ class SupabaseAuthAudit(PlatformAuditLog):
         "Supabase auth.audit_log_entries rows (NDJSON, JSON or CSV) and GoTrue audit lines"
     )
     vendor = "supabase"
+    list_keys = ("result",)  # a saved Logs Explorer answer: {"result": [rows], "error": null}
 
     def sniff(self, path: Path, head: bytes) -> bool:
         head = head_text(head)
@@ -44,6 +49,7 @@ class SupabaseAuthAudit(PlatformAuditLog):
             b'"auth_audit_event"' in head
             or b'"auth_event"' in head
             or (b'"instance_id"' in head and b'"payload"' in head and b'"log_type"' in head)
+            or (b'"event_message"' in head and b'auth_audit_event\\"' in head)
         )
 
     def collect(self, src: SourceInput) -> Iterator[Output]:
@@ -72,6 +78,8 @@ class SupabaseAuthAudit(PlatformAuditLog):
                 yield item.quarantined(found)
 
     def fields(self, record: dict[str, Any]) -> Fields | str | None:
+        if isinstance(record.get("event_message"), str) and "timestamp" in record:
+            return self._explorer_row(record)
         line_event = record.get("auth_audit_event", record.get("auth_event"))
         if isinstance(line_event, dict):
             return _entry(line_event, line_event, record)
@@ -86,6 +94,19 @@ class SupabaseAuthAudit(PlatformAuditLog):
         if "msg" in record and "level" in record:
             return None  # GoTrue's own request log
         return "not a Supabase auth audit entry (no payload or auth_audit_event)"
+
+    def _explorer_row(self, row: dict[str, Any]) -> Fields | str | None:
+        """A Logs Explorer row: its `event_message` is the GoTrue line."""
+        try:
+            line = loads_json(row["event_message"])
+        except ValueError:
+            return "event_message is not JSON"
+        if not isinstance(line, dict) or "event_message" in line:
+            return "event_message is not a GoTrue JSON line"
+        if not line.get("time") and isinstance(row.get("timestamp"), int | float):
+            with suppress(OverflowError, OSError, ValueError):  # epoch microseconds
+                line["time"] = datetime.fromtimestamp(row["timestamp"] / 1e6, UTC).isoformat()
+        return self.fields(line)
 
 
 def _entry(payload: dict[str, Any], row: dict[str, Any], line: dict[str, Any]) -> Fields | str:

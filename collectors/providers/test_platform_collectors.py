@@ -64,6 +64,8 @@ FILES = {
     "supabase/auth-audit_log_entries-rows.ndjson": ("supabase.auth_audit", 3, {"user_deleted"}),
     "supabase/auth-audit_log_entries.csv": ("supabase.auth_audit", 3, {"user_deleted"}),
     "supabase/gotrue-auth_audit_event-log.ndjson": ("supabase.auth_audit", 1, {"user_deleted"}),
+    "supabase/logs-all-auth-audit-page1.json": ("supabase.auth_audit", 2, {"user_deleted"}),
+    "supabase/logs-all-auth-audit-page2.json": ("supabase.auth_audit", 1, set()),
     "azure-devops/auditlog-query-page1.json": (
         "azure-devops.audit", 2, {"Library.VariableGroupDeleted"},
     ),
@@ -217,6 +219,30 @@ def test_supabase_row_csv_and_gotrue_line_agree(redactor):
     assert line["event_id"] == deleted["event_id"]  # the same audit entry, one row when stored
     assert line["user_agent"] == "supabase-py/2.15.0"
     assert not by_operation(rows, "token_revoked")["destructive"]  # every refresh revokes
+    pulled = events_of("supabase/logs-all-auth-audit-page1.json", redactor)  # pull supabase
+    pulled += events_of("supabase/logs-all-auth-audit-page2.json", redactor)
+    assert [e["event_id"] for e in pulled] == [e["event_id"] for e in rows]
+    assert by_operation(pulled, "user_deleted")["user_agent"] == "supabase-py/2.15.0"
+
+
+def test_a_supabase_logs_explorer_row_that_is_not_a_gotrue_line_is_quarantined(tmp_path, redactor):
+    from agentaudit.collectors.base import SourceInput
+    from agentaudit.collectors.providers.supabase import SupabaseAuthAudit
+    from agentaudit.schema import Quarantined
+
+    rows = [
+        {"id": "a", "timestamp": 1777039380500000, "event_message": "not json"},
+        {
+            "id": "b",
+            "timestamp": 1777039380500000,
+            "event_message": '{"msg": "ok", "level": "info"}',
+        },
+    ]
+    path = tmp_path / "rows.ndjson"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = list(SupabaseAuthAudit().collect(SourceInput.from_bytes(str(path), path.read_bytes())))
+    assert [o.reason for o in out if isinstance(o, Quarantined)] == ["event_message is not JSON"]
+    assert len(out) == 1  # the request log line is no audit record: skipped
 
 
 def test_azure_devops_correlation_and_pat(redactor):

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentaudit.detect.base import Detector, DetectorInfo
-from agentaudit.detect.behaviours._credentials import RAW_IP, Call, host_of, session_calls
-from agentaudit.enrich.commands.flows import download_target
+from agentaudit.detect.behaviours._credentials import RAW_IP, Call, group_calls, host_of
+from agentaudit.enrich.commands.flows import FETCHERS, download_target
 from agentaudit.schema import FindingRow
 from agentaudit.store import Store
 
@@ -37,9 +37,11 @@ _PASTE = re.compile(
 )
 # One event that may start the flow (SQL over `event_sessions`).
 _COLUMNS = "session_key, event_id, call_key, time, seq, kind, command, argvs, status"
+# a program `download_target` reads, in command position (`http://` is not the httpie CLI)
 _DOWNLOAD_HINT = (
     r"kind = 'process' AND regexp_matches(coalesce(command, ''), "
-    r"'\b(curl|wget|aria2c|gh\s+release\s+download|pip3?\s+download)\b')"
+    r"'(^|[^\w.-])(" + "|".join(sorted(FETCHERS)) + r")\s|"
+    r"\bgh\s+release\s+download\b|\bpip3?\s+download\b')"
 )
 
 
@@ -71,10 +73,18 @@ class DownloadExec(Detector):
         )
 
     def run(self, store: Store) -> list[FindingRow]:
+        # each session's calls from its first download on (nothing earlier can run it), and
+        # only what downloads_run reads: argv, command, status and time
+        rows = store.rows(
+            f"""WITH first AS (
+                    SELECT session_key, min(time) AS since FROM event_sessions
+                    WHERE session_key IS NOT NULL AND {_DOWNLOAD_HINT} GROUP BY session_key)
+                SELECT {_COLUMNS} FROM event_sessions JOIN first USING (session_key)
+                WHERE kind = 'process' AND (time >= since OR time IS NULL OR since IS NULL)
+                ORDER BY session_key, time, seq"""
+        )
         findings = []
-        # only what downloads_run reads: each call's argv, command, status and time
-        calls_of = session_calls(store, self.query(), _COLUMNS, ("process",))
-        for session, calls in calls_of.items():
+        for session, calls in group_calls(rows).items():
             findings += [self._finding(r) for r in downloads_run(session, calls)]
         return findings
 

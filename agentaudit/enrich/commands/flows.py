@@ -256,15 +256,20 @@ def _file_args(cmd: SimpleCommand) -> list[str]:
 # Download then execute within one command line -------------------------------------------
 
 _FETCHERS = {"curl", "wget", "aria2c", "fetch", "http", "xh"}
+FETCHERS = frozenset(_FETCHERS)  # the programs `download_target` reads (detectors' SQL hints)
 _RUNNERS = {"sh", "bash", "zsh", "dash", "ksh", "source", ".", "python", "python3", "node",
             "perl", "ruby", "php", "deno", "bun", "pwsh"}  # fmt: skip
 
 
 def _download_target(cmd: SimpleCommand) -> str | None:
-    """The file a curl/wget writes (`-o X`, `-O` = the URL's basename, wget's default)."""
+    """The file a fetcher writes: curl/wget (`-o X`, `-O` = the URL's basename, wget's
+    default), httpie and xh (`-o/--output X`, `-d/--download` = the URL's basename), aria2c
+    (`-o/--out X` under `-d/--dir D`, else the basename), fetch(1) (`-o X`, else the basename)."""
     args = cmd.argv[1:]
     url = next((a for a in args if "://" in a), "")
     basename = urlsplit(url).path.rsplit("/", 1)[-1] if url else ""
+    if cmd.program in ("http", "xh", "aria2c", "fetch"):
+        return _named_output(cmd.program, args, basename)
     for i, arg in enumerate(args):
         nxt = args[i + 1] if i + 1 < len(args) else ""
         if cmd.program == "curl":
@@ -295,6 +300,30 @@ def _download_target(cmd: SimpleCommand) -> str | None:
     if cmd.program in ("wget", "aria2c") and basename:
         return basename
     return None
+
+
+def _option_value(args: list[str], *names: str) -> str | None:
+    """The value of the first `-o X`, `--output X` or `--output=X` among `names`."""
+    for i, arg in enumerate(args):
+        for name in names:
+            if arg == name and i + 1 < len(args):
+                return args[i + 1]
+            if name.startswith("--") and arg.startswith(name + "="):
+                return arg.split("=", 1)[1]
+    return None
+
+
+def _named_output(program: str, args: list[str], basename: str) -> str | None:
+    if program in ("http", "xh"):  # output goes to the terminal unless -o or --download
+        output = _option_value(args, "-o", "--output")
+        downloads = any(a in ("-d", "--download") for a in args)
+        return output or (basename if downloads else None) or None
+    if program == "aria2c":  # always writes a file: -o names it inside -d
+        name = _option_value(args, "-o", "--out") or basename
+        folder = _option_value(args, "-d", "--dir")
+        return (f"{folder.rstrip('/')}/{name}" if folder else name) if name else None
+    output = _option_value(args, "-o")  # fetch(1): -o - is the terminal
+    return None if output == "-" else output or basename or None
 
 
 def _same_file(a: str, b: str) -> bool:

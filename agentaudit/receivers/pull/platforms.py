@@ -9,6 +9,7 @@ from agentaudit.receivers.pull import (
     cursor_audit,
     gitlab,
     heroku,
+    supabase,
     terraform_cloud,
     vercel,
 )
@@ -23,6 +24,7 @@ PLATFORMS: dict[str, Platform] = {
         cursor_audit,
         gitlab,
         heroku,
+        supabase,
         terraform_cloud,
         vercel,
     )

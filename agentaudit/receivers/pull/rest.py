@@ -16,6 +16,7 @@ HTTP is stdlib urllib: a GET per page needs no client library.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import time
@@ -62,6 +63,8 @@ class Platform:
     account_help: str = "account id"
     rate_reset_header: str | None = None  # epoch seconds when the limit resets (Vercel)
     walks_days: bool = False  # one request a day (Heroku): an empty day does not end the pull
+    # a failure told in a 200 answer's body (Supabase's `error`), else None
+    page_error: Callable[[Any], str | None] = lambda page: None
 
 
 @dataclass
@@ -161,6 +164,9 @@ def _pull(
     newest = cursor
     while request is not None and report.pages < MAX_PAGES:
         page, answer_headers = _get(platform, variable, request, headers, timeout, sleep, report)
+        error = platform.page_error(page)
+        if error:
+            raise PullError(f"{platform.title} API answered an error: {error}")
         records = platform.records(page)
         pulled += records
         report.pages += 1
@@ -220,7 +226,7 @@ def _get(
                 f"{platform.title} API answered {answered.detail}",
                 retry_after=_wait(exc.headers, platform),
             )  # fmt: skip
-        except (urllib.error.URLError, TimeoutError, ValueError) as exc:
+        except (OSError, http.client.HTTPException, ValueError) as exc:  # URLError, reset, cut
             return Outcome(
                 False, None, False, f"{platform.title} API unreachable or not JSON: {exc}"
             )

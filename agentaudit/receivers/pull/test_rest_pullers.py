@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from agentaudit.health.pulls import pull_health
+from agentaudit.health.pulls import pull_health, record_pull
 from agentaudit.receivers.pull.platforms import PLATFORMS
 from agentaudit.receivers.pull.rest import PullError, load_cursor, pull_platform
 from tests.loopback_api import Api, LoopbackApi
@@ -47,6 +48,20 @@ def _apis() -> dict[str, tuple[Api, str]]:
 
     def retry():
         return {"Retry-After": "1"}
+
+    supabase = pages("supabase", "logs-all-auth-audit")
+    stamps = [r["timestamp"] for p in supabase for r in p["result"]]
+
+    def supabase_page(q: dict[str, str]) -> int | None:
+        """The page of a documented window: at most 24 h, whole minutes, holding the events."""
+        start, end = (datetime.fromisoformat(q[k].replace("Z", "+00:00"))
+                      for k in ("iso_timestamp_start", "iso_timestamp_end"))  # fmt: skip
+        assert timedelta(0) < end - start <= timedelta(hours=24) and start.second == 0
+        assert set(q) == {"sql", "iso_timestamp_start", "iso_timestamp_end"}
+        assert "from auth_logs" in q["sql"]
+        limit, offset = map(int, re.findall(r"limit (\d+) offset (\d+)$", q["sql"])[0])
+        held = start.timestamp() * 1e6 <= max(stamps) and min(stamps) <= end.timestamp() * 1e6
+        return offset // limit if held else None
 
     return {
         "cloudflare": (
@@ -83,6 +98,10 @@ def _apis() -> dict[str, tuple[Api, str]]:
                 {"data": [], "pagination": {"next_page": None}}, bearer, retry),
             "since",
         ),
+        "supabase": (
+            Api(supabase, supabase_page, {"result": [], "error": None}, bearer, retry),
+            "iso_timestamp_start",
+        ),
         "vercel": (
             Api(vercel, lambda q: 0 if "until" not in q else (1 if q["until"] == str(oldest) else None),
                 {"events": []}, bearer, lambda: {"X-RateLimit-Reset": str(int(time.time()) + 2)}),
@@ -92,6 +111,13 @@ def _apis() -> dict[str, tuple[Api, str]]:
 
 
 APIS = _apis()
+# Supabase walks 24-hour windows up to now: "now" is the day after its recorded events
+NOW = {"supabase": datetime(2026, 4, 25, 6, 0, tzinfo=UTC)}
+
+
+def minute(iso_time: str) -> str:
+    """An ISO time rounded down to its minute, as Supabase's window parameters write it."""
+    return datetime.fromisoformat(iso_time).strftime("%Y-%m-%dT%H:%M:00Z")
 
 
 def test_every_puller_has_a_loopback_api():
@@ -129,6 +155,9 @@ def test_pull_pages_retries_keeps_its_cursor_and_refuses_a_bad_token(name, store
     api, cursor_param = APIS[name]
     expected = sum(len(platform.records(page)) for page in api.pages)
     waits: list[float] = []
+    if name in NOW:
+        module = __import__(f"agentaudit.receivers.pull.{name}", fromlist=["_now"])
+        monkeypatch.setattr(module, "_now", lambda: NOW[name])
     with LoopbackApi(api) as server:
         endpoint = server.base + "/api?x=1" if "?" in platform.endpoint else server.base + "/api"
         monkeypatch.setenv(platform.token_env, TOKEN)
@@ -149,7 +178,9 @@ def test_pull_pages_retries_keeps_its_cursor_and_refuses_a_bad_token(name, store
         )
         asked_again = server.requests[0].query[cursor_param]
         assert asked_again != asked_first
-        assert asked_again in (newest, str(int(datetime.fromisoformat(newest).timestamp() * 1000)))
+        assert asked_again in (
+            newest, str(int(datetime.fromisoformat(newest).timestamp() * 1000)), minute(newest)
+        )  # fmt: skip
         assert again.ingested == 0 and again.duplicate == again.events
 
         monkeypatch.setenv(platform.token_env, "wrong-token")
@@ -200,3 +231,119 @@ def test_pull_command_end_to_end_and_a_bad_token_is_one_line(tmp_path, monkeypat
     assert "HCP Terraform refused the token (HTTP 401): check TFC_AUDIT_TOKEN" in " ".join(
         bad.output.split()
     )
+
+
+def _frozen_supabase(monkeypatch):
+    from agentaudit.receivers.pull import supabase
+
+    monkeypatch.setattr(supabase, "_now", lambda: NOW["supabase"])
+    monkeypatch.setenv("SUPABASE_ACCESS_TOKEN", TOKEN)
+    return PLATFORMS["supabase"]
+
+
+def test_supabase_walks_24_hour_windows_and_pages_inside_the_one_with_events(store, monkeypatch):
+    """The first pull reads the last 7 days in windows of at most 24 hours, oldest first;
+    the window holding the events is paged with OFFSET; the next run starts at the cursor's
+    minute and ends at now."""
+    platform = _frozen_supabase(monkeypatch)
+    api, _ = APIS["supabase"]
+    with LoopbackApi(api, throttle_page=None) as server:
+        report = pull_platform(store, platform, "ref", endpoint=server.base + "/api", page_size=2)
+        windows = [(r.query["iso_timestamp_start"], r.query["iso_timestamp_end"],
+                    r.query["sql"].rsplit(" ", 1)[1]) for r in server.requests]  # fmt: skip
+        assert windows[0][0] == "2026-04-18T06:00:00Z" and windows[-1][1] == "2026-04-25T06:00:00Z"
+        starts = [w[0] for w in windows if w[2] == "0"]
+        assert [b for _, b, o in windows if o == "0"][:-1] == starts[1:]  # no gap between windows
+        assert ("2026-04-24T06:00:00Z", "2026-04-25T06:00:00Z", "2") in windows  # page 2
+        assert report.ingested == 3 and report.pages == len(windows) == 8  # 7 days, 1 more page
+        server.requests.clear()
+        pull_platform(store, platform, "ref", endpoint=server.base + "/api", page_size=2)
+        (first, *_) = server.requests
+        assert (first.query["iso_timestamp_start"], first.query["iso_timestamp_end"]) == (
+            "2026-04-24T14:03:00Z", "2026-04-25T06:01:00Z"
+        )  # fmt: skip
+
+
+def test_supabase_error_in_a_200_answer_fails_the_run_in_one_line(store, monkeypatch):
+    """Supabase answers a failed logs query with 200 and `error`: no rows is not "no events"."""
+    platform = _frozen_supabase(monkeypatch)
+    failed = {"result": [], "error": {"code": 400, "message": "Syntax error:\n at [1:8]",
+                                      "errors": [], "status": "INVALID_ARGUMENT"}}  # fmt: skip
+    api = Api([failed], lambda q: 0, failed, bearer, dict)
+    with LoopbackApi(api, throttle_page=None) as server, pytest.raises(PullError) as failure:
+        pull_platform(store, platform, "ref", endpoint=server.base + "/api")
+    assert str(failure.value) == "Supabase API answered an error: Syntax error: at [1:8]"
+    assert load_cursor("supabase", "ref") is None
+
+
+def test_pull_supabase_end_to_end(tmp_path, monkeypatch):
+    from tests.cli_helpers import invoke_cli, run_cli
+
+    _frozen_supabase(monkeypatch)
+    api, _ = APIS["supabase"]
+    db = tmp_path / "store.duckdb"
+    with LoopbackApi(api, throttle_page=None) as server:
+        args = (
+            "pull",
+            "supabase",
+            "--account",
+            "abcdefghijklmnopqrst",
+            "--endpoint",
+            server.base + "/v1/projects/{account}/analytics/endpoints/logs.all",
+            "--db",
+            db,
+            "--page-size",
+            "2",
+        )  # fmt: skip (the loopback holds pages of 2 rows)
+        out = json.loads(run_cli(*args, "--json"))
+        assert (out["ingested"], out["quarantined"], out["cursor"]) == (
+            3, 0, "2026-04-24T14:03:00.500000+00:00"
+        )  # fmt: skip
+        assert (
+            server.requests[0].path
+            == "/v1/projects/abcdefghijklmnopqrst/analytics/endpoints/logs.all"
+        )
+        monkeypatch.setenv("SUPABASE_ACCESS_TOKEN", "wrong")
+        bad = invoke_cli(*args)
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+    assert "Supabase refused the token (HTTP 401): check SUPABASE_ACCESS_TOKEN" in " ".join(
+        bad.output.split()
+    )
+    from agentaudit.store import Store
+
+    with Store.open(db) as store:  # the user_deleted line arrived whole, its actor and agent kept
+        row = store.con.execute(
+            "SELECT actor, source_ip, user_agent FROM events WHERE operation = 'user_deleted'"
+        ).fetchone()
+    assert row == ("service_role", "198.51.100.40", "supabase-py/2.15.0")
+
+
+def test_a_daily_supabase_pull_is_named_by_source_health(store, monkeypatch):
+    """Free projects keep their logs one day: pulling once a day loses events between runs."""
+    platform = _frozen_supabase(monkeypatch)
+    api, _ = APIS["supabase"]
+    with LoopbackApi(api, throttle_page=None) as server:
+        pull_platform(store, platform, "ref", endpoint=server.base + "/api", interval=86400)
+    (health,) = [h for h in pull_health() if h.puller == "supabase"]
+    assert health.consecutive_failures == 0 and len(health.problems) == 1
+    assert (
+        "not shorter than the retention: Supabase Free keeps project logs 1 day"
+        in (health.problems[0])
+    )
+    record_pull("supabase", "ref", ok=True, interval=3600)
+    (hourly,) = [h for h in pull_health() if h.puller == "supabase"]
+    assert hourly.problems == []
+
+
+def test_a_connection_dropped_without_an_answer_is_one_line(store, monkeypatch):
+    """The server closes the connection before answering: one line, no traceback."""
+    platform = _frozen_supabase(monkeypatch)
+
+    def hang_up(query):
+        raise ConnectionAbortedError("the loopback drops this request")
+
+    api = Api([], hang_up, {}, bearer, dict)
+    with LoopbackApi(api) as server, pytest.raises(PullError) as failure:
+        pull_platform(store, platform, "ref", endpoint=server.base + "/api")
+    assert str(failure.value).startswith("Supabase API unreachable or not JSON: ")
+    assert "\n" not in str(failure.value)
