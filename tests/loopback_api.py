@@ -3,7 +3,8 @@ the order its paging asks for them, checks the token, and can answer 429 once.
 
 A real `ThreadingHTTPServer` on 127.0.0.1 (the platforms cannot be reached from here); what a
 platform does differently is given as data (`Api`): which page a request asks for, the headers
-a page comes with (GitLab's `Link`), how a good token looks and how it says "slow down".
+a page comes with (GitLab's and GitHub's `Link`), how a good token looks and how it says
+"slow down" (status and headers).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Api:
     token_ok: Callable[[Mapping[str, str]], bool]
     throttle: Callable[[], dict[str, str]]  # the headers of its 429 answer, made when sent
     headers_for: Callable[[int, str], dict[str, str]] = lambda page, base: {}
+    throttle_status: int = 429  # GitHub also says "slow down" with 403
 
 
 @dataclass
@@ -80,7 +82,7 @@ class LoopbackApi:
         page = self.api.page_of(query)
         if page is not None and page == self.throttle_page:
             self.throttle_page = None
-            return 429, {"message": "rate limited"}, self.api.throttle()
+            return self.api.throttle_status, {"message": "rate limited"}, self.api.throttle()
         if page is None or page >= len(self.api.pages):
             return 200, self.api.empty, {}
         return 200, self.api.pages[page], self.api.headers_for(page, self.base)

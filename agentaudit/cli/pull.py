@@ -9,6 +9,8 @@ import typer
 from agentaudit.cli.common import DbOption, JsonOption, example, fail, open_store, print_json, say
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from agentaudit.receivers.pull.railway import PullReport
 
 # agentaudit.receivers.pull.railway's, without importing the ingest pipeline for `--help`
@@ -84,12 +86,58 @@ REST_PULLERS: dict[str, tuple[str, str]] = {
     "azure-devops": ("AZURE_DEVOPS_PAT", "organization"),
     "cloudflare": ("CLOUDFLARE_API_TOKEN", "account id"),
     "cursor": ("CURSOR_ADMIN_API_KEY", "team name (labels the stored cursor)"),
+    "github": ("GITHUB_TOKEN", "organization (or enterprise slug with --enterprise)"),
     "gitlab": ("GITLAB_TOKEN", "group id or URL-encoded path"),
     "heroku": ("HEROKU_API_KEY", "enterprise account id or name"),
     "supabase": ("SUPABASE_ACCESS_TOKEN", "project ref"),
     "terraform-cloud": ("TFC_AUDIT_TOKEN", "organization (labels the stored cursor)"),
     "vercel": ("VERCEL_TOKEN", "team id"),
 }
+
+
+def _pull_loop(
+    name: str,
+    account: str,
+    token_env: str,
+    endpoint: str | None,
+    interval: float,
+    runs: int | None,
+    page_size: int,
+    db: Path | None,
+    json: bool,
+) -> None:
+    """Pull once, or every `interval` seconds; a failed run on an interval is said and retried."""
+    import time
+
+    from agentaudit.receivers.pull.platforms import PLATFORMS
+    from agentaudit.receivers.pull.rest import PullError, pull_platform
+
+    platform = PLATFORMS[name]
+    done = 0
+    with open_store(db) as store:
+        while True:
+            try:
+                report = pull_platform(
+                    store, platform, account, token_env=token_env, endpoint=endpoint,
+                    page_size=page_size, interval=interval or None,
+                )  # fmt: skip
+            except PullError as exc:
+                if interval <= 0:
+                    fail(str(exc))
+                say(("pull failed: ", "red"), str(exc))  # on an interval: the next run retries
+            else:
+                if json:
+                    print_json(report.as_dict())
+                else:
+                    say(
+                        f"{report.pages} pages, {report.events} events: {report.ingested} "
+                        f"new, {report.duplicate} already stored, {report.quarantined} "
+                        f"quarantined, {report.retries} retries"
+                    )
+            done += 1
+            if interval <= 0 or (runs is not None and done >= runs):
+                return
+            time.sleep(interval)
 
 
 def _rest_command(name: str, token_variable: str, account_help: str):
@@ -109,43 +157,15 @@ def _rest_command(name: str, token_variable: str, account_help: str):
         db: DbOption = None,
         json: JsonOption = False,
     ) -> None:
-        import time
-
-        from agentaudit.receivers.pull.platforms import PLATFORMS
-        from agentaudit.receivers.pull.rest import PullError, pull_platform
-
-        platform = PLATFORMS[name]
-        done = 0
-        with open_store(db) as store:
-            while True:
-                try:
-                    report = pull_platform(
-                        store, platform, account, token_env=token_env, endpoint=endpoint,
-                        page_size=page_size, interval=interval or None,
-                    )  # fmt: skip
-                except PullError as exc:
-                    if interval <= 0:
-                        fail(str(exc))
-                    say(("pull failed: ", "red"), str(exc))  # on an interval: the next run retries
-                else:
-                    if json:
-                        print_json(report.as_dict())
-                    else:
-                        say(
-                            f"{report.pages} pages, {report.events} events: {report.ingested} "
-                            f"new, {report.duplicate} already stored, {report.quarantined} "
-                            f"quarantined, {report.retries} retries"
-                        )
-                done += 1
-                if interval <= 0 or (runs is not None and done >= runs):
-                    return
-                time.sleep(interval)
+        _pull_loop(name, account, token_env, endpoint, interval, runs, page_size, db, json)
 
     command.__doc__ = f"Pull the {name} audit log from the stored cursor and ingest it."
     return command
 
 
 for _name, (_variable, _account) in REST_PULLERS.items():
+    if _name == "github":  # its own command below: org or enterprise, which events
+        continue
     pull_app.command(
         _name,
         epilog=example(
@@ -153,3 +173,44 @@ for _name, (_variable, _account) in REST_PULLERS.items():
             f"agentaudit pull {_name} --account <id> --interval 3600 --json",
         ),
     )(_rest_command(_name, _variable, _account))
+
+
+@pull_app.command(
+    "github",
+    epilog=example(
+        "GITHUB_TOKEN=... agentaudit pull github --account acme --interval 3600",
+        "agentaudit pull github --account acme-enterprise --enterprise --include web --json",
+    ),
+)
+def github(
+    account: Annotated[str, typer.Option(help="Organization (or enterprise slug).")],
+    enterprise: Annotated[
+        bool, typer.Option(help="--account is an enterprise: its audit log, every org's.")
+    ] = False,
+    include: Annotated[
+        str, typer.Option(help="web, git or all (Git events are kept 7 days, web 180).")
+    ] = "all",
+    token_env: Annotated[
+        str, typer.Option(help="Environment variable holding the token.")
+    ] = "GITHUB_TOKEN",
+    api_url: Annotated[
+        str, typer.Option(help="REST API root (https://api.<subdomain>.ghe.com for GHE.com).")
+    ] = "https://api.github.com",
+    interval: Annotated[float, typer.Option(help="Seconds between pulls; 0 pulls once.")] = 0,
+    runs: Annotated[
+        int | None, typer.Option(help="Stop after this many pulls (default: forever).")
+    ] = None,
+    page_size: Annotated[int, typer.Option(help="Events per page (at most 100).")] = 100,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Pull the GitHub organization or enterprise audit log (Copilot agent events included)
+    from the stored cursor and ingest it."""
+    from agentaudit.receivers.pull.github import cursor_label, endpoint
+
+    try:
+        url = endpoint(api_url, enterprise=account if enterprise else None, include=include)
+    except ValueError as exc:
+        fail(str(exc))
+    label = cursor_label(account, enterprise=enterprise)
+    _pull_loop("github", label, token_env, url, interval, runs, page_size, db, json)

@@ -65,6 +65,8 @@ class Platform:
     walks_days: bool = False  # one request a day (Heroku): an empty day does not end the pull
     # a failure told in a 200 answer's body (Supabase's `error`), else None
     page_error: Callable[[Any], str | None] = lambda page: None
+    # a 403 that is a rate limit, not a refused token (GitHub's headers), else never
+    throttled_403: Callable[[Mapping[str, str]], bool] = lambda headers: False
 
 
 @dataclass
@@ -214,15 +216,17 @@ def _get(
                 page = json.loads(response.read())
                 return Outcome(True, response.status, False, "", (page, dict(response.headers)))
         except urllib.error.HTTPError as exc:
-            if exc.code in (401, 403):  # a token problem: retrying cannot help
+            throttled = exc.code == 403 and platform.throttled_403(exc.headers)
+            if exc.code in (401, 403) and not throttled:  # a token problem: retrying cannot help
                 return Outcome(
                     False, exc.code, False,
                     f"{platform.title} refused the token (HTTP {exc.code}): "
                     f"check {variable} and its audit-log permission",
                 )  # fmt: skip
             answered = outcome_for_status(exc.code)
+            retried = throttled or (answered.retryable and exc.code not in (404, 409, 421))
             return Outcome(
-                False, exc.code, answered.retryable and exc.code not in (404, 409, 421),
+                False, exc.code, retried,
                 f"{platform.title} API answered {answered.detail}",
                 retry_after=_wait(exc.headers, platform),
             )  # fmt: skip

@@ -49,6 +49,14 @@ def _apis() -> dict[str, tuple[Api, str]]:
     def retry():
         return {"Retry-After": "1"}
 
+    github = pages("github", "audit-log-api")
+
+    def github_headers_ok(headers) -> bool:
+        return bearer(headers) and headers.get("X-GitHub-Api-Version") == "2022-11-28"
+
+    def github_secondary_limit():  # a 403 that is a rate limit: retried at x-ratelimit-reset
+        return {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(time.time()) + 2)}
+
     supabase = pages("supabase", "logs-all-auth-audit")
     stamps = [r["timestamp"] for p in supabase for r in p["result"]]
 
@@ -68,6 +76,14 @@ def _apis() -> dict[str, tuple[Api, str]]:
             Api(cloudflare, lambda q: 1 if q.get("cursor") == "c2-opaque-page2" else 0,
                 {"result": [], "result_info": {}}, bearer, lambda: {"retry-after": "1"}),
             "since",
+        ),
+        "github": (
+            Api(github, lambda q: 1 if q.get("after") == "MS4yMDI2LTA0LTI0" else 0, [],
+                github_headers_ok, github_secondary_limit, throttle_status=403,
+                headers_for=lambda page, base: {} if page else {
+                    "Link": f'<{base}/organizations/2002/audit-log?include=all&per_page=2'
+                            f'&after=MS4yMDI2LTA0LTI0&before=>; rel="next"'}),
+            "phrase",
         ),
         "gitlab": (
             Api(gitlab, lambda q: 1 if q.get("cursor") == "page2" else 0, [],
@@ -120,6 +136,11 @@ def minute(iso_time: str) -> str:
     return datetime.fromisoformat(iso_time).strftime("%Y-%m-%dT%H:%M:00Z")
 
 
+def second(iso_time: str) -> str:
+    """An ISO time rounded down to its second, as GitHub's `created` qualifier is sent."""
+    return datetime.fromisoformat(iso_time).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def test_every_puller_has_a_loopback_api():
     assert set(APIS) | {"heroku"} == set(PLATFORMS)  # Heroku's days: its own test below
 
@@ -166,7 +187,7 @@ def test_pull_pages_retries_keeps_its_cursor_and_refuses_a_bad_token(name, store
         )
         assert (first.events, first.ingested, first.quarantined) == (expected, expected, 0)
         assert first.retries == 1 and len(waits) == 1 and 0 < waits[0] <= 2.5  # its Retry-After
-        assert [r.status for r in server.requests].count(429) == 1
+        assert [r.status for r in server.requests].count(api.throttle_status) == 1
         newest = max(platform.time_of(r) for p in api.pages for r in platform.records(p))
         assert load_cursor(name, "acme") == newest == first.cursor
         asked_first = server.requests[0].query.get(cursor_param)  # everything (or 90 days)
@@ -179,7 +200,8 @@ def test_pull_pages_retries_keeps_its_cursor_and_refuses_a_bad_token(name, store
         asked_again = server.requests[0].query[cursor_param]
         assert asked_again != asked_first
         assert asked_again in (
-            newest, str(int(datetime.fromisoformat(newest).timestamp() * 1000)), minute(newest)
+            newest, str(int(datetime.fromisoformat(newest).timestamp() * 1000)), minute(newest),
+            f"created:>={second(newest)}",  # GitHub's search phrase
         )  # fmt: skip
         assert again.ingested == 0 and again.duplicate == again.events
 
