@@ -102,10 +102,10 @@ def _report(args, runs, ct_verify, tr_verify, load: str) -> str:  # type: ignore
     for name, sides in runs.items():
         off, on = sides[False], sides[True]
         cpu_ratio = statistics.median(b["cpu"] / a["cpu"] for a, b in zip(off, on, strict=True))
-        verdicts.append((name, cpu_ratio))
         wall_ratio = statistics.median(
             b["seconds"] / a["seconds"] for a, b in zip(off, on, strict=True)
         )
+        verdicts.append((name, cpu_ratio, wall_ratio))
 
         def column(results: list[dict], field: str) -> str:
             return " ".join(f"{r[field]:.2f}" for r in results)
@@ -119,8 +119,9 @@ def _report(args, runs, ct_verify, tr_verify, load: str) -> str:  # type: ignore
         "",
         "Target (the chain costs at most 10% of ingest throughput): "
         + "; ".join(
-            f"{name}: CPU {ratio:.3f} ({'met' if ratio <= 1.10 else 'not met'})"
-            for name, ratio in verdicts
+            f"{name}: CPU {cpu:.3f} ({'met' if cpu <= 1.10 else 'not met'}), wall {wall:.3f} "
+            f"({'met' if wall <= 1.10 else 'not met'})"
+            for name, cpu, wall in verdicts
         )
         + ". Wall times move with the shared machine's load; CPU seconds are the steadier "
         "measure of what the chain adds.",
