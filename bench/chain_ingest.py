@@ -102,10 +102,10 @@ def _report(args, runs, ct_verify, tr_verify, load: str) -> str:  # type: ignore
     for name, sides in runs.items():
         off, on = sides[False], sides[True]
         cpu_ratio = statistics.median(b["cpu"] / a["cpu"] for a, b in zip(off, on, strict=True))
-        verdicts.append((name, cpu_ratio))
         wall_ratio = statistics.median(
             b["seconds"] / a["seconds"] for a, b in zip(off, on, strict=True)
         )
+        verdicts.append((name, cpu_ratio, wall_ratio))
 
         def column(results: list[dict], field: str) -> str:
             return " ".join(f"{r[field]:.2f}" for r in results)
@@ -119,8 +119,9 @@ def _report(args, runs, ct_verify, tr_verify, load: str) -> str:  # type: ignore
         "",
         "Target (the chain costs at most 10% of ingest throughput): "
         + "; ".join(
-            f"{name}: CPU {ratio:.3f} ({'met' if ratio <= 1.10 else 'not met'})"
-            for name, ratio in verdicts
+            f"{name}: CPU {cpu:.3f} ({'met' if cpu <= 1.10 else 'not met'}), wall {wall:.3f} "
+            f"({'met' if wall <= 1.10 else 'not met'})"
+            for name, cpu, wall in verdicts
         )
         + ". Wall times move with the shared machine's load; CPU seconds are the steadier "
         "measure of what the chain adds.",
@@ -130,7 +131,10 @@ def _report(args, runs, ct_verify, tr_verify, load: str) -> str:  # type: ignore
         f"transcripts store: {tr_verify[0]:.1f} s, clean: {tr_verify[1]}.",
         "",
         "Why one link per append batch and not per row: a batch's rows are turned into their "
-        "canonical text in one DuckDB statement per 4,096 rows (`to_json(struct_pack(...))`), "
+        "canonical text in one DuckDB statement per append batch (`to_json(struct_pack(...))`, "
+        "a column NULL in the whole batch written as the literal NULL: the same text, a fifth "
+        "less work), its result streamed 4,096 rows at a time (a statement per 4,096-row slice "
+        "cost a quarter more CPU), "
         "hashed with hashlib straight from the Arrow buffers, their Merkle root computed in "
         "Python (two SHA-256 calls a row), and one `chain` row written per batch. A link per "
         "row would add a stored row and a sequential prev-hash step per event, while the batch "
@@ -138,7 +142,7 @@ def _report(args, runs, ct_verify, tr_verify, load: str) -> str:  # type: ignore
         "20,000 of these CloudTrail rows in one process: the canonical text about 75% (DuckDB "
         "`to_json` over about 45 columns; `json_strip_nulls` on top, dropped, cost a third "
         "more), SHA-256 15% (hashlib with the CPU's SHA extensions: DuckDB's `sha256` took 4 "
-        "times as long), the Merkle root under 10%.",
+        "times as long), the Merkle root under 10% (measured before the two changes above).",
     ]
     return "\n".join(lines)
 

@@ -31,10 +31,13 @@ def root(leaves: Sequence[bytes]) -> bytes:
     """MTH(D[n]) of the leaves (their data, hashed here); the empty tree hashes to SHA-256('')."""
     if not leaves:
         return hashlib.sha256(b"").digest()
-    level = [leaf_hash(leaf) for leaf in leaves]
+    sha256 = hashlib.sha256  # leaf_hash and node_hash inlined: a third of the root's CPU
+    level = [sha256(b"\x00" + leaf).digest() for leaf in leaves]
     # bottom-up pairing gives RFC 6962's tree: an odd node is carried up unchanged
     while len(level) > 1:
-        paired = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        paired = [
+            sha256(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)
+        ]
         if len(level) % 2:
             paired.append(level[-1])
         level = paired

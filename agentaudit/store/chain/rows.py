@@ -52,6 +52,15 @@ def canonical_sql(names: Iterable[str], alias: str, present: Iterable[str] | Non
     return f"to_json(struct_pack({fields}))"
 
 
+def non_null_columns(batch: pa.Table) -> list[str]:
+    """The columns of `batch` with a value in at least one row (the others hash as NULL)."""
+    return [
+        name
+        for name, column in zip(batch.column_names, batch.columns, strict=True)
+        if column.null_count < batch.num_rows
+    ]
+
+
 def sha256_each(texts: pa.ChunkedArray) -> list[str]:
     """SHA-256 of each UTF-8 string, hex: what DuckDB's `sha256` gives, at a third less CPU on
     the append path (OpenSSL's SHA extensions; each value hashed straight from Arrow's buffer)."""

@@ -112,23 +112,25 @@ class ChainWriter:
 
     def record_batch(self, table: str, batch: pa.Table, only: set[str] | None = None) -> None:
         """Chain the rows of `batch` just appended to `table` (`only`: the keys that were new,
-        when an anti-join dropped some). Hashed in slices of `HASH_SLICE_ROWS`: the canonical
-        text of a whole 48 MB append held at once pushed the store's buffer pool (256 MB
-        during ingest) out to disk."""
+        when an anti-join dropped some). One statement per batch, its result streamed in
+        slices of `HASH_SLICE_ROWS`: the canonical text of a whole 48 MB append held at once
+        pushed the store's buffer pool (256 MB during ingest) out to disk, and a statement per
+        slice cost a quarter more CPU (bench/RESULTS.md, chain)."""
         if table not in self._columns:  # a writer starts after migrations: they do not move
             self._columns[table] = rows.columns(self.con, table)
-        canonical = rows.canonical_sql(self._columns[table], "b", batch.column_names)
+        # a column NULL in every row is written as the NULL literal: the same text, and a
+        # fifth less of to_json's work on sparse sources
+        canonical = rows.canonical_sql(self._columns[table], "b", rows.non_null_columns(batch))
         sql = f"SELECT {rows.key_sql(table, 'b')} AS k, {canonical} AS c FROM _chain_rows b"
         keys: list[str] = []
         hashes: list[str] = []
-        for start in range(0, batch.num_rows, HASH_SLICE_ROWS):
-            self.con.register("_chain_rows", batch.slice(start, HASH_SLICE_ROWS))
-            try:
-                texts = self.con.sql(sql).to_arrow_table()
-            finally:
-                self.con.unregister("_chain_rows")
-            keys += texts.column(0).to_pylist()
-            hashes += rows.sha256_each(texts.column(1))
+        self.con.register("_chain_rows", batch)
+        try:
+            for part in self.con.sql(sql).to_arrow_reader(HASH_SLICE_ROWS):
+                keys += part.column(0).to_pylist()
+                hashes += rows.sha256_each(pa.chunked_array([part.column(1)]))
+        finally:
+            self.con.unregister("_chain_rows")
         if only is not None:
             kept = [i for i, key in enumerate(keys) if key in only]
             keys, hashes = [keys[i] for i in kept], [hashes[i] for i in kept]
